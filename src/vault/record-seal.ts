@@ -1,0 +1,89 @@
+/**
+ * Per-record envelope encryption. Every share is sealed with AES-256-GCM under a data key, with a
+ * fresh random 96-bit nonce and associated data that binds the record to its identity:
+ *
+ * ```
+ * AAD = "tessera/record/v1" ‖ vault id (16) ‖ u8 kind ‖ u8 key type ‖ u32 len ‖ wallet id (UTF-8)
+ *       ‖ u64 version ‖ u32 data key id
+ * envelope = u8 format (1) ‖ nonce (12) ‖ ciphertext ‖ tag (16)
+ * ```
+ * A record copied under another vault, kind, key type, wallet, version or data key fails to open.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { ByteWriter } from '../common/bytes.js';
+import type { KeyType } from './types.js';
+
+const DOMAIN = new TextEncoder().encode('tessera/record/v1');
+export const ENVELOPE_FORMAT = 1;
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+export const ENVELOPE_OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
+
+/** Record kinds; the numeric codes are part of the on-disk format. */
+export const RECORD_KIND = { share: 1 } as const;
+export type RecordKind = keyof typeof RECORD_KIND;
+
+export const KEY_TYPE_CODE: Record<KeyType, number> = { ecdsa: 1, eddsa: 2 };
+
+/** The identity a sealed record is bound to. */
+export interface RecordIdentity {
+  vaultId: Uint8Array;
+  kind: RecordKind;
+  keyType: KeyType;
+  walletId: string;
+  version: number;
+  dataKeyId: number;
+}
+
+/** Canonical, injective encoding of a record identity (the AEAD associated data). */
+export function encodeAad(id: RecordIdentity): Uint8Array {
+  return new ByteWriter(96)
+    .raw(DOMAIN)
+    .raw(id.vaultId)
+    .u8(RECORD_KIND[id.kind])
+    .u8(KEY_TYPE_CODE[id.keyType])
+    .string(id.walletId)
+    .u64(id.version)
+    .u32(id.dataKeyId)
+    .finish();
+}
+
+/** Seals `plaintext` under `key` bound to `id`. */
+export function sealRecord(key: Uint8Array, id: RecordIdentity, plaintext: Uint8Array): Uint8Array {
+  const nonce = randomBytes(NONCE_BYTES);
+  const c = createCipheriv('aes-256-gcm', key, nonce);
+  c.setAAD(encodeAad(id));
+  const out = Buffer.allocUnsafe(ENVELOPE_OVERHEAD + plaintext.length);
+  out[0] = ENVELOPE_FORMAT;
+  nonce.copy(out, 1);
+  const n = c.update(plaintext).copy(out, 1 + NONCE_BYTES);
+  c.final();
+  c.getAuthTag().copy(out, 1 + NONCE_BYTES + n);
+  return out;
+}
+
+/**
+ * Opens an envelope sealed for `id`. Returns null (never throws) when the envelope is malformed or
+ * does not authenticate, so that the caller reports corruption with its own context.
+ */
+export function openRecord(key: Uint8Array, id: RecordIdentity, envelope: Uint8Array): Buffer | null {
+  if (envelope.length < ENVELOPE_OVERHEAD || envelope[0] !== ENVELOPE_FORMAT) return null;
+  const nonce = envelope.subarray(1, 1 + NONCE_BYTES);
+  const ct = envelope.subarray(1 + NONCE_BYTES, envelope.length - TAG_BYTES);
+  const tag = envelope.subarray(envelope.length - TAG_BYTES);
+  try {
+    const d = createDecipheriv('aes-256-gcm', key, nonce);
+    d.setAAD(encodeAad(id));
+    d.setAuthTag(tag);
+    const out = d.update(ct);
+    try {
+      d.final();
+    } catch {
+      out.fill(0);
+      return null;
+    }
+    return out;
+  } catch {
+    return null;
+  }
+}

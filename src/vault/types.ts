@@ -1,0 +1,80 @@
+/** Public data types of the vault. Nothing here is secret. */
+
+/** Which threshold scheme a wallet's shares belong to (mpcium's key types). */
+export type KeyType = 'ecdsa' | 'eddsa';
+export const KEY_TYPES: readonly KeyType[] = ['ecdsa', 'eddsa'];
+
+/** Life cycle of a share version: written pending, activated, retired by the next activation. */
+export type ShareStatus = 'pending' | 'active' | 'retired';
+
+/** A wallet as the vault knows it (mpcium's keyinfo plus the public key). */
+export interface WalletInfo {
+  keyType: KeyType;
+  walletId: string;
+  /** t: t+1 parties sign (mpcium semantics). Taken from the active version. */
+  threshold: number;
+  /** Node ids of the committee of the active version. */
+  participants: string[];
+  /** The active version, or null while only pending versions exist. */
+  currentVersion: number | null;
+  publicKey: Uint8Array;
+  createdAt: number;
+  updatedAt: number;
+  seq: number;
+}
+
+/** One stored share version (without the secret). */
+export interface ShareVersionInfo {
+  keyType: KeyType;
+  walletId: string;
+  version: number;
+  status: ShareStatus;
+  threshold: number;
+  participants: string[];
+  dataKeyId: number;
+  createdAt: number;
+  updatedAt: number;
+  seq: number;
+}
+
+/** A share version with its opened secret bytes; the caller zeroes `share` when done. */
+export interface OpenedShare extends ShareVersionInfo {
+  publicKey: Uint8Array;
+  share: Uint8Array;
+}
+
+/** Input of `Vault.putShare`. */
+export interface PutShareInput {
+  keyType: KeyType;
+  walletId: string;
+  version: number;
+  threshold: number;
+  participants: string[];
+  publicKey: Uint8Array;
+  share: Uint8Array;
+  /** Activate in the same transaction (keygen); otherwise the version is stored pending (reshare). */
+  activate?: boolean;
+}
+
+/** A change read by `changesSince`, in sequence order. Share records stay sealed. */
+export type VaultChange =
+  | { kind: 'wallet'; seq: number; wallet: WalletInfo }
+  | {
+      kind: 'share';
+      seq: number;
+      info: ShareVersionInfo;
+      /** The sealed record envelope exactly as stored; open it with `Vault.openChange`. */
+      sealed: Uint8Array;
+    }
+  | { kind: 'wallet-deleted'; seq: number; keyType: KeyType; walletId: string; at: number }
+  | { kind: 'share-deleted'; seq: number; keyType: KeyType; walletId: string; version: number; at: number };
+
+/** Argon2id cost parameters (libsodium `crypto_pwhash`, parallelism fixed at 1). */
+export interface Argon2Params {
+  /** Iterations (t). */
+  opsLimit: number;
+  /** Memory in bytes (m). */
+  memLimit: number;
+}
+
+export const DEFAULT_ARGON2: Argon2Params = { opsLimit: 3, memLimit: 64 * 1024 * 1024 };

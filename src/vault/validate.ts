@@ -1,0 +1,60 @@
+/** Input validation of the vault API: every check throws InvalidArgumentError with a fix. */
+import { InvalidArgumentError } from '../common/errors.js';
+import { KEY_TYPES, type KeyType, type PutShareInput } from './types.js';
+
+export const MAX_WALLET_ID_BYTES = 256;
+export const MAX_NODE_ID_BYTES = 256;
+export const MAX_PARTICIPANTS = 256;
+export const MAX_PUBLIC_KEY_BYTES = 256;
+export const MAX_SHARE_BYTES = 4 * 1024 * 1024;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** @throws InvalidArgumentError unless `keyType` is 'ecdsa' or 'eddsa'. */
+export function validateKeyType(keyType: string): asserts keyType is KeyType {
+  if (!KEY_TYPES.includes(keyType as KeyType)) throw new InvalidArgumentError(`key type must be 'ecdsa' or 'eddsa' (got '${String(keyType).slice(0, 32)}')`);
+}
+
+function validateId(what: string, id: unknown, max: number): void {
+  if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError(`${what} must be a non-empty string`);
+  if (Buffer.byteLength(id, 'utf8') > max) throw new InvalidArgumentError(`${what} is longer than ${max} bytes`);
+  if (CONTROL.test(id)) throw new InvalidArgumentError(`${what} contains control characters`);
+  if (!id.isWellFormed()) throw new InvalidArgumentError(`${what} is not valid Unicode`);
+}
+
+/** @throws InvalidArgumentError for an empty, oversized or control-character wallet id. */
+export function validateWalletId(walletId: string): void {
+  validateId('wallet id', walletId, MAX_WALLET_ID_BYTES);
+}
+
+/** @throws InvalidArgumentError unless `version` is a non-negative safe integer. */
+export function validateVersion(version: number): void {
+  if (!Number.isSafeInteger(version) || version < 0) throw new InvalidArgumentError(`version must be a non-negative integer (got ${version})`);
+}
+
+/**
+ * Checks a share before it is stored: ids, version, participants (unique, 2..256), threshold
+ * (mpcium semantics: t+1 sign, so 1 <= t and t+1 <= n), non-empty public key and share.
+ * @throws InvalidArgumentError naming the first bad field.
+ */
+export function validatePutShare(input: PutShareInput): void {
+  validateKeyType(input.keyType);
+  validateWalletId(input.walletId);
+  validateVersion(input.version);
+  if (!Array.isArray(input.participants) || input.participants.length < 2 || input.participants.length > MAX_PARTICIPANTS) {
+    throw new InvalidArgumentError(`participants must list 2 to ${MAX_PARTICIPANTS} node ids`);
+  }
+  for (const p of input.participants) validateId('participant node id', p, MAX_NODE_ID_BYTES);
+  if (new Set(input.participants).size !== input.participants.length) throw new InvalidArgumentError('participants must not repeat a node id');
+  const n = input.participants.length;
+  if (!Number.isInteger(input.threshold) || input.threshold < 1 || input.threshold + 1 > n) {
+    throw new InvalidArgumentError(`threshold t must satisfy 1 <= t < ${n} for ${n} participants (t+1 parties sign; got ${input.threshold})`);
+  }
+  if (!(input.publicKey instanceof Uint8Array) || input.publicKey.length === 0 || input.publicKey.length > MAX_PUBLIC_KEY_BYTES) {
+    throw new InvalidArgumentError(`public key must be 1 to ${MAX_PUBLIC_KEY_BYTES} bytes`);
+  }
+  if (!(input.share instanceof Uint8Array) || input.share.length === 0 || input.share.length > MAX_SHARE_BYTES) {
+    throw new InvalidArgumentError(`share must be 1 byte to ${MAX_SHARE_BYTES / 1024 / 1024} MiB`);
+  }
+  if (input.activate !== undefined && typeof input.activate !== 'boolean') throw new InvalidArgumentError('activate must be a boolean');
+}

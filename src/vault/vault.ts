@@ -1,0 +1,981 @@
+/**
+ * The share vault: wallets and their versioned threshold shares in an encrypted SQLite database,
+ * unlocked through a password- or key-sealed keyring. One process owns a vault at a time.
+ *
+ * Durability: every mutating call is one SQLite transaction committed with a full fsync before it
+ * returns; a call that returned is never lost by a crash.
+ */
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import sodium from 'sodium-native';
+import {
+  AlreadyExistsError,
+  InvalidArgumentError,
+  InvalidStateError,
+  NotFoundError,
+  TesseraError,
+  VaultCorruptedError,
+} from '../common/errors.js';
+import { ensurePrivateDir } from '../common/fs.js';
+import { createPrivateFile, type Db, initSchema, isCorruption, openDatabase, translateDbError } from './database.js';
+import { type DerivedKeys, deriveKeys, KDF_ARGON2ID, KDF_RAW_KEY, SALT_BYTES, wipeDerived } from './kdf.js';
+import { type DataKey, type KeyringBody, type KeyringHeader, VAULT_ID_BYTES, wipeBody } from './keyring-format.js';
+import { keyringExists, unlockKeyring, writeKeyring } from './keyring-store.js';
+import { acquireLock, type VaultLock } from './lock.js';
+import { KEY_TYPE_CODE, openRecord, type RecordIdentity, sealRecord } from './record-seal.js';
+import { assertSecret, type VaultSecret } from './secret.js';
+import {
+  type Argon2Params,
+  DEFAULT_ARGON2,
+  type KeyType,
+  type OpenedShare,
+  type PutShareInput,
+  type ShareStatus,
+  type ShareVersionInfo,
+  type VaultChange,
+  type WalletInfo,
+} from './types.js';
+import { validatePutShare, validateWalletId, validateKeyType, validateVersion } from './validate.js';
+import { checkWalFile } from './wal-check.js';
+
+export const DB_FILE = 'vault.db';
+
+const STATUS_CODE: Record<ShareStatus, number> = { pending: 1, active: 2, retired: 3 };
+const STATUS_NAME: Record<number, ShareStatus> = { 1: 'pending', 2: 'active', 3: 'retired' };
+const KEY_TYPE_NAME: Record<number, KeyType> = { 1: 'ecdsa', 2: 'eddsa' };
+const TOMBSTONE_WALLET = 1;
+const TOMBSTONE_SHARE = 2;
+
+/** Options for creating a vault. */
+export interface CreateOptions {
+  /** Argon2id cost for a password (default m=64 MiB, t=3). Ignored for a raw key. */
+  argon2?: Argon2Params;
+}
+
+/** Progress callback of long passes: `done` of `total` items. */
+export type Progress = (done: number, total: number) => void;
+
+/** A summary of the vault for `status`. Holds no secret. */
+export interface VaultStatus {
+  vaultId: string;
+  dir: string;
+  kdf: 'argon2id' | 'raw-key';
+  argon2: Argon2Params | null;
+  keyringGeneration: number;
+  primaryDataKeyId: number;
+  dataKeyIds: number[];
+  pageKeyId: number;
+  rotationInProgress: boolean;
+  wallets: number;
+  shares: { pending: number; active: number; retired: number };
+  seq: number;
+  backupWatermark: number;
+  keyringIssues: string[];
+}
+
+/** One problem found by `verify`. */
+export interface VerifyProblem {
+  part: 'keyring' | 'database' | 'record' | 'pointer' | 'meta';
+  where: string;
+  what: string;
+}
+
+/** The result of `verify`. */
+export interface VerifyReport {
+  ok: boolean;
+  wallets: number;
+  records: number;
+  problems: VerifyProblem[];
+}
+
+interface WalletRow {
+  key_type: number;
+  wallet_id: string;
+  threshold: number;
+  participants: string;
+  current_version: number | null;
+  public_key: Buffer;
+  created_at: number;
+  updated_at: number;
+  seq: number;
+}
+
+interface ShareRow {
+  id: number;
+  key_type: number;
+  wallet_id: string;
+  version: number;
+  status: number;
+  threshold: number;
+  participants: string;
+  data_key_id: number;
+  sealed: Buffer;
+  created_at: number;
+  updated_at: number;
+  seq: number;
+}
+
+interface TombstoneRow {
+  seq: number;
+  kind: number;
+  key_type: number;
+  wallet_id: string;
+  version: number | null;
+  deleted_at: number;
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString('hex');
+}
+
+function newKey(): Buffer {
+  const k = sodium.sodium_malloc(32);
+  sodium.randombytes_buf(k);
+  return k;
+}
+
+function label(keyType: KeyType, walletId: string, version?: number): string {
+  return version === undefined ? `wallet ${keyType}/${walletId}` : `share ${keyType}/${walletId} v${version}`;
+}
+
+/** An open vault. Create with `Vault.create` or `Vault.open`; always `close()` it. */
+export class Vault {
+  private closed = false;
+  private busy: Promise<unknown> = Promise.resolve();
+  private rotating = false;
+
+  private constructor(
+    readonly dir: string,
+    private readonly db: Db,
+    private readonly lock: VaultLock,
+    private header: KeyringHeader,
+    private body: KeyringBody,
+    private derived: DerivedKeys,
+    private keyringIssues: string[],
+    /** Id of the page key the open database is encrypted with. */
+    private pageKeyInUse: number,
+  ) {}
+
+  /**
+   * Creates a new, empty vault in `dir` (created 0700 if needed; must not hold a vault).
+   * @throws AlreadyExistsError if `dir` already holds vault files; InvalidArgumentError for a bad
+   *   secret or Argon2 parameters; VaultLockedError; IoError.
+   */
+  static async create(dir: string, secret: VaultSecret, options: CreateOptions = {}): Promise<Vault> {
+    assertSecret(secret);
+    ensurePrivateDir(dir);
+    if (keyringExists(dir) || existsSync(join(dir, DB_FILE))) {
+      throw new AlreadyExistsError(`a vault in ${dir}`, 'choose an empty directory or open the existing vault');
+    }
+    const lock = acquireLock(dir);
+    let db: Db | undefined;
+    try {
+      for (const f of readdirSync(dir)) if (f.startsWith(`${DB_FILE}-`)) rmSync(join(dir, f), { force: true });
+      const vaultId = randomBytes(VAULT_ID_BYTES);
+      const kdf = secret.kind === 'password' ? KDF_ARGON2ID : KDF_RAW_KEY;
+      const argon2 = kdf === KDF_ARGON2ID ? (options.argon2 ?? DEFAULT_ARGON2) : { opsLimit: 0, memLimit: 0 };
+      const salt = randomBytes(SALT_BYTES);
+      const derived = await deriveKeys(secret, kdf, argon2, salt, vaultId);
+      const now = Date.now();
+      const body: KeyringBody = {
+        pageKeys: [{ id: 1, role: 'current', key: newKey() }],
+        dataKeys: [{ id: 1, status: 'primary', createdAt: now, key: newKey() }],
+      };
+      const header: KeyringHeader = { vaultId, kdf, argon2, salt, generation: 1, verifier: Uint8Array.from(derived.verifier) };
+      const path = join(dir, DB_FILE);
+      createPrivateFile(path);
+      db = openDatabase(path, body.pageKeys[0]!.key, true);
+      initSchema(db, vaultId, now);
+      // The keyring is written last: until it exists the directory holds no openable vault.
+      writeKeyring(dir, header, body, derived.kek);
+      return new Vault(dir, db, lock, header, body, derived, [], 1);
+    } catch (e) {
+      db?.close();
+      lock.release();
+      throw translateDbError(e, dir, 'create');
+    }
+  }
+
+  /**
+   * Opens the vault in `dir`. Repairs a damaged or stale keyring copy and finishes a key rotation
+   * that a crash interrupted.
+   * @throws NotFoundError if there is no vault; WrongPasswordError; VaultCorruptedError naming the
+   *   part; VaultLockedError; IoError.
+   */
+  static async open(dir: string, secret: VaultSecret): Promise<Vault> {
+    assertSecret(secret);
+    if (!existsSync(dir)) throw new NotFoundError(`vault directory ${dir}`, 'check --dir or create the vault with `tessera vault init`');
+    const lock = acquireLock(dir);
+    let unlocked: Awaited<ReturnType<typeof unlockKeyring>> | undefined;
+    let db: Db | undefined;
+    try {
+      unlocked = await unlockKeyring(dir, secret);
+      const path = join(dir, DB_FILE);
+      if (!existsSync(path)) throw new VaultCorruptedError('database', path, 'the database file is missing');
+      const wal = checkWalFile(`${path}-wal`);
+      if (!wal.ok) throw new VaultCorruptedError('wal', `${path}-wal frame ${wal.frame}`, wal.reason);
+      const opened = openWithPageKeys(path, unlocked.body);
+      db = opened.db;
+      const stored = db.prepare("SELECT v FROM meta WHERE k = 'vault_id'").get() as { v: Buffer } | undefined;
+      if (!stored || !Buffer.from(stored.v).equals(Buffer.from(unlocked.header.vaultId))) {
+        throw new VaultCorruptedError('database', path, 'the database belongs to another vault than the keyring');
+      }
+      const vault = new Vault(dir, db, lock, unlocked.header, unlocked.body, unlocked.derived, unlocked.issues, opened.pageKeyId);
+      db = undefined;
+      const u = unlocked;
+      unlocked = undefined;
+      if (u.issues.length > 0) vault.rewriteKeyring(vault.body);
+      if (vault.rotationPending()) vault.finishRotation();
+      return vault;
+    } catch (e) {
+      db?.close();
+      if (unlocked) {
+        wipeBody(unlocked.body);
+        wipeDerived(unlocked.derived);
+      }
+      lock.release();
+      throw translateDbError(e, dir, 'open');
+    }
+  }
+
+  /** The vault's random id (hex); not secret. */
+  get id(): string {
+    return hex(this.header.vaultId);
+  }
+
+  /**
+   * Checkpoints the log into the database, closes it, releases the lock and zeroes every key.
+   * Idempotent. A key rotation in progress stops at its last finished batch and resumes on open.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // the data is safe in the log; the next open replays it
+    }
+    this.db.close();
+    this.lock.release();
+    wipeBody(this.body);
+    wipeDerived(this.derived);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new InvalidStateError('the vault is closed; open it again');
+  }
+
+  /** Runs `fn` with database errors translated; `where` names the operation for reports. */
+  private guard<T>(where: string, fn: () => T): T {
+    this.assertOpen();
+    try {
+      return fn();
+    } catch (e) {
+      throw translateDbError(e, this.dir, where);
+    }
+  }
+
+  private nextSeq(): number {
+    const row = this.db.prepare("UPDATE meta SET v = v + 1 WHERE k = 'seq' RETURNING v").get() as { v: number } | undefined;
+    if (!row || typeof row.v !== 'number') throw new VaultCorruptedError('database', 'meta.seq', 'the change sequence is missing');
+    return row.v;
+  }
+
+  private primaryKey(): DataKey {
+    return this.body.dataKeys.find((k) => k.status === 'primary')!;
+  }
+
+  private identity(keyType: KeyType, walletId: string, version: number, dataKeyId: number): RecordIdentity {
+    return { vaultId: this.header.vaultId, kind: 'share', keyType, walletId, version, dataKeyId };
+  }
+
+  // ---------------------------------------------------------------- wallets and shares
+
+  /**
+   * Stores a share version. If the wallet is new it is created; its public key must match every
+   * other version's. The version is pending unless `activate` is set (keygen), in which case it is
+   * activated in the same transaction.
+   * @throws InvalidArgumentError for malformed input or a public key that differs from the
+   *   wallet's; AlreadyExistsError if the version exists; VaultCorruptedError; IoError.
+   */
+  putShare(input: PutShareInput): ShareVersionInfo {
+    validatePutShare(input);
+    const where = label(input.keyType, input.walletId, input.version);
+    return this.guard(`put ${where}`, () =>
+      this.db.transaction(() => {
+        const kt = KEY_TYPE_CODE[input.keyType];
+        const wallet = this.walletRow(kt, input.walletId);
+        const now = Date.now();
+        if (wallet && !Buffer.from(wallet.public_key).equals(Buffer.from(input.publicKey))) {
+          throw new InvalidArgumentError(`${where}: the public key differs from the wallet's; a wallet keeps one public key across versions`);
+        }
+        if (this.db.prepare('SELECT 1 FROM shares WHERE key_type = ? AND wallet_id = ? AND version = ?').get(kt, input.walletId, input.version)) {
+          throw new AlreadyExistsError(where, 'share versions are immutable; write the next version');
+        }
+        const participants = JSON.stringify(input.participants);
+        if (!wallet) {
+          this.db
+            .prepare(
+              'INSERT INTO wallets (key_type, wallet_id, threshold, participants, current_version, public_key, created_at, updated_at, seq) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?)',
+            )
+            .run(kt, input.walletId, input.threshold, participants, Buffer.from(input.publicKey), now, now, this.nextSeq());
+        }
+        const dk = this.primaryKey();
+        const sealed = sealRecord(dk.key, this.identity(input.keyType, input.walletId, input.version, dk.id), input.share);
+        this.db
+          .prepare(
+            'INSERT INTO shares (key_type, wallet_id, version, status, threshold, participants, data_key_id, sealed, created_at, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          )
+          .run(kt, input.walletId, input.version, STATUS_CODE.pending, input.threshold, participants, dk.id, sealed, now, now, this.nextSeq());
+        if (input.activate) this.activateInTx(input.keyType, input.walletId, input.version, now);
+        return this.shareInfo(this.shareRow(kt, input.walletId, input.version)!);
+      })(),
+    );
+  }
+
+  /**
+   * Activates a pending version: the wallet's pointer moves to it and the previously active version
+   * is retired, in one transaction. The wallet's threshold and participants become the version's.
+   * @throws NotFoundError; InvalidStateError if the version is not pending or not newer than the
+   *   active one; VaultCorruptedError; IoError.
+   */
+  activate(keyType: KeyType, walletId: string, version: number): WalletInfo {
+    validateKeyType(keyType);
+    validateWalletId(walletId);
+    validateVersion(version);
+    return this.guard(`activate ${label(keyType, walletId, version)}`, () =>
+      this.db.transaction(() => {
+        this.activateInTx(keyType, walletId, version, Date.now());
+        return this.walletInfo(this.walletRow(KEY_TYPE_CODE[keyType], walletId)!);
+      })(),
+    );
+  }
+
+  private activateInTx(keyType: KeyType, walletId: string, version: number, now: number): void {
+    const kt = KEY_TYPE_CODE[keyType];
+    const wallet = this.walletRow(kt, walletId);
+    const share = this.shareRow(kt, walletId, version);
+    if (!wallet || !share) throw new NotFoundError(label(keyType, walletId, version));
+    if (share.status !== STATUS_CODE.pending) {
+      throw new InvalidStateError(`${label(keyType, walletId, version)} is ${STATUS_NAME[share.status]}, not pending; only a pending version can be activated`);
+    }
+    if (wallet.current_version !== null && version <= wallet.current_version) {
+      throw new InvalidStateError(`${label(keyType, walletId, version)} is not newer than the active version ${wallet.current_version}`);
+    }
+    if (wallet.current_version !== null) {
+      this.db
+        .prepare('UPDATE shares SET status = ?, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ? AND version = ?')
+        .run(STATUS_CODE.retired, now, this.nextSeq(), kt, walletId, wallet.current_version);
+    }
+    this.db
+      .prepare('UPDATE shares SET status = ?, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ? AND version = ?')
+      .run(STATUS_CODE.active, now, this.nextSeq(), kt, walletId, version);
+    this.db
+      .prepare('UPDATE wallets SET current_version = ?, threshold = ?, participants = ?, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ?')
+      .run(version, share.threshold, share.participants, now, this.nextSeq(), kt, walletId);
+  }
+
+  /**
+   * Retires the active version without a successor (this node left the committee). The wallet
+   * keeps its history but has no active version.
+   * @throws NotFoundError if the wallet or an active version does not exist; VaultCorruptedError; IoError.
+   */
+  retireActive(keyType: KeyType, walletId: string): WalletInfo {
+    validateKeyType(keyType);
+    validateWalletId(walletId);
+    return this.guard(`retire ${label(keyType, walletId)}`, () =>
+      this.db.transaction(() => {
+        const kt = KEY_TYPE_CODE[keyType];
+        const wallet = this.walletRow(kt, walletId);
+        if (!wallet || wallet.current_version === null) throw new NotFoundError(`an active version of ${label(keyType, walletId)}`);
+        const now = Date.now();
+        this.db
+          .prepare('UPDATE shares SET status = ?, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ? AND version = ?')
+          .run(STATUS_CODE.retired, now, this.nextSeq(), kt, walletId, wallet.current_version);
+        this.db
+          .prepare('UPDATE wallets SET current_version = NULL, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ?')
+          .run(now, this.nextSeq(), kt, walletId);
+        return this.walletInfo(this.walletRow(kt, walletId)!);
+      })(),
+    );
+  }
+
+  /**
+   * Removes a pending version that will never be activated (a failed reshare). Leaves a tombstone.
+   * @throws NotFoundError; InvalidStateError if the version is not pending; VaultCorruptedError; IoError.
+   */
+  discardPending(keyType: KeyType, walletId: string, version: number): void {
+    validateKeyType(keyType);
+    validateWalletId(walletId);
+    validateVersion(version);
+    this.guard(`discard ${label(keyType, walletId, version)}`, () =>
+      this.db.transaction(() => {
+        const kt = KEY_TYPE_CODE[keyType];
+        const share = this.shareRow(kt, walletId, version);
+        if (!share) throw new NotFoundError(label(keyType, walletId, version));
+        if (share.status !== STATUS_CODE.pending) throw new InvalidStateError(`${label(keyType, walletId, version)} is not pending; only pending versions can be discarded`);
+        this.deleteShareInTx(share, Date.now());
+        const wallet = this.walletRow(kt, walletId)!;
+        const left = this.db.prepare('SELECT count(*) AS n FROM shares WHERE key_type = ? AND wallet_id = ?').get(kt, walletId) as { n: number };
+        if (left.n === 0 && wallet.current_version === null) this.deleteWalletInTx(kt, walletId, Date.now());
+      })(),
+    );
+  }
+
+  private deleteShareInTx(share: ShareRow, now: number): void {
+    this.db.prepare('DELETE FROM shares WHERE id = ?').run(share.id);
+    this.db
+      .prepare('INSERT INTO tombstones (seq, kind, key_type, wallet_id, version, deleted_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(this.nextSeq(), TOMBSTONE_SHARE, share.key_type, share.wallet_id, share.version, now);
+  }
+
+  private deleteWalletInTx(kt: number, walletId: string, now: number): void {
+    this.db.prepare('DELETE FROM shares WHERE key_type = ? AND wallet_id = ?').run(kt, walletId);
+    this.db.prepare('DELETE FROM wallets WHERE key_type = ? AND wallet_id = ?').run(kt, walletId);
+    this.db
+      .prepare('INSERT INTO tombstones (seq, kind, key_type, wallet_id, version, deleted_at) VALUES (?, ?, ?, ?, NULL, ?)')
+      .run(this.nextSeq(), TOMBSTONE_WALLET, kt, walletId, now);
+  }
+
+  /**
+   * Deletes a wallet and every version of its share, leaving a tombstone for backups.
+   * @throws NotFoundError; VaultCorruptedError; IoError.
+   */
+  deleteWallet(keyType: KeyType, walletId: string): void {
+    validateKeyType(keyType);
+    validateWalletId(walletId);
+    this.guard(`delete ${label(keyType, walletId)}`, () =>
+      this.db.transaction(() => {
+        const kt = KEY_TYPE_CODE[keyType];
+        if (!this.walletRow(kt, walletId)) throw new NotFoundError(label(keyType, walletId));
+        this.deleteWalletInTx(kt, walletId, Date.now());
+      })(),
+    );
+  }
+
+  /**
+   * Deletes retired versions beyond the newest `keep` retired ones, for one wallet or for all.
+   * Active and pending versions are never pruned. Returns the number of versions removed.
+   * @throws InvalidArgumentError for a negative `keep`; NotFoundError for an unknown wallet;
+   *   VaultCorruptedError; IoError.
+   */
+  prune(keep: number, wallet?: { keyType: KeyType; walletId: string }): number {
+    if (!Number.isInteger(keep) || keep < 0) throw new InvalidArgumentError(`--keep must be a non-negative integer (got ${keep})`);
+    if (wallet) {
+      validateKeyType(wallet.keyType);
+      validateWalletId(wallet.walletId);
+    }
+    return this.guard('prune', () =>
+      this.db.transaction(() => {
+        let rows: ShareRow[];
+        if (wallet) {
+          const kt = KEY_TYPE_CODE[wallet.keyType];
+          if (!this.walletRow(kt, wallet.walletId)) throw new NotFoundError(label(wallet.keyType, wallet.walletId));
+          rows = this.db
+            .prepare('SELECT * FROM shares WHERE key_type = ? AND wallet_id = ? AND status = ? ORDER BY version DESC')
+            .all(kt, wallet.walletId, STATUS_CODE.retired) as ShareRow[];
+        } else {
+          rows = this.db.prepare('SELECT * FROM shares WHERE status = ? ORDER BY key_type, wallet_id, version DESC').all(STATUS_CODE.retired) as ShareRow[];
+        }
+        const seen = new Map<string, number>();
+        const now = Date.now();
+        let removed = 0;
+        for (const r of rows) {
+          const k = `${r.key_type}\u0000${r.wallet_id}`;
+          const n = (seen.get(k) ?? 0) + 1;
+          seen.set(k, n);
+          if (n > keep) {
+            this.deleteShareInTx(r, now);
+            removed++;
+          }
+        }
+        return removed;
+      })(),
+    );
+  }
+
+  private walletRow(kt: number, walletId: string): WalletRow | undefined {
+    return this.db.prepare('SELECT * FROM wallets WHERE key_type = ? AND wallet_id = ?').get(kt, walletId) as WalletRow | undefined;
+  }
+
+  private shareRow(kt: number, walletId: string, version: number): ShareRow | undefined {
+    return this.db.prepare('SELECT * FROM shares WHERE key_type = ? AND wallet_id = ? AND version = ?').get(kt, walletId, version) as ShareRow | undefined;
+  }
+
+  private walletInfo(r: WalletRow): WalletInfo {
+    return {
+      keyType: decodeKeyType(r.key_type, `wallet row ${r.wallet_id}`),
+      walletId: r.wallet_id,
+      threshold: r.threshold,
+      participants: decodeParticipants(r.participants, `wallet row ${r.wallet_id}`),
+      currentVersion: r.current_version,
+      publicKey: Uint8Array.from(r.public_key),
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      seq: r.seq,
+    };
+  }
+
+  private shareInfo(r: ShareRow): ShareVersionInfo {
+    const where = `share row ${r.wallet_id} v${r.version}`;
+    const status = STATUS_NAME[r.status];
+    if (!status) throw new VaultCorruptedError('database', where, `unknown status ${r.status}`);
+    return {
+      keyType: decodeKeyType(r.key_type, where),
+      walletId: r.wallet_id,
+      version: r.version,
+      status,
+      threshold: r.threshold,
+      participants: decodeParticipants(r.participants, where),
+      dataKeyId: r.data_key_id,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      seq: r.seq,
+    };
+  }
+
+  /**
+   * One wallet.
+   * @throws NotFoundError; VaultCorruptedError; IoError.
+   */
+  getWallet(keyType: KeyType, walletId: string): WalletInfo {
+    validateKeyType(keyType);
+    validateWalletId(walletId);
+    return this.guard(`read ${label(keyType, walletId)}`, () => {
+      const row = this.walletRow(KEY_TYPE_CODE[keyType], walletId);
+      if (!row) throw new NotFoundError(label(keyType, walletId));
+      return this.walletInfo(row);
+    });
+  }
+
+  /**
+   * Every wallet, ordered by key type and id.
+   * @throws VaultCorruptedError; IoError.
+   */
+  listWallets(): WalletInfo[] {
+    return this.guard('list wallets', () =>
+      (this.db.prepare('SELECT * FROM wallets ORDER BY key_type, wallet_id').all() as WalletRow[]).map((r) => this.walletInfo(r)),
+    );
+  }
+
+  /**
+   * The versions of one wallet's share, oldest first.
+   * @throws NotFoundError; VaultCorruptedError; IoError.
+   */
+  listVersions(keyType: KeyType, walletId: string): ShareVersionInfo[] {
+    validateKeyType(keyType);
+    validateWalletId(walletId);
+    return this.guard(`list ${label(keyType, walletId)}`, () => {
+      const kt = KEY_TYPE_CODE[keyType];
+      if (!this.walletRow(kt, walletId)) throw new NotFoundError(label(keyType, walletId));
+      return (this.db.prepare('SELECT * FROM shares WHERE key_type = ? AND wallet_id = ? ORDER BY version').all(kt, walletId) as ShareRow[]).map((r) =>
+        this.shareInfo(r),
+      );
+    });
+  }
+
+  /**
+   * Reads and opens a share: the active version, or the named one. The caller zeroes `share`.
+   * @throws NotFoundError (no such wallet, version, or no active version); VaultCorruptedError
+   *   ('record' if the record fails to open under its own identity); IoError.
+   */
+  getShare(keyType: KeyType, walletId: string, version?: number): OpenedShare {
+    validateKeyType(keyType);
+    validateWalletId(walletId);
+    if (version !== undefined) validateVersion(version);
+    return this.guard(`read ${label(keyType, walletId, version)}`, () => {
+      const kt = KEY_TYPE_CODE[keyType];
+      const wallet = this.walletRow(kt, walletId);
+      if (!wallet) throw new NotFoundError(label(keyType, walletId));
+      const v = version ?? wallet.current_version;
+      if (v === null) throw new NotFoundError(`an active version of ${label(keyType, walletId)}`, 'activate a version first');
+      const row = this.shareRow(kt, walletId, v);
+      if (!row) throw new NotFoundError(label(keyType, walletId, v));
+      return { ...this.shareInfo(row), publicKey: Uint8Array.from(wallet.public_key), share: this.openRow(row) };
+    });
+  }
+
+  private openRow(row: ShareRow): Buffer {
+    const keyType = decodeKeyType(row.key_type, `share row ${row.wallet_id}`);
+    const where = label(keyType, row.wallet_id, row.version);
+    const dk = this.body.dataKeys.find((k) => k.id === row.data_key_id);
+    if (!dk) throw new VaultCorruptedError('record', where, `sealed under data key ${row.data_key_id}, which the keyring does not hold`);
+    const out = openRecord(dk.key, this.identity(keyType, row.wallet_id, row.version, row.data_key_id), row.sealed);
+    if (!out) throw new VaultCorruptedError('record', where, 'the record does not authenticate under its own identity');
+    return out;
+  }
+
+  // ---------------------------------------------------------------- change stream
+
+  /** The highest sequence number assigned so far. @throws VaultCorruptedError; IoError. */
+  currentSeq(): number {
+    return this.guard('read seq', () => (this.db.prepare("SELECT v FROM meta WHERE k = 'seq'").get() as { v: number }).v);
+  }
+
+  /**
+   * Up to `limit` changes with sequence above `after`, in sequence order: current wallet rows,
+   * current share rows (still sealed) and tombstones. A row changed twice appears once, at its
+   * latest sequence. Read in pages; each page is one read transaction.
+   * @throws InvalidArgumentError; VaultCorruptedError; IoError.
+   */
+  changesSince(after: number, limit = 1000): VaultChange[] {
+    if (!Number.isSafeInteger(after) || after < 0) throw new InvalidArgumentError(`sequence must be a non-negative integer (got ${after})`);
+    if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`limit must be a positive integer (got ${limit})`);
+    return this.guard('read changes', () =>
+      this.db.transaction(() => {
+        const out: VaultChange[] = [];
+        for (const r of this.db.prepare('SELECT * FROM wallets WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit) as WalletRow[]) {
+          out.push({ kind: 'wallet', seq: r.seq, wallet: this.walletInfo(r) });
+        }
+        for (const r of this.db.prepare('SELECT * FROM shares WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit) as ShareRow[]) {
+          out.push({ kind: 'share', seq: r.seq, info: this.shareInfo(r), sealed: Uint8Array.from(r.sealed) });
+        }
+        for (const r of this.db.prepare('SELECT * FROM tombstones WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit) as TombstoneRow[]) {
+          const keyType = decodeKeyType(r.key_type, `tombstone ${r.seq}`);
+          if (r.kind === TOMBSTONE_WALLET) out.push({ kind: 'wallet-deleted', seq: r.seq, keyType, walletId: r.wallet_id, at: r.deleted_at });
+          else if (r.kind === TOMBSTONE_SHARE && r.version !== null) {
+            out.push({ kind: 'share-deleted', seq: r.seq, keyType, walletId: r.wallet_id, version: r.version, at: r.deleted_at });
+          } else throw new VaultCorruptedError('database', `tombstone ${r.seq}`, 'unknown tombstone kind');
+        }
+        out.sort((a, b) => a.seq - b.seq);
+        return out.slice(0, limit);
+      })(),
+    );
+  }
+
+  /** Every change above `after`, page by page. See `changesSince`. */
+  *iterateChanges(after: number, pageSize = 1000): Generator<VaultChange> {
+    let cursor = after;
+    for (;;) {
+      const page = this.changesSince(cursor, pageSize);
+      if (page.length === 0) return;
+      yield* page;
+      cursor = page[page.length - 1]!.seq;
+    }
+  }
+
+  /**
+   * Opens the sealed record of a share change (for backups). The caller zeroes the result.
+   * @throws VaultCorruptedError('record') if it does not open under its identity.
+   */
+  openChange(change: Extract<VaultChange, { kind: 'share' }>): Buffer {
+    this.assertOpen();
+    const { info } = change;
+    const dk = this.body.dataKeys.find((k) => k.id === info.dataKeyId);
+    const where = label(info.keyType, info.walletId, info.version);
+    if (!dk) throw new VaultCorruptedError('record', where, `sealed under data key ${info.dataKeyId}, which the keyring does not hold`);
+    const out = openRecord(dk.key, this.identity(info.keyType, info.walletId, info.version, info.dataKeyId), change.sealed);
+    if (!out) throw new VaultCorruptedError('record', where, 'the record does not authenticate under its own identity');
+    return out;
+  }
+
+  /** The sequence number up to which backups are complete. @throws VaultCorruptedError; IoError. */
+  get backupWatermark(): number {
+    return this.guard('read backup watermark', () => (this.db.prepare("SELECT v FROM meta WHERE k = 'backup_watermark'").get() as { v: number }).v);
+  }
+
+  /**
+   * Records that backups are complete up to `seq` (call only after the backup file is durable).
+   * @throws InvalidArgumentError if `seq` is negative, above the current sequence or below the
+   *   current watermark; VaultCorruptedError; IoError.
+   */
+  setBackupWatermark(seq: number): void {
+    this.guard('write backup watermark', () =>
+      this.db.transaction(() => {
+        const cur = this.currentSeq();
+        if (!Number.isSafeInteger(seq) || seq < 0 || seq > cur) throw new InvalidArgumentError(`backup watermark ${seq} is outside 0..${cur}`);
+        this.db.prepare("UPDATE meta SET v = ? WHERE k = 'backup_watermark'").run(seq);
+      })(),
+    );
+  }
+
+  // ---------------------------------------------------------------- keys
+
+  private rotationPending(): boolean {
+    return this.body.pageKeys.length > 1 || this.body.dataKeys.length > 1;
+  }
+
+  /** Seals the keyring under the current KEK with the next generation and writes both copies. */
+  private rewriteKeyring(body: KeyringBody): void {
+    const header = { ...this.header, generation: this.header.generation + 1 };
+    writeKeyring(this.dir, header, body, this.derived.kek);
+    this.header = header;
+    this.keyringIssues = [];
+  }
+
+  /** Serialises operations that rewrite the keyring. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.busy.then(fn, fn);
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Changes the password (or switches between password and raw key). Re-seals the keyring only:
+   * constant time in the number of shares. Crash-safe: the old or the new secret opens the vault.
+   * @throws InvalidArgumentError for a bad secret or parameters; InvalidStateError if closed; IoError.
+   */
+  rotatePassword(newSecret: VaultSecret, options: CreateOptions = {}): Promise<void> {
+    assertSecret(newSecret);
+    return this.exclusive(async () => {
+      this.assertOpen();
+      const kdf = newSecret.kind === 'password' ? KDF_ARGON2ID : KDF_RAW_KEY;
+      const argon2 = kdf === KDF_ARGON2ID ? (options.argon2 ?? DEFAULT_ARGON2) : { opsLimit: 0, memLimit: 0 };
+      const salt = randomBytes(SALT_BYTES);
+      const derived = await deriveKeys(newSecret, kdf, argon2, salt, this.header.vaultId);
+      this.assertOpen();
+      const header: KeyringHeader = { ...this.header, kdf, argon2, salt, generation: this.header.generation + 1, verifier: Uint8Array.from(derived.verifier) };
+      try {
+        writeKeyring(this.dir, header, this.body, derived.kek);
+      } catch (e) {
+        wipeDerived(derived);
+        throw e;
+      }
+      wipeDerived(this.derived);
+      this.derived = derived;
+      this.header = header;
+      this.keyringIssues = [];
+    });
+  }
+
+  /**
+   * Rotates every key: a new primary data key re-seals every share (in batches, other calls run
+   * between them), the database pages are re-encrypted under a new page key, then the old keys are
+   * dropped from the keyring. Crash-safe at every step; an interrupted rotation finishes on open.
+   * @throws InvalidStateError if closed; VaultCorruptedError if a record fails to open; IoError.
+   */
+  rotateKey(options: { onProgress?: Progress; batchSize?: number } = {}): Promise<{ resealed: number }> {
+    return this.exclusive(async () => {
+      this.assertOpen();
+      this.rotating = true;
+      try {
+        if (!this.rotationPending()) {
+          const now = Date.now();
+          const nextPage = Math.max(...this.body.pageKeys.map((k) => k.id)) + 1;
+          const nextData = Math.max(...this.body.dataKeys.map((k) => k.id)) + 1;
+          const staged: KeyringBody = {
+            pageKeys: [...this.body.pageKeys, { id: nextPage, role: 'next', key: newKey() }],
+            dataKeys: [
+              ...this.body.dataKeys.map((k) => ({ ...k, status: 'decrypt-only' as const })),
+              { id: nextData, status: 'primary', createdAt: now, key: newKey() },
+            ],
+          };
+          this.rewriteKeyring(staged);
+          this.body = staged;
+        }
+        const resealed = await this.resealAll(options.onProgress, options.batchSize ?? 256);
+        this.assertOpen();
+        this.finishRotation();
+        return { resealed };
+      } finally {
+        this.rotating = false;
+      }
+    });
+  }
+
+  /** Re-seals up to `limit` shares not yet under the primary data key; returns how many. */
+  private resealBatch(limit: number): number {
+    const primary = this.primaryKey();
+    return this.guard('reseal shares', () =>
+      this.db.transaction(() => {
+        const rows = this.db.prepare('SELECT * FROM shares WHERE data_key_id != ? LIMIT ?').all(primary.id, limit) as ShareRow[];
+        const update = this.db.prepare('UPDATE shares SET sealed = ?, data_key_id = ? WHERE id = ?');
+        for (const r of rows) {
+          const plain = this.openRow(r);
+          const keyType = decodeKeyType(r.key_type, `share row ${r.wallet_id}`);
+          update.run(sealRecord(primary.key, this.identity(keyType, r.wallet_id, r.version, primary.id), plain), primary.id, r.id);
+          plain.fill(0);
+        }
+        return rows.length;
+      })(),
+    );
+  }
+
+  private async resealAll(onProgress: Progress | undefined, batchSize: number): Promise<number> {
+    const primary = this.primaryKey();
+    const total = this.guard('count shares', () => (this.db.prepare('SELECT count(*) AS n FROM shares WHERE data_key_id != ?').get(primary.id) as { n: number }).n);
+    let done = 0;
+    onProgress?.(0, total);
+    for (;;) {
+      this.assertOpen();
+      const n = this.resealBatch(batchSize);
+      if (n === 0) break;
+      done += n;
+      onProgress?.(Math.min(done, total), total);
+      // Other calls on the vault run between batches: the rotation is online.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return done;
+  }
+
+  /**
+   * Final steps of a key rotation (also run on open after a crash): re-seal whatever is left, move
+   * the pages to the next page key unless they are there already, then drop the old keys from the
+   * keyring. Each step is idempotent, so a crash anywhere repeats at most one of them.
+   */
+  private finishRotation(): void {
+    while (this.resealBatch(256) > 0);
+    const primary = this.primaryKey();
+    const next = this.body.pageKeys.find((k) => k.role === 'next');
+    const keep = next ?? this.body.pageKeys.find((k) => k.role === 'current')!;
+    if (this.pageKeyInUse !== keep.id) {
+      this.guard('rekey pages', () => {
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+        this.db.pragma('journal_mode = DELETE');
+        this.db.rekey(Buffer.from(keep.key.buffer, keep.key.byteOffset, keep.key.byteLength));
+        this.db.pragma('journal_mode = WAL');
+      });
+      this.pageKeyInUse = keep.id;
+    }
+    const finalBody: KeyringBody = { pageKeys: [{ ...keep, role: 'current' }], dataKeys: [primary] };
+    const dropped = [...this.body.pageKeys.filter((k) => k.key !== keep.key), ...this.body.dataKeys.filter((k) => k.key !== primary.key)];
+    this.rewriteKeyring(finalBody);
+    this.body = finalBody;
+    for (const k of dropped) sodium.sodium_memzero(k.key);
+  }
+
+  // ---------------------------------------------------------------- status and verify
+
+  /** A summary for `tessera vault status`. @throws VaultCorruptedError; IoError. */
+  status(): VaultStatus {
+    return this.guard('status', () => {
+      const counts = this.db.prepare('SELECT status, count(*) AS n FROM shares GROUP BY status').all() as { status: number; n: number }[];
+      const shares = { pending: 0, active: 0, retired: 0 };
+      for (const c of counts) {
+        const s = STATUS_NAME[c.status];
+        if (s) shares[s] = c.n;
+      }
+      return {
+        vaultId: this.id,
+        dir: this.dir,
+        kdf: this.header.kdf === KDF_ARGON2ID ? ('argon2id' as const) : ('raw-key' as const),
+        argon2: this.header.kdf === KDF_ARGON2ID ? { ...this.header.argon2 } : null,
+        keyringGeneration: this.header.generation,
+        primaryDataKeyId: this.primaryKey().id,
+        dataKeyIds: this.body.dataKeys.map((k) => k.id),
+        pageKeyId: this.body.pageKeys.find((k) => k.role === 'current')!.id,
+        rotationInProgress: this.rotating || this.rotationPending(),
+        wallets: (this.db.prepare('SELECT count(*) AS n FROM wallets').get() as { n: number }).n,
+        shares,
+        seq: this.currentSeq(),
+        backupWatermark: this.backupWatermark,
+        keyringIssues: [...this.keyringIssues],
+      };
+    });
+  }
+
+  /**
+   * A full integrity pass: SQLite's integrity check through the page cipher, every record opened
+   * under its own identity, every pointer and status consistent. Reports every problem found and
+   * never throws for damage (only for a closed vault or I/O failure).
+   * @throws InvalidStateError if the vault is closed.
+   */
+  async verify(onProgress?: Progress): Promise<VerifyReport> {
+    this.assertOpen();
+    const problems: VerifyProblem[] = this.keyringIssues.map((i) => ({ part: 'keyring' as const, where: i.split(':')[0]!, what: i }));
+    const add = (part: VerifyProblem['part'], where: string, what: string) => problems.push({ part, where, what });
+    let wallets = 0;
+    let records = 0;
+    try {
+      const rows = this.db.pragma('integrity_check') as { integrity_check: string }[];
+      for (const r of rows) if (r.integrity_check !== 'ok') add('database', 'integrity_check', r.integrity_check);
+    } catch (e) {
+      add('database', 'integrity_check', (e as Error).message);
+      return { ok: false, wallets, records, problems };
+    }
+    try {
+      const meta = new Map((this.db.prepare('SELECT k, v FROM meta').all() as { k: string; v: unknown }[]).map((r) => [r.k, r.v]));
+      const seq = meta.get('seq');
+      const maxSeq = (
+        this.db.prepare('SELECT max(m) AS m FROM (SELECT max(seq) AS m FROM wallets UNION ALL SELECT max(seq) FROM shares UNION ALL SELECT max(seq) FROM tombstones)').get() as {
+          m: number | null;
+        }
+      ).m;
+      if (typeof seq !== 'number' || (maxSeq !== null && maxSeq > seq)) add('meta', 'seq', `change sequence ${String(seq)} is below the highest used ${maxSeq}`);
+      const bw = meta.get('backup_watermark');
+      if (typeof bw !== 'number' || (typeof seq === 'number' && bw > seq)) add('meta', 'backup_watermark', 'backup watermark is above the change sequence');
+
+      const walletRows = this.db.prepare('SELECT * FROM wallets ORDER BY key_type, wallet_id').all() as WalletRow[];
+      const total = (this.db.prepare('SELECT count(*) AS n FROM shares').get() as { n: number }).n;
+      onProgress?.(0, total);
+      const known = new Set<string>();
+      for (const w of walletRows) {
+        wallets++;
+        const where = `wallet ${KEY_TYPE_NAME[w.key_type] ?? w.key_type}/${w.wallet_id}`;
+        known.add(`${w.key_type}\u0000${w.wallet_id}`);
+        try {
+          this.walletInfo(w);
+        } catch (e) {
+          add('database', where, (e as Error).message);
+        }
+        const actives = this.db.prepare('SELECT version FROM shares WHERE key_type = ? AND wallet_id = ? AND status = ?').all(w.key_type, w.wallet_id, STATUS_CODE.active) as {
+          version: number;
+        }[];
+        if (w.current_version === null) {
+          if (actives.length > 0) add('pointer', where, `no current version but version ${actives[0]!.version} is active`);
+        } else if (actives.length !== 1 || actives[0]!.version !== w.current_version) {
+          add('pointer', where, `current version ${w.current_version} but active versions are [${actives.map((a) => a.version).join(', ')}]`);
+        }
+      }
+      let lastId = 0;
+      for (;;) {
+        const batch = this.db.prepare('SELECT * FROM shares WHERE id > ? ORDER BY id LIMIT 500').all(lastId, 500) as ShareRow[];
+        if (batch.length === 0) break;
+        for (const r of batch) {
+          lastId = r.id;
+          records++;
+          const where = `share ${KEY_TYPE_NAME[r.key_type] ?? r.key_type}/${r.wallet_id} v${r.version}`;
+          if (!known.has(`${r.key_type}\u0000${r.wallet_id}`)) add('pointer', where, 'share without a wallet');
+          try {
+            this.shareInfo(r);
+            this.openRow(r).fill(0);
+          } catch (e) {
+            add(e instanceof VaultCorruptedError ? (e.part === 'record' ? 'record' : 'database') : 'database', where, (e as Error).message);
+          }
+        }
+        onProgress?.(records, total);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        this.assertOpen();
+      }
+    } catch (e) {
+      if (e instanceof InvalidStateError) throw e;
+      add('database', 'scan', isCorruption(e) || e instanceof TesseraError ? (e as Error).message : String(e));
+    }
+    return { ok: problems.length === 0, wallets, records, problems };
+  }
+}
+
+function decodeKeyType(code: number, where: string): KeyType {
+  const kt = KEY_TYPE_NAME[code];
+  if (!kt) throw new VaultCorruptedError('database', where, `unknown key type code ${code}`);
+  return kt;
+}
+
+function decodeParticipants(json: string, where: string): string[] {
+  try {
+    const v: unknown = JSON.parse(json);
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  } catch {
+    // fall through
+  }
+  throw new VaultCorruptedError('database', where, 'participants are not a list of node ids');
+}
+
+/**
+ * Opens the database with the keyring's current page key, or with the next one if a crash came
+ * after the pages were re-encrypted but before the keyring recorded it.
+ */
+function openWithPageKeys(path: string, body: KeyringBody): { db: Db; pageKeyId: number } {
+  const ordered = [...body.pageKeys].sort((a, b) => (a.role === 'current' ? -1 : 1) - (b.role === 'current' ? -1 : 1));
+  let last: unknown;
+  for (const k of ordered) {
+    try {
+      return { db: openDatabase(path, k.key, true), pageKeyId: k.id };
+    } catch (e) {
+      last = e;
+      if (!isCorruption(e)) throw e;
+    }
+  }
+  throw new VaultCorruptedError('database', path, 'the database does not open with the keyring page key (the file or its first page is damaged)', { cause: last });
+}
