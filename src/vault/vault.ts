@@ -920,7 +920,7 @@ export class Vault {
       }
       let lastId = 0;
       for (;;) {
-        const batch = this.db.prepare('SELECT * FROM shares WHERE id > ? ORDER BY id LIMIT 500').all(lastId, 500) as ShareRow[];
+        const batch = this.db.prepare('SELECT * FROM shares WHERE id > ? ORDER BY id LIMIT 500').all(lastId) as ShareRow[];
         if (batch.length === 0) break;
         for (const r of batch) {
           lastId = r.id;
@@ -939,8 +939,8 @@ export class Vault {
         this.assertOpen();
       }
     } catch (e) {
-      if (e instanceof InvalidStateError) throw e;
-      add('database', 'scan', isCorruption(e) || e instanceof TesseraError ? (e as Error).message : String(e));
+      if (e instanceof InvalidStateError || !(isCorruption(e) || e instanceof TesseraError)) throw e;
+      add('database', 'scan', (e as Error).message);
     }
     return { ok: problems.length === 0, wallets, records, problems };
   }
