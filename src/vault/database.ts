@@ -2,18 +2,24 @@
  * The encrypted SQLite database of a vault: opening it with a page key, the pragmas that make
  * every commit durable, the schema, and the translation of SQLite failures into typed errors.
  */
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { IoError, TesseraError, VaultCorruptedError, VaultLockedError } from '../common/errors.js';
-import { PRIVATE_FILE_MODE } from '../common/fs.js';
+import { fsyncDir, PRIVATE_FILE_MODE } from '../common/fs.js';
 
 export type Db = Database.Database;
 
 export const SCHEMA_VERSION = 1;
 
-const SCHEMA = `
-CREATE TABLE meta (k TEXT PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE wallets (
+/** Table names, in the order a copy must fill them. */
+export const TABLES = ['meta', 'wallets', 'shares', 'tombstones'] as const;
+
+/** The schema, created in the attached database `schema` (main by default). */
+function schemaSql(schema = 'main'): string {
+  return `
+CREATE TABLE ${schema}.meta (k TEXT PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE ${schema}.wallets (
   key_type INTEGER NOT NULL,
   wallet_id TEXT NOT NULL,
   threshold INTEGER NOT NULL,
@@ -25,7 +31,7 @@ CREATE TABLE wallets (
   seq INTEGER NOT NULL UNIQUE,
   PRIMARY KEY (key_type, wallet_id)
 ) WITHOUT ROWID;
-CREATE TABLE shares (
+CREATE TABLE ${schema}.shares (
   id INTEGER PRIMARY KEY,
   key_type INTEGER NOT NULL,
   wallet_id TEXT NOT NULL,
@@ -40,8 +46,8 @@ CREATE TABLE shares (
   seq INTEGER NOT NULL UNIQUE,
   UNIQUE (key_type, wallet_id, version)
 );
-CREATE INDEX shares_by_data_key ON shares (data_key_id);
-CREATE TABLE tombstones (
+CREATE INDEX ${schema}.shares_by_data_key ON shares (data_key_id);
+CREATE TABLE ${schema}.tombstones (
   seq INTEGER PRIMARY KEY,
   kind INTEGER NOT NULL,
   key_type INTEGER NOT NULL,
@@ -50,6 +56,7 @@ CREATE TABLE tombstones (
   deleted_at INTEGER NOT NULL
 );
 `;
+}
 
 /** Creates an empty file with mode 0600 so SQLite (and its -wal/-shm, which copy the mode) stay private. */
 export function createPrivateFile(path: string): void {
@@ -91,7 +98,7 @@ export function applyPragmas(db: Db): void {
 /** Creates the schema and the meta rows in one transaction. */
 export function initSchema(db: Db, vaultId: Uint8Array, now: number): void {
   db.transaction(() => {
-    db.exec(SCHEMA);
+    db.exec(schemaSql());
     const put = db.prepare('INSERT INTO meta (k, v) VALUES (?, ?)');
     put.run('vault_id', Buffer.from(vaultId));
     put.run('schema_version', SCHEMA_VERSION);
@@ -120,4 +127,50 @@ export function translateDbError(e: unknown, dir: string, where: string): Error 
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return new VaultLockedError(dir);
   if (typeof code === 'string' && code.startsWith('SQLITE_')) return new IoError(`database operation ${where}`, e);
   return e instanceof Error ? e : new Error(String(e));
+}
+
+/** Suffix of the temporary copy written by `rekeyByCopy`. */
+export const REKEY_SUFFIX = '.rekey';
+
+/** Removes a temporary copy left by a rekey that a crash interrupted (the original is intact). */
+export function removeStaleRekey(path: string): void {
+  for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(`${path}${REKEY_SUFFIX}${suffix}`, { force: true });
+}
+
+/**
+ * Re-encrypts the whole database under `newKey` by copying it, never in place: SQLite's in-place
+ * rekey leaves a hot journal that no key can roll back if it is interrupted (the page-1 salt has
+ * already changed). The copy is written beside the database, made durable, and renamed over it:
+ * after a crash the file is entirely under the old key or entirely under the new one.
+ * `db` is closed; the caller opens the database again with the new key.
+ * @throws the raw SQLite or fs error; the original database is untouched unless the rename happened.
+ */
+export function rekeyByCopy(db: Db, path: string, newKey: Uint8Array): void {
+  const tmp = `${path}${REKEY_SUFFIX}`;
+  removeStaleRekey(path);
+  createPrivateFile(tmp);
+  db.prepare('ATTACH DATABASE ? AS rk KEY ?').run(tmp, Buffer.from(newKey.buffer, newKey.byteOffset, newKey.byteLength));
+  try {
+    db.pragma('rk.journal_mode = DELETE');
+    db.pragma('rk.synchronous = FULL');
+    db.transaction(() => {
+      db.exec(schemaSql('rk'));
+      for (const t of TABLES) db.exec(`INSERT INTO rk.${t} SELECT * FROM main.${t}`);
+    })();
+  } finally {
+    db.exec('DETACH DATABASE rk');
+  }
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+  for (const suffix of ['-wal', '-journal']) {
+    if (existsSync(`${path}${suffix}`) || existsSync(`${tmp}${suffix}`)) throw new Error(`a ${suffix} file is still present; the rekey was not applied`);
+  }
+  const fd = openSync(tmp, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  fsyncDir(dirname(path));
 }

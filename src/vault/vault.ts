@@ -18,7 +18,7 @@ import {
   VaultCorruptedError,
 } from '../common/errors.js';
 import { ensurePrivateDir } from '../common/fs.js';
-import { createPrivateFile, type Db, initSchema, isCorruption, openDatabase, translateDbError } from './database.js';
+import { createPrivateFile, type Db, initSchema, isCorruption, openDatabase, rekeyByCopy, removeStaleRekey, translateDbError } from './database.js';
 import { type DerivedKeys, deriveKeys, KDF_ARGON2ID, KDF_RAW_KEY, SALT_BYTES, wipeDerived } from './kdf.js';
 import { type DataKey, type KeyringBody, type KeyringHeader, VAULT_ID_BYTES, wipeBody } from './keyring-format.js';
 import { keyringExists, unlockKeyring, writeKeyring } from './keyring-store.js';
@@ -147,7 +147,7 @@ export class Vault {
 
   private constructor(
     readonly dir: string,
-    private readonly db: Db,
+    private db: Db,
     private readonly lock: VaultLock,
     private header: KeyringHeader,
     private body: KeyringBody,
@@ -213,6 +213,7 @@ export class Vault {
       unlocked = await unlockKeyring(dir, secret);
       const path = join(dir, DB_FILE);
       if (!existsSync(path)) throw new VaultCorruptedError('database', path, 'the database file is missing');
+      removeStaleRekey(path);
       const wal = checkWalFile(`${path}-wal`);
       if (!wal.ok) throw new VaultCorruptedError('wal', `${path}-wal frame ${wal.frame}`, wal.reason);
       const opened = openWithPageKeys(path, unlocked.body);
@@ -820,13 +821,20 @@ export class Vault {
     const next = this.body.pageKeys.find((k) => k.role === 'next');
     const keep = next ?? this.body.pageKeys.find((k) => k.role === 'current')!;
     if (this.pageKeyInUse !== keep.id) {
+      const path = join(this.dir, DB_FILE);
       this.guard('rekey pages', () => {
-        this.db.pragma('wal_checkpoint(TRUNCATE)');
-        this.db.pragma('journal_mode = DELETE');
-        this.db.rekey(Buffer.from(keep.key.buffer, keep.key.byteOffset, keep.key.byteLength));
-        this.db.pragma('journal_mode = WAL');
+        try {
+          rekeyByCopy(this.db, path, keep.key);
+        } finally {
+          if (!this.db.open) {
+            // Whether or not the copy replaced the file, reopen with the key that opens it.
+            const reopened = openWithPageKeys(path, this.body);
+            this.db = reopened.db;
+            this.pageKeyInUse = reopened.pageKeyId;
+          }
+        }
       });
-      this.pageKeyInUse = keep.id;
+      if (this.pageKeyInUse !== keep.id) throw new VaultCorruptedError('database', path, 'the re-encrypted copy did not replace the database');
     }
     const finalBody: KeyringBody = { pageKeys: [{ ...keep, role: 'current' }], dataKeys: [primary] };
     const dropped = [...this.body.pageKeys.filter((k) => k.key !== keep.key), ...this.body.dataKeys.filter((k) => k.key !== primary.key)];

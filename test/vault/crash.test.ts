@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { WrongPasswordError } from '../../src/common/errors.js';
+import { Vault } from '../../src/vault/vault.js';
+import { kill9, startChild } from '../helpers/child.js';
+import { FAST_ARGON2, password, tempDir } from '../helpers/vault.js';
+
+/** The model of what must be in the vault: every acknowledged write. */
+type Model = Map<string, { versions: Map<number, number>; active: number }>;
+
+function apply(model: Model, a: Record<string, unknown>): void {
+  if (a.op === 'put') {
+    const id = a.id as string;
+    const w = model.get(id) ?? { versions: new Map(), active: 0 };
+    w.versions.set(a.version as number, a.fill as number);
+    if (a.active) w.active = a.version as number;
+    model.set(id, w);
+  } else if (a.op === 'delete') model.delete(a.id as string);
+}
+
+function sleep(ms: number) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+describe('crash safety (kill -9 of a real process)', () => {
+  it('every acknowledged put, activation, delete and key rotation survives kill -9 at random moments', async () => {
+    const dir = tempDir();
+    (await Vault.create(dir, password('pw-a'), { argon2: FAST_ARGON2 })).close();
+    const model: Model = new Map();
+    let rotations = 0;
+    const rounds = 24;
+    for (let round = 0; round < rounds; round++) {
+      const child = startChild([dir, 'work', String(round * 7919 + 1)]);
+      await child.waitFor((a) => a.op === 'ready');
+      await sleep(20 + Math.floor(Math.random() * 300));
+      await kill9(child);
+      for (const a of child.acks) {
+        apply(model, a);
+        if (a.op === 'rotate-key') rotations++;
+      }
+      const v = await Vault.open(dir, password('pw-a'));
+      try {
+        for (const [id, w] of model) {
+          const wallet = v.getWallet('eddsa', id);
+          expect(wallet.currentVersion, `${id} active version`).toBeGreaterThanOrEqual(w.active);
+          for (const [version, fill] of w.versions) {
+            const s = v.getShare('eddsa', id, version);
+            expect(s.share[0], `${id} v${version}`).toBe(fill);
+            expect(s.share.every((b) => b === fill)).toBe(true);
+          }
+        }
+        const st = v.status();
+        expect(st.rotationInProgress).toBe(false);
+        expect(st.dataKeyIds).toHaveLength(1);
+        const report = await v.verify();
+        expect(report.problems).toEqual([]);
+      } finally {
+        v.close();
+      }
+    }
+    expect(rotations).toBeGreaterThan(0);
+  });
+
+  it('kill -9 at any point of rotateKey loses no share and the rotation completes on the next open', async () => {
+    const dir = tempDir();
+    const v0 = await Vault.create(dir, password('pw-a'), { argon2: FAST_ARGON2 });
+    for (let i = 0; i < 400; i++) {
+      v0.putShare({
+        keyType: i % 2 ? 'ecdsa' : 'eddsa',
+        walletId: `w${i}`,
+        version: 1,
+        threshold: 1,
+        participants: ['a', 'b'],
+        publicKey: new Uint8Array(33).fill(2),
+        share: new Uint8Array(2048).fill(i & 0xff),
+        activate: true,
+      });
+    }
+    v0.close();
+    let midRotation = 0;
+    for (let round = 0; round < 12; round++) {
+      const child = startChild([dir, 'rotations', String(round)]);
+      await child.waitFor((a) => a.op === 'rotate-key-start');
+      await sleep(Math.floor(Math.random() * 80));
+      await kill9(child);
+      if (child.acks.at(-1)?.op === 'rotate-key-start') midRotation++;
+      const v = await Vault.open(dir, password('pw-a'));
+      const st = v.status();
+      expect(st.rotationInProgress).toBe(false);
+      expect(st.dataKeyIds).toEqual([st.primaryDataKeyId]);
+      for (let i = 0; i < 400; i++) expect(v.getShare(i % 2 ? 'ecdsa' : 'eddsa', `w${i}`).share[100]).toBe(i & 0xff);
+      expect((await v.verify()).problems).toEqual([]);
+      v.close();
+    }
+    expect(midRotation).toBeGreaterThan(0);
+  });
+
+  it('after kill -9 in the middle of password rotations, the last acknowledged or the next password opens', async () => {
+    const dir = tempDir();
+    const v0 = await Vault.create(dir, password('pw-a'), { argon2: FAST_ARGON2 });
+    v0.putShare({
+      keyType: 'ecdsa',
+      walletId: 'w',
+      version: 1,
+      threshold: 1,
+      participants: ['a', 'b'],
+      publicKey: new Uint8Array(33).fill(2),
+      share: new Uint8Array(64).fill(5),
+      activate: true,
+    });
+    v0.close();
+    let current = 'pw-a';
+    let acked = 0;
+    for (let round = 0; round < 20; round++) {
+      const child = startChild([dir, 'passwords', String(round), current]);
+      await child.waitFor((a) => a.op === 'ready');
+      await sleep(Math.floor(Math.random() * 60));
+      await kill9(child);
+      const rotations = child.acks.filter((a) => a.op === 'rotate-password');
+      acked += rotations.length;
+      const last = (rotations.at(-1)?.pw as string | undefined) ?? current;
+      const next = last === 'pw-a' ? 'pw-b' : 'pw-a';
+      let v: Vault;
+      try {
+        v = await Vault.open(dir, password(last));
+        current = last;
+      } catch (e) {
+        expect(e).toBeInstanceOf(WrongPasswordError);
+        v = await Vault.open(dir, password(next));
+        current = next;
+      }
+      expect(v.getShare('ecdsa', 'w').share[0]).toBe(5);
+      v.close();
+    }
+    expect(acked).toBeGreaterThan(0);
+  });
+});
