@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+/** The `tessera` command. */
+import { Command } from 'commander';
+import { EXIT, exitCodeFor, reportError } from './output.js';
+import { registerVaultCommands } from './vault-commands.js';
+import { walkthrough } from './walkthrough.js';
+
+async function run(fn: () => Promise<number | undefined>, json = false): Promise<void> {
+  try {
+    process.exitCode = (await fn()) ?? EXIT.ok;
+  } catch (e) {
+    reportError(e, json);
+    process.exitCode = exitCodeFor(e);
+  }
+}
+
+const program = new Command();
+program.name('tessera').description('Tessera MPC wallet node').showHelpAfterError();
+// No global --version flag: `import-share --version N` needs the name. `tessera version` instead.
+program
+  .command('version')
+  .description('print the version')
+  .action(() => {
+    process.stdout.write('tessera version 0.1.0\n');
+  });
+registerVaultCommands(program, run);
+program
+  .command('walkthrough')
+  .description('a short walkthrough of the vault on a temporary directory (what `npm start` runs)')
+  .action(() => run(walkthrough));
+
+await program.parseAsync(process.argv);
