@@ -9,11 +9,12 @@ import { IoError, TesseraError, VaultCorruptedError, VaultLockedError } from '..
 import { fsyncDir, PRIVATE_FILE_MODE } from '../common/fs.js';
 
 export type Db = Database.Database;
+export type Statement = Database.Statement;
 
 export const SCHEMA_VERSION = 1;
 
 /** Table names, in the order a copy must fill them. */
-export const TABLES = ['meta', 'wallets', 'shares', 'tombstones'] as const;
+export const TABLES = ['meta', 'wallets', 'shares', 'records', 'tombstones'] as const;
 
 /** The schema, created in the attached database `schema` (main by default). */
 function schemaSql(schema = 'main'): string {
@@ -39,14 +40,22 @@ CREATE TABLE ${schema}.shares (
   status INTEGER NOT NULL,
   threshold INTEGER NOT NULL,
   participants TEXT NOT NULL,
-  data_key_id INTEGER NOT NULL,
-  sealed BLOB NOT NULL,
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   seq INTEGER NOT NULL UNIQUE,
   UNIQUE (key_type, wallet_id, version)
 );
-CREATE INDEX ${schema}.shares_by_data_key ON shares (data_key_id);
+-- The sealed bytes live apart from the share's metadata so that a status change (activation,
+-- retirement) rewrites a small row, not the whole sealed record.
+CREATE TABLE ${schema}.records (
+  share_id INTEGER PRIMARY KEY,
+  data_key_id INTEGER NOT NULL,
+  sealed BLOB NOT NULL
+);
+CREATE VIEW ${schema}.shares_full AS
+  SELECT s.id, s.key_type, s.wallet_id, s.version, s.status, s.threshold, s.participants, r.data_key_id,
+         s.created_at, s.updated_at, s.seq, r.sealed
+  FROM shares s JOIN records r ON r.share_id = s.id;
 CREATE TABLE ${schema}.tombstones (
   seq INTEGER PRIMARY KEY,
   kind INTEGER NOT NULL,

@@ -10,7 +10,6 @@
  * A record copied under another vault, kind, key type, wallet, version or data key fails to open.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { ByteWriter } from '../common/bytes.js';
 import type { KeyType } from './types.js';
 
 const DOMAIN = new TextEncoder().encode('tessera/record/v1');
@@ -37,15 +36,21 @@ export interface RecordIdentity {
 
 /** Canonical, injective encoding of a record identity (the AEAD associated data). */
 export function encodeAad(id: RecordIdentity): Uint8Array {
-  return new ByteWriter(96)
-    .raw(DOMAIN)
-    .raw(id.vaultId)
-    .u8(RECORD_KIND[id.kind])
-    .u8(KEY_TYPE_CODE[id.keyType])
-    .string(id.walletId)
-    .u64(id.version)
-    .u32(id.dataKeyId)
-    .finish();
+  // Written straight into one buffer: this runs on every read and write of a share.
+  const walletLen = Buffer.byteLength(id.walletId, 'utf8');
+  const out = Buffer.allocUnsafe(DOMAIN.length + id.vaultId.length + 2 + 4 + walletLen + 8 + 4);
+  let o = 0;
+  out.set(DOMAIN, o);
+  o += DOMAIN.length;
+  out.set(id.vaultId, o);
+  o += id.vaultId.length;
+  o = out.writeUInt8(RECORD_KIND[id.kind], o);
+  o = out.writeUInt8(KEY_TYPE_CODE[id.keyType], o);
+  o = out.writeUInt32BE(walletLen, o);
+  o += out.write(id.walletId, o, 'utf8');
+  o = out.writeBigUInt64BE(BigInt(id.version), o);
+  out.writeUInt32BE(id.dataKeyId, o);
+  return out;
 }
 
 /** Seals `plaintext` under `key` bound to `id`. */

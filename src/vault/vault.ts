@@ -18,7 +18,7 @@ import {
   VaultCorruptedError,
 } from '../common/errors.js';
 import { ensurePrivateDir } from '../common/fs.js';
-import { createPrivateFile, type Db, initSchema, isCorruption, openDatabase, rekeyByCopy, removeStaleRekey, translateDbError } from './database.js';
+import { createPrivateFile, type Db, type Statement, initSchema, isCorruption, openDatabase, rekeyByCopy, removeStaleRekey, translateDbError } from './database.js';
 import { type DerivedKeys, deriveKeys, KDF_ARGON2ID, KDF_RAW_KEY, SALT_BYTES, wipeDerived } from './kdf.js';
 import { type DataKey, type KeyringBody, type KeyringHeader, VAULT_ID_BYTES, wipeBody } from './keyring-format.js';
 import { keyringExists, unlockKeyring, writeKeyring } from './keyring-store.js';
@@ -101,7 +101,10 @@ interface WalletRow {
   seq: number;
 }
 
-interface ShareRow {
+/** Columns of `shares_full` without the sealed bytes (reading them skips the record's overflow pages). */
+const META_COLS = 'id, key_type, wallet_id, version, status, threshold, participants, data_key_id, created_at, updated_at, seq';
+
+interface ShareMetaRow {
   id: number;
   key_type: number;
   wallet_id: string;
@@ -110,10 +113,13 @@ interface ShareRow {
   threshold: number;
   participants: string;
   data_key_id: number;
-  sealed: Buffer;
   created_at: number;
   updated_at: number;
   seq: number;
+}
+
+interface ShareRow extends ShareMetaRow {
+  sealed: Buffer;
 }
 
 interface TombstoneRow {
@@ -277,8 +283,20 @@ export class Vault {
     }
   }
 
+  private statements = new Map<string, Statement>();
+
+  /** A prepared statement, cached per database connection (preparing costs more than running). */
+  private stmt(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   private nextSeq(): number {
-    const row = this.db.prepare("UPDATE meta SET v = v + 1 WHERE k = 'seq' RETURNING v").get() as { v: number } | undefined;
+    const row = this.stmt("UPDATE meta SET v = v + 1 WHERE k = 'seq' RETURNING v").get() as { v: number } | undefined;
     if (!row || typeof row.v !== 'number') throw new VaultCorruptedError('database', 'meta.seq', 'the change sequence is missing');
     return row.v;
   }
@@ -303,37 +321,85 @@ export class Vault {
   putShare(input: PutShareInput): ShareVersionInfo {
     validatePutShare(input);
     const where = label(input.keyType, input.walletId, input.version);
-    return this.guard(`put ${where}`, () =>
-      this.db.transaction(() => {
-        const kt = KEY_TYPE_CODE[input.keyType];
-        const wallet = this.walletRow(kt, input.walletId);
-        const now = Date.now();
-        if (wallet && !Buffer.from(wallet.public_key).equals(Buffer.from(input.publicKey))) {
-          throw new InvalidArgumentError(`${where}: the public key differs from the wallet's; a wallet keeps one public key across versions`);
-        }
-        if (this.db.prepare('SELECT 1 FROM shares WHERE key_type = ? AND wallet_id = ? AND version = ?').get(kt, input.walletId, input.version)) {
-          throw new AlreadyExistsError(where, 'share versions are immutable; write the next version');
-        }
-        const participants = JSON.stringify(input.participants);
-        if (!wallet) {
-          this.db
-            .prepare(
-              'INSERT INTO wallets (key_type, wallet_id, threshold, participants, current_version, public_key, created_at, updated_at, seq) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?)',
-            )
-            .run(kt, input.walletId, input.threshold, participants, Buffer.from(input.publicKey), now, now, this.nextSeq());
-        }
-        const dk = this.primaryKey();
-        const sealed = sealRecord(dk.key, this.identity(input.keyType, input.walletId, input.version, dk.id), input.share);
-        this.db
-          .prepare(
-            'INSERT INTO shares (key_type, wallet_id, version, status, threshold, participants, data_key_id, sealed, created_at, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          )
-          .run(kt, input.walletId, input.version, STATUS_CODE.pending, input.threshold, participants, dk.id, sealed, now, now, this.nextSeq());
-        if (input.activate) this.activateInTx(input.keyType, input.walletId, input.version, now);
-        return this.shareInfo(this.shareRow(kt, input.walletId, input.version)!);
-      })(),
+    return this.guard(`put ${where}`, () => this.db.transaction(() => this.putInTx(input, where))());
+  }
+
+  /**
+   * Stores many share versions in one transaction (one fsync): all or none. Same rules as
+   * `putShare` for each; used by imports and restores.
+   * @throws as `putShare`, for the first bad input; nothing is stored then.
+   */
+  putShares(inputs: readonly PutShareInput[]): ShareVersionInfo[] {
+    for (const input of inputs) validatePutShare(input);
+    return this.guard(`put ${inputs.length} shares`, () =>
+      this.db.transaction(() => inputs.map((input) => this.putInTx(input, label(input.keyType, input.walletId, input.version))))(),
     );
   }
+
+  private putInTx(input: PutShareInput, where: string): ShareVersionInfo {
+    const kt = KEY_TYPE_CODE[input.keyType];
+    const wallet = this.walletRow(kt, input.walletId);
+    const now = Date.now();
+    if (wallet && !Buffer.from(wallet.public_key).equals(Buffer.from(input.publicKey))) {
+      throw new InvalidArgumentError(`${where}: the public key differs from the wallet's; a wallet keeps one public key across versions`);
+    }
+    if (this.stmt('SELECT 1 FROM shares WHERE key_type = ? AND wallet_id = ? AND version = ?').get(kt, input.walletId, input.version)) {
+      throw new AlreadyExistsError(where, 'share versions are immutable; write the next version');
+    }
+    const activate = input.activate === true;
+    if (activate && wallet && wallet.current_version !== null && input.version <= wallet.current_version) {
+      throw new InvalidStateError(`${where} is not newer than the active version ${wallet.current_version}`);
+    }
+    const participants = JSON.stringify(input.participants);
+    if (activate && wallet?.current_version != null) this.setStatus(kt, input.walletId, wallet.current_version, 'retired', now);
+    const dk = this.primaryKey();
+    const sealed = sealRecord(dk.key, this.identity(input.keyType, input.walletId, input.version, dk.id), input.share);
+    const status = activate ? STATUS_CODE.active : STATUS_CODE.pending;
+    const shareSeq = this.nextSeq();
+    const { lastInsertRowid } = this.stmt(
+      'INSERT INTO shares (key_type, wallet_id, version, status, threshold, participants, created_at, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(kt, input.walletId, input.version, status, input.threshold, participants, now, now, shareSeq);
+    this.stmt('INSERT INTO records (share_id, data_key_id, sealed) VALUES (?, ?, ?)').run(lastInsertRowid, dk.id, sealed);
+    if (!wallet) {
+      this.stmt(
+        'INSERT INTO wallets (key_type, wallet_id, threshold, participants, current_version, public_key, created_at, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(kt, input.walletId, input.threshold, participants, activate ? input.version : null, Buffer.from(input.publicKey), now, now, this.nextSeq());
+    } else if (activate) {
+      this.stmt('UPDATE wallets SET current_version = ?, threshold = ?, participants = ?, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ?').run(
+        input.version,
+        input.threshold,
+        participants,
+        now,
+        this.nextSeq(),
+        kt,
+        input.walletId,
+      );
+    }
+    return {
+      keyType: input.keyType,
+      walletId: input.walletId,
+      version: input.version,
+      status: activate ? 'active' : 'pending',
+      threshold: input.threshold,
+      participants: [...input.participants],
+      dataKeyId: dk.id,
+      createdAt: now,
+      updatedAt: now,
+      seq: shareSeq,
+    };
+  }
+
+  private setStatus(kt: number, walletId: string, version: number, status: ShareStatus, now: number): void {
+    this.stmt('UPDATE shares SET status = ?, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ? AND version = ?').run(
+      STATUS_CODE[status],
+      now,
+      this.nextSeq(),
+      kt,
+      walletId,
+      version,
+    );
+  }
+
 
   /**
    * Activates a pending version: the wallet's pointer moves to it and the previously active version
@@ -364,16 +430,9 @@ export class Vault {
     if (wallet.current_version !== null && version <= wallet.current_version) {
       throw new InvalidStateError(`${label(keyType, walletId, version)} is not newer than the active version ${wallet.current_version}`);
     }
-    if (wallet.current_version !== null) {
-      this.db
-        .prepare('UPDATE shares SET status = ?, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ? AND version = ?')
-        .run(STATUS_CODE.retired, now, this.nextSeq(), kt, walletId, wallet.current_version);
-    }
-    this.db
-      .prepare('UPDATE shares SET status = ?, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ? AND version = ?')
-      .run(STATUS_CODE.active, now, this.nextSeq(), kt, walletId, version);
-    this.db
-      .prepare('UPDATE wallets SET current_version = ?, threshold = ?, participants = ?, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ?')
+    if (wallet.current_version !== null) this.setStatus(kt, walletId, wallet.current_version, 'retired', now);
+    this.setStatus(kt, walletId, version, 'active', now);
+    this.stmt('UPDATE wallets SET current_version = ?, threshold = ?, participants = ?, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ?')
       .run(version, share.threshold, share.participants, now, this.nextSeq(), kt, walletId);
   }
 
@@ -391,11 +450,8 @@ export class Vault {
         const wallet = this.walletRow(kt, walletId);
         if (!wallet || wallet.current_version === null) throw new NotFoundError(`an active version of ${label(keyType, walletId)}`);
         const now = Date.now();
-        this.db
-          .prepare('UPDATE shares SET status = ?, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ? AND version = ?')
-          .run(STATUS_CODE.retired, now, this.nextSeq(), kt, walletId, wallet.current_version);
-        this.db
-          .prepare('UPDATE wallets SET current_version = NULL, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ?')
+        this.setStatus(kt, walletId, wallet.current_version, 'retired', now);
+        this.stmt('UPDATE wallets SET current_version = NULL, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ?')
           .run(now, this.nextSeq(), kt, walletId);
         return this.walletInfo(this.walletRow(kt, walletId)!);
       })(),
@@ -418,24 +474,24 @@ export class Vault {
         if (share.status !== STATUS_CODE.pending) throw new InvalidStateError(`${label(keyType, walletId, version)} is not pending; only pending versions can be discarded`);
         this.deleteShareInTx(share, Date.now());
         const wallet = this.walletRow(kt, walletId)!;
-        const left = this.db.prepare('SELECT count(*) AS n FROM shares WHERE key_type = ? AND wallet_id = ?').get(kt, walletId) as { n: number };
+        const left = this.stmt('SELECT count(*) AS n FROM shares WHERE key_type = ? AND wallet_id = ?').get(kt, walletId) as { n: number };
         if (left.n === 0 && wallet.current_version === null) this.deleteWalletInTx(kt, walletId, Date.now());
       })(),
     );
   }
 
-  private deleteShareInTx(share: ShareRow, now: number): void {
-    this.db.prepare('DELETE FROM shares WHERE id = ?').run(share.id);
-    this.db
-      .prepare('INSERT INTO tombstones (seq, kind, key_type, wallet_id, version, deleted_at) VALUES (?, ?, ?, ?, ?, ?)')
+  private deleteShareInTx(share: ShareMetaRow, now: number): void {
+    this.stmt('DELETE FROM records WHERE share_id = ?').run(share.id);
+    this.stmt('DELETE FROM shares WHERE id = ?').run(share.id);
+    this.stmt('INSERT INTO tombstones (seq, kind, key_type, wallet_id, version, deleted_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(this.nextSeq(), TOMBSTONE_SHARE, share.key_type, share.wallet_id, share.version, now);
   }
 
   private deleteWalletInTx(kt: number, walletId: string, now: number): void {
-    this.db.prepare('DELETE FROM shares WHERE key_type = ? AND wallet_id = ?').run(kt, walletId);
-    this.db.prepare('DELETE FROM wallets WHERE key_type = ? AND wallet_id = ?').run(kt, walletId);
-    this.db
-      .prepare('INSERT INTO tombstones (seq, kind, key_type, wallet_id, version, deleted_at) VALUES (?, ?, ?, ?, NULL, ?)')
+    this.stmt('DELETE FROM records WHERE share_id IN (SELECT id FROM shares WHERE key_type = ? AND wallet_id = ?)').run(kt, walletId);
+    this.stmt('DELETE FROM shares WHERE key_type = ? AND wallet_id = ?').run(kt, walletId);
+    this.stmt('DELETE FROM wallets WHERE key_type = ? AND wallet_id = ?').run(kt, walletId);
+    this.stmt('INSERT INTO tombstones (seq, kind, key_type, wallet_id, version, deleted_at) VALUES (?, ?, ?, ?, NULL, ?)')
       .run(this.nextSeq(), TOMBSTONE_WALLET, kt, walletId, now);
   }
 
@@ -469,15 +525,14 @@ export class Vault {
     }
     return this.guard('prune', () =>
       this.db.transaction(() => {
-        let rows: ShareRow[];
+        let rows: ShareMetaRow[];
         if (wallet) {
           const kt = KEY_TYPE_CODE[wallet.keyType];
           if (!this.walletRow(kt, wallet.walletId)) throw new NotFoundError(label(wallet.keyType, wallet.walletId));
-          rows = this.db
-            .prepare('SELECT * FROM shares WHERE key_type = ? AND wallet_id = ? AND status = ? ORDER BY version DESC')
-            .all(kt, wallet.walletId, STATUS_CODE.retired) as ShareRow[];
+          rows = this.stmt(`SELECT ${META_COLS} FROM shares_full WHERE key_type = ? AND wallet_id = ? AND status = ? ORDER BY version DESC`)
+            .all(kt, wallet.walletId, STATUS_CODE.retired) as ShareMetaRow[];
         } else {
-          rows = this.db.prepare('SELECT * FROM shares WHERE status = ? ORDER BY key_type, wallet_id, version DESC').all(STATUS_CODE.retired) as ShareRow[];
+          rows = this.stmt(`SELECT ${META_COLS} FROM shares_full WHERE status = ? ORDER BY key_type, wallet_id, version DESC`).all(STATUS_CODE.retired) as ShareMetaRow[];
         }
         const seen = new Map<string, number>();
         const now = Date.now();
@@ -497,11 +552,13 @@ export class Vault {
   }
 
   private walletRow(kt: number, walletId: string): WalletRow | undefined {
-    return this.db.prepare('SELECT * FROM wallets WHERE key_type = ? AND wallet_id = ?').get(kt, walletId) as WalletRow | undefined;
+    return this.stmt('SELECT * FROM wallets WHERE key_type = ? AND wallet_id = ?').get(kt, walletId) as WalletRow | undefined;
   }
 
-  private shareRow(kt: number, walletId: string, version: number): ShareRow | undefined {
-    return this.db.prepare('SELECT * FROM shares WHERE key_type = ? AND wallet_id = ? AND version = ?').get(kt, walletId, version) as ShareRow | undefined;
+  private shareRow(kt: number, walletId: string, version: number): ShareMetaRow | undefined {
+    return this.stmt(`SELECT ${META_COLS} FROM shares_full WHERE key_type = ? AND wallet_id = ? AND version = ?`).get(kt, walletId, version) as
+      | ShareMetaRow
+      | undefined;
   }
 
   private walletInfo(r: WalletRow): WalletInfo {
@@ -518,7 +575,7 @@ export class Vault {
     };
   }
 
-  private shareInfo(r: ShareRow): ShareVersionInfo {
+  private shareInfo(r: ShareMetaRow): ShareVersionInfo {
     const where = `share row ${r.wallet_id} v${r.version}`;
     const status = STATUS_NAME[r.status];
     if (!status) throw new VaultCorruptedError('database', where, `unknown status ${r.status}`);
@@ -556,7 +613,7 @@ export class Vault {
    */
   listWallets(): WalletInfo[] {
     return this.guard('list wallets', () =>
-      (this.db.prepare('SELECT * FROM wallets ORDER BY key_type, wallet_id').all() as WalletRow[]).map((r) => this.walletInfo(r)),
+      (this.stmt('SELECT * FROM wallets ORDER BY key_type, wallet_id').all() as WalletRow[]).map((r) => this.walletInfo(r)),
     );
   }
 
@@ -570,7 +627,7 @@ export class Vault {
     return this.guard(`list ${label(keyType, walletId)}`, () => {
       const kt = KEY_TYPE_CODE[keyType];
       if (!this.walletRow(kt, walletId)) throw new NotFoundError(label(keyType, walletId));
-      return (this.db.prepare('SELECT * FROM shares WHERE key_type = ? AND wallet_id = ? ORDER BY version').all(kt, walletId) as ShareRow[]).map((r) =>
+      return (this.stmt(`SELECT ${META_COLS} FROM shares_full WHERE key_type = ? AND wallet_id = ? ORDER BY version`).all(kt, walletId) as ShareMetaRow[]).map((r) =>
         this.shareInfo(r),
       );
     });
@@ -587,31 +644,38 @@ export class Vault {
     if (version !== undefined) validateVersion(version);
     return this.guard(`read ${label(keyType, walletId, version)}`, () => {
       const kt = KEY_TYPE_CODE[keyType];
+      // One query on the hot path; the slow path below only explains a miss.
+      const row = this.stmt(
+        'SELECT s.*, w.public_key FROM wallets w JOIN shares_full s ON s.key_type = w.key_type AND s.wallet_id = w.wallet_id AND s.version = coalesce(?, w.current_version) WHERE w.key_type = ? AND w.wallet_id = ?',
+      ).get(version ?? null, kt, walletId) as (ShareRow & { public_key: Buffer }) | undefined;
+      if (row) return { ...this.shareInfo(row), publicKey: Uint8Array.from(row.public_key), share: this.openRow(row) };
       const wallet = this.walletRow(kt, walletId);
       if (!wallet) throw new NotFoundError(label(keyType, walletId));
       const v = version ?? wallet.current_version;
       if (v === null) throw new NotFoundError(`an active version of ${label(keyType, walletId)}`, 'activate a version first');
-      const row = this.shareRow(kt, walletId, v);
-      if (!row) throw new NotFoundError(label(keyType, walletId, v));
-      return { ...this.shareInfo(row), publicKey: Uint8Array.from(wallet.public_key), share: this.openRow(row) };
+      throw new NotFoundError(label(keyType, walletId, v));
     });
   }
 
   private openRow(row: ShareRow): Buffer {
-    const keyType = decodeKeyType(row.key_type, `share row ${row.wallet_id}`);
-    const where = label(keyType, row.wallet_id, row.version);
-    const dk = this.body.dataKeys.find((k) => k.id === row.data_key_id);
-    if (!dk) throw new VaultCorruptedError('record', where, `sealed under data key ${row.data_key_id}, which the keyring does not hold`);
-    const out = openRecord(dk.key, this.identity(keyType, row.wallet_id, row.version, row.data_key_id), row.sealed);
-    if (!out) throw new VaultCorruptedError('record', where, 'the record does not authenticate under its own identity');
+    return this.openSealed(decodeKeyType(row.key_type, row.wallet_id), row.wallet_id, row.version, row.data_key_id, row.sealed);
+  }
+
+  /** Opens a sealed record under its own identity. @throws VaultCorruptedError('record'). */
+  private openSealed(keyType: KeyType, walletId: string, version: number, dataKeyId: number, sealed: Uint8Array): Buffer {
+    const dk = this.body.dataKeys.find((k) => k.id === dataKeyId);
+    if (!dk) throw new VaultCorruptedError('record', label(keyType, walletId, version), `sealed under data key ${dataKeyId}, which the keyring does not hold`);
+    const out = openRecord(dk.key, this.identity(keyType, walletId, version, dataKeyId), sealed);
+    if (!out) throw new VaultCorruptedError('record', label(keyType, walletId, version), 'the record does not authenticate under its own identity');
     return out;
   }
+
 
   // ---------------------------------------------------------------- change stream
 
   /** The highest sequence number assigned so far. @throws VaultCorruptedError; IoError. */
   currentSeq(): number {
-    return this.guard('read seq', () => (this.db.prepare("SELECT v FROM meta WHERE k = 'seq'").get() as { v: number }).v);
+    return this.guard('read seq', () => (this.stmt("SELECT v FROM meta WHERE k = 'seq'").get() as { v: number }).v);
   }
 
   /**
@@ -626,13 +690,13 @@ export class Vault {
     return this.guard('read changes', () =>
       this.db.transaction(() => {
         const out: VaultChange[] = [];
-        for (const r of this.db.prepare('SELECT * FROM wallets WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit) as WalletRow[]) {
+        for (const r of this.stmt('SELECT * FROM wallets WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit) as WalletRow[]) {
           out.push({ kind: 'wallet', seq: r.seq, wallet: this.walletInfo(r) });
         }
-        for (const r of this.db.prepare('SELECT * FROM shares WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit) as ShareRow[]) {
+        for (const r of this.stmt('SELECT * FROM shares_full WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit) as ShareRow[]) {
           out.push({ kind: 'share', seq: r.seq, info: this.shareInfo(r), sealed: Uint8Array.from(r.sealed) });
         }
-        for (const r of this.db.prepare('SELECT * FROM tombstones WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit) as TombstoneRow[]) {
+        for (const r of this.stmt('SELECT * FROM tombstones WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit) as TombstoneRow[]) {
           const keyType = decodeKeyType(r.key_type, `tombstone ${r.seq}`);
           if (r.kind === TOMBSTONE_WALLET) out.push({ kind: 'wallet-deleted', seq: r.seq, keyType, walletId: r.wallet_id, at: r.deleted_at });
           else if (r.kind === TOMBSTONE_SHARE && r.version !== null) {
@@ -663,17 +727,13 @@ export class Vault {
   openChange(change: Extract<VaultChange, { kind: 'share' }>): Buffer {
     this.assertOpen();
     const { info } = change;
-    const dk = this.body.dataKeys.find((k) => k.id === info.dataKeyId);
-    const where = label(info.keyType, info.walletId, info.version);
-    if (!dk) throw new VaultCorruptedError('record', where, `sealed under data key ${info.dataKeyId}, which the keyring does not hold`);
-    const out = openRecord(dk.key, this.identity(info.keyType, info.walletId, info.version, info.dataKeyId), change.sealed);
-    if (!out) throw new VaultCorruptedError('record', where, 'the record does not authenticate under its own identity');
-    return out;
+    return this.openSealed(info.keyType, info.walletId, info.version, info.dataKeyId, change.sealed);
   }
+
 
   /** The sequence number up to which backups are complete. @throws VaultCorruptedError; IoError. */
   get backupWatermark(): number {
-    return this.guard('read backup watermark', () => (this.db.prepare("SELECT v FROM meta WHERE k = 'backup_watermark'").get() as { v: number }).v);
+    return this.guard('read backup watermark', () => (this.stmt("SELECT v FROM meta WHERE k = 'backup_watermark'").get() as { v: number }).v);
   }
 
   /**
@@ -686,7 +746,7 @@ export class Vault {
       this.db.transaction(() => {
         const cur = this.currentSeq();
         if (!Number.isSafeInteger(seq) || seq < 0 || seq > cur) throw new InvalidArgumentError(`backup watermark ${seq} is outside 0..${cur}`);
-        this.db.prepare("UPDATE meta SET v = ? WHERE k = 'backup_watermark'").run(seq);
+        this.stmt("UPDATE meta SET v = ? WHERE k = 'backup_watermark'").run(seq);
       })(),
     );
   }
@@ -780,8 +840,8 @@ export class Vault {
     const primary = this.primaryKey();
     return this.guard('reseal shares', () =>
       this.db.transaction(() => {
-        const rows = this.db.prepare('SELECT * FROM shares WHERE data_key_id != ? LIMIT ?').all(primary.id, limit) as ShareRow[];
-        const update = this.db.prepare('UPDATE shares SET sealed = ?, data_key_id = ? WHERE id = ?');
+        const rows = this.stmt('SELECT * FROM shares_full WHERE data_key_id != ? LIMIT ?').all(primary.id, limit) as ShareRow[];
+        const update = this.stmt('UPDATE records SET sealed = ?, data_key_id = ? WHERE share_id = ?');
         for (const r of rows) {
           const plain = this.openRow(r);
           const keyType = decodeKeyType(r.key_type, `share row ${r.wallet_id}`);
@@ -795,7 +855,7 @@ export class Vault {
 
   private async resealAll(onProgress: Progress | undefined, batchSize: number): Promise<number> {
     const primary = this.primaryKey();
-    const total = this.guard('count shares', () => (this.db.prepare('SELECT count(*) AS n FROM shares WHERE data_key_id != ?').get(primary.id) as { n: number }).n);
+    const total = this.guard('count shares', () => (this.stmt('SELECT count(*) AS n FROM records WHERE data_key_id != ?').get(primary.id) as { n: number }).n);
     let done = 0;
     onProgress?.(0, total);
     for (;;) {
@@ -830,6 +890,7 @@ export class Vault {
             // Whether or not the copy replaced the file, reopen with the key that opens it.
             const reopened = openWithPageKeys(path, this.body);
             this.db = reopened.db;
+            this.statements.clear();
             this.pageKeyInUse = reopened.pageKeyId;
           }
         }
@@ -848,7 +909,7 @@ export class Vault {
   /** A summary for `tessera vault status`. @throws VaultCorruptedError; IoError. */
   status(): VaultStatus {
     return this.guard('status', () => {
-      const counts = this.db.prepare('SELECT status, count(*) AS n FROM shares GROUP BY status').all() as { status: number; n: number }[];
+      const counts = this.stmt('SELECT status, count(*) AS n FROM shares GROUP BY status').all() as { status: number; n: number }[];
       const shares = { pending: 0, active: 0, retired: 0 };
       for (const c of counts) {
         const s = STATUS_NAME[c.status];
@@ -864,7 +925,7 @@ export class Vault {
         dataKeyIds: this.body.dataKeys.map((k) => k.id),
         pageKeyId: this.body.pageKeys.find((k) => k.role === 'current')!.id,
         rotationInProgress: this.rotating || this.rotationPending(),
-        wallets: (this.db.prepare('SELECT count(*) AS n FROM wallets').get() as { n: number }).n,
+        wallets: (this.stmt('SELECT count(*) AS n FROM wallets').get() as { n: number }).n,
         shares,
         seq: this.currentSeq(),
         backupWatermark: this.backupWatermark,
@@ -893,10 +954,10 @@ export class Vault {
       return { ok: false, wallets, records, problems };
     }
     try {
-      const meta = new Map((this.db.prepare('SELECT k, v FROM meta').all() as { k: string; v: unknown }[]).map((r) => [r.k, r.v]));
+      const meta = new Map((this.stmt('SELECT k, v FROM meta').all() as { k: string; v: unknown }[]).map((r) => [r.k, r.v]));
       const seq = meta.get('seq');
       const maxSeq = (
-        this.db.prepare('SELECT max(m) AS m FROM (SELECT max(seq) AS m FROM wallets UNION ALL SELECT max(seq) FROM shares UNION ALL SELECT max(seq) FROM tombstones)').get() as {
+        this.stmt('SELECT max(m) AS m FROM (SELECT max(seq) AS m FROM wallets UNION ALL SELECT max(seq) FROM shares UNION ALL SELECT max(seq) FROM tombstones)').get() as {
           m: number | null;
         }
       ).m;
@@ -904,8 +965,8 @@ export class Vault {
       const bw = meta.get('backup_watermark');
       if (typeof bw !== 'number' || (typeof seq === 'number' && bw > seq)) add('meta', 'backup_watermark', 'backup watermark is above the change sequence');
 
-      const walletRows = this.db.prepare('SELECT * FROM wallets ORDER BY key_type, wallet_id').all() as WalletRow[];
-      const total = (this.db.prepare('SELECT count(*) AS n FROM shares').get() as { n: number }).n;
+      const walletRows = this.stmt('SELECT * FROM wallets ORDER BY key_type, wallet_id').all() as WalletRow[];
+      const total = (this.stmt('SELECT count(*) AS n FROM shares').get() as { n: number }).n;
       onProgress?.(0, total);
       const known = new Set<string>();
       for (const w of walletRows) {
@@ -917,7 +978,7 @@ export class Vault {
         } catch (e) {
           add('database', where, (e as Error).message);
         }
-        const actives = this.db.prepare('SELECT version FROM shares WHERE key_type = ? AND wallet_id = ? AND status = ?').all(w.key_type, w.wallet_id, STATUS_CODE.active) as {
+        const actives = this.stmt('SELECT version FROM shares WHERE key_type = ? AND wallet_id = ? AND status = ?').all(w.key_type, w.wallet_id, STATUS_CODE.active) as {
           version: number;
         }[];
         if (w.current_version === null) {
@@ -928,7 +989,7 @@ export class Vault {
       }
       let lastId = 0;
       for (;;) {
-        const batch = this.db.prepare('SELECT * FROM shares WHERE id > ? ORDER BY id LIMIT 500').all(lastId) as ShareRow[];
+        const batch = this.stmt('SELECT * FROM shares_full WHERE id > ? ORDER BY id LIMIT 500').all(lastId) as ShareRow[];
         if (batch.length === 0) break;
         for (const r of batch) {
           lastId = r.id;

@@ -1,0 +1,211 @@
+/**
+ * `npm run bench:vault`: one JSON line per case, each with the ratio to a baseline measured in the
+ * same run. Baselines: raw better-sqlite3 with the same pragmas and no encryption.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3-multiple-ciphers';
+import sodium from 'sodium-native';
+import { Vault } from '../src/vault/vault.js';
+import type { PutShareInput } from '../src/vault/types.js';
+
+const root = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+let n = 0;
+const fresh = () => join(root, `d${n++}`);
+const pw = (s: string) => ({ kind: 'password' as const, password: Buffer.from(s) });
+const SHARE = 4096;
+
+function emit(o: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ bench: 'vault', ...o })}\n`);
+}
+
+function rawDb(): Database.Database {
+  const dir = fresh();
+  mkdtempSync(`${dir}-`);
+  const db = new Database(`${dir}.db`);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('cache_size = -32768');
+  db.exec('CREATE TABLE shares (id INTEGER PRIMARY KEY, wallet_id TEXT NOT NULL UNIQUE, sealed BLOB NOT NULL)');
+  return db;
+}
+
+function share(i: number, extra: Partial<PutShareInput> = {}): PutShareInput {
+  return {
+    keyType: 'ecdsa',
+    walletId: `wallet-${i}`,
+    version: 1,
+    threshold: 1,
+    participants: ['node0', 'node1', 'node2'],
+    publicKey: new Uint8Array(33).fill(2),
+    share: randomBytes(SHARE),
+    ...extra,
+  };
+}
+
+function timeOps(count: number, fn: (i: number) => void): number {
+  const t = performance.now();
+  for (let i = 0; i < count; i++) fn(i);
+  return (performance.now() - t) / count;
+}
+
+async function vaultWith(count: number, dir = fresh()): Promise<Vault> {
+  const v = await Vault.create(dir, pw('bench password'));
+  for (let i = 0; i < count; i += 1000) {
+    v.putShares(Array.from({ length: Math.min(1000, count - i) }, (_, j) => share(i + j, { activate: true })));
+  }
+  return v;
+}
+
+function dirBytes(dir: string): number {
+  return readdirSync(dir).reduce((a, f) => a + statSync(join(dir, f)).size, 0);
+}
+
+async function main(): Promise<void> {
+  // 1. durable put of a 4 KiB share (one transaction + fsync each)
+  {
+    const PUTS = 1500;
+    const db = rawDb();
+    const ins = db.prepare('INSERT INTO shares (wallet_id, sealed) VALUES (?, ?)');
+    const blobs = Array.from({ length: PUTS }, () => randomBytes(SHARE));
+    const v = await Vault.create(fresh(), pw('bench password'));
+    const inputs = Array.from({ length: PUTS }, (_, i) => share(i));
+    // interleave rounds so that disk noise hits both sides alike
+    let raw = 0;
+    let ours = 0;
+    for (let r = 0; r < 3; r++) {
+      const base = r * (PUTS / 3);
+      raw += timeOps(PUTS / 3, (i) => ins.run(`wallet-${base + i}`, blobs[base + i]));
+      ours += timeOps(PUTS / 3, (i) => v.putShare({ ...inputs[base + i]!, activate: true }));
+    }
+    raw /= 3;
+    ours /= 3;
+    emit({ case: 'durable put 4 KiB', unit: 'ops/s', value: Math.round(1000 / ours), baseline: Math.round(1000 / raw), ratio: +(raw / ours).toFixed(3), target: '>= 0.8' });
+
+    // 2. get (active version, opened) vs raw get by key, working set in cache
+    const GETS = 20000;
+    const get = db.prepare('SELECT sealed FROM shares WHERE wallet_id = ?');
+    for (let i = 0; i < 1000; i++) {
+      get.get(`wallet-${i}`);
+      v.getShare('ecdsa', `wallet-${i}`).share.fill(0);
+    }
+    let rawGet = 0;
+    let ourGet = 0;
+    for (let r = 0; r < 3; r++) {
+      rawGet += timeOps(GETS, (i) => get.get(`wallet-${i % PUTS}`));
+      ourGet += timeOps(GETS, (i) => v.getShare('ecdsa', `wallet-${i % PUTS}`).share.fill(0));
+    }
+    emit({ case: 'get 4 KiB share', unit: 'ops/s', value: Math.round((3 * 1000) / ourGet), baseline: Math.round((3 * 1000) / rawGet), ratio: +(rawGet / ourGet).toFixed(3), target: '>= 0.4' });
+    db.close();
+    v.close();
+  }
+
+  // 3. unlock with the default Argon2id parameters
+  {
+    const dir = fresh();
+    (await Vault.create(dir, pw('bench password'))).close();
+    const salt = randomBytes(16);
+    const out = Buffer.alloc(32);
+    const times: number[] = [];
+    const kdf: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      let t = performance.now();
+      (await Vault.open(dir, pw('bench password'))).close();
+      times.push(performance.now() - t);
+      t = performance.now();
+      await sodium.crypto_pwhash_async(out, Buffer.from('bench password'), salt, 3, 64 * 1024 * 1024, sodium.crypto_pwhash_ALG_ARGON2ID13);
+      kdf.push(performance.now() - t);
+    }
+    const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+    emit({ case: 'unlock (open with Argon2id m=64 MiB t=3)', unit: 'ms', value: +med(times).toFixed(1), baseline: +med(kdf).toFixed(1), baselineCase: 'Argon2id alone', ratio: +(med(kdf) / med(times)).toFixed(3), target: '<= 300 ms' });
+  }
+
+  // 4. rotatePassword is O(1): 10 vs 10,000 shares
+  {
+    const small = await vaultWith(10);
+    const large = await vaultWith(10_000);
+    const fast = { argon2: { opsLimit: 1, memLimit: 8192 } };
+    const time = async (v: Vault) => {
+      const t = performance.now();
+      for (let i = 0; i < 10; i++) await v.rotatePassword(pw(`p${i}`), fast);
+      return (performance.now() - t) / 10;
+    };
+    await time(small);
+    const a = await time(small);
+    const b = await time(large);
+    emit({ case: 'rotatePassword 10,000 vs 10 shares', unit: 'ms', value: +b.toFixed(2), baseline: +a.toFixed(2), ratio: +(a / b).toFixed(3), target: '~1 (O(1))' });
+    small.close();
+
+    // 5. rotateKey of 10,000 shares
+    const t = performance.now();
+    const { resealed } = await large.rotateKey();
+    const secs = (performance.now() - t) / 1000;
+    // baseline: reading and rewriting 10,000 4 KiB rows in raw SQLite, same batching
+    const db = rawDb();
+    const ins = db.prepare('INSERT INTO shares (wallet_id, sealed) VALUES (?, ?)');
+    db.transaction(() => {
+      for (let i = 0; i < 10_000; i++) ins.run(`w${i}`, randomBytes(SHARE));
+    })();
+    const upd = db.prepare('UPDATE shares SET sealed = ? WHERE id = ?');
+    const sel = db.prepare('SELECT id, sealed FROM shares WHERE id > ? ORDER BY id LIMIT 256');
+    const t2 = performance.now();
+    let last = 0;
+    for (;;) {
+      const rows = db.transaction(() => {
+        const rs = sel.all(last) as { id: number; sealed: Buffer }[];
+        for (const r of rs) upd.run(Buffer.from(r.sealed), r.id);
+        return rs;
+      })();
+      if (rows.length === 0) break;
+      last = rows.at(-1)!.id;
+    }
+    const rawSecs = (performance.now() - t2) / 1000;
+    emit({ case: 'rotateKey 10,000 shares', unit: 'shares/s', value: Math.round(resealed / secs), baseline: Math.round(10_000 / rawSecs), baselineCase: 'raw read+rewrite', ratio: +(rawSecs / secs).toFixed(3), seconds: +secs.toFixed(2) });
+    db.close();
+    large.close();
+  }
+
+  // 6. open time and disk size with 100,000 shares
+  {
+    const dir = fresh();
+    const t = performance.now();
+    const v = await vaultWith(100_000, dir);
+    const fillSecs = (performance.now() - t) / 1000;
+    v.close();
+    const opens: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t1 = performance.now();
+      (await Vault.open(dir, pw('bench password'))).close();
+      opens.push(performance.now() - t1);
+    }
+    const db = rawDb();
+    const ins = db.prepare('INSERT INTO shares (wallet_id, sealed) VALUES (?, ?)');
+    for (let i = 0; i < 100_000; i += 1000) {
+      db.transaction(() => {
+        for (let j = i; j < i + 1000; j++) ins.run(`wallet-${j}`, randomBytes(SHARE));
+      })();
+    }
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const rawBytes = statSync((db as unknown as { name: string }).name).size;
+    db.close();
+    const bytes = dirBytes(dir);
+    emit({
+      case: 'open with 100,000 shares',
+      unit: 'ms',
+      value: +Math.min(...opens).toFixed(1),
+      diskMiB: +(bytes / 2 ** 20).toFixed(1),
+      rawDiskMiB: +(rawBytes / 2 ** 20).toFixed(1),
+      ratio: +(rawBytes / bytes).toFixed(3),
+      ratioOf: 'raw disk size / vault disk size',
+      fillSeconds: +fillSecs.toFixed(1),
+    });
+  }
+}
+
+try {
+  await main();
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
