@@ -33,8 +33,7 @@ import { InvalidArgumentError } from '../../common/errors.js';
 import { type OtExtReceiver, type OtExtSender, prg } from '../ot/kos.js';
 import { bytesToBigInt, decodeScalar, encodeScalar, mod, Q, randomScalar } from '../ot/scalar.js';
 import { bytesEqual, encodeU32, MessageReader, MessageWriter, type RandomBytes, systemRandom, taggedHash, taggedHash512, wipe } from '../ot/wire.js';
-import { MalformedMessageError, MultiplicationAbortedError } from './errors.js';
-import { OtReuseError } from './errors.js';
+import { MalformedMessageError, MultiplicationAbortedError, OtReuseError } from './errors.js';
 
 /** Statistical security parameter of the multiplication (DKLs19: s = 80). */
 export const MUL_STAT = 80;
@@ -96,6 +95,8 @@ export class MulReceiverPending {
   #used = false;
   /** @internal */
   constructor(
+    /** @internal pair context of the OT state that started this multiplication */
+    readonly pairContext: Uint8Array,
     readonly sessionId: Uint8Array,
     readonly L: number,
     readonly index: number,
@@ -129,7 +130,7 @@ export function mulReceiverStart(ot: OtExtReceiver, sessionId: Uint8Array, L: nu
   b = mod(b);
   const s = output.keys.map((k) => expandKey(k, 2 * L));
   wipe(...output.keys);
-  const pending = new MulReceiverPending(sessionId.slice(), L, output.index, sha256(message), output.choices, s, b);
+  const pending = new MulReceiverPending(ot.context, sessionId.slice(), L, output.index, sha256(message), output.choices, s, b);
   return { message, pending, b: encodeScalar(b) };
 }
 
@@ -188,9 +189,11 @@ export function mulSenderRespond(ot: OtExtSender, sessionId: Uint8Array, inputs:
  * Bob, finish: verifies Alice's answer and returns his output shares d (L × 32 bytes, secret)
  * with c_k + d_k = a_k·b. Throws `MalformedMessageError` (blaming Alice) on a malformed message
  * or an out-of-range scalar, `MultiplicationAbortedError` (blaming Alice) if the check fails —
- * both burn `ot` for good — and `OtReuseError` if `pending` was already finished.
+ * both burn `ot` for good — `OtReuseError` if `pending` was already finished, and
+ * `InvalidArgumentError` if `pending` belongs to another pair.
  */
 export function mulReceiverFinish(ot: OtExtReceiver, pending: MulReceiverPending, message: Uint8Array): Uint8Array[] {
+  if (!bytesEqual(ot.context, pending.pairContext)) throw new InvalidArgumentError('this multiplication was started with another pair');
   pending.consume();
   const from = ot.senderId;
   const { L, sessionId, index, omega, s, b } = pending;
