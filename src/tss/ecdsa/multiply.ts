@@ -30,7 +30,7 @@
  */
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '../../common/errors.js';
-import { type OtExtReceiver, type OtExtSender, prg } from '../ot/kos.js';
+import type { OtExtReceiver, OtExtSender } from '../ot/kos.js';
 import { bytesToBigInt, decodeScalar, encodeScalar, mod, Q, randomScalar } from '../ot/scalar.js';
 import { bytesEqual, encodeU32, MessageReader, MessageWriter, type RandomBytes, systemRandom, taggedHash, taggedHash512, wipe } from '../ot/wire.js';
 import { MalformedMessageError, MultiplicationAbortedError, OtReuseError } from './errors.js';
@@ -59,9 +59,8 @@ export function gadgetVector(pairContext: Uint8Array): bigint[] {
   return g;
 }
 
-/** Expands a 32-byte OT key into `n` scalars (48 bytes each, reduced: bias < 2^-128). */
-function expandKey(key: Uint8Array, n: number): bigint[] {
-  const bytes = prg(key, new Uint8Array(16), 48 * n);
+/** Splits an OT output of 48·n bytes into n scalars (48 bytes each, reduced: bias < 2^-128), wiping it. */
+function toScalars(bytes: Uint8Array, n: number): bigint[] {
   const out: bigint[] = [];
   for (let i = 0; i < n; i++) out.push(bytesToBigInt(bytes.subarray(48 * i, 48 * i + 48)) % Q);
   wipe(bytes);
@@ -123,13 +122,12 @@ export class MulReceiverPending {
  */
 export function mulReceiverStart(ot: OtExtReceiver, sessionId: Uint8Array, L: number, random: RandomBytes = systemRandom): { message: Uint8Array; pending: MulReceiverPending; b: Uint8Array } {
   if (!Number.isInteger(L) || L < 1 || L > MAX_L) throw new InvalidArgumentError(`multiplication vector length must be 1..${MAX_L}`);
-  const { message, output } = ot.extend(sessionId, XI, random);
+  const { message, output } = ot.extend(sessionId, XI, random, undefined, 96 * L);
   const g = gadgetVector(ot.context);
   let b = 0n;
   for (let j = 0; j < XI; j++) b += g[j]! * BigInt(output.choices[j]!);
   b = mod(b);
-  const s = output.keys.map((k) => expandKey(k, 2 * L));
-  wipe(...output.keys);
+  const s = output.keys.map((k) => toScalars(k, 2 * L));
   const pending = new MulReceiverPending(ot.context, sessionId.slice(), L, output.index, sha256(message), output.choices, s, b);
   return { message, pending, b: encodeScalar(b) };
 }
@@ -150,7 +148,7 @@ export function mulSenderRespond(ot: OtExtSender, sessionId: Uint8Array, inputs:
     if (v === undefined) throw new InvalidArgumentError('multiplication input must be a 32-byte scalar below the group order');
     return v;
   });
-  const ext = ot.extend(sessionId, message, XI);
+  const ext = ot.extend(sessionId, message, XI, 96 * L);
   const ctx = ot.context;
   const g = gadgetVector(ctx);
   const alpha: bigint[] = []; // ã_0..ã_{L-1}, â_0..â_{L-1}
@@ -159,8 +157,8 @@ export function mulSenderRespond(ot: OtExtSender, sessionId: Uint8Array, inputs:
   const w = new MessageWriter(T_MUL_RESPONSE);
   const tauParts: Uint8Array[] = [];
   for (let j = 0; j < XI; j++) {
-    const s0 = expandKey(ext.v0[j]!, 2 * L);
-    const s1 = expandKey(ext.v1[j]!, 2 * L);
+    const s0 = toScalars(ext.v0[j]!, 2 * L);
+    const s1 = toScalars(ext.v1[j]!, 2 * L);
     const row: bigint[] = [];
     for (let k = 0; k < 2 * L; k++) {
       row.push(mod(-s0[k]!));
@@ -168,7 +166,6 @@ export function mulSenderRespond(ot: OtExtSender, sessionId: Uint8Array, inputs:
     }
     tA.push(row);
   }
-  wipe(...ext.v0, ...ext.v1);
   const tauBytes = Buffer.concat(tauParts);
   const { chiT, chiH } = challenges(ctx, sessionId, ext.index, sha256(message), tauBytes, L);
   const r: bigint[] = [];

@@ -34,7 +34,7 @@ import { InvalidArgumentError } from '../../common/errors.js';
 import { MalformedMessageError, OtCheckFailedError, OtReuseError, OtStateBurnedError } from '../ecdsa/errors.js';
 import { BaseOtReceiver, BaseOtSender, type BaseOtSenderOutput } from './base-ot.js';
 import { type Gf128, gfAddInto, gfFromBytes, gfMulAddInto, gfToBytes } from './gf128.js';
-import { bytesEqual, concatBytes, encodeU32, MessageReader, MessageWriter, pairContext, type RandomBytes, systemRandom, taggedHash, wipe } from './wire.js';
+import { bytesEqual, concatBytes, encodeU32, MessageReader, MessageWriter, pairContext, type RandomBytes, sha512Raw, systemRandom, taggedHash, wipe } from './wire.js';
 
 /** Number of base OTs (computational security parameter κ). */
 export const KAPPA = 128;
@@ -91,8 +91,38 @@ function transpose(cols: Uint8Array[], rows: number): Uint8Array {
   return out;
 }
 
-function outHash(ctx: Uint8Array, sessionId: Uint8Array, index: number, j: number, row: Uint8Array): Uint8Array {
-  return taggedHash('tessera/kos/out', ctx, sessionId, encodeU32(index), encodeU32(j), row);
+/**
+ * Output derivation H(prefix, j, row) → `outLen` bytes: SHA-512 in counter mode over the
+ * fixed-layout input prefix(32) ‖ j(4) ‖ counter(4) ‖ row(16), where prefix binds (pair context,
+ * session id, index). A random oracle applied to the KOS rows (the correlation-robust hash).
+ */
+class OutputHasher {
+  readonly #buf = new Uint8Array(56);
+  constructor(ctx: Uint8Array, sessionId: Uint8Array, index: number) {
+    this.#buf.set(taggedHash('tessera/kos/out', ctx, sessionId, encodeU32(index)), 0);
+  }
+  derive(j: number, row: Uint8Array, outLen: number): Uint8Array {
+    const b = this.#buf;
+    b.set(encodeU32(j), 32);
+    b.set(row, 40);
+    const out = new Uint8Array(outLen);
+    for (let ctr = 0, off = 0; off < outLen; ctr++, off += 64) {
+      b.set(encodeU32(ctr), 36);
+      const h = sha512Raw(b);
+      out.set(outLen - off >= 64 ? h : h.subarray(0, outLen - off), off);
+      h.fill(0);
+    }
+    b.fill(0, 40);
+    return out;
+  }
+}
+
+/** Smallest and largest output length per OT (bytes). */
+export const MIN_OUTPUT_LEN = 16;
+export const MAX_OUTPUT_LEN = 1024;
+
+function checkOutLen(n: number): void {
+  if (!Number.isInteger(n) || n < MIN_OUTPUT_LEN || n > MAX_OUTPUT_LEN) throw new InvalidArgumentError(`OT output length must be ${MIN_OUTPUT_LEN}..${MAX_OUTPUT_LEN} bytes`);
 }
 
 function checkSession(sessionId: Uint8Array, index: number): void {
@@ -106,11 +136,11 @@ export interface ExtensionReceiverOutput {
   index: number;
   /** ℓ choice bits, one per byte (0/1). Secret. */
   choices: Uint8Array;
-  /** v_{x_j, j}: ℓ keys of 32 bytes. Secret. */
+  /** v_{x_j, j}: ℓ keys (`outputLen` bytes each). Secret. */
   keys: Uint8Array[];
 }
 
-/** What the sender gets: two 32-byte keys per OT. */
+/** What the sender gets: two keys per OT. */
 export interface ExtensionSenderOutput {
   v0: Uint8Array[];
   v1: Uint8Array[];
@@ -169,14 +199,15 @@ export class OtExtSender {
 
   /**
    * Processes one extension message of the receiver for session `sessionId` and returns the
-   * sender's ℓ pairs of keys (ℓ must equal `expectedCount` when given). Throws `MalformedMessageError` (blaming the receiver) on a malformed
+   * sender's ℓ pairs of keys of `outputLen` bytes (ℓ must equal `expectedCount` when given). Throws `MalformedMessageError` (blaming the receiver) on a malformed
    * message, `OtReuseError` if the message's index was used before (nothing is consumed), and
    * `OtCheckFailedError` (blaming the receiver) if the KOS check fails — that burns this state
    * for good. Throws `OtStateBurnedError` if the state is already burnt.
    */
-  extend(sessionId: Uint8Array, message: Uint8Array, expectedCount?: number): ExtensionSenderOutput & { index: number } {
+  extend(sessionId: Uint8Array, message: Uint8Array, expectedCount?: number, outputLen = 32): ExtensionSenderOutput & { index: number } {
     this.#assertUsable();
     checkSession(sessionId, 0);
+    checkOutLen(outputLen);
     const from = this.receiverId;
     const r = new MessageReader(message, T_EXTEND, from, 'OT-extension message');
     const index = r.u32();
@@ -223,11 +254,12 @@ export class OtExtSender {
     const v0: Uint8Array[] = [];
     const v1: Uint8Array[] = [];
     const row = new Uint8Array(16);
+    const out = new OutputHasher(this.#ctx, sessionId, index);
     for (let j = 0; j < ell; j++) {
       const qj = qRows.subarray(j * 16, j * 16 + 16);
-      v0.push(outHash(this.#ctx, sessionId, index, j, qj));
+      v0.push(out.derive(j, qj, outputLen));
       for (let k = 0; k < 16; k++) row[k] = qj[k]! ^ this.#delta[k]!;
-      v1.push(outHash(this.#ctx, sessionId, index, j, row));
+      v1.push(out.derive(j, row, outputLen));
     }
     wipe(qRows, row);
     return { index, v0, v1 };
@@ -331,13 +363,15 @@ export class OtExtReceiver {
 
   /**
    * Starts one extension of `count` OTs (a positive multiple of 8) for session `sessionId`,
-   * consuming a fresh index. `choices` (one 0/1 per byte) defaults to uniformly random bits.
+   * consuming a fresh index. `choices` (one 0/1 per byte) defaults to uniformly random bits;
+   * each output key has `outputLen` bytes (default 32; the sender must use the same length).
    * Returns the message for the sender and this side's output. Throws `InvalidArgumentError` on bad
    * arguments and `OtStateBurnedError` if the state is burnt.
    */
-  extend(sessionId: Uint8Array, count: number, random: RandomBytes = systemRandom, choices?: Uint8Array): { message: Uint8Array; output: ExtensionReceiverOutput } {
+  extend(sessionId: Uint8Array, count: number, random: RandomBytes = systemRandom, choices?: Uint8Array, outputLen = 32): { message: Uint8Array; output: ExtensionReceiverOutput } {
     if (this.#burned) throw new OtStateBurnedError(`the OT-extension receiver state of pair ${this.senderId}→${this.receiverId}`);
     checkSession(sessionId, this.#nextIndex);
+    checkOutLen(outputLen);
     if (!Number.isInteger(count) || count <= 0 || count % 8 !== 0 || count > MAX_EXTENSION) throw new InvalidArgumentError('OT-extension size must be a positive multiple of 8');
     if (this.#nextIndex >= 0xffffffff) throw new OtReuseError('extension indices of this pair are exhausted; set the pair up again');
     const index = this.#nextIndex++;
@@ -385,7 +419,8 @@ export class OtExtReceiver {
     }
     const message = new MessageWriter(T_EXTEND).u32(index).u32(count).fixed(uAll).fixed(gfToBytes(xTilde)).fixed(gfToBytes(tTilde)).finish();
     const keys: Uint8Array[] = [];
-    for (let j = 0; j < count; j++) keys.push(outHash(this.#ctx, sessionId, index, j, tRows.subarray(j * 16, j * 16 + 16)));
+    const out = new OutputHasher(this.#ctx, sessionId, index);
+    for (let j = 0; j < count; j++) keys.push(out.derive(j, tRows.subarray(j * 16, j * 16 + 16), outputLen));
     wipe(tRows, x);
     masked.fill(0);
     return { message, output: { index, choices: ch, keys } };

@@ -18,6 +18,12 @@ export function reduceWide(bytes: Uint8Array): bigint {
 /** Big-endian bytes to a non-negative BigInt. */
 export function bytesToBigInt(bytes: Uint8Array): bigint {
   if (bytes.length === 0) return 0n;
+  if (bytes.length % 8 === 0) {
+    const d = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    let x = 0n;
+    for (let i = 0; i < bytes.length; i += 8) x = (x << 64n) | d.getBigUint64(i, false);
+    return x;
+  }
   return BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex')}`);
 }
 

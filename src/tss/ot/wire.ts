@@ -6,7 +6,7 @@
  * with a one-byte version and a one-byte type, fields have fixed lengths or 4-byte length prefixes,
  * and the reader rejects trailing bytes: each message has exactly one encoding.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, hash, randomBytes } from 'node:crypto';
 import { MalformedMessageError } from '../ecdsa/errors.js';
 
 /** Source of uniformly random bytes; injectable so tests are reproducible. */
@@ -19,9 +19,7 @@ export const systemRandom: RandomBytes = (n) => new Uint8Array(randomBytes(n));
 export const WIRE_VERSION = 1;
 
 function u32(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, false);
-  return b;
+  return Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 }
 
 /** Big-endian 4-byte encoding of a non-negative integer below 2^32. */
@@ -41,6 +39,12 @@ export function taggedHash(tag: string, ...parts: Uint8Array[]): Uint8Array {
     h.update(p);
   }
   return new Uint8Array(h.digest());
+}
+
+/** One-shot SHA-512 of a single buffer (the caller guarantees an unambiguous, fixed-layout input). */
+export function sha512Raw(input: Uint8Array): Uint8Array {
+  const out = hash('sha512', input, 'buffer') as unknown as Buffer;
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
 /** Like `taggedHash` but with SHA-512 (64 bytes out), used for wide reductions to scalars. */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../../src/common/errors.js';
 import { MalformedMessageError, MultiplicationAbortedError, OtCheckFailedError, OtReuseError, OtStateBurnedError } from '../../../src/tss/ecdsa/errors.js';
 import { gadgetVector, mulReceiverFinish, mulReceiverStart, mulSenderRespond, XI } from '../../../src/tss/ecdsa/multiply.js';
-import { type OtExtSender, prg } from '../../../src/tss/ot/kos.js';
+import type { OtExtSender } from '../../../src/tss/ot/kos.js';
 import { decodeScalar, encodeScalar, mod, Q } from '../../../src/tss/ot/scalar.js';
 import { concatBytes, encodeU32, taggedHash, taggedHash512 } from '../../../src/tss/ot/wire.js';
 import { freshPair, seededRandom } from '../ot/helpers.js';
@@ -22,8 +22,7 @@ const offGamma = (L: number) => offU(L) + 32 * L;
 function wide(b: Uint8Array): bigint {
   return BigInt(`0x${Buffer.from(b).toString('hex')}`) % Q;
 }
-function expand(key: Uint8Array, n: number): bigint[] {
-  const bytes = prg(key, new Uint8Array(16), 48 * n);
+function expand(bytes: Uint8Array, n: number): bigint[] {
   return Array.from({ length: n }, (_, i) => wide(bytes.subarray(48 * i, 48 * i + 48)));
 }
 
@@ -32,7 +31,7 @@ function expand(key: Uint8Array, n: number): bigint[] {
  * `cheatRow` she uses the pad ã + 1 instead of ã, and computes the check from her own view.
  */
 function cheatingAlice(sender: OtExtSender, session: Uint8Array, a: bigint, msg1: Uint8Array, cheatRow: number): Uint8Array {
-  const ext = sender.extend(session, msg1, XI);
+  const ext = sender.extend(session, msg1, XI, 96);
   const ctx = sender.context;
   const rnd = seededRandom('cheat');
   const aT = wide(rnd(48));
