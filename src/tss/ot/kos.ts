@@ -26,7 +26,8 @@
  * messages are checked by the multiplication protocol (DKLs19), see ../ecdsa/multiply.ts.
  *
  * Correlations are never reused: every extension has an index; the receiver allocates indices
- * from a counter, the sender refuses any index it has seen (or one below its window), and the
+ * from a counter, the sender refuses any index it remembers (the last INDEX_WINDOW accepted) or
+ * any index below the smallest one it forgot, and the
  * PRG nonce and every hash bind (pair context, session id, index).
  */
 import { createCipheriv } from 'node:crypto';
@@ -44,7 +45,7 @@ export const KOS_STAT = 80;
 export const KOS_PAD = KAPPA + KOS_STAT;
 /** Largest extension a message may ask for. */
 export const MAX_EXTENSION = 1 << 16;
-/** The sender remembers this many used indices below the newest before refusing everything older. */
+/** The sender remembers this many accepted indices; anything below the smallest forgotten one is refused. */
 export const INDEX_WINDOW = 64;
 
 const T_EXTEND = 0x21;
