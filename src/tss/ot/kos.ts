@@ -513,6 +513,12 @@ export class OtSetupAsSender {
     wipe(bits);
   }
 
+  /** Wipes Δ of a setup that will not be finished (e.g. after an abort). */
+  abandon(): void {
+    wipe(this.#delta);
+    this.#delta = undefined;
+  }
+
   /** Builds the extension state from the base OT's output (`baseOt.onOpenings`). Callable once. */
   finish(baseOutput: Uint8Array[]): OtExtSender {
     if (this.#delta === undefined) throw new OtReuseError('this setup was already finished');
