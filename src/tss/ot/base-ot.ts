@@ -8,7 +8,8 @@
  * the caller must not retry with the same choices), that adversary gets one guess, never a retry.
  *
  * Flow (S = base-OT sender, R = base-OT receiver with choice bits ω_i; `count` instances at once):
- *   1. S→R  B = b·G and a Schnorr proof of knowledge of b (Fiat–Shamir, bound to the context).
+ *   1. S→R  B = b·G and a proof of knowledge of b (Fischlin transform, bound to the context;
+ *           see dlog-proof.ts — straight-line extractable, standing in for DKLs18's ideal ZK).
  *   2. R→S  A_i = a_i·G + ω_i·B.                       R: ρ_i = H(i, B, A_i, a_i·B)
  *   3. S→R  ξ_i = H2(ρ_i^0) ⊕ H2(ρ_i^1)                 S: ρ_i^0 = H(i, B, A_i, b·A_i),
  *                                                          ρ_i^1 = H(i, B, A_i, b·(A_i − B))
@@ -21,14 +22,14 @@
  *
  * Every received point is validated (on curve, not identity, canonical) and the proof verified;
  * malformed input throws `MalformedMessageError` naming the peer. Secret scalars stay in Uint8Array
- * (libsecp256k1 WASM does the constant-time point multiplications); only the Schnorr response
- * z = k + e·b is computed with BigInt (not constant-time; documented in docs/ecdsa.md).
+ * (libsecp256k1 WASM does the constant-time point multiplications); only the proof responses
+ * z = k + e·b are computed with BigInt (not constant-time; documented in docs/ecdsa.md).
  */
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { MalformedMessageError, OtCheckFailedError, OtStateBurnedError } from '../ecdsa/errors.js';
+import { DLOG_PROOF_LEN, proveDlog, verifyDlog } from './dlog-proof.js';
 import { baseMul, decodePoint, negateScalar, POINT_LEN, pointAdd, pointMul, randomSecretScalar } from './point.js';
-import { decodeScalar, encodeScalar, mod, reduceWide } from './scalar.js';
-import { bytesEqual, encodeU32, MessageReader, MessageWriter, pairContext, type RandomBytes, systemRandom, taggedHash, taggedHash512, wipe } from './wire.js';
+import { encodeU32, MessageReader, MessageWriter, pairContext, type RandomBytes, systemRandom, taggedHash, wipe } from './wire.js';
 
 /** Message types of VSOT. */
 const T_SETUP = 0x11;
@@ -67,11 +68,6 @@ function h1(ctx: Uint8Array, i: number, x: Uint8Array): Uint8Array {
 function h2(ctx: Uint8Array, i: number, x: Uint8Array): Uint8Array {
   return taggedHash('tessera/vsot/h2', ctx, encodeU32(i), h1(ctx, i, x));
 }
-function pokChallenge(ctx: Uint8Array, B: Uint8Array, R: Uint8Array): Uint8Array {
-  const e = reduceWide(taggedHash512('tessera/vsot/pok', ctx, B, R));
-  if (e === 0n) throw new InvalidStateError('proof challenge is zero');
-  return encodeScalar(e);
-}
 
 /** Output of the base-OT sender: two random 32-byte strings per instance. */
 export interface BaseOtSenderOutput {
@@ -104,13 +100,8 @@ export class BaseOtSender {
     this.#B = baseMul(b);
     // −(b·B), to form b·(A − B) = b·A − b·B
     this.#negBB = pointMul(this.#B, negateScalar(b))!;
-    const k = randomSecretScalar(random);
-    const R = baseMul(k);
-    const e = pokChallenge(this.#ctx, this.#B, R);
-    // z = k + e·b mod q (BigInt: not constant-time, see docs/ecdsa.md)
-    const z = mod(decodeScalar(k)! + decodeScalar(e)! * decodeScalar(b)!);
-    wipe(k);
-    this.#setup = new MessageWriter(T_SETUP).fixed(this.#B).fixed(R).fixed(encodeScalar(z)).finish();
+    // Fischlin proof of knowledge of b (straight-line extractable), bound to the pair context
+    this.#setup = new MessageWriter(T_SETUP).fixed(this.#B).fixed(proveDlog(this.#ctx, b, this.#B, random)).finish();
   }
 
   #enter(step: number, what: string): void {
@@ -246,15 +237,9 @@ export class BaseOtReceiver {
     try {
       const r = new MessageReader(message, T_SETUP, senderId, 'base-OT setup message');
       const B = decodePoint(r.fixed(POINT_LEN), senderId, 'B');
-      const R = decodePoint(r.fixed(POINT_LEN), senderId, 'proof commitment');
-      const zBytes = r.fixed(32);
+      const proof = r.fixed(DLOG_PROOF_LEN);
       r.end();
-      const z = decodeScalar(zBytes);
-      if (z === undefined || z === 0n) throw new OtCheckFailedError(senderId, 'proof response out of range');
-      const e = pokChallenge(this.#ctx, B, R);
-      const lhs = baseMul(zBytes);
-      const rhs = pointAdd(R, pointMul(B, e)!);
-      if (rhs === null || !bytesEqual(lhs, rhs)) throw new OtCheckFailedError(senderId, 'proof of knowledge of the base-OT key does not verify');
+      verifyDlog(this.#ctx, B, proof, senderId);
       const out = new MessageWriter(T_CHOICE);
       for (let i = 0; i < count; i++) {
         const a = randomSecretScalar(this.#random);

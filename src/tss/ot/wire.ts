@@ -47,6 +47,12 @@ export function sha512Raw(input: Uint8Array): Uint8Array {
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
+/** One-shot SHA-256 of a single buffer (the caller guarantees an unambiguous, fixed-layout input). */
+export function sha256Raw(input: Uint8Array): Uint8Array {
+  const out = hash('sha256', input, 'buffer') as unknown as Buffer;
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+}
+
 /** Like `taggedHash` but with SHA-512 (64 bytes out), used for wide reductions to scalars. */
 export function taggedHash512(tag: string, ...parts: Uint8Array[]): Uint8Array {
   const h = createHash('sha512');
