@@ -30,12 +30,12 @@
  * any index below the smallest one it forgot, and the
  * PRG nonce and every hash bind (pair context, session id, index).
  */
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, createHash } from 'node:crypto';
 import { InvalidArgumentError } from '../../common/errors.js';
 import { MalformedMessageError, OtCheckFailedError, OtReuseError, OtStateBurnedError } from '../ecdsa/errors.js';
 import { BaseOtReceiver, BaseOtSender, type BaseOtSenderOutput } from './base-ot.js';
 import { type Gf128, gfAddInto, gfFromBytes, gfMulAddInto, gfToBytes } from './gf128.js';
-import { bytesEqual, concatBytes, encodeU32, MessageReader, MessageWriter, pairContext, type RandomBytes, sha512Raw, systemRandom, taggedHash, wipe } from './wire.js';
+import { bytesEqual, concatBytes, encodeU32, MessageReader, MessageWriter, pairContext, type RandomBytes, systemRandom, taggedHash, wipe } from './wire.js';
 
 /** Number of base OTs (computational security parameter κ). */
 export const KAPPA = 128;
@@ -93,27 +93,23 @@ function transpose(cols: Uint8Array[], rows: number): Uint8Array {
 }
 
 /**
- * Output derivation H(prefix, j, row) → `outLen` bytes: SHA-512 in counter mode over the
- * fixed-layout input prefix(32) ‖ j(4) ‖ counter(4) ‖ row(16), where prefix binds (pair context,
- * session id, index). A random oracle applied to the KOS rows (the correlation-robust hash).
+ * Output derivation H(prefix, j, row) → `outLen` bytes: SHAKE256 (an extendable-output random
+ * oracle) over the fixed-layout input prefix(32) ‖ j(4) ‖ row(16), where prefix binds (pair
+ * context, session id, index). This is the correlation-robust hash applied to the KOS rows.
  */
 class OutputHasher {
-  readonly #buf = new Uint8Array(56);
+  readonly #buf = new Uint8Array(52);
   constructor(ctx: Uint8Array, sessionId: Uint8Array, index: number) {
     this.#buf.set(taggedHash('tessera/kos/out', ctx, sessionId, encodeU32(index)), 0);
   }
   derive(j: number, row: Uint8Array, outLen: number): Uint8Array {
     const b = this.#buf;
     b.set(encodeU32(j), 32);
-    b.set(row, 40);
-    const out = new Uint8Array(outLen);
-    for (let ctr = 0, off = 0; off < outLen; ctr++, off += 64) {
-      b.set(encodeU32(ctr), 36);
-      const h = sha512Raw(b);
-      out.set(outLen - off >= 64 ? h : h.subarray(0, outLen - off), off);
-      h.fill(0);
-    }
-    b.fill(0, 40);
+    b.set(row, 36);
+    const d = createHash('shake256', { outputLength: outLen }).update(b).digest();
+    b.fill(0, 36);
+    const out = new Uint8Array(d);
+    d.fill(0);
     return out;
   }
 }
