@@ -30,6 +30,52 @@ function expand(bytes: Uint8Array, n: number): bigint[] {
  * Alice re-implemented from the protocol description (L = 1), optionally cheating: in OT
  * `cheatRow` she uses the pad ã + 1 instead of ã, and computes the check from her own view.
  */
+function powMod(x: bigint, e: bigint): bigint {
+  let r = 1n;
+  let b = mod(x);
+  for (let k = e; k > 0n; k >>= 1n) {
+    if (k & 1n) r = mod(r * b);
+    b = mod(b * b);
+  }
+  return r;
+}
+
+/**
+ * "Line attack": Alice shifts (ã, â) in OT `row` along the line χ̃·ã + χ̂·â = u for the check
+ * coefficients χ computed from her honest τ, so her check values stay valid *for that χ*. Returns
+ * the message (with the honest-τ χ in H(r) and u) and that χ, so a test can confirm the attack
+ * would pass a check whose coefficients did not depend on τ.
+ */
+function lineAttackAlice(sender: OtExtSender, session: Uint8Array, a: bigint, msg1: Uint8Array, row: number) {
+  const ext = sender.extend(session, msg1, XI, 96);
+  const ctx = sender.context;
+  const rnd = seededRandom('line');
+  const aT = wide(rnd(48));
+  const aH = wide(rnd(48));
+  const s0s: bigint[][] = [];
+  const s1s: bigint[][] = [];
+  const tau: Uint8Array[] = [];
+  for (let j = 0; j < XI; j++) {
+    s0s.push(expand(ext.v0[j]!, 2));
+    s1s.push(expand(ext.v1[j]!, 2));
+    for (let k = 0; k < 2; k++) tau.push(encodeScalar(mod([aT, aH][k]! + s0s[j]![k]! - s1s[j]![k]!)));
+  }
+  const msg1Hash = new Uint8Array(createHash('sha256').update(msg1).digest());
+  const base = taggedHash('tessera/mul/transcript', ctx, session, encodeU32(ext.index), encodeU32(1), msg1Hash, concatBytes(...tau));
+  const chiT = wide(taggedHash512('tessera/mul/chi-tilde', base, encodeU32(0)));
+  const chiH = wide(taggedHash512('tessera/mul/chi-hat', base, encodeU32(0)));
+  // shift row `row`: ã' = ã + 1, â' = â − χ̃/χ̂, so χ̃·ã' + χ̂·â' = u
+  const shifted = [mod(aT + 1n), mod(aH - chiT * powMod(chiH, Q - 2n))];
+  for (let k = 0; k < 2; k++) tau[2 * row + k] = encodeScalar(mod(shifted[k]! + s0s[row]![k]! - s1s[row]![k]!));
+  const h = createHash('sha256').update(taggedHash('tessera/mul/r', ctx, session, encodeU32(ext.index)));
+  const rA: bigint[] = [];
+  for (let j = 0; j < XI; j++) rA.push(mod(-chiT * s0s[j]![0]! - chiH * s0s[j]![1]!));
+  for (const x of rA) h.update(encodeScalar(x));
+  const u = mod(chiT * aT + chiH * aH);
+  const tauBytes = concatBytes(...tau);
+  return { message: concatBytes(Uint8Array.of(1, 0x31), tauBytes, new Uint8Array(h.digest()), encodeScalar(u), encodeScalar(mod(a - aT))), chiT, chiH, u, rA, tauBytes };
+}
+
 function cheatingAlice(sender: OtExtSender, session: Uint8Array, a: bigint, msg1: Uint8Array, cheatRow: number): Uint8Array {
   const ext = sender.extend(session, msg1, XI, 96);
   const ctx = sender.context;
@@ -146,6 +192,24 @@ describe('two-party random VOLE multiplication (DKLs23 / DKLs19 Protocol 1)', ()
       else sawAbort = true;
     }
     expect(sawPass && sawAbort).toBe(true);
+  });
+
+  it('the check coefficients depend on τ: an Alice who moves her correlation along the check line of the honest-τ coefficients is caught', async () => {
+    for (let row = 0; row < 6; row++) {
+      const { sender, receiver } = await freshPair();
+      const bob = mulReceiverStart(receiver, sid(`line${row}`), 1, seededRandom(`line${row}`));
+      const atk = lineAttackAlice(sender, sid(`line${row}`), 5n, bob.message, row);
+      // Bob's view, evaluated with the coefficients Alice used: the attack would pass such a check
+      const omega = bob.pending.omega;
+      const s = bob.pending.s;
+      for (let j = 0; j < XI; j++) {
+        const tau = (k: number) => decodeScalar(atk.tauBytes.subarray((2 * j + k) * 32, (2 * j + k + 1) * 32))!;
+        const tB = [0, 1].map((k) => mod(s[j]![k]! + BigInt(omega[j]!) * tau(k)));
+        expect(mod(BigInt(omega[j]!) * atk.u - atk.chiT * tB[0]! - atk.chiH * tB[1]!)).toBe(atk.rA[j]);
+      }
+      // … but the real coefficients are a hash of τ, so the real check aborts
+      expect(() => mulReceiverFinish(receiver, bob.pending, atk.message)).toThrow(MultiplicationAbortedError);
+    }
   });
 
   it('an independent re-implementation of Alice (without cheating) is accepted and gives the product', async () => {
