@@ -127,7 +127,7 @@ function checkSession(sessionId: Uint8Array, index: number): void {
   if (!Number.isInteger(index) || index < 0 || index > 0xffffffff) throw new InvalidArgumentError('OT extension index must be a u32');
 }
 
-/** What the receiver keeps from one extension: its choices and one 32-byte key per OT. */
+/** What the receiver keeps from one extension: its choices and one key per OT. */
 export interface ExtensionReceiverOutput {
   /** The extension index this output belongs to. */
   index: number;
