@@ -262,6 +262,15 @@ describe('two-party random VOLE multiplication (DKLs23 / DKLs19 Protocol 1)', ()
     expect(() => mulReceiverFinish(receiver, bob.pending, alice.message)).toThrow(OtReuseError);
   });
 
+  it('an answer replayed from another session (or another multiplication of the same pair) aborts', async () => {
+    const { sender, receiver } = await freshPair();
+    const b1 = mulReceiverStart(receiver, sid('r1'), 1, seededRandom(1));
+    const a1 = mulSenderRespond(sender, sid('r1'), [encodeScalar(2n)], b1.message, seededRandom(2));
+    const b2 = mulReceiverStart(receiver, sid('r2'), 1, seededRandom(3));
+    mulSenderRespond(sender, sid('r2'), [encodeScalar(2n)], b2.message, seededRandom(4));
+    expect(() => mulReceiverFinish(receiver, b2.pending, a1.message)).toThrow(MultiplicationAbortedError);
+  });
+
   it('binds the session id: Alice answering under another session id fails Bob’s or Alice’s check', async () => {
     const { sender, receiver } = await freshPair();
     const bob = mulReceiverStart(receiver, sid('s1'), 1, seededRandom(1));
