@@ -1,0 +1,59 @@
+/**
+ * Typed errors of the OT / multiplication / zero-sharing layer of threshold ECDSA.
+ *
+ * They will be unified with the session framework's `ProtocolAbortedError` later; until then every
+ * abort here is a `TesseraError` with code `PROTOCOL_ABORTED` and a `blame` field naming the party
+ * whose message or behaviour caused it (`undefined` when nobody can be blamed, e.g. a local misuse).
+ * No secret value is ever placed in a message or a property.
+ */
+import { TesseraError } from '../../common/errors.js';
+
+/** Base class: the protocol run cannot continue; `blame` names the party at fault if known. */
+export class EcdsaProtocolAbortedError extends TesseraError {
+  readonly blame: string | undefined;
+  /** Short machine-readable reason, e.g. `'malformed-message'`, `'kos-check'`. */
+  readonly reason: string;
+  constructor(reason: string, blame: string | undefined, message: string) {
+    super('PROTOCOL_ABORTED', `${message}${blame === undefined ? '' : ` (blamed party: ${blame})`}; the session is aborted`);
+    this.blame = blame;
+    this.reason = reason;
+  }
+}
+
+/** A received message could not be decoded or carries an invalid value (bad point, out-of-range scalar, wrong length). */
+export class MalformedMessageError extends EcdsaProtocolAbortedError {
+  constructor(blame: string, detail: string) {
+    super('malformed-message', blame, `malformed message from ${blame}: ${detail}`);
+  }
+}
+
+/**
+ * A consistency check of base OT or OT extension failed. The OT state of that pair is burnt for
+ * good (see `OtStateBurnedError`); the pair must run base OT setup again.
+ */
+export class OtCheckFailedError extends EcdsaProtocolAbortedError {
+  constructor(blame: string, detail: string) {
+    super('ot-check', blame, `OT consistency check failed: ${detail}; this pair's OT state is burnt and must be set up again`);
+  }
+}
+
+/** The two-party multiplication's check failed: the sender used inconsistent inputs. The OT state is burnt. */
+export class MultiplicationAbortedError extends EcdsaProtocolAbortedError {
+  constructor(blame: string, detail: string) {
+    super('multiplication-check', blame, `two-party multiplication check failed: ${detail}; this pair's OT state is burnt and must be set up again`);
+  }
+}
+
+/** The OT state was burnt by an earlier failed check (or explicitly destroyed): it can never be used again. */
+export class OtStateBurnedError extends TesseraError {
+  constructor(what: string) {
+    super('INVALID_STATE', `${what} is burnt after a failed check or was destroyed; run base OT setup for this pair again`);
+  }
+}
+
+/** An OT extension index (or a one-shot protocol state) would be used a second time. */
+export class OtReuseError extends TesseraError {
+  constructor(detail: string) {
+    super('INVALID_STATE', `OT correlations must never be reused: ${detail}`);
+  }
+}
