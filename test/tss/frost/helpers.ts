@@ -6,7 +6,9 @@ import type { FrostKeyShare } from '../../../src/tss/frost/key-share.js';
 import { type Derivation, FrostSignParty, type SignResult } from '../../../src/tss/frost/sign.js';
 import { type BackendName, getGroup } from '../../../src/tss/group/index.js';
 import { type Rng, seededRng } from '../../../src/tss/math/rng.js';
-import { type FaultInjector, type RunReport, runParties } from '../../../src/tss/session/runner.js';
+import { FrostReshareParty, type ReshareResult } from '../../../src/tss/frost/reshare.js';
+import { decodeMessage, encodeMessage } from '../../../src/tss/session/message.js';
+import { type Delivery, type FaultInjector, type RunReport, runParties } from '../../../src/tss/session/runner.js';
 
 export const names = (n: number, prefix = 'node') => Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`);
 
@@ -78,4 +80,58 @@ export function subsets<T>(xs: readonly T[], k: number): T[][] {
   if (xs.length < k) return [];
   const [h, ...rest] = xs;
   return [...subsets(rest, k - 1).map((s) => [h!, ...s]), ...subsets(rest, k)];
+}
+
+/** Runs a reshare; returns the report. */
+export function reshareRun(
+  oldShares: Map<string, FrostKeyShare>,
+  dealers: string[],
+  newParticipants: string[],
+  newThreshold: number,
+  opts: { backend?: BackendName; seed?: string; sessionId?: string; fault?: FaultInjector } = {},
+): RunReport<ReshareResult> {
+  const group = getGroup('ed25519', opts.backend ?? 'fast');
+  const seed = opts.seed ?? 'reshare';
+  const oldPublic = oldShares.get(dealers[0]!)!.public;
+  const union = [...dealers, ...newParticipants.filter((p) => !dealers.includes(p))];
+  const parties = union.map(
+    (self) =>
+      new FrostReshareParty({
+        sessionId: opts.sessionId ?? `reshare-${seed}`,
+        self,
+        dealers,
+        newParticipants,
+        newThreshold,
+        oldPublic,
+        keyShare: dealers.includes(self) ? oldShares.get(self) : undefined,
+        rng: seededRng(`${seed}/${self}`),
+        group,
+      }),
+  );
+  return runParties(parties, { rng: seededRng(`${seed}/order`), fault: opts.fault });
+}
+
+/** Reshares and returns the new committee's shares (asserting success). */
+export function reshare(
+  oldShares: Map<string, FrostKeyShare>,
+  dealers: string[],
+  newParticipants: string[],
+  newThreshold: number,
+  opts: Parameters<typeof reshareRun>[4] = {},
+): Map<string, FrostKeyShare> {
+  const rep = reshareRun(oldShares, dealers, newParticipants, newThreshold, opts);
+  expectClean(rep);
+  const out = new Map<string, FrostKeyShare>();
+  for (const [p, r] of rep.results) if (r.share) out.set(p, r.share);
+  expect([...out.keys()].sort()).toEqual([...newParticipants].sort());
+  return out;
+}
+
+/** A fault injector that rewrites the payload of matching deliveries. */
+export function tamper(match: (d: Delivery) => boolean, edit: (payload: Uint8Array) => Uint8Array): FaultInjector {
+  return (d) => {
+    if (!match(d)) return { kind: 'deliver' };
+    const m = decodeMessage(d.bytes);
+    return { kind: 'replace', bytes: encodeMessage({ ...m, payload: edit(Uint8Array.from(m.payload)) }) };
+  };
 }
