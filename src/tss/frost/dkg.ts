@@ -17,7 +17,7 @@ import { concat, taggedDigest, utf8 } from '../math/hash.js';
 import { commitPolynomial, evalCommitment, evalPolynomial } from '../math/polynomial.js';
 import { randomScalar, type Rng, systemRng } from '../math/rng.js';
 import { ByteReader, ByteWriter } from '../session/codec.js';
-import { checkEcho, echoVector } from '../session/echo.js';
+import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
 import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
 import { partyIdentifiers } from './identifiers.js';
@@ -170,6 +170,7 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
   private round2(inbox: RoundInbox): RoundStep<FrostKeyShare> {
     const g = this.group;
     const parsed = new Map<string, bigint>();
+    const echoes = new EchoCollector(this.self, this.participants, this.myEcho);
     for (const p of this.others) {
       const payload = inbox.direct.get(p)!;
       const { echo, share } = this.parse(p, 'DKG share package', () => {
@@ -180,9 +181,10 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
         r.end();
         return { echo, share };
       });
-      checkEcho(this.self, p, this.participants, this.myEcho, echo);
+      echoes.add(p, echo);
       parsed.set(p, share);
     }
+    echoes.verdict();
     const myId = this.ids.get(this.self)!;
     const bad: string[] = [];
     for (const p of this.others) {

@@ -23,7 +23,7 @@ import { bytesEqual, taggedDigest, utf8 } from '../math/hash.js';
 import { commitPolynomial, evalCommitment, evalPolynomial, lagrangeCoefficient } from '../math/polynomial.js';
 import { randomScalar, type Rng, systemRng } from '../math/rng.js';
 import { ByteReader, ByteWriter } from '../session/codec.js';
-import { checkEcho, echoVector } from '../session/echo.js';
+import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
 import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
 import { partyIdentifiers } from './identifiers.js';
@@ -205,6 +205,7 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
 
   private round2(inbox: RoundInbox): RoundStep<ReshareResult> {
     const g = this.group;
+    const echoes = new EchoCollector(this.self, this.dealers, this.myEcho);
     for (const p of this.participants) {
       if (p === this.self) continue;
       const payload = inbox.broadcast.get(p)!;
@@ -215,8 +216,9 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
         r.end();
         return e;
       });
-      checkEcho(this.self, p, this.dealers, this.myEcho, echo);
+      echoes.add(p, echo);
     }
+    echoes.verdict();
     const summed: Point[] = [];
     for (let k = 0; k <= this.newThreshold; k++) {
       let acc = g.identity;

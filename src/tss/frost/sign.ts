@@ -16,7 +16,7 @@ import { getGroup, type Group, type Point } from '../group/index.js';
 import { bytesEqual, taggedDigest, utf8 } from '../math/hash.js';
 import { type Rng, systemRng } from '../math/rng.js';
 import { ByteReader, ByteWriter } from '../session/codec.js';
-import { checkEcho, echoVector } from '../session/echo.js';
+import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
 import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
 import { deriveChild, validatePath } from './hd.js';
@@ -115,6 +115,7 @@ export class FrostSignParty extends RoundProtocol<SignResult> {
     for (const i of opts.derivation?.path ?? []) path.u32(i);
     this.context = taggedDigest(
       'tessera/frost/sign/context/v1',
+      utf8(opts.sessionId),
       kd,
       this.message,
       opts.derivation ? opts.derivation.chainCode : new Uint8Array(0),
@@ -180,6 +181,7 @@ export class FrostSignParty extends RoundProtocol<SignResult> {
     const g = this.group;
     const pkg = this.pkg!;
     const zs = new Map<string, bigint>([[this.self, this.ownZ]]);
+    const echoes = new EchoCollector(this.self, this.participants, this.myEcho);
     for (const p of this.others) {
       const payload = inbox.broadcast.get(p)!;
       const { echo, z } = this.parse(p, 'signature share', () => {
@@ -190,9 +192,10 @@ export class FrostSignParty extends RoundProtocol<SignResult> {
         r.end();
         return { echo, z };
       });
-      checkEcho(this.self, p, this.participants, this.myEcho, echo);
+      echoes.add(p, echo);
       zs.set(p, z);
     }
+    echoes.verdict();
     const cheaters = this.others.filter((p) => !verifyShare(this.suite, pkg, this.ids.get(p)!, this.verifying.get(p)!, zs.get(p)!));
     if (cheaters.length > 0) throw new ProtocolAbortedError('invalid signature share', cheaters);
     const signature = aggregate(this.suite, pkg, this.participants.map((p) => zs.get(p)!));
