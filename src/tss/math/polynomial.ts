@@ -29,19 +29,23 @@ export function evalCommitment(group: Group, commitment: readonly Point[], x: bi
   return group.multiMul(commitment, powers);
 }
 
-/** Modular inverse by Fermat (order is prime). Throws `InvalidArgumentError` for 0. */
+/**
+ * Modular inverse (extended Euclid; variable-time — used only on public values such as
+ * identifiers and Lagrange denominators). Throws `InvalidArgumentError` for 0.
+ */
 export function invert(group: Group, a: bigint): bigint {
-  const x = mod(a, group.order);
-  if (x === 0n) throw new InvalidArgumentError('cannot invert zero');
-  let result = 1n;
-  let base = x;
-  let e = group.order - 2n;
-  while (e > 0n) {
-    if (e & 1n) result = (result * base) % group.order;
-    base = (base * base) % group.order;
-    e >>= 1n;
+  const n = group.order;
+  let r0 = mod(a, n);
+  if (r0 === 0n) throw new InvalidArgumentError('cannot invert zero');
+  let r1 = n;
+  let s0 = 1n;
+  let s1 = 0n;
+  while (r1 !== 0n) {
+    const q = r0 / r1;
+    [r0, r1] = [r1, r0 - q * r1];
+    [s0, s1] = [s1, s0 - q * s1];
   }
-  return result;
+  return mod(s0, n);
 }
 
 /**
