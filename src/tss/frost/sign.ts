@@ -37,7 +37,7 @@ export interface Derivation {
 export interface SignOptions {
   readonly sessionId: string;
   readonly self: string;
-  /** The signing set (t+1 or more of the key's participants), same order on every signer. */
+  /** The signing set (t+1 or more of the key's participants); order does not matter. */
   readonly signers: readonly string[];
   readonly keyShare: FrostKeyShare;
   readonly message: Uint8Array;
@@ -78,7 +78,9 @@ export class FrostSignParty extends RoundProtocol<SignResult> {
   private ownZ = 0n;
 
   constructor(opts: SignOptions) {
-    super({ sessionId: opts.sessionId, self: opts.self, participants: opts.signers }, 2, 256 + 32 * 1024);
+    // The signing set is canonicalised (sorted), so signers that computed it from their own view in
+    // different orders still agree on the transcript.
+    super({ sessionId: opts.sessionId, self: opts.self, participants: [...opts.signers].sort() }, 2, 256 + 32 * 1024);
     const key = opts.keyShare;
     if (key.isDisposed) throw new InvalidArgumentError('key share was disposed');
     if (key.self !== opts.self) throw new InvalidArgumentError('the key share belongs to another party');
@@ -120,7 +122,7 @@ export class FrostSignParty extends RoundProtocol<SignResult> {
       this.message,
       opts.derivation ? opts.derivation.chainCode : new Uint8Array(0),
       path.finish(),
-      ...opts.signers.map(utf8),
+      ...this.participants.map(utf8),
     );
   }
 

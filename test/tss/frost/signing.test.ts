@@ -86,3 +86,22 @@ describe('FROST DKG and signing', () => {
     expect(rep.aborts.get(signers[0]!)?.reason).toMatch(/context mismatch/);
   });
 });
+
+describe('signing set order', () => {
+  it('signers that list the signing set in different orders still agree and sign', () => {
+    const parts = names(5);
+    const shares = dkg(parts, 2, { seed: 'order' });
+    const views = [
+      [parts[4]!, parts[0]!, parts[2]!],
+      [parts[0]!, parts[2]!, parts[4]!],
+      [parts[2]!, parts[4]!, parts[0]!],
+    ];
+    const signers = [parts[4]!, parts[0]!, parts[2]!];
+    const ps = signers.map(
+      (self, i) => new FrostSignParty({ sessionId: 'ord', self, signers: views[i]!, keyShare: shares.get(self)!, message: msg, rng: seededRng(self) }),
+    );
+    const rep = runParties(ps, { rng: seededRng('ord') });
+    expect(rep.results.size).toBe(3);
+    expect(verifiesEverywhere(rep.results.get(signers[0]!)!.signature, msg, shares.get(parts[0]!)!.groupPublicKey)).toBe(true);
+  });
+});
