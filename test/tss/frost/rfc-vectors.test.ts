@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { ed25519_FROST } from '@noble/curves/ed25519.js';
+import { secp256k1_FROST } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import { getGroup } from '../../../src/tss/group/index.js';
 import { commit, prepareSigning, signShare, verifyShare } from '../../../src/tss/frost/signing-core.js';
 import { aggregate, bindingFactorPrefix, type SignerCommitment, verifySignature } from '../../../src/tss/frost/signing-core.js';
-import { ed25519Suite } from '../../../src/tss/frost/suite.js';
+import { ed25519Suite, secp256k1Suite, type Suite } from '../../../src/tss/frost/suite.js';
+import type { Group } from '../../../src/tss/group/index.js';
 import { lagrangeCoefficient } from '../../../src/tss/math/polynomial.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -16,11 +18,15 @@ interface Vectors {
   round_two_outputs: { outputs: { identifier: number; sig_share: string }[] };
   final_output: { sig: string };
 }
-const v = JSON.parse(readFileSync(new URL('../../fixtures/frost/rfc-ed25519-sha512.json', import.meta.url), 'utf8')) as Vectors;
+const load = (f: string) => JSON.parse(readFileSync(new URL(`../../fixtures/frost/${f}`, import.meta.url), 'utf8')) as Vectors;
+const cases: [string, 'noble' | 'fast', Suite, Vectors][] = [];
+for (const backend of ['noble', 'fast'] as const) {
+  cases.push(['FROST(Ed25519, SHA-512)', backend, ed25519Suite(getGroup('ed25519', backend)), load('rfc-ed25519-sha512.json')]);
+  cases.push(['FROST(secp256k1, SHA-256)', backend, secp256k1Suite(getGroup('secp256k1', backend)), load('rfc-secp256k1-sha256.json')]);
+}
 
-describe.each(['noble', 'fast'] as const)('RFC 9591 FROST(Ed25519, SHA-512) vectors on the %s backend', (backend) => {
-  const suite = ed25519Suite(getGroup('ed25519', backend));
-  const g = suite.group;
+describe.each(cases)('RFC 9591 %s vectors on the %s backend', (_name, _backend, suite, v) => {
+  const g: Group = suite.group;
 
   it('reproduces nonces, commitments, binding factors, signature shares and the signature', () => {
     const pk = g.decodePoint(unhex(v.inputs.group_public_key));
@@ -54,7 +60,8 @@ describe.each(['noble', 'fast'] as const)('RFC 9591 FROST(Ed25519, SHA-512) vect
     const sig = aggregate(suite, pkg, shares);
     expect(hex(sig)).toBe(v.final_output.sig);
     expect(verifySignature(suite, pk, msg, sig)).toBe(true);
-    expect(ed25519_FROST.verify(sig, msg, unhex(v.inputs.group_public_key))).toBe(true);
+    if (g.curve === 'ed25519') expect(ed25519_FROST.verify(sig, msg, unhex(v.inputs.group_public_key))).toBe(true);
+    else expect(secp256k1_FROST.verify(sig, msg, unhex(v.inputs.group_public_key))).toBe(true);
   });
 
   it('interpolating the vector shares at zero gives the group secret (Lagrange over any two of three)', () => {
