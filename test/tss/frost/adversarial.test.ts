@@ -5,6 +5,7 @@ import type { FrostKeyShare } from '../../../src/tss/frost/key-share.js';
 import { FrostReshareParty } from '../../../src/tss/frost/reshare.js';
 import { FrostSignParty, type SignResult } from '../../../src/tss/frost/sign.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
+import { ProtocolAbortedError } from '../../../src/tss/session/errors.js';
 import { decodeMessage, encodeMessage, type Message } from '../../../src/tss/session/message.js';
 import type { ProtocolParty } from '../../../src/tss/session/party.js';
 import { type FaultInjector, runParties } from '../../../src/tss/session/runner.js';
@@ -176,6 +177,23 @@ describe('signing share verification', () => {
       expect(rep.aborts.get(p)?.blame).toEqual(['n2']);
       expect(rep.aborts.get(p)?.reason).toMatch(/invalid signature share/);
     }
+  });
+
+  it('a signature share from a party outside the signing set is refused and blamed', () => {
+    const signers = ['n1', 'n2'];
+    const ps = signers.map((self) => new FrostSignParty({ sessionId: 'outside', self, signers, keyShare: keys.get(self)!, message: msg, rng: seededRng(self) }));
+    const r1 = ps.map((p) => p.start()[0]!);
+    const r2 = ps[1]!.receive(r1[0]!)[0]!;
+    // n3 holds a share of the key but is not in this signing set; it sends n2's share as its own.
+    let err: unknown;
+    try {
+      ps[0]!.receiveBytes('n3', encodeMessage({ ...r2, from: 'n3' }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ProtocolAbortedError);
+    expect((err as ProtocolAbortedError).blame).toEqual(['n3']);
+    expect(ps[0]!.status).toBe('aborted');
   });
 
   it('a DKG share that does not match its dealer commitment names the dealer', () => {
