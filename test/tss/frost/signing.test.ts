@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FrostSignParty } from '../../../src/tss/frost/sign.js';
-import { decodeKeyPublic } from '../../../src/tss/frost/key-share.js';
+import { decodeKeyPublic, FrostKeyShare } from '../../../src/tss/frost/key-share.js';
+import { aggregate, commit, prepareSigning, signShare } from '../../../src/tss/frost/signing-core.js';
+import { ed25519Suite } from '../../../src/tss/frost/suite.js';
 import { getGroup } from '../../../src/tss/group/index.js';
 import { lagrangeCoefficient } from '../../../src/tss/math/polynomial.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
@@ -42,6 +44,34 @@ describe('FROST DKG and signing', () => {
     expect(
       () => new FrostSignParty({ sessionId: 's', self: parts[0]!, signers: parts.slice(0, 2), keyShare: shares.get(parts[0]!)!, message: msg }),
     ).toThrow(/at least t\+1/);
+  });
+
+  it('t signers cannot produce a signature even when running the signing equations directly', () => {
+    const parts = names(5);
+    const shares = dkg(parts, 2, { seed: 'tOnly' });
+    const g = getGroup('ed25519', 'fast');
+    const suite = ed25519Suite(g);
+    const dec = decodeKeyPublic(shares.get(parts[0]!)!.public, g);
+    for (const set of subsets(parts, 2)) {
+      const commits = set.map((p) => ({ p, ...commit(suite, shares.get(p)!.secretScalar(g), seededRng(`t-${p}`)) }));
+      const pkg = prepareSigning(
+        suite,
+        dec.groupPublicKey,
+        commits.map((c) => ({ identifier: dec.identifiers.get(c.p)!, hiding: c.hiding, binding: c.binding })),
+        msg,
+      );
+      const zs = commits.map((c) => signShare(suite, pkg, dec.identifiers.get(c.p)!, shares.get(c.p)!.secretScalar(g), c.nonces));
+      const sig = aggregate(suite, pkg, zs);
+      expect(verifiesEverywhere(sig, msg, shares.get(parts[0]!)!.groupPublicKey)).toBe(false);
+    }
+  });
+
+  it('a key package claiming a lower threshold is refused, so t parties cannot be talked into signing', () => {
+    const parts = names(5);
+    const shares = dkg(parts, 2, { seed: 'lowT' });
+    const s = shares.get(parts[0]!)!;
+    const g = getGroup('ed25519');
+    expect(() => FrostKeyShare.create({ ...s.public, threshold: 1 }, parts[0]!, g.encodeScalar(s.secretScalar(g)))).toThrow(/verifying shares/);
   });
 
   it('t shares do not determine the key: interpolating any t verifying shares misses the group key, any t+1 hit it', () => {
