@@ -52,7 +52,7 @@ export class SigningNonces {
   }
 }
 
-/** RFC 9591 §4.1 nonce_generate: H3(random_bytes(32) ‖ SerializeScalar(secret)). */
+/** RFC 9591 §4.1 nonce_generate: H3(random_bytes(32) ‖ SerializeScalar(secret)). Throws `InvalidArgumentError` if the secret is out of range. */
 export function generateNonce(suite: Suite, secret: bigint, rng: Rng): bigint {
   const r = rng(32);
   const s = suite.group.encodeScalar(secret);
@@ -62,7 +62,7 @@ export function generateNonce(suite: Suite, secret: bigint, rng: Rng): bigint {
   return n;
 }
 
-/** RFC 9591 §5.1 commit: fresh nonces and their commitments. */
+/** RFC 9591 §5.1 commit: fresh nonces and their commitments. Throws `InvalidArgumentError` if the share is out of range. */
 export function commit(suite: Suite, secretShare: bigint, rng: Rng): { nonces: SigningNonces; hiding: Point; binding: Point } {
   const hiding = generateNonce(suite, secretShare, rng);
   const binding = generateNonce(suite, secretShare, rng);
@@ -82,7 +82,7 @@ export interface SigningPackage {
   readonly groupPublicKeyBytes: Uint8Array;
 }
 
-/** RFC 9591 §4.3 encode_group_commitment_list over sorted commitments. */
+/** RFC 9591 §4.3 encode_group_commitment_list over sorted commitments. Does not throw for validated points. */
 export function encodeCommitmentList(suite: Suite, sorted: readonly SignerCommitment[]): Uint8Array {
   const g = suite.group;
   return concat(...sorted.flatMap((c) => [g.encodeScalar(c.identifier), g.encodePoint(c.hiding), g.encodePoint(c.binding)]));
@@ -112,7 +112,11 @@ export function prepareSigning(suite: Suite, groupPublicKey: Point, commitments:
   return { commitments: sorted, identifiers, bindingFactors, groupCommitment: R, challenge, groupPublicKey, groupPublicKeyBytes: pkBytes };
 }
 
-/** RFC 9591 §5.2 sign: z_i = d_i + e_i·ρ_i + λ_i·s_i·c. Consumes the nonces. */
+/**
+ * RFC 9591 §5.2 sign: z_i = d_i + e_i·ρ_i + λ_i·s_i·c. Consumes the nonces.
+ * Throws `InvalidArgumentError` if the signer is not in the package, `InvalidStateError` if the
+ * nonces were already used.
+ */
 export function signShare(suite: Suite, pkg: SigningPackage, identifier: bigint, secretShare: bigint, nonces: SigningNonces): bigint {
   const n = suite.group.order;
   const rho = pkg.bindingFactors.get(identifier);
@@ -122,7 +126,7 @@ export function signShare(suite: Suite, pkg: SigningPackage, identifier: bigint,
   return mod(hiding + mod(binding * rho, n) + mod(mod(lambda * secretShare, n) * pkg.challenge, n), n);
 }
 
-/** RFC 9591 §5.4 verify_signature_share: z_i·G == D_i + ρ_i·E_i + (c·λ_i)·Y_i. */
+/** RFC 9591 §5.4 verify_signature_share: z_i·G == D_i + ρ_i·E_i + (c·λ_i)·Y_i. Returns false (never throws) for a signer outside the package. */
 export function verifyShare(suite: Suite, pkg: SigningPackage, identifier: bigint, verifyingShare: Point, z: bigint): boolean {
   const g = suite.group;
   const c = pkg.commitments.find((x) => x.identifier === identifier);
@@ -134,7 +138,7 @@ export function verifyShare(suite: Suite, pkg: SigningPackage, identifier: bigin
   return g.equals(lhs, rhs);
 }
 
-/** RFC 9591 §5.3 aggregate: (R, Σ z_i) encoded as R ‖ z. */
+/** RFC 9591 §5.3 aggregate: (R, Σ z_i) encoded as R ‖ z. Throws `InvalidArgumentError` if R is an identity without encoding (secp256k1). */
 export function aggregate(suite: Suite, pkg: SigningPackage, shares: readonly bigint[]): Uint8Array {
   const g = suite.group;
   let z = 0n;

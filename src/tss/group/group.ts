@@ -51,13 +51,15 @@ export interface Group {
   /** Affine coordinates (used by HD derivation's ser33). Throws `InvalidArgumentError` for the identity. */
   affine(p: Point): { x: bigint; y: bigint };
 
+  /** a + b. Does not throw for points of this backend. */
   add(a: Point, b: Point): Point;
+  /** a − b. Does not throw for points of this backend. */
   sub(a: Point, b: Point): Point;
-  /** p·k for public data (may be variable-time). k in [0, order). */
+  /** p·k for public data (may be variable-time). Throws `InvalidArgumentError` unless k is in [0, order). */
   mul(p: Point, k: bigint): Point;
-  /** G·k; constant-time in the backends that offer it (used with secret scalars). k in [0, order). */
+  /** G·k; constant-time in the backends that offer it (used with secret scalars). Throws `InvalidArgumentError` unless k is in [0, order). */
   baseMul(k: bigint): Point;
-  /** Σ points[i]·scalars[i] over public data. */
+  /** Σ points[i]·scalars[i] over public data. Throws `InvalidArgumentError` on length mismatch or a scalar out of range. */
   multiMul(points: readonly Point[], scalars: readonly bigint[]): Point;
   equals(a: Point, b: Point): boolean;
   isIdentity(p: Point): boolean;

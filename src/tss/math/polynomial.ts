@@ -5,7 +5,7 @@ import { InvalidArgumentError } from '../../common/errors.js';
 import { mod } from '../group/group.js';
 import type { Group, Point } from '../group/index.js';
 
-/** Evaluates Σ coeffs[k]·x^k (Horner) modulo the group order. */
+/** Evaluates Σ coeffs[k]·x^k (Horner) modulo the group order. Throws `InvalidArgumentError` for an empty polynomial. */
 export function evalPolynomial(group: Group, coeffs: readonly bigint[], x: bigint): bigint {
   if (coeffs.length === 0) throw new InvalidArgumentError('empty polynomial');
   let acc = 0n;
@@ -13,7 +13,7 @@ export function evalPolynomial(group: Group, coeffs: readonly bigint[], x: bigin
   return acc;
 }
 
-/** Feldman commitment [a_0·G, …, a_t·G]. */
+/** Feldman commitment [a_0·G, …, a_t·G]. Throws `InvalidArgumentError` if a coefficient is out of range. */
 export function commitPolynomial(group: Group, coeffs: readonly bigint[]): Point[] {
   return coeffs.map((c) => group.baseMul(c));
 }

@@ -3,10 +3,15 @@
  * and domain-separation tags. The reader throws {@link MalformedPayloadError} on any deviation
  * (short input, over-long length, wrong tag, trailing bytes).
  */
+import { InvalidArgumentError } from '../../common/errors.js';
 import { utf8 } from '../math/hash.js';
 import { MalformedPayloadError } from './errors.js';
 
-/** Builds a canonical byte string. */
+function checkUint(v: number, max: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > max) throw new InvalidArgumentError('integer field out of range');
+}
+
+/** Builds a canonical byte string. Writers never truncate: out-of-range integers throw. */
 export class ByteWriter {
   private readonly parts: Uint8Array[] = [];
   private size = 0;
@@ -16,15 +21,21 @@ export class ByteWriter {
     this.size += b.length;
     return this;
   }
+  /** Throws `InvalidArgumentError` unless v is an integer in [0, 255]. */
   u8(v: number): this {
-    return this.push(Uint8Array.of(v & 0xff));
+    checkUint(v, 0xff);
+    return this.push(Uint8Array.of(v));
   }
+  /** Throws `InvalidArgumentError` unless v is an integer in [0, 65535]. */
   u16(v: number): this {
+    checkUint(v, 0xffff);
     const b = new Uint8Array(2);
     new DataView(b.buffer).setUint16(0, v);
     return this.push(b);
   }
+  /** Throws `InvalidArgumentError` unless v is an integer in [0, 2^32). */
   u32(v: number): this {
+    checkUint(v, 0xffffffff);
     const b = new Uint8Array(4);
     new DataView(b.buffer).setUint32(0, v);
     return this.push(b);

@@ -18,7 +18,7 @@ export function broadcastDigest(sessionId: string, round: number, sender: string
   return taggedDigest('tessera/tss/echo/v1', utf8(sessionId), r, utf8(sender), payload);
 }
 
-/** The echo vector: digests of the broadcasts of `senders` (in that order). */
+/** The echo vector: digests of the broadcasts of `senders` (in that order). Throws ProtocolAbortedError if one is missing. */
 export function echoVector(sessionId: string, round: number, senders: readonly string[], payloads: ReadonlyMap<string, Uint8Array>): Uint8Array {
   return concat(
     ...senders.map((s) => {

@@ -7,6 +7,8 @@
  *   ‖ payload (u32 len ‖ bytes)
  * Decoding is strict: any other byte string is refused.
  */
+import { InvalidArgumentError } from '../../common/errors.js';
+import { utf8 } from '../math/hash.js';
 import { ByteReader, ByteWriter } from './codec.js';
 import { MalformedPayloadError } from './errors.js';
 
@@ -26,15 +28,22 @@ export const MAX_PAYLOAD_BYTES = 1 << 20;
 /** Upper bound on session and party id lengths (bytes). */
 export const MAX_ID_BYTES = 256;
 
-/** Encodes a message canonically. */
+/**
+ * Encodes a message canonically. Throws `InvalidArgumentError` if a field is out of range (round
+ * not in [0, 65535], an id over 256 bytes, a payload over 1 MiB).
+ */
 export function encodeMessage(m: Message): Uint8Array {
+  for (const s of [m.sessionId, m.from, ...(m.to === null ? [] : [m.to])]) {
+    if (typeof s !== 'string' || utf8(s).length > MAX_ID_BYTES) throw new InvalidArgumentError('message ids must be strings of at most 256 bytes');
+  }
+  if (!(m.payload instanceof Uint8Array) || m.payload.length > MAX_PAYLOAD_BYTES) throw new InvalidArgumentError('payload must be at most 1 MiB of bytes');
   const w = new ByteWriter().tag(MESSAGE_TAG).u8(MESSAGE_FORMAT_VERSION).str(m.sessionId).u16(m.round).str(m.from);
   if (m.to === null) w.u8(0);
   else w.u8(1).str(m.to);
   return w.bytes(m.payload).finish();
 }
 
-/** Decodes a message. Throws {@link MalformedPayloadError} on anything non-canonical. */
+/** Decodes a message. Throws {@link MalformedPayloadError} on anything that is not a canonical encoding. */
 export function decodeMessage(bytes: Uint8Array): Message {
   const r = new ByteReader(bytes);
   r.expectTag(MESSAGE_TAG);

@@ -51,3 +51,13 @@ describe('canonical message encoding', () => {
     }
   });
 });
+
+describe('message encoding refuses out-of-range fields instead of truncating them', () => {
+  it('a round beyond 16 bits, an over-long id or an oversized payload cannot be encoded', () => {
+    const ok = { sessionId: 's', round: 1, from: 'a', to: null, payload: new Uint8Array(1) };
+    expect(() => encodeMessage({ ...ok, round: 0x10000 })).toThrow(/out of range/);
+    expect(() => encodeMessage({ ...ok, round: -1 })).toThrow(/out of range/);
+    expect(() => encodeMessage({ ...ok, from: 'x'.repeat(257) })).toThrow(/256 bytes/);
+    expect(() => encodeMessage({ ...ok, payload: new Uint8Array((1 << 20) + 1) })).toThrow(/1 MiB/);
+  });
+});
