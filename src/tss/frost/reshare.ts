@@ -11,8 +11,11 @@
  *           in the old public package): a dealer that does not re-deal its own share is named. Each
  *           new member checks its share against C_i (Feldman): a bad share names the dealer.
  *  round 2: everyone broadcasts the echo vector of the dealers' commitments (equivocation blamed).
- *  finish:  C' = Σ C_i; C'_0 must equal the old group key; verifying shares Y'_k = C'(x_k);
- *           new members return a version v+1 share.
+ *           Then C' = Σ C_i; C'_0 must equal the old group key; verifying shares Y'_k = C'(x_k);
+ *           each new member builds (and validates) its version v+1 share.
+ *  round 3: every new member broadcasts a digest of the new public package (its confirmation).
+ *  finish:  all confirmations equal this party's own digest. A result therefore means every new
+ *           member holds a valid share of the same package: the node may activate version v+1.
  * Refresh = reshare to the same committee. Every message binds a context digest (session id, old
  * key package incl. version, dealers, new committee, new threshold).
  */
@@ -33,6 +36,7 @@ import { ed25519Suite } from './suite.js';
 const R1_TAG = 'tessera/frost/reshare/commit/v1';
 const SHARE_TAG = 'tessera/frost/reshare/share/v1';
 const R2_TAG = 'tessera/frost/reshare/echo/v1';
+const R3_TAG = 'tessera/frost/reshare/confirm/v1';
 
 /** Inputs of one party of a reshare. */
 export interface ReshareOptions {
@@ -79,10 +83,12 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
   private readonly received = new Map<string, bigint>();
   private ownR1: Uint8Array = new Uint8Array(0);
   private myEcho: Uint8Array = new Uint8Array(0);
+  private outcome: ReshareResult | undefined;
+  private outcomeDigest: Uint8Array = new Uint8Array(0);
 
   constructor(opts: ReshareOptions) {
     const union = [...opts.dealers, ...opts.newParticipants.filter((p) => !opts.dealers.includes(p))];
-    super({ sessionId: opts.sessionId, self: opts.self, participants: union }, 2, 256 + 32 * 1024);
+    super({ sessionId: opts.sessionId, self: opts.self, participants: union }, 3, 256 + 32 * 1024);
     this.group = opts.group ?? getGroup('ed25519');
     const suite = ed25519Suite(this.group);
     this.rng = opts.rng ?? systemRng;
@@ -129,7 +135,8 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
 
   protected expect(round: number): RoundExpectation {
     if (round === 1) return { broadcast: this.otherDealers, direct: this.isMember ? this.otherDealers : [] };
-    return { broadcast: this.participants.filter((p) => p !== this.self), direct: [] };
+    if (round === 2) return { broadcast: this.participants.filter((p) => p !== this.self), direct: [] };
+    return { broadcast: this.members.filter((p) => p !== this.self), direct: [] };
   }
 
   protected begin(): Outgoing[] {
@@ -156,7 +163,25 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
   }
 
   protected process(round: number, inbox: RoundInbox): RoundStep<ReshareResult> {
-    return round === 1 ? this.round1(inbox) : this.round2(inbox);
+    if (round === 1) return this.round1(inbox);
+    if (round === 2) return this.round2(inbox);
+    return this.round3(inbox);
+  }
+
+  private round3(inbox: RoundInbox): RoundStep<ReshareResult> {
+    for (const m of this.members) {
+      if (m === this.self) continue;
+      const payload = inbox.broadcast.get(m)!;
+      const digest = this.parse(m, 'reshare confirmation', () => {
+        const r = new ByteReader(payload);
+        r.expectTag(R3_TAG);
+        const d = r.raw(32);
+        r.end();
+        return d;
+      });
+      if (!bytesEqual(digest, this.outcomeDigest)) throw new ProtocolAbortedError('a new member confirmed a different key package', [m]);
+    }
+    return { result: this.outcome! };
   }
 
   private round1(inbox: RoundInbox): RoundStep<ReshareResult> {
@@ -236,9 +261,15 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
       verifyingShares,
       groupPublicKey: Uint8Array.from(this.old.groupPublicKey),
     };
+    const confirm = (result: ReshareResult): RoundStep<ReshareResult> => {
+      this.outcome = result;
+      this.outcomeDigest = taggedDigest('tessera/frost/reshare/confirm/v1', this.context, keyPublicDigest(result.public));
+      if (!this.isMember) return { send: [] };
+      return { send: [{ to: null, payload: new ByteWriter().tag(R3_TAG).raw(this.outcomeDigest).finish() }] };
+    };
     if (!this.isMember) {
       decodeKeyPublic(pub, g);
-      return { result: { public: pub } };
+      return confirm({ public: pub });
     }
     let s = 0n;
     for (const d of this.dealers) s = mod(s + this.received.get(d)!, g.order);
@@ -246,7 +277,7 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
     const bytes = g.encodeScalar(s);
     try {
       const share = FrostKeyShare.create(pub, this.self, bytes, g);
-      return { result: { public: share.public, share } };
+      return confirm({ public: share.public, share });
     } finally {
       bytes.fill(0);
     }
@@ -256,5 +287,7 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
     this.coeffs.fill(0n);
     this.coeffs = [];
     this.received.clear();
+    this.outcome?.share?.dispose();
+    this.outcome = undefined;
   }
 }

@@ -26,6 +26,7 @@ const messageTypes: { proto: Proto; round: number; kind: 'broadcast' | 'direct';
   { proto: 'reshare', round: 1, kind: 'broadcast', senders: ['n1', 'n2'] },
   { proto: 'reshare', round: 1, kind: 'direct', senders: ['n1', 'n2'] },
   { proto: 'reshare', round: 2, kind: 'broadcast', senders: P },
+  { proto: 'reshare', round: 3, kind: 'broadcast', senders: P },
 ];
 
 function parties(proto: Proto, sessionId: string, seed: string): ProtocolParty<unknown>[] {

@@ -66,7 +66,7 @@ describe('FROST resharing and refresh', () => {
     for (const p of [a[0]!, a[2]!]) expect(rep.aborts.get(p)?.blame).toEqual([a[1]]);
   });
 
-  it('a dealer whose share to one member is tampered with is named by that member', () => {
+  it('a dealer whose share to one member is tampered with is named by that member, and nobody completes without that member’s confirmation', () => {
     const a = names(3);
     const v1 = dkg(a, 1, { seed: 'ts' });
     const rep = reshareRun(v1, a.slice(0, 2), a, 1, {
@@ -81,7 +81,8 @@ describe('FROST resharing and refresh', () => {
     });
     expect(rep.aborts.get(a[2]!)?.blame).toEqual([a[0]]);
     expect(rep.aborts.get(a[2]!)?.reason).toMatch(/dealer contribution/);
-    expect(rep.results.has(a[2]!)).toBe(false);
+    expect(rep.results.size).toBe(0);
+    expect(rep.crashes.size).toBe(0);
   });
 
   it('a dealer that re-deals something other than its own share (wrong f(0)) is named even if its shares are consistent', () => {
