@@ -201,12 +201,19 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
       summed.push(acc);
     }
     if (g.isIdentity(summed[0]!)) throw new ProtocolAbortedError('group public key is the identity', []);
+    const yPoints = new Map<string, Point>();
     const verifyingShares = new Map<string, Uint8Array>();
-    for (const p of this.participants) verifyingShares.set(p, g.encodePoint(evalCommitment(g, summed, this.ids.get(p)!)));
+    for (const p of this.participants) {
+      const y = evalCommitment(g, summed, this.ids.get(p)!);
+      if (g.isIdentity(y)) throw new ProtocolAbortedError('a verifying share is the identity', []);
+      yPoints.set(p, y);
+      verifyingShares.set(p, g.encodePoint(y));
+    }
     const secretBytes = g.encodeScalar(secret);
     try {
-      const share = FrostKeyShare.create(
+      const share = FrostKeyShare.fromComputed(
         { keyType: KEY_TYPE, version: 1, threshold: this.threshold, participants: this.participants, verifyingShares, groupPublicKey: g.encodePoint(summed[0]!) },
+        { groupPublicKey: summed[0]!, verifyingShares: yPoints },
         this.self,
         secretBytes,
         g,

@@ -132,6 +132,17 @@ function readPublicBody(r: ByteReader, withSecret: boolean): { pub: FrostKeyPubl
   return { pub: { keyType, version, threshold, participants, verifyingShares, groupPublicKey }, self, secret };
 }
 
+function freezePublic(pub: FrostKeyPublic): FrostKeyPublic {
+  return Object.freeze({
+    keyType: pub.keyType,
+    version: pub.version,
+    threshold: pub.threshold,
+    participants: Object.freeze([...pub.participants]),
+    verifyingShares: new Map([...pub.verifyingShares].map(([k, v]) => [k, Uint8Array.from(v)])),
+    groupPublicKey: Uint8Array.from(pub.groupPublicKey),
+  });
+}
+
 /** Canonical encoding of a public package. */
 export function serializeKeyPublic(pub: FrostKeyPublic): Uint8Array {
   validatePublicShape(pub);
@@ -180,15 +191,31 @@ export class FrostKeyShare {
    * Throws `InvalidArgumentError`.
    */
   static create(pub: FrostKeyPublic, self: string, secret: Uint8Array, group: Group = getGroup('ed25519')): FrostKeyShare {
-    const frozen: FrostKeyPublic = Object.freeze({
-      keyType: pub.keyType,
-      version: pub.version,
-      threshold: pub.threshold,
-      participants: Object.freeze([...pub.participants]),
-      verifyingShares: new Map([...pub.verifyingShares].map(([k, v]) => [k, Uint8Array.from(v)])),
-      groupPublicKey: Uint8Array.from(pub.groupPublicKey),
-    });
-    const dec = decodeKeyPublic(frozen, group);
+    const frozen = freezePublic(pub);
+    return FrostKeyShare.finish(frozen, decodeKeyPublic(frozen, group), self, secret, group);
+  }
+
+  /**
+   * For DKG and reshare only: builds a share from a package whose points this party computed
+   * itself from validated commitments (`points` must be exactly the decoding of `pub`). Seeds the
+   * decoded-point cache instead of re-decoding and re-interpolating; still checks the shape and
+   * s·G = Y_self. Throws `InvalidArgumentError`.
+   */
+  static fromComputed(
+    pub: FrostKeyPublic,
+    points: { groupPublicKey: Point; verifyingShares: ReadonlyMap<string, Point> },
+    self: string,
+    secret: Uint8Array,
+    group: Group,
+  ): FrostKeyShare {
+    const frozen = freezePublic(pub);
+    validatePublicShape(frozen);
+    const dec: DecodedKey = { ...points, identifiers: partyIdentifiers(ed25519Suite(group), frozen.participants) };
+    decodedCache.set(frozen, new Map<Group, DecodedKey>([[group, dec]]));
+    return FrostKeyShare.finish(frozen, dec, self, secret, group);
+  }
+
+  private static finish(frozen: FrostKeyPublic, dec: DecodedKey, self: string, secret: Uint8Array, group: Group): FrostKeyShare {
     if (!frozen.participants.includes(self)) throw new InvalidArgumentError('the share owner is not a participant of the key');
     const s = group.decodeScalar(secret);
     if (s === 0n) throw new InvalidArgumentError('secret share is zero');

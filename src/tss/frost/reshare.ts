@@ -251,8 +251,14 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
       summed.push(acc);
     }
     if (!g.equals(summed[0]!, this.oldDec.groupPublicKey)) throw new ProtocolAbortedError('reshared key differs from the old group key', []);
+    const yPoints = new Map<string, Point>();
     const verifyingShares = new Map<string, Uint8Array>();
-    for (const m of this.members) verifyingShares.set(m, g.encodePoint(evalCommitment(g, summed, this.ids.get(m)!)));
+    for (const m of this.members) {
+      const y = evalCommitment(g, summed, this.ids.get(m)!);
+      if (g.isIdentity(y)) throw new ProtocolAbortedError('a verifying share is the identity', []);
+      yPoints.set(m, y);
+      verifyingShares.set(m, g.encodePoint(y));
+    }
     const pub: FrostKeyPublic = {
       keyType: KEY_TYPE,
       version: this.old.version + 1,
@@ -276,7 +282,7 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
     this.received.clear();
     const bytes = g.encodeScalar(s);
     try {
-      const share = FrostKeyShare.create(pub, this.self, bytes, g);
+      const share = FrostKeyShare.fromComputed(pub, { groupPublicKey: this.oldDec.groupPublicKey, verifyingShares: yPoints }, this.self, bytes, g);
       return confirm({ public: share.public, share });
     } finally {
       bytes.fill(0);

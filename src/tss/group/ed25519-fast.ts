@@ -43,6 +43,7 @@ function scalarBytes(k: bigint): Uint8Array {
 function mulPoint(p: Uint8Array, k: bigint): Uint8Array {
   const n = scalarBytes(k);
   if (k === 0n || isIdentityBytes(p)) return IDENTITY;
+  if (k === 1n) return p;
   const out = new Uint8Array(32);
   // Fails only for an invalid input point, which decodePoint never lets in.
   sodium.crypto_scalarmult_ed25519_noclamp(out, n, p);

@@ -20,6 +20,7 @@ const isId = (b: Uint8Array): boolean => b[0] === 0;
 function mulPoint(p: Uint8Array, k: bigint): Uint8Array {
   const n = codec.encodeScalar(k);
   if (k === 0n || isId(p)) return IDENTITY;
+  if (k === 1n) return p;
   const r = ecc.pointMultiply(p, n, true);
   n.fill(0);
   return r ?? IDENTITY;
