@@ -47,17 +47,38 @@ export interface DecodedKey {
   readonly identifiers: ReadonlyMap<string, bigint>;
 }
 
-const decodedCache = new WeakMap<FrostKeyPublic, Map<Group, DecodedKey>>();
+/**
+ * Decoded packages, keyed by backend and by the digest of the package's canonical bytes (so a
+ * share loaded again from the vault is not re-validated, and a mutated package is never served a
+ * stale entry). Bounded: the oldest entries are evicted first.
+ */
+const decodedCache = new Map<Group, Map<string, DecodedKey>>();
+const DECODED_CACHE_MAX = 1024;
+
+function cacheKey(pub: FrostKeyPublic): string {
+  return Buffer.from(keyPublicDigest(pub)).toString('hex');
+}
+
+function cachePut(group: Group, key: string, dec: DecodedKey): void {
+  let m = decodedCache.get(group);
+  if (!m) {
+    m = new Map();
+    decodedCache.set(group, m);
+  }
+  m.delete(key);
+  m.set(key, dec);
+  if (m.size > DECODED_CACHE_MAX) m.delete(m.keys().next().value!);
+}
 
 /**
  * Validates a public package and decodes its points with `group` (cached per package and backend,
  * so points are validated once). Throws `InvalidArgumentError`.
  */
 export function decodeKeyPublic(pub: FrostKeyPublic, group: Group = getGroup('ed25519')): DecodedKey {
-  let perGroup = decodedCache.get(pub);
-  const hit = perGroup?.get(group);
-  if (hit) return hit;
   validatePublicShape(pub);
+  const key = cacheKey(pub);
+  const hit = decodedCache.get(group)?.get(key);
+  if (hit) return hit;
   const suite = ed25519Suite(group);
   const identifiers = partyIdentifiers(suite, pub.participants);
   const groupPublicKey = group.decodePoint(pub.groupPublicKey);
@@ -78,11 +99,7 @@ export function decodeKeyPublic(pub: FrostKeyPublic, group: Group = getGroup('ed
     }
   }
   const out: DecodedKey = { groupPublicKey, verifyingShares, identifiers };
-  if (!perGroup) {
-    perGroup = new Map();
-    decodedCache.set(pub, perGroup);
-  }
-  perGroup.set(group, out);
+  cachePut(group, key, out);
   return out;
 }
 
@@ -211,7 +228,7 @@ export class FrostKeyShare {
     const frozen = freezePublic(pub);
     validatePublicShape(frozen);
     const dec: DecodedKey = { ...points, identifiers: partyIdentifiers(ed25519Suite(group), frozen.participants) };
-    decodedCache.set(frozen, new Map<Group, DecodedKey>([[group, dec]]));
+    cachePut(group, cacheKey(frozen), dec);
     return FrostKeyShare.finish(frozen, dec, self, secret, group);
   }
 

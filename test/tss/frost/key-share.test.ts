@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, InvalidStateError } from '../../../src/common/errors.js';
-import { deserializeKeyPublic, FrostKeyShare, serializeKeyPublic } from '../../../src/tss/frost/key-share.js';
+import { decodeKeyPublic, deserializeKeyPublic, FrostKeyShare, serializeKeyPublic } from '../../../src/tss/frost/key-share.js';
 import { getGroup } from '../../../src/tss/group/index.js';
 import { dkg, names } from './helpers.js';
 
@@ -59,6 +59,15 @@ describe('FROST key share object', () => {
     expect(() => FrostKeyShare.create(share.public, parts[1]!, g.encodeScalar(other.secretScalar(g)))).toThrow(/does not match/);
     expect(() => FrostKeyShare.create(share.public, 'stranger', g.encodeScalar(share.secretScalar(g)))).toThrow(/not a participant/);
     for (const threshold of [0, 3]) expect(() => FrostKeyShare.create({ ...share.public, threshold }, parts[1]!, g.encodeScalar(share.secretScalar(g)))).toThrow(/threshold/);
+  });
+
+  it('decoded packages are cached by content: a changed package is validated afresh, never served a stale decoding', () => {
+    const copy = FrostKeyShare.deserialize(share.serialize());
+    const g = getGroup('ed25519');
+    expect(decodeKeyPublic(copy.public, g).groupPublicKey).toBeDefined();
+    const tampered = { ...copy.public, verifyingShares: new Map(copy.public.verifyingShares) };
+    tampered.verifyingShares.set(parts[0]!, copy.public.verifyingShares.get(parts[2]!)!);
+    expect(() => decodeKeyPublic(tampered, g)).toThrow(/verifying shares/);
   });
 
   it('dispose zeroes the secret: the share can no longer be used or serialized', () => {
