@@ -39,20 +39,20 @@ export interface DkgOptions {
   readonly group?: Group;
 }
 
-/** Session context bound into the proofs of knowledge. */
+/** Session context bound into the proofs of knowledge. Does not throw. */
 export function dkgContext(sessionId: string, threshold: number, participants: readonly string[]): Uint8Array {
   const t = new Uint8Array(2);
   new DataView(t.buffer).setUint16(0, threshold);
   return taggedDigest('tessera/frost/dkg/context/v1', utf8(sessionId), t, ...participants.map(utf8));
 }
 
-/** Proof-of-knowledge challenge: HDKG(context ‖ id ‖ C_0 ‖ R). With an empty context this is noble's / frost-rs's. */
+/** Proof-of-knowledge challenge: HDKG(context ‖ id ‖ C_0 ‖ R). With an empty context this is noble's / frost-rs's. Throws `InvalidArgumentError` for an out-of-range id. */
 export function pokChallenge(suite: Suite, context: Uint8Array, id: bigint, c0: Point, R: Point): bigint {
   const g = suite.group;
   return suite.HDKG(concat(context, g.encodeScalar(id), g.encodePoint(c0), g.encodePoint(R)));
 }
 
-/** Proves knowledge of a0 (C_0 = a0·G): returns R ‖ μ with μ = k + a0·c. */
+/** Proves knowledge of a0 (C_0 = a0·G): returns R ‖ μ with μ = k + a0·c. Throws `InvalidArgumentError` for out-of-range scalars. */
 export function proveKnowledge(suite: Suite, context: Uint8Array, id: bigint, a0: bigint, c0: Point, rng: Rng): Uint8Array {
   const g = suite.group;
   const k = randomScalar(g, rng);
@@ -61,7 +61,7 @@ export function proveKnowledge(suite: Suite, context: Uint8Array, id: bigint, a0
   return concat(g.encodePoint(R), g.encodeScalar(mod(k + a0 * c, g.order)));
 }
 
-/** Checks a proof of knowledge; false on any malformed or wrong proof. */
+/** Checks a proof of knowledge; false (never throws) on any malformed or wrong proof. */
 export function verifyKnowledge(suite: Suite, context: Uint8Array, id: bigint, c0: Point, proof: Uint8Array): boolean {
   const g = suite.group;
   if (proof.length !== g.pointLength + g.scalarLength) return false;
@@ -75,7 +75,7 @@ export function verifyKnowledge(suite: Suite, context: Uint8Array, id: bigint, c
   }
 }
 
-/** Samples a degree-t polynomial (a_0 first, the order noble uses). */
+/** Samples a degree-t polynomial with non-zero coefficients (a_0 first, the order noble uses). Does not throw. */
 export function samplePolynomial(group: Group, degree: number, rng: Rng): bigint[] {
   const coeffs: bigint[] = [];
   for (let i = 0; i <= degree; i++) coeffs.push(randomScalar(group, rng));

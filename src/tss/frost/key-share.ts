@@ -160,7 +160,7 @@ function freezePublic(pub: FrostKeyPublic): FrostKeyPublic {
   });
 }
 
-/** Canonical encoding of a public package. */
+/** Canonical encoding of a public package. Throws `InvalidArgumentError` if its shape is invalid. */
 export function serializeKeyPublic(pub: FrostKeyPublic): Uint8Array {
   validatePublicShape(pub);
   const w = new ByteWriter().tag(PUBLIC_TAG).u8(FORMAT);
@@ -184,7 +184,7 @@ export function deserializeKeyPublic(bytes: Uint8Array, group?: Group): FrostKey
   return pub;
 }
 
-/** Digest binding a public package (key, version, committee, threshold, every verifying share). */
+/** Digest binding a public package (key, version, committee, threshold, every verifying share). Throws `InvalidArgumentError` if its shape is invalid. */
 export function keyPublicDigest(pub: FrostKeyPublic): Uint8Array {
   return taggedDigest('tessera/frost/key-digest/v1', serializeKeyPublic(pub));
 }
@@ -316,7 +316,7 @@ export class FrostKeyShare {
   }
 }
 
-/** True if two public packages are the same key package. */
+/** True if two public packages are the same key package. Throws `InvalidArgumentError` if either shape is invalid. */
 export function sameKeyPublic(a: FrostKeyPublic, b: FrostKeyPublic): boolean {
   return bytesEqual(serializeKeyPublic(a), serializeKeyPublic(b));
 }
