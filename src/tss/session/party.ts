@@ -139,6 +139,9 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
   receive(msg: Message, authenticatedSender?: string): Message[] {
     if (this.abortErr) throw this.abortErr;
     if (this.state === 'done') return [];
+    if (typeof msg !== 'object' || msg === null || typeof msg.from !== 'string' || typeof msg.sessionId !== 'string') {
+      throw this.fail(new ProtocolAbortedError('malformed message', authenticatedSender !== undefined ? [authenticatedSender] : []));
+    }
     const from = msg.from;
     if (authenticatedSender !== undefined && from !== authenticatedSender) {
       throw this.fail(new ProtocolAbortedError('message claims to come from another party', [authenticatedSender]));

@@ -71,6 +71,14 @@ describe('the round state machine enforces the envelope rules', () => {
     expect(abortOf(() => b.parties[0]!.receive({ ...b.r1[1]!, to: 'n3' })).reason).toMatch(/addressed to another/);
   });
 
+  it('a structurally broken message object aborts with ProtocolAbortedError, not a TypeError', () => {
+    for (const bad of [null, undefined, 42, { from: 7 }, { from: 'n2' }]) {
+      const { parties } = started();
+      const e = abortOf(() => parties[0]!.receive(bad as unknown as Message, 'n2'));
+      expect(e.blame).toEqual(['n2']);
+    }
+  });
+
   it('undecodable bytes are blamed on the authenticated sender', () => {
     const { parties } = started();
     const e = abortOf(() => parties[0]!.receiveBytes('n3', Uint8Array.of(1, 2, 3)));
