@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { ed25519_FROST } from '@noble/curves/ed25519.js';
+import { decodeKeyPublic, type FrostKeyShare } from '../../../src/tss/frost/key-share.js';
 import { FrostReshareParty } from '../../../src/tss/frost/reshare.js';
+import { getGroup } from '../../../src/tss/group/index.js';
 import { dkg, names, reshare, reshareRun, sign, signRun, tamper, verifiesEverywhere } from './helpers.js';
 
 const msg = new TextEncoder().encode('reshare keeps the key');
@@ -31,6 +34,29 @@ describe('FROST resharing and refresh', () => {
     const v4 = reshare(v3, c, c, 1, { seed: 'chain-4' });
     check(v4, c, 4);
     for (const p of c) expect(v4.get(p)!.sameSecretAs(v3.get(p)!)).toBe(false);
+  });
+
+  it('noble combineSecret (the oracle) recovers the same secret from any t+1 old shares and any t′+1 reshared shares', () => {
+    const a = names(3);
+    const v1 = dkg(a, 1, { seed: 'comb' });
+    const b = [a[2]!, 'x-1', 'x-2', 'x-3'];
+    const v2 = reshare(v1, [a[0]!, a[1]!], b, 2, { seed: 'comb-2' });
+    const g = getGroup('ed25519', 'noble');
+    const combine = (shares: Map<string, FrostKeyShare>, set: string[], t: number) => {
+      const dec = decodeKeyPublic(shares.get(set[0]!)!.public, g);
+      return hex(
+        ed25519_FROST.combineSecret(
+          set.map((p) => ({ identifier: hex(g.encodeScalar(dec.identifiers.get(p)!)), signingShare: g.encodeScalar(shares.get(p)!.secretScalar(g)) })),
+          { min: t + 1, max: set.length },
+        ),
+      );
+    };
+    const secret = combine(v1, [a[0]!, a[1]!], 1);
+    expect(combine(v1, [a[1]!, a[2]!], 1)).toBe(secret);
+    expect(combine(v2, ['x-1', 'x-2', 'x-3'], 2)).toBe(secret);
+    expect(combine(v2, [a[2]!, 'x-1', 'x-3'], 2)).toBe(secret);
+    expect(combine(v2, [a[2]!, 'x-1'], 1)).not.toBe(secret);
+    expect(hex(g.encodePoint(g.baseMul(g.decodeScalar(Buffer.from(secret, 'hex')))))).toBe(hex(v1.get(a[0]!)!.groupPublicKey));
   });
 
   it('shares of the old and the new version mixed in one signing set cannot sign', () => {
