@@ -1,0 +1,23 @@
+/**
+ * Public surface of the `tss` layer for the node and client layers.
+ */
+export { type Derivation, FrostSignParty, type SignOptions, type SignResult } from './frost/sign.js';
+export { type DkgOptions, FrostDkgParty } from './frost/dkg.js';
+export { FrostReshareParty, type ReshareOptions, type ReshareResult } from './frost/reshare.js';
+export {
+  decodeKeyPublic,
+  deserializeKeyPublic,
+  type FrostKeyPublic,
+  FrostKeyShare,
+  KEY_TYPE as FROST_KEY_TYPE,
+  keyPublicDigest,
+  serializeKeyPublic,
+} from './frost/key-share.js';
+export { deriveChild, deriveChildPublicKey, HARDENED_OFFSET, validatePath } from './frost/hd.js';
+export { partyIdentifier, partyIdentifiers } from './frost/identifiers.js';
+export { type BackendName, type CurveName, getGroup, type Group, type Point } from './group/index.js';
+export { type Rng, seededRng, systemRng } from './math/rng.js';
+export { ProtocolAbortedError } from './session/errors.js';
+export { decodeMessage, encodeMessage, MAX_PAYLOAD_BYTES, type Message } from './session/message.js';
+export type { PartyStatus, ProtocolParty } from './session/party.js';
+export { type Delivery, type FaultAction, type FaultInjector, type RunReport, runParties } from './session/runner.js';

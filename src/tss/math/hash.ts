@@ -1,0 +1,62 @@
+/**
+ * Hash helpers: SHA-512/SHA-256 and an unambiguous tagged digest (every input length-prefixed,
+ * domain-separated by a tag) used for transcripts, echo digests and key digests.
+ */
+import { createHash } from 'node:crypto';
+
+const enc = new TextEncoder();
+
+/** SHA-512 of the concatenation of the parts. */
+export function sha512(...parts: Uint8Array[]): Uint8Array {
+  const h = createHash('sha512');
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+}
+
+/** SHA-256 of the concatenation of the parts. */
+export function sha256(...parts: Uint8Array[]): Uint8Array {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+}
+
+/** UTF-8 bytes of a string. */
+export function utf8(s: string): Uint8Array {
+  return enc.encode(s);
+}
+
+/**
+ * SHA-256 over tag and parts, each prefixed with its 4-byte big-endian length: no two different
+ * (tag, parts) lists hash the same input.
+ */
+export function taggedDigest(tag: string, ...parts: Uint8Array[]): Uint8Array {
+  const h = createHash('sha256');
+  const len = new Uint8Array(4);
+  const dv = new DataView(len.buffer);
+  for (const p of [utf8(tag), ...parts]) {
+    dv.setUint32(0, p.length);
+    h.update(len);
+    h.update(p);
+  }
+  return new Uint8Array(h.digest());
+}
+
+/** Concatenates byte arrays. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** Byte equality (variable-time; for public data). */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

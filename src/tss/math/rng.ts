@@ -1,0 +1,62 @@
+/**
+ * Injectable randomness. Every protocol takes an {@link Rng}; production uses the OS CSPRNG,
+ * tests and benchmarks may pass a seeded deterministic one so that runs are reproducible (and so
+ * the two group backends can be compared byte for byte).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mod } from '../group/group.js';
+import type { Group } from '../group/index.js';
+
+/** Returns n fresh random bytes. */
+export type Rng = (n: number) => Uint8Array;
+
+/** The operating system's CSPRNG. */
+export const systemRng: Rng = (n) => new Uint8Array(randomBytes(n));
+
+/**
+ * Deterministic byte stream SHA-512(seed ‖ counter) — for tests and benchmarks only; never use it
+ * for real keys.
+ */
+export function seededRng(seed: string | Uint8Array): Rng {
+  const s = typeof seed === 'string' ? new TextEncoder().encode(seed) : Uint8Array.from(seed);
+  let counter = 0;
+  let buf = new Uint8Array(0);
+  return (n: number) => {
+    const out = new Uint8Array(n);
+    let off = 0;
+    while (off < n) {
+      if (buf.length === 0) {
+        const c = new Uint8Array(8);
+        new DataView(c.buffer).setBigUint64(0, BigInt(counter++));
+        buf = new Uint8Array(createHash('sha512').update(s).update(c).digest());
+      }
+      const take = Math.min(buf.length, n - off);
+      out.set(buf.subarray(0, take), off);
+      buf = buf.subarray(take);
+      off += take;
+    }
+    return out;
+  };
+}
+
+/**
+ * A uniformly random non-zero scalar: 48 random bytes (little- or big-endian as the curve encodes
+ * scalars) reduced into [1, order−1] — the same construction as noble's FROST, so both give the
+ * same scalars from the same bytes.
+ */
+export function randomScalar(group: Group, rng: Rng): bigint {
+  const bytes = rng(group.scalarLength + group.scalarLength / 2);
+  const n = bytesToInt(group, bytes);
+  bytes.fill(0);
+  return mod(n, group.order - 1n) + 1n;
+}
+
+function bytesToInt(group: Group, bytes: Uint8Array): bigint {
+  let x = 0n;
+  if (group.curve === 'ed25519') {
+    for (let i = bytes.length - 1; i >= 0; i--) x = (x << 8n) | BigInt(bytes[i]!);
+  } else {
+    for (let i = 0; i < bytes.length; i++) x = (x << 8n) | BigInt(bytes[i]!);
+  }
+  return x;
+}

@@ -1,0 +1,121 @@
+/**
+ * Canonical byte writer/reader: fixed-width big-endian integers, u32-length-prefixed byte strings
+ * and domain-separation tags. The reader throws {@link MalformedPayloadError} on any deviation
+ * (short input, over-long length, wrong tag, trailing bytes).
+ */
+import { InvalidArgumentError } from '../../common/errors.js';
+import { utf8 } from '../math/hash.js';
+import { MalformedPayloadError } from './errors.js';
+
+function checkUint(v: number, max: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > max) throw new InvalidArgumentError('integer field out of range');
+}
+
+/** Builds a canonical byte string. Writers never truncate: out-of-range integers throw. */
+export class ByteWriter {
+  private readonly parts: Uint8Array[] = [];
+  private size = 0;
+
+  private push(b: Uint8Array): this {
+    this.parts.push(b);
+    this.size += b.length;
+    return this;
+  }
+  /** Throws `InvalidArgumentError` unless v is an integer in [0, 255]. */
+  u8(v: number): this {
+    checkUint(v, 0xff);
+    return this.push(Uint8Array.of(v));
+  }
+  /** Throws `InvalidArgumentError` unless v is an integer in [0, 65535]. */
+  u16(v: number): this {
+    checkUint(v, 0xffff);
+    const b = new Uint8Array(2);
+    new DataView(b.buffer).setUint16(0, v);
+    return this.push(b);
+  }
+  /** Throws `InvalidArgumentError` unless v is an integer in [0, 2^32). */
+  u32(v: number): this {
+    checkUint(v, 0xffffffff);
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, v);
+    return this.push(b);
+  }
+  /** Length-prefixed (u32) bytes. */
+  bytes(b: Uint8Array): this {
+    this.u32(b.length);
+    return this.push(Uint8Array.from(b));
+  }
+  /** Fixed-length bytes with no prefix (length implied by the format). */
+  raw(b: Uint8Array): this {
+    return this.push(Uint8Array.from(b));
+  }
+  /** Length-prefixed UTF-8 string. */
+  str(s: string): this {
+    return this.bytes(utf8(s));
+  }
+  /** Domain-separation tag (a length-prefixed string). */
+  tag(t: string): this {
+    return this.str(t);
+  }
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.size);
+    let off = 0;
+    for (const p of this.parts) {
+      out.set(p, off);
+      off += p.length;
+    }
+    return out;
+  }
+}
+
+const dec = new TextDecoder('utf-8', { fatal: true });
+
+/** Parses a canonical byte string written by {@link ByteWriter}. */
+export class ByteReader {
+  private off = 0;
+  constructor(private readonly buf: Uint8Array) {}
+
+  private take(n: number): Uint8Array {
+    if (n < 0 || this.off + n > this.buf.length) throw new MalformedPayloadError('payload is truncated');
+    const out = this.buf.subarray(this.off, this.off + n);
+    this.off += n;
+    return out;
+  }
+  u8(): number {
+    return this.take(1)[0]!;
+  }
+  u16(): number {
+    const b = this.take(2);
+    return (b[0]! << 8) | b[1]!;
+  }
+  u32(): number {
+    const b = this.take(4);
+    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0);
+  }
+  /** Length-prefixed bytes; `max` bounds the declared length. */
+  bytes(max = 1 << 20): Uint8Array {
+    const n = this.u32();
+    if (n > max) throw new MalformedPayloadError('length field is too large');
+    return Uint8Array.from(this.take(n));
+  }
+  /** Fixed-length bytes. */
+  raw(n: number): Uint8Array {
+    return Uint8Array.from(this.take(n));
+  }
+  str(max = 256): string {
+    const b = this.bytes(max);
+    try {
+      return dec.decode(b);
+    } catch {
+      throw new MalformedPayloadError('string is not valid UTF-8');
+    }
+  }
+  /** Reads a tag and requires it to equal `t`. */
+  expectTag(t: string): void {
+    if (this.str(256) !== t) throw new MalformedPayloadError('wrong domain-separation tag');
+  }
+  /** Requires that every byte was consumed. */
+  end(): void {
+    if (this.off !== this.buf.length) throw new MalformedPayloadError('payload has trailing bytes');
+  }
+}

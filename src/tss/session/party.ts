@@ -1,0 +1,239 @@
+/**
+ * The shape of every threshold protocol in Tessera: a pure, transport-free state machine per
+ * party. It is created with its inputs, emits outbound messages from {@link ProtocolParty.start},
+ * consumes inbound ones with {@link ProtocolParty.receive}, and ends with a result or a
+ * {@link ProtocolAbortedError}. No I/O, no timers, no globals; randomness is injected.
+ *
+ * {@link RoundProtocol} implements the envelope rules once for every protocol: a message from an
+ * unknown sender, for another session, for a wrong round, misaddressed, unexpected, duplicated or
+ * oversized aborts the party with blame on the sender. Messages for a later round are buffered.
+ */
+import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
+import { utf8 } from '../math/hash.js';
+import { MalformedPayloadError, ProtocolAbortedError } from './errors.js';
+import { decodeMessage, MAX_ID_BYTES, type Message } from './message.js';
+
+/** Lifecycle of a party. */
+export type PartyStatus = 'created' | 'running' | 'done' | 'aborted';
+
+/** What every protocol party offers to the node layer (and to the local runner). */
+export interface ProtocolParty<R> {
+  readonly sessionId: string;
+  readonly self: string;
+  readonly participants: readonly string[];
+  readonly status: PartyStatus;
+  /** The abort that ended this party, if any. */
+  readonly abortError: ProtocolAbortedError | undefined;
+  /** Starts the session; returns the first round's messages. Throws `ProtocolAbortedError`, or `InvalidStateError` if called twice. */
+  start(): Message[];
+  /**
+   * Consumes one inbound message; returns the messages to send in reaction (possibly none).
+   * `authenticatedSender` is the sender the transport authenticated; a message claiming another
+   * sender is refused. Throws only `ProtocolAbortedError` (and keeps throwing it once aborted).
+   */
+  receive(msg: Message, authenticatedSender?: string): Message[];
+  /** Decodes and consumes one encoded message. Throws only `ProtocolAbortedError`. */
+  receiveBytes(authenticatedSender: string, bytes: Uint8Array): Message[];
+  /** The result. Throws `InvalidStateError` unless the party is done. */
+  result(): R;
+}
+
+/** A message to send, before the envelope is filled in. */
+export interface Outgoing {
+  readonly to: string | null;
+  readonly payload: Uint8Array;
+}
+
+/** Senders this party expects a message from in one round, by kind. */
+export interface RoundExpectation {
+  readonly broadcast: readonly string[];
+  readonly direct: readonly string[];
+}
+
+/** Messages received in one round. */
+export interface RoundInbox {
+  readonly broadcast: ReadonlyMap<string, Uint8Array>;
+  readonly direct: ReadonlyMap<string, Uint8Array>;
+}
+
+/** What processing a complete round yields: messages for the next round, or the final result. */
+export type RoundStep<R> = { readonly send: readonly Outgoing[] } | { readonly result: R };
+
+/** Common inputs of a session. */
+export interface SessionConfig {
+  readonly sessionId: string;
+  readonly self: string;
+  /** Every party of the session, in the order all parties agreed on. */
+  readonly participants: readonly string[];
+}
+
+/** Validates a session configuration. Throws `InvalidArgumentError`. */
+export function validateSessionConfig(c: SessionConfig): void {
+  const idOk = (s: unknown) => typeof s === 'string' && s.length > 0 && utf8(s).length <= MAX_ID_BYTES;
+  if (!idOk(c.sessionId)) throw new InvalidArgumentError('session id must be a non-empty string of at most 256 bytes');
+  if (!Array.isArray(c.participants) || c.participants.length < 2) throw new InvalidArgumentError('a session needs at least two participants');
+  for (const p of c.participants) if (!idOk(p)) throw new InvalidArgumentError('party ids must be non-empty strings of at most 256 bytes');
+  if (new Set(c.participants).size !== c.participants.length) throw new InvalidArgumentError('participant list has duplicates');
+  if (!c.participants.includes(c.self)) throw new InvalidArgumentError('participant list does not contain this party');
+}
+
+/** Base class implementing the envelope rules for round-based protocols. */
+export abstract class RoundProtocol<R> implements ProtocolParty<R> {
+  readonly sessionId: string;
+  readonly self: string;
+  readonly participants: readonly string[];
+  private state: PartyStatus = 'created';
+  private abortErr: ProtocolAbortedError | undefined;
+  private output: { value: R } | undefined;
+  private current = 1;
+  private readonly inbox = new Map<number, { broadcast: Map<string, Uint8Array>; direct: Map<string, Uint8Array> }>();
+
+  protected constructor(
+    config: SessionConfig,
+    /** Number of rounds of inbound messages. */
+    protected readonly totalRounds: number,
+    /** Largest payload accepted. */
+    protected readonly maxPayloadBytes: number,
+  ) {
+    validateSessionConfig(config);
+    this.sessionId = config.sessionId;
+    this.self = config.self;
+    this.participants = Object.freeze([...config.participants]);
+  }
+
+  /** Senders expected in round `round` (1-based). */
+  protected abstract expect(round: number): RoundExpectation;
+  /** Produces the first round's messages. */
+  protected abstract begin(): readonly Outgoing[];
+  /** Processes a complete round. */
+  protected abstract process(round: number, inbox: RoundInbox): RoundStep<R>;
+  /** Wipes secret state; called once when the party aborts. */
+  protected abstract wipe(): void;
+
+  get status(): PartyStatus {
+    return this.state;
+  }
+  get abortError(): ProtocolAbortedError | undefined {
+    return this.abortErr;
+  }
+
+  start(): Message[] {
+    if (this.state !== 'created') throw new InvalidStateError('session already started');
+    this.state = 'running';
+    const out = this.guard(() => this.begin());
+    const msgs = this.envelope(1, out);
+    return [...msgs, ...this.pump()];
+  }
+
+  receiveBytes(authenticatedSender: string, bytes: Uint8Array): Message[] {
+    if (this.abortErr) throw this.abortErr;
+    let msg: Message;
+    try {
+      msg = decodeMessage(bytes);
+    } catch {
+      throw this.fail(new ProtocolAbortedError('malformed message', [authenticatedSender]));
+    }
+    return this.receive(msg, authenticatedSender);
+  }
+
+  receive(msg: Message, authenticatedSender?: string): Message[] {
+    if (this.abortErr) throw this.abortErr;
+    if (this.state === 'done') return [];
+    if (typeof msg !== 'object' || msg === null || typeof msg.from !== 'string' || typeof msg.sessionId !== 'string') {
+      throw this.fail(new ProtocolAbortedError('malformed message', authenticatedSender !== undefined ? [authenticatedSender] : []));
+    }
+    const from = msg.from;
+    if (authenticatedSender !== undefined && from !== authenticatedSender) {
+      throw this.fail(new ProtocolAbortedError('message claims to come from another party', [authenticatedSender]));
+    }
+    const known = this.participants.includes(from) && from !== this.self;
+    if (!known) throw this.fail(new ProtocolAbortedError('message from an unknown sender', authenticatedSender ? [authenticatedSender] : [from]));
+    if (msg.sessionId !== this.sessionId) throw this.fail(new ProtocolAbortedError('message belongs to another session', [from]));
+    if (!Number.isInteger(msg.round) || msg.round < this.current || msg.round > this.totalRounds) {
+      throw this.fail(new ProtocolAbortedError('message for a wrong round', [from]));
+    }
+    if (msg.to !== null && msg.to !== this.self) throw this.fail(new ProtocolAbortedError('message addressed to another party', [from]));
+    if (!(msg.payload instanceof Uint8Array)) throw this.fail(new ProtocolAbortedError('malformed message', [from]));
+    if (msg.payload.length > this.maxPayloadBytes) throw this.fail(new ProtocolAbortedError('oversized payload', [from]));
+    const exp = this.guard(() => this.expect(msg.round));
+    const kind = msg.to === null ? 'broadcast' : 'direct';
+    if (!exp[kind].includes(from)) throw this.fail(new ProtocolAbortedError(`unexpected ${kind} message in this round`, [from]));
+    const box = this.box(msg.round)[kind];
+    if (box.has(from)) throw this.fail(new ProtocolAbortedError('duplicate message', [from]));
+    box.set(from, Uint8Array.from(msg.payload));
+    return this.pump();
+  }
+
+  result(): R {
+    if (this.state !== 'done' || !this.output) throw new InvalidStateError('the session has not completed');
+    return this.output.value;
+  }
+
+  /** Runs `fn` parsing data from `from`; any failure aborts with blame on `from`. */
+  protected parse<T>(from: string, what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof ProtocolAbortedError) throw e;
+      throw new ProtocolAbortedError(`malformed ${what}`, [from]);
+    }
+  }
+
+  private box(round: number) {
+    let b = this.inbox.get(round);
+    if (!b) {
+      b = { broadcast: new Map(), direct: new Map() };
+      this.inbox.set(round, b);
+    }
+    return b;
+  }
+
+  private pump(): Message[] {
+    const out: Message[] = [];
+    while (this.state === 'running') {
+      const exp = this.guard(() => this.expect(this.current));
+      const box = this.box(this.current);
+      const complete = exp.broadcast.every((p) => box.broadcast.has(p)) && exp.direct.every((p) => box.direct.has(p));
+      if (!complete) break;
+      const round = this.current;
+      const step = this.guard(() => this.process(round, box));
+      this.inbox.delete(round);
+      if ('result' in step) {
+        this.output = { value: step.result };
+        this.state = 'done';
+        this.inbox.clear();
+        break;
+      }
+      this.current = round + 1;
+      out.push(...this.envelope(round + 1, step.send));
+    }
+    return out;
+  }
+
+  private envelope(round: number, out: readonly Outgoing[]): Message[] {
+    return out.map((o) => ({ sessionId: this.sessionId, round, from: this.self, to: o.to, payload: o.payload }));
+  }
+
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof ProtocolAbortedError) throw this.fail(e);
+      if (e instanceof MalformedPayloadError) throw this.fail(new ProtocolAbortedError('malformed payload', []));
+      throw this.fail(new ProtocolAbortedError('internal error', []));
+    }
+  }
+
+  private fail(e: ProtocolAbortedError): ProtocolAbortedError {
+    if (this.abortErr) return this.abortErr;
+    this.abortErr = e;
+    this.state = 'aborted';
+    this.inbox.clear();
+    try {
+      this.wipe();
+    } catch {
+      // wiping must never turn an abort into another exception
+    }
+    return e;
+  }
+}

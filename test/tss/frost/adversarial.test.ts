@@ -1,0 +1,225 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FrostDkgParty } from '../../../src/tss/frost/dkg.js';
+import type { FrostKeyShare } from '../../../src/tss/frost/key-share.js';
+import { FrostReshareParty } from '../../../src/tss/frost/reshare.js';
+import { FrostSignParty, type SignResult } from '../../../src/tss/frost/sign.js';
+import { seededRng } from '../../../src/tss/math/rng.js';
+import { ProtocolAbortedError } from '../../../src/tss/session/errors.js';
+import { decodeMessage, encodeMessage, type Message } from '../../../src/tss/session/message.js';
+import type { ProtocolParty } from '../../../src/tss/session/party.js';
+import { type FaultInjector, runParties } from '../../../src/tss/session/runner.js';
+import { dkg, verifiesEverywhere } from './helpers.js';
+
+const P = ['n1', 'n2', 'n3'];
+const msg = new TextEncoder().encode('adversarial');
+const keys = dkg(P, 1, { seed: 'adv' });
+const pk = keys.get('n1')!.groupPublicKey;
+
+type Proto = 'dkg' | 'sign' | 'reshare';
+/** Every message type: protocol, round, kind, and who sends it. */
+const messageTypes: { proto: Proto; round: number; kind: 'broadcast' | 'direct'; senders: string[] }[] = [
+  { proto: 'dkg', round: 1, kind: 'broadcast', senders: P },
+  { proto: 'dkg', round: 2, kind: 'direct', senders: P },
+  { proto: 'sign', round: 1, kind: 'broadcast', senders: P },
+  { proto: 'sign', round: 2, kind: 'broadcast', senders: P },
+  { proto: 'reshare', round: 1, kind: 'broadcast', senders: ['n1', 'n2'] },
+  { proto: 'reshare', round: 1, kind: 'direct', senders: ['n1', 'n2'] },
+  { proto: 'reshare', round: 2, kind: 'broadcast', senders: P },
+  { proto: 'reshare', round: 3, kind: 'broadcast', senders: P },
+];
+
+function parties(proto: Proto, sessionId: string, seed: string): ProtocolParty<unknown>[] {
+  const rng = (p: string) => seededRng(`${seed}/${p}`);
+  if (proto === 'dkg') return P.map((self) => new FrostDkgParty({ sessionId, self, participants: P, threshold: 1, rng: rng(self) }));
+  if (proto === 'sign') return P.map((self) => new FrostSignParty({ sessionId, self, signers: P, keyShare: keys.get(self)!, message: msg, rng: rng(self) }));
+  return P.map(
+    (self) =>
+      new FrostReshareParty({
+        sessionId,
+        self,
+        dealers: ['n1', 'n2'],
+        newParticipants: P,
+        newThreshold: 1,
+        oldPublic: keys.get('n1')!.public,
+        keyShare: self === 'n3' ? undefined : keys.get(self),
+        rng: rng(self),
+      }),
+  );
+}
+
+/** Payloads of an honest run in another session, keyed by round/kind/from/to, for replays. */
+function capture(proto: Proto, seed: string): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  runParties(parties(proto, 'another-session', seed), {
+    rng: seededRng(seed),
+    fault: (d) => {
+      out.set(`${d.message.round}|${d.message.to === null ? 'b' : 'd'}|${d.from}|${d.to}`, d.message.payload);
+      return { kind: 'deliver' };
+    },
+  });
+  return out;
+}
+
+const mutation = fc.oneof(
+  fc.record({ kind: fc.constant('flip' as const), pos: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
+  fc.record({ kind: fc.constant('truncate' as const), cut: fc.nat() }),
+  fc.record({ kind: fc.constant('extend' as const), extra: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
+  fc.record({ kind: fc.constant('random' as const), seed: fc.nat() }),
+  fc.record({ kind: fc.constant('replay' as const) }),
+  fc.record({ kind: fc.constant('impersonate' as const), as: fc.nat() }),
+);
+type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
+
+function mutate(m: Message, mu: Mutation, replays: Map<string, Uint8Array>, to: string): { bytes: Uint8Array } {
+  const p = Uint8Array.from(m.payload);
+  let payload: Uint8Array = p;
+  let from = m.from;
+  switch (mu.kind) {
+    case 'flip':
+      payload[mu.pos % p.length] = payload[mu.pos % p.length]! ^ mu.xor;
+      break;
+    case 'truncate':
+      payload = p.subarray(0, mu.cut % p.length);
+      break;
+    case 'extend':
+      payload = Uint8Array.from([...p, ...mu.extra]);
+      break;
+    case 'random':
+      payload = seededRng(String(mu.seed))(p.length);
+      break;
+    case 'replay':
+      payload = replays.get(`${m.round}|${m.to === null ? 'b' : 'd'}|${m.from}|${to}`)!;
+      break;
+    case 'impersonate': {
+      const others = P.filter((x) => x !== m.from);
+      from = others[mu.as % others.length]!;
+      break;
+    }
+  }
+  return { bytes: encodeMessage({ ...m, from, payload }) };
+}
+
+describe('adversarial messages: every tampering ends in ProtocolAbortedError blaming the tamperer, never a crash or a wrong result', () => {
+  for (const t of messageTypes) {
+    it(`${t.proto} round ${t.round} ${t.kind}: mutated field, truncation, extension, replay from another session or impersonation`, () => {
+      const replays = new Map<string, Uint8Array>();
+      fc.assert(
+        fc.property(fc.constantFrom(...t.senders), mutation, fc.boolean(), fc.nat(), (bad, mu, allVictims, seedN) => {
+          const seed = `s${seedN % 4}`;
+          if (mu.kind === 'replay' && !replays.has(seed)) for (const [k, v] of capture(t.proto, seed)) replays.set(`${seed}#${k}`, v);
+          const seedReplays = new Map([...replays].filter(([k]) => k.startsWith(`${seed}#`)).map(([k, v]) => [k.slice(seed.length + 1), v]));
+          const victims = new Set<string>();
+          const fault: FaultInjector = (d) => {
+            const kind = d.message.to === null ? 'broadcast' : 'direct';
+            if (d.from !== bad || d.message.round !== t.round || kind !== t.kind) return { kind: 'deliver' };
+            if (!allVictims && victims.size > 0 && !victims.has(d.to)) return { kind: 'deliver' };
+            victims.add(d.to);
+            return { kind: 'replace', ...mutate(decodeMessage(d.bytes), mu, seedReplays, d.to) };
+          };
+          const rep = runParties(parties(t.proto, 'the-session', seed), { rng: seededRng(`order-${seedN}`), fault });
+          expect([...rep.crashes.values()]).toEqual([]);
+          expect(victims.size).toBeGreaterThan(0);
+          // The tamperer's own process believes it sent the original, so only honest parties are judged.
+          const honestAborts = [...rep.aborts].filter(([p]) => p !== bad);
+          // Somebody honest notices (a party waiting on an aborted peer may stall instead: the node layer's timeout ends it).
+          expect(honestAborts.length).toBeGreaterThan(0);
+          for (const [, e] of honestAborts) expect(e.blame).toContain(bad);
+          for (const v of victims) {
+            expect(rep.results.has(v)).toBe(false);
+            if (mu.kind === 'impersonate' && rep.aborts.has(v)) expect(rep.aborts.get(v)!.blame).toEqual([bad]);
+          }
+          for (const r of rep.results.values()) {
+            if (t.proto === 'sign') expect(verifiesEverywhere((r as SignResult).signature, msg, pk)).toBe(true);
+            if (t.proto === 'dkg') expect((r as FrostKeyShare).groupPublicKey).toHaveLength(32);
+          }
+        }),
+        { numRuns: 40 },
+      );
+    });
+  }
+});
+
+describe('echo broadcast', () => {
+  it('a party that equivocates in a broadcast (different valid packages to different peers) is detected and blamed', () => {
+    const N = ['n1', 'n2', 'n3', 'n4', 'n5'];
+    const mk = (self: string, rngSeed: string) => new FrostDkgParty({ sessionId: 'eq', self, participants: N, threshold: 2, rng: seededRng(rngSeed) });
+    // n1's second face: a fully valid round-1 package from the same identity and session, other randomness.
+    const twin = mk('n1', 'twin');
+    const twinR1 = twin.start()[0]!;
+    const rep = runParties(
+      N.map((p) => mk(p, p)),
+      {
+        rng: seededRng('eq'),
+        fault: (d) => (d.from === 'n1' && d.to === 'n5' && d.message.round === 1 ? { kind: 'replace', bytes: encodeMessage(twinR1) } : { kind: 'deliver' }),
+      },
+    );
+    expect(rep.crashes.size).toBe(0);
+    expect(rep.results.size).toBe(0);
+    expect(rep.aborts.get('n5')?.blame).toEqual(['n1']);
+    for (const p of ['n2', 'n3', 'n4']) expect(rep.aborts.get(p)?.blame).toContain('n1');
+    for (const e of rep.aborts.values()) expect(e.reason).toMatch(/inconsistent broadcast/);
+  });
+});
+
+describe('signing share verification', () => {
+  it('a signature share from a cheating signer is refused and the cheater named by every honest signer', () => {
+    const fault: FaultInjector = (d) => {
+      if (d.from !== 'n2' || d.message.round !== 2) return { kind: 'deliver' };
+      const m = decodeMessage(d.bytes);
+      // n2 sends the same (wrong) share to everyone: z + 1, consistent echo, so only verifyShare catches it.
+      const p = Uint8Array.from(m.payload);
+      p[p.length - 32] = (p[p.length - 32]! + 1) & 0xff;
+      return { kind: 'replace', bytes: encodeMessage({ ...m, payload: p }) };
+    };
+    const rep = runParties(parties('sign', 'cheat', 'c'), { rng: seededRng('c'), fault });
+    expect(rep.results.has('n1') || rep.results.has('n3')).toBe(false);
+    for (const p of ['n1', 'n3']) {
+      expect(rep.aborts.get(p)?.blame).toEqual(['n2']);
+      expect(rep.aborts.get(p)?.reason).toMatch(/invalid signature share/);
+    }
+  });
+
+  it('a signature share from a party outside the signing set is refused and blamed', () => {
+    const signers = ['n1', 'n2'];
+    const ps = signers.map((self) => new FrostSignParty({ sessionId: 'outside', self, signers, keyShare: keys.get(self)!, message: msg, rng: seededRng(self) }));
+    const r1 = ps.map((p) => p.start()[0]!);
+    const r2 = ps[1]!.receive(r1[0]!)[0]!;
+    // n3 holds a share of the key but is not in this signing set; it sends n2's share as its own.
+    let err: unknown;
+    try {
+      ps[0]!.receiveBytes('n3', encodeMessage({ ...r2, from: 'n3' }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ProtocolAbortedError);
+    expect((err as ProtocolAbortedError).blame).toEqual(['n3']);
+    expect(ps[0]!.status).toBe('aborted');
+  });
+
+  it('a DKG share that does not match its dealer commitment names the dealer', () => {
+    const fault: FaultInjector = (d) => {
+      if (d.from !== 'n3' || d.to !== 'n1' || d.message.round !== 2) return { kind: 'deliver' };
+      const m = decodeMessage(d.bytes);
+      const p = Uint8Array.from(m.payload);
+      p[p.length - 32] = p[p.length - 32]! ^ 1;
+      return { kind: 'replace', bytes: encodeMessage({ ...m, payload: p }) };
+    };
+    const rep = runParties(parties('dkg', 'bad-share', 'b'), { rng: seededRng('b'), fault });
+    expect(rep.aborts.get('n1')?.blame).toEqual(['n3']);
+    expect(rep.aborts.get('n1')?.reason).toMatch(/does not match the dealer commitment/);
+  });
+
+  it('a DKG package from another session is refused (its proof of knowledge is bound to the session)', () => {
+    const other = new FrostDkgParty({ sessionId: 'old-session', self: 'n2', participants: P, threshold: 1, rng: seededRng('o') });
+    const stale = other.start()[0]!;
+    const rep = runParties(parties('dkg', 'new-session', 'x'), {
+      rng: seededRng('x'),
+      fault: (d) => (d.from === 'n2' && d.message.round === 1 ? { kind: 'replace', bytes: encodeMessage({ ...stale, sessionId: 'new-session' }) } : { kind: 'deliver' }),
+    });
+    for (const p of ['n1', 'n3']) {
+      expect(rep.aborts.get(p)?.blame).toEqual(['n2']);
+      expect(rep.aborts.get(p)?.reason).toMatch(/proof of knowledge/);
+    }
+  });
+});

@@ -1,0 +1,101 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type CurveName, getGroup } from '../../../src/tss/group/index.js';
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+describe.each(['ed25519', 'secp256k1'] as CurveName[])('%s: the fast backend computes the same bytes as the noble reference', (curve) => {
+  const noble = getGroup(curve, 'noble');
+  const fast = getGroup(curve, 'fast');
+  const scalar = fc.bigInt({ min: 0n, max: noble.order - 1n });
+  const nonzero = fc.bigInt({ min: 1n, max: noble.order - 1n });
+
+  it('base multiplication, multiplication, addition and subtraction agree', () => {
+    fc.assert(
+      fc.property(nonzero, nonzero, scalar, (a, b, k) => {
+        const pa = noble.baseMul(a);
+        const fa = fast.baseMul(a);
+        expect(hex(fast.encodePoint(fa))).toBe(hex(noble.encodePoint(pa)));
+        const pb = noble.baseMul(b);
+        const fb = fast.decodePoint(noble.encodePoint(pb));
+        const sumN = noble.add(pa, pb);
+        const sumF = fast.add(fa, fb);
+        expect(noble.isIdentity(sumN)).toBe(fast.isIdentity(sumF));
+        if (!noble.isIdentity(sumN)) expect(hex(fast.encodePoint(sumF))).toBe(hex(noble.encodePoint(sumN)));
+        const difN = noble.sub(pa, pb);
+        const difF = fast.sub(fa, fb);
+        expect(noble.isIdentity(difN)).toBe(fast.isIdentity(difF));
+        if (!noble.isIdentity(difN)) expect(hex(fast.encodePoint(difF))).toBe(hex(noble.encodePoint(difN)));
+        const mN = noble.mul(pa, k);
+        const mF = fast.mul(fa, k);
+        expect(noble.isIdentity(mN)).toBe(fast.isIdentity(mF));
+        if (!noble.isIdentity(mN)) expect(hex(fast.encodePoint(mF))).toBe(hex(noble.encodePoint(mN)));
+        expect(fast.affine(fa)).toEqual(noble.affine(pa));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('multi-multiplication agrees with the sum of products', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(nonzero, scalar), { minLength: 1, maxLength: 4 }), (pairs) => {
+        const pts = pairs.map(([a]) => noble.baseMul(a));
+        const m = noble.multiMul(pts, pairs.map(([, k]) => k));
+        const f = fast.multiMul(pts.map((p) => fast.decodePoint(noble.encodePoint(p))), pairs.map(([, k]) => k));
+        expect(noble.isIdentity(m)).toBe(fast.isIdentity(f));
+        if (!noble.isIdentity(m)) expect(hex(fast.encodePoint(f))).toBe(hex(noble.encodePoint(m)));
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('both backends accept and refuse exactly the same point encodings', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: noble.pointLength, maxLength: noble.pointLength }), (bytes) => {
+        const ok = (g: typeof noble) => {
+          try {
+            g.decodePoint(bytes);
+            return true;
+          } catch {
+            return false;
+          }
+        };
+        expect(ok(fast)).toBe(ok(noble));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('scalars out of range are refused when decoding and encoding', () => {
+    for (const g of [noble, fast]) {
+      expect(() => g.encodeScalar(g.order)).toThrow(/range/);
+      expect(() => g.encodeScalar(-1n)).toThrow(/range/);
+      expect(() => g.decodeScalar(new Uint8Array(32).fill(0xff))).toThrow(/reduced/);
+      expect(() => g.decodeScalar(new Uint8Array(31))).toThrow(/32 bytes/);
+      expect(g.decodeScalar(g.encodeScalar(g.order - 1n))).toBe(g.order - 1n);
+    }
+  });
+
+  it('the identity is refused by decodePoint on both backends', () => {
+    for (const g of [noble, fast]) {
+      const enc = curve === 'ed25519' ? g.encodePoint(g.identity) : new Uint8Array(33);
+      expect(() => g.decodePoint(enc)).toThrow();
+      expect(g.isIdentity(g.mul(g.base, 0n))).toBe(true);
+      expect(g.isIdentity(g.baseMul(0n))).toBe(true);
+    }
+  });
+});
+
+describe('ed25519 subgroup checks', () => {
+  // A point of order 8 (small-order) and a point with a torsion component: base + T8.
+  const t8 = Buffer.from('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', 'hex');
+  it('a small-order point is refused by both backends', () => {
+    for (const g of [getGroup('ed25519', 'noble'), getGroup('ed25519', 'fast')]) expect(() => g.decodePoint(new Uint8Array(t8))).toThrow();
+  });
+  it('a point outside the prime-order subgroup (base + torsion) is refused by both backends', async () => {
+    const { ed25519 } = await import('@noble/curves/ed25519.js');
+    const mixed = ed25519.Point.BASE.add(ed25519.Point.fromBytes(new Uint8Array(t8))).toBytes();
+    expect(ed25519.Point.fromBytes(mixed).isTorsionFree()).toBe(false);
+    for (const g of [getGroup('ed25519', 'noble'), getGroup('ed25519', 'fast')]) expect(() => g.decodePoint(mixed)).toThrow();
+  });
+});

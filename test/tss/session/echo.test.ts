@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { broadcastDigest, EchoCollector, echoVector } from '../../../src/tss/session/echo.js';
+import { ProtocolAbortedError } from '../../../src/tss/session/errors.js';
+
+const S = ['a', 'b', 'c', 'd', 'e'];
+const payloads = new Map(S.map((s) => [s, new TextEncoder().encode(`payload of ${s}`)]));
+const honest = echoVector('sess', 1, S, payloads);
+const withFor = (sender: string, other: string) => {
+  const m = new Map(payloads);
+  m.set(sender, new TextEncoder().encode(other));
+  return echoVector('sess', 1, S, m);
+};
+
+function verdict(self: string, echoes: [string, Uint8Array][], mine = honest): ProtocolAbortedError | undefined {
+  const c = new EchoCollector(self, S, mine);
+  for (const [k, v] of echoes) c.add(k, v);
+  try {
+    c.verdict();
+    return undefined;
+  } catch (e) {
+    expect(e).toBeInstanceOf(ProtocolAbortedError);
+    return e as ProtocolAbortedError;
+  }
+}
+
+describe('echo broadcast verdicts', () => {
+  it('digests are bound to session, round and sender', () => {
+    const p = Uint8Array.of(1);
+    const d = Buffer.from(broadcastDigest('s', 1, 'a', p)).toString('hex');
+    expect(Buffer.from(broadcastDigest('t', 1, 'a', p)).toString('hex')).not.toBe(d);
+    expect(Buffer.from(broadcastDigest('s', 2, 'a', p)).toString('hex')).not.toBe(d);
+    expect(Buffer.from(broadcastDigest('s', 1, 'b', p)).toString('hex')).not.toBe(d);
+  });
+
+  it('consistent echoes pass', () => {
+    expect(verdict('a', S.slice(1).map((k) => [k, honest]))).toBeUndefined();
+  });
+
+  it('a sender seen differently by several echoers is blamed alone', () => {
+    // 'a' received another payload from 'b' than c, d, e did.
+    const mine = withFor('b', 'forged');
+    const e = verdict('a', [['b', honest], ['c', honest], ['d', honest], ['e', honest]], mine);
+    expect(e?.blame).toEqual(['b']);
+  });
+
+  it('an echoer that misreports several senders is blamed alone', () => {
+    const lie = withFor('c', 'x');
+    lie.set(withFor('d', 'y').subarray(96, 128), 96);
+    const e = verdict('a', [['b', lie], ['c', honest], ['d', honest], ['e', honest]]);
+    expect(e?.blame).toEqual(['b']);
+  });
+
+  it('an echoer that misreports this party’s own broadcast, or its own, is blamed alone', () => {
+    expect(verdict('a', [['b', withFor('a', 'x')], ['c', honest]])?.blame).toEqual(['b']);
+    expect(verdict('a', [['b', withFor('b', 'x')], ['c', honest]])?.blame).toEqual(['b']);
+  });
+
+  it('a single disagreement that cannot be attributed blames both ends', () => {
+    const e = verdict('a', [['b', honest], ['c', withFor('d', 'x')]]);
+    expect(e?.blame).toEqual(['c', 'd']);
+  });
+
+  it('a wrongly sized echo is blamed on its sender', () => {
+    const c = new EchoCollector('a', S, honest);
+    expect(() => c.add('b', honest.subarray(1))).toThrow(ProtocolAbortedError);
+  });
+});
