@@ -17,7 +17,7 @@ export const SCHEMA_VERSION = 1;
 export const TABLES = ['meta', 'wallets', 'shares', 'records', 'tombstones'] as const;
 
 /** The schema, created in the attached database `schema` (main by default). */
-function schemaSql(schema = 'main'): string {
+export function schemaSql(schema = 'main'): string {
   return `
 CREATE TABLE ${schema}.meta (k TEXT PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE ${schema}.wallets (

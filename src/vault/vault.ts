@@ -648,7 +648,7 @@ export class Vault {
       const row = this.stmt(
         'SELECT s.*, w.public_key FROM wallets w JOIN shares_full s ON s.key_type = w.key_type AND s.wallet_id = w.wallet_id AND s.version = coalesce(?, w.current_version) WHERE w.key_type = ? AND w.wallet_id = ?',
       ).get(version ?? null, kt, walletId) as (ShareRow & { public_key: Buffer }) | undefined;
-      if (row) return { ...this.shareInfo(row), publicKey: Uint8Array.from(row.public_key), share: this.openRow(row) };
+      if (row) return { ...this.shareInfo(row), publicKey: row.public_key, share: this.openRow(row) };
       const wallet = this.walletRow(kt, walletId);
       if (!wallet) throw new NotFoundError(label(keyType, walletId));
       const v = version ?? wallet.current_version;
