@@ -69,6 +69,17 @@ export type VaultChange =
   | { kind: 'wallet-deleted'; seq: number; keyType: KeyType; walletId: string; at: number }
   | { kind: 'share-deleted'; seq: number; keyType: KeyType; walletId: string; version: number; at: number };
 
+/**
+ * A change in the clear, as a backup carries it and a restore applies it: like `VaultChange`, but
+ * a share carries its opened bytes instead of the sealed record (records are re-sealed under the
+ * restoring vault's own keys).
+ */
+export type PlainChange =
+  | { kind: 'wallet'; wallet: WalletInfo }
+  | { kind: 'share'; info: ShareVersionInfo; share: Uint8Array }
+  | { kind: 'wallet-deleted'; keyType: KeyType; walletId: string }
+  | { kind: 'share-deleted'; keyType: KeyType; walletId: string; version: number };
+
 /** Argon2id cost parameters (libsodium `crypto_pwhash`, parallelism fixed at 1). */
 export interface Argon2Params {
   /** Iterations (t). */

@@ -1,6 +1,6 @@
 /** Input validation of the vault API: every check throws InvalidArgumentError with a fix. */
 import { InvalidArgumentError } from '../common/errors.js';
-import { KEY_TYPES, type KeyType, type PutShareInput } from './types.js';
+import { KEY_TYPES, type KeyType, type PlainChange, type PutShareInput, type ShareStatus } from './types.js';
 
 export const MAX_WALLET_ID_BYTES = 256;
 export const MAX_NODE_ID_BYTES = 256;
@@ -57,4 +57,46 @@ export function validatePutShare(input: PutShareInput): void {
     throw new InvalidArgumentError(`share must be 1 byte to ${MAX_SHARE_BYTES / 1024 / 1024} MiB`);
   }
   if (input.activate !== undefined && typeof input.activate !== 'boolean') throw new InvalidArgumentError('activate must be a boolean');
+}
+
+const STATUSES: readonly ShareStatus[] = ['pending', 'active', 'retired'];
+
+function validateTime(what: string, t: unknown): void {
+  if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0) throw new InvalidArgumentError(`${what} must be a non-negative integer of milliseconds`);
+}
+
+/**
+ * Checks a change before a restore applies it: the same rules as `putShare` for committees,
+ * thresholds, keys and shares, plus statuses, versions and times.
+ * @throws InvalidArgumentError naming the first bad field.
+ */
+export function validatePlainChange(c: PlainChange): void {
+  switch (c?.kind) {
+    case 'wallet': {
+      const w = c.wallet;
+      validatePutShare({ ...w, version: w.currentVersion ?? 0, share: new Uint8Array(1) });
+      validateTime('createdAt', w.createdAt);
+      validateTime('updatedAt', w.updatedAt);
+      return;
+    }
+    case 'share': {
+      const i = c.info;
+      validatePutShare({ ...i, publicKey: new Uint8Array(1), share: c.share });
+      if (!STATUSES.includes(i.status)) throw new InvalidArgumentError(`share status must be pending, active or retired (got '${String(i.status).slice(0, 16)}')`);
+      validateTime('createdAt', i.createdAt);
+      validateTime('updatedAt', i.updatedAt);
+      return;
+    }
+    case 'wallet-deleted':
+      validateKeyType(c.keyType);
+      validateWalletId(c.walletId);
+      return;
+    case 'share-deleted':
+      validateKeyType(c.keyType);
+      validateWalletId(c.walletId);
+      validateVersion(c.version);
+      return;
+    default:
+      throw new InvalidArgumentError('unknown change kind');
+  }
 }

@@ -30,13 +30,14 @@ import {
   DEFAULT_ARGON2,
   type KeyType,
   type OpenedShare,
+  type PlainChange,
   type PutShareInput,
   type ShareStatus,
   type ShareVersionInfo,
   type VaultChange,
   type WalletInfo,
 } from './types.js';
-import { validatePutShare, validateWalletId, validateKeyType, validateVersion } from './validate.js';
+import { validatePlainChange, validatePutShare, validateWalletId, validateKeyType, validateVersion } from './validate.js';
 import { checkWalFile } from './wal-check.js';
 
 export const DB_FILE = 'vault.db';
@@ -670,6 +671,63 @@ export class Vault {
     return out;
   }
 
+
+  // ---------------------------------------------------------------- restore
+
+  /**
+   * Applies changes in order, in one transaction (all or none): the restore path of backups.
+   * Wallet and share rows are written as given (upserts, with this vault's own sequence numbers and
+   * data key); deletions remove rows and leave tombstones. Intermediate states of a chain may break
+   * pointer invariants; the caller runs `verify` once every change is applied.
+   * @throws InvalidArgumentError for a malformed change (nothing is applied); VaultCorruptedError; IoError.
+   */
+  applyChanges(changes: readonly PlainChange[]): void {
+    for (const c of changes) validatePlainChange(c);
+    this.guard(`apply ${changes.length} changes`, () =>
+      this.db.transaction(() => {
+        for (const c of changes) this.applyInTx(c);
+      })(),
+    );
+  }
+
+  private applyInTx(c: PlainChange): void {
+    const now = Date.now();
+    if (c.kind === 'wallet') {
+      const w = c.wallet;
+      this.stmt(
+        'INSERT OR REPLACE INTO wallets (key_type, wallet_id, threshold, participants, current_version, public_key, created_at, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(KEY_TYPE_CODE[w.keyType], w.walletId, w.threshold, JSON.stringify(w.participants), w.currentVersion, Buffer.from(w.publicKey), w.createdAt, w.updatedAt, this.nextSeq());
+    } else if (c.kind === 'share') {
+      const i = c.info;
+      const kt = KEY_TYPE_CODE[i.keyType];
+      const existing = this.shareRow(kt, i.walletId, i.version);
+      if (existing) {
+        this.stmt('DELETE FROM records WHERE share_id = ?').run(existing.id);
+        this.stmt('DELETE FROM shares WHERE id = ?').run(existing.id);
+      }
+      const dk = this.primaryKey();
+      const { lastInsertRowid } = this.stmt(
+        'INSERT INTO shares (key_type, wallet_id, version, status, threshold, participants, created_at, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(kt, i.walletId, i.version, STATUS_CODE[i.status], i.threshold, JSON.stringify(i.participants), i.createdAt, i.updatedAt, this.nextSeq());
+      const sealed = sealRecord(dk.key, this.identity(i.keyType, i.walletId, i.version, dk.id), c.share);
+      this.stmt('INSERT INTO records (share_id, data_key_id, sealed) VALUES (?, ?, ?)').run(lastInsertRowid, dk.id, sealed);
+    } else if (c.kind === 'wallet-deleted') {
+      this.deleteWalletInTx(KEY_TYPE_CODE[c.keyType], c.walletId, now);
+    } else {
+      const row = this.shareRow(KEY_TYPE_CODE[c.keyType], c.walletId, c.version);
+      if (row) this.deleteShareInTx(row, now);
+      else {
+        this.stmt('INSERT INTO tombstones (seq, kind, key_type, wallet_id, version, deleted_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+          this.nextSeq(),
+          TOMBSTONE_SHARE,
+          KEY_TYPE_CODE[c.keyType],
+          c.walletId,
+          c.version,
+          now,
+        );
+      }
+    }
+  }
 
   // ---------------------------------------------------------------- change stream
 
