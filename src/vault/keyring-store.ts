@@ -71,7 +71,7 @@ export async function unlockKeyring(dir: string, secret: VaultSecret): Promise<U
   parsed.sort((a, b) => b.sealed.header.generation - a.sealed.header.generation);
   const newest = parsed[0]!.sealed.header.generation;
   let authFailure: string | undefined;
-  let lastKdfError: unknown;
+  let lastKdfError: unknown; // a secret of the wrong kind for a copy's KDF
   const cache = new Map<string, DerivedKeys>();
   try {
     for (const { name, sealed } of parsed) {
@@ -107,7 +107,14 @@ export async function unlockKeyring(dir: string, secret: VaultSecret): Promise<U
     for (const d of cache.values()) wipeDerived(d);
   }
   if (authFailure) throw new VaultCorruptedError('keyring', dir, `the keyring matches the secret but fails authentication (${authFailure})`);
-  if (lastKdfError && parsed.every((p) => p.sealed.header.kdf !== (secret.kind === 'password' ? 1 : 2))) throw lastKdfError;
+  if (lastKdfError && parsed.every((p) => p.sealed.header.kdf !== (secret.kind === 'password' ? 1 : 2))) {
+    // A password for a key-locked vault (or the reverse) is a wrong secret, with a precise hint.
+    throw new WrongPasswordError(
+      secret.kind === 'password'
+        ? 'this vault is locked with a raw key, not a password; provide the key file (--key-file) or TESSERA_VAULT_KEY'
+        : 'this vault is locked with a password, not a raw key; provide the password file (--password-file) or TESSERA_VAULT_PASSWORD',
+    );
+  }
   throw new WrongPasswordError();
 }
 

@@ -4,7 +4,7 @@
  * dies, even by kill -9, so a crash never leaves a stale lock behind. The file holds only the
  * owner's pid.
  */
-import { chmodSync } from 'node:fs';
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { IoError, VaultCorruptedError, VaultLockedError } from '../common/errors.js';
@@ -26,8 +26,10 @@ export function acquireLock(dir: string): VaultLock {
   const path = join(dir, LOCK_FILE);
   let db: Database.Database;
   try {
-    db = new Database(path, { timeout: 0 });
+    // Create the file private before SQLite opens it (SQLite would create it with the umask).
+    closeSync(openSync(path, 'a', PRIVATE_FILE_MODE));
     chmodSync(path, PRIVATE_FILE_MODE);
+    db = new Database(path, { timeout: 0 });
   } catch (e) {
     throw new IoError(`opening ${path}`, e);
   }

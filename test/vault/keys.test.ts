@@ -121,3 +121,13 @@ describe('vault keys', () => {
     expect(err.part).toBe('keyring');
   });
 });
+
+describe('secret kinds', () => {
+  it('a password for a key-locked vault is WrongPassword with a hint to use the key file', async () => {
+    const dir = tempDir();
+    (await Vault.create(dir, rawKey(3))).close();
+    const err = await Vault.open(dir, password('pw')).catch((e) => e);
+    expect(err).toBeInstanceOf(WrongPasswordError);
+    expect(err.message).toMatch(/locked with a raw key/);
+  });
+});
