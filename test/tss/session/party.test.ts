@@ -139,6 +139,19 @@ describe('the round state machine enforces the envelope rules', () => {
     expect(e.outbound.map((m) => `${m.round}:${m.to}`).sort()).toEqual(['2:n2', '2:n3']);
   });
 
+  it('messages that arrive before start() are kept and processed once the party starts', () => {
+    const parties = P.map((p) => mk(p));
+    const r1b = parties[1]!.start();
+    const r1c = parties[2]!.start();
+    const late = parties[0]!;
+    expect(late.receive(r1b[0]!)).toEqual([]);
+    expect(late.receive(r1c[0]!)).toEqual([]);
+    expect(late.status).toBe('created');
+    const out = late.start();
+    expect(out.filter((m) => m.round === 1)).toHaveLength(1);
+    expect(out.filter((m) => m.round === 2)).toHaveLength(2);
+  });
+
   it('bad session inputs are refused at construction with InvalidArgumentError', () => {
     expect(() => new FrostDkgParty({ sessionId: 's', self: 'n9', participants: P, threshold: 1 })).toThrow(InvalidArgumentError);
     expect(() => new FrostDkgParty({ sessionId: 's', self: 'n1', participants: ['n1', 'n1', 'n2'], threshold: 1 })).toThrow(/duplicates/);
