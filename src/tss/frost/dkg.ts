@@ -31,7 +31,7 @@ const R2_TAG = 'tessera/frost/dkg/r2/v1';
 export interface DkgOptions {
   readonly sessionId: string;
   readonly self: string;
-  /** Ordered committee (every party passes the same order). */
+  /** The committee (a set; order does not matter). */
   readonly participants: readonly string[];
   /** mpcium threshold t: t+1 parties will be able to sign; 1 ≤ t, t+1 ≤ n. */
   readonly threshold: number;
@@ -97,7 +97,9 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
   private readonly others: string[];
 
   constructor(opts: DkgOptions) {
-    super(opts, 2, 64 + 8 + 33 * 1024);
+    // The committee is a set: it is canonicalised (sorted) so parties that list it in different
+    // orders still run the same session, and the key share lists participants in sorted order.
+    super({ sessionId: opts.sessionId, self: opts.self, participants: [...opts.participants].sort() }, 2, 64 + 8 + 33 * 1024);
     const n = opts.participants.length;
     if (!Number.isInteger(opts.threshold) || opts.threshold < 1 || opts.threshold + 1 > n || n > 1024) {
       throw new InvalidArgumentError('threshold t must satisfy 1 ≤ t and t+1 ≤ n ≤ 1024');
@@ -106,9 +108,9 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
     this.suite = ed25519Suite(this.group);
     this.threshold = opts.threshold;
     this.rng = opts.rng ?? systemRng;
-    this.ids = partyIdentifiers(this.suite, opts.participants);
-    this.context = dkgContext(opts.sessionId, opts.threshold, opts.participants);
-    this.others = opts.participants.filter((p) => p !== opts.self);
+    this.ids = partyIdentifiers(this.suite, this.participants);
+    this.context = dkgContext(opts.sessionId, opts.threshold, this.participants);
+    this.others = this.participants.filter((p) => p !== opts.self);
   }
 
   protected expect(round: number): RoundExpectation {

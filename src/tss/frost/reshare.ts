@@ -42,9 +42,9 @@ const R3_TAG = 'tessera/frost/reshare/confirm/v1';
 export interface ReshareOptions {
   readonly sessionId: string;
   readonly self: string;
-  /** The old-version holders that re-deal (at least t+1), same order on every party. */
+  /** The old-version holders that re-deal (at least t+1); a set, order does not matter. */
   readonly dealers: readonly string[];
-  /** The new committee (may overlap the old one or not), same order on every party. */
+  /** The new committee (may overlap the old one or not); a set, order does not matter. */
   readonly newParticipants: readonly string[];
   /** New mpcium threshold t' (t'+1 signers). */
   readonly newThreshold: number;
@@ -86,7 +86,9 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
   private outcome: ReshareResult | undefined;
   private outcomeDigest: Uint8Array = new Uint8Array(0);
 
-  constructor(opts: ReshareOptions) {
+  constructor(input: ReshareOptions) {
+    // Dealers and the new committee are sets: canonicalised (sorted) so every party runs the same session.
+    const opts: ReshareOptions = { ...input, dealers: [...input.dealers].sort(), newParticipants: [...input.newParticipants].sort() };
     const union = [...opts.dealers, ...opts.newParticipants.filter((p) => !opts.dealers.includes(p))];
     super({ sessionId: opts.sessionId, self: opts.self, participants: union }, 3, 256 + 32 * 1024);
     this.group = opts.group ?? getGroup('ed25519');

@@ -8,13 +8,14 @@
  *  finish:  echo checked, every share verified (cheaters named), shares aggregated, and the
  *           signature verified against the (derived) group key before it is returned.
  * Output: a plain RFC 8032 Ed25519 signature R ‖ S (64 bytes) over the exact message bytes.
- * Nonces are generated per session and consumed by the share computation: never reused.
+ * Nonces are generated per session (RFC 9591 nonce_generate over RNG bytes hedged with the signing
+ * context) and consumed by the share computation: never reused.
  */
 import { InvalidArgumentError } from '../../common/errors.js';
 import { mod } from '../group/group.js';
 import { getGroup, type Group, type Point } from '../group/index.js';
 import { bytesEqual, taggedDigest, utf8 } from '../math/hash.js';
-import { type Rng, systemRng } from '../math/rng.js';
+import { hedgedRng, type Rng, systemRng } from '../math/rng.js';
 import { ByteReader, ByteWriter } from '../session/codec.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
@@ -63,7 +64,8 @@ export class FrostSignParty extends RoundProtocol<SignResult> {
   private readonly rng: Rng;
   private readonly share: FrostKeyShare;
   private readonly message: Uint8Array;
-  private readonly context: Uint8Array;
+  /** Digest of everything this signature is bound to (session, key package, message, derivation, signer set). */
+  readonly context: Uint8Array;
   private readonly ids: ReadonlyMap<string, bigint>;
   private readonly publicKey: Point;
   private readonly verifying: ReadonlyMap<string, Point>;
@@ -133,7 +135,9 @@ export class FrostSignParty extends RoundProtocol<SignResult> {
   protected begin(): Outgoing[] {
     const g = this.group;
     const s = this.secret();
-    const c = commit(this.suite, s, this.rng);
+    // RFC 9591 nonce_generate takes 32 random bytes; they are hedged with the signing context so a
+    // failing RNG still cannot repeat nonces across sessions or messages.
+    const c = commit(this.suite, s, hedgedRng(this.rng, this.context));
     this.nonces = c.nonces;
     const id = this.ids.get(this.self)!;
     this.commitments.set(this.self, { identifier: id, hiding: c.hiding, binding: c.binding });

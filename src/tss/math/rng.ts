@@ -60,3 +60,29 @@ function bytesToInt(group: Group, bytes: Uint8Array): bigint {
   }
   return x;
 }
+
+/**
+ * Hedges an Rng with a context: every output is SHA-512(tag ‖ context ‖ counter ‖ rng(n)) cut to
+ * n bytes. Uniform if rng is; and if rng fails (repeats or returns constants) outputs still differ
+ * between contexts (e.g. signing sessions), so nonces are not repeated across them.
+ */
+export function hedgedRng(rng: Rng, context: Uint8Array): Rng {
+  const ctx = Uint8Array.from(context);
+  let calls = 0;
+  return (n: number) => {
+    const fresh = rng(n);
+    const out = new Uint8Array(n);
+    for (let off = 0, block = 0; off < n; off += 64, block++) {
+      const c = new Uint8Array(12);
+      const dv = new DataView(c.buffer);
+      dv.setUint32(0, calls);
+      dv.setUint32(4, block);
+      dv.setUint32(8, n);
+      const h = createHash('sha512').update('tessera/rng/hedge/v1').update(ctx).update(c).update(fresh).digest();
+      out.set(h.subarray(0, Math.min(64, n - off)), off);
+    }
+    fresh.fill(0);
+    calls++;
+    return out;
+  };
+}

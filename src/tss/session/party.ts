@@ -29,7 +29,8 @@ export interface ProtocolParty<R> {
   /**
    * Consumes one inbound message; returns the messages to send in reaction (possibly none).
    * `authenticatedSender` is the sender the transport authenticated; a message claiming another
-   * sender is refused. Throws only `ProtocolAbortedError` (and keeps throwing it once aborted).
+   * sender is refused. Throws only `ProtocolAbortedError` (and keeps throwing it once aborted); its
+   * `outbound` holds messages of rounds completed in the same call, to be sent once.
    */
   receive(msg: Message, authenticatedSender?: string): Message[];
   /** Decodes and consumes one encoded message. Throws only `ProtocolAbortedError`. */
@@ -122,7 +123,12 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
     this.state = 'running';
     const out = this.guard(() => this.begin());
     const msgs = this.envelope(1, out);
-    return [...msgs, ...this.pump()];
+    try {
+      return [...msgs, ...this.pump()];
+    } catch (e) {
+      if (e instanceof ProtocolAbortedError && e.outbound.length === 0) e.outbound = [...msgs];
+      throw e;
+    }
   }
 
   receiveBytes(authenticatedSender: string, bytes: Uint8Array): Message[] {
@@ -190,22 +196,28 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
 
   private pump(): Message[] {
     const out: Message[] = [];
-    while (this.state === 'running') {
-      const exp = this.guard(() => this.expect(this.current));
-      const box = this.box(this.current);
-      const complete = exp.broadcast.every((p) => box.broadcast.has(p)) && exp.direct.every((p) => box.direct.has(p));
-      if (!complete) break;
-      const round = this.current;
-      const step = this.guard(() => this.process(round, box));
-      this.inbox.delete(round);
-      if ('result' in step) {
-        this.output = { value: step.result };
-        this.state = 'done';
-        this.inbox.clear();
-        break;
+    try {
+      while (this.state === 'running') {
+        const exp = this.guard(() => this.expect(this.current));
+        const box = this.box(this.current);
+        const complete = exp.broadcast.every((p) => box.broadcast.has(p)) && exp.direct.every((p) => box.direct.has(p));
+        if (!complete) break;
+        const round = this.current;
+        const step = this.guard(() => this.process(round, box));
+        this.inbox.delete(round);
+        if ('result' in step) {
+          this.output = { value: step.result };
+          this.state = 'done';
+          this.inbox.clear();
+          break;
+        }
+        this.current = round + 1;
+        out.push(...this.envelope(round + 1, step.send));
       }
-      this.current = round + 1;
-      out.push(...this.envelope(round + 1, step.send));
+    } catch (e) {
+      // Messages of rounds completed in this call still go out with the abort (see ProtocolAbortedError.outbound).
+      if (e instanceof ProtocolAbortedError && out.length > 0 && e.outbound.length === 0) e.outbound = out;
+      throw e;
     }
     return out;
   }

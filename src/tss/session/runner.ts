@@ -67,8 +67,10 @@ export function runParties<R>(parties: readonly ProtocolParty<R>[], opts: { rng:
     }
   };
   const settle = (p: ProtocolParty<R>, e: unknown) => {
-    if (e instanceof ProtocolAbortedError) aborts.set(p.self, e);
-    else crashes.set(p.self, e);
+    if (e instanceof ProtocolAbortedError) {
+      aborts.set(p.self, e);
+      enqueue(p, [...e.outbound]);
+    } else crashes.set(p.self, e);
   };
 
   for (const p of parties) {

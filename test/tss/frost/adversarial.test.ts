@@ -1,3 +1,4 @@
+import { ed25519 } from '@noble/curves/ed25519.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FrostDkgParty } from '../../../src/tss/frost/dkg.js';
@@ -134,8 +135,48 @@ describe('adversarial messages: every tampering ends in ProtocolAbortedError bla
             if (t.proto === 'dkg') expect((r as FrostKeyShare).groupPublicKey).toHaveLength(32);
           }
         }),
-        { numRuns: 40 },
+        { numRuns: Number(process.env.ADV_RUNS ?? 40) },
       );
+    });
+  }
+});
+
+describe('every received point is validated', () => {
+  const order8 = new Uint8Array(Buffer.from('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', 'hex'));
+  const identity = new Uint8Array(32);
+  identity[0] = 1;
+  const mixed = ed25519.Point.BASE.add(ed25519.Point.fromBytes(order8)).toBytes(); // on the curve, outside the prime-order subgroup
+  const nonCanonical = new Uint8Array(32).fill(0xff);
+  nonCanonical[31] = 0x7f; // y = 2^255 - 1 ≥ p
+  for (const [name, bad] of [
+    ['a small-order point', order8],
+    ['the identity', identity],
+    ['a point with a torsion component', mixed],
+    ['a non-canonical encoding', nonCanonical],
+  ] as const) {
+    it(`${name} as a signing commitment, DKG commitment or reshare commitment aborts blaming the sender`, () => {
+      const cases: [Proto, number][] = [
+        ['sign', 4 + 'tessera/frost/sign/r1/v1'.length + 32],
+        ['dkg', 4 + 'tessera/frost/dkg/r1/v1'.length + 2 + 32],
+        ['reshare', 4 + 'tessera/frost/reshare/commit/v1'.length + 32 + 2 + 32],
+      ];
+      for (const [proto, offset] of cases) {
+        const rep = runParties(parties(proto, `pt-${proto}`, 'pt'), {
+          rng: seededRng('pt'),
+          fault: (d) => {
+            if (d.from !== 'n2' || d.message.round !== 1 || d.message.to !== null) return { kind: 'deliver' };
+            const m = decodeMessage(d.bytes);
+            const p = Uint8Array.from(m.payload);
+            p.set(bad, offset);
+            return { kind: 'replace', bytes: encodeMessage({ ...m, payload: p }) };
+          },
+        });
+        expect(rep.crashes.size).toBe(0);
+        for (const v of ['n1', 'n3']) {
+          expect(rep.aborts.get(v)?.blame, `${proto} at ${v}`).toEqual(['n2']);
+          expect(rep.aborts.get(v)?.reason).toMatch(/malformed/);
+        }
+      }
     });
   }
 });

@@ -79,3 +79,34 @@ describe('FROST key share object', () => {
     copy.dispose();
   });
 });
+
+describe('parsers never crash on arbitrary bytes', () => {
+  it('random or mangled bytes make FrostKeyShare.deserialize and deserializeKeyPublic throw InvalidArgumentError, nothing else', () => {
+    const good = share.serialize();
+    const pub = serializeKeyPublic(share.public);
+    const mangled = (b: Uint8Array) =>
+      fc.oneof(
+        fc.uint8Array({ maxLength: 400 }),
+        fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map(([i, x]) => {
+          const c = Uint8Array.from(b);
+          c[i % c.length] = c[i % c.length]! ^ x;
+          return c;
+        }),
+      );
+    fc.assert(
+      fc.property(mangled(good), mangled(pub), (a, b) => {
+        for (const [fn, bytes] of [
+          [() => FrostKeyShare.deserialize(a), a],
+          [() => deserializeKeyPublic(b), b],
+        ] as const) {
+          try {
+            fn();
+          } catch (e) {
+            expect(e, `bytes ${Buffer.from(bytes).toString('hex').slice(0, 40)}`).toBeInstanceOf(InvalidArgumentError);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

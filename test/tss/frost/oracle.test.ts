@@ -6,7 +6,8 @@ import { ed25519Suite } from '../../../src/tss/frost/suite.js';
 import { partyIdentifier } from '../../../src/tss/frost/identifiers.js';
 import { getGroup } from '../../../src/tss/group/index.js';
 import { commitPolynomial } from '../../../src/tss/math/polynomial.js';
-import { seededRng as ourRng } from '../../../src/tss/math/rng.js';
+import { FrostSignParty } from '../../../src/tss/frost/sign.js';
+import { hedgedRng, seededRng as ourRng } from '../../../src/tss/math/rng.js';
 
 // noble's RNG type takes an optional length and returns an ArrayBuffer-backed array.
 const seededRng = (seed: string) => {
@@ -61,7 +62,13 @@ describe('noble ed25519_FROST is the oracle: both backends match it byte for byt
       const seed = `o-${signers.join()}`;
       const ours = sign(shares, signers, msg, { seed, backend: 'fast' });
       const secrets = signers.map((p) => ({ identifier: idHex(p), signingShare: g.encodeScalar(shares.get(p)!.secretScalar(g)) }));
-      const commits = secrets.map((s, i) => ed25519_FROST.commit(s, seededRng(`${seed}/${signers[i]}`)));
+      // The session hedges its RNG bytes with its signing context before RFC 9591 nonce_generate; feed noble the same bytes.
+      const hedged = (p: string) => {
+        const ctx = new FrostSignParty({ sessionId: `sign-${seed}`, self: p, signers, keyShare: shares.get(p)!, message: msg }).context;
+        const r = hedgedRng(ourRng(`${seed}/${p}`), ctx);
+        return (n?: number) => Uint8Array.from(r(n ?? 32));
+      };
+      const commits = secrets.map((s, i) => ed25519_FROST.commit(s, hedged(signers[i]!)));
       const list = commits.map((c) => c.commitments);
       const zs = Object.fromEntries(secrets.map((s, i) => [s.identifier, ed25519_FROST.signShare(s, pub, commits[i]!.nonces, list, msg)]));
       const ref = ed25519_FROST.aggregate(pub, list, msg, zs);

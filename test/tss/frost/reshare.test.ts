@@ -59,6 +59,15 @@ describe('FROST resharing and refresh', () => {
     expect(hex(g.encodePoint(g.baseMul(g.decodeScalar(Buffer.from(secret, 'hex')))))).toBe(hex(v1.get(a[0]!)!.groupPublicKey));
   });
 
+  it('old-version shares on their own still sign after a reshare (so the node must retire them)', () => {
+    const a = names(3);
+    const v1 = dkg(a, 1, { seed: 'old' });
+    const v2 = reshare(v1, a.slice(0, 2), a, 1, { seed: 'old-2' });
+    const pk = v1.get(a[0]!)!.groupPublicKey;
+    expect(verifiesEverywhere(sign(v1, a.slice(1), msg, { seed: 'o1' }).signature, msg, pk)).toBe(true);
+    expect(verifiesEverywhere(sign(v2, a.slice(1), msg, { seed: 'o2' }).signature, msg, pk)).toBe(true);
+  });
+
   it('shares of the old and the new version mixed in one signing set cannot sign', () => {
     const a = names(3);
     const v1 = dkg(a, 1, { seed: 'mix' });

@@ -7,6 +7,8 @@ import { getGroup } from '../../../src/tss/group/index.js';
 import { lagrangeCoefficient } from '../../../src/tss/math/polynomial.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
 import { runParties } from '../../../src/tss/session/runner.js';
+import { FrostDkgParty } from '../../../src/tss/frost/dkg.js';
+import { FrostReshareParty } from '../../../src/tss/frost/reshare.js';
 import { dkg, names, sign, subsets, verifiesEverywhere } from './helpers.js';
 
 const msg = new TextEncoder().encode('transfer 1 SOL to alice');
@@ -117,7 +119,40 @@ describe('FROST DKG and signing', () => {
   });
 });
 
-describe('signing set order', () => {
+describe('committees are sets: the order each party lists them in does not matter', () => {
+  it('a DKG and a reshare where every party lists the committee in its own order agree on one key', () => {
+    const parts = names(3);
+    const orders = [parts, [...parts].reverse(), [parts[1]!, parts[2]!, parts[0]!]];
+    const rep = runParties(
+      parts.map((self, i) => new FrostDkgParty({ sessionId: 'ord-dkg', self, participants: orders[i]!, threshold: 1, rng: seededRng(self) })),
+      { rng: seededRng('o') },
+    );
+    expect(rep.results.size).toBe(3);
+    const shares = rep.results;
+    const pks = new Set([...shares.values()].map((s) => Buffer.from(s.groupPublicKey).toString('hex')));
+    expect(pks.size).toBe(1);
+    const newC = ['z-1', 'z-2', parts[0]!];
+    const union = [parts[1]!, parts[2]!, 'z-1', 'z-2', parts[0]!];
+    const rs = runParties(
+      union.map(
+        (self, i) =>
+          new FrostReshareParty({
+            sessionId: 'ord-rs',
+            self,
+            dealers: i % 2 ? [parts[1]!, parts[2]!] : [parts[2]!, parts[1]!],
+            newParticipants: i % 2 ? newC : [...newC].reverse(),
+            newThreshold: 1,
+            oldPublic: shares.get(parts[1]!)!.public,
+            keyShare: shares.get(self),
+            rng: seededRng(self),
+          }),
+      ),
+      { rng: seededRng('r') },
+    );
+    expect(rs.results.size).toBe(5);
+    for (const r of rs.results.values()) expect(Buffer.from(r.public.groupPublicKey).toString('hex')).toBe([...pks][0]);
+  });
+
   it('signers that list the signing set in different orders still agree and sign', () => {
     const parts = names(5);
     const shares = dkg(parts, 2, { seed: 'order' });

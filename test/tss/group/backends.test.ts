@@ -99,3 +99,21 @@ describe('ed25519 subgroup checks', () => {
     for (const g of [getGroup('ed25519', 'noble'), getGroup('ed25519', 'fast')]) expect(() => g.decodePoint(mixed)).toThrow();
   });
 });
+
+describe('secp256k1 encodings', () => {
+  it('an x coordinate ≥ p, a bad prefix or an uncompressed encoding is refused by both backends', () => {
+    const p = 2n ** 256n - 2n ** 32n - 977n;
+    const xBytes = (x: bigint) => Uint8Array.from(Buffer.from(x.toString(16).padStart(64, '0'), 'hex'));
+    const cases = [
+      Uint8Array.from([2, ...xBytes(p)]),
+      Uint8Array.from([3, ...xBytes(p + 1n)]),
+      Uint8Array.from([4, ...xBytes(1n)]),
+      Uint8Array.from([5, ...getGroup('secp256k1', 'noble').encodePoint(getGroup('secp256k1', 'noble').base).subarray(1)]),
+    ];
+    for (const g of [getGroup('secp256k1', 'noble'), getGroup('secp256k1', 'fast')]) {
+      for (const c of cases) expect(() => g.decodePoint(c)).toThrow();
+      expect(() => g.encodePoint(g.identity)).toThrow(/no encoding/);
+      expect(g.decodePoint(g.encodePoint(g.base))).toBeDefined();
+    }
+  });
+});

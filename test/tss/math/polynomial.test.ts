@@ -33,3 +33,17 @@ describe.each(['ed25519', 'secp256k1'] as const)('scalar-field math over %s', (c
     expect(() => lagrangeCoefficient(g, [1n, 2n], 3n)).toThrow(/not in the set/);
   });
 });
+
+describe('hedged randomness', () => {
+  it('a broken RNG (constant output) still yields different bytes in different contexts, and the same in the same context', async () => {
+    const { hedgedRng } = await import('../../../src/tss/math/rng.js');
+    const broken = (n: number) => new Uint8Array(n);
+    const a = hedgedRng(broken, Uint8Array.of(1));
+    const b = hedgedRng(broken, Uint8Array.of(2));
+    const x = Buffer.from(a(32)).toString('hex');
+    expect(Buffer.from(b(32)).toString('hex')).not.toBe(x);
+    expect(Buffer.from(a(32)).toString('hex')).not.toBe(x); // a second call differs too (call counter)
+    expect(Buffer.from(hedgedRng(broken, Uint8Array.of(1))(32)).toString('hex')).toBe(x);
+    expect(a(100)).toHaveLength(100);
+  });
+});

@@ -61,3 +61,25 @@ describe('message encoding refuses out-of-range fields instead of truncating the
     expect(() => encodeMessage({ ...ok, payload: new Uint8Array((1 << 20) + 1) })).toThrow(/1 MiB/);
   });
 });
+
+describe('decoding arbitrary bytes', () => {
+  it('random bytes given to a running party end in ProtocolAbortedError blaming the authenticated sender, never another exception', async () => {
+    const { FrostDkgParty } = await import('../../../src/tss/frost/dkg.js');
+    const { ProtocolAbortedError } = await import('../../../src/tss/session/errors.js');
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        const p = new FrostDkgParty({ sessionId: 's', self: 'a', participants: ['a', 'b', 'c'], threshold: 1 });
+        p.start();
+        try {
+          p.receiveBytes('b', bytes);
+        } catch (e) {
+          expect(e).toBeInstanceOf(ProtocolAbortedError);
+          expect((e as InstanceType<typeof ProtocolAbortedError>).blame).toEqual(['b']);
+          return;
+        }
+        throw new Error('random bytes were accepted');
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

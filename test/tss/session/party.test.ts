@@ -125,6 +125,33 @@ describe('the round state machine enforces the envelope rules', () => {
     expect(parties[0]!.status).toBe('done');
   });
 
+  it('a party that completes a round and aborts in the next within one call still hands out the completed round’s messages', () => {
+    const { parties, r1 } = started();
+    const r2: Message[] = [];
+    r2.push(...parties[1]!.receive(r1[0]!), ...parties[1]!.receive(r1[2]!));
+    r2.push(...parties[2]!.receive(r1[0]!), ...parties[2]!.receive(r1[1]!));
+    const [fromN2, fromN3] = [r2.find((m) => m.from === 'n2' && m.to === 'n1')!, r2.find((m) => m.from === 'n3' && m.to === 'n1')!];
+    parties[0]!.receive({ ...fromN2, payload: fromN2.payload.subarray(0, 5) }); // garbage, buffered for round 2
+    parties[0]!.receive(fromN3);
+    parties[0]!.receive(r1[1]!);
+    const e = abortOf(() => parties[0]!.receive(r1[2]!)); // completes round 1, then round 2 fails
+    expect(e.blame).toEqual(['n2']);
+    expect(e.outbound.map((m) => `${m.round}:${m.to}`).sort()).toEqual(['2:n2', '2:n3']);
+  });
+
+  it('messages that arrive before start() are kept and processed once the party starts', () => {
+    const parties = P.map((p) => mk(p));
+    const r1b = parties[1]!.start();
+    const r1c = parties[2]!.start();
+    const late = parties[0]!;
+    expect(late.receive(r1b[0]!)).toEqual([]);
+    expect(late.receive(r1c[0]!)).toEqual([]);
+    expect(late.status).toBe('created');
+    const out = late.start();
+    expect(out.filter((m) => m.round === 1)).toHaveLength(1);
+    expect(out.filter((m) => m.round === 2)).toHaveLength(2);
+  });
+
   it('bad session inputs are refused at construction with InvalidArgumentError', () => {
     expect(() => new FrostDkgParty({ sessionId: 's', self: 'n9', participants: P, threshold: 1 })).toThrow(InvalidArgumentError);
     expect(() => new FrostDkgParty({ sessionId: 's', self: 'n1', participants: ['n1', 'n1', 'n2'], threshold: 1 })).toThrow(/duplicates/);
