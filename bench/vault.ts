@@ -46,8 +46,7 @@ function schemaDb(cipher: boolean): (i: number, sealed: Uint8Array) => void {
   db.pragma('synchronous = FULL');
   db.pragma('cache_size = -32768');
   db.exec(schemaSql());
-  db.exec("INSERT INTO meta (k, v) VALUES ('seq', 0)");
-  const seq = db.prepare("UPDATE meta SET v = v + 1 WHERE k = 'seq' RETURNING v");
+  let seq = 0;
   const s1 = db.prepare('INSERT INTO shares (key_type, wallet_id, version, status, threshold, participants, created_at, updated_at, seq) VALUES (1, ?, 1, 2, 1, ?, 0, 0, ?)');
   const s2 = db.prepare('INSERT INTO records (share_id, data_key_id, sealed) VALUES (?, 1, ?)');
   const s3 = db.prepare(
@@ -56,9 +55,9 @@ function schemaDb(cipher: boolean): (i: number, sealed: Uint8Array) => void {
   const pub = Buffer.alloc(33, 2);
   return db.transaction((i: number, sealed: Uint8Array) => {
     const id = `wallet-${i}`;
-    const r = s1.run(id, '["node0","node1","node2"]', (seq.get() as { v: number }).v);
+    const r = s1.run(id, '["node0","node1","node2"]', ++seq);
     s2.run(r.lastInsertRowid, sealed);
-    s3.run(id, '["node0","node1","node2"]', pub, (seq.get() as { v: number }).v);
+    s3.run(id, '["node0","node1","node2"]', pub, ++seq);
   });
 }
 

@@ -111,7 +111,6 @@ export function initSchema(db: Db, vaultId: Uint8Array, now: number): void {
     const put = db.prepare('INSERT INTO meta (k, v) VALUES (?, ?)');
     put.run('vault_id', Buffer.from(vaultId));
     put.run('schema_version', SCHEMA_VERSION);
-    put.run('seq', 0);
     put.run('backup_watermark', 0);
     put.run('created_at', now);
   })();

@@ -162,7 +162,9 @@ export class Vault {
     private keyringIssues: string[],
     /** Id of the page key the open database is encrypted with. */
     private pageKeyInUse: number,
-  ) {}
+  ) {
+    this.loadSeq();
+  }
 
   /**
    * Creates a new, empty vault in `dir` (created 0700 if needed; must not hold a vault).
@@ -296,10 +298,25 @@ export class Vault {
     return st;
   }
 
+  /**
+   * The change sequence lives in memory (one process owns the vault) and is rebuilt at open from the
+   * highest sequence stored in any row or tombstone: every committed number survives in some row
+   * (an update moves a row to a higher number, a deletion leaves a higher tombstone), so the
+   * sequence never goes back; a rolled-back transaction only leaves a gap. This keeps a counter
+   * page out of every commit.
+   */
+  private seq = 0;
+
+  private loadSeq(): void {
+    const row = this.stmt(
+      'SELECT max(coalesce((SELECT max(seq) FROM wallets), 0), coalesce((SELECT max(seq) FROM shares), 0), coalesce((SELECT max(seq) FROM tombstones), 0)) AS m',
+    ).get() as { m: number };
+    this.seq = row.m;
+  }
+
   private nextSeq(): number {
-    const row = this.stmt("UPDATE meta SET v = v + 1 WHERE k = 'seq' RETURNING v").get() as { v: number } | undefined;
-    if (!row || typeof row.v !== 'number') throw new VaultCorruptedError('database', 'meta.seq', 'the change sequence is missing');
-    return row.v;
+    this.seq += 1;
+    return this.seq;
   }
 
   private primaryKey(): DataKey {
@@ -733,7 +750,8 @@ export class Vault {
 
   /** The highest sequence number assigned so far. @throws VaultCorruptedError; IoError. */
   currentSeq(): number {
-    return this.guard('read seq', () => (this.stmt("SELECT v FROM meta WHERE k = 'seq'").get() as { v: number }).v);
+    this.assertOpen();
+    return this.seq;
   }
 
   /**
@@ -1013,13 +1031,13 @@ export class Vault {
     }
     try {
       const meta = new Map((this.stmt('SELECT k, v FROM meta').all() as { k: string; v: unknown }[]).map((r) => [r.k, r.v]));
-      const seq = meta.get('seq');
+      const seq = this.seq;
       const maxSeq = (
         this.stmt('SELECT max(m) AS m FROM (SELECT max(seq) AS m FROM wallets UNION ALL SELECT max(seq) FROM shares UNION ALL SELECT max(seq) FROM tombstones)').get() as {
           m: number | null;
         }
       ).m;
-      if (typeof seq !== 'number' || (maxSeq !== null && maxSeq > seq)) add('meta', 'seq', `change sequence ${String(seq)} is below the highest used ${maxSeq}`);
+      if (maxSeq !== null && maxSeq > seq) add('meta', 'seq', `change sequence ${seq} is below the highest used ${maxSeq}`);
       const bw = meta.get('backup_watermark');
       if (typeof bw !== 'number' || (typeof seq === 'number' && bw > seq)) add('meta', 'backup_watermark', 'backup watermark is above the change sequence');
 
