@@ -179,6 +179,7 @@ export class Vault {
     }
     const lock = acquireLock(dir);
     let db: Db | undefined;
+    let keys: { body: KeyringBody; derived: DerivedKeys } | undefined;
     try {
       for (const f of readdirSync(dir)) if (f.startsWith(`${DB_FILE}-`)) rmSync(join(dir, f), { force: true });
       const vaultId = randomBytes(VAULT_ID_BYTES);
@@ -191,6 +192,7 @@ export class Vault {
         pageKeys: [{ id: 1, role: 'current', key: newKey() }],
         dataKeys: [{ id: 1, status: 'primary', createdAt: now, key: newKey() }],
       };
+      keys = { body, derived };
       const header: KeyringHeader = { vaultId, kdf, argon2, salt, generation: 1, verifier: Uint8Array.from(derived.verifier) };
       const path = join(dir, DB_FILE);
       createPrivateFile(path);
@@ -201,6 +203,10 @@ export class Vault {
       return new Vault(dir, db, lock, header, body, derived, [], 1);
     } catch (e) {
       db?.close();
+      if (keys) {
+        wipeBody(keys.body);
+        wipeDerived(keys.derived);
+      }
       lock.release();
       throw translateDbError(e, dir, 'create');
     }
@@ -235,8 +241,13 @@ export class Vault {
       db = undefined;
       const u = unlocked;
       unlocked = undefined;
-      if (u.issues.length > 0) vault.rewriteKeyring(vault.body);
-      if (vault.rotationPending()) vault.finishRotation();
+      try {
+        if (u.issues.length > 0) vault.rewriteKeyring(vault.body);
+        if (vault.rotationPending()) vault.finishRotation();
+      } catch (e) {
+        vault.close();
+        throw e;
+      }
       return vault;
     } catch (e) {
       db?.close();
@@ -370,6 +381,12 @@ export class Vault {
     }
     const participants = JSON.stringify(input.participants);
     if (activate && wallet?.current_version != null) this.setStatus(kt, input.walletId, wallet.current_version, 'retired', now);
+    if (!wallet) {
+      // A new wallet's row comes first in the change stream, then its share.
+      this.stmt(
+        'INSERT INTO wallets (key_type, wallet_id, threshold, participants, current_version, public_key, created_at, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(kt, input.walletId, input.threshold, participants, activate ? input.version : null, Buffer.from(input.publicKey), now, now, this.nextSeq());
+    }
     const dk = this.primaryKey();
     const sealed = sealRecord(dk.key, this.identity(input.keyType, input.walletId, input.version, dk.id), input.share);
     const status = activate ? STATUS_CODE.active : STATUS_CODE.pending;
@@ -378,11 +395,7 @@ export class Vault {
       'INSERT INTO shares (key_type, wallet_id, version, status, threshold, participants, created_at, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ).run(kt, input.walletId, input.version, status, input.threshold, participants, now, now, shareSeq);
     this.stmt('INSERT INTO records (share_id, data_key_id, sealed) VALUES (?, ?, ?)').run(lastInsertRowid, dk.id, sealed);
-    if (!wallet) {
-      this.stmt(
-        'INSERT INTO wallets (key_type, wallet_id, threshold, participants, current_version, public_key, created_at, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ).run(kt, input.walletId, input.threshold, participants, activate ? input.version : null, Buffer.from(input.publicKey), now, now, this.nextSeq());
-    } else if (activate) {
+    if (wallet && activate) {
       this.stmt('UPDATE wallets SET current_version = ?, threshold = ?, participants = ?, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ?').run(
         input.version,
         input.threshold,

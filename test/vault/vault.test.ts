@@ -104,3 +104,48 @@ describe('vault basics', () => {
     check();
   });
 });
+
+describe('version life cycle edges', () => {
+  it('retireActive leaves the wallet without an active version and getShare then says so', async () => {
+    const v = await Vault.create(tempDir(), password('pw'), { argon2: FAST_ARGON2 });
+    v.putShare({ ...share('w', 1), activate: true });
+    const w = v.retireActive('eddsa', 'w');
+    expect(w.currentVersion).toBeNull();
+    expect(() => v.getShare('eddsa', 'w')).toThrow(/active version .* not found/);
+    expect(v.getShare('eddsa', 'w', 1).status).toBe('retired');
+    expect((await v.verify()).ok).toBe(true);
+    v.close();
+  });
+
+  it('discardPending removes a failed reshare version; a wallet left with nothing is deleted with a tombstone', async () => {
+    const v = await Vault.create(tempDir(), password('pw'), { argon2: FAST_ARGON2 });
+    v.putShare({ ...share('kept', 1), activate: true });
+    v.putShare(share('kept', 2));
+    v.discardPending('eddsa', 'kept', 2);
+    expect(v.listVersions('eddsa', 'kept').map((x) => x.version)).toEqual([1]);
+    v.putShare(share('gone', 1));
+    v.discardPending('eddsa', 'gone', 1);
+    expect(() => v.getWallet('eddsa', 'gone')).toThrow(/not found/);
+    expect(v.changesSince(0).filter((c) => c.kind === 'share-deleted' || c.kind === 'wallet-deleted').map((c) => c.kind)).toEqual(['share-deleted', 'share-deleted', 'wallet-deleted']);
+    expect(() => v.discardPending('eddsa', 'kept', 1)).toThrow(/not pending/);
+    v.close();
+  });
+
+  it('a version is immutable, activation only moves forward, and a wallet keeps one public key', async () => {
+    const v = await Vault.create(tempDir(), password('pw'), { argon2: FAST_ARGON2 });
+    v.putShare({ ...share('w', 2), activate: true });
+    expect(() => v.putShare(share('w', 2))).toThrow(/already exists/);
+    v.putShare(share('w', 1));
+    expect(() => v.activate('eddsa', 'w', 1)).toThrow(/not newer/);
+    expect(() => v.putShare(share('w', 3, 3, { publicKey: new Uint8Array(32).fill(9) }))).toThrow(/public key differs/);
+    expect(() => v.activate('eddsa', 'w', 2)).toThrow(/not pending/);
+    v.close();
+  });
+
+  it('a new wallet appears in the change stream before its first share', async () => {
+    const v = await Vault.create(tempDir(), password('pw'), { argon2: FAST_ARGON2 });
+    v.putShare({ ...share('w', 1), activate: true });
+    expect(v.changesSince(0).map((c) => c.kind)).toEqual(['wallet', 'share']);
+    v.close();
+  });
+});
