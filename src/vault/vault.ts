@@ -778,14 +778,23 @@ export class Vault {
     if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`limit must be a positive integer (got ${limit})`);
     return this.guard('read changes', () =>
       this.db.transaction(() => {
+        // First find where this page ends from the sequence indexes alone (no row is read), then
+        // read exactly the rows of the page: no sealed record is read only to be thrown away.
+        const seqs: number[] = [];
+        for (const t of ['wallets', 'shares', 'tombstones'] as const) {
+          for (const r of this.stmt(`SELECT seq FROM ${t} WHERE seq > ? ORDER BY seq LIMIT ?`).all(after, limit) as { seq: number }[]) seqs.push(r.seq);
+        }
+        if (seqs.length === 0) return [];
+        seqs.sort((a, b) => a - b);
+        const last = seqs[Math.min(limit, seqs.length) - 1]!;
         const out: VaultChange[] = [];
-        for (const r of this.stmt('SELECT * FROM wallets WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit) as WalletRow[]) {
+        for (const r of this.stmt('SELECT * FROM wallets WHERE seq > ? AND seq <= ? ORDER BY seq').all(after, last) as WalletRow[]) {
           out.push({ kind: 'wallet', seq: r.seq, wallet: this.walletInfo(r) });
         }
-        for (const r of this.stmt('SELECT * FROM shares_full WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit) as ShareRow[]) {
-          out.push({ kind: 'share', seq: r.seq, info: this.shareInfo(r), sealed: Uint8Array.from(r.sealed) });
+        for (const r of this.stmt('SELECT * FROM shares_full WHERE seq > ? AND seq <= ? ORDER BY seq').all(after, last) as ShareRow[]) {
+          out.push({ kind: 'share', seq: r.seq, info: this.shareInfo(r), sealed: r.sealed });
         }
-        for (const r of this.stmt('SELECT * FROM tombstones WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit) as TombstoneRow[]) {
+        for (const r of this.stmt('SELECT * FROM tombstones WHERE seq > ? AND seq <= ? ORDER BY seq').all(after, last) as TombstoneRow[]) {
           const keyType = decodeKeyType(r.key_type, `tombstone ${r.seq}`);
           if (r.kind === TOMBSTONE_WALLET) out.push({ kind: 'wallet-deleted', seq: r.seq, keyType, walletId: r.wallet_id, at: r.deleted_at });
           else if (r.kind === TOMBSTONE_SHARE && r.version !== null) {
@@ -793,7 +802,7 @@ export class Vault {
           } else throw new VaultCorruptedError('database', `tombstone ${r.seq}`, 'unknown tombstone kind');
         }
         out.sort((a, b) => a.seq - b.seq);
-        return out.slice(0, limit);
+        return out;
       })(),
     );
   }
