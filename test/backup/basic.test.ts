@@ -1,0 +1,38 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { restoreChain, runBackup, verifyChain } from '../../src/backup/index.js';
+import { FAST_ARGON2, password, share, tempDir } from '../helpers/vault.js';
+import { newKeys, newVault, snapshot, snapshotOf } from './helpers.js';
+
+describe('backup run, verify, restore', () => {
+  it('a full then incrementals restore to exactly the source state', async () => {
+    const keys = await newKeys();
+    const v = await newVault();
+    const out = tempDir();
+    try {
+      v.putShare({ ...share('a', 1), activate: true });
+      v.putShare({ ...share('b', 1), activate: true });
+      const r1 = await runBackup(v, { outDir: out, nodeId: 'node0', recipients: [keys.recipient] });
+      expect(r1.kind).toBe('full');
+      expect(v.backupWatermark).toBe(r1.toSeq);
+      v.putShare(share('a', 2));
+      v.activate('eddsa', 'a', 2);
+      v.deleteWallet('eddsa', 'b');
+      const r2 = await runBackup(v, { outDir: out, nodeId: 'node0', recipients: [keys.recipient] });
+      expect(r2.kind).toBe('incremental');
+      const r3 = await runBackup(v, { outDir: out, nodeId: 'node0', recipients: [keys.recipient] });
+      expect(r3.file).toBeNull();
+      expect(readdirSync(out)).toHaveLength(2);
+      const rep = await verifyChain(out, { identities: [keys.identity] });
+      expect(rep.files.map((f) => f.kind)).toEqual(['full', 'incremental']);
+      const to = join(tempDir(), 'restored');
+      const res = await restoreChain(out, to, { identities: [keys.identity] }, password('new'), { argon2: FAST_ARGON2 });
+      expect(res.wallets).toBe(1);
+      expect(await snapshotOf(to, 'new')).toEqual(snapshot(v));
+      expect(existsSync(to)).toBe(true);
+    } finally {
+      v.close();
+    }
+  });
+});
