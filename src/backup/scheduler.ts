@@ -95,12 +95,18 @@ export class BackupScheduler {
       const tag = this.vault.id.slice(0, 16);
       const mine = listBackupDir(this.opts.outDir).backups.filter((b) => b.vaultTag === tag);
       const last = mine.at(-1);
-      if (!last) return 'auto';
+      // Nothing changed: 'auto' writes nothing rather than a redundant full.
+      if (!last || this.vault.changesSince(this.vault.backupWatermark, 1).length === 0) return 'auto';
       const incrementals = mine.filter((b) => b.chain === last.chain && b.kind === 'incremental').length;
       return incrementals >= max ? 'full' : 'auto';
     } catch {
       return 'auto';
     }
+  }
+
+  /** Resolves when no run is in progress. */
+  async whenIdle(): Promise<void> {
+    while (this.running) await this.running;
   }
 
   /** Stops the schedule and waits for a run in progress. */
