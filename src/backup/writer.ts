@@ -4,12 +4,14 @@
  * vault's backup watermark advance.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, rmSync } from 'node:fs';
-import { type FileHandle, open, rename } from 'node:fs/promises';
+import { closeSync, fsyncSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Encrypter } from 'age-encryption';
-import { ByteWriter } from '../common/bytes.js';
 import { InvalidArgumentError, InvalidStateError, IoError, TesseraError } from '../common/errors.js';
 import { ensurePrivateDir, fsyncDir, PRIVATE_FILE_MODE } from '../common/fs.js';
 import type { VaultChange } from '../vault/types.js';
@@ -27,9 +29,9 @@ import {
   FRAME_MANIFEST,
   FRAME_RECORD,
   FRAME_TRAILER,
+  ChunkWriter,
   MAGIC,
   TEMP_PREFIX,
-  writeFrame,
   ZERO_DIGEST,
 } from './format.js';
 import { applyRetention } from './retention.js';
@@ -57,6 +59,8 @@ export interface RunBackupOptions extends BackupEncryption {
   onProgress?: (done: number, total: number) => void;
   /** Called when the file is durable and before the watermark advances (crash tests use it). */
   onDurable?: (path: string) => void;
+  /** Encrypt on a worker thread (default: when the run covers at least 5,000 changes). */
+  encryptInWorker?: boolean;
   /** Clock for the manifest's created time (tests). */
   now?: () => number;
 }
@@ -64,6 +68,8 @@ export interface RunBackupOptions extends BackupEncryption {
 export interface RunBackupResult {
   /** Path of the file written, or null when an incremental had nothing to write. */
   file: string | null;
+  /** SHA-256 of the file written (hex; what the next file of the chain links to). */
+  sha256?: string;
   kind: BackupKind | null;
   chain: number;
   fromSeq: number;
@@ -83,6 +89,8 @@ const CHUNK_TARGET = 256 * 1024;
 /** Plaintext bytes per age STREAM chunk and the ciphertext size of a full chunk. */
 const AGE_CHUNK = 64 * 1024;
 const AGE_CHUNK_CT = AGE_CHUNK + 16;
+/** Changes from which a run encrypts on a worker thread by default. */
+const WORKER_THRESHOLD = 5000;
 
 /** Builds the age encrypter. @throws InvalidArgumentError for a bad or missing recipient/passphrase. */
 export function makeEncrypter(enc: BackupEncryption): Encrypter {
@@ -196,102 +204,69 @@ export async function runBackup(vault: Vault, opts: RunBackupOptions): Promise<R
 
   const tmp = join(dir, `${TEMP_PREFIX}${tag}-${process.pid}-${Date.now()}.tmp`);
   const payloadHash = createHash('sha256');
-  const fileHash = createHash('sha256');
-  /** Plaintext chunks handed to age and not yet known to be consumed, with their end offsets. */
-  const inFlight: { end: number; buf: Uint8Array }[] = [];
-  let produced = 0;
-  let cursor = p.fromSeq;
-  let records = 0;
-  let finished = false;
-  const estimate = () => Math.max(vault.currentSeq() - p.fromSeq, cursor - p.fromSeq);
+  const state = { cursor: p.fromSeq, records: 0, finished: false };
+  const estimate = () => Math.max(vault.currentSeq() - p.fromSeq, state.cursor - p.fromSeq);
 
-  const push = (controller: ReadableStreamDefaultController<Uint8Array>, w: ByteWriter) => {
-    const chunk = w.finish();
-    payloadHash.update(chunk);
-    produced += chunk.length;
-    inFlight.push({ end: produced, buf: chunk });
-    controller.enqueue(chunk);
-  };
-
-  const source = new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        const w = new ByteWriter(256);
-        w.raw(MAGIC);
-        writeFrame(w, FRAME_MANIFEST, encodeManifest({ formatVersion: FORMAT_VERSION, nodeId: opts.nodeId, vaultId: vault.id, kind: p.kind, chain: p.chain, fromSeq: p.fromSeq, prevDigest: p.prevDigest, createdAt: now() }));
-        push(controller, w);
-      },
-      async pull(controller) {
-        await yieldToLoop();
-        const w = new ByteWriter(CHUNK_TARGET + 8192);
-        // One page is one read transaction; shares are opened at once, while their data key is held.
-        const page = vault.changesSince(cursor, pageSize);
-        if (page.length === 0) {
-          const digest = new Uint8Array(payloadHash.copy().digest());
-          writeFrame(w, FRAME_TRAILER, encodeTrailer({ toSeq: cursor, recordCount: records, payloadDigest: digest }));
-          push(controller, w);
-          finished = true;
-          controller.close();
-          return;
+  /** The plaintext payload in chunks: magic and manifest, one or more chunks per page, trailer. */
+  async function* produce(): AsyncGenerator<Uint8Array> {
+    const w = new ChunkWriter(CHUNK_TARGET + 16 * 1024);
+    const emit = () => {
+      const chunk = w.take();
+      payloadHash.update(chunk);
+      return chunk;
+    };
+    w.raw(MAGIC);
+    w.beginFrame(FRAME_MANIFEST);
+    w.raw(encodeManifest({ formatVersion: FORMAT_VERSION, nodeId: opts.nodeId, vaultId: vault.id, kind: p!.kind, chain: p!.chain, fromSeq: p!.fromSeq, prevDigest: p!.prevDigest, createdAt: now() }));
+    w.endFrame();
+    yield emit();
+    for (;;) {
+      await yieldToLoop();
+      // One page is one read transaction; its shares are opened at once, while their data key is held.
+      const page = vault.changesSince(state.cursor, pageSize);
+      if (page.length === 0) break;
+      for (const c of page) {
+        const rec = toRecord(vault, c);
+        try {
+          w.beginFrame(FRAME_RECORD);
+          encodeRecord(w, rec);
+          w.endFrame();
+        } finally {
+          if (rec.kind === 'share') rec.share.fill(0);
         }
-        const body = new ByteWriter(8192);
-        for (const c of page) {
-          const rec = toRecord(vault, c);
-          try {
-            encodeRecord(body, rec);
-          } finally {
-            if (rec.kind === 'share') rec.share.fill(0);
-          }
-          const b = body.finish();
-          writeFrame(w, FRAME_RECORD, b);
-          b.fill(0);
-          records++;
-          cursor = c.seq;
-          if (w.length >= CHUNK_TARGET) {
-            push(controller, w);
-          }
-        }
-        if (w.length > 0) push(controller, w);
-        opts.onProgress?.(cursor - p.fromSeq, estimate());
-      },
-      cancel() {
-        for (const f of inFlight.splice(0)) f.buf.fill(0);
-      },
-    },
-    { highWaterMark: 0 },
-  );
+        state.records++;
+        state.cursor = c.seq;
+        if (w.length >= CHUNK_TARGET) yield emit();
+      }
+      if (w.length > 0) yield emit();
+      opts.onProgress?.(state.cursor - p!.fromSeq, estimate());
+    }
+    const digest = new Uint8Array(payloadHash.copy().digest());
+    w.beginFrame(FRAME_TRAILER);
+    w.raw(encodeTrailer({ toSeq: state.cursor, recordCount: state.records, payloadDigest: digest }));
+    w.endFrame();
+    yield emit();
+    state.finished = true;
+  }
 
-  let fh: FileHandle | undefined;
-  let bytes = 0;
-  let fullChunks = 0;
+  const useWorker = opts.encryptInWorker ?? vault.currentSeq() - p.fromSeq >= WORKER_THRESHOLD;
+  let fd: number | undefined;
   try {
     try {
-      fh = await open(tmp, 'wx', PRIVATE_FILE_MODE);
+      fd = openSync(tmp, 'wx', PRIVATE_FILE_MODE);
     } catch (e) {
       throw new IoError(`creating ${tmp}`, e);
     }
-    const out = await encrypter.encrypt(source);
-    for await (const c of out as unknown as AsyncIterable<Uint8Array>) {
-      fileHash.update(c);
-      bytes += c.length;
-      await writeAll(fh, c, tmp);
-      // A full STREAM chunk out means age has copied (and encrypted) 64 KiB more plaintext:
-      // our copies of it can be zeroed now.
-      if (c.length === AGE_CHUNK_CT) {
-        fullChunks++;
-        const consumed = fullChunks * AGE_CHUNK;
-        while (inFlight.length > 0 && inFlight[0]!.end <= consumed) inFlight.shift()!.buf.fill(0);
-      }
-    }
-    if (!finished) throw new InvalidStateError('the backup stream ended before its trailer');
+    const { digest, bytes } = useWorker ? await encryptInWorker(opts, produce(), fd) : await encryptInline(encrypter, produce(), fd);
+    if (!state.finished) throw new InvalidStateError('the backup stream ended before its trailer');
     try {
-      await fh.sync();
-      await fh.close();
-      fh = undefined;
+      fsyncSync(fd);
+      closeSync(fd);
+      fd = undefined;
     } catch (e) {
       throw new IoError(`syncing ${tmp}`, e);
     }
-    const name = backupFileName(vault.id, p.chain, p.fromSeq, cursor, p.kind);
+    const name = backupFileName(vault.id, p.chain, p.fromSeq, state.cursor, p.kind);
     const path = join(dir, name);
     try {
       await rename(tmp, path);
@@ -300,25 +275,182 @@ export async function runBackup(vault: Vault, opts: RunBackupOptions): Promise<R
     }
     fsyncDir(dir);
     opts.onDurable?.(path);
-    vault.setBackupWatermark(cursor);
+    vault.setBackupWatermark(state.cursor);
     if (opts.keepChains !== undefined) removed.push(...applyRetention(dir, vault.id, opts.keepChains));
-    return { file: path, kind: p.kind, chain: p.chain, fromSeq: p.fromSeq, toSeq: cursor, records, bytes, reason: p.reason, removed };
+    return { file: path, sha256: Buffer.from(digest).toString('hex'), kind: p.kind, chain: p.chain, fromSeq: p.fromSeq, toSeq: state.cursor, records: state.records, bytes, reason: p.reason, removed };
   } catch (e) {
-    if (fh) await fh.close().catch(() => undefined);
+    if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
     if (e instanceof TesseraError) throw e;
     throw new IoError('writing the backup', e);
-  } finally {
-    for (const f of inFlight.splice(0)) f.buf.fill(0);
   }
 }
 
-async function writeAll(fh: FileHandle, c: Uint8Array, path: string): Promise<void> {
+interface Encrypted {
+  /** SHA-256 of the file written. */
+  digest: Uint8Array;
+  bytes: number;
+}
+
+function writeAllSync(fd: number, c: Uint8Array): void {
   let off = 0;
+  while (off < c.length) off += writeSync(fd, c, off, c.length - off);
+}
+
+/** age encryption on this thread: small backups (no worker start-up cost). */
+async function encryptInline(encrypter: Encrypter, chunks: AsyncGenerator<Uint8Array>, fd: number): Promise<Encrypted> {
+  const fileHash = createHash('sha256');
+  /** Plaintext chunks handed to age and not yet known to be consumed, with their end offsets. */
+  const inFlight: { end: number; buf: Uint8Array }[] = [];
+  let produced = 0;
+  const source = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const n = await chunks.next();
+        if (n.done) return controller.close();
+        produced += n.value.length;
+        inFlight.push({ end: produced, buf: n.value });
+        controller.enqueue(n.value);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  let bytes = 0;
+  let fullChunks = 0;
   try {
-    while (off < c.length) off += (await fh.write(c, off, c.length - off)).bytesWritten;
-  } catch (e) {
-    throw new IoError(`writing ${path}`, e);
+    const out = await encrypter.encrypt(source);
+    for await (const c of out as unknown as AsyncIterable<Uint8Array>) {
+      fileHash.update(c);
+      bytes += c.length;
+      writeAllSync(fd, c);
+      // A full STREAM chunk out means age has copied (and encrypted) 64 KiB more plaintext:
+      // our copies of it can be zeroed now.
+      if (c.length === AGE_CHUNK_CT) {
+        fullChunks++;
+        const consumed = fullChunks * AGE_CHUNK;
+        while (inFlight.length > 0 && inFlight[0]!.end <= consumed) inFlight.shift()!.buf.fill(0);
+      }
+    }
+  } finally {
+    for (const f of inFlight.splice(0)) f.buf.fill(0);
+    await chunks.return(undefined);
+  }
+  return { digest: new Uint8Array(fileHash.digest()), bytes };
+}
+
+/**
+ * The worker's code (a CommonJS script, so that it needs no file of its own in src or dist): it
+ * imports age-encryption by absolute URL, encrypts the chunks it is sent (transferred, not
+ * copied), writes the ciphertext to the file descriptor it is given, hashes it, zeroes each
+ * plaintext chunk once age has consumed it and reports consumed chunks for back-pressure.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const { writeSync } = require('node:fs');
+(async () => {
+  const age = await import(workerData.ageUrl);
+  const e = new age.Encrypter();
+  if (workerData.passphrase !== undefined) {
+    e.setPassphrase(workerData.passphrase);
+    if (workerData.logN !== undefined) e.setScryptWorkFactor(workerData.logN);
+  } else for (const r of workerData.recipients) e.addRecipient(r);
+  const queue = [];
+  let ended = false;
+  let wake = null;
+  parentPort.on('message', (m) => {
+    if (m === null) ended = true;
+    else queue.push(new Uint8Array(m.ab, m.off, m.len));
+    if (wake) { const w = wake; wake = null; w(); }
+  });
+  const inFlight = [];
+  let produced = 0;
+  const src = new ReadableStream({
+    async pull(c) {
+      while (queue.length === 0 && !ended) await new Promise((r) => { wake = r; });
+      if (queue.length === 0) return c.close();
+      const u = queue.shift();
+      produced += u.length;
+      inFlight.push({ end: produced, buf: u });
+      c.enqueue(u);
+    },
+  }, { highWaterMark: 0 });
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let full = 0;
+  const out = await e.encrypt(src);
+  for await (const ct of out) {
+    hash.update(ct);
+    bytes += ct.length;
+    let off = 0;
+    while (off < ct.length) off += writeSync(workerData.fd, ct, off, ct.length - off);
+    if (ct.length === ${AGE_CHUNK_CT}) {
+      full++;
+      let n = 0;
+      while (inFlight.length > 0 && inFlight[0].end <= full * ${AGE_CHUNK}) { inFlight.shift().buf.fill(0); n++; }
+      if (n > 0) parentPort.postMessage({ consumed: n });
+    }
+  }
+  for (const f of inFlight) f.buf.fill(0);
+  parentPort.postMessage({ done: true, digest: hash.digest(), bytes });
+})().catch((err) => parentPort.postMessage({ error: String((err && err.message) || err).slice(0, 200) }));
+`;
+
+/** Chunks in flight to the worker at most (each up to ~272 KiB): bounds memory. */
+const WORKER_WINDOW = 8;
+
+/**
+ * age encryption on a worker thread, in parallel with reading the vault on this one (large
+ * backups: reading and encrypting each cost about as much).
+ */
+async function encryptInWorker(enc: BackupEncryption, chunks: AsyncGenerator<Uint8Array>, fd: number): Promise<Encrypted> {
+  const ageUrl = pathToFileURL(createRequire(import.meta.url).resolve('age-encryption')).href;
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { ageUrl, fd, recipients: enc.recipients ?? [], passphrase: enc.passphrase, logN: enc.scryptWorkFactor },
+  });
+  let outstanding = 0;
+  let wake: (() => void) | null = null;
+  let failure: Error | null = null;
+  let result: Encrypted | null = null;
+  const settle = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  worker.on('message', (m: { consumed?: number; done?: boolean; digest?: Uint8Array; bytes?: number; error?: string }) => {
+    if (m.consumed) outstanding -= m.consumed;
+    if (m.done) result = { digest: new Uint8Array(m.digest!), bytes: m.bytes! };
+    if (m.error) failure = new Error(`backup encryption failed: ${m.error}`);
+    settle();
+  });
+  worker.on('error', (e) => {
+    failure = e instanceof Error ? e : new Error(String(e));
+    settle();
+  });
+  worker.on('exit', () => {
+    if (!result && !failure) failure = new Error('the backup encryption worker exited early');
+    settle();
+  });
+  const wait = () => new Promise<void>((r) => {
+    wake = r;
+  });
+  try {
+    for await (const chunk of chunks) {
+      while (outstanding >= WORKER_WINDOW && !failure) await wait();
+      if (failure) throw failure;
+      // Each chunk has a buffer of its own: transferring it leaves no copy on this thread.
+      const ab = chunk.buffer as ArrayBuffer;
+      worker.postMessage({ ab, off: chunk.byteOffset, len: chunk.byteLength }, [ab]);
+      outstanding++;
+    }
+    worker.postMessage(null);
+    while (!result && !failure) await wait();
+    if (failure) throw failure;
+    return result!;
+  } finally {
+    await chunks.return(undefined);
+    await worker.terminate();
   }
 }
 

@@ -36,3 +36,23 @@ describe('backup run, verify, restore', () => {
     }
   });
 });
+
+describe('encryption on a worker thread', () => {
+  it('writes the same chain format as on this thread, with a passphrase too, and zero-copy chunks', async () => {
+    const v = await newVault();
+    const out = tempDir();
+    try {
+      for (let i = 0; i < 300; i++) v.putShare({ ...share(`w${i}`, 1, i % 250), activate: true });
+      const r = await runBackup(v, { outDir: out, nodeId: 'node0', passphrase: 'backup passphrase', scryptWorkFactor: 10, encryptInWorker: true, pageSize: 50 });
+      expect(r.records).toBe(600);
+      v.putShare(share('w1', 2));
+      await runBackup(v, { outDir: out, nodeId: 'node0', passphrase: 'backup passphrase', scryptWorkFactor: 10, encryptInWorker: true });
+      await verifyChain(out, { passphrase: 'backup passphrase' });
+      const to = join(tempDir(), 'r');
+      await restoreChain(out, to, { passphrase: 'backup passphrase' }, password('new'), { argon2: FAST_ARGON2 });
+      expect(await snapshotOf(to, 'new')).toEqual(snapshot(v));
+    } finally {
+      v.close();
+    }
+  });
+});

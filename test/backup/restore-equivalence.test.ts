@@ -54,7 +54,7 @@ describe('restore equivalence', () => {
         const states: { toSeq: number; chain: number; state: ReturnType<typeof snapshot> }[] = [];
         try {
           const backup = async (full: boolean) => {
-            const r = await runBackup(v, { outDir: out, nodeId: 'node0', recipients: [keys.recipient], mode: full ? 'full' : 'auto', pageSize: 4 });
+            const r = await runBackup(v, { outDir: out, nodeId: 'node0', recipients: [keys.recipient], mode: full ? 'full' : 'auto', pageSize: 4, encryptInWorker: states.length % 4 === 3 });
             if (r.file) states.push({ toSeq: r.toSeq, chain: r.chain, state: snapshot(v) });
           };
           for (const op of ops) {
@@ -83,7 +83,10 @@ describe('restore equivalence', () => {
   });
 });
 
-describe('backups while the vault is being written', () => {
+describe.each([
+  ['on this thread', false],
+  ['on a worker thread', true],
+])('backups while the vault is being written (encryption %s)', (_label, encryptInWorker) => {
   it('writes committed between the pages of a running backup land in a consistent snapshot', async () => {
     const keys = await newKeys();
     const v = await newVault();
@@ -97,6 +100,7 @@ describe('backups while the vault is being written', () => {
         nodeId: 'node0',
         recipients: [keys.recipient],
         pageSize: 7,
+        encryptInWorker,
         onProgress: () => {
           n++;
           if (n > 6) return;
