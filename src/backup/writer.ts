@@ -4,7 +4,7 @@
  * vault's backup watermark advance.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Encrypter } from 'age-encryption';
 import { InvalidArgumentError, InvalidStateError, IoError, TesseraError } from '../common/errors.js';
-import { ensurePrivateDir, fsyncDir, PRIVATE_FILE_MODE } from '../common/fs.js';
+import { ensurePrivateDir, fsyncDir, PRIVATE_FILE_MODE, writeFileAtomic } from '../common/fs.js';
 import type { VaultChange } from '../vault/types.js';
 import type { Vault } from '../vault/vault.js';
 import { hashFile, listBackupDir } from './files.js';
@@ -170,7 +170,30 @@ async function plan(vault: Vault, dir: string, mode: 'auto' | 'full' | 'incremen
   }
   if (vault.changesSince(wm, 1).length === 0) return null;
   const prev = last!;
-  return { kind: 'incremental', chain: prev.chain, fromSeq: wm, prevDigest: await hashFile(join(dir, prev.name)), reason: `continues chain ${prev.chain} after ${prev.name}` };
+  return { kind: 'incremental', chain: prev.chain, fromSeq: wm, prevDigest: await previousDigest(dir, tag, prev), reason: `continues chain ${prev.chain} after ${prev.name}` };
+}
+
+/** Hidden cache of the newest file's digest, so an incremental does not re-hash a large full. */
+function digestCachePath(dir: string, tag: string): string {
+  return join(dir, `.tessera-last-${tag}.json`);
+}
+
+/**
+ * SHA-256 of the previous file: from the cache when it names this file with its size, else by
+ * hashing the file. The cache is only a shortcut: a wrong value breaks the next link, which
+ * `verify` reports; it never makes a bad chain verify.
+ */
+async function previousDigest(dir: string, tag: string, prev: BackupName): Promise<Uint8Array> {
+  const path = join(dir, prev.name);
+  try {
+    const c = JSON.parse(readFileSync(digestCachePath(dir, tag), 'utf8')) as { name?: unknown; size?: unknown; sha256?: unknown };
+    if (c.name === prev.name && c.size === statSync(path).size && typeof c.sha256 === 'string' && /^[0-9a-f]{64}$/.test(c.sha256)) {
+      return Uint8Array.from(Buffer.from(c.sha256, 'hex'));
+    }
+  } catch {
+    // No usable cache: hash the file.
+  }
+  return hashFile(path);
 }
 
 /**
@@ -274,10 +297,12 @@ export async function runBackup(vault: Vault, opts: RunBackupOptions): Promise<R
       throw new IoError(`renaming ${tmp}`, e);
     }
     fsyncDir(dir);
+    const sha256 = Buffer.from(digest).toString('hex');
+    writeFileAtomic(digestCachePath(dir, tag), new TextEncoder().encode(JSON.stringify({ name, size: bytes, sha256 })));
     opts.onDurable?.(path);
     vault.setBackupWatermark(state.cursor);
     if (opts.keepChains !== undefined) removed.push(...applyRetention(dir, vault.id, opts.keepChains));
-    return { file: path, sha256: Buffer.from(digest).toString('hex'), kind: p.kind, chain: p.chain, fromSeq: p.fromSeq, toSeq: state.cursor, records: state.records, bytes, reason: p.reason, removed };
+    return { file: path, sha256, kind: p.kind, chain: p.chain, fromSeq: p.fromSeq, toSeq: state.cursor, records: state.records, bytes, reason: p.reason, removed };
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });

@@ -32,7 +32,7 @@ describe.skipIf(!hasAge)('age CLI interop', () => {
     } finally {
       v.close();
     }
-    const files = readdirSync(out);
+    const files = readdirSync(out).filter((n) => !n.startsWith('.'));
     expect(files).toHaveLength(2);
     for (const f of files) {
       const plain = execFileSync('age', ['-d', '-i', keys.file, join(out, f)], { maxBuffer: 64 << 20 });
@@ -48,7 +48,7 @@ describe.skipIf(!hasAge)('age CLI interop', () => {
     try {
       for (let i = 0; i < 5; i++) v.putShare({ ...share(`w${i}`, 1, i + 1), activate: true });
       await runBackup(v, { outDir: out, nodeId: 'node0', recipients: [keys.recipient] });
-      const [name] = readdirSync(out);
+      const [name] = readdirSync(out).filter((n) => !n.startsWith('.'));
       const path = join(out, name!);
       const payload = join(tempDir(), 'payload');
       execFileSync('age', ['-d', '-i', keys.file, '-o', payload, path]);

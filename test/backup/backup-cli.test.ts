@@ -48,7 +48,8 @@ describe('tessera backup CLI', () => {
     expect(verify.code, verify.err).toBe(0);
     expect(JSON.parse(verify.out)).toMatchObject({ ok: true, records: 2, nodeId: 'node0' });
 
-    const file = join(out, readdirSync(out)[0]!);
+    const backupName = readdirSync(out).filter((n) => !n.startsWith('.'))[0]!;
+    const file = join(out, backupName);
     const inspect = tessera(['backup', 'inspect', file, '--identity', idFile, '--json']);
     expect(inspect.code, inspect.err).toBe(0);
     expect(JSON.parse(inspect.out)).toMatchObject({ formatVersion: 1, kind: 'full', fromSeq: 0, recordCount: 2, nodeId: 'node0' });
@@ -77,7 +78,7 @@ describe('tessera backup CLI', () => {
     writeFileSync(file, bytes);
     const broken = tessera(['backup', 'verify', out, '--identity', idFile]);
     expect(broken.code).toBe(3);
-    expect(broken.err).toContain(readdirSync(out)[0]!);
+    expect(broken.err).toContain(backupName);
     expect(existsSync(join(root, 'restored2'))).toBe(false);
   });
 });

@@ -65,7 +65,7 @@ async function recoverAndCheck(keys: Keys, dir: string, out: string): Promise<vo
     // The watermark never passes what the directory holds.
     expect(Math.max(...files.map((f) => f.toSeq))).toBeGreaterThanOrEqual(wm);
     await runBackup(v, { outDir: out, nodeId: 'node0', recipients: [keys.recipient] });
-    expect(readdirSync(out).filter((n) => n.startsWith('.'))).toEqual([]);
+    expect(readdirSync(out).filter((n) => n.startsWith('.tessera-backup-'))).toEqual([]);
     const report = await verifyChain(out, { identities: [keys.identity] });
     expect(report.files.at(-1)!.toSeq).toBe(v.currentSeq());
     const to = join(tempDir(), 'r');

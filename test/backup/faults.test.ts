@@ -21,7 +21,7 @@ async function chain(keys: Keys, v?: Vault): Promise<{ out: string; files: strin
   } finally {
     if (!v) vault.close();
   }
-  return { out, files: readdirSync(out).sort() };
+  return { out, files: readdirSync(out).filter((n) => !n.startsWith('.')).sort() };
 }
 
 async function expectBroken(out: string, keys: Keys, match: RegExp, file?: string): Promise<void> {
@@ -168,5 +168,30 @@ describe('backup faults are detected and named', () => {
     mkdirSync(join(to, '..'), { recursive: true });
     await restoreChain(out, to, { identities: [keys.identity] }, password('n'), { argon2: FAST_ARGON2 });
     expect(dirDigest(out)).toBe(before);
+  });
+});
+
+describe('the digest cache is only a shortcut', () => {
+  it('without the cache the next incremental hashes the previous file; a tampered cache breaks the link visibly', async () => {
+    const keys = await newKeys();
+    const v = await newVault();
+    const out = tempDir();
+    try {
+      const run = () => runBackup(v, { outDir: out, nodeId: 'node0', recipients: [keys.recipient] });
+      v.putShare({ ...share('a', 1), activate: true });
+      await run();
+      const cache = readdirSync(out).find((n) => n.startsWith('.tessera-last-'))!;
+      rmSync(join(out, cache));
+      v.putShare({ ...share('b', 1), activate: true });
+      await run();
+      await verifyChain(out, { identities: [keys.identity] });
+      const c = JSON.parse(readFileSync(join(out, cache), 'utf8'));
+      writeFileSync(join(out, cache), JSON.stringify({ ...c, sha256: '00'.repeat(32) }));
+      v.putShare({ ...share('c', 1), activate: true });
+      const r = await run();
+      await expectBroken(out, keys, /previous-file digest does not match/, r.file!.split('/').at(-1));
+    } finally {
+      v.close();
+    }
   });
 });

@@ -33,7 +33,7 @@ class FakeClock implements SchedulerClock {
   }
 }
 
-const chainsIn = (dir: string) => [...new Set(readdirSync(dir).map((n) => parseBackupFileName(n)!.chain))].sort((a, b) => a - b);
+const chainsIn = (dir: string) => [...new Set(readdirSync(dir).filter((n) => !n.startsWith('.')).map((n) => parseBackupFileName(n)!.chain))].sort((a, b) => a - b);
 
 describe('backup scheduler', () => {
   it('runs once per period on the injected clock, starts a new chain after maxIncrementals, keeps the newest chains', async () => {
