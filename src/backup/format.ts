@@ -93,6 +93,8 @@ export function decodeManifest(body: Uint8Array): Manifest {
   const formatVersion = r.u16();
   if (formatVersion !== FORMAT_VERSION) throw new MalformedError(`format version ${formatVersion} is not supported (this build reads version ${FORMAT_VERSION})`);
   const nodeId = r.string(MAX_NODE_ID_BYTES);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
+  if (nodeId.length === 0 || /[\u0000-\u001f\u007f]/.test(nodeId)) throw new MalformedError('the node id is empty or holds control characters');
   const vaultId = Buffer.from(r.bytes(64)).toString('hex');
   if (vaultId.length === 0) throw new MalformedError('empty vault id');
   const kind = KIND_NAME[r.u8()];

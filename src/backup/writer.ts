@@ -51,7 +51,7 @@ export interface RunBackupOptions extends BackupEncryption {
   nodeId: string;
   /** 'auto' (default): incremental when the directory continues the vault's watermark, else full. */
   mode?: 'auto' | 'full' | 'incremental';
-  /** Changes per read transaction (default 500). */
+  /** Changes per read transaction (default 1000). */
   pageSize?: number;
   /** Retention: keep this many chains (a full and its incrementals); never deletes the only full. */
   keepChains?: number;
@@ -207,9 +207,12 @@ async function previousDigest(dir: string, tag: string, prev: BackupName): Promi
  */
 export async function runBackup(vault: Vault, opts: RunBackupOptions): Promise<RunBackupResult> {
   const encrypter = makeEncrypter(opts);
-  const pageSize = opts.pageSize ?? 500;
+  const pageSize = opts.pageSize ?? 1000;
   if (!Number.isInteger(pageSize) || pageSize < 1) throw new InvalidArgumentError('page size must be a positive integer');
-  if (typeof opts.nodeId !== 'string' || opts.nodeId.length === 0 || Buffer.byteLength(opts.nodeId) > 256) throw new InvalidArgumentError('node id must be 1 to 256 bytes');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
+  if (typeof opts.nodeId !== 'string' || opts.nodeId.length === 0 || Buffer.byteLength(opts.nodeId) > 256 || /[\u0000-\u001f\u007f]/.test(opts.nodeId)) {
+    throw new InvalidArgumentError('node id must be 1 to 256 bytes without control characters');
+  }
   const mode = opts.mode ?? 'auto';
   const now = opts.now ?? Date.now;
   const dir = opts.outDir;
