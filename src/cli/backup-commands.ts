@@ -155,6 +155,7 @@ export function registerBackupCommands(program: Command, run: Runner): void {
           for (const b of backups) process.stdout.write(`chain ${b.chain}\t${b.kind}\t${b.fromSeq}..${b.toSeq}\t${b.name}\n`);
           for (const f of foreign) process.stdout.write(`foreign file\t${f}\n`);
         }
+        if (backups.length === 0 && foreign.length === 0) return EXIT.ok;
         try {
           checkNames(dir);
         } catch (e) {
