@@ -248,21 +248,24 @@ export async function runBackup(vault: Vault, opts: RunBackupOptions): Promise<R
     yield emit();
     for (;;) {
       await yieldToLoop();
-      // One page is one read transaction; its shares are opened at once, while their data key is held.
+      // One page is one read transaction, and its shares are opened right after it, before
+      // anything else runs: a key rotation cannot retire their data key in between.
       const page = vault.changesSince(state.cursor, pageSize);
       if (page.length === 0) break;
-      for (const c of page) {
-        const rec = toRecord(vault, c);
-        try {
+      const recs: BackupRecord[] = [];
+      try {
+        for (const c of page) recs.push(toRecord(vault, c));
+        for (const rec of recs) {
           w.beginFrame(FRAME_RECORD);
           encodeRecord(w, rec);
           w.endFrame();
-        } finally {
           if (rec.kind === 'share') rec.share.fill(0);
+          state.records++;
+          state.cursor = rec.seq;
+          if (w.length >= CHUNK_TARGET) yield emit();
         }
-        state.records++;
-        state.cursor = c.seq;
-        if (w.length >= CHUNK_TARGET) yield emit();
+      } finally {
+        for (const rec of recs) if (rec.kind === 'share') rec.share.fill(0);
       }
       if (w.length > 0) yield emit();
       opts.onProgress?.(state.cursor - p!.fromSeq, estimate());
