@@ -56,3 +56,40 @@ describe('encryption on a worker thread', () => {
     }
   });
 });
+
+describe('point-in-time restore', () => {
+  it('--up-to-time restores the newest file boundary written at or before that time, across chains', async () => {
+    const keys = await newKeys();
+    const v = await newVault();
+    const out = tempDir();
+    const states: ReturnType<typeof snapshot>[] = [];
+    try {
+      let t = 1_000_000;
+      const run = async (mode: 'full' | 'auto') => {
+        t += 1000;
+        await runBackup(v, { outDir: out, nodeId: 'node0', recipients: [keys.recipient], mode, now: () => t });
+        states.push(snapshot(v));
+      };
+      v.putShare({ ...share('a', 1), activate: true });
+      await run('full'); // t=1001000, chain 1
+      v.putShare({ ...share('b', 1), activate: true });
+      await run('auto'); // t=1002000
+      v.deleteWallet('eddsa', 'a');
+      await run('full'); // t=1003000, chain 2
+      v.putShare({ ...share('c', 1), activate: true });
+      await run('auto'); // t=1004000
+      const dec = { identities: [keys.identity] };
+      const restoreAt = async (upToTime: number) => {
+        const to = join(tempDir(), 'r');
+        await restoreChain(out, to, dec, password('new'), { argon2: FAST_ARGON2, upToTime });
+        return snapshotOf(to, 'new');
+      };
+      expect(await restoreAt(1_002_500)).toEqual(states[1]);
+      expect(await restoreAt(1_003_000)).toEqual(states[2]);
+      expect(await restoreAt(1_009_000)).toEqual(states[3]);
+      await expect(restoreAt(1_000_000)).rejects.toThrow(/within the requested sequence or time/);
+    } finally {
+      v.close();
+    }
+  });
+});
