@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `tessera` command. */
 import { Command } from 'commander';
+import { registerBackupCommands } from './backup-commands.js';
 import { EXIT, exitCodeFor, reportError } from './output.js';
 import { registerVaultCommands } from './vault-commands.js';
 import { walkthrough } from './walkthrough.js';
@@ -24,6 +25,7 @@ program
     process.stdout.write('tessera version 0.1.0\n');
   });
 registerVaultCommands(program, run);
+registerBackupCommands(program, run);
 program
   .command('walkthrough')
   .description('a short walkthrough of the vault on a temporary directory (what `npm start` runs)')

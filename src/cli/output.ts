@@ -9,7 +9,7 @@ export const EXIT = { ok: 0, other: 1, wrongPassword: 2, corrupted: 3, locked: 4
 export function exitCodeFor(e: unknown): number {
   if (e instanceof TesseraError) {
     if (e.code === 'WRONG_PASSWORD') return EXIT.wrongPassword;
-    if (e.code === 'VAULT_CORRUPTED') return EXIT.corrupted;
+    if (e.code === 'VAULT_CORRUPTED' || e.code === 'BACKUP_CORRUPTED') return EXIT.corrupted;
     if (e.code === 'VAULT_LOCKED') return EXIT.locked;
   }
   return EXIT.other;

@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'INVALID_ARGUMENT'
   | 'INVALID_STATE'
   | 'IO_ERROR'
-  | 'PROTOCOL_ABORTED';
+  | 'PROTOCOL_ABORTED'
+  | 'BACKUP_CORRUPTED';
 
 /** Base class of every error Tessera throws on purpose. */
 export class TesseraError extends Error {
