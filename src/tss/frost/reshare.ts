@@ -13,9 +13,13 @@
  *  round 2: everyone broadcasts the echo vector of the dealers' commitments (equivocation blamed).
  *           Then C' = Σ C_i; C'_0 must equal the old group key; verifying shares Y'_k = C'(x_k);
  *           each new member builds (and validates) its version v+1 share.
+ *           The validated outcome becomes this party's *pending* result ({@link FrostReshareParty.pendingResult}).
  *  round 3: every new member broadcasts a digest of the new public package (its confirmation).
- *  finish:  all confirmations equal this party's own digest. A result therefore means every new
- *           member holds a valid share of the same package: the node may activate version v+1.
+ *  finish:  all confirmations equal this party's own digest. A result means that this party saw
+ *           every new member confirm the same package. It is not an agreement: a member that
+ *           withholds its confirmation from one peer leaves that peer waiting while the others
+ *           finish. So the pending share survives a failed confirmation round, and the node layer
+ *           keeps it as a pending version until it holds every member's (signed) confirmation.
  * Refresh = reshare to the same committee. Every message binds a context digest (session id, old
  * key package incl. version, dealers, new committee, new threshold).
  */
@@ -291,11 +295,24 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
     }
   }
 
+  /**
+   * The outcome this party validated in round 2 (new public package, and the new share for a new
+   * member), before the confirmation round: present once its own checks passed, whether it then
+   * finished, aborted in the confirmation round or still waits for confirmations. It is NOT wiped
+   * when only the confirmation round fails: a member that withholds its confirmation must not make
+   * an honest member lose a valid version v+1 share that the others activate. The node layer stores
+   * the share as a pending vault version, activates it once every new member's confirmation is
+   * known (docs/tss.md §4), or disposes it when the reshare is abandoned. Undefined before round 2
+   * completed or if this party's own checks failed.
+   */
+  pendingResult(): ReshareResult | undefined {
+    return this.outcome;
+  }
+
+  /** Wipes the secret temporaries. A pending (validated) outcome is left to the node layer (see pendingResult). */
   protected wipe(): void {
     this.coeffs.fill(0n);
     this.coeffs = [];
     this.received.clear();
-    this.outcome?.share?.dispose();
-    this.outcome = undefined;
   }
 }
