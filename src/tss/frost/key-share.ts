@@ -111,7 +111,9 @@ function validatePublicShape(pub: FrostKeyPublic): void {
   if (!Number.isInteger(pub.threshold) || pub.threshold < 1 || pub.threshold + 1 > n) throw new InvalidArgumentError('threshold t must satisfy 1 ≤ t and t+1 ≤ n');
   if (new Set(pub.participants).size !== n) throw new InvalidArgumentError('participant list has duplicates');
   for (const p of pub.participants) {
-    if (typeof p !== 'string' || p.length === 0 || utf8(p).length > 256) throw new InvalidArgumentError('party ids must be non-empty strings of at most 256 bytes');
+    if (typeof p !== 'string' || p.length === 0 || !p.isWellFormed() || utf8(p).length > 256) {
+      throw new InvalidArgumentError('party ids must be non-empty well-formed strings of at most 256 bytes');
+    }
     const y = pub.verifyingShares.get(p);
     if (!(y instanceof Uint8Array) || y.length !== 32) throw new InvalidArgumentError('every participant needs a 32-byte verifying share');
   }

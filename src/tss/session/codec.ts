@@ -49,8 +49,12 @@ export class ByteWriter {
   raw(b: Uint8Array): this {
     return this.push(Uint8Array.from(b));
   }
-  /** Length-prefixed UTF-8 string. */
+  /**
+   * Length-prefixed UTF-8 string. Throws `InvalidArgumentError` for a string that is not
+   * well-formed UTF-16 (a lone surrogate would be encoded as U+FFFD and not round-trip).
+   */
   str(s: string): this {
+    if (typeof s !== 'string' || !s.isWellFormed()) throw new InvalidArgumentError('string is not well-formed Unicode');
     return this.bytes(utf8(s));
   }
   /** Domain-separation tag (a length-prefixed string). */
@@ -68,7 +72,9 @@ export class ByteWriter {
   }
 }
 
-const dec = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the string, not stripped (otherwise "\uFEFFn1" and "n1"
+// would decode alike and the encoding would not be injective).
+const dec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Parses a canonical byte string written by {@link ByteWriter}. */
 export class ByteReader {

@@ -70,12 +70,19 @@ export interface SessionConfig {
   readonly participants: readonly string[];
 }
 
+/**
+ * True for a usable session or party id: a non-empty, well-formed (no lone surrogate) string of at
+ * most 256 UTF-8 bytes. Ids must round-trip through the UTF-8 wire encoding exactly.
+ */
+export function isValidId(s: unknown): s is string {
+  return typeof s === 'string' && s.length > 0 && s.isWellFormed() && utf8(s).length <= MAX_ID_BYTES;
+}
+
 /** Validates a session configuration. Throws `InvalidArgumentError`. */
 export function validateSessionConfig(c: SessionConfig): void {
-  const idOk = (s: unknown) => typeof s === 'string' && s.length > 0 && utf8(s).length <= MAX_ID_BYTES;
-  if (!idOk(c.sessionId)) throw new InvalidArgumentError('session id must be a non-empty string of at most 256 bytes');
+  if (!isValidId(c.sessionId)) throw new InvalidArgumentError('session id must be a non-empty well-formed string of at most 256 bytes');
   if (!Array.isArray(c.participants) || c.participants.length < 2) throw new InvalidArgumentError('a session needs at least two participants');
-  for (const p of c.participants) if (!idOk(p)) throw new InvalidArgumentError('party ids must be non-empty strings of at most 256 bytes');
+  for (const p of c.participants) if (!isValidId(p)) throw new InvalidArgumentError('party ids must be non-empty well-formed strings of at most 256 bytes');
   if (new Set(c.participants).size !== c.participants.length) throw new InvalidArgumentError('participant list has duplicates');
   if (!c.participants.includes(c.self)) throw new InvalidArgumentError('participant list does not contain this party');
 }
