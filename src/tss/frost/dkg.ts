@@ -243,8 +243,12 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
     this.myEcho = echoVector(this.sessionId, 1, this.participants, all);
     const out: Outgoing[] = [];
     for (const p of this.others) {
-      const share = evalPolynomial(g, this.coeffs, this.ids.get(p)!);
-      out.push({ to: p, payload: new ByteWriter().tag(R2_TAG).bytes(this.myEcho).raw(g.encodeScalar(share)).finish() });
+      const share = g.encodeScalar(evalPolynomial(g, this.coeffs, this.ids.get(p)!));
+      try {
+        out.push({ to: p, payload: new ByteWriter().tag(R2_TAG).bytes(this.myEcho).raw(share).finish() });
+      } finally {
+        share.fill(0);
+      }
     }
     this.ownShare = evalPolynomial(g, this.coeffs, this.ids.get(this.self)!);
     this.coeffs.fill(0n);
@@ -262,10 +266,16 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
         const r = new ByteReader(payload);
         r.expectTag(R2_TAG);
         const echo = r.bytes(32 * this.participants.length);
-        const share = g.decodeScalar(r.raw(g.scalarLength));
-        r.end();
-        return { echo, share };
+        const raw = r.raw(g.scalarLength);
+        try {
+          const share = g.decodeScalar(raw);
+          r.end();
+          return { echo, share };
+        } finally {
+          raw.fill(0);
+        }
       });
+      payload.fill(0); // the inbox copy of a secret share
       echoes.add(p, echo);
       parsed.set(p, share);
     }

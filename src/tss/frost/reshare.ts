@@ -160,8 +160,16 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
     const out: Outgoing[] = [{ to: null, payload: this.ownR1 }];
     for (const m of this.members) {
       const s = evalPolynomial(g, this.coeffs, this.ids.get(m)!);
-      if (m === this.self) this.received.set(m, s);
-      else out.push({ to: m, payload: new ByteWriter().tag(SHARE_TAG).raw(this.context).raw(g.encodeScalar(s)).finish() });
+      if (m === this.self) {
+        this.received.set(m, s);
+        continue;
+      }
+      const sb = g.encodeScalar(s);
+      try {
+        out.push({ to: m, payload: new ByteWriter().tag(SHARE_TAG).raw(this.context).raw(sb).finish() });
+      } finally {
+        sb.fill(0);
+      }
     }
     this.coeffs.fill(0n);
     this.coeffs = [];
@@ -219,10 +227,16 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
           const r = new ByteReader(payload);
           r.expectTag(SHARE_TAG);
           if (!bytesEqual(r.raw(32), this.context)) throw new ProtocolAbortedError('reshare context mismatch (another session, key version or committee)', [d]);
-          const s = g.decodeScalar(r.raw(g.scalarLength));
-          r.end();
-          return s;
+          const raw = r.raw(g.scalarLength);
+          try {
+            const s = g.decodeScalar(raw);
+            r.end();
+            return s;
+          } finally {
+            raw.fill(0);
+          }
         });
+        payload.fill(0); // the inbox copy of a secret share
         if (!g.equals(g.baseMul(s), evalCommitment(g, this.commitments.get(d)!, x))) bad.add(d);
         this.received.set(d, s);
       }
