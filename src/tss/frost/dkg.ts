@@ -26,7 +26,7 @@ import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
 import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
 import { partyIdentifiers } from './identifiers.js';
-import { FrostKeyShare, KEY_TYPE, keyPublicDigest } from './key-share.js';
+import { type FrostKeyShare, KEY_TYPE, keyPublicDigest, shareFromComputed } from './key-share.js';
 import { ed25519Suite, type Suite } from './suite.js';
 
 const R1_TAG = 'tessera/frost/dkg/r1/v1';
@@ -306,7 +306,7 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
     }
     const secretBytes = g.encodeScalar(secret);
     try {
-      const share = FrostKeyShare.fromComputed(
+      const share = shareFromComputed(
         { keyType: KEY_TYPE, version: 1, threshold: this.threshold, participants: this.participants, verifyingShares, groupPublicKey: g.encodePoint(summed[0]!) },
         { groupPublicKey: summed[0]!, verifyingShares: yPoints },
         this.self,

@@ -34,7 +34,7 @@ import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
 import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
 import { partyIdentifiers } from './identifiers.js';
-import { type DecodedKey, decodeKeyPublic, type FrostKeyPublic, FrostKeyShare, KEY_TYPE, keyPublicDigest, sameKeyPublic } from './key-share.js';
+import { type DecodedKey, decodeKeyPublic, type FrostKeyPublic, type FrostKeyShare, KEY_TYPE, keyPublicDigest, sameKeyPublic, shareFromComputed } from './key-share.js';
 import { ed25519Suite } from './suite.js';
 
 const R1_TAG = 'tessera/frost/reshare/commit/v1';
@@ -302,7 +302,7 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
     this.received.clear();
     const bytes = g.encodeScalar(s);
     try {
-      const share = FrostKeyShare.fromComputed(pub, { groupPublicKey: this.oldDec.groupPublicKey, verifyingShares: yPoints }, this.self, bytes, g);
+      const share = shareFromComputed(pub, { groupPublicKey: this.oldDec.groupPublicKey, verifyingShares: yPoints }, this.self, bytes, g);
       return confirm({ public: share.public, share });
     } finally {
       bytes.fill(0);
