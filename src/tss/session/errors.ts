@@ -19,7 +19,8 @@ export class ProtocolAbortedError extends TesseraError {
   /** Parties this party suspects (see the class comment: a suspicion, not transferable proof). */
   readonly blame: readonly string[];
   /**
-   * Messages the party produced for rounds it completed before it aborted (in the same call).
+   * Messages the party produced for rounds it completed before it aborted (in the same call),
+   * followed by any message the protocol attached to the abort (e.g. the DKG's complaint).
    * Send them once: they let the peers reach their own verdict instead of waiting for a timeout.
    */
   outbound: readonly Message[] = [];
