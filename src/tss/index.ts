@@ -16,7 +16,8 @@ export {
 export { deriveChild, deriveChildPublicKey, HARDENED_OFFSET, validatePath } from './frost/hd.js';
 export { partyIdentifier, partyIdentifiers } from './frost/identifiers.js';
 export { type BackendName, type CurveName, getGroup, type Group, type Point } from './group/index.js';
-export { type Rng, seededRng, systemRng } from './math/rng.js';
+// seededRng (deterministic, test-only) is deliberately not part of the public surface: tests import it from math/rng.js.
+export { type Rng, systemRng } from './math/rng.js';
 export { ProtocolAbortedError } from './session/errors.js';
 export { decodeMessage, encodeMessage, MAX_PAYLOAD_BYTES, type Message } from './session/message.js';
 export type { PartyStatus, ProtocolParty } from './session/party.js';

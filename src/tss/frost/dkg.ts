@@ -1,19 +1,24 @@
 /**
  * FROST distributed key generation (Pedersen DKG with proofs of knowledge, as in RFC 9591
- * Appendix C / frost-rs / noble), as a two-round {@link RoundProtocol}:
+ * Appendix C / frost-rs / noble) with a confirmation round, as a three-round {@link RoundProtocol}:
  *
  *  round 1 (broadcast): Feldman commitment C_i = [a_i0·G … a_it·G] and a Schnorr proof of
  *           knowledge of a_i0 whose challenge binds the session context (session id, threshold,
  *           ordered participant set) — a package from another session does not verify.
  *  round 2 (direct):    the echo vector of all round-1 broadcasts and the share f_i(x_j).
- *  finish:  echo checked (equivocation blamed), each share checked against its dealer's
+ *  then:    echo checked (equivocation blamed), each share checked against its dealer's
  *           commitment (bad dealer blamed), s_j = Σ f_i(x_j), PK = Σ C_i0, Y_k = Σ_i f_i(x_k)·G.
+ *           The validated share becomes the party's *pending* result ({@link FrostDkgParty.pendingResult}).
+ *  round 3 (broadcast): a confirmation — a digest of (context, public key package) — or, from a
+ *           party whose round-2 checks failed, a complaint naming whom it blamed (sent with its abort).
+ *  finish:  every other party confirmed the same package. Without this round a dealer could send a
+ *           bad share to one victim only: the victim aborts while the others finish (a split outcome).
  * Result: a version-1 {@link FrostKeyShare}. Threshold semantics as mpcium: t+1 signers.
  */
 import { InvalidArgumentError } from '../../common/errors.js';
 import { mod } from '../group/group.js';
 import { getGroup, type Group, type Point } from '../group/index.js';
-import { concat, taggedDigest, utf8 } from '../math/hash.js';
+import { bytesEqual, concat, taggedDigest, utf8 } from '../math/hash.js';
 import { commitPolynomial, evalCommitment, evalPolynomial } from '../math/polynomial.js';
 import { randomScalar, type Rng, systemRng } from '../math/rng.js';
 import { ByteReader, ByteWriter } from '../session/codec.js';
@@ -21,11 +26,13 @@ import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
 import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
 import { partyIdentifiers } from './identifiers.js';
-import { FrostKeyShare, KEY_TYPE } from './key-share.js';
+import { type FrostKeyShare, KEY_TYPE, keyPublicDigest, shareFromComputed } from './key-share.js';
 import { ed25519Suite, type Suite } from './suite.js';
 
 const R1_TAG = 'tessera/frost/dkg/r1/v1';
 const R2_TAG = 'tessera/frost/dkg/r2/v1';
+const CONFIRM_TAG = 'tessera/frost/dkg/confirm/v1';
+const COMPLAINT_TAG = 'tessera/frost/dkg/complaint/v1';
 
 /** Inputs of one party's DKG. */
 export interface DkgOptions {
@@ -95,11 +102,13 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
   private readonly commitments = new Map<string, Point[]>();
   private myEcho: Uint8Array = new Uint8Array(0);
   private readonly others: string[];
+  private pending: FrostKeyShare | undefined;
+  private confirmDigest: Uint8Array = new Uint8Array(0);
 
   constructor(opts: DkgOptions) {
     // The committee is a set: it is canonicalised (sorted) so parties that list it in different
     // orders still run the same session, and the key share lists participants in sorted order.
-    super({ sessionId: opts.sessionId, self: opts.self, participants: [...opts.participants].sort() }, 2, 64 + 8 + 33 * 1024);
+    super({ sessionId: opts.sessionId, self: opts.self, participants: [...opts.participants].sort() }, 3, 64 + 8 + 33 * 1024);
     const n = opts.participants.length;
     if (!Number.isInteger(opts.threshold) || opts.threshold < 1 || opts.threshold + 1 > n || n > 1024) {
       throw new InvalidArgumentError('threshold t must satisfy 1 ≤ t and t+1 ≤ n ≤ 1024');
@@ -114,7 +123,19 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
   }
 
   protected expect(round: number): RoundExpectation {
-    return round === 1 ? { broadcast: this.others, direct: [] } : { broadcast: [], direct: this.others };
+    return round === 2 ? { broadcast: [], direct: this.others } : { broadcast: this.others, direct: [] };
+  }
+
+  /**
+   * The share this party validated in round 2, before the confirmation round: present once the
+   * party's own checks passed, whether it then finished, aborted in the confirmation round (a peer
+   * complained or confirmed another package) or still waits for confirmations. It is NOT wiped
+   * when only the confirmation round fails: the node layer may store it as a pending vault version
+   * and activate it only once every member's confirmation is known, or discard it (dispose it).
+   * Undefined before round 2 completed or if the party's own checks failed.
+   */
+  pendingResult(): FrostKeyShare | undefined {
+    return this.pending;
   }
 
   protected begin(): Outgoing[] {
@@ -132,7 +153,69 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
   private ownR1: Uint8Array = new Uint8Array(0);
 
   protected process(round: number, inbox: RoundInbox): RoundStep<FrostKeyShare> {
-    return round === 1 ? this.round1(inbox) : this.round2(inbox);
+    if (round === 1) return this.round1(inbox);
+    if (round === 2) {
+      try {
+        return this.round2(inbox);
+      } catch (e) {
+        // Tell everyone (a complaint in place of the confirmation) so that nobody finishes without us.
+        if (e instanceof ProtocolAbortedError) throw this.withOutbound(e, 3, [{ to: null, payload: this.complaint(e.blame) }]);
+        throw e;
+      }
+    }
+    return this.round3(inbox);
+  }
+
+  private complaint(blame: readonly string[]): Uint8Array {
+    const idx = [...new Set(blame)].map((p) => this.participants.indexOf(p)).filter((i) => i >= 0 && this.participants[i] !== this.self);
+    idx.sort((a, b) => a - b);
+    const w = new ByteWriter().tag(COMPLAINT_TAG).u16(idx.length);
+    for (const i of idx) w.u16(i);
+    return w.finish();
+  }
+
+  private round3(inbox: RoundInbox): RoundStep<FrostKeyShare> {
+    const complainers: string[] = [];
+    const accused = new Set<string>();
+    const mismatched: string[] = [];
+    for (const p of this.others) {
+      const payload = inbox.broadcast.get(p)!;
+      const msg = this.parse(p, 'DKG confirmation', () => {
+        const r = new ByteReader(payload);
+        const tag = r.str(64);
+        if (tag === CONFIRM_TAG) {
+          const digest = r.raw(32);
+          r.end();
+          return { digest };
+        }
+        if (tag !== COMPLAINT_TAG) throw new ProtocolAbortedError('malformed DKG confirmation', [p]);
+        const count = r.u16();
+        const named: string[] = [];
+        let last = -1;
+        for (let i = 0; i < count; i++) {
+          const k = r.u16();
+          const q = this.participants[k];
+          if (k <= last || q === undefined || q === p) throw new ProtocolAbortedError('malformed DKG complaint', [p]);
+          last = k;
+          named.push(q);
+        }
+        r.end();
+        return { named };
+      });
+      if (msg.digest) {
+        if (!bytesEqual(msg.digest, this.confirmDigest)) mismatched.push(p);
+      } else {
+        complainers.push(p);
+        for (const q of msg.named ?? []) accused.add(q);
+      }
+    }
+    const order = (xs: Iterable<string>) => this.participants.filter((q) => q !== this.self && [...xs].includes(q));
+    if (complainers.length > 0) {
+      // Direct messages are unsigned: this party cannot tell a cheating dealer from a false complaint.
+      throw new ProtocolAbortedError('a participant reported a failed DKG check (complaint)', order([...complainers, ...accused, ...mismatched]));
+    }
+    if (mismatched.length > 0) throw new ProtocolAbortedError('a participant confirmed a different key package', mismatched);
+    return { result: this.pending! };
   }
 
   private round1(inbox: RoundInbox): RoundStep<FrostKeyShare> {
@@ -160,8 +243,12 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
     this.myEcho = echoVector(this.sessionId, 1, this.participants, all);
     const out: Outgoing[] = [];
     for (const p of this.others) {
-      const share = evalPolynomial(g, this.coeffs, this.ids.get(p)!);
-      out.push({ to: p, payload: new ByteWriter().tag(R2_TAG).bytes(this.myEcho).raw(g.encodeScalar(share)).finish() });
+      const share = g.encodeScalar(evalPolynomial(g, this.coeffs, this.ids.get(p)!));
+      try {
+        out.push({ to: p, payload: new ByteWriter().tag(R2_TAG).bytes(this.myEcho).raw(share).finish() });
+      } finally {
+        share.fill(0);
+      }
     }
     this.ownShare = evalPolynomial(g, this.coeffs, this.ids.get(this.self)!);
     this.coeffs.fill(0n);
@@ -179,10 +266,16 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
         const r = new ByteReader(payload);
         r.expectTag(R2_TAG);
         const echo = r.bytes(32 * this.participants.length);
-        const share = g.decodeScalar(r.raw(g.scalarLength));
-        r.end();
-        return { echo, share };
+        const raw = r.raw(g.scalarLength);
+        try {
+          const share = g.decodeScalar(raw);
+          r.end();
+          return { echo, share };
+        } finally {
+          raw.fill(0);
+        }
       });
+      payload.fill(0); // the inbox copy of a secret share
       echoes.add(p, echo);
       parsed.set(p, share);
     }
@@ -213,19 +306,22 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
     }
     const secretBytes = g.encodeScalar(secret);
     try {
-      const share = FrostKeyShare.fromComputed(
+      const share = shareFromComputed(
         { keyType: KEY_TYPE, version: 1, threshold: this.threshold, participants: this.participants, verifyingShares, groupPublicKey: g.encodePoint(summed[0]!) },
         { groupPublicKey: summed[0]!, verifyingShares: yPoints },
         this.self,
         secretBytes,
         g,
       );
-      return { result: share };
+      this.pending = share;
+      this.confirmDigest = taggedDigest(CONFIRM_TAG, this.context, keyPublicDigest(share.public));
+      return { send: [{ to: null, payload: new ByteWriter().tag(CONFIRM_TAG).raw(this.confirmDigest).finish() }] };
     } finally {
       secretBytes.fill(0);
     }
   }
 
+  /** Wipes the secret temporaries. A pending (validated) share is left to the node layer (see pendingResult). */
   protected wipe(): void {
     this.coeffs.fill(0n);
     this.coeffs = [];

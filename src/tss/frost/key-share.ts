@@ -45,6 +45,8 @@ export interface DecodedKey {
   readonly groupPublicKey: Point;
   readonly verifyingShares: ReadonlyMap<string, Point>;
   readonly identifiers: ReadonlyMap<string, bigint>;
+  /** keyPublicDigest of the package content these points were decoded from (do not mutate). */
+  readonly digest: Uint8Array;
 }
 
 /**
@@ -55,9 +57,7 @@ export interface DecodedKey {
 const decodedCache = new Map<Group, Map<string, DecodedKey>>();
 const DECODED_CACHE_MAX = 1024;
 
-function cacheKey(pub: FrostKeyPublic): string {
-  return Buffer.from(keyPublicDigest(pub)).toString('hex');
-}
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 function cachePut(group: Group, key: string, dec: DecodedKey): void {
   let m = decodedCache.get(group);
@@ -76,7 +76,10 @@ function cachePut(group: Group, key: string, dec: DecodedKey): void {
  */
 export function decodeKeyPublic(pub: FrostKeyPublic, group: Group = getGroup('ed25519')): DecodedKey {
   validatePublicShape(pub);
-  const key = cacheKey(pub);
+  // Keyed by content (the digest of the canonical bytes), never by object identity: a package
+  // mutated in place gets a fresh, validated entry and a digest of its current content.
+  const digest = keyPublicDigest(pub);
+  const key = hex(digest);
   const hit = decodedCache.get(group)?.get(key);
   if (hit) return hit;
   const suite = ed25519Suite(group);
@@ -98,7 +101,7 @@ export function decodeKeyPublic(pub: FrostKeyPublic, group: Group = getGroup('ed
       throw new InvalidArgumentError('verifying shares are not consistent with the threshold');
     }
   }
-  const out: DecodedKey = { groupPublicKey, verifyingShares, identifiers };
+  const out: DecodedKey = { groupPublicKey, verifyingShares, identifiers, digest };
   cachePut(group, key, out);
   return out;
 }
@@ -111,7 +114,9 @@ function validatePublicShape(pub: FrostKeyPublic): void {
   if (!Number.isInteger(pub.threshold) || pub.threshold < 1 || pub.threshold + 1 > n) throw new InvalidArgumentError('threshold t must satisfy 1 ≤ t and t+1 ≤ n');
   if (new Set(pub.participants).size !== n) throw new InvalidArgumentError('participant list has duplicates');
   for (const p of pub.participants) {
-    if (typeof p !== 'string' || p.length === 0 || utf8(p).length > 256) throw new InvalidArgumentError('party ids must be non-empty strings of at most 256 bytes');
+    if (typeof p !== 'string' || p.length === 0 || !p.isWellFormed() || utf8(p).length > 256) {
+      throw new InvalidArgumentError('party ids must be non-empty well-formed strings of at most 256 bytes');
+    }
     const y = pub.verifyingShares.get(p);
     if (!(y instanceof Uint8Array) || y.length !== 32) throw new InvalidArgumentError('every participant needs a 32-byte verifying share');
   }
@@ -189,6 +194,26 @@ export function keyPublicDigest(pub: FrostKeyPublic): Uint8Array {
   return taggedDigest('tessera/frost/key-digest/v1', serializeKeyPublic(pub));
 }
 
+type ComputedFactory = (
+  pub: FrostKeyPublic,
+  points: { groupPublicKey: Point; verifyingShares: ReadonlyMap<string, Point> },
+  self: string,
+  secret: Uint8Array,
+  group: Group,
+) => FrostKeyShare;
+let computedFactory: ComputedFactory;
+
+/**
+ * For DKG and reshare only (module-internal to the tss layer, not exported from `src/tss/index.ts`):
+ * builds a share from a package whose points this party computed itself from validated commitments.
+ * Checks that `points` encode exactly to the package's bytes, the shape, and s·G = Y_self, then
+ * seeds the decoded-point cache instead of re-decoding and re-interpolating.
+ * Throws `InvalidArgumentError`.
+ */
+export function shareFromComputed(...args: Parameters<ComputedFactory>): FrostKeyShare {
+  return computedFactory(...args);
+}
+
 /** One party's FROST key share. */
 export class FrostKeyShare {
   readonly public: FrostKeyPublic;
@@ -212,24 +237,23 @@ export class FrostKeyShare {
     return FrostKeyShare.finish(frozen, decodeKeyPublic(frozen, group), self, secret, group);
   }
 
-  /**
-   * For DKG and reshare only: builds a share from a package whose points this party computed
-   * itself from validated commitments (`points` must be exactly the decoding of `pub`). Seeds the
-   * decoded-point cache instead of re-decoding and re-interpolating; still checks the shape and
-   * s·G = Y_self. Throws `InvalidArgumentError`.
-   */
-  static fromComputed(
-    pub: FrostKeyPublic,
-    points: { groupPublicKey: Point; verifyingShares: ReadonlyMap<string, Point> },
-    self: string,
-    secret: Uint8Array,
-    group: Group,
-  ): FrostKeyShare {
-    const frozen = freezePublic(pub);
-    validatePublicShape(frozen);
-    const dec: DecodedKey = { ...points, identifiers: partyIdentifiers(ed25519Suite(group), frozen.participants) };
-    cachePut(group, cacheKey(frozen), dec);
-    return FrostKeyShare.finish(frozen, dec, self, secret, group);
+  static {
+    computedFactory = (pub, points, self, secret, group) => {
+      const frozen = freezePublic(pub);
+      validatePublicShape(frozen);
+      // The points must be exactly the package's encodings, so the cache entry matches its key.
+      if (!bytesEqual(group.encodePoint(points.groupPublicKey), frozen.groupPublicKey)) throw new InvalidArgumentError('computed points do not match the package');
+      if (points.verifyingShares.size !== frozen.participants.length) throw new InvalidArgumentError('computed points do not match the package');
+      for (const p of frozen.participants) {
+        const y = points.verifyingShares.get(p);
+        if (y === undefined || !bytesEqual(group.encodePoint(y), frozen.verifyingShares.get(p)!)) throw new InvalidArgumentError('computed points do not match the package');
+      }
+      const digest = keyPublicDigest(frozen);
+      const dec: DecodedKey = { ...points, identifiers: partyIdentifiers(ed25519Suite(group), frozen.participants), digest };
+      const share = FrostKeyShare.finish(frozen, dec, self, secret, group);
+      cachePut(group, hex(digest), dec);
+      return share;
+    };
   }
 
   private static finish(frozen: FrostKeyPublic, dec: DecodedKey, self: string, secret: Uint8Array, group: Group): FrostKeyShare {

@@ -13,9 +13,13 @@
  *  round 2: everyone broadcasts the echo vector of the dealers' commitments (equivocation blamed).
  *           Then C' = Σ C_i; C'_0 must equal the old group key; verifying shares Y'_k = C'(x_k);
  *           each new member builds (and validates) its version v+1 share.
+ *           The validated outcome becomes this party's *pending* result ({@link FrostReshareParty.pendingResult}).
  *  round 3: every new member broadcasts a digest of the new public package (its confirmation).
- *  finish:  all confirmations equal this party's own digest. A result therefore means every new
- *           member holds a valid share of the same package: the node may activate version v+1.
+ *  finish:  all confirmations equal this party's own digest. A result means that this party saw
+ *           every new member confirm the same package. It is not an agreement: a member that
+ *           withholds its confirmation from one peer leaves that peer waiting while the others
+ *           finish. So the pending share survives a failed confirmation round, and the node layer
+ *           keeps it as a pending version until it holds every member's (signed) confirmation.
  * Refresh = reshare to the same committee. Every message binds a context digest (session id, old
  * key package incl. version, dealers, new committee, new threshold).
  */
@@ -30,7 +34,7 @@ import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
 import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
 import { partyIdentifiers } from './identifiers.js';
-import { type DecodedKey, decodeKeyPublic, type FrostKeyPublic, FrostKeyShare, KEY_TYPE, keyPublicDigest, sameKeyPublic } from './key-share.js';
+import { type DecodedKey, decodeKeyPublic, type FrostKeyPublic, type FrostKeyShare, KEY_TYPE, keyPublicDigest, sameKeyPublic, shareFromComputed } from './key-share.js';
 import { ed25519Suite } from './suite.js';
 
 const R1_TAG = 'tessera/frost/reshare/commit/v1';
@@ -156,8 +160,16 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
     const out: Outgoing[] = [{ to: null, payload: this.ownR1 }];
     for (const m of this.members) {
       const s = evalPolynomial(g, this.coeffs, this.ids.get(m)!);
-      if (m === this.self) this.received.set(m, s);
-      else out.push({ to: m, payload: new ByteWriter().tag(SHARE_TAG).raw(this.context).raw(g.encodeScalar(s)).finish() });
+      if (m === this.self) {
+        this.received.set(m, s);
+        continue;
+      }
+      const sb = g.encodeScalar(s);
+      try {
+        out.push({ to: m, payload: new ByteWriter().tag(SHARE_TAG).raw(this.context).raw(sb).finish() });
+      } finally {
+        sb.fill(0);
+      }
     }
     this.coeffs.fill(0n);
     this.coeffs = [];
@@ -215,10 +227,16 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
           const r = new ByteReader(payload);
           r.expectTag(SHARE_TAG);
           if (!bytesEqual(r.raw(32), this.context)) throw new ProtocolAbortedError('reshare context mismatch (another session, key version or committee)', [d]);
-          const s = g.decodeScalar(r.raw(g.scalarLength));
-          r.end();
-          return s;
+          const raw = r.raw(g.scalarLength);
+          try {
+            const s = g.decodeScalar(raw);
+            r.end();
+            return s;
+          } finally {
+            raw.fill(0);
+          }
         });
+        payload.fill(0); // the inbox copy of a secret share
         if (!g.equals(g.baseMul(s), evalCommitment(g, this.commitments.get(d)!, x))) bad.add(d);
         this.received.set(d, s);
       }
@@ -284,18 +302,31 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
     this.received.clear();
     const bytes = g.encodeScalar(s);
     try {
-      const share = FrostKeyShare.fromComputed(pub, { groupPublicKey: this.oldDec.groupPublicKey, verifyingShares: yPoints }, this.self, bytes, g);
+      const share = shareFromComputed(pub, { groupPublicKey: this.oldDec.groupPublicKey, verifyingShares: yPoints }, this.self, bytes, g);
       return confirm({ public: share.public, share });
     } finally {
       bytes.fill(0);
     }
   }
 
+  /**
+   * The outcome this party validated in round 2 (new public package, and the new share for a new
+   * member), before the confirmation round: present once its own checks passed, whether it then
+   * finished, aborted in the confirmation round or still waits for confirmations. It is NOT wiped
+   * when only the confirmation round fails: a member that withholds its confirmation must not make
+   * an honest member lose a valid version v+1 share that the others activate. The node layer stores
+   * the share as a pending vault version, activates it once every new member's confirmation is
+   * known (docs/tss.md §4), or disposes it when the reshare is abandoned. Undefined before round 2
+   * completed or if this party's own checks failed.
+   */
+  pendingResult(): ReshareResult | undefined {
+    return this.outcome;
+  }
+
+  /** Wipes the secret temporaries. A pending (validated) outcome is left to the node layer (see pendingResult). */
   protected wipe(): void {
     this.coeffs.fill(0n);
     this.coeffs = [];
     this.received.clear();
-    this.outcome?.share?.dispose();
-    this.outcome = undefined;
   }
 }

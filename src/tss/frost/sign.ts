@@ -21,7 +21,7 @@ import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
 import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
 import { deriveChild, validatePath } from './hd.js';
-import { decodeKeyPublic, type FrostKeyShare, keyPublicDigest } from './key-share.js';
+import { decodeKeyPublic, type FrostKeyShare } from './key-share.js';
 import { aggregate, commit, prepareSigning, type SignerCommitment, type SigningNonces, type SigningPackage, signShare, verifyShare, verifySignature } from './signing-core.js';
 import { ed25519Suite, type Suite } from './suite.js';
 
@@ -54,8 +54,6 @@ export interface SignResult {
   /** The key the signature verifies under (the derived child key when a derivation was given). */
   readonly publicKey: Uint8Array;
 }
-
-const digestCache = new WeakMap<object, Uint8Array>();
 
 /** One signer of a FROST signing session. Construction throws `InvalidArgumentError` on bad inputs. */
 export class FrostSignParty extends RoundProtocol<SignResult> {
@@ -110,11 +108,9 @@ export class FrostSignParty extends RoundProtocol<SignResult> {
       this.publicKey = dec.groupPublicKey;
       this.verifying = dec.verifyingShares;
     }
-    let kd = digestCache.get(key.public);
-    if (!kd) {
-      kd = keyPublicDigest(key.public);
-      digestCache.set(key.public, kd);
-    }
+    // The package digest comes from the content-keyed decoded cache (never from object identity:
+    // a package mutated in place would otherwise keep binding its old digest).
+    const kd = dec.digest;
     const path = new ByteWriter().u16(opts.derivation?.path.length ?? 0);
     for (const i of opts.derivation?.path ?? []) path.u32(i);
     this.context = taggedDigest(

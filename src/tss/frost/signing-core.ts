@@ -30,7 +30,14 @@ export class SigningNonces {
     binding: bigint,
   ) {
     const g = suite.group;
-    this.bytes = concat(g.encodeScalar(hiding), g.encodeScalar(binding));
+    const h = g.encodeScalar(hiding);
+    const b = g.encodeScalar(binding);
+    // Written straight into the nonce buffer; the encoding temporaries are zeroed.
+    this.bytes = new Uint8Array(h.length + b.length);
+    this.bytes.set(h, 0);
+    this.bytes.set(b, h.length);
+    h.fill(0);
+    b.fill(0);
   }
   /** Returns the scalars and consumes the nonces. Throws `InvalidStateError` on a second call. */
   consume(): { hiding: bigint; binding: bigint } {
@@ -56,10 +63,14 @@ export class SigningNonces {
 export function generateNonce(suite: Suite, secret: bigint, rng: Rng): bigint {
   const r = rng(32);
   const s = suite.group.encodeScalar(secret);
-  const n = suite.H3(concat(r, s));
-  r.fill(0);
-  s.fill(0);
-  return n;
+  const input = concat(r, s); // holds the secret share (s_i + δ): zeroed below
+  try {
+    return suite.H3(input);
+  } finally {
+    input.fill(0);
+    r.fill(0);
+    s.fill(0);
+  }
 }
 
 /** RFC 9591 §5.1 commit: fresh nonces and their commitments. Throws `InvalidArgumentError` if the share is out of range. */

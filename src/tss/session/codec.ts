@@ -3,7 +3,7 @@
  * and domain-separation tags. The reader throws {@link MalformedPayloadError} on any deviation
  * (short input, over-long length, wrong tag, trailing bytes).
  */
-import { InvalidArgumentError } from '../../common/errors.js';
+import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { utf8 } from '../math/hash.js';
 import { MalformedPayloadError } from './errors.js';
 
@@ -11,12 +11,19 @@ function checkUint(v: number, max: number): void {
   if (!Number.isInteger(v) || v < 0 || v > max) throw new InvalidArgumentError('integer field out of range');
 }
 
-/** Builds a canonical byte string. Writers never truncate: out-of-range integers throw. */
+/**
+ * Builds a canonical byte string. Writers never truncate: out-of-range integers throw. Every part
+ * is a private copy; {@link finish} zeroes them (a writer may have held a secret, e.g. a serialized
+ * key share), so a writer is single-use: writing to it or finishing it again throws
+ * `InvalidStateError`.
+ */
 export class ByteWriter {
   private readonly parts: Uint8Array[] = [];
   private size = 0;
+  private finished = false;
 
   private push(b: Uint8Array): this {
+    if (this.finished) throw new InvalidStateError('byte writer already finished');
     this.parts.push(b);
     this.size += b.length;
     return this;
@@ -49,26 +56,38 @@ export class ByteWriter {
   raw(b: Uint8Array): this {
     return this.push(Uint8Array.from(b));
   }
-  /** Length-prefixed UTF-8 string. */
+  /**
+   * Length-prefixed UTF-8 string. Throws `InvalidArgumentError` for a string that is not
+   * well-formed UTF-16 (a lone surrogate would be encoded as U+FFFD and not round-trip).
+   */
   str(s: string): this {
+    if (typeof s !== 'string' || !s.isWellFormed()) throw new InvalidArgumentError('string is not well-formed Unicode');
     return this.bytes(utf8(s));
   }
   /** Domain-separation tag (a length-prefixed string). */
   tag(t: string): this {
     return this.str(t);
   }
+  /** The concatenated bytes. Zeroes and drops the writer's internal copies; a second call throws `InvalidStateError`. */
   finish(): Uint8Array {
+    if (this.finished) throw new InvalidStateError('byte writer already finished');
+    this.finished = true;
     const out = new Uint8Array(this.size);
     let off = 0;
     for (const p of this.parts) {
       out.set(p, off);
       off += p.length;
+      p.fill(0);
     }
+    this.parts.length = 0;
+    this.size = 0;
     return out;
   }
 }
 
-const dec = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the string, not stripped (otherwise "\uFEFFn1" and "n1"
+// would decode alike and the encoding would not be injective).
+const dec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Parses a canonical byte string written by {@link ByteWriter}. */
 export class ByteReader {

@@ -30,11 +30,14 @@ export const MAX_ID_BYTES = 256;
 
 /**
  * Encodes a message canonically. Throws `InvalidArgumentError` if a field is out of range (round
- * not in [0, 65535], an id over 256 bytes, a payload over 1 MiB).
+ * not in [0, 65535], an id over 256 bytes or not well-formed Unicode (a lone surrogate), a payload
+ * over 1 MiB).
  */
 export function encodeMessage(m: Message): Uint8Array {
   for (const s of [m.sessionId, m.from, ...(m.to === null ? [] : [m.to])]) {
-    if (typeof s !== 'string' || utf8(s).length > MAX_ID_BYTES) throw new InvalidArgumentError('message ids must be strings of at most 256 bytes');
+    if (typeof s !== 'string' || !s.isWellFormed() || utf8(s).length > MAX_ID_BYTES) {
+      throw new InvalidArgumentError('message ids must be well-formed strings of at most 256 bytes');
+    }
   }
   if (!(m.payload instanceof Uint8Array) || m.payload.length > MAX_PAYLOAD_BYTES) throw new InvalidArgumentError('payload must be at most 1 MiB of bytes');
   const w = new ByteWriter().tag(MESSAGE_TAG).u8(MESSAGE_FORMAT_VERSION).str(m.sessionId).u16(m.round).str(m.from);

@@ -29,7 +29,9 @@ export interface ProtocolParty<R> {
   /**
    * Consumes one inbound message; returns the messages to send in reaction (possibly none).
    * `authenticatedSender` is the sender the transport authenticated; a message claiming another
-   * sender is refused. Throws only `ProtocolAbortedError` (and keeps throwing it once aborted); its
+   * sender is refused. **Without `authenticatedSender` the sender binding is skipped** and `msg.from`
+   * is trusted as is: that is for tests and in-process use only. The node layer must always call
+   * {@link receiveBytes} (or pass `authenticatedSender`) with the channel-authenticated sender. Throws only `ProtocolAbortedError` (and keeps throwing it once aborted); its
    * `outbound` holds messages of rounds completed in the same call, to be sent once.
    */
   receive(msg: Message, authenticatedSender?: string): Message[];
@@ -68,12 +70,19 @@ export interface SessionConfig {
   readonly participants: readonly string[];
 }
 
+/**
+ * True for a usable session or party id: a non-empty, well-formed (no lone surrogate) string of at
+ * most 256 UTF-8 bytes. Ids must round-trip through the UTF-8 wire encoding exactly.
+ */
+export function isValidId(s: unknown): s is string {
+  return typeof s === 'string' && s.length > 0 && s.isWellFormed() && utf8(s).length <= MAX_ID_BYTES;
+}
+
 /** Validates a session configuration. Throws `InvalidArgumentError`. */
 export function validateSessionConfig(c: SessionConfig): void {
-  const idOk = (s: unknown) => typeof s === 'string' && s.length > 0 && utf8(s).length <= MAX_ID_BYTES;
-  if (!idOk(c.sessionId)) throw new InvalidArgumentError('session id must be a non-empty string of at most 256 bytes');
+  if (!isValidId(c.sessionId)) throw new InvalidArgumentError('session id must be a non-empty well-formed string of at most 256 bytes');
   if (!Array.isArray(c.participants) || c.participants.length < 2) throw new InvalidArgumentError('a session needs at least two participants');
-  for (const p of c.participants) if (!idOk(p)) throw new InvalidArgumentError('party ids must be non-empty strings of at most 256 bytes');
+  for (const p of c.participants) if (!isValidId(p)) throw new InvalidArgumentError('party ids must be non-empty well-formed strings of at most 256 bytes');
   if (new Set(c.participants).size !== c.participants.length) throw new InvalidArgumentError('participant list has duplicates');
   if (!c.participants.includes(c.self)) throw new InvalidArgumentError('participant list does not contain this party');
 }
@@ -119,6 +128,8 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
   }
 
   start(): Message[] {
+    // A party aborted before start (e.g. by a message from an unknown sender) reports that abort.
+    if (this.abortErr) throw this.abortErr;
     if (this.state !== 'created') throw new InvalidStateError('session already started');
     this.state = 'running';
     const out = this.guard(() => this.begin());
@@ -126,7 +137,7 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
     try {
       return [...msgs, ...this.pump()];
     } catch (e) {
-      if (e instanceof ProtocolAbortedError && e.outbound.length === 0) e.outbound = [...msgs];
+      if (e instanceof ProtocolAbortedError) e.outbound = [...msgs, ...e.outbound];
       throw e;
     }
   }
@@ -175,6 +186,16 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
     return this.output.value;
   }
 
+  /**
+   * Attaches messages of round `round` to an abort thrown while processing, so that they are sent
+   * with it (e.g. a complaint that lets the peers abort too instead of finishing without this
+   * party). Returns `e`.
+   */
+  protected withOutbound(e: ProtocolAbortedError, round: number, send: readonly Outgoing[]): ProtocolAbortedError {
+    e.outbound = [...e.outbound, ...this.envelope(round, send)];
+    return e;
+  }
+
   /** Runs `fn` parsing data from `from`; any failure aborts with blame on `from`. */
   protected parse<T>(from: string, what: string, fn: () => T): T {
     try {
@@ -216,7 +237,8 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
       }
     } catch (e) {
       // Messages of rounds completed in this call still go out with the abort (see ProtocolAbortedError.outbound).
-      if (e instanceof ProtocolAbortedError && out.length > 0 && e.outbound.length === 0) e.outbound = out;
+      // Messages a protocol attached to the abort itself (see withOutbound) follow them.
+      if (e instanceof ProtocolAbortedError && out.length > 0) e.outbound = [...out, ...e.outbound];
       throw e;
     }
     return out;

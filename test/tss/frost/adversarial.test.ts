@@ -22,6 +22,7 @@ type Proto = 'dkg' | 'sign' | 'reshare';
 const messageTypes: { proto: Proto; round: number; kind: 'broadcast' | 'direct'; senders: string[] }[] = [
   { proto: 'dkg', round: 1, kind: 'broadcast', senders: P },
   { proto: 'dkg', round: 2, kind: 'direct', senders: P },
+  { proto: 'dkg', round: 3, kind: 'broadcast', senders: P },
   { proto: 'sign', round: 1, kind: 'broadcast', senders: P },
   { proto: 'sign', round: 2, kind: 'broadcast', senders: P },
   { proto: 'reshare', round: 1, kind: 'broadcast', senders: ['n1', 'n2'] },

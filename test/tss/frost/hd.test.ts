@@ -29,6 +29,22 @@ describe('mpcium-compatible HD derivation', () => {
     }
   });
 
+  it.each(['noble', 'fast'] as const)("reproduces mpcium's own golden vectors (pkg/ckdutil/golden_compat_test.go: master G, chain code 00..1f) on the %s backend", (backend) => {
+    const golden = JSON.parse(readFileSync(new URL('../../fixtures/frost/hd-ed25519-mpcium-golden.json', import.meta.url), 'utf8')) as {
+      masterPublicKey: string;
+      chainCode: string;
+      cases: { path: number[]; child: string; tweak: string; childChainCode: string }[];
+    };
+    expect(golden.cases).toHaveLength(2);
+    for (const c of golden.cases) {
+      const r = deriveChild(unhex(golden.masterPublicKey), unhex(golden.chainCode), c.path, getGroup('ed25519', backend));
+      expect(hex(r.publicKey)).toBe(c.child);
+      expect(r.tweak.toString(16).padStart(64, '0')).toBe(c.tweak);
+      expect(hex(r.chainCode)).toBe(c.childChainCode);
+      expect(hex(deriveChildPublicKey(unhex(golden.masterPublicKey), unhex(golden.chainCode), c.path))).toBe(c.child);
+    }
+  });
+
   it('indices at or above 2^31 (hardened) and malformed paths are refused', () => {
     const pk = unhex(fixture.cases[0]!.masterPublicKey);
     const cc = new Uint8Array(32);

@@ -24,6 +24,19 @@ export function dkg(participants: string[], t: number, opts: { backend?: Backend
   return rep.results;
 }
 
+/** Runs a DKG with an optional fault injector; returns the run report and the parties. */
+export function dkgRun(
+  participants: string[],
+  t: number,
+  seed: string,
+  fault?: FaultInjector,
+  backend: BackendName = 'fast',
+): RunReport<FrostKeyShare> & { parties: FrostDkgParty[] } {
+  const group = getGroup('ed25519', backend);
+  const parties = participants.map((self) => new FrostDkgParty({ sessionId: `dkg-${seed}`, self, participants, threshold: t, rng: seededRng(`${seed}/${self}`), group }));
+  return { ...runParties(parties, { rng: seededRng(`${seed}/order`), fault }), parties };
+}
+
 /** Runs a signing session; returns the run report. */
 export function signRun(
   shares: Map<string, FrostKeyShare>,
@@ -89,7 +102,7 @@ export function reshareRun(
   newParticipants: string[],
   newThreshold: number,
   opts: { backend?: BackendName; seed?: string; sessionId?: string; fault?: FaultInjector } = {},
-): RunReport<ReshareResult> {
+): RunReport<ReshareResult> & { parties: FrostReshareParty[] } {
   const group = getGroup('ed25519', opts.backend ?? 'fast');
   const seed = opts.seed ?? 'reshare';
   const oldPublic = oldShares.get(dealers[0]!)!.public;
@@ -108,7 +121,7 @@ export function reshareRun(
         group,
       }),
   );
-  return runParties(parties, { rng: seededRng(`${seed}/order`), fault: opts.fault });
+  return { ...runParties(parties, { rng: seededRng(`${seed}/order`), fault: opts.fault }), parties };
 }
 
 /** Reshares and returns the new committee's shares (asserting success). */

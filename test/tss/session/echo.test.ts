@@ -43,11 +43,44 @@ describe('echo broadcast verdicts', () => {
     expect(e?.blame).toEqual(['b']);
   });
 
-  it('an echoer that misreports several senders is blamed alone', () => {
+  it('an echoer that disagrees with everyone about several senders is blamed together with them (two colluding senders could have equivocated towards it)', () => {
     const lie = withFor('c', 'x');
     lie.set(withFor('d', 'y').subarray(96, 128), 96);
     const e = verdict('a', [['b', lie], ['c', honest], ['d', honest], ['e', honest]]);
+    expect(e?.blame).toEqual(['b', 'c', 'd']);
+  });
+
+  it('3-of-5, two colluders misreporting an honest sender’s digest cannot make the victim blame only that sender (L1)', () => {
+    // a is the victim; d and e collude and echo a false digest for honest b; c is honest.
+    const fake = withFor('b', 'framed');
+    const e = verdict('a', [['b', honest], ['c', honest], ['d', fake], ['e', fake]]);
+    expect(e?.blame).toEqual(['b', 'd', 'e']);
+    // Same with two different false digests.
+    const e2 = verdict('a', [['b', honest], ['c', honest], ['d', fake], ['e', withFor('b', 'other')]]);
+    expect(e2?.blame).toEqual(['b', 'd', 'e']);
+  });
+
+  it('a sender alone is blamed when every other echoer consistently saw another payload than this party', () => {
+    // b showed 'a' a forged payload; c, d, e agree among themselves (b's own echo is not needed).
+    const mine = withFor('b', 'forged');
+    const e = verdict('a', [['c', honest], ['d', honest], ['e', honest]], mine);
     expect(e?.blame).toEqual(['b']);
+  });
+
+  it('a single echoer disagreeing about a sender, with nobody to corroborate, blames both ends', () => {
+    const S3 = ['a', 'b', 'c'];
+    const p3 = new Map(S3.map((s) => [s, new TextEncoder().encode(`payload of ${s}`)]));
+    const mine = echoVector('sess', 1, S3, p3);
+    const m2 = new Map(p3);
+    m2.set('b', new TextEncoder().encode('x'));
+    const c = new EchoCollector('a', S3, mine);
+    c.add('c', echoVector('sess', 1, S3, m2));
+    expect(() => c.verdict()).toThrow(ProtocolAbortedError);
+    try {
+      c.verdict();
+    } catch (e) {
+      expect((e as ProtocolAbortedError).blame).toEqual(['b', 'c']);
+    }
   });
 
   it('an echoer that misreports this party’s own broadcast, or its own, is blamed alone', () => {

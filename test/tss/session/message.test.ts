@@ -1,8 +1,31 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '../../../src/common/errors.js';
+import { FrostDkgParty } from '../../../src/tss/frost/dkg.js';
+import { type FrostKeyPublic, serializeKeyPublic } from '../../../src/tss/frost/key-share.js';
+import { seededRng } from '../../../src/tss/math/rng.js';
+import { ByteWriter } from '../../../src/tss/session/codec.js';
+import { ProtocolAbortedError } from '../../../src/tss/session/errors.js';
 import { decodeMessage, encodeMessage, type Message } from '../../../src/tss/session/message.js';
+import { validateSessionConfig } from '../../../src/tss/session/party.js';
 
-const id = fc.string({ minLength: 1, maxLength: 40 });
+const pub: FrostKeyPublic = {
+  keyType: 'ed25519',
+  version: 1,
+  threshold: 1,
+  participants: ['a', 'b'],
+  verifyingShares: new Map([
+    ['a', new Uint8Array(32)],
+    ['b', new Uint8Array(32)],
+  ]),
+  groupPublicKey: new Uint8Array(32),
+};
+
+// Any well-formed Unicode, sometimes with a leading U+FEFF (which must survive the round trip).
+const id = fc
+  .tuple(fc.boolean(), fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }))
+  .map(([bom, s]) => (bom ? `\uFEFF${s}` : s))
+  .filter((s) => s.isWellFormed() && new TextEncoder().encode(s).length <= 256);
 const message = fc.record({
   sessionId: id,
   round: fc.integer({ min: 0, max: 0xffff }),
@@ -49,6 +72,52 @@ describe('canonical message encoding', () => {
       bad[pos] = bad[pos]! ^ 0x40;
       expect(() => decodeMessage(bad)).toThrow();
     }
+  });
+});
+
+describe('ids are encoded injectively (L2)', () => {
+  it('a BOM-prefixed id stays distinct from the same id without it', () => {
+    const m = { sessionId: '\uFEFFs', round: 1, from: '\uFEFFn1', to: '\uFEFFn2', payload: new Uint8Array(1) };
+    const d = decodeMessage(encodeMessage(m));
+    expect(d.sessionId).toBe('\uFEFFs');
+    expect(d.from).toBe('\uFEFFn1');
+    expect(d.to).toBe('\uFEFFn2');
+    const plain = encodeMessage({ ...m, sessionId: 's', from: 'n1', to: 'n2' });
+    expect(Buffer.from(encodeMessage(m)).equals(Buffer.from(plain))).toBe(false);
+    expect(decodeMessage(plain).from).toBe('n1');
+  });
+
+  it('an id with a lone surrogate is refused with InvalidArgumentError (encoding, session config, key package)', () => {
+    const ok = { sessionId: 's', round: 1, from: 'a', to: null, payload: new Uint8Array(1) };
+    for (const bad of ['\uD800', 'n\uDC00', 'x\uD83D']) {
+      expect(() => encodeMessage({ ...ok, from: bad })).toThrow(InvalidArgumentError);
+      expect(() => encodeMessage({ ...ok, sessionId: bad })).toThrow(InvalidArgumentError);
+      expect(() => encodeMessage({ ...ok, to: bad })).toThrow(InvalidArgumentError);
+      expect(() => new ByteWriter().str(bad)).toThrow(InvalidArgumentError);
+      expect(() => validateSessionConfig({ sessionId: bad, self: 'a', participants: ['a', 'b'] })).toThrow(InvalidArgumentError);
+      expect(() => validateSessionConfig({ sessionId: 's', self: 'a', participants: ['a', bad] })).toThrow(InvalidArgumentError);
+      expect(() => new FrostDkgParty({ sessionId: 's', self: 'a', participants: ['a', bad], threshold: 1 })).toThrow(InvalidArgumentError);
+      expect(() => serializeKeyPublic({ ...pub, participants: [pub.participants[0]!, bad], verifyingShares: new Map([[pub.participants[0]!, new Uint8Array(32)], [bad, new Uint8Array(32)]]) })).toThrow(
+        InvalidArgumentError,
+      );
+    }
+    // A well-formed surrogate pair is fine.
+    expect(decodeMessage(encodeMessage({ ...ok, from: 'n\uD83D\uDE00' })).from).toBe('n\uD83D\uDE00');
+  });
+
+  it('a party refuses a message whose sender differs from the authenticated one only by a leading BOM', () => {
+    const P = ['n1', 'n2', 'n3'];
+    const ps = P.map((self) => new FrostDkgParty({ sessionId: 'bom', self, participants: P, threshold: 1, rng: seededRng(self) }));
+    const m = ps[1]!.start()[0]!;
+    ps[0]!.start();
+    let err: unknown;
+    try {
+      ps[0]!.receiveBytes('n2', encodeMessage({ ...m, from: '\uFEFFn2' }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ProtocolAbortedError);
+    expect((err as ProtocolAbortedError).blame).toEqual(['n2']);
   });
 });
 
