@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidStateError } from '../../../src/common/errors.js';
 import { EcdsaDkgParty } from '../../../src/tss/ecdsa/dkg.js';
 import { EcdsaKeyShare } from '../../../src/tss/ecdsa/key-share.js';
+import { EcdsaOtResetupParty } from '../../../src/tss/ecdsa/ot-resetup.js';
 import { EcdsaSignParty, type EcdsaSignResult } from '../../../src/tss/ecdsa/sign.js';
 import { mod } from '../../../src/tss/group/group.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
@@ -172,10 +173,35 @@ describe('DKLs23 consistency checks', () => {
       expect(persisted.burntPeers()).toEqual(['n2']);
       expect(() => new EcdsaSignParty({ sessionId: 'next', self: 'n1', signers: ['n1', 'n2'], keyShare: persisted, digest })).toThrow(InvalidStateError);
       // n1 still signs with n3.
-      const ok = signRun(new Map([...ks, ['n1', persisted]]), ['n1', 'n3'], digest, { seed: 'after' });
+      const after = new Map([...ks, ['n1', persisted]]);
+      const ok = signRun(after, ['n1', 'n3'], digest, { seed: 'after' });
       expect(ok.results.size).toBe(2);
+      // A pairwise re-setup restores the pair; then n1 and n2 sign again.
+      const re = runParties(
+        ['n1', 'n2'].map((self) => new EcdsaOtResetupParty({ sessionId: `resetup-${which}`, self, members: ['n1', 'n2'], keyShare: after.get(self)!, rng: seededRng(self) })),
+        { rng: seededRng('re') },
+      );
+      expect(re.aborts.size + re.crashes.size + re.stalled.length).toBe(0);
+      expect(after.get('n1')!.burntPeers()).toEqual([]);
+      const reloaded = new Map([...after].map(([k, v]) => [k, EcdsaKeyShare.deserialize(v.serialize())]));
+      const again = signRun(reloaded, ['n2', 'n1'], digest, { seed: 'again' });
+      expect(again.results.size).toBe(2);
+      expect(nobleVerifies(again.results.get('n1')!.signature, digest, pk)).toBe(true);
     });
   }
+
+  it('a tampered re-setup flight aborts with blame and installs nothing', () => {
+    const ks = clone(keys);
+    const before = ks.get('n1')!.serialize();
+    const rep = runParties(
+      ['n1', 'n2'].map((self) => new EcdsaOtResetupParty({ sessionId: 'resetup-bad', self, members: ['n1', 'n2'], keyShare: ks.get(self)!, rng: seededRng(self) })),
+      { rng: seededRng('re'), fault: tamper((d) => d.from === 'n2' && d.message.round === 2, (p) => { p[p.length - 1] = p[p.length - 1]! ^ 1; return p; }) },
+    );
+    expect(rep.crashes.size).toBe(0);
+    expect(rep.results.has('n1')).toBe(false);
+    expect(rep.aborts.get('n1')?.blame).toEqual(['n2']);
+    expect(ks.get('n1')!.serialize()).toEqual(before);
+  });
 
   it('a signer who opens a different instance point than it committed to is blamed', () => {
     const ks = clone(keys);
