@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidStateError } from '../../../src/common/errors.js';
-import { EcdsaDkgParty } from '../../../src/tss/ecdsa/dkg.js';
+import { EcdsaDkgParty, ecdsaDkgContext, provePok, verifyPok } from '../../../src/tss/ecdsa/dkg.js';
+import { getGroup } from '../../../src/tss/group/index.js';
 import { EcdsaKeyShare } from '../../../src/tss/ecdsa/key-share.js';
 import { EcdsaOtResetupParty } from '../../../src/tss/ecdsa/ot-resetup.js';
 import { EcdsaSignParty, type EcdsaSignResult } from '../../../src/tss/ecdsa/sign.js';
@@ -238,7 +239,45 @@ describe('DKLs23 consistency checks', () => {
   });
 });
 
+describe('no continuation after an abort (BitForge)', () => {
+  it('an aborted signer re-throws the same abort for every later message, sends nothing and never yields a result', () => {
+    const ks = clone(keys);
+    const signers = ['n1', 'n2'];
+    const ps = signers.map((self) => new EcdsaSignParty({ sessionId: 'bf', self, signers, keyShare: ks.get(self)!, digest, rng: seededRng(self) }));
+    const m1 = ps[0]!.start();
+    const m2 = ps[1]!.start();
+    // n2's round-1 broadcast arrives with a wrong context: n1 aborts.
+    const bad = m2.find((m) => m.to === null)!;
+    const p = Uint8Array.from(bad.payload);
+    p[p.length - 40] = p[p.length - 40]! ^ 1;
+    let first: unknown;
+    try {
+      for (const m of m2) ps[0]!.receive(m === bad ? { ...bad, payload: p } : m, 'n2');
+    } catch (e) {
+      first = e;
+    }
+    expect(ps[0]!.status).toBe('aborted');
+    for (const m of m2) expect(() => ps[0]!.receive(m, 'n2')).toThrow(first as Error);
+    expect(() => ps[0]!.result()).toThrow(InvalidStateError);
+    expect(m1.length).toBe(2);
+    expect(ks.get('n1')!.burntPeers()).toEqual(['n2']);
+  });
+});
+
 describe('DKG checks', () => {
+  it('a proof of knowledge verifies only for its own context and prover id (no ambiguous Fiat–Shamir input)', () => {
+    const g = getGroup('secp256k1');
+    const ctx = ecdsaDkgContext('sid', 1, P);
+    const a0 = 12345n;
+    const C0 = g.baseMul(a0);
+    const proof = provePok(g, ctx, 'n1', a0, C0, seededRng('pok'));
+    expect(verifyPok(g, ctx, 'n1', C0, proof)).toBe(true);
+    expect(verifyPok(g, ctx, 'n2', C0, proof)).toBe(false);
+    expect(verifyPok(g, ecdsaDkgContext('sid', 1, ['n1', 'n2']), 'n1', C0, proof)).toBe(false);
+    expect(verifyPok(g, ecdsaDkgContext('sid2', 1, P), 'n1', C0, proof)).toBe(false);
+    expect(verifyPok(g, ctx, 'n1', g.baseMul(a0 + 1n), proof)).toBe(false);
+  });
+
   it('a Shamir share that does not match its dealer commitment names the dealer', () => {
     const fault = tamper(
       (d) => d.from === 'n3' && d.to === 'n1' && d.message.round === 2,
