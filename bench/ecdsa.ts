@@ -1,7 +1,7 @@
 /**
  * Benchmark of threshold ECDSA (DKLs23): DKG 2-of-3 and 3-of-5 including the pairwise OT setup,
  * signing 2-of-3 (CPU per signature across all parties, signatures/s in one process, bytes
- * exchanged per signature), a pairwise OT re-setup; each with a same-run ratio to one single-key
+ * exchanged per signature), reshare 2-of-3 → 3-of-5, a pairwise OT re-setup; each with a same-run ratio to one single-key
  * secp256k1 sign + verify with @noble/curves. All parties run in this process through the local
  * runner (wire encoding included). The machine is shared: baseline and case batches alternate and
  * medians are reported. One JSON line per case.
@@ -12,6 +12,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { EcdsaDkgParty } from '../src/tss/ecdsa/dkg.js';
 import type { EcdsaKeyShare } from '../src/tss/ecdsa/key-share.js';
 import { EcdsaOtResetupParty } from '../src/tss/ecdsa/ot-resetup.js';
+import { EcdsaReshareParty } from '../src/tss/ecdsa/reshare.js';
 import { EcdsaSignParty } from '../src/tss/ecdsa/sign.js';
 import { seededRng } from '../src/tss/math/rng.js';
 import type { ProtocolParty } from '../src/tss/session/party.js';
@@ -136,3 +137,17 @@ const resetup = (): number => {
   return run(signers.map((self) => new EcdsaOtResetupParty({ sessionId: sid, self, members: signers, keyShare: keys.get(self)! }))).bytes;
 };
 line('pairwise OT re-setup, one pair (both directions, both parties)', compare(resetup, 600, 3, 1));
+const reshare = (): number => {
+  const sid = `bench-reshare-${counter++}`;
+  const dealers = ['node-1', 'node-2'];
+  const newParticipants = ['node-2', 'node-3', 'node-4', 'node-5', 'node-6'];
+  const union = [...dealers, ...newParticipants.filter((p) => !dealers.includes(p))];
+  const oldPublic = keys.get('node-1')!.public;
+  return run(
+    union.map(
+      (self) =>
+        new EcdsaReshareParty({ sessionId: sid, self, dealers, newParticipants, newThreshold: 2, oldPublic, keyShare: dealers.includes(self) ? keys.get(self) : undefined }),
+    ),
+  ).bytes;
+};
+line('reshare 2-of-3 -> 3-of-5 incl. pairwise OT and zero-seed setup of the new committee (all parties)', compare(reshare, 1500, 3, 1));

@@ -134,7 +134,7 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
       const zero = new ZeroSeedPairSetup({ sessionId: this.ctx, selfId: this.self, peerId: p }, this.rng);
       this.otSetups.set(p, ot);
       this.zeroSetups.set(p, zero);
-      out.push({ to: p, payload: new ByteWriter().tag(R1D_TAG).bytes(ot.round(1)).bytes(zero.commitMessage()).finish() });
+      out.push({ to: p, payload: new ByteWriter().tag(R1D_TAG).raw(this.ctx).bytes(ot.round(1)).bytes(zero.commitMessage()).finish() });
     }
     return out;
   }
@@ -159,6 +159,7 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
     return this.parse(p, 'DKG OT message', () => {
       const r = new ByteReader(inbox.direct.get(p)!);
       r.expectTag(ROT_TAG);
+      if (!bytesEqual(r.raw(32), this.ctx)) throw new ProtocolAbortedError('DKG context differs (another session or committee)', [p]);
       const m = r.bytes(64 * 1024);
       r.end();
       return m;
@@ -167,7 +168,7 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
 
   private otFlight(p: string, r: number, incoming: Uint8Array): Uint8Array {
     const msg = withOtAbort(p, 'pairwise OT setup', () => this.otSetups.get(p)!.round(r, incoming));
-    return new ByteWriter().tag(ROT_TAG).bytes(msg).finish();
+    return new ByteWriter().tag(ROT_TAG).raw(this.ctx).bytes(msg).finish();
   }
 
   private round1(inbox: RoundInbox): RoundStep<EcdsaKeyShare> {
@@ -195,6 +196,7 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
       const { otMsg, zeroCommit } = this.parse(p, 'DKG setup message', () => {
         const r = new ByteReader(inbox.direct.get(p)!);
         r.expectTag(R1D_TAG);
+        if (!bytesEqual(r.raw(32), this.ctx)) throw new ProtocolAbortedError('DKG context differs (another session or committee)', [p]);
         const otMsg = r.bytes(64 * 1024);
         const zeroCommit = r.bytes(64);
         r.end();

@@ -98,9 +98,14 @@ export function publicKeyXY(compressed: Uint8Array): Uint8Array {
 }
 
 /** Decoded, validated points of a public package. */
-interface DecodedPublic {
+export interface DecodedPublic {
   readonly groupKey: Point;
   readonly shares: Map<string, Point>;
+}
+
+/** Validates a public package (as `deserialize` does) and returns its decoded points. Throws `InvalidArgumentError`. */
+export function decodeEcdsaKeyPublic(p: EcdsaKeyPublic): DecodedPublic {
+  return validatePublic(p, getGroup('secp256k1'));
 }
 
 function validatePublic(p: EcdsaKeyPublic, g: Group): DecodedPublic {

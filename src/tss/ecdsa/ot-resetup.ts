@@ -66,7 +66,7 @@ export class EcdsaOtResetupParty extends RoundProtocol<EcdsaOtResetupResult> {
   }
 
   private wrap(msg: Uint8Array): Uint8Array {
-    return new ByteWriter().tag(OT_TAG).bytes(msg).finish();
+    return new ByteWriter().tag(OT_TAG).raw(this.ctx).bytes(msg).finish();
   }
 
   protected begin(): Outgoing[] {
@@ -84,6 +84,7 @@ export class EcdsaOtResetupParty extends RoundProtocol<EcdsaOtResetupResult> {
       const msg = this.parse(p, 'OT setup message', () => {
         const r = new ByteReader(inbox.direct.get(p)!);
         r.expectTag(OT_TAG);
+        if (!bytesEqual(r.raw(32), this.ctx)) throw new ProtocolAbortedError('re-setup context differs (another session, key or member set)', [p]);
         const m = r.bytes(64 * 1024);
         r.end();
         return m;

@@ -136,6 +136,11 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     return { broadcast: this.others, direct: [] };
   }
 
+  /** Every payload carries the context: a message replayed from another session is refused (blame its sender). */
+  private expectContext(r: ByteReader, from: string): void {
+    if (!bytesEqual(r.raw(32), this.ctx)) throw new ProtocolAbortedError('signing context differs (another session, message, key version or signer set)', [from]);
+  }
+
   private commitment(id: string, R: Uint8Array, salt: Uint8Array): Uint8Array {
     return taggedDigest('tessera/ecdsa/sign/commit/v1', this.ctx, utf8(id), R, salt);
   }
@@ -157,7 +162,7 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
       peer.pending = pending;
       peer.chi = g.decodeScalar(b);
       b.fill(0);
-      out.push({ to: peer.id, payload: new ByteWriter().tag(R1D_TAG).bytes(message).finish() });
+      out.push({ to: peer.id, payload: new ByteWriter().tag(R1D_TAG).raw(this.ctx).bytes(message).finish() });
     }
     return out;
   }
@@ -204,6 +209,7 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
       const msg1 = this.parse(peer.id, 'multiplication request', () => {
         const r = new ByteReader(inbox.direct.get(peer.id)!);
         r.expectTag(R1D_TAG);
+        this.expectContext(r, peer.id);
         const m = r.bytes(64 * 1024);
         r.end();
         return m;
@@ -217,6 +223,7 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
       const psi = mod(this.phi - peer.chi!, g.order);
       const payload = new ByteWriter()
         .tag(R2_TAG)
+        .raw(this.ctx)
         .bytes(this.myEcho)
         .raw(R)
         .raw(this.salt)
@@ -239,6 +246,7 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
       const v = this.parse(p, 'signing round-2 message', () => {
         const r = new ByteReader(inbox.direct.get(p)!);
         r.expectTag(R2_TAG);
+        this.expectContext(r, p);
         const echo = r.bytes(32 * this.participants.length);
         const Rb = r.raw(33);
         const salt = r.raw(32);
@@ -301,7 +309,7 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     this.phi = 0n;
     this.ownU = u;
     this.ownW = w;
-    return { send: [{ to: null, payload: new ByteWriter().tag(R3_TAG).raw(g.encodeScalar(u)).raw(g.encodeScalar(w)).finish() }] };
+    return { send: [{ to: null, payload: new ByteWriter().tag(R3_TAG).raw(this.ctx).raw(g.encodeScalar(u)).raw(g.encodeScalar(w)).finish() }] };
   }
 
   private round3(inbox: RoundInbox): RoundStep<EcdsaSignResult> {
@@ -313,6 +321,7 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
       const [uj, wj] = this.parse(p, 'signing round-3 message', () => {
         const r = new ByteReader(inbox.broadcast.get(p)!);
         r.expectTag(R3_TAG);
+        this.expectContext(r, p);
         const uj = g.decodeScalar(r.raw(32));
         const wj = g.decodeScalar(r.raw(32));
         r.end();

@@ -5,6 +5,7 @@ import { EcdsaDkgParty, ecdsaDkgContext, provePok, verifyPok } from '../../../sr
 import { getGroup } from '../../../src/tss/group/index.js';
 import { EcdsaKeyShare } from '../../../src/tss/ecdsa/key-share.js';
 import { EcdsaOtResetupParty } from '../../../src/tss/ecdsa/ot-resetup.js';
+import { EcdsaReshareParty } from '../../../src/tss/ecdsa/reshare.js';
 import { EcdsaSignParty, type EcdsaSignResult } from '../../../src/tss/ecdsa/sign.js';
 import { mod } from '../../../src/tss/group/group.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
@@ -19,9 +20,9 @@ const keys = dkg(P, 1, { seed: 'adv' });
 const pk = keys.get('n1')!.groupPublicKey;
 const Q = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
-type Proto = 'dkg' | 'sign';
-/** Every message type of DKG and signing: round and kind. */
-const messageTypes: { proto: Proto; round: number; kind: 'broadcast' | 'direct'; runs: number }[] = [
+type Proto = 'dkg' | 'sign' | 'reshare';
+/** Every message type of DKG, signing and resharing: round, kind, senders. */
+const messageTypes: { proto: Proto; round: number; kind: 'broadcast' | 'direct'; runs: number; senders?: string[] }[] = [
   { proto: 'dkg', round: 1, kind: 'broadcast', runs: 4 },
   { proto: 'dkg', round: 1, kind: 'direct', runs: 4 },
   { proto: 'dkg', round: 2, kind: 'direct', runs: 4 },
@@ -33,12 +34,35 @@ const messageTypes: { proto: Proto; round: number; kind: 'broadcast' | 'direct';
   { proto: 'sign', round: 1, kind: 'direct', runs: 12 },
   { proto: 'sign', round: 2, kind: 'direct', runs: 12 },
   { proto: 'sign', round: 3, kind: 'broadcast', runs: 12 },
+  // reshare: dealers n1, n2 → new committee n2, n3 (t′ = 1)
+  { proto: 'reshare', round: 1, kind: 'broadcast', runs: 3, senders: ['n1', 'n2'] },
+  { proto: 'reshare', round: 1, kind: 'direct', runs: 3 },
+  { proto: 'reshare', round: 2, kind: 'broadcast', runs: 3 },
+  { proto: 'reshare', round: 2, kind: 'direct', runs: 3, senders: ['n2', 'n3'] },
+  { proto: 'reshare', round: 3, kind: 'direct', runs: 2, senders: ['n2', 'n3'] },
+  { proto: 'reshare', round: 5, kind: 'direct', runs: 2, senders: ['n2', 'n3'] },
+  { proto: 'reshare', round: 6, kind: 'broadcast', runs: 3, senders: ['n2', 'n3'] },
 ];
 
 function parties(proto: Proto, sessionId: string, seed: string): ProtocolParty<unknown>[] {
   const rng = (p: string) => seededRng(`${seed}/${p}`);
   if (proto === 'dkg') return P.map((self) => new EcdsaDkgParty({ sessionId, self, participants: P, threshold: 1, rng: rng(self) }));
   const ks = clone(keys);
+  if (proto === 'reshare') {
+    return P.map(
+      (self) =>
+        new EcdsaReshareParty({
+          sessionId,
+          self,
+          dealers: ['n1', 'n2'],
+          newParticipants: ['n2', 'n3'],
+          newThreshold: 1,
+          oldPublic: keys.get('n1')!.public,
+          keyShare: self === 'n3' ? undefined : ks.get(self),
+          rng: rng(self),
+        }),
+    );
+  }
   return P.map((self) => new EcdsaSignParty({ sessionId, self, signers: P, keyShare: ks.get(self)!, digest, rng: rng(self) }));
 }
 
@@ -101,7 +125,7 @@ describe('adversarial messages: tampering ends in ProtocolAbortedError blaming t
   for (const t of messageTypes) {
     it(`${t.proto} round ${t.round} ${t.kind}: mutated field, truncation, extension, replay from another session or impersonation`, () => {
       fc.assert(
-        fc.property(fc.constantFrom(...P), mutation, fc.boolean(), fc.nat(), (bad, mu, allVictims, seedN) => {
+        fc.property(fc.constantFrom(...(t.senders ?? P)), mutation, fc.boolean(), fc.nat(), (bad, mu, allVictims, seedN) => {
           const seed = `s${seedN % 2}`;
           const key = `${t.proto}/${seed}`;
           if (mu.kind === 'replay' && !replays.has(key)) replays.set(key, capture(t.proto, seed));
@@ -212,7 +236,7 @@ describe('DKLs23 consistency checks', () => {
       fault: tamper(
         (d) => d.from === 'n2' && d.message.round === 2,
         (p) => {
-          const off = 4 + 'tessera/ecdsa/sign/r2/v1'.length + 4 + 32 * 2 + 33;
+          const off = 4 + 'tessera/ecdsa/sign/r2/v1'.length + 32 + 4 + 32 * 2 + 33;
           p[off] = p[off]! ^ 1;
           return p;
         },

@@ -4,6 +4,7 @@ import { expect } from 'vitest';
 import { EcdsaDkgParty } from '../../../src/tss/ecdsa/dkg.js';
 import type { EcdsaDerivation } from '../../../src/tss/ecdsa/hd.js';
 import { EcdsaKeyShare } from '../../../src/tss/ecdsa/key-share.js';
+import { EcdsaReshareParty, type EcdsaReshareResult } from '../../../src/tss/ecdsa/reshare.js';
 import { EcdsaSignParty, type EcdsaSignResult } from '../../../src/tss/ecdsa/sign.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
 import { decodeMessage, encodeMessage } from '../../../src/tss/session/message.js';
@@ -90,4 +91,41 @@ export function tamper(match: (d: Delivery) => boolean, edit: (payload: Uint8Arr
     const m = decodeMessage(d.bytes);
     return { kind: 'replace', bytes: encodeMessage({ ...m, payload: edit(Uint8Array.from(m.payload)) }) };
   };
+}
+
+/** Runs a reshare; returns the report. */
+export function reshareRun(
+  oldShares: Map<string, EcdsaKeyShare>,
+  dealers: string[],
+  newParticipants: string[],
+  newThreshold: number,
+  opts: { seed?: string; sessionId?: string; fault?: FaultInjector } = {},
+): RunReport<EcdsaReshareResult> {
+  const seed = opts.seed ?? 'reshare';
+  const oldPublic = oldShares.get(dealers[0]!)!.public;
+  const union = [...dealers, ...newParticipants.filter((p) => !dealers.includes(p))];
+  const parties = union.map(
+    (self) =>
+      new EcdsaReshareParty({
+        sessionId: opts.sessionId ?? `reshare-${seed}`,
+        self,
+        dealers,
+        newParticipants,
+        newThreshold,
+        oldPublic,
+        keyShare: dealers.includes(self) ? oldShares.get(self) : undefined,
+        rng: seededRng(`${seed}/${self}`),
+      }),
+  );
+  return runParties(parties, { rng: seededRng(`${seed}/order`), fault: opts.fault });
+}
+
+/** Reshares and returns the new committee's shares (asserting success). */
+export function reshare(oldShares: Map<string, EcdsaKeyShare>, dealers: string[], newParticipants: string[], newThreshold: number, opts: Parameters<typeof reshareRun>[4] = {}): Map<string, EcdsaKeyShare> {
+  const rep = reshareRun(oldShares, dealers, newParticipants, newThreshold, opts);
+  expectClean(rep);
+  const out = new Map<string, EcdsaKeyShare>();
+  for (const [p, r] of rep.results) if (r.share) out.set(p, r.share);
+  expect([...out.keys()].sort()).toEqual([...newParticipants].sort());
+  return out;
 }
