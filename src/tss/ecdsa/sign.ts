@@ -20,9 +20,9 @@
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { bytesToBigBE, mod } from '../group/group.js';
 import { getGroup, type Group, type Point } from '../group/index.js';
-import { bytesEqual, taggedDigest, utf8 } from '../math/hash.js';
+import { bytesEqual, sha512, taggedDigest, utf8 } from '../math/hash.js';
 import { invert } from '../math/polynomial.js';
-import { randomScalar, type Rng, systemRng } from '../math/rng.js';
+import { type Rng, systemRng } from '../math/rng.js';
 import { ByteReader, ByteWriter } from '../session/codec.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
@@ -145,10 +145,29 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     return taggedDigest('tessera/ecdsa/sign/commit/v1', this.ctx, utf8(id), R, salt);
   }
 
+  /**
+   * Hedged secret randomness: H(label, rng(32), own secret share, ctx) mod q, non-zero — a weak
+   * or repeated RNG output alone does not repeat r_i across sessions or digests.
+   */
+  private hedgedScalar(label: string): bigint {
+    const g = this.g;
+    const fresh = this.rng(32);
+    const secret = g.encodeScalar(this.share.secretScalar());
+    try {
+      for (let i = 0; ; i++) {
+        const x = g.reduceBytes(sha512(utf8(`tessera/ecdsa/sign/${label}/v1`), Uint8Array.of(i), fresh, secret, this.ctx));
+        if (x !== 0n) return x;
+      }
+    } finally {
+      fresh.fill(0);
+      secret.fill(0);
+    }
+  }
+
   protected begin(): Outgoing[] {
     const g = this.g;
-    this.r = randomScalar(g, this.rng);
-    this.phi = randomScalar(g, this.rng);
+    this.r = this.hedgedScalar('instance-key');
+    this.phi = this.hedgedScalar('inversion-mask');
     this.R = g.baseMul(this.r);
     this.salt = this.rng(32).slice();
     this.ownR1 = new ByteWriter()

@@ -10,6 +10,7 @@ import { mod } from '../../../src/tss/group/group.js';
 import { getGroup } from '../../../src/tss/group/index.js';
 import { lagrangeCoefficient } from '../../../src/tss/math/polynomial.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
+import { runParties } from '../../../src/tss/session/runner.js';
 import { clone, dkg, names, nobleVerifies, nodeVerifies, sha256, sign, signRun, subsets } from './protocol-helpers.js';
 
 const Q = secp256k1.Point.Fn.ORDER;
@@ -137,6 +138,25 @@ describe('signing', () => {
     expect(nobleVerifies(res.signature, digest, child)).toBe(true);
     expect(nobleVerifies(res.signature, digest, master)).toBe(false);
     expect(recovers(res.signature, res.recoveryId, digest, child)).toBe(true);
+  });
+
+  it('hedged nonces: an RNG replaying the same stream (e.g. a restored VM snapshot) does not repeat r across digests or sessions', () => {
+    const ks = clone(keys3);
+    const signers = ['node-1', 'node-2'];
+    const rs = new Set<string>();
+    for (const [sid, d] of [
+      ['stuck-1', digest],
+      ['stuck-2', digest],
+      ['stuck-3', sha256(digest)],
+    ] as const) {
+      const parties = signers.map((self) => new EcdsaSignParty({ sessionId: sid, self, signers, keyShare: ks.get(self)!, digest: d, rng: seededRng(`replayed-stream/${self}`) }));
+      const rep = runParties(parties, { rng: seededRng(sid) });
+      expect(rep.results.size).toBe(2);
+      const res = rep.results.get('node-1')!;
+      expect(nobleVerifies(res.signature, d, ks.get('node-1')!.groupPublicKey)).toBe(true);
+      rs.add(Buffer.from(res.r).toString('hex'));
+    }
+    expect(rs.size).toBe(3);
   });
 
   it('inputs are validated before anything is sent', () => {
