@@ -20,7 +20,7 @@ const keys = dkg(P, 1, { seed: 'adv' });
 const pk = keys.get('n1')!.groupPublicKey;
 const Q = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
-type Proto = 'dkg' | 'sign' | 'reshare';
+type Proto = 'dkg' | 'sign' | 'reshare' | 'resetup';
 /** Every message type of DKG, signing and resharing: round, kind, senders. */
 const messageTypes: { proto: Proto; round: number; kind: 'broadcast' | 'direct'; runs: number; senders?: string[] }[] = [
   { proto: 'dkg', round: 1, kind: 'broadcast', runs: 4 },
@@ -42,12 +42,19 @@ const messageTypes: { proto: Proto; round: number; kind: 'broadcast' | 'direct';
   { proto: 'reshare', round: 3, kind: 'direct', runs: 2, senders: ['n2', 'n3'] },
   { proto: 'reshare', round: 5, kind: 'direct', runs: 2, senders: ['n2', 'n3'] },
   { proto: 'reshare', round: 6, kind: 'broadcast', runs: 3, senders: ['n2', 'n3'] },
+  // pairwise OT re-setup between n1 and n3
+  { proto: 'resetup', round: 1, kind: 'direct', runs: 3, senders: ['n1', 'n3'] },
+  { proto: 'resetup', round: 4, kind: 'direct', runs: 3, senders: ['n1', 'n3'] },
+  { proto: 'resetup', round: 6, kind: 'broadcast', runs: 3, senders: ['n1', 'n3'] },
 ];
 
 function parties(proto: Proto, sessionId: string, seed: string): ProtocolParty<unknown>[] {
   const rng = (p: string) => seededRng(`${seed}/${p}`);
   if (proto === 'dkg') return P.map((self) => new EcdsaDkgParty({ sessionId, self, participants: P, threshold: 1, rng: rng(self) }));
   const ks = clone(keys);
+  if (proto === 'resetup') {
+    return ['n1', 'n3'].map((self) => new EcdsaOtResetupParty({ sessionId, self, members: ['n1', 'n3'], keyShare: ks.get(self)!, rng: rng(self) }));
+  }
   if (proto === 'reshare') {
     return P.map(
       (self) =>
