@@ -1,0 +1,153 @@
+/**
+ * Benchmark of threshold ECDSA (DKLs23): DKG 2-of-3 and 3-of-5 including the pairwise OT setup,
+ * signing 2-of-3 (CPU per signature across all parties, signatures/s in one process, bytes
+ * exchanged per signature), reshare 2-of-3 → 3-of-5, a pairwise OT re-setup; each with a same-run ratio to one single-key
+ * secp256k1 sign + verify with @noble/curves. All parties run in this process through the local
+ * runner (wire encoding included). The machine is shared: baseline and case batches alternate and
+ * medians are reported. One JSON line per case.
+ * Run: npm run bench:ecdsa
+ */
+import { randomBytes } from 'node:crypto';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { EcdsaDkgParty } from '../src/tss/ecdsa/dkg.js';
+import type { EcdsaKeyShare } from '../src/tss/ecdsa/key-share.js';
+import { EcdsaOtResetupParty } from '../src/tss/ecdsa/ot-resetup.js';
+import { EcdsaReshareParty } from '../src/tss/ecdsa/reshare.js';
+import { EcdsaSignParty } from '../src/tss/ecdsa/sign.js';
+import { seededRng } from '../src/tss/math/rng.js';
+import type { ProtocolParty } from '../src/tss/session/party.js';
+import { runParties } from '../src/tss/session/runner.js';
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+function timed(fn: () => number, minMs: number, minIters: number): { perOp: number; iterations: number; bytes: number } {
+  let iterations = 0;
+  let bytes = 0;
+  const c0 = cpuMs();
+  while (cpuMs() - c0 < minMs || iterations < minIters) {
+    bytes = fn();
+    iterations++;
+  }
+  return { perOp: (cpuMs() - c0) / iterations, iterations, bytes };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function signVerify(): number {
+  const sk = secp256k1.utils.randomSecretKey();
+  const msg = randomBytes(32);
+  const sig = secp256k1.sign(msg, sk, { prehash: false });
+  if (!secp256k1.verify(sig, msg, secp256k1.getPublicKey(sk), { prehash: false })) throw new Error('baseline failed');
+  return 0;
+}
+
+function compare(fn: () => number, caseMs: number, rounds: number, minIters: number) {
+  fn();
+  for (let i = 0; i < 5; i++) signVerify();
+  const ratios: number[] = [];
+  const times: number[] = [];
+  const bases: number[] = [];
+  let iterations = 0;
+  let bytes = 0;
+  for (let r = 0; r < rounds; r++) {
+    const base = timed(signVerify, 150, 10);
+    const c = timed(fn, caseMs, minIters);
+    ratios.push(c.perOp / base.perOp);
+    times.push(c.perOp);
+    bases.push(base.perOp);
+    iterations += c.iterations;
+    bytes = c.bytes;
+  }
+  return { ms: median(times), ratio: median(ratios), baselineMs: median(bases), iterations, bytes };
+}
+
+let counter = 0;
+
+/** Runs the parties; returns total bytes delivered (each broadcast counted once per recipient). Throws on any failure. */
+function run<R>(parties: ProtocolParty<R>[]): { bytes: number; results: Map<string, R> } {
+  let bytes = 0;
+  const rep = runParties(parties, {
+    rng: seededRng(`order-${counter}`),
+    fault: (d) => {
+      bytes += d.bytes.length;
+      return { kind: 'deliver' };
+    },
+  });
+  if (rep.results.size !== parties.length) throw new Error(`benchmark run failed: ${[...rep.aborts.values()].map((e) => e.message).join('; ')}`);
+  return { bytes, results: rep.results };
+}
+
+function dkg(n: number, t: number): { bytes: number; shares: Map<string, EcdsaKeyShare> } {
+  const P = Array.from({ length: n }, (_, i) => `node-${i + 1}`);
+  const sid = `bench-dkg-${counter++}`;
+  const r = run(P.map((self) => new EcdsaDkgParty({ sessionId: sid, self, participants: P, threshold: t })));
+  return { bytes: r.bytes, shares: r.results };
+}
+
+function line(name: string, r: ReturnType<typeof compare>, extra: Record<string, unknown> = {}): void {
+  console.log(
+    JSON.stringify({
+      case: name,
+      ms: Number(r.ms.toFixed(3)),
+      ratio_to_noble_sign_verify: Number(r.ratio.toFixed(2)),
+      baseline_ms: Number(r.baselineMs.toFixed(3)),
+      bytes_exchanged: r.bytes,
+      iterations: r.iterations,
+      ...extra,
+    }),
+  );
+}
+
+line(
+  'DKG 2-of-3 incl. pairwise OT and zero-seed setup (all parties)',
+  compare(() => dkg(3, 1).bytes, 1500, 3, 1),
+);
+line(
+  'DKG 3-of-5 incl. pairwise OT and zero-seed setup (all parties)',
+  compare(() => dkg(5, 2).bytes, 1500, 3, 1),
+);
+
+const keys = dkg(3, 1).shares;
+const signers = ['node-1', 'node-2'];
+const sign = (): number => {
+  const digest = randomBytes(32);
+  const sid = `bench-sign-${counter++}`;
+  return run(signers.map((self) => new EcdsaSignParty({ sessionId: sid, self, signers, keyShare: keys.get(self)!, digest }))).bytes;
+};
+const s = compare(sign, 600, 7, 3);
+line('sign 2-of-3 (3 rounds, both signers, incl. two multiplications, checks and final verification)', s, {
+  signatures_per_s: Number((1000 / s.ms).toFixed(1)),
+  target_ratio: 25,
+});
+const hdSign = (): number => {
+  const digest = randomBytes(32);
+  const sid = `bench-sign-hd-${counter++}`;
+  const derivation = { chainCode: new Uint8Array(32).fill(7), path: [44, 60, 0, 0, 5] };
+  return run(signers.map((self) => new EcdsaSignParty({ sessionId: sid, self, signers, keyShare: keys.get(self)!, digest, derivation }))).bytes;
+};
+line('sign 2-of-3 with HD derivation (path of 5)', compare(hdSign, 600, 5, 3));
+const resetup = (): number => {
+  const sid = `bench-resetup-${counter++}`;
+  return run(signers.map((self) => new EcdsaOtResetupParty({ sessionId: sid, self, members: signers, keyShare: keys.get(self)! }))).bytes;
+};
+line('pairwise OT re-setup, one pair (both directions, both parties)', compare(resetup, 600, 3, 1));
+const reshare = (): number => {
+  const sid = `bench-reshare-${counter++}`;
+  const dealers = ['node-1', 'node-2'];
+  const newParticipants = ['node-2', 'node-3', 'node-4', 'node-5', 'node-6'];
+  const union = [...dealers, ...newParticipants.filter((p) => !dealers.includes(p))];
+  const oldPublic = keys.get('node-1')!.public;
+  return run(
+    union.map(
+      (self) =>
+        new EcdsaReshareParty({ sessionId: sid, self, dealers, newParticipants, newThreshold: 2, oldPublic, keyShare: dealers.includes(self) ? keys.get(self) : undefined }),
+    ),
+  ).bytes;
+};
+line('reshare 2-of-3 -> 3-of-5 incl. pairwise OT and zero-seed setup of the new committee (all parties)', compare(reshare, 1500, 3, 1));

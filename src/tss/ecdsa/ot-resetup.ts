@@ -1,0 +1,128 @@
+/**
+ * Pairwise OT re-setup: members of an existing key (any ≥ 2 of its committee) run a fresh
+ * `PairwiseOtSetup` between every two of them and install the new pairs into their key shares.
+ * This is how a pair burnt by an aborted signing (DKLs23 selective-abort defence) is restored.
+ * The key itself (shares, public package, zero-sharing seeds) is unchanged.
+ *
+ *  1–5 direct: OT flights 1–5 (both directions interleaved) with every other member.
+ *  6 broadcast: confirmation H(context); a party installs its new pairs only when every member
+ *               confirmed, i.e. every pair setup succeeded on both ends.
+ *
+ * The context binds session id, the key package digest (incl. version) and the ordered member
+ * list; it is the setup id every new pair's OT context derives from.
+ */
+import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
+import { bytesEqual, taggedDigest, utf8 } from '../math/hash.js';
+import { type Rng, systemRng } from '../math/rng.js';
+import { ByteReader, ByteWriter } from '../session/codec.js';
+import { ProtocolAbortedError } from '../session/errors.js';
+import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
+import { withOtAbort } from './abort.js';
+import { type EcdsaKeyShare, ecdsaKeyPublicDigest } from './key-share.js';
+import { type PairwiseOt, PairwiseOtSetup } from './pairwise.js';
+
+const OT_TAG = 'tessera/ecdsa/ot-resetup/ot/v1';
+const CONFIRM_TAG = 'tessera/ecdsa/ot-resetup/confirm/v1';
+
+/** Inputs of one member. */
+export interface EcdsaOtResetupOptions {
+  readonly sessionId: string;
+  readonly self: string;
+  /** Members that set up fresh pairs among themselves (≥ 2, members of the key, same order everywhere). */
+  readonly members: readonly string[];
+  readonly keyShare: EcdsaKeyShare;
+  readonly rng?: Rng;
+}
+
+/** What a member gets: its key share, with the new pairs installed, and the peers that got one. */
+export interface EcdsaOtResetupResult {
+  readonly keyShare: EcdsaKeyShare;
+  readonly peers: readonly string[];
+}
+
+/** Runs {@link PairwiseOtSetup} with every other member over five rounds, then confirms. */
+export class EcdsaOtResetupParty extends RoundProtocol<EcdsaOtResetupResult> {
+  private readonly share: EcdsaKeyShare;
+  private readonly ctx: Uint8Array;
+  private readonly others: string[];
+  private readonly setups = new Map<string, PairwiseOtSetup>();
+  private readonly pairs = new Map<string, PairwiseOt>();
+  private readonly rng: Rng;
+
+  /** Throws `InvalidArgumentError` on bad inputs and `InvalidStateError` for a disposed share. */
+  constructor(opts: EcdsaOtResetupOptions) {
+    super({ sessionId: opts.sessionId, self: opts.self, participants: opts.members }, 6, 64 * 1024);
+    if (opts.keyShare.disposed) throw new InvalidStateError('key share was disposed');
+    if (opts.keyShare.self !== opts.self) throw new InvalidArgumentError('key share belongs to another party');
+    for (const m of opts.members) if (!opts.keyShare.participants.includes(m)) throw new InvalidArgumentError('a member is not part of this key');
+    this.share = opts.keyShare;
+    this.rng = opts.rng ?? systemRng;
+    this.others = opts.members.filter((p) => p !== opts.self);
+    this.ctx = taggedDigest('tessera/ecdsa/ot-resetup/context/v1', utf8(opts.sessionId), ecdsaKeyPublicDigest(opts.keyShare.public), ...opts.members.map(utf8));
+  }
+
+  protected expect(round: number): RoundExpectation {
+    return round === 6 ? { broadcast: this.others, direct: [] } : { broadcast: [], direct: this.others };
+  }
+
+  private wrap(msg: Uint8Array): Uint8Array {
+    return new ByteWriter().tag(OT_TAG).raw(this.ctx).bytes(msg).finish();
+  }
+
+  protected begin(): Outgoing[] {
+    return this.others.map((p) => {
+      const s = new PairwiseOtSetup({ setupId: this.ctx, selfId: this.self, peerId: p }, this.rng);
+      this.setups.set(p, s);
+      return { to: p, payload: this.wrap(s.round(1)) };
+    });
+  }
+
+  protected process(round: number, inbox: RoundInbox): RoundStep<EcdsaOtResetupResult> {
+    if (round === 6) return this.confirm(inbox);
+    const out: Outgoing[] = [];
+    for (const p of this.others) {
+      const msg = this.parse(p, 'OT setup message', () => {
+        const r = new ByteReader(inbox.direct.get(p)!);
+        r.expectTag(OT_TAG);
+        if (!bytesEqual(r.raw(32), this.ctx)) throw new ProtocolAbortedError('re-setup context differs (another session, key or member set)', [p]);
+        const m = r.bytes(64 * 1024);
+        r.end();
+        return m;
+      });
+      const setup = this.setups.get(p)!;
+      if (round < 5) out.push({ to: p, payload: this.wrap(withOtAbort(p, 'pairwise OT setup', () => setup.round(round + 1, msg))) });
+      else this.pairs.set(p, withOtAbort(p, 'pairwise OT setup', () => setup.finish(msg)));
+    }
+    if (round < 5) return { send: out };
+    this.setups.clear();
+    return { send: [{ to: null, payload: new ByteWriter().tag(CONFIRM_TAG).raw(this.confirmation()).finish() }] };
+  }
+
+  private confirmation(): Uint8Array {
+    return taggedDigest('tessera/ecdsa/ot-resetup/confirmation/v1', this.ctx);
+  }
+
+  private confirm(inbox: RoundInbox): RoundStep<EcdsaOtResetupResult> {
+    const bad: string[] = [];
+    for (const p of this.others) {
+      const c = this.parse(p, 'OT setup confirmation', () => {
+        const r = new ByteReader(inbox.broadcast.get(p)!);
+        r.expectTag(CONFIRM_TAG);
+        const c = r.raw(32);
+        r.end();
+        return c;
+      });
+      if (!bytesEqual(c, this.confirmation())) bad.push(p);
+    }
+    if (bad.length > 0) throw new ProtocolAbortedError('a member confirmed another re-setup', bad);
+    for (const [p, pair] of this.pairs) this.share.installPair(p, this.ctx, pair);
+    this.pairs.clear();
+    return { result: { keyShare: this.share, peers: [...this.others] } };
+  }
+
+  protected wipe(): void {
+    for (const p of this.pairs.values()) p.burn();
+    this.pairs.clear();
+    this.setups.clear();
+  }
+}
