@@ -120,7 +120,7 @@ export function decodeTrailer(body: Uint8Array): Trailer {
   return t;
 }
 
-/** The field methods `encodeRecord` needs (ByteWriter and ChunkWriter have them). */
+/** The field methods `encodeRecord` needs (ByteWriter has them). */
 export interface FieldWriter {
   u8(v: number): FieldWriter;
   u32(v: number): FieldWriter;
@@ -128,99 +128,6 @@ export interface FieldWriter {
   u64(v: number): FieldWriter;
   bytes(b: Uint8Array): FieldWriter;
   string(s: string): FieldWriter;
-}
-
-/**
- * Builds plaintext chunks of frames in place (no per-record buffer): `beginFrame`, fields,
- * `endFrame` patches the length. `take` hands over the filled bytes and starts a new buffer.
- */
-export class ChunkWriter implements FieldWriter {
-  private buf: Uint8Array;
-  private view: DataView;
-  private len = 0;
-  private frameStart = -1;
-
-  constructor(private readonly capacity: number) {
-    this.buf = new Uint8Array(capacity);
-    this.view = new DataView(this.buf.buffer);
-  }
-
-  private reserve(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
-    next.set(this.buf.subarray(0, this.len));
-    this.buf.fill(0);
-    this.buf = next;
-    this.view = new DataView(next.buffer);
-  }
-
-  get length(): number {
-    return this.len;
-  }
-
-  u8(v: number): this {
-    this.reserve(1);
-    this.buf[this.len++] = v & 0xff;
-    return this;
-  }
-
-  u16(v: number): this {
-    this.reserve(2);
-    this.view.setUint16(this.len, v);
-    this.len += 2;
-    return this;
-  }
-
-  u32(v: number): this {
-    this.reserve(4);
-    this.view.setUint32(this.len, v);
-    this.len += 4;
-    return this;
-  }
-
-  u64(v: number): this {
-    this.reserve(8);
-    this.view.setUint32(this.len, Math.floor(v / 0x1_0000_0000));
-    this.view.setUint32(this.len + 4, v >>> 0);
-    this.len += 8;
-    return this;
-  }
-
-  raw(b: Uint8Array): this {
-    this.reserve(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
-    return this;
-  }
-
-  bytes(b: Uint8Array): this {
-    return this.u32(b.length).raw(b);
-  }
-
-  string(s: string): this {
-    return this.bytes(Buffer.from(s, 'utf8'));
-  }
-
-  beginFrame(type: number): this {
-    this.u8(type);
-    this.frameStart = this.len;
-    return this.u32(0);
-  }
-
-  endFrame(): this {
-    this.view.setUint32(this.frameStart, this.len - this.frameStart - 4);
-    this.frameStart = -1;
-    return this;
-  }
-
-  /** The bytes written so far (the caller owns them); the writer starts a fresh buffer. */
-  take(): Uint8Array {
-    const out = this.buf.subarray(0, this.len);
-    this.buf = new Uint8Array(this.capacity);
-    this.view = new DataView(this.buf.buffer);
-    this.len = 0;
-    return out;
-  }
 }
 
 function writeParticipants(w: FieldWriter, ps: readonly string[]): void {

@@ -12,6 +12,7 @@ import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Encrypter } from 'age-encryption';
+import { ByteWriter } from '../common/bytes.js';
 import { InvalidArgumentError, InvalidStateError, IoError, TesseraError } from '../common/errors.js';
 import { ensurePrivateDir, fsyncDir, PRIVATE_FILE_MODE, writeFileAtomic } from '../common/fs.js';
 import type { VaultChange } from '../vault/types.js';
@@ -29,9 +30,9 @@ import {
   FRAME_MANIFEST,
   FRAME_RECORD,
   FRAME_TRAILER,
-  ChunkWriter,
   MAGIC,
   TEMP_PREFIX,
+  writeFrame,
   ZERO_DIGEST,
 } from './format.js';
 import { applyRetention } from './retention.js';
@@ -235,16 +236,18 @@ export async function runBackup(vault: Vault, opts: RunBackupOptions): Promise<R
 
   /** The plaintext payload in chunks: magic and manifest, one or more chunks per page, trailer. */
   async function* produce(): AsyncGenerator<Uint8Array> {
-    const w = new ChunkWriter(CHUNK_TARGET + 16 * 1024);
+    const w = new ByteWriter(CHUNK_TARGET + 16 * 1024);
     const emit = () => {
       const chunk = w.take();
       payloadHash.update(chunk);
       return chunk;
     };
     w.raw(MAGIC);
-    w.beginFrame(FRAME_MANIFEST);
-    w.raw(encodeManifest({ formatVersion: FORMAT_VERSION, nodeId: opts.nodeId, vaultId: vault.id, kind: p!.kind, chain: p!.chain, fromSeq: p!.fromSeq, prevDigest: p!.prevDigest, createdAt: now() }));
-    w.endFrame();
+    writeFrame(
+      w,
+      FRAME_MANIFEST,
+      encodeManifest({ formatVersion: FORMAT_VERSION, nodeId: opts.nodeId, vaultId: vault.id, kind: p!.kind, chain: p!.chain, fromSeq: p!.fromSeq, prevDigest: p!.prevDigest, createdAt: now() }),
+    );
     yield emit();
     for (;;) {
       await yieldToLoop();
@@ -256,9 +259,11 @@ export async function runBackup(vault: Vault, opts: RunBackupOptions): Promise<R
       try {
         for (const c of page) recs.push(toRecord(vault, c));
         for (const rec of recs) {
-          w.beginFrame(FRAME_RECORD);
+          // The record is encoded in place behind its frame header: no per-record buffer.
+          w.u8(FRAME_RECORD);
+          const at = w.beginLength();
           encodeRecord(w, rec);
-          w.endFrame();
+          w.endLength(at);
           if (rec.kind === 'share') rec.share.fill(0);
           state.records++;
           state.cursor = rec.seq;
@@ -271,9 +276,7 @@ export async function runBackup(vault: Vault, opts: RunBackupOptions): Promise<R
       opts.onProgress?.(state.cursor - p!.fromSeq, estimate());
     }
     const digest = new Uint8Array(payloadHash.copy().digest());
-    w.beginFrame(FRAME_TRAILER);
-    w.raw(encodeTrailer({ toSeq: state.cursor, recordCount: state.records, payloadDigest: digest }));
-    w.endFrame();
+    writeFrame(w, FRAME_TRAILER, encodeTrailer({ toSeq: state.cursor, recordCount: state.records, payloadDigest: digest }));
     yield emit();
     state.finished = true;
   }

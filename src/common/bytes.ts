@@ -12,13 +12,19 @@ export class MalformedError extends Error {
   }
 }
 
-/** Appends canonical fields to a growing buffer. */
+/**
+ * Appends canonical fields to a growing buffer. `beginLength`/`endLength` write a u32 length
+ * prefix for a run of fields written in place; `take` hands the bytes over and starts afresh
+ * (streaming writers), `finish` returns a copy and zeroes the buffer (secrets).
+ */
 export class ByteWriter {
   private buf: Uint8Array;
+  private view: DataView;
   private len = 0;
 
-  constructor(initial = 256) {
+  constructor(private readonly initial = 256) {
     this.buf = new Uint8Array(initial);
+    this.view = new DataView(this.buf.buffer);
   }
 
   private reserve(n: number): void {
@@ -29,6 +35,7 @@ export class ByteWriter {
     next.set(this.buf.subarray(0, this.len));
     this.buf.fill(0);
     this.buf = next;
+    this.view = new DataView(next.buffer);
   }
 
   u8(v: number): this {
@@ -39,14 +46,14 @@ export class ByteWriter {
 
   u16(v: number): this {
     this.reserve(2);
-    new DataView(this.buf.buffer, this.buf.byteOffset).setUint16(this.len, v);
+    this.view.setUint16(this.len, v);
     this.len += 2;
     return this;
   }
 
   u32(v: number): this {
     this.reserve(4);
-    new DataView(this.buf.buffer, this.buf.byteOffset).setUint32(this.len, v);
+    this.view.setUint32(this.len, v);
     this.len += 4;
     return this;
   }
@@ -54,7 +61,11 @@ export class ByteWriter {
   /** Unsigned 64-bit; accepts a safe integer or a bigint. */
   u64(v: number | bigint): this {
     this.reserve(8);
-    new DataView(this.buf.buffer, this.buf.byteOffset).setBigUint64(this.len, BigInt(v));
+    if (typeof v === 'bigint') this.view.setBigUint64(this.len, v);
+    else {
+      this.view.setUint32(this.len, Math.floor(v / 0x1_0000_0000));
+      this.view.setUint32(this.len + 4, v >>> 0);
+    }
     this.len += 8;
     return this;
   }
@@ -73,11 +84,33 @@ export class ByteWriter {
 
   /** A u32 length prefix followed by the UTF-8 bytes of `s`. */
   string(s: string): this {
-    return this.bytes(new TextEncoder().encode(s));
+    return this.bytes(Buffer.from(s, 'utf8'));
+  }
+
+  /** Writes a u32 placeholder and returns its offset; `endLength` fills in the bytes written since. */
+  beginLength(): number {
+    const at = this.len;
+    this.u32(0);
+    return at;
+  }
+
+  /** Patches the placeholder at `at` with the number of bytes written after it. */
+  endLength(at: number): this {
+    this.view.setUint32(at, this.len - at - 4);
+    return this;
   }
 
   get length(): number {
     return this.len;
+  }
+
+  /** Hands over the bytes written so far (no copy) and starts a fresh buffer. */
+  take(): Uint8Array {
+    const out = this.buf.subarray(0, this.len);
+    this.buf = new Uint8Array(this.initial);
+    this.view = new DataView(this.buf.buffer);
+    this.len = 0;
+    return out;
   }
 
   /** Returns a copy of the written bytes and zeroes the internal buffer. */
