@@ -20,6 +20,7 @@
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { bytesToBigBE, mod } from '../group/group.js';
 import { getGroup, type Group, type Point } from '../group/index.js';
+import { createHash } from 'node:crypto';
 import { bytesEqual, sha512, taggedDigest, utf8 } from '../math/hash.js';
 import { invert } from '../math/polynomial.js';
 import { type Rng, systemRng } from '../math/rng.js';
@@ -33,6 +34,12 @@ import { type EcdsaKeyShare, ecdsaKeyPublicDigest, ecdsaLagrange } from './key-s
 import { type MulReceiverPending, mulReceiverFinish, mulReceiverStart, mulSenderRespond } from './multiply.js';
 import type { PairwiseOt } from './pairwise.js';
 import { zeroShare } from './zero-share.js';
+
+/** A hedged byte source handed to one multiplication; `dispose` wipes its key. */
+interface HedgedStream {
+  readonly random: (n: number) => Uint8Array;
+  dispose(): void;
+}
 
 const R1B_TAG = 'tessera/ecdsa/sign/r1b/v1';
 const R1D_TAG = 'tessera/ecdsa/sign/r1d/v1';
@@ -164,12 +171,49 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     }
   }
 
+  /**
+   * Hedged byte stream for one purpose of this session (security fix H1, docs/ecdsa.md): key =
+   * tagged hash of (fresh rng(32), own secret share, signing context, self, peer, purpose);
+   * output n of call i = SHAKE256(key ‖ i ‖ n). A repeated RNG stream alone (VM snapshot, fork)
+   * does not repeat the multiplication pads ã, â, Bob's ω / KOS padding or the salt σ across
+   * sessions or digests. The hedge inputs are wiped; `dispose` wipes the key.
+   */
+  private hedgedStream(peer: string, purpose: string): HedgedStream {
+    const g = this.g;
+    const fresh = this.rng(32);
+    const secret = g.encodeScalar(this.share.secretScalar());
+    const key = taggedDigest('tessera/ecdsa/sign/hedge/v1', fresh, secret, this.ctx, utf8(this.self), utf8(peer), utf8(purpose));
+    fresh.fill(0);
+    secret.fill(0);
+    let counter = 0;
+    let disposed = false;
+    const ctr = new Uint8Array(8);
+    const dv = new DataView(ctr.buffer);
+    return {
+      random: (n: number) => {
+        if (disposed) throw new InvalidStateError('hedged randomness was disposed');
+        dv.setUint32(0, counter++);
+        dv.setUint32(4, n);
+        const d = createHash('shake256', { outputLength: n }).update(key).update(ctr).digest();
+        const out = new Uint8Array(d);
+        d.fill(0);
+        return out;
+      },
+      dispose: () => {
+        disposed = true;
+        key.fill(0);
+      },
+    };
+  }
+
   protected begin(): Outgoing[] {
     const g = this.g;
     this.r = this.hedgedScalar('instance-key');
     this.phi = this.hedgedScalar('inversion-mask');
     this.R = g.baseMul(this.r);
-    this.salt = this.rng(32).slice();
+    const saltSource = this.hedgedStream(this.self, 'commitment-salt');
+    this.salt = saltSource.random(32);
+    saltSource.dispose();
     this.ownR1 = new ByteWriter()
       .tag(R1B_TAG)
       .raw(this.ctx)
@@ -177,7 +221,14 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
       .finish();
     const out: Outgoing[] = [{ to: null, payload: this.ownR1 }];
     for (const peer of this.peers.values()) {
-      const { message, pending, b } = withOtAbort(peer.id, 'multiplication', () => mulReceiverStart(peer.pair.in_, this.ctx, 2, this.rng));
+      const hedge = this.hedgedStream(peer.id, 'mul-receiver');
+      let started: ReturnType<typeof mulReceiverStart>;
+      try {
+        started = withOtAbort(peer.id, 'multiplication', () => mulReceiverStart(peer.pair.in_, this.ctx, 2, hedge.random));
+      } finally {
+        hedge.dispose();
+      }
+      const { message, pending, b } = started;
       peer.pending = pending;
       peer.chi = g.decodeScalar(b);
       b.fill(0);
@@ -234,7 +285,14 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
         return m;
       });
       const inputs = this.multiplicationInputs(peer.id, this.r, this.sk).map((x) => g.encodeScalar(x));
-      const { message, shares } = withOtAbort(peer.id, 'multiplication', () => mulSenderRespond(peer.pair.out, this.ctx, inputs, msg1, this.rng));
+      const hedge = this.hedgedStream(peer.id, 'mul-sender');
+      let answered: ReturnType<typeof mulSenderRespond>;
+      try {
+        answered = withOtAbort(peer.id, 'multiplication', () => mulSenderRespond(peer.pair.out, this.ctx, inputs, msg1, hedge.random));
+      } finally {
+        hedge.dispose();
+      }
+      const { message, shares } = answered;
       for (const x of inputs) x.fill(0);
       peer.cu = g.decodeScalar(shares[0]!);
       peer.cv = g.decodeScalar(shares[1]!);
