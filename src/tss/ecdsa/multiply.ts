@@ -13,14 +13,25 @@
  *        choices ω. Bob→Alice: the extension message. (The ξ − 256 = 2s extra random bits make b
  *        statistically 2^-s close to uniform and mask each single bit ω_j: that is the encoding
  *        which defeats a selective-failure attack of Alice on individual OTs.)
- *   Alice, round 2: verifies the KOS check; samples pads ã ∈ Z_q^L and check values â ∈ Z_q^L; for
- *        every OT j and every α ∈ (ã ‖ â) sets t_A = −s0 and τ = α + s0 − s1 (s_b: scalars expanded
- *        from her OT keys), so that t_A + t_B = ω_j·α. χ̃, χ̂ ∈ Z_q^L = H(transcript, τ);
+ *   Alice, round 2: verifies the KOS check; samples a fresh 32-byte salt σ, pads ã ∈ Z_q^L and
+ *        check values â ∈ Z_q^L; for every OT j and every α ∈ (ã ‖ â) sets t_A = −s0 and
+ *        τ = α + s0 − s1, where s_b = PadHash(ctx, sid, index, σ, j, v_b,j) are scalars expanded
+ *        from her OT keys AND σ, so that t_A + t_B = ω_j·α. χ̃, χ̂ ∈ Z_q^L = H(transcript, σ, τ);
  *        r_{j,k} = χ̃_k·t̃_A,j,k + χ̂_k·t̂_A,j,k, u_k = χ̃_k·ã_k + χ̂_k·â_k, γ_k = a_k − ã_k.
- *        Alice→Bob: τ, H(r), u, γ. Alice outputs c_k = Σ_j g_j·t̃_A,j,k.
- *   Bob, finish: t_B = s_{ω_j} + ω_j·τ; recomputes r_{j,k} = ω_j·u_k − χ̃_k·t̃_B,j,k − χ̂_k·t̂_B,j,k
- *        and aborts (blaming Alice, burning his OT state) unless its hash equals H(r);
+ *        Alice→Bob: σ, τ, H(σ, r), u, γ. Alice outputs c_k = Σ_j g_j·t̃_A,j,k.
+ *   Bob, finish: s_{ω_j} = PadHash(…, σ, j, v_{ω_j},j) (only now, σ being known);
+ *        t_B = s_{ω_j} + ω_j·τ; recomputes r_{j,k} = ω_j·u_k − χ̃_k·t̃_B,j,k − χ̂_k·t̂_B,j,k
+ *        and aborts (blaming Alice, burning his OT state) unless its hash equals H(σ, r);
  *        d_k = b·γ_k + Σ_j g_j·t̃_B,j,k.
+ *
+ * Why σ (security fix H2, docs/ecdsa.md): the OT keys v_b,j are a deterministic function of
+ * (pair, session id, index, q_j). If Alice's OT state is a stale copy (crash-restart from the
+ * vault, a share deserialised twice), a replayed extension message would make her answer twice
+ * with the same keys and fresh ã: τ − τ' = ã − ã' and γ − γ' would hand Bob r − r'. With a fresh
+ * σ per answer the pads of two answers are independent random-oracle outputs, so a replay reveals
+ * nothing beyond two independent multiplications. σ is Alice's choice; a malicious Alice gains
+ * nothing by repeating it (she knows both pads anyway), and a tampered σ changes Bob's pads and
+ * the Fiat–Shamir coefficients, so the check aborts with blame on Alice.
  *
  * The check forces Alice to use the same (ã, â) in every OT; any deviation makes the check fail
  * except on choices she guessed, and what a guessed choice reveals is one of the 2s masking bits.
@@ -43,6 +54,11 @@ export const XI = 256 + 2 * MUL_STAT;
 export const MAX_L = 8;
 
 const T_MUL_RESPONSE = 0x31;
+
+/** Bytes of Alice's per-answer salt σ. */
+export const SALT_LEN = 32;
+/** Bytes of one OT key handed from the extension to the pad derivation. */
+const OT_KEY_LEN = 32;
 
 const gadgetCache = new Map<string, bigint[]>();
 
@@ -67,8 +83,31 @@ function toScalars(bytes: Uint8Array, n: number): bigint[] {
   return out;
 }
 
-function challenges(ctx: Uint8Array, sessionId: Uint8Array, index: number, msg1Hash: Uint8Array, tauBytes: Uint8Array, L: number): { chiT: bigint[]; chiH: bigint[] } {
-  const base = taggedHash('tessera/mul/transcript', ctx, sessionId, encodeU32(index), encodeU32(L), msg1Hash, tauBytes);
+/**
+ * The salted pad derivation: 2L scalars of OT j = SHAKE256(prefix ‖ j ‖ v_j) (48 bytes each,
+ * reduced), prefix = tagged hash of (pair context, session id, index, L, σ). v_j is the OT key of
+ * the extension (itself the correlation-robust hash of q_j, q_j ⊕ Δ or t_j). Wipes nothing.
+ */
+class PadHasher {
+  readonly #buf = new Uint8Array(32 + 4 + OT_KEY_LEN);
+  readonly #L: number;
+  constructor(ctx: Uint8Array, sessionId: Uint8Array, index: number, L: number, sigma: Uint8Array) {
+    this.#buf.set(taggedHash('tessera/mul/pad', ctx, sessionId, encodeU32(index), encodeU32(L), sigma), 0);
+    this.#L = L;
+  }
+  pads(j: number, key: Uint8Array): bigint[] {
+    if (key.length !== OT_KEY_LEN) throw new InvalidArgumentError('OT key has the wrong length');
+    const b = this.#buf;
+    b.set(encodeU32(j), 32);
+    b.set(key, 36);
+    const d = createHash('shake256', { outputLength: 96 * this.#L }).update(b).digest();
+    b.fill(0, 36);
+    return toScalars(new Uint8Array(d.buffer, d.byteOffset, d.length), 2 * this.#L);
+  }
+}
+
+function challenges(ctx: Uint8Array, sessionId: Uint8Array, index: number, msg1Hash: Uint8Array, sigma: Uint8Array, tauBytes: Uint8Array, L: number): { chiT: bigint[]; chiH: bigint[] } {
+  const base = taggedHash('tessera/mul/transcript', ctx, sessionId, encodeU32(index), encodeU32(L), msg1Hash, sigma, tauBytes);
   const chiT: bigint[] = [];
   const chiH: bigint[] = [];
   for (let k = 0; k < L; k++) {
@@ -78,9 +117,9 @@ function challenges(ctx: Uint8Array, sessionId: Uint8Array, index: number, msg1H
   return { chiT, chiH };
 }
 
-function hashR(ctx: Uint8Array, sessionId: Uint8Array, index: number, r: bigint[]): Uint8Array {
+function hashR(ctx: Uint8Array, sessionId: Uint8Array, index: number, sigma: Uint8Array, r: bigint[]): Uint8Array {
   const h = createHash('sha256');
-  h.update(taggedHash('tessera/mul/r', ctx, sessionId, encodeU32(index)));
+  h.update(taggedHash('tessera/mul/r', ctx, sessionId, encodeU32(index), sigma));
   for (const x of r) h.update(encodeScalar(x));
   return new Uint8Array(h.digest());
 }
@@ -102,8 +141,8 @@ export class MulReceiverPending {
     readonly msg1Hash: Uint8Array,
     /** @internal ω, one bit per byte */
     readonly omega: Uint8Array,
-    /** @internal s_{ω_j} expanded, 2L per OT */
-    readonly s: bigint[][],
+    /** @internal the OT keys v_{ω_j} (32 bytes each); the pads are derived once Alice's σ is known */
+    readonly keys: Uint8Array[],
     /** @internal Bob's random input */
     readonly b: bigint,
   ) {}
@@ -122,13 +161,12 @@ export class MulReceiverPending {
  */
 export function mulReceiverStart(ot: OtExtReceiver, sessionId: Uint8Array, L: number, random: RandomBytes = systemRandom): { message: Uint8Array; pending: MulReceiverPending; b: Uint8Array } {
   if (!Number.isInteger(L) || L < 1 || L > MAX_L) throw new InvalidArgumentError(`multiplication vector length must be 1..${MAX_L}`);
-  const { message, output } = ot.extend(sessionId, XI, random, undefined, 96 * L);
+  const { message, output } = ot.extend(sessionId, XI, random, undefined, OT_KEY_LEN);
   const g = gadgetVector(ot.context);
   let b = 0n;
   for (let j = 0; j < XI; j++) b += g[j]! * BigInt(output.choices[j]!);
   b = mod(b);
-  const s = output.keys.map((k) => toScalars(k, 2 * L));
-  const pending = new MulReceiverPending(ot.context, sessionId.slice(), L, output.index, sha256(message), output.choices, s, b);
+  const pending = new MulReceiverPending(ot.context, sessionId.slice(), L, output.index, sha256(message), output.choices, output.keys, b);
   return { message, pending, b: encodeScalar(b) };
 }
 
@@ -148,17 +186,22 @@ export function mulSenderRespond(ot: OtExtSender, sessionId: Uint8Array, inputs:
     if (v === undefined) throw new InvalidArgumentError('multiplication input must be a 32-byte scalar below the group order');
     return v;
   });
-  const ext = ot.extend(sessionId, message, XI, 96 * L);
+  const ext = ot.extend(sessionId, message, XI, OT_KEY_LEN);
   const ctx = ot.context;
   const g = gadgetVector(ctx);
+  // Fresh salt per answer: two answers to one extension message use independent pads (fix H2).
+  const sigma = random(SALT_LEN).slice();
+  if (sigma.length !== SALT_LEN) throw new InvalidArgumentError('random source returned the wrong length');
+  const pad = new PadHasher(ctx, sessionId, ext.index, L, sigma);
   const alpha: bigint[] = []; // ã_0..ã_{L-1}, â_0..â_{L-1}
   for (let k = 0; k < 2 * L; k++) alpha.push(randomScalar(random));
   const tA: bigint[][] = [];
   const w = new MessageWriter(T_MUL_RESPONSE);
   const tauParts: Uint8Array[] = [];
   for (let j = 0; j < XI; j++) {
-    const s0 = toScalars(ext.v0[j]!, 2 * L);
-    const s1 = toScalars(ext.v1[j]!, 2 * L);
+    const s0 = pad.pads(j, ext.v0[j]!);
+    const s1 = pad.pads(j, ext.v1[j]!);
+    wipe(ext.v0[j]!, ext.v1[j]!);
     const row: bigint[] = [];
     for (let k = 0; k < 2 * L; k++) {
       row.push(mod(-s0[k]!));
@@ -167,10 +210,10 @@ export function mulSenderRespond(ot: OtExtSender, sessionId: Uint8Array, inputs:
     tA.push(row);
   }
   const tauBytes = Buffer.concat(tauParts);
-  const { chiT, chiH } = challenges(ctx, sessionId, ext.index, sha256(message), tauBytes, L);
+  const { chiT, chiH } = challenges(ctx, sessionId, ext.index, sha256(message), sigma, tauBytes, L);
   const r: bigint[] = [];
   for (let j = 0; j < XI; j++) for (let k = 0; k < L; k++) r.push(mod(chiT[k]! * tA[j]![k]! + chiH[k]! * tA[j]![L + k]!));
-  w.fixed(tauBytes).fixed(hashR(ctx, sessionId, ext.index, r));
+  w.fixed(sigma).fixed(tauBytes).fixed(hashR(ctx, sessionId, ext.index, sigma, r));
   for (let k = 0; k < L; k++) w.fixed(encodeScalar(mod(chiT[k]! * alpha[k]! + chiH[k]! * alpha[L + k]!)));
   for (let k = 0; k < L; k++) w.fixed(encodeScalar(mod(a[k]! - alpha[k]!)));
   const shares: Uint8Array[] = [];
@@ -193,10 +236,11 @@ export function mulReceiverFinish(ot: OtExtReceiver, pending: MulReceiverPending
   if (!bytesEqual(ot.context, pending.pairContext)) throw new InvalidArgumentError('this multiplication was started with another pair');
   pending.consume();
   const from = ot.senderId;
-  const { L, sessionId, index, omega, s, b } = pending;
+  const { L, sessionId, index, omega, keys, b } = pending;
   const ctx = ot.context;
   try {
     const rd = new MessageReader(message, T_MUL_RESPONSE, from, 'multiplication response');
+    const sigma = rd.fixed(SALT_LEN);
     const tauBytes = rd.fixed(XI * 2 * L * 32);
     const rHash = rd.fixed(32);
     const scalar = (bytes: Uint8Array, what: string): bigint => {
@@ -209,24 +253,26 @@ export function mulReceiverFinish(ot: OtExtReceiver, pending: MulReceiverPending
     const gamma: bigint[] = [];
     for (let k = 0; k < L; k++) gamma.push(scalar(rd.fixed(32), `gamma[${k}]`));
     rd.end();
+    const pad = new PadHasher(ctx, sessionId, index, L, sigma);
     const tB: bigint[][] = [];
     for (let j = 0; j < XI; j++) {
       const w = BigInt(omega[j]!);
+      const s = pad.pads(j, keys[j]!);
       const row: bigint[] = [];
       for (let k = 0; k < 2 * L; k++) {
         const off = (j * 2 * L + k) * 32;
         const tau = scalar(tauBytes.subarray(off, off + 32), `tau[${j}][${k}]`);
-        row.push(mod(s[j]![k]! + w * tau));
+        row.push(mod(s[k]! + w * tau));
       }
       tB.push(row);
     }
-    const { chiT, chiH } = challenges(ctx, sessionId, index, pending.msg1Hash, tauBytes, L);
+    const { chiT, chiH } = challenges(ctx, sessionId, index, pending.msg1Hash, sigma, tauBytes, L);
     const r: bigint[] = [];
     for (let j = 0; j < XI; j++) {
       const w = BigInt(omega[j]!);
       for (let k = 0; k < L; k++) r.push(mod(w * u[k]! - chiT[k]! * tB[j]![k]! - chiH[k]! * tB[j]![L + k]!));
     }
-    if (!bytesEqual(hashR(ctx, sessionId, index, r), rHash)) throw new MultiplicationAbortedError(from, 'the sender used inconsistent correlations');
+    if (!bytesEqual(hashR(ctx, sessionId, index, sigma, r), rHash)) throw new MultiplicationAbortedError(from, 'the sender used inconsistent correlations');
     const g = gadgetVector(ctx);
     const out: Uint8Array[] = [];
     for (let k = 0; k < L; k++) {
@@ -234,10 +280,10 @@ export function mulReceiverFinish(ot: OtExtReceiver, pending: MulReceiverPending
       for (let j = 0; j < XI; j++) d += g[j]! * tB[j]![k]!;
       out.push(encodeScalar(mod(d)));
     }
-    wipe(omega);
+    wipe(omega, ...keys);
     return out;
   } catch (e) {
-    wipe(omega);
+    wipe(omega, ...keys);
     ot.destroy();
     throw e;
   }

@@ -1,12 +1,13 @@
 // Regression tests for the security review's key-extraction findings H1 and H2 (docs/ecdsa.md,
 // "Security fixes"). Each runs the reviewer's attack end to end and asserts it no longer works.
+import { randomBytes } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
 import { ByteReader } from '../../../src/tss/session/codec.js';
 import type { Delivery } from '../../../src/tss/session/runner.js';
-import { dkg, names, sha256, signRun } from './protocol-helpers.js';
+import { clone, dkg, names, sha256, signRun } from './protocol-helpers.js';
 
 const Q = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const mod = (a: bigint) => ((a % Q) + Q) % Q;
@@ -36,7 +37,7 @@ function mulAnswer(payload: Uint8Array): Uint8Array {
   return r.bytes(1 << 20);
 }
 
-/** γ_0 = r_A − ã_0, γ_1, and τ of OT 0 for ã_0 (located from the end: … τ | H(r) 32 | u 64 | γ 64). */
+/** γ_0 = r_A − ã_0, γ_1, and τ of OT 0 for ã_0 (located from the end: σ | τ | H(r) 32 | u 64 | γ 64). */
 function parseAnswer(payload: Uint8Array): { gamma: [bigint, bigint]; tau0: bigint } {
   const m2 = mulAnswer(payload);
   const tauStart = m2.length - 64 - 64 - 32 - 416 * 4 * 32;
@@ -91,5 +92,39 @@ describe('security fix H1: all secret randomness of a signing session is hedged'
     const [x1, x2] = runs as [Required<(typeof runs)[number]>, Required<(typeof runs)[number]>];
     const D = mod(x1.g - x2.g + x1.rB - x2.rB);
     expect(recovers(D, x1.e, x2.e, x1.sig, x2.sig)).toBe(false);
+  });
+});
+
+describe('security fix H2: two answers to one extension message use independent pads', () => {
+  it('retrying a session id against a restored (not persisted) share does not leak the group key to a co-signer', () => {
+    const ps = names(3);
+    const shares = dkg(ps, 1, { seed: 'replay' });
+    const vault = clone(shares); // what the vault holds before the session
+    const [A, B] = [ps[0]!, ps[1]!];
+    const digest = sha256(new TextEncoder().encode('pay 1 BTC'));
+    const grab = (into: { p?: Uint8Array }) => (d: Delivery) => {
+      if (d.from === A && d.to === B && d.message.round === 2 && d.message.to === B) into.p = d.message.payload;
+      return { kind: 'deliver' } as const;
+    };
+    const m1: { p?: Uint8Array } = {};
+    const m2: { p?: Uint8Array } = {};
+    // attempt 1 completes (B gets the signature), but A's node crashes before persisting its share
+    const run1 = signRun(clone(vault), [A, B], digest, { sessionId: 'sess-42', seed: 'attempt1', fault: grab(m1) });
+    const sig1 = run1.results.get(B)!;
+    // attempt 2: same session id, A restored from the vault; B replays the same round 1 (same rng seed)
+    const run2 = signRun(clone(vault), [A, B], digest, {
+      sessionId: 'sess-42',
+      seed: 'attempt1',
+      fault: grab(m2),
+      make: (self) => (self === A ? (o) => new EcdsaSignParty({ ...o, rng: (n: number) => new Uint8Array(randomBytes(n)) }) : undefined),
+    });
+    const sig2 = run2.results.get(B)!;
+    expect(sig1 && sig2).toBeTruthy();
+    const a1 = parseAnswer(m1.p!);
+    const a2 = parseAnswer(m2.p!);
+    // With the old deterministic pads: τ − τ′ = ã − ã′ and γ − γ′ = (r_A − r_A′) − (ã − ã′) ⇒ k1 − k2.
+    const D = mod(a1.gamma[0] - a2.gamma[0] + a1.tau0 - a2.tau0);
+    const e = big(digest);
+    expect(recovers(D, e, e, sig1, sig2)).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../../src/common/errors.js';
 import { MalformedMessageError, MultiplicationAbortedError, OtCheckFailedError, OtReuseError, OtStateBurnedError } from '../../../src/tss/ecdsa/errors.js';
 import { gadgetVector, mulReceiverFinish, mulReceiverStart, mulSenderRespond, XI } from '../../../src/tss/ecdsa/multiply.js';
-import type { OtExtSender } from '../../../src/tss/ot/kos.js';
+import { type OtExtSender, OtExtSender as OtExtSenderClass } from '../../../src/tss/ot/kos.js';
 import { decodeScalar, encodeScalar, mod, Q } from '../../../src/tss/ot/scalar.js';
 import { concatBytes, encodeU32, taggedHash, taggedHash512 } from '../../../src/tss/ot/wire.js';
 import { freshPair, seededRandom } from '../ot/helpers.js';
@@ -15,7 +15,9 @@ const val = (b: Uint8Array) => decodeScalar(b)!;
 
 /** Offsets in Alice's response for L inputs. */
 const tauLen = (L: number) => XI * 2 * L * 32;
-const offR = (L: number) => 2 + tauLen(L);
+const offSigma = 2;
+const offTau = offSigma + 32;
+const offR = (L: number) => offTau + tauLen(L);
 const offU = (L: number) => offR(L) + 32;
 const offGamma = (L: number) => offU(L) + 32 * L;
 
@@ -24,6 +26,11 @@ function wide(b: Uint8Array): bigint {
 }
 function expand(bytes: Uint8Array, n: number): bigint[] {
   return Array.from({ length: n }, (_, i) => wide(bytes.subarray(48 * i, 48 * i + 48)));
+}
+/** The salted pads of OT j (re-implemented): SHAKE256(H(ctx, sid, index, L, σ) ‖ j ‖ v_j), 2L scalars. */
+function padsOf(ctx: Uint8Array, session: Uint8Array, index: number, L: number, sigma: Uint8Array, j: number, key: Uint8Array): bigint[] {
+  const prefix = taggedHash('tessera/mul/pad', ctx, session, encodeU32(index), encodeU32(L), sigma);
+  return expand(new Uint8Array(createHash('shake256', { outputLength: 96 * L }).update(concatBytes(prefix, encodeU32(j), key)).digest()), 2 * L);
 }
 
 /**
@@ -47,59 +54,61 @@ function powMod(x: bigint, e: bigint): bigint {
  * would pass a check whose coefficients did not depend on τ.
  */
 function lineAttackAlice(sender: OtExtSender, session: Uint8Array, a: bigint, msg1: Uint8Array, row: number) {
-  const ext = sender.extend(session, msg1, XI, 96);
+  const ext = sender.extend(session, msg1, XI, 32);
   const ctx = sender.context;
   const rnd = seededRandom('line');
+  const sigma = rnd(32);
   const aT = wide(rnd(48));
   const aH = wide(rnd(48));
   const s0s: bigint[][] = [];
   const s1s: bigint[][] = [];
   const tau: Uint8Array[] = [];
   for (let j = 0; j < XI; j++) {
-    s0s.push(expand(ext.v0[j]!, 2));
-    s1s.push(expand(ext.v1[j]!, 2));
+    s0s.push(padsOf(ctx, session, ext.index, 1, sigma, j, ext.v0[j]!));
+    s1s.push(padsOf(ctx, session, ext.index, 1, sigma, j, ext.v1[j]!));
     for (let k = 0; k < 2; k++) tau.push(encodeScalar(mod([aT, aH][k]! + s0s[j]![k]! - s1s[j]![k]!)));
   }
   const msg1Hash = new Uint8Array(createHash('sha256').update(msg1).digest());
-  const base = taggedHash('tessera/mul/transcript', ctx, session, encodeU32(ext.index), encodeU32(1), msg1Hash, concatBytes(...tau));
+  const base = taggedHash('tessera/mul/transcript', ctx, session, encodeU32(ext.index), encodeU32(1), msg1Hash, sigma, concatBytes(...tau));
   const chiT = wide(taggedHash512('tessera/mul/chi-tilde', base, encodeU32(0)));
   const chiH = wide(taggedHash512('tessera/mul/chi-hat', base, encodeU32(0)));
   // shift row `row`: ã' = ã + 1, â' = â − χ̃/χ̂, so χ̃·ã' + χ̂·â' = u
   const shifted = [mod(aT + 1n), mod(aH - chiT * powMod(chiH, Q - 2n))];
   for (let k = 0; k < 2; k++) tau[2 * row + k] = encodeScalar(mod(shifted[k]! + s0s[row]![k]! - s1s[row]![k]!));
-  const h = createHash('sha256').update(taggedHash('tessera/mul/r', ctx, session, encodeU32(ext.index)));
+  const h = createHash('sha256').update(taggedHash('tessera/mul/r', ctx, session, encodeU32(ext.index), sigma));
   const rA: bigint[] = [];
   for (let j = 0; j < XI; j++) rA.push(mod(-chiT * s0s[j]![0]! - chiH * s0s[j]![1]!));
   for (const x of rA) h.update(encodeScalar(x));
   const u = mod(chiT * aT + chiH * aH);
   const tauBytes = concatBytes(...tau);
-  return { message: concatBytes(Uint8Array.of(1, 0x31), tauBytes, new Uint8Array(h.digest()), encodeScalar(u), encodeScalar(mod(a - aT))), chiT, chiH, u, rA, tauBytes };
+  return { message: concatBytes(Uint8Array.of(1, 0x31), sigma, tauBytes, new Uint8Array(h.digest()), encodeScalar(u), encodeScalar(mod(a - aT))), chiT, chiH, u, rA, tauBytes, sigma, index: ext.index };
 }
 
 function cheatingAlice(sender: OtExtSender, session: Uint8Array, a: bigint, msg1: Uint8Array, cheatRow: number): Uint8Array {
-  const ext = sender.extend(session, msg1, XI, 96);
+  const ext = sender.extend(session, msg1, XI, 32);
   const ctx = sender.context;
   const rnd = seededRandom('cheat');
+  const sigma = rnd(32);
   const aT = wide(rnd(48));
   const aH = wide(rnd(48));
   const tA: bigint[][] = [];
   const tau: Uint8Array[] = [];
   for (let j = 0; j < XI; j++) {
-    const s0 = expand(ext.v0[j]!, 2);
-    const s1 = expand(ext.v1[j]!, 2);
+    const s0 = padsOf(ctx, session, ext.index, 1, sigma, j, ext.v0[j]!);
+    const s1 = padsOf(ctx, session, ext.index, 1, sigma, j, ext.v1[j]!);
     const alpha = [j === cheatRow ? mod(aT + 1n) : aT, aH];
     tA.push([mod(-s0[0]!), mod(-s0[1]!)]);
     for (let k = 0; k < 2; k++) tau.push(encodeScalar(mod(alpha[k]! + s0[k]! - s1[k]!)));
   }
   const tauBytes = concatBytes(...tau);
   const msg1Hash = new Uint8Array(createHash('sha256').update(msg1).digest());
-  const base = taggedHash('tessera/mul/transcript', ctx, session, encodeU32(ext.index), encodeU32(1), msg1Hash, tauBytes);
+  const base = taggedHash('tessera/mul/transcript', ctx, session, encodeU32(ext.index), encodeU32(1), msg1Hash, sigma, tauBytes);
   const chiT = wide(taggedHash512('tessera/mul/chi-tilde', base, encodeU32(0)));
   const chiH = wide(taggedHash512('tessera/mul/chi-hat', base, encodeU32(0)));
-  const h = createHash('sha256').update(taggedHash('tessera/mul/r', ctx, session, encodeU32(ext.index)));
+  const h = createHash('sha256').update(taggedHash('tessera/mul/r', ctx, session, encodeU32(ext.index), sigma));
   for (let j = 0; j < XI; j++) h.update(encodeScalar(mod(chiT * tA[j]![0]! + chiH * tA[j]![1]!)));
   const u = mod(chiT * aT + chiH * aH);
-  return concatBytes(Uint8Array.of(1, 0x31), tauBytes, new Uint8Array(h.digest()), encodeScalar(u), encodeScalar(mod(a - aT)));
+  return concatBytes(Uint8Array.of(1, 0x31), sigma, tauBytes, new Uint8Array(h.digest()), encodeScalar(u), encodeScalar(mod(a - aT)));
 }
 
 async function mulOnce(a: bigint[], session = 'mul', seed = 1) {
@@ -155,7 +164,7 @@ describe('two-party random VOLE multiplication (DKLs23 / DKLs19 Protocol 1)', ()
 
   it('any tampered correlation τ (the check coefficients are a hash of τ), check hash or check value u aborts with blame on Alice and burns Bob’s OT state', async () => {
     const L = 2;
-    for (const at of [2 + 5, 2 + tauLen(L) - 1, offR(L) + 7, offU(L) + 31, offU(L) + 40]) {
+    for (const at of [offTau + 5, offTau + tauLen(L) - 1, offR(L) + 7, offU(L) + 31, offU(L) + 40]) {
       const { receiver, bob, alice } = await mulOnce([3n, 4n], `t${at}`);
       const e = (() => {
         try {
@@ -170,6 +179,49 @@ describe('two-party random VOLE multiplication (DKLs23 / DKLs19 Protocol 1)', ()
       expect(receiver.burned).toBe(true);
       expect(() => mulReceiverStart(receiver, sid('next'), 2)).toThrow(OtStateBurnedError);
     }
+  });
+
+  it('a tampered salt σ (first, middle or last byte) aborts with blame on Alice and burns Bob’s OT state', async () => {
+    for (const at of [offSigma, offSigma + 17, offSigma + 31]) {
+      const { receiver, bob, alice } = await mulOnce([3n, 4n], `sigma${at}`);
+      const e = (() => {
+        try {
+          mulReceiverFinish(receiver, bob.pending, flip(alice.message, at, 0x01));
+        } catch (err) {
+          return err;
+        }
+      })() as MultiplicationAbortedError;
+      expect(e).toBeInstanceOf(MultiplicationAbortedError);
+      expect(e.blame).toBe('alice');
+      expect(receiver.burned).toBe(true);
+    }
+  });
+
+  it('a truncated salt σ is a malformed message blaming Alice', async () => {
+    const { receiver, bob } = await mulOnce([1n], 'sigma-short');
+    const e = (() => { try { mulReceiverFinish(receiver, bob.pending, Uint8Array.of(1, 0x31, ...new Uint8Array(31))); } catch (err) { return err; } })() as MalformedMessageError;
+    expect(e).toBeInstanceOf(MalformedMessageError);
+    expect(e.blame).toBe('alice');
+    expect(receiver.burned).toBe(true);
+  });
+
+  it('security fix H2: a replayed extension message answered by a stale copy of Alice’s OT state uses independent pads (τ − τ′ is not ã − ã′)', async () => {
+    const { sender, receiver } = await freshPair();
+    const stale = OtExtSenderClass.deserialize(sender.serialize()); // e.g. the vault copy before the session
+    const bob = mulReceiverStart(receiver, sid('replay'), 1, seededRandom('replay'));
+    const a1 = mulSenderRespond(sender, sid('replay'), [encodeScalar(7n)], bob.message, seededRandom('fresh-1'));
+    const a2 = mulSenderRespond(stale, sid('replay'), [encodeScalar(7n)], bob.message, seededRandom('fresh-2'));
+    expect(Buffer.from(a1.message.subarray(offSigma, offTau)).equals(Buffer.from(a2.message.subarray(offSigma, offTau)))).toBe(false);
+    // Without the salt, τ_j − τ′_j = ã − ã′ for every OT j (one constant); with it, the differences are independent.
+    const diffs = new Set<bigint>();
+    for (let j = 0; j < 8; j++) {
+      const at = offTau + 2 * j * 32;
+      diffs.add(mod(val(a1.message.subarray(at, at + 32)) - val(a2.message.subarray(at, at + 32))));
+    }
+    expect(diffs.size).toBe(8);
+    // … and Bob's finish still yields the product for the answer he accepts.
+    const d = mulReceiverFinish(receiver, bob.pending, a2.message);
+    expect(mod(val(a2.shares[0]!) + val(d[0]!))).toBe(mod(7n * val(bob.b)));
   });
 
   it('a selective-failure attack on one OT (Alice shifts her pad in OT j only) passes exactly when Bob’s choice bit ω_j is 0', async () => {
@@ -201,10 +253,11 @@ describe('two-party random VOLE multiplication (DKLs23 / DKLs19 Protocol 1)', ()
       const atk = lineAttackAlice(sender, sid(`line${row}`), 5n, bob.message, row);
       // Bob's view, evaluated with the coefficients Alice used: the attack would pass such a check
       const omega = bob.pending.omega;
-      const s = bob.pending.s;
+      const ctx = receiver.context;
       for (let j = 0; j < XI; j++) {
+        const s = padsOf(ctx, sid(`line${row}`), atk.index, 1, atk.sigma, j, bob.pending.keys[j]!);
         const tau = (k: number) => decodeScalar(atk.tauBytes.subarray((2 * j + k) * 32, (2 * j + k + 1) * 32))!;
-        const tB = [0, 1].map((k) => mod(s[j]![k]! + BigInt(omega[j]!) * tau(k)));
+        const tB = [0, 1].map((k) => mod(s[k]! + BigInt(omega[j]!) * tau(k)));
         expect(mod(BigInt(omega[j]!) * atk.u - atk.chiT * tB[0]! - atk.chiH * tB[1]!)).toBe(atk.rA[j]);
       }
       // … but the real coefficients are a hash of τ, so the real check aborts
@@ -235,7 +288,7 @@ describe('two-party random VOLE multiplication (DKLs23 / DKLs19 Protocol 1)', ()
     const tooBig = alice.message.slice();
     tooBig.fill(0xff, offU(L), offU(L) + 32);
     const tauBig = alice.message.slice();
-    tauBig.fill(0xff, 2, 34);
+    tauBig.fill(0xff, offTau, offTau + 32);
     for (const m of [alice.message.subarray(0, alice.message.length - 1), Uint8Array.of(...alice.message, 0), tooBig, tauBig]) {
       const { receiver, bob } = await mulOnce([1n]);
       const e = (() => { try { mulReceiverFinish(receiver, bob.pending, m); } catch (err) { return err; } })() as MalformedMessageError;
