@@ -178,11 +178,14 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
    * does not repeat the multiplication pads ã, â, Bob's ω / KOS padding or the salt σ across
    * sessions or digests. The hedge inputs are wiped; `dispose` wipes the key.
    */
-  private hedgedStream(peer: string, purpose: string): HedgedStream {
+  private hedgedStream(peer: string, purpose: string, bind?: Uint8Array): HedgedStream {
     const g = this.g;
     const fresh = this.rng(32);
     const secret = g.encodeScalar(this.share.secretScalar());
-    const key = taggedDigest('tessera/ecdsa/sign/hedge/v1', fresh, secret, this.ctx, utf8(this.self), utf8(peer), utf8(purpose));
+    // `bind` ties the stream to the message being answered: a replayed RNG answering a different
+    // message (e.g. an extension with flipped choice bits) must not reuse σ and the pads (F1).
+    const parts = [fresh, secret, this.ctx, utf8(this.self), utf8(peer), utf8(purpose), ...(bind ? [bind] : [])];
+    const key = taggedDigest('tessera/ecdsa/sign/hedge/v1', ...parts);
     fresh.fill(0);
     secret.fill(0);
     let counter = 0;
@@ -285,7 +288,7 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
         return m;
       });
       const inputs = this.multiplicationInputs(peer.id, this.r, this.sk).map((x) => g.encodeScalar(x));
-      const hedge = this.hedgedStream(peer.id, 'mul-sender');
+      const hedge = this.hedgedStream(peer.id, 'mul-sender', createHash('sha256').update(msg1).digest());
       let answered: ReturnType<typeof mulSenderRespond>;
       try {
         answered = withOtAbort(peer.id, 'multiplication', () => mulSenderRespond(peer.pair.out, this.ctx, inputs, msg1, hedge.random));
