@@ -8,6 +8,7 @@
  */
 import { createHash, hash, randomBytes } from 'node:crypto';
 import { MalformedMessageError } from '../ecdsa/errors.js';
+import { concat } from '../math/hash.js';
 
 /** Source of uniformly random bytes; injectable so tests are reproducible. */
 export type RandomBytes = (n: number) => Uint8Array;
@@ -73,18 +74,8 @@ export function pairContext(sessionId: Uint8Array, senderId: string, receiverId:
   return taggedHash('tessera/ecdsa/pair-context/v1', sessionId, enc.encode(senderId), enc.encode(receiverId));
 }
 
-/** Concatenates byte strings. */
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+/** Concatenates byte strings (the one implementation lives in `math/hash.ts`). */
+export const concatBytes = concat;
 
 /** Constant-time (for equal lengths) byte comparison. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
