@@ -17,6 +17,7 @@ import { EcdsaSignParty } from '../src/tss/ecdsa/sign.js';
 import { seededRng } from '../src/tss/math/rng.js';
 import type { ProtocolParty } from '../src/tss/session/party.js';
 import { runParties } from '../src/tss/session/runner.js';
+import { MemorySigningLog } from '../src/tss/session/signing-log.js';
 
 function cpuMs(): number {
   const u = process.cpuUsage();
@@ -118,7 +119,7 @@ const signers = ['node-1', 'node-2'];
 const sign = (): number => {
   const digest = randomBytes(32);
   const sid = `bench-sign-${counter++}`;
-  return run(signers.map((self) => new EcdsaSignParty({ sessionId: sid, self, signers, keyShare: keys.get(self)!, digest }))).bytes;
+  return run(signers.map((self) => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: sid, self, signers, keyShare: keys.get(self)!, digest }))).bytes;
 };
 const s = compare(sign, 600, 7, 3);
 line('sign 2-of-3 (3 rounds, both signers, incl. two multiplications, checks and final verification)', s, {
@@ -129,7 +130,7 @@ const hdSign = (): number => {
   const digest = randomBytes(32);
   const sid = `bench-sign-hd-${counter++}`;
   const derivation = { chainCode: new Uint8Array(32).fill(7), path: [44, 60, 0, 0, 5] };
-  return run(signers.map((self) => new EcdsaSignParty({ sessionId: sid, self, signers, keyShare: keys.get(self)!, digest, derivation }))).bytes;
+  return run(signers.map((self) => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: sid, self, signers, keyShare: keys.get(self)!, digest, derivation }))).bytes;
 };
 line('sign 2-of-3 with HD derivation (path of 5)', compare(hdSign, 600, 5, 3));
 const resetup = (): number => {

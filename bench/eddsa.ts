@@ -14,6 +14,7 @@ import { FrostSignParty } from '../src/tss/frost/sign.js';
 import { type BackendName, getGroup } from '../src/tss/group/index.js';
 import { seededRng } from '../src/tss/math/rng.js';
 import { runParties } from '../src/tss/session/runner.js';
+import { MemorySigningLog } from '../src/tss/session/signing-log.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');
 const names = (n: number, p = 'node') => Array.from({ length: n }, (_, i) => `${p}-${i + 1}`);
@@ -63,7 +64,7 @@ function sign(shares: Map<string, FrostKeyShare>, signers: string[], msg: Uint8A
   const group = getGroup('ed25519', backend);
   const res = must(
     runParties(
-      signers.map((self) => new FrostSignParty({ sessionId: `sign-${seed}`, self, signers, keyShare: shares.get(self)!, message: msg, rng: seededRng(`${seed}/${self}`), group })),
+      signers.map((self) => new FrostSignParty({ signingLog: new MemorySigningLog(), sessionId: `sign-${seed}`, self, signers, keyShare: shares.get(self)!, message: msg, rng: seededRng(`${seed}/${self}`), group })),
       { rng: seededRng(seed) },
     ),
   );

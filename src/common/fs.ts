@@ -3,7 +3,7 @@
  * the file and of its directory, and private (0600/0700) creation.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync, chmodSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { secureRandomBytes } from './random.js';
 import { basename, dirname, join } from 'node:path';
 import { IoError } from './errors.js';
 
@@ -36,7 +36,7 @@ export function fsyncDir(dir: string): void {
  */
 export function writeFileAtomic(path: string, data: Uint8Array): void {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = join(dir, `.${basename(path)}.${secureRandomBytes(6).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx', PRIVATE_FILE_MODE);

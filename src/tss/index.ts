@@ -19,6 +19,7 @@ export { type BackendName, type CurveName, getGroup, type Group, type Point } fr
 // seededRng (deterministic, test-only) is deliberately not part of the public surface: tests import it from math/rng.js.
 export { type Rng, systemRng } from './math/rng.js';
 export { ProtocolAbortedError } from './session/errors.js';
+export { MemorySigningLog, SigningContextReusedError, type SigningLog } from './session/signing-log.js';
 export { decodeMessage, encodeMessage, MAX_PAYLOAD_BYTES, type Message } from './session/message.js';
 export type { PartyStatus, ProtocolParty } from './session/party.js';
 export { type Delivery, type FaultAction, type FaultInjector, type RunReport, runParties } from './session/runner.js';

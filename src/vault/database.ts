@@ -11,10 +11,28 @@ import { fsyncDir, PRIVATE_FILE_MODE } from '../common/fs.js';
 export type Db = Database.Database;
 export type Statement = Database.Statement;
 
-export const SCHEMA_VERSION = 1;
+/** 2: adds `signing_log`. A version-1 vault is upgraded when it is opened. */
+export const SCHEMA_VERSION = 2;
 
 /** Table names, in the order a copy must fill them. */
-export const TABLES = ['meta', 'wallets', 'shares', 'records', 'tombstones'] as const;
+export const TABLES = ['meta', 'wallets', 'shares', 'records', 'tombstones', 'signing_log'] as const;
+
+/**
+ * The signing contexts each share version has started (see `Vault.claimSigningContext`). Not part
+ * of the change stream: backups do not carry it (docs/vault.md).
+ */
+function signingLogSql(schema: string): string {
+  return `
+CREATE TABLE ${schema}.signing_log (
+  key_type INTEGER NOT NULL,
+  wallet_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  context BLOB NOT NULL,
+  started_at INTEGER NOT NULL,
+  PRIMARY KEY (key_type, wallet_id, version, context)
+) WITHOUT ROWID;
+`;
+}
 
 /** The schema, created in the attached database `schema` (main by default). */
 export function schemaSql(schema = 'main'): string {
@@ -64,7 +82,7 @@ CREATE TABLE ${schema}.tombstones (
   version INTEGER,
   deleted_at INTEGER NOT NULL
 );
-`;
+${signingLogSql(schema)}`;
 }
 
 /** Creates an empty file with mode 0600 so SQLite (and its -wal/-shm, which copy the mode) stay private. */
@@ -113,6 +131,24 @@ export function initSchema(db: Db, vaultId: Uint8Array, now: number): void {
     put.run('schema_version', SCHEMA_VERSION);
     put.run('backup_watermark', 0);
     put.run('created_at', now);
+  })();
+}
+
+/**
+ * Brings an opened database to {@link SCHEMA_VERSION} in one transaction (1 → 2: create
+ * `signing_log`). Throws `VaultCorruptedError` if the stored version is unknown or newer than this
+ * build understands (a newer Tessera wrote it), or the raw SQLite error.
+ */
+export function upgradeSchema(db: Db, path: string): void {
+  const row = db.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: unknown } | undefined;
+  const v = typeof row?.v === 'number' || typeof row?.v === 'bigint' ? Number(row.v) : Number.NaN;
+  if (v === SCHEMA_VERSION) return;
+  if (!Number.isInteger(v) || v < 1 || v > SCHEMA_VERSION) {
+    throw new VaultCorruptedError('database', path, `unknown schema version ${Number.isNaN(v) ? '(missing)' : v}; a newer Tessera may have written this vault — open it with that version`);
+  }
+  db.transaction(() => {
+    if (v < 2) db.exec(signingLogSql('main'));
+    db.prepare("UPDATE meta SET v = ? WHERE k = 'schema_version'").run(SCHEMA_VERSION);
   })();
 }
 

@@ -21,7 +21,8 @@
  * 2 next), 32-byte key}; u8 data key count, each {u32 id, u8 status (1 primary, 2 decrypt-only),
  * u64 created ms, 32-byte key}.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
+import { secureRandomBytes } from '../common/random.js';
 import sodium from 'sodium-native';
 import { ByteReader, ByteWriter, MalformedError } from '../common/bytes.js';
 import type { Argon2Params } from './types.js';
@@ -166,7 +167,7 @@ export function sealKeyring(header: KeyringHeader, body: KeyringBody, kek: Uint8
   checkBody(body);
   const plain = encodeBody(body);
   try {
-    const nonce = randomBytes(12);
+    const nonce = secureRandomBytes(12);
     const aad = encodeHeader(header, nonce, plain.length + TAG_BYTES);
     const c = createCipheriv('aes-256-gcm', kek, nonce);
     c.setAAD(aad);

@@ -9,7 +9,8 @@
  * ```
  * A record copied under another vault, kind, key type, wallet, version or data key fails to open.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { secureRandomBytes } from '../common/random.js';
 import type { KeyType } from './types.js';
 
 const DOMAIN = new TextEncoder().encode('tessera/record/v1');
@@ -55,7 +56,7 @@ export function encodeAad(id: RecordIdentity): Uint8Array {
 
 /** Seals `plaintext` under `key` bound to `id`. */
 export function sealRecord(key: Uint8Array, id: RecordIdentity, plaintext: Uint8Array): Uint8Array {
-  const nonce = randomBytes(NONCE_BYTES);
+  const nonce = secureRandomBytes(NONCE_BYTES);
   const c = createCipheriv('aes-256-gcm', key, nonce);
   c.setAAD(encodeAad(id));
   const out = Buffer.allocUnsafe(ENVELOPE_OVERHEAD + plaintext.length);

@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { secureRandomBytes } from '../common/random.js';
 import sodium from 'sodium-native';
 import {
   AlreadyExistsError,
@@ -18,7 +18,7 @@ import {
   VaultCorruptedError,
 } from '../common/errors.js';
 import { ensurePrivateDir } from '../common/fs.js';
-import { createPrivateFile, type Db, type Statement, initSchema, isCorruption, openDatabase, rekeyByCopy, removeStaleRekey, translateDbError } from './database.js';
+import { createPrivateFile, type Db, type Statement, initSchema, isCorruption, openDatabase, rekeyByCopy, removeStaleRekey, translateDbError, upgradeSchema } from './database.js';
 import { type DerivedKeys, deriveKeys, KDF_ARGON2ID, KDF_RAW_KEY, SALT_BYTES, wipeDerived } from './kdf.js';
 import { type DataKey, type KeyringBody, type KeyringHeader, VAULT_ID_BYTES, wipeBody } from './keyring-format.js';
 import { keyringExists, unlockKeyring, writeKeyring } from './keyring-store.js';
@@ -182,10 +182,10 @@ export class Vault {
     let keys: { body: KeyringBody; derived: DerivedKeys } | undefined;
     try {
       for (const f of readdirSync(dir)) if (f.startsWith(`${DB_FILE}-`)) rmSync(join(dir, f), { force: true });
-      const vaultId = randomBytes(VAULT_ID_BYTES);
+      const vaultId = secureRandomBytes(VAULT_ID_BYTES);
       const kdf = secret.kind === 'password' ? KDF_ARGON2ID : KDF_RAW_KEY;
       const argon2 = kdf === KDF_ARGON2ID ? (options.argon2 ?? DEFAULT_ARGON2) : { opsLimit: 0, memLimit: 0 };
-      const salt = randomBytes(SALT_BYTES);
+      const salt = secureRandomBytes(SALT_BYTES);
       const derived = await deriveKeys(secret, kdf, argon2, salt, vaultId);
       const now = Date.now();
       const body: KeyringBody = {
@@ -237,6 +237,7 @@ export class Vault {
       if (!stored || !Buffer.from(stored.v).equals(Buffer.from(unlocked.header.vaultId))) {
         throw new VaultCorruptedError('database', path, 'the database belongs to another vault than the keyring');
       }
+      upgradeSchema(db, path);
       const vault = new Vault(dir, db, lock, unlocked.header, unlocked.body, unlocked.derived, unlocked.issues, opened.pageKeyId);
       db = undefined;
       const u = unlocked;
@@ -512,6 +513,7 @@ export class Vault {
   }
 
   private deleteShareInTx(share: ShareMetaRow, now: number): void {
+    this.stmt('DELETE FROM signing_log WHERE key_type = ? AND wallet_id = ? AND version = ?').run(share.key_type, share.wallet_id, share.version);
     this.stmt('DELETE FROM records WHERE share_id = ?').run(share.id);
     this.stmt('DELETE FROM shares WHERE id = ?').run(share.id);
     this.stmt('INSERT INTO tombstones (seq, kind, key_type, wallet_id, version, deleted_at) VALUES (?, ?, ?, ?, ?, ?)')
@@ -519,6 +521,7 @@ export class Vault {
   }
 
   private deleteWalletInTx(kt: number, walletId: string, now: number): void {
+    this.stmt('DELETE FROM signing_log WHERE key_type = ? AND wallet_id = ?').run(kt, walletId);
     this.stmt('DELETE FROM records WHERE share_id IN (SELECT id FROM shares WHERE key_type = ? AND wallet_id = ?)').run(kt, walletId);
     this.stmt('DELETE FROM shares WHERE key_type = ? AND wallet_id = ?').run(kt, walletId);
     this.stmt('DELETE FROM wallets WHERE key_type = ? AND wallet_id = ?').run(kt, walletId);
@@ -580,6 +583,46 @@ export class Vault {
         return removed;
       })(),
     );
+  }
+
+  /**
+   * Records, durably, that this node has started a signing session with `context` (the signing
+   * party's 32-byte context digest) under the share (keyType, walletId, version). Returns true if
+   * it was recorded now, false if it had been recorded before — the caller must then refuse to
+   * sign (docs/ecdsa.md, finding F2). One fsynced commit; entries live as long as the share
+   * version and are deleted with it. This is the durable `SigningLog` the signing parties take:
+   * `{ claim: (c) => vault.claimSigningContext(keyType, walletId, version, c) }`.
+   * @throws InvalidArgumentError for a context that is not 32 bytes or a bad id; NotFoundError if
+   *   the share version does not exist; VaultCorruptedError; IoError; InvalidStateError if closed.
+   */
+  claimSigningContext(keyType: KeyType, walletId: string, version: number, context: Uint8Array): boolean {
+    validateKeyType(keyType);
+    validateWalletId(walletId);
+    validateVersion(version);
+    if (!(context instanceof Uint8Array) || context.length !== 32) throw new InvalidArgumentError('a signing context is 32 bytes');
+    const ctx = Buffer.from(context);
+    return this.guard(`claim signing context for ${label(keyType, walletId, version)}`, () =>
+      this.db.transaction(() => {
+        const kt = KEY_TYPE_CODE[keyType];
+        if (!this.shareRow(kt, walletId, version)) throw new NotFoundError(label(keyType, walletId, version));
+        const r = this.stmt('INSERT OR IGNORE INTO signing_log (key_type, wallet_id, version, context, started_at) VALUES (?, ?, ?, ?, ?)').run(kt, walletId, version, ctx, Date.now());
+        return r.changes === 1;
+      }).immediate(),
+    );
+  }
+
+  /**
+   * Number of signing contexts recorded for a share version (0 if it has none).
+   * @throws InvalidArgumentError; VaultCorruptedError; IoError; InvalidStateError if closed.
+   */
+  signingLogSize(keyType: KeyType, walletId: string, version: number): number {
+    validateKeyType(keyType);
+    validateWalletId(walletId);
+    validateVersion(version);
+    return this.guard('signing log size', () => {
+      const r = this.stmt('SELECT count(*) AS n FROM signing_log WHERE key_type = ? AND wallet_id = ? AND version = ?').get(KEY_TYPE_CODE[keyType], walletId, version) as { n: number };
+      return r.n;
+    });
   }
 
   private walletRow(kt: number, walletId: string): WalletRow | undefined {
@@ -881,7 +924,7 @@ export class Vault {
       this.assertOpen();
       const kdf = newSecret.kind === 'password' ? KDF_ARGON2ID : KDF_RAW_KEY;
       const argon2 = kdf === KDF_ARGON2ID ? (options.argon2 ?? DEFAULT_ARGON2) : { opsLimit: 0, memLimit: 0 };
-      const salt = randomBytes(SALT_BYTES);
+      const salt = secureRandomBytes(SALT_BYTES);
       const derived = await deriveKeys(newSecret, kdf, argon2, salt, this.header.vaultId);
       this.assertOpen();
       const header: KeyringHeader = { ...this.header, kdf, argon2, salt, generation: this.header.generation + 1, verifier: Uint8Array.from(derived.verifier) };

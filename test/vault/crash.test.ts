@@ -5,12 +5,13 @@ import { kill9, startChild } from '../helpers/child.js';
 import { FAST_ARGON2, password, tempDir } from '../helpers/vault.js';
 
 /** The model of what must be in the vault: every acknowledged write. */
-type Model = Map<string, { versions: Map<number, number>; active: number }>;
+type Model = Map<string, { versions: Map<number, number>; active: number; claims: { version: number; ctx: string }[] }>;
 
 function apply(model: Model, a: Record<string, unknown>): void {
-  if (a.op === 'put') {
+  if (a.op === 'claim') model.get(a.id as string)!.claims.push({ version: a.version as number, ctx: a.ctx as string });
+  else if (a.op === 'put') {
     const id = a.id as string;
-    const w = model.get(id) ?? { versions: new Map(), active: 0 };
+    const w = model.get(id) ?? { versions: new Map(), active: 0, claims: [] };
     w.versions.set(a.version as number, a.fill as number);
     if (a.active) w.active = a.version as number;
     model.set(id, w);
@@ -22,11 +23,12 @@ function sleep(ms: number) {
 }
 
 describe('crash safety (kill -9 of a real process)', () => {
-  it('every acknowledged put, activation, delete and key rotation survives kill -9 at random moments', async () => {
+  it('every acknowledged put, activation, delete, signing-log claim and key rotation survives kill -9 at random moments', async () => {
     const dir = tempDir();
     (await Vault.create(dir, password('pw-a'), { argon2: FAST_ARGON2 })).close();
     const model: Model = new Map();
     let rotations = 0;
+    let claims = 0;
     const rounds = 24;
     for (let round = 0; round < rounds; round++) {
       const child = startChild([dir, 'work', String(round * 7919 + 1)]);
@@ -36,6 +38,7 @@ describe('crash safety (kill -9 of a real process)', () => {
       for (const a of child.acks) {
         apply(model, a);
         if (a.op === 'rotate-key') rotations++;
+        if (a.op === 'claim') claims++;
       }
       // A delete that was announced but not acknowledged may or may not have committed.
       const last = child.acks.at(-1);
@@ -55,6 +58,8 @@ describe('crash safety (kill -9 of a real process)', () => {
             expect(s.share[0], `${id} v${version}`).toBe(fill);
             expect(s.share.every((b) => b === fill)).toBe(true);
           }
+          // an acknowledged claim is never lost: claiming it again is refused
+          for (const c of w.claims) expect(v.claimSigningContext('eddsa', id, c.version, Buffer.from(c.ctx, 'hex')), `${id} v${c.version} claim`).toBe(false);
         }
         const st = v.status();
         expect(st.rotationInProgress).toBe(false);
@@ -66,6 +71,7 @@ describe('crash safety (kill -9 of a real process)', () => {
       }
     }
     expect(rotations).toBeGreaterThan(0);
+    expect(claims).toBeGreaterThan(0);
   });
 
   it('kill -9 at any point of rotateKey loses no share and the rotation completes on the next open', async () => {

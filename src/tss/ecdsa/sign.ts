@@ -28,6 +28,7 @@ import { ByteReader, ByteWriter } from '../session/codec.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
 import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
+import { claimSigningContext, type SigningLog } from '../session/signing-log.js';
 import { withOtAbort } from './abort.js';
 import { deriveTweak, type EcdsaDerivation } from './hd.js';
 import { type EcdsaKeyShare, ecdsaKeyPublicDigest, ecdsaLagrange } from './key-share.js';
@@ -57,6 +58,12 @@ export interface EcdsaSignOptions {
   readonly digest: Uint8Array;
   /** Optional non-hardened HD derivation (mpcium §4): sign under the child key. */
   readonly derivation?: EcdsaDerivation;
+  /**
+   * Where this signer records the contexts it has started: `start()` refuses a context recorded
+   * before (`SigningContextReusedError`), because a retried context with replayed randomness gives
+   * away the key (finding F2, docs/ecdsa.md). A node passes its vault's durable log.
+   */
+  readonly signingLog: SigningLog;
   readonly rng?: Rng;
 }
 
@@ -96,6 +103,7 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
   protected readonly g: Group = getGroup('secp256k1');
   private readonly share: EcdsaKeyShare;
   private readonly rng: Rng;
+  private readonly signingLog: SigningLog;
   private readonly others: string[];
   private readonly ctx: Uint8Array;
   private readonly e: bigint;
@@ -121,7 +129,9 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     for (const p of opts.signers) if (!share.participants.includes(p)) throw new InvalidArgumentError('a signer is not a member of this key');
     if (opts.signers.length < share.threshold + 1) throw new InvalidArgumentError('fewer than t+1 signers');
     if (!(opts.digest instanceof Uint8Array) || opts.digest.length !== 32) throw new InvalidArgumentError('digest must be 32 bytes');
+    if (typeof opts.signingLog?.claim !== 'function') throw new InvalidArgumentError('a signing log is required (the vault\'s durable log in a node)');
     this.share = share;
+    this.signingLog = opts.signingLog;
     this.rng = opts.rng ?? systemRng;
     this.others = opts.signers.filter((p) => p !== opts.self);
     for (const p of this.others) {
@@ -209,7 +219,14 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     };
   }
 
+  /** The signing context (session id, key package incl. version, digest, derivation, ordered signers): what the signing log records. */
+  get context(): Uint8Array {
+    return Uint8Array.from(this.ctx);
+  }
+
   protected begin(): Outgoing[] {
+    // Before any secret randomness exists: a context started before is refused (finding F2).
+    claimSigningContext(this.signingLog, this.ctx);
     const g = this.g;
     this.r = this.hedgedScalar('instance-key');
     this.phi = this.hedgedScalar('inversion-mask');

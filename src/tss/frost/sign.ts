@@ -20,6 +20,7 @@ import { ByteReader, ByteWriter } from '../session/codec.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
 import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
+import { claimSigningContext, type SigningLog } from '../session/signing-log.js';
 import { deriveChild, validatePath } from './hd.js';
 import { decodeKeyPublic, type FrostKeyShare } from './key-share.js';
 import { aggregate, commit, prepareSigning, type SignerCommitment, type SigningNonces, type SigningPackage, signShare, verifyShare, verifySignature } from './signing-core.js';
@@ -43,6 +44,11 @@ export interface SignOptions {
   readonly keyShare: FrostKeyShare;
   readonly message: Uint8Array;
   readonly derivation?: Derivation;
+  /**
+   * Where this signer records the contexts it has started: `start()` refuses a context recorded
+   * before (`SigningContextReusedError`). A node passes its vault's durable log (docs/tss.md).
+   */
+  readonly signingLog: SigningLog;
   readonly rng?: Rng;
   readonly group?: Group;
 }
@@ -60,6 +66,7 @@ export class FrostSignParty extends RoundProtocol<SignResult> {
   private readonly suite: Suite;
   private readonly group: Group;
   private readonly rng: Rng;
+  private readonly signingLog: SigningLog;
   private readonly share: FrostKeyShare;
   private readonly message: Uint8Array;
   /** Digest of everything this signature is bound to (session, key package, message, derivation, signer set). */
@@ -90,6 +97,8 @@ export class FrostSignParty extends RoundProtocol<SignResult> {
     if (opts.derivation) validatePath(opts.derivation.path);
     this.group = opts.group ?? getGroup('ed25519');
     this.suite = ed25519Suite(this.group);
+    if (typeof opts.signingLog?.claim !== 'function') throw new InvalidArgumentError('a signing log is required (the vault\'s durable log in a node)');
+    this.signingLog = opts.signingLog;
     this.rng = opts.rng ?? systemRng;
     this.share = key;
     this.message = Uint8Array.from(opts.message);
@@ -129,6 +138,8 @@ export class FrostSignParty extends RoundProtocol<SignResult> {
   }
 
   protected begin(): Outgoing[] {
+    // Before any nonce exists: a context started before is refused (finding F2, docs/tss.md).
+    claimSigningContext(this.signingLog, this.context);
     const g = this.group;
     const s = this.secret();
     // RFC 9591 nonce_generate takes 32 random bytes; they are hedged with the signing context so a

@@ -1,17 +1,25 @@
 /**
- * Injectable randomness. Every protocol takes an {@link Rng}; production uses the OS CSPRNG,
+ * Injectable randomness. Every protocol takes an {@link Rng}; production uses the kernel's CSPRNG,
  * tests and benchmarks may pass a seeded deterministic one so that runs are reproducible (and so
  * the two group backends can be compared byte for byte).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { secureRandomBytes } from '../../common/random.js';
 import { mod } from '../group/group.js';
 import type { Group } from '../group/index.js';
 
 /** Returns n fresh random bytes. */
 export type Rng = (n: number) => Uint8Array;
 
-/** The operating system's CSPRNG. */
-export const systemRng: Rng = (n) => new Uint8Array(randomBytes(n));
+/**
+ * The kernel's CSPRNG, read on every call (`secureRandomBytes`: no user-space generator state that
+ * a memory snapshot could replay; threshold signing depends on this, docs/ecdsa.md finding F2).
+ * Throws `RangeError` for a negative or non-integer `n`.
+ */
+export const systemRng: Rng = (n) => {
+  const b = secureRandomBytes(n);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+};
 
 /**
  * Deterministic byte stream SHA-512(seed ‖ counter) — for tests and benchmarks only; never use it

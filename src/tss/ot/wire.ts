@@ -6,15 +6,16 @@
  * with a one-byte version and a one-byte type, fields have fixed lengths or 4-byte length prefixes,
  * and the reader rejects trailing bytes: each message has exactly one encoding.
  */
-import { createHash, hash, randomBytes } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { MalformedMessageError } from '../ecdsa/errors.js';
 import { concat } from '../math/hash.js';
+import { systemRng } from '../math/rng.js';
 
 /** Source of uniformly random bytes; injectable so tests are reproducible. */
 export type RandomBytes = (n: number) => Uint8Array;
 
-/** The default randomness: the operating system's CSPRNG. */
-export const systemRandom: RandomBytes = (n) => new Uint8Array(randomBytes(n));
+/** The default randomness: the kernel's CSPRNG, read on every call (see `systemRng`). */
+export const systemRandom: RandomBytes = systemRng;
 
 /** Wire format version of every message of this layer. */
 export const WIRE_VERSION = 1;

@@ -1,4 +1,4 @@
-// Regression tests for the security review's key-extraction findings H1 and H2 (docs/ecdsa.md,
+// Regression tests for the security review's key-extraction findings H1, H2 and F2 (docs/ecdsa.md,
 // "Security fixes"). Each runs the reviewer's attack end to end and asserts it no longer works.
 import { randomBytes } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -7,6 +7,7 @@ import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
 import { ByteReader } from '../../../src/tss/session/codec.js';
 import type { Delivery } from '../../../src/tss/session/runner.js';
+import { MemorySigningLog, SigningContextReusedError } from '../../../src/tss/session/signing-log.js';
 import { clone, dkg, names, sha256, signRun } from './protocol-helpers.js';
 
 const Q = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -126,5 +127,52 @@ describe('security fix H2: two answers to one extension message use independent 
     const D = mod(a1.gamma[0] - a2.gamma[0] + a1.tau0 - a2.tau0);
     const e = big(digest);
     expect(recovers(D, e, e, sig1, sig2)).toBe(false);
+  });
+});
+
+describe('finding F2: one signing context retried by a signer whose randomness replays', () => {
+  // A's process (or VM) is resumed from a memory snapshot taken before the session and the same
+  // request is signed again. A's randomness replays, so its instance key r_A repeats; B, malicious,
+  // picks a fresh r_B. The signatures then have nonces k1 − k2 = r_B1 − r_B2, known to B.
+  const ps = names(3);
+  const shares = dkg(ps, 1, { seed: 'f2' });
+  const [A, B] = [ps[0]!, ps[1]!];
+  const digest = sha256(new TextEncoder().encode('pay 5 BTC to the cold wallet'));
+  function attempt(i: number, logA: MemorySigningLog) {
+    const rec: { rB?: bigint } = {};
+    class Spy extends EcdsaSignParty {
+      protected override multiplicationInputs(_p: string, r: bigint, sk: bigint): [bigint, bigint] {
+        rec.rB = r;
+        return [r, sk];
+      }
+    }
+    const rep = signRun(clone(shares), [A, B], digest, {
+      sessionId: 'withdrawal-7',
+      seed: `attacker-${i}`,
+      logs: new Map([[A, logA]]),
+      make: (self) => (self === A ? (o) => new EcdsaSignParty({ ...o, rng: seededRng('resumed-snapshot') }) : (o) => new Spy(o)),
+    });
+    return { rep, rB: rec.rB, sig: rep.results.get(B) };
+  }
+
+  it('with a signing log that forgets (rolled back with the snapshot), the retry gives the co-signer the key — why the log must be durable', () => {
+    const a1 = attempt(1, new MemorySigningLog());
+    const a2 = attempt(2, new MemorySigningLog());
+    expect(a1.sig && a2.sig && a1.rB !== undefined && a2.rB !== undefined).toBeTruthy();
+    const e = big(digest);
+    expect(recovers(mod(a1.rB! - a2.rB!), e, e, a1.sig!, a2.sig!)).toBe(true);
+  });
+
+  it('with the signer\'s signing log kept, the retried context is refused before any message exists and no second signature is made', () => {
+    const logA = new MemorySigningLog();
+    const a1 = attempt(1, logA);
+    expect(a1.sig).toBeTruthy();
+    const a2 = attempt(2, logA);
+    const abort = a2.rep.aborts.get(A);
+    expect(abort).toBeInstanceOf(SigningContextReusedError);
+    expect(abort!.outbound).toHaveLength(0);
+    expect(a2.rep.results.size).toBe(0);
+    expect(a2.rep.crashes.size).toBe(0);
+    expect(logA.size).toBe(1);
   });
 });

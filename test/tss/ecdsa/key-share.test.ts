@@ -4,6 +4,7 @@ import { InvalidArgumentError, InvalidStateError } from '../../../src/common/err
 import { EcdsaKeyShare } from '../../../src/tss/ecdsa/key-share.js';
 import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
 import { clone, dkg, names, sha256, signRun } from './protocol-helpers.js';
+import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
 
 const P = names(3);
 const keys = dkg(P, 1, { seed: 'ks' });
@@ -88,7 +89,7 @@ describe('ECDSA key share serialization', () => {
     expect(seed.every((b) => b === 0)).toBe(true);
     expect(() => k.serialize()).toThrow(InvalidStateError);
     expect(() => k.secretScalar()).toThrow(InvalidStateError);
-    expect(() => new EcdsaSignParty({ sessionId: 's', self: 'node-1', signers: P, keyShare: k, digest: new Uint8Array(32) })).toThrow(InvalidStateError);
+    expect(() => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: 's', self: 'node-1', signers: P, keyShare: k, digest: new Uint8Array(32) })).toThrow(InvalidStateError);
   });
 
   it('a burnt pair is persisted as burnt and refuses to sign until it is set up again', () => {
@@ -96,7 +97,7 @@ describe('ECDSA key share serialization', () => {
     k.burnPair('node-3');
     const back = EcdsaKeyShare.deserialize(k.serialize());
     expect(back.burntPeers()).toEqual(['node-3']);
-    expect(() => new EcdsaSignParty({ sessionId: 's', self: 'node-1', signers: ['node-1', 'node-3'], keyShare: back, digest: new Uint8Array(32) })).toThrow(InvalidStateError);
-    expect(() => new EcdsaSignParty({ sessionId: 's', self: 'node-1', signers: ['node-1', 'node-2'], keyShare: back, digest: new Uint8Array(32) })).not.toThrow();
+    expect(() => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: 's', self: 'node-1', signers: ['node-1', 'node-3'], keyShare: back, digest: new Uint8Array(32) })).toThrow(InvalidStateError);
+    expect(() => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: 's', self: 'node-1', signers: ['node-1', 'node-2'], keyShare: back, digest: new Uint8Array(32) })).not.toThrow();
   });
 });

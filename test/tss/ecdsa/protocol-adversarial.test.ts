@@ -13,6 +13,7 @@ import { decodeMessage, encodeMessage, type Message } from '../../../src/tss/ses
 import type { ProtocolParty } from '../../../src/tss/session/party.js';
 import { type FaultInjector, runParties } from '../../../src/tss/session/runner.js';
 import { clone, dkg, nobleVerifies, sha256, signRun, tamper } from './protocol-helpers.js';
+import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
 
 const P = ['n1', 'n2', 'n3'];
 const digest = sha256(new TextEncoder().encode('adversarial'));
@@ -70,7 +71,7 @@ function parties(proto: Proto, sessionId: string, seed: string): ProtocolParty<u
         }),
     );
   }
-  return P.map((self) => new EcdsaSignParty({ sessionId, self, signers: P, keyShare: ks.get(self)!, digest, rng: rng(self) }));
+  return P.map((self) => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId, self, signers: P, keyShare: ks.get(self)!, digest, rng: rng(self) }));
 }
 
 function capture(proto: Proto, seed: string): Map<string, Uint8Array> {
@@ -203,7 +204,7 @@ describe('DKLs23 consistency checks', () => {
       expect(ks.get('n1')!.burntPeers()).toEqual(['n2']);
       const persisted = EcdsaKeyShare.deserialize(ks.get('n1')!.serialize());
       expect(persisted.burntPeers()).toEqual(['n2']);
-      expect(() => new EcdsaSignParty({ sessionId: 'next', self: 'n1', signers: ['n1', 'n2'], keyShare: persisted, digest })).toThrow(InvalidStateError);
+      expect(() => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: 'next', self: 'n1', signers: ['n1', 'n2'], keyShare: persisted, digest })).toThrow(InvalidStateError);
       // n1 still signs with n3.
       const after = new Map([...ks, ['n1', persisted]]);
       const ok = signRun(after, ['n1', 'n3'], digest, { seed: 'after' });
@@ -274,7 +275,7 @@ describe('no continuation after an abort (BitForge)', () => {
   it('an aborted signer re-throws the same abort for every later message, sends nothing and never yields a result', () => {
     const ks = clone(keys);
     const signers = ['n1', 'n2'];
-    const ps = signers.map((self) => new EcdsaSignParty({ sessionId: 'bf', self, signers, keyShare: ks.get(self)!, digest, rng: seededRng(self) }));
+    const ps = signers.map((self) => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: 'bf', self, signers, keyShare: ks.get(self)!, digest, rng: seededRng(self) }));
     const m1 = ps[0]!.start();
     const m2 = ps[1]!.start();
     // n2's round-1 broadcast arrives with a wrong context: n1 aborts.

@@ -9,6 +9,7 @@ import { EcdsaSignParty, type EcdsaSignResult } from '../../../src/tss/ecdsa/sig
 import { seededRng } from '../../../src/tss/math/rng.js';
 import { decodeMessage, encodeMessage } from '../../../src/tss/session/message.js';
 import { type Delivery, type FaultInjector, type RunReport, runParties } from '../../../src/tss/session/runner.js';
+import { MemorySigningLog, type SigningLog } from '../../../src/tss/session/signing-log.js';
 
 export const names = (n: number, prefix = 'node') => Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`);
 
@@ -42,11 +43,20 @@ export function signRun(
   shares: Map<string, EcdsaKeyShare>,
   signers: string[],
   digest: Uint8Array,
-  opts: { seed?: string; sessionId?: string; derivation?: EcdsaDerivation; fault?: FaultInjector; make?: (self: string) => SignPartyFactory | undefined } = {},
+  opts: {
+    seed?: string;
+    sessionId?: string;
+    derivation?: EcdsaDerivation;
+    fault?: FaultInjector;
+    make?: (self: string) => SignPartyFactory | undefined;
+    /** Each signer's signing log (default: a fresh in-memory one per run). */
+    logs?: Map<string, SigningLog>;
+  } = {},
 ): RunReport<EcdsaSignResult> {
   const seed = opts.seed ?? 'sign';
   const parties = signers.map((self) => {
-    const o = { sessionId: opts.sessionId ?? `sign-${seed}`, self, signers, keyShare: shares.get(self)!, digest, derivation: opts.derivation, rng: seededRng(`${seed}/${self}`) };
+    const signingLog = opts.logs?.get(self) ?? new MemorySigningLog();
+    const o = { sessionId: opts.sessionId ?? `sign-${seed}`, self, signers, keyShare: shares.get(self)!, digest, derivation: opts.derivation, signingLog, rng: seededRng(`${seed}/${self}`) };
     const f = opts.make?.(self);
     return f ? f(o) : new EcdsaSignParty(o);
   });

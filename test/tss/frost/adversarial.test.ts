@@ -11,6 +11,7 @@ import { decodeMessage, encodeMessage, type Message } from '../../../src/tss/ses
 import type { ProtocolParty } from '../../../src/tss/session/party.js';
 import { type FaultInjector, runParties } from '../../../src/tss/session/runner.js';
 import { dkg, verifiesEverywhere } from './helpers.js';
+import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
 
 const P = ['n1', 'n2', 'n3'];
 const msg = new TextEncoder().encode('adversarial');
@@ -34,7 +35,7 @@ const messageTypes: { proto: Proto; round: number; kind: 'broadcast' | 'direct';
 function parties(proto: Proto, sessionId: string, seed: string): ProtocolParty<unknown>[] {
   const rng = (p: string) => seededRng(`${seed}/${p}`);
   if (proto === 'dkg') return P.map((self) => new FrostDkgParty({ sessionId, self, participants: P, threshold: 1, rng: rng(self) }));
-  if (proto === 'sign') return P.map((self) => new FrostSignParty({ sessionId, self, signers: P, keyShare: keys.get(self)!, message: msg, rng: rng(self) }));
+  if (proto === 'sign') return P.map((self) => new FrostSignParty({ signingLog: new MemorySigningLog(), sessionId, self, signers: P, keyShare: keys.get(self)!, message: msg, rng: rng(self) }));
   return P.map(
     (self) =>
       new FrostReshareParty({
@@ -224,7 +225,7 @@ describe('signing share verification', () => {
 
   it('a signature share from a party outside the signing set is refused and blamed', () => {
     const signers = ['n1', 'n2'];
-    const ps = signers.map((self) => new FrostSignParty({ sessionId: 'outside', self, signers, keyShare: keys.get(self)!, message: msg, rng: seededRng(self) }));
+    const ps = signers.map((self) => new FrostSignParty({ signingLog: new MemorySigningLog(), sessionId: 'outside', self, signers, keyShare: keys.get(self)!, message: msg, rng: seededRng(self) }));
     const r1 = ps.map((p) => p.start()[0]!);
     const r2 = ps[1]!.receive(r1[0]!)[0]!;
     // n3 holds a share of the key but is not in this signing set; it sends n2's share as its own.

@@ -5,6 +5,7 @@ import { deriveChild, deriveChildPublicKey, HARDENED_OFFSET } from '../../../src
 import { FrostSignParty } from '../../../src/tss/frost/sign.js';
 import { getGroup } from '../../../src/tss/group/index.js';
 import { dkg, names, sign, verifiesEverywhere } from './helpers.js';
+import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
@@ -62,6 +63,7 @@ describe('mpcium-compatible HD derivation', () => {
     expect(
       () =>
         new FrostSignParty({
+          signingLog: new MemorySigningLog(),
           sessionId: 's',
           self: parts[0]!,
           signers: parts.slice(0, 2),

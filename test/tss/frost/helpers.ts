@@ -9,6 +9,7 @@ import { type Rng, seededRng } from '../../../src/tss/math/rng.js';
 import { FrostReshareParty, type ReshareResult } from '../../../src/tss/frost/reshare.js';
 import { decodeMessage, encodeMessage } from '../../../src/tss/session/message.js';
 import { type Delivery, type FaultInjector, type RunReport, runParties } from '../../../src/tss/session/runner.js';
+import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
 
 export const names = (n: number, prefix = 'node') => Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`);
 
@@ -49,6 +50,7 @@ export function signRun(
   const parties = signers.map(
     (self) =>
       new FrostSignParty({
+        signingLog: new MemorySigningLog(),
         sessionId: opts.sessionId ?? `sign-${seed}`,
         self,
         signers,

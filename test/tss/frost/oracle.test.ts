@@ -15,6 +15,7 @@ const seededRng = (seed: string) => {
   return (n?: number) => Uint8Array.from(r(n ?? 32));
 };
 import { dkg, names, sign, subsets } from './helpers.js';
+import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const msg = new TextEncoder().encode('oracle');
@@ -64,7 +65,7 @@ describe('noble ed25519_FROST is the oracle: both backends match it byte for byt
       const secrets = signers.map((p) => ({ identifier: idHex(p), signingShare: g.encodeScalar(shares.get(p)!.secretScalar(g)) }));
       // The session hedges its RNG bytes with its signing context before RFC 9591 nonce_generate; feed noble the same bytes.
       const hedged = (p: string) => {
-        const ctx = new FrostSignParty({ sessionId: `sign-${seed}`, self: p, signers, keyShare: shares.get(p)!, message: msg }).context;
+        const ctx = new FrostSignParty({ signingLog: new MemorySigningLog(), sessionId: `sign-${seed}`, self: p, signers, keyShare: shares.get(p)!, message: msg }).context;
         const r = hedgedRng(ourRng(`${seed}/${p}`), ctx);
         return (n?: number) => Uint8Array.from(r(n ?? 32));
       };

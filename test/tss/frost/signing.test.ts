@@ -10,6 +10,7 @@ import { runParties } from '../../../src/tss/session/runner.js';
 import { FrostDkgParty } from '../../../src/tss/frost/dkg.js';
 import { FrostReshareParty } from '../../../src/tss/frost/reshare.js';
 import { dkg, names, sign, subsets, verifiesEverywhere } from './helpers.js';
+import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
 
 const msg = new TextEncoder().encode('transfer 1 SOL to alice');
 
@@ -44,7 +45,7 @@ describe('FROST DKG and signing', () => {
     const parts = names(5);
     const shares = dkg(parts, 2, { seed: 'tooFew' });
     expect(
-      () => new FrostSignParty({ sessionId: 's', self: parts[0]!, signers: parts.slice(0, 2), keyShare: shares.get(parts[0]!)!, message: msg }),
+      () => new FrostSignParty({ signingLog: new MemorySigningLog(), sessionId: 's', self: parts[0]!, signers: parts.slice(0, 2), keyShare: shares.get(parts[0]!)!, message: msg }),
     ).toThrow(/at least t\+1/);
   });
 
@@ -109,7 +110,7 @@ describe('FROST DKG and signing', () => {
     const signers = parts.slice(0, 2);
     const parties = signers.map(
       (self, i) =>
-        new FrostSignParty({ sessionId: 'd', self, signers, keyShare: shares.get(self)!, message: i === 0 ? msg : Uint8Array.of(1), rng: seededRng(self) }),
+        new FrostSignParty({ signingLog: new MemorySigningLog(), sessionId: 'd', self, signers, keyShare: shares.get(self)!, message: i === 0 ? msg : Uint8Array.of(1), rng: seededRng(self) }),
     );
     const rep = runParties(parties, { rng: seededRng('o') });
     expect(rep.results.size).toBe(0);
@@ -163,7 +164,7 @@ describe('committees are sets: the order each party lists them in does not matte
     ];
     const signers = [parts[4]!, parts[0]!, parts[2]!];
     const ps = signers.map(
-      (self, i) => new FrostSignParty({ sessionId: 'ord', self, signers: views[i]!, keyShare: shares.get(self)!, message: msg, rng: seededRng(self) }),
+      (self, i) => new FrostSignParty({ signingLog: new MemorySigningLog(), sessionId: 'ord', self, signers: views[i]!, keyShare: shares.get(self)!, message: msg, rng: seededRng(self) }),
     );
     const rep = runParties(ps, { rng: seededRng('ord') });
     expect(rep.results.size).toBe(3);

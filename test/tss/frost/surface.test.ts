@@ -6,6 +6,7 @@ import { getGroup } from '../../../src/tss/group/index.js';
 import * as tss from '../../../src/tss/index.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
 import { dkg } from './helpers.js';
+import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
 
 const P = ['n1', 'n2', 'n3'];
 
@@ -35,7 +36,7 @@ describe('public surface and key package caches (review notes c, d, e)', () => {
     const a = dkg(P, 1, { seed: 'content-a' }).get('n1')!;
     const b = dkg(P, 1, { seed: 'content-b' }).get('n1')!;
     const mk = () =>
-      new FrostSignParty({ sessionId: 'ctx', self: 'n1', signers: ['n1', 'n2'], keyShare: a, message: Uint8Array.of(1), rng: seededRng('ctx') });
+      new FrostSignParty({ signingLog: new MemorySigningLog(), sessionId: 'ctx', self: 'n1', signers: ['n1', 'n2'], keyShare: a, message: Uint8Array.of(1), rng: seededRng('ctx') });
     const before = mk().context;
     // The package is frozen only shallowly: its byte arrays can be overwritten in place.
     for (const p of P) (a.public.verifyingShares.get(p) as Uint8Array).set(b.public.verifyingShares.get(p)!);
@@ -43,7 +44,7 @@ describe('public surface and key package caches (review notes c, d, e)', () => {
     expect(Buffer.from(keyPublicDigest(a.public)).equals(Buffer.from(keyPublicDigest(b.public)))).toBe(true);
     const after = mk().context;
     expect(Buffer.from(after).equals(Buffer.from(before))).toBe(false);
-    const expected = new FrostSignParty({ sessionId: 'ctx', self: 'n1', signers: ['n1', 'n2'], keyShare: b, message: Uint8Array.of(1), rng: seededRng('ctx') }).context;
+    const expected = new FrostSignParty({ signingLog: new MemorySigningLog(), sessionId: 'ctx', self: 'n1', signers: ['n1', 'n2'], keyShare: b, message: Uint8Array.of(1), rng: seededRng('ctx') }).context;
     expect(Buffer.from(after).equals(Buffer.from(expected))).toBe(true);
   });
 });

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
+import { FrostSignParty } from '../../../src/tss/frost/sign.js';
+import { seededRng } from '../../../src/tss/math/rng.js';
+import { ProtocolAbortedError } from '../../../src/tss/session/errors.js';
+import { MemorySigningLog, type SigningLog, SigningContextReusedError } from '../../../src/tss/session/signing-log.js';
+import { InvalidArgumentError } from '../../../src/common/errors.js';
+import { dkg as ecdsaDkg, names, sha256 } from '../ecdsa/protocol-helpers.js';
+import { dkg as frostDkg } from '../frost/helpers.js';
+
+const ecdsaShares = ecdsaDkg(names(3), 1, { seed: 'signing-log' });
+
+function ecdsaParty(log: SigningLog, over: { sessionId?: string; digest?: Uint8Array; signers?: string[] } = {}): EcdsaSignParty {
+  const signers = over.signers ?? ['node-1', 'node-2'];
+  return new EcdsaSignParty({ sessionId: over.sessionId ?? 's', self: 'node-1', signers, keyShare: ecdsaShares.get('node-1')!, digest: over.digest ?? sha256(Uint8Array.of(1)), signingLog: log, rng: seededRng('x') });
+}
+
+describe('signing log (finding F2)', () => {
+  it('an ECDSA signer refuses to start a signing context it started before, before any message exists', () => {
+    const log = new MemorySigningLog();
+    expect(ecdsaParty(log).start().length).toBeGreaterThan(0);
+    const again = ecdsaParty(log);
+    expect(() => again.start()).toThrow(SigningContextReusedError);
+    expect(again.status).toBe('aborted');
+    expect(again.abortError).toBeInstanceOf(ProtocolAbortedError);
+    expect(again.abortError!.outbound).toHaveLength(0);
+    expect(again.abortError!.blame).toEqual([]);
+  });
+
+  it('contexts differing in session id, digest or signer set are distinct entries', () => {
+    const log = new MemorySigningLog();
+    ecdsaParty(log).start();
+    ecdsaParty(log, { sessionId: 's2' }).start();
+    ecdsaParty(log, { digest: sha256(Uint8Array.of(2)) }).start();
+    ecdsaParty(log, { signers: ['node-1', 'node-3'] }).start();
+    ecdsaParty(log, { signers: ['node-2', 'node-1'] }).start();
+    expect(log.size).toBe(5);
+  });
+
+  it('the log records the party\'s signing context (32 bytes), which the node can use as the request\'s identity', () => {
+    const seen: Uint8Array[] = [];
+    const p = ecdsaParty({
+      claim: (c) => {
+        seen.push(Uint8Array.from(c));
+        return true;
+      },
+    });
+    p.start();
+    expect(seen).toHaveLength(1);
+    expect(Buffer.from(seen[0]!).equals(Buffer.from(p.context))).toBe(true);
+  });
+
+  it('a log that cannot record aborts the signer without a message and names no one', () => {
+    const p = ecdsaParty({
+      claim: () => {
+        throw Object.assign(new Error('disk full'), { code: 'IO_ERROR' });
+      },
+    });
+    expect(() => p.start()).toThrow(ProtocolAbortedError);
+    expect(p.abortError).not.toBeInstanceOf(SigningContextReusedError);
+    expect(p.abortError!.message).toContain('IO_ERROR');
+    expect(p.abortError!.message).not.toContain('disk full');
+    expect(p.abortError!.outbound).toHaveLength(0);
+  });
+
+  it('a log answering anything but true counts as a refusal', () => {
+    for (const answer of [false, undefined, 1, 'yes']) {
+      const p = ecdsaParty({ claim: () => answer as unknown as boolean });
+      expect(() => p.start()).toThrow(SigningContextReusedError);
+    }
+  });
+
+  it('a signer cannot be built without a signing log', () => {
+    expect(() => ecdsaParty(undefined as unknown as SigningLog)).toThrow(InvalidArgumentError);
+    const shares = frostDkg(['a', 'b', 'c'], 1, { seed: 'signing-log' });
+    expect(() => new FrostSignParty({ sessionId: 's', self: 'a', signers: ['a', 'b'], keyShare: shares.get('a')!, message: Uint8Array.of(1), signingLog: {} as SigningLog })).toThrow(InvalidArgumentError);
+  });
+
+  it('a FROST signer refuses to start a signing context it started before', () => {
+    const shares = frostDkg(['a', 'b', 'c'], 1, { seed: 'signing-log' });
+    const log = new MemorySigningLog();
+    const make = (message: Uint8Array) => new FrostSignParty({ sessionId: 's', self: 'a', signers: ['a', 'b'], keyShare: shares.get('a')!, message, signingLog: log, rng: seededRng('y') });
+    make(Uint8Array.of(1)).start();
+    const again = make(Uint8Array.of(1));
+    expect(() => again.start()).toThrow(SigningContextReusedError);
+    expect(again.abortError!.outbound).toHaveLength(0);
+    make(Uint8Array.of(2)).start();
+    expect(log.size).toBe(2);
+  });
+
+  it('the in-memory log refuses contexts that are not 32 bytes', () => {
+    expect(() => new MemorySigningLog().claim(new Uint8Array(31))).toThrow(RangeError);
+  });
+});
