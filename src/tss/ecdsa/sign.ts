@@ -4,7 +4,8 @@
  *
  *  1 broadcast: context (session id, key package, digest, derivation, signers) and a commitment
  *              to the instance point R_i = r_i·G.
- *    direct to j: first multiplication message with this party as Bob (random χ_ij).
+ *    direct to j: the id of the OT setup this party's pair with j comes from, and the first
+ *              multiplication message with this party as Bob (random χ_ij).
  *  2 direct to j: echo of the round-1 broadcasts; opening of R_i; pk_i = sk_i·G (sk_i the
  *              Lagrange-weighted, zero-share re-randomised additive key share); Γ^u = c^u·G and
  *              Γ^v = c^v·G for this party's multiplication outputs as Alice with inputs (r_i, sk_i);
@@ -89,6 +90,8 @@ export function ecdsaSignContext(sessionId: string, keyDigest: Uint8Array, diges
 interface Peer {
   readonly id: string;
   readonly pair: PairwiseOt;
+  /** Id of the DKG / reshare / re-setup this pair comes from (both ends must hold the same). */
+  readonly setupId: Uint8Array;
   /** Round 1: this party as Bob with j as Alice. */
   pending?: MulReceiverPending;
   chi?: bigint;
@@ -135,9 +138,10 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     this.rng = opts.rng ?? systemRng;
     this.others = opts.signers.filter((p) => p !== opts.self);
     for (const p of this.others) {
-      const ot = share.peers.get(p)?.ot;
-      if (ot === undefined || ot.burned) throw new InvalidStateError(`the OT pair with ${p} is burnt; run a pairwise re-setup first`);
-      this.peers.set(p, { id: p, pair: ot });
+      const st = share.peers.get(p);
+      const ot = st?.ot;
+      if (st === undefined || ot === undefined || ot.burned) throw new InvalidStateError(`the OT pair with ${p} is burnt; run a pairwise re-setup first`);
+      this.peers.set(p, { id: p, pair: ot, setupId: st.otSetupId });
     }
     const g = this.g;
     const d = deriveTweak(share.public.groupPublicKey, opts.derivation);
@@ -252,7 +256,7 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
       peer.pending = pending;
       peer.chi = g.decodeScalar(b);
       b.fill(0);
-      out.push({ to: peer.id, payload: new ByteWriter().tag(R1D_TAG).raw(this.ctx).bytes(message).finish() });
+      out.push({ to: peer.id, payload: new ByteWriter().tag(R1D_TAG).raw(this.ctx).raw(peer.setupId).bytes(message).finish() });
     }
     return out;
   }
@@ -294,16 +298,31 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     zeta.fill(0);
     const pk = g.encodePoint(g.baseMul(this.sk));
     const R = g.encodePoint(this.R!);
-    const out: Outgoing[] = [];
+    const requests = new Map<string, Uint8Array>();
+    const outOfSync: string[] = [];
     for (const peer of this.peers.values()) {
-      const msg1 = this.parse(peer.id, 'multiplication request', () => {
+      const { setupId, m } = this.parse(peer.id, 'multiplication request', () => {
         const r = new ByteReader(inbox.direct.get(peer.id)!);
         r.expectTag(R1D_TAG);
         this.expectContext(r, peer.id);
+        const setupId = r.raw(32);
         const m = r.bytes(64 * 1024);
         r.end();
-        return m;
+        return { setupId, m };
       });
+      if (!bytesEqual(setupId, peer.setupId)) outOfSync.push(peer.id);
+      requests.set(peer.id, m);
+    }
+    if (outOfSync.length > 0) {
+      // The two ends of a pair come from different setups: a tampered message, or an OT re-setup
+      // that was confirmed on one side only (a member withheld its confirmation, finding L1), in
+      // which case either side may be the stale one — blame is the usual "this message failed the
+      // check". Nothing has been answered; the abort burns the pair, a re-setup restores it.
+      throw new ProtocolAbortedError('the OT pair comes from a different setup on the other side (tampering, or an interrupted OT re-setup); run an OT re-setup with that peer', outOfSync);
+    }
+    const out: Outgoing[] = [];
+    for (const peer of this.peers.values()) {
+      const msg1 = requests.get(peer.id)!;
       const inputs = this.multiplicationInputs(peer.id, this.r, this.sk).map((x) => g.encodeScalar(x));
       const hedge = this.hedgedStream(peer.id, 'mul-sender', createHash('sha256').update(msg1).digest());
       let answered: ReturnType<typeof mulSenderRespond>;

@@ -49,10 +49,11 @@ describe('snapshot + stale share + flipped-choice replay (F1)', () => {
           const rd = new ByteReader(d.message.payload);
           rd.expectTag('tessera/ecdsa/sign/r1d/v1');
           const ctx = rd.raw(32);
+          const setupId = rd.raw(32);
           const ch = bits.map((b) => b ^ flip);
           const { message } = bShare.peers.get(A)!.ot!.in_.extend(ctx, XI, (n) => new Uint8Array(n), ch, 32);
           const m = decodeMessage(d.bytes);
-          return { kind: 'replace', bytes: encodeMessage({ ...m, payload: new ByteWriter().tag('tessera/ecdsa/sign/r1d/v1').raw(ctx).bytes(message).finish() }) } as const;
+          return { kind: 'replace', bytes: encodeMessage({ ...m, payload: new ByteWriter().tag('tessera/ecdsa/sign/r1d/v1').raw(ctx).raw(setupId).bytes(message).finish() }) } as const;
         }
         if (d.from === A && d.message.to === B && d.message.round === 2) answers.push(r2(d.message.payload));
         return { kind: 'deliver' } as const;

@@ -236,6 +236,47 @@ describe('DKLs23 consistency checks', () => {
     expect(ks.get('n1')!.serialize()).toEqual(before);
   });
 
+  it('a re-setup that one member confirmed to some peers only leaves pairs out of sync: the next signing aborts before any answer naming the other end, burns the pair, and a re-setup restores signing (finding L1)', () => {
+    const ks = clone(keys);
+    const re = runParties(
+      ['n1', 'n2', 'n3'].map((self) => new EcdsaOtResetupParty({ sessionId: 'resetup-withheld', self, members: ['n1', 'n2', 'n3'], keyShare: ks.get(self)!, rng: seededRng(self) })),
+      // n3 withholds its confirmation from n2: n1 and n3 install the new pairs, n2 keeps its old ones.
+      { rng: seededRng('withheld'), fault: (d) => (d.from === 'n3' && d.to === 'n2' && d.message.round === 6 ? { kind: 'drop' } : { kind: 'deliver' }) },
+    );
+    expect([...re.results.keys()].sort()).toEqual(['n1', 'n3']);
+    expect(re.stalled).toEqual(['n2']);
+    const rep = signRun(ks, ['n1', 'n2'], digest, { seed: 'out-of-sync' });
+    expect(rep.crashes.size).toBe(0);
+    expect(rep.results.size).toBe(0);
+    for (const [p, q] of [['n1', 'n2'], ['n2', 'n1']]) {
+      expect(rep.aborts.get(p!)?.blame).toEqual([q]);
+      expect(rep.aborts.get(p!)?.reason).toMatch(/different setup .* run an OT re-setup/);
+    }
+    expect(ks.get('n1')!.burntPeers()).toEqual(['n2']);
+    expect(ks.get('n2')!.burntPeers()).toEqual(['n1']);
+    const fix = runParties(
+      ['n1', 'n2'].map((self) => new EcdsaOtResetupParty({ sessionId: 'resetup-fix', self, members: ['n1', 'n2'], keyShare: ks.get(self)!, rng: seededRng(self) })),
+      { rng: seededRng('fix') },
+    );
+    expect(fix.results.size).toBe(2);
+    const ok = signRun(ks, ['n2', 'n1'], digest, { seed: 'resynced' });
+    expect(ok.results.size).toBe(2);
+    expect(nobleVerifies(ok.results.get('n2')!.signature, digest, pk)).toBe(true);
+  });
+
+  it('a multiplication request claiming another OT setup is refused before any answer, blaming its sender', () => {
+    const ks = clone(keys);
+    const off = 4 + 'tessera/ecdsa/sign/r1d/v1'.length + 32;
+    const rep = signRun(ks, ['n1', 'n2'], digest, {
+      seed: 'setup-id',
+      fault: tamper((d) => d.from === 'n2' && d.message.round === 1 && d.message.to !== null, (p) => { p[off + 5] = p[off + 5]! ^ 0x40; return p; }),
+    });
+    expect(rep.crashes.size).toBe(0);
+    expect(rep.results.size).toBe(0);
+    expect(rep.aborts.get('n1')?.blame).toEqual(['n2']);
+    expect(rep.aborts.get('n1')?.reason).toMatch(/different setup/);
+  });
+
   it('a signer who opens a different instance point than it committed to is blamed', () => {
     const ks = clone(keys);
     // n2's round-2 payload: tag, echo, R (33), salt … — flip a bit of R's x coordinate via a re-encoded valid point is hard; flip the salt instead.
