@@ -53,10 +53,15 @@ export function validatePutShare(input: PutShareInput): void {
   if (!(input.publicKey instanceof Uint8Array) || input.publicKey.length === 0 || input.publicKey.length > MAX_PUBLIC_KEY_BYTES) {
     throw new InvalidArgumentError(`public key must be 1 to ${MAX_PUBLIC_KEY_BYTES} bytes`);
   }
-  if (!(input.share instanceof Uint8Array) || input.share.length === 0 || input.share.length > MAX_SHARE_BYTES) {
+  validateShareBytes(input.share);
+  if (input.activate !== undefined && typeof input.activate !== 'boolean') throw new InvalidArgumentError('activate must be a boolean');
+}
+
+/** Checks a share's secret bytes: a Uint8Array of 1 byte to 4 MiB. Throws `InvalidArgumentError`. */
+export function validateShareBytes(share: unknown): void {
+  if (!(share instanceof Uint8Array) || share.length === 0 || share.length > MAX_SHARE_BYTES) {
     throw new InvalidArgumentError(`share must be 1 byte to ${MAX_SHARE_BYTES / 1024 / 1024} MiB`);
   }
-  if (input.activate !== undefined && typeof input.activate !== 'boolean') throw new InvalidArgumentError('activate must be a boolean');
 }
 
 const STATUSES: readonly ShareStatus[] = ['pending', 'active', 'retired'];

@@ -37,7 +37,7 @@ import {
   type VaultChange,
   type WalletInfo,
 } from './types.js';
-import { validatePlainChange, validatePutShare, validateWalletId, validateKeyType, validateVersion } from './validate.js';
+import { validatePlainChange, validatePutShare, validateShareBytes, validateWalletId, validateKeyType, validateVersion } from './validate.js';
 import { checkWalFile } from './wal-check.js';
 
 export const DB_FILE = 'vault.db';
@@ -419,6 +419,38 @@ export class Vault {
       updatedAt: now,
       seq: shareSeq,
     };
+  }
+
+  /**
+   * Replaces the secret bytes of an existing pending or active share version in place — for share
+   * objects whose state moves on while the version stays (a DKLs23 ECDSA share's OT counters and
+   * burnt pairs change with every signing and must be on disk before the next message leaves;
+   * docs/ecdsa.md). The version's metadata and status are unchanged; the bytes are sealed afresh
+   * under the primary data key, bound to the same identity, and the version gets a new sequence
+   * number, so incremental backups carry the new state. One fsynced commit.
+   * @throws InvalidArgumentError for malformed input; NotFoundError if the version does not exist;
+   *   InvalidStateError if it is retired; VaultCorruptedError; IoError; InvalidStateError if closed.
+   */
+  updateShare(keyType: KeyType, walletId: string, version: number, share: Uint8Array): ShareVersionInfo {
+    validateKeyType(keyType);
+    validateWalletId(walletId);
+    validateVersion(version);
+    validateShareBytes(share);
+    const where = label(keyType, walletId, version);
+    return this.guard(`update ${where}`, () =>
+      this.db.transaction(() => {
+        const kt = KEY_TYPE_CODE[keyType];
+        const row = this.shareRow(kt, walletId, version);
+        if (!row) throw new NotFoundError(where);
+        if (row.status === STATUS_CODE.retired) throw new InvalidStateError(`${where} is retired; only pending and active versions can be updated`);
+        const dk = this.primaryKey();
+        const sealed = sealRecord(dk.key, this.identity(keyType, walletId, version, dk.id), share);
+        const now = Date.now();
+        this.stmt('UPDATE records SET data_key_id = ?, sealed = ? WHERE share_id = ?').run(dk.id, sealed, row.id);
+        this.stmt('UPDATE shares SET updated_at = ?, seq = ? WHERE id = ?').run(now, this.nextSeq(), row.id);
+        return this.shareInfo(this.shareRow(kt, walletId, version)!);
+      })(),
+    );
   }
 
   private setStatus(kt: number, walletId: string, version: number, status: ShareStatus, now: number): void {

@@ -9,6 +9,7 @@ type Model = Map<string, { versions: Map<number, number>; active: number; claims
 
 function apply(model: Model, a: Record<string, unknown>): void {
   if (a.op === 'claim') model.get(a.id as string)!.claims.push({ version: a.version as number, ctx: a.ctx as string });
+  else if (a.op === 'update') model.get(a.id as string)!.versions.set(a.version as number, a.fill as number);
   else if (a.op === 'put') {
     const id = a.id as string;
     const w = model.get(id) ?? { versions: new Map(), active: 0, claims: [] };
@@ -23,12 +24,13 @@ function sleep(ms: number) {
 }
 
 describe('crash safety (kill -9 of a real process)', () => {
-  it('every acknowledged put, activation, delete, signing-log claim and key rotation survives kill -9 at random moments', async () => {
+  it('every acknowledged put, activation, in-place update, delete, signing-log claim and key rotation survives kill -9 at random moments', async () => {
     const dir = tempDir();
     (await Vault.create(dir, password('pw-a'), { argon2: FAST_ARGON2 })).close();
     const model: Model = new Map();
     let rotations = 0;
     let claims = 0;
+    let updates = 0;
     const rounds = 24;
     for (let round = 0; round < rounds; round++) {
       const child = startChild([dir, 'work', String(round * 7919 + 1)]);
@@ -39,6 +41,7 @@ describe('crash safety (kill -9 of a real process)', () => {
         apply(model, a);
         if (a.op === 'rotate-key') rotations++;
         if (a.op === 'claim') claims++;
+        if (a.op === 'update') updates++;
       }
       // A delete that was announced but not acknowledged may or may not have committed.
       const last = child.acks.at(-1);
@@ -46,6 +49,11 @@ describe('crash safety (kill -9 of a real process)', () => {
       if (last?.op === 'delete-start') maybeDeleted = last.id as string;
       const v = await Vault.open(dir, password('pw-a'));
       try {
+        // Likewise an update announced but not acknowledged may or may not have committed.
+        if (last?.op === 'update-start') {
+          const [id, version, fill] = [last.id as string, last.version as number, last.fill as number];
+          if (v.getShare('eddsa', id, version).share[0] === fill) model.get(id)!.versions.set(version, fill);
+        }
         if (maybeDeleted !== undefined) {
           const gone = v.listWallets().every((w) => w.walletId !== maybeDeleted);
           if (gone) model.delete(maybeDeleted);
@@ -72,6 +80,7 @@ describe('crash safety (kill -9 of a real process)', () => {
     }
     expect(rotations).toBeGreaterThan(0);
     expect(claims).toBeGreaterThan(0);
+    expect(updates).toBeGreaterThan(0);
   });
 
   it('kill -9 at any point of rotateKey loses no share and the rotation completes on the next open', async () => {

@@ -1,0 +1,150 @@
+// The node's storage rules for DKLs23 shares, exercised with real vaults (docs/ecdsa.md, "What the
+// node must do"): the signing context is claimed in the vault before the first message, and the
+// share (its OT counters) is written back with `updateShare` before any message leaves.
+import { describe, expect, it } from 'vitest';
+import { EcdsaKeyShare } from '../../src/tss/ecdsa/key-share.js';
+import { EcdsaSignParty, type EcdsaSignResult } from '../../src/tss/ecdsa/sign.js';
+import type { Message } from '../../src/tss/session/message.js';
+import type { ProtocolParty } from '../../src/tss/session/party.js';
+import { runParties } from '../../src/tss/session/runner.js';
+import { SigningContextReusedError } from '../../src/tss/session/signing-log.js';
+import { seededRng } from '../../src/tss/math/rng.js';
+import { Vault } from '../../src/vault/vault.js';
+import { FAST_ARGON2, password, tempDir } from '../helpers/vault.js';
+import { dkg, names, nobleVerifies, sha256 } from '../tss/ecdsa/protocol-helpers.js';
+
+const WALLET = 'btc-treasury';
+
+/** A signer as the node runs it: every batch of outgoing messages is preceded by a durable write of the share. */
+class PersistingSigner implements ProtocolParty<EcdsaSignResult> {
+  constructor(
+    private readonly inner: EcdsaSignParty,
+    private readonly persist: () => void,
+  ) {}
+  get sessionId() {
+    return this.inner.sessionId;
+  }
+  get self() {
+    return this.inner.self;
+  }
+  get participants() {
+    return this.inner.participants;
+  }
+  get status() {
+    return this.inner.status;
+  }
+  get abortError() {
+    return this.inner.abortError;
+  }
+  private around(f: () => Message[]): Message[] {
+    try {
+      const out = f();
+      this.persist();
+      return out;
+    } catch (e) {
+      this.persist(); // an abort may have burnt pairs: that is persisted too
+      throw e;
+    }
+  }
+  start(): Message[] {
+    return this.around(() => this.inner.start());
+  }
+  receive(msg: Message, from?: string): Message[] {
+    return this.around(() => this.inner.receive(msg, from));
+  }
+  receiveBytes(from: string, bytes: Uint8Array): Message[] {
+    return this.around(() => this.inner.receiveBytes(from, bytes));
+  }
+  result(): EcdsaSignResult {
+    return this.inner.result();
+  }
+}
+
+async function nodes(ps: string[]): Promise<Map<string, { dir: string; vault: Vault }>> {
+  const shares = dkg(ps, 1, { seed: 'vault-integration' });
+  const out = new Map<string, { dir: string; vault: Vault }>();
+  for (const p of ps) {
+    const dir = tempDir();
+    const vault = await Vault.create(dir, password(`pw-${p}`), { argon2: FAST_ARGON2 });
+    const ks = shares.get(p)!;
+    vault.putShare({ keyType: 'ecdsa', walletId: WALLET, version: 1, threshold: ks.threshold, participants: [...ks.participants], publicKey: ks.groupPublicKey, share: ks.serialize(), activate: true });
+    ks.dispose();
+    out.set(p, { dir, vault });
+  }
+  return out;
+}
+
+function signWithVaults(vaults: Map<string, { vault: Vault }>, signers: string[], sessionId: string, digest: Uint8Array, seed: string) {
+  const parties = signers.map((self) => {
+    const { vault } = vaults.get(self)!;
+    const stored = vault.getShare('ecdsa', WALLET);
+    const keyShare = EcdsaKeyShare.deserialize(stored.share);
+    stored.share.fill(0);
+    const inner = new EcdsaSignParty({
+      sessionId,
+      self,
+      signers,
+      keyShare,
+      digest,
+      signingLog: { claim: (c) => vault.claimSigningContext('ecdsa', WALLET, stored.version, c) },
+      rng: seededRng(`${seed}/${self}`),
+    });
+    return new PersistingSigner(inner, () => vault.updateShare('ecdsa', WALLET, stored.version, keyShare.serialize()));
+  });
+  return runParties(parties, { rng: seededRng(`${seed}/order`) });
+}
+
+describe('DKLs23 shares kept in the vault', () => {
+  it('signing with shares loaded from and written back to the vault keeps working across many signatures and a restart of every node', async () => {
+    const ps = names(3);
+    const vs = await nodes(ps);
+    const pk = vs.get(ps[0]!)!.vault.getWallet('ecdsa', WALLET).publicKey;
+    let staleP1: Uint8Array | undefined;
+    for (let i = 0; i < 4; i++) {
+      if (i === 2) staleP1 = vs.get(ps[1]!)!.vault.getShare('ecdsa', WALLET).share;
+      const digest = sha256(Uint8Array.of(i));
+      const signers = i % 2 === 0 ? [ps[0]!, ps[1]!] : [ps[2]!, ps[0]!];
+      const rep = signWithVaults(vs, signers, `tx-${i}`, digest, `s${i}`);
+      expect(rep.aborts.size + rep.crashes.size + rep.stalled.length).toBe(0);
+      expect(nobleVerifies(rep.results.get(signers[0]!)!.signature, digest, pk)).toBe(true);
+    }
+    // The vault holds the moved-on state: p1's share as it was before signature 2 is refused by p0
+    // (its used OT indices were written back), i.e. the write-back happened and a rollback is caught.
+    const stale = EcdsaKeyShare.deserialize(staleP1!);
+    const current = EcdsaKeyShare.deserialize(vs.get(ps[0]!)!.vault.getShare('ecdsa', WALLET).share);
+    const rolledBack = runParties(
+      [ps[0]!, ps[1]!].map((self) => new EcdsaSignParty({ sessionId: 'tx-rollback', self, signers: [ps[0]!, ps[1]!], keyShare: self === ps[1] ? stale : current, digest: sha256(Uint8Array.of(42)), signingLog: { claim: () => true }, rng: seededRng(self) })),
+      { rng: seededRng('rb') },
+    );
+    expect(rolledBack.results.size).toBe(0);
+    expect(rolledBack.crashes.size).toBe(0);
+    expect(rolledBack.aborts.get(ps[0]!)?.blame).toEqual([ps[1]]);
+    for (const [p, n] of vs) {
+      n.vault.close();
+      n.vault = await Vault.open(n.dir, password(`pw-${p}`));
+      expect(n.vault.signingLogSize('ecdsa', WALLET, 1)).toBe(p === ps[1] ? 2 : p === ps[2] ? 2 : 4);
+    }
+    const digest = sha256(Uint8Array.of(99));
+    const rep = signWithVaults(vs, [ps[1]!, ps[0]!], 'tx-after-restart', digest, 'after');
+    expect(rep.results.size).toBe(2);
+    expect(nobleVerifies(rep.results.get(ps[0]!)!.signature, digest, pk)).toBe(true);
+    for (const n of vs.values()) n.vault.close();
+  });
+
+  it('a signing context started before a restart is refused after it, by the vault-backed log, before any message', async () => {
+    const ps = names(3);
+    const vs = await nodes(ps);
+    const digest = sha256(Uint8Array.of(7));
+    expect(signWithVaults(vs, [ps[0]!, ps[1]!], 'tx-7', digest, 'first').results.size).toBe(2);
+    const n0 = vs.get(ps[0]!)!;
+    n0.vault.close();
+    n0.vault = await Vault.open(n0.dir, password(`pw-${ps[0]}`));
+    const again = signWithVaults(vs, [ps[0]!, ps[1]!], 'tx-7', digest, 'resumed-snapshot');
+    expect(again.aborts.get(ps[0]!)).toBeInstanceOf(SigningContextReusedError);
+    expect(again.aborts.get(ps[1]!)).toBeInstanceOf(SigningContextReusedError);
+    expect(again.results.size).toBe(0);
+    // a new session id for the same digest is a new context and signs
+    expect(signWithVaults(vs, [ps[0]!, ps[1]!], 'tx-7-retry', digest, 'retry').results.size).toBe(2);
+    for (const n of vs.values()) n.vault.close();
+  });
+});
