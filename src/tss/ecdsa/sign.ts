@@ -314,11 +314,13 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
       requests.set(peer.id, m);
     }
     if (outOfSync.length > 0) {
-      // The two ends of a pair come from different setups: a tampered message, or an OT re-setup
-      // that was confirmed on one side only (a member withheld its confirmation, finding L1), in
-      // which case either side may be the stale one — blame is the usual "this message failed the
-      // check". Nothing has been answered; the abort burns the pair, a re-setup restores it.
-      throw new ProtocolAbortedError('the OT pair comes from a different setup on the other side (tampering, or an interrupted OT re-setup); run an OT re-setup with that peer', outOfSync);
+      // The two ends of a pair come from different setups: an OT re-setup that was confirmed on
+      // one side only (a member withheld its confirmation, finding L1) — either side may be the
+      // stale one, so blaming the peer could name an honest party — or a tampered message, which
+      // gains its sender nothing but this abort. No blame; nothing has been answered. The pair is
+      // useless until a re-setup, so it is burnt here (the node persists that).
+      for (const p of outOfSync) this.share.burnPair(p);
+      throw new ProtocolAbortedError(`the OT pair with ${outOfSync.join(', ')} comes from a different setup on the other side (an interrupted OT re-setup; not attributable); run an OT re-setup`, []);
     }
     const out: Outgoing[] = [];
     for (const peer of this.peers.values()) {
