@@ -8,8 +8,13 @@
  *  2 direct:   echo of the round-1 broadcasts, the Shamir share f_i(x_j), OT flight 2, the
  *              zero-sharing seed opening.
  *  3–5 direct: OT flights 3, 4, 5 (both directions interleaved, `PairwiseOtSetup`).
+ *              After flight 5 the party's share is complete and validated: its *pending* result
+ *              ({@link EcdsaDkgParty.pendingResult}).
  *  6 broadcast: confirmation — digest of (context, public key package); a party returns a result
  *              only if every party confirmed the same package, i.e. every pair setup succeeded.
+ *              Confirmations can be withheld from some parties (no broadcast protocol prevents
+ *              it), so an abort here keeps the pending share: the node activates it only once
+ *              every member's confirmation is known, or disposes of it.
  *
  * Checks: proof of knowledge (blame the dealer), echo (equivocation), Feldman share check (blame
  * every bad dealer), zero-seed opening against its commitment, every OT check (blame the peer),
@@ -100,6 +105,7 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
   private readonly pairs = new Map<string, PairwiseOt>();
   private pub: EcdsaKeyPublic | undefined;
   private confirmation: Uint8Array = new Uint8Array(0);
+  private pending: EcdsaKeyShare | undefined;
 
   constructor(opts: EcdsaDkgOptions) {
     super(opts, 6, 64 * 1024 + 33 * 1024);
@@ -206,7 +212,7 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
       withOtAbort(p, 'zero-sharing commitment', () => zero.onPeerCommitment(zeroCommit));
       const ot2 = withOtAbort(p, 'pairwise OT setup', () => this.otSetups.get(p)!.round(2, otMsg));
       const share = evalPolynomial(g, this.coeffs, this.ids.get(p)!);
-      const payload = new ByteWriter().tag(R2_TAG).bytes(this.myEcho).raw(g.encodeScalar(share)).bytes(ot2).bytes(zero.openingMessage()).finish();
+      const payload = new ByteWriter().tag(R2_TAG).raw(this.ctx).bytes(this.myEcho).raw(g.encodeScalar(share)).bytes(ot2).bytes(zero.openingMessage()).finish();
       out.push({ to: p, payload });
     }
     this.secret = evalPolynomial(g, this.coeffs, this.ids.get(this.self)!);
@@ -223,6 +229,7 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
       const v = this.parse(p, 'DKG share package', () => {
         const r = new ByteReader(inbox.direct.get(p)!);
         r.expectTag(R2_TAG);
+        if (!bytesEqual(r.raw(32), this.ctx)) throw new ProtocolAbortedError('DKG context differs (another session or committee)', [p]);
         const echo = r.bytes(32 * this.participants.length);
         const share = g.decodeScalar(r.raw(32));
         const ot = r.bytes(64 * 1024);
@@ -274,8 +281,31 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
       );
     }
     this.otSetups.clear();
+    const peers = new Map<string, PeerState>();
+    for (const p of this.others) peers.set(p, { zeroSeed: this.zeroSeeds.get(p)!, otSetupId: Uint8Array.from(this.ctx), ot: this.pairs.get(p)! });
+    const secretBytes = this.g.encodeScalar(this.secret);
+    try {
+      this.pending = EcdsaKeyShare.fromParts(this.pub!, this.self, secretBytes, peers);
+    } finally {
+      secretBytes.fill(0);
+    }
+    this.pairs.clear();
+    this.zeroSeeds.clear();
+    this.secret = 0n;
     this.confirmation = taggedDigest('tessera/ecdsa/dkg/confirmation/v1', this.ctx, ecdsaKeyPublicDigest(this.pub!));
     return { send: [{ to: null, payload: new ByteWriter().tag(R6_TAG).raw(this.confirmation).finish() }] };
+  }
+
+  /**
+   * The key share this party completed and validated before the confirmation round (after its
+   * last OT flight): present from then on, whether the party then finished, aborted in the
+   * confirmation round (a party confirmed another package, or withheld its confirmation and a late
+   * message ended the session) or still waits. It is NOT wiped by such an abort: the node layer may
+   * store it as a pending vault version and activate it only once every member's confirmation is
+   * known, or dispose of it. Undefined before the party's own checks all passed.
+   */
+  pendingResult(): EcdsaKeyShare | undefined {
+    return this.pending;
   }
 
   private round6(inbox: RoundInbox): RoundStep<EcdsaKeyShare> {
@@ -291,20 +321,10 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
       if (!bytesEqual(c, this.confirmation)) bad.push(p);
     }
     if (bad.length > 0) throw new ProtocolAbortedError('a party confirmed a different key package', bad);
-    const peers = new Map<string, PeerState>();
-    for (const p of this.others) peers.set(p, { zeroSeed: this.zeroSeeds.get(p)!, otSetupId: Uint8Array.from(this.ctx), ot: this.pairs.get(p)! });
-    const secretBytes = this.g.encodeScalar(this.secret);
-    try {
-      const share = EcdsaKeyShare.fromParts(this.pub!, this.self, secretBytes, peers);
-      this.pairs.clear();
-      this.zeroSeeds.clear();
-      this.secret = 0n;
-      return { result: share };
-    } finally {
-      secretBytes.fill(0);
-    }
+    return { result: this.pending! };
   }
 
+  /** Wipes the secret temporaries and abandons unfinished OT setups. A pending (validated) share is left to the node layer (see pendingResult). */
   protected wipe(): void {
     this.coeffs.fill(0n);
     this.coeffs = [];
@@ -313,6 +333,7 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
     this.zeroSeeds.clear();
     for (const p of this.pairs.values()) p.burn();
     this.pairs.clear();
+    for (const st of this.otSetups.values()) st.abandon();
     this.otSetups.clear();
     this.zeroSetups.clear();
   }

@@ -123,6 +123,7 @@ export class EcdsaOtResetupParty extends RoundProtocol<EcdsaOtResetupResult> {
   protected wipe(): void {
     for (const p of this.pairs.values()) p.burn();
     this.pairs.clear();
+    for (const st of this.setups.values()) st.abandon();
     this.setups.clear();
   }
 }

@@ -88,6 +88,7 @@ export class PairwiseOtSetup {
   readonly #asReceiver: OtSetupAsReceiver; // "in": base-OT sender
   #round = 0;
   #failed = false;
+  #finished = false;
   #inResult: OtExtReceiver | undefined;
 
   /** Throws `InvalidArgumentError` on bad parameters. */
@@ -103,11 +104,23 @@ export class PairwiseOtSetup {
     try {
       return f();
     } catch (e) {
-      this.#failed = true;
-      this.#inResult?.destroy();
-      this.#asSender.abandon();
+      this.abandon();
       throw e;
     }
+  }
+
+  /**
+   * Wipes every secret of a setup that will not be finished (both directions' base-OT runs, Δ, a
+   * finished incoming direction); every later call throws `OtStateBurnedError`. A finished setup
+   * (after `finish`) is unaffected: its state belongs to the returned `PairwiseOt`. Does not throw.
+   */
+  abandon(): void {
+    if (this.#finished) return;
+    this.#failed = true;
+    this.#inResult?.destroy();
+    this.#inResult = undefined;
+    this.#asSender.abandon();
+    this.#asReceiver.abandon();
   }
 
   /**
@@ -148,7 +161,9 @@ export class PairwiseOtSetup {
     return this.#guard(() => {
       this.#round = 6;
       const out = this.#asSender.finish(this.#asSender.baseOt.onOpenings(incoming)); // out: flight 5
-      return new PairwiseOt(this.#params.selfId, this.#params.peerId, out, this.#inResult!);
+      const pair = new PairwiseOt(this.#params.selfId, this.#params.peerId, out, this.#inResult!);
+      this.#finished = true;
+      return pair;
     });
   }
 }

@@ -14,13 +14,18 @@
  *  2 broadcast (everyone): echo of the dealers' commitments.
  *    direct (new ↔ new): OT flight 2, zero-seed opening.
  *  3–5 direct (new ↔ new): OT flights 3–5.
+ *    After flight 5 the outcome is complete and validated: the *pending* result
+ *    ({@link EcdsaReshareParty.pendingResult}).
  *  6 broadcast (new members): confirmation H(ctx, new public package digest).
  *
  * Checks: context equal (blame sender); C_i,0 = λ_i·Y_i with Y_i the dealer's old public share
  * (a dealer re-dealing anything but its own share is named); f_i(x_j)·G = C_i(x_j) (bad dealers
  * named together); echo; Σ C_i,0 = PK; OT and zero-seed checks (blame the peer); every new member
  * confirmed the same package (blame the confirming party otherwise). A party returns only when
- * every new member confirmed: the node may then activate version v+1.
+ * every new member confirmed *to it*. Confirmations can be withheld from some parties, so one
+ * party's result does not prove that every member finished: the node activates version v+1 only
+ * once every new member's (signed) confirmation is known, and retires v only after that; a party
+ * that aborted in the confirmation round keeps its validated outcome as `pendingResult()`.
  */
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { mod } from '../group/group.js';
@@ -108,6 +113,7 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
   private secret = 0n;
   private pub: EcdsaKeyPublic | undefined;
   private confirmation: Uint8Array = new Uint8Array(0);
+  private pending: EcdsaReshareResult | undefined;
   private readonly otSetups = new Map<string, PairwiseOtSetup>();
   private readonly zeroSetups = new Map<string, ZeroSeedPairSetup>();
   private readonly zeroSeeds = new Map<string, Uint8Array>();
@@ -284,6 +290,16 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
     echoes.verdict();
     this.coeffs.fill(0n);
     this.coeffs = [];
+    // Per-dealer checks first (review R-4): a rushing dealer that shapes its commitment so that the
+    // package is degenerate (a public share at the identity) cannot also deal this member a share
+    // that matches it, so it is named here instead of causing an abort that names no one below.
+    // (A party that receives no shares — an old-only dealer — or is not the targeted member cannot
+    // attribute that case; it aborts without blame while the targeted member names the dealer.)
+    if (this.isNew) {
+      const myX = this.newIds.get(this.self)!;
+      const bad = this.dealers.filter((d) => !g.equals(g.baseMul(this.dealt.get(d)!), evalCommitment(g, this.commitments.get(d)!, myX)));
+      if (bad.length > 0) throw new ProtocolAbortedError('secret share does not match the dealer commitment', bad);
+    }
     // New public package: C′ = Σ C_i, C′_0 = PK, Y′_k = C′(x_k).
     const summed: Point[] = [];
     for (let k = 0; k <= this.t2; k++) {
@@ -308,9 +324,6 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
     };
     this.confirmation = taggedDigest('tessera/ecdsa/reshare/confirmation/v1', this.ctx, ecdsaKeyPublicDigest(this.pub));
     if (!this.isNew) return { send: [] };
-    const myX = this.newIds.get(this.self)!;
-    const bad = this.dealers.filter((d) => !g.equals(g.baseMul(this.dealt.get(d)!), evalCommitment(g, this.commitments.get(d)!, myX)));
-    if (bad.length > 0) throw new ProtocolAbortedError('secret share does not match the dealer commitment', bad);
     let s = 0n;
     for (const d of this.dealers) s = mod(s + this.dealt.get(d)!, g.order);
     this.dealt.clear();
@@ -363,7 +376,10 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
   }
 
   private round5(inbox: RoundInbox): RoundStep<EcdsaReshareResult> {
-    if (!this.isNew) return { send: [] };
+    if (!this.isNew) {
+      this.pending = { public: this.pub!, share: undefined };
+      return { send: [] };
+    }
     for (const p of this.othersIn(this.newMembers)) {
       const m = this.readOt(p, inbox);
       this.pairs.set(
@@ -372,7 +388,30 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
       );
     }
     this.otSetups.clear();
+    const peers = new Map<string, PeerState>();
+    for (const p of this.othersIn(this.newMembers)) peers.set(p, { zeroSeed: this.zeroSeeds.get(p)!, otSetupId: Uint8Array.from(this.ctx), ot: this.pairs.get(p)! });
+    const secretBytes = this.g.encodeScalar(this.secret);
+    try {
+      const share = EcdsaKeyShare.fromParts(this.pub!, this.self, secretBytes, peers);
+      this.pending = { public: share.public, share };
+    } finally {
+      secretBytes.fill(0);
+    }
+    this.pairs.clear();
+    this.zeroSeeds.clear();
+    this.secret = 0n;
     return { send: [{ to: null, payload: new ByteWriter().tag(R6_TAG).raw(this.confirmation).finish() }] };
+  }
+
+  /**
+   * The outcome this party validated before the confirmation round: the new public package and,
+   * for a new member, its complete new key share. Present from then on, whether the party then
+   * finished, aborted in the confirmation round or still waits; NOT wiped by such an abort, so the
+   * node can keep it as a pending vault version and activate it once every new member's
+   * confirmation is known, or dispose of it. Undefined before the party's own checks all passed.
+   */
+  pendingResult(): EcdsaReshareResult | undefined {
+    return this.pending;
   }
 
   private round6(inbox: RoundInbox): RoundStep<EcdsaReshareResult> {
@@ -388,21 +427,10 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
       if (!bytesEqual(c, this.confirmation)) bad.push(p);
     }
     if (bad.length > 0) throw new ProtocolAbortedError('a new member confirmed a different key package', bad);
-    if (!this.isNew) return { result: { public: this.pub!, share: undefined } };
-    const peers = new Map<string, PeerState>();
-    for (const p of this.othersIn(this.newMembers)) peers.set(p, { zeroSeed: this.zeroSeeds.get(p)!, otSetupId: Uint8Array.from(this.ctx), ot: this.pairs.get(p)! });
-    const secretBytes = this.g.encodeScalar(this.secret);
-    try {
-      const share = EcdsaKeyShare.fromParts(this.pub!, this.self, secretBytes, peers);
-      this.pairs.clear();
-      this.zeroSeeds.clear();
-      this.secret = 0n;
-      return { result: { public: share.public, share } };
-    } finally {
-      secretBytes.fill(0);
-    }
+    return { result: this.pending! };
   }
 
+  /** Wipes the secret temporaries and abandons unfinished OT setups. A pending (validated) outcome is left to the node layer (see pendingResult). */
   protected wipe(): void {
     this.coeffs.fill(0n);
     this.coeffs = [];
@@ -412,6 +440,7 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
     this.zeroSeeds.clear();
     for (const p of this.pairs.values()) p.burn();
     this.pairs.clear();
+    for (const st of this.otSetups.values()) st.abandon();
     this.otSetups.clear();
     this.zeroSetups.clear();
   }

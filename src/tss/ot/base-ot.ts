@@ -118,6 +118,11 @@ export class BaseOtSender {
     this.#rho1 = [];
   }
 
+  /** Wipes the secret b and the ρ values of a run that will not be finished; every later call throws `OtStateBurnedError`. Does not throw. */
+  abandon(): void {
+    this.#burn();
+  }
+
   /** Step 1: the setup message (B and its proof) for the receiver. */
   setupMessage(): Uint8Array {
     this.#enter(0, 'setupMessage');
@@ -225,6 +230,11 @@ export class BaseOtReceiver {
     this.#burned = true;
     wipe(this.#choices, ...this.#rho);
     this.#rho = [];
+  }
+
+  /** Wipes the choice bits and ρ values of a run that will not be finished; every later call throws `OtStateBurnedError`. Does not throw. */
+  abandon(): void {
+    this.#burn();
   }
 
   /**

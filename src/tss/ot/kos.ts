@@ -509,10 +509,11 @@ export class OtSetupAsSender {
     wipe(bits);
   }
 
-  /** Wipes Δ of a setup that will not be finished (e.g. after an abort). */
+  /** Wipes Δ and the base-OT run (its choice bits are Δ's bits) of a setup that will not be finished (e.g. after an abort). Does not throw. */
   abandon(): void {
     wipe(this.#delta);
     this.#delta = undefined;
+    this.baseOt.abandon();
   }
 
   /** Builds the extension state from the base OT's output (`baseOt.onOpenings`). Callable once. */
@@ -537,6 +538,12 @@ export class OtSetupAsReceiver {
   constructor(params: OtPairParams, random: RandomBytes = systemRandom) {
     this.#params = { ...params };
     this.baseOt = new BaseOtSender({ sessionId: params.setupId, senderId: params.receiverId, receiverId: params.senderId, count: KAPPA }, random);
+  }
+
+  /** Wipes the base-OT run (its secret b and ρ values) of a setup that will not be finished. Does not throw. */
+  abandon(): void {
+    this.#done = true;
+    this.baseOt.abandon();
   }
 
   /** Builds the extension state from the base OT's output (`baseOt.onResponses(...).output`). Callable once. */

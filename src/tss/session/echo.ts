@@ -37,21 +37,18 @@ export function echoVector(sessionId: string, round: number, senders: readonly s
  * can tell which. The verdict is a **suspicion**, never proof:
  * - an echoer that misreports this party's own broadcast, or its own, is blamed alone (this party
  *   knows what it sent; k's echo of its own broadcast contradicts k's message);
- * - a sender j is blamed alone only when at least two echoers disagree with this party about j,
- *   all report the same digest, and no other echoer agrees with this party (this party is the odd
- *   one out: j showed it another payload);
- * - otherwise the echoers disagree among themselves about j, and j is blamed together with every
- *   echoer that disagreed about j. (Blaming j alone would let two colluders steer the blame onto an
- *   honest sender by misreporting its digest; blaming a common echoer alone would let two colluding
- *   senders that equivocated towards one honest echoer frame it.)
+ * - otherwise j is blamed together with every echoer that disagreed with this party about j —
+ *   even when all of them report the same digest and nobody agrees with this party. (Blaming j
+ *   alone in that case would let colluding echoers — all n−2 others, within the dishonest-majority
+ *   model — frame an honest sender by misreporting its digest (review R-3); blaming a common echoer
+ *   alone would let two colluding senders that equivocated towards one honest echoer frame it.)
+ *   The blame thus always contains a culprit, at the price of naming honest echoers with it.
  * With signed broadcasts (node layer) the conflicting payloads are transferable evidence that
  * settles the question.
  */
 export class EchoCollector {
   /** sender → (echoer → the digest it reported, hex) for every disagreement with this party's view. */
   private readonly disagree = new Map<string, Map<string, string>>();
-  /** sender → echoers (other than the sender) that agree with this party's view. */
-  private readonly agree = new Map<string, Set<string>>();
   private readonly sure = new Set<string>();
 
   constructor(
@@ -68,10 +65,7 @@ export class EchoCollector {
       const b = theirs.subarray(i * ECHO_DIGEST_BYTES, (i + 1) * ECHO_DIGEST_BYTES);
       let same = true;
       for (let k = 0; k < ECHO_DIGEST_BYTES; k++) if (a[k] !== b[k]) same = false;
-      if (same) {
-        if (s !== echoer && s !== this.self) this.set(this.agree, s).add(echoer);
-        return;
-      }
+      if (same) return;
       if (s === this.self || s === echoer) this.sure.add(echoer);
       else this.map(s).set(echoer, Buffer.from(b).toString('hex'));
     });
@@ -84,23 +78,13 @@ export class EchoCollector {
     if (this.sure.size > 0) for (const p of this.sure) blame.add(p);
     else {
       for (const [j, reports] of this.disagree) {
-        const oddOneOut = reports.size >= 2 && new Set(reports.values()).size === 1 && (this.agree.get(j)?.size ?? 0) === 0;
         blame.add(j);
-        if (!oddOneOut) for (const k of reports.keys()) blame.add(k);
+        for (const k of reports.keys()) blame.add(k);
       }
     }
     const order = (p: string) => this.senders.indexOf(p);
     const sorted = [...blame].sort((a, b) => order(a) - order(b) || (a < b ? -1 : 1));
     throw new ProtocolAbortedError('inconsistent broadcast detected by echo (equivocation or a false echo)', sorted);
-  }
-
-  private set(m: Map<string, Set<string>>, k: string): Set<string> {
-    let v = m.get(k);
-    if (!v) {
-      v = new Set();
-      m.set(k, v);
-    }
-    return v;
   }
 
   private map(k: string): Map<string, string> {

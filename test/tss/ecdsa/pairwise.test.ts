@@ -85,6 +85,30 @@ describe('pairwise OT (both directions) and its five-round setup', () => {
     expect(() => Q.round(3, new Uint8Array(5))).toThrow(OtStateBurnedError);
   });
 
+  it('an abandoned setup (its protocol aborted) is dead in every round and cannot be finished; abandoning a finished setup leaves its pair working', () => {
+    for (let stop = 1; stop <= 5; stop++) {
+      const P = new PairwiseOtSetup({ setupId: sid('dkg'), selfId: 'P', peerId: 'Q' }, seededRandom('P'));
+      const Q = new PairwiseOtSetup({ setupId: sid('dkg'), selfId: 'Q', peerId: 'P' }, seededRandom('Q'));
+      let mp: Uint8Array | undefined;
+      let mq: Uint8Array | undefined;
+      for (let r = 1; r < stop; r++) [mp, mq] = [P.round(r, mq), Q.round(r, mp)];
+      P.abandon();
+      expect(() => P.round(stop, mq)).toThrow(OtStateBurnedError);
+      expect(() => P.finish(new Uint8Array(0))).toThrow(OtStateBurnedError);
+    }
+    const P = new PairwiseOtSetup({ setupId: sid('dkg'), selfId: 'P', peerId: 'Q' }, seededRandom('P'));
+    const Q = new PairwiseOtSetup({ setupId: sid('dkg'), selfId: 'Q', peerId: 'P' }, seededRandom('Q'));
+    let mp: Uint8Array | undefined;
+    let mq: Uint8Array | undefined;
+    for (let r = 1; r <= 5; r++) [mp, mq] = [P.round(r, mq), Q.round(r, mp)];
+    const pp = P.finish(mq!);
+    const qq = Q.finish(mp!);
+    P.abandon();
+    Q.abandon();
+    multiply(pp, qq, 5n, 'after-abandon');
+    multiply(qq, pp, 6n, 'after-abandon-2');
+  });
+
   it('rounds run once and in order', () => {
     const P = new PairwiseOtSetup({ setupId: sid('dkg'), selfId: 'P', peerId: 'Q' }, seededRandom('P'));
     expect(() => P.round(2, new Uint8Array(0))).toThrow(InvalidStateError);

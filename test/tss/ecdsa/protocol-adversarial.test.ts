@@ -22,7 +22,7 @@ const pk = keys.get('n1')!.groupPublicKey;
 const Q = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
 type Proto = 'dkg' | 'sign' | 'reshare' | 'resetup';
-/** Every message type of DKG, signing and resharing: round, kind, senders. */
+/** Every message type of DKG, signing, resharing and OT re-setup: round, kind, senders. */
 const messageTypes: { proto: Proto; round: number; kind: 'broadcast' | 'direct'; runs: number; senders?: string[] }[] = [
   { proto: 'dkg', round: 1, kind: 'broadcast', runs: 4 },
   { proto: 'dkg', round: 1, kind: 'direct', runs: 4 },
@@ -41,11 +41,15 @@ const messageTypes: { proto: Proto; round: number; kind: 'broadcast' | 'direct';
   { proto: 'reshare', round: 2, kind: 'broadcast', runs: 3 },
   { proto: 'reshare', round: 2, kind: 'direct', runs: 3, senders: ['n2', 'n3'] },
   { proto: 'reshare', round: 3, kind: 'direct', runs: 2, senders: ['n2', 'n3'] },
+  { proto: 'reshare', round: 4, kind: 'direct', runs: 2, senders: ['n2', 'n3'] },
   { proto: 'reshare', round: 5, kind: 'direct', runs: 2, senders: ['n2', 'n3'] },
   { proto: 'reshare', round: 6, kind: 'broadcast', runs: 3, senders: ['n2', 'n3'] },
   // pairwise OT re-setup between n1 and n3
   { proto: 'resetup', round: 1, kind: 'direct', runs: 3, senders: ['n1', 'n3'] },
+  { proto: 'resetup', round: 2, kind: 'direct', runs: 2, senders: ['n1', 'n3'] },
+  { proto: 'resetup', round: 3, kind: 'direct', runs: 2, senders: ['n1', 'n3'] },
   { proto: 'resetup', round: 4, kind: 'direct', runs: 3, senders: ['n1', 'n3'] },
+  { proto: 'resetup', round: 5, kind: 'direct', runs: 2, senders: ['n1', 'n3'] },
   { proto: 'resetup', round: 6, kind: 'broadcast', runs: 3, senders: ['n1', 'n3'] },
 ];
 
@@ -359,7 +363,7 @@ describe('DKG checks', () => {
     const fault = tamper(
       (d) => d.from === 'n3' && d.to === 'n1' && d.message.round === 2,
       (p) => {
-        const off = 4 + 'tessera/ecdsa/dkg/r2/v1'.length + 4 + 32 * 3;
+        const off = 4 + 'tessera/ecdsa/dkg/r2/v1'.length + 32 + 4 + 32 * 3;
         p[off + 31] = p[off + 31]! ^ 1;
         return p;
       },

@@ -36,8 +36,8 @@ describe('echo broadcast verdicts', () => {
     expect(verdict('a', S.slice(1).map((k) => [k, honest]))).toBeUndefined();
   });
 
-  it('a sender seen differently by several echoers is blamed alone', () => {
-    // 'a' received another payload from 'b' than c, d, e did.
+  it('a sender whose own echo contradicts the payload it sent this party is blamed alone', () => {
+    // 'a' received another payload from 'b' than c, d, e did, and b's echo of its own broadcast says so.
     const mine = withFor('b', 'forged');
     const e = verdict('a', [['b', honest], ['c', honest], ['d', honest], ['e', honest]], mine);
     expect(e?.blame).toEqual(['b']);
@@ -60,11 +60,15 @@ describe('echo broadcast verdicts', () => {
     expect(e2?.blame).toEqual(['b', 'd', 'e']);
   });
 
-  it('a sender alone is blamed when every other echoer consistently saw another payload than this party', () => {
-    // b showed 'a' a forged payload; c, d, e agree among themselves (b's own echo is not needed).
+  it('when every other echoer reports one digest for a sender that differs from this party\'s view, the sender is blamed together with them: n−2 colluders cannot frame an honest sender alone (review R-3)', () => {
+    // Either b showed 'a' a forged payload, or c, d, e collude and misreport b: 'a' cannot tell.
     const mine = withFor('b', 'forged');
     const e = verdict('a', [['c', honest], ['d', honest], ['e', honest]], mine);
-    expect(e?.blame).toEqual(['b']);
+    expect(e?.blame).toEqual(['b', 'c', 'd', 'e']);
+    // The framing itself: c, d, e report a fake digest for honest b, whose own echo agrees with 'a'.
+    const fake = withFor('b', 'framed');
+    const f = verdict('a', [['b', honest], ['c', fake], ['d', fake], ['e', fake]]);
+    expect(f?.blame).toEqual(['b', 'c', 'd', 'e']);
   });
 
   it('a single echoer disagreeing about a sender, with nobody to corroborate, blames both ends', () => {
