@@ -14,11 +14,13 @@ export {
   serializeKeyPublic,
 } from './frost/key-share.js';
 export { deriveChild, deriveChildPublicKey, HARDENED_OFFSET, validatePath } from './frost/hd.js';
+export * from './ecdsa/index.js';
 export { partyIdentifier, partyIdentifiers } from './frost/identifiers.js';
 export { type BackendName, type CurveName, getGroup, type Group, type Point } from './group/index.js';
 // seededRng (deterministic, test-only) is deliberately not part of the public surface: tests import it from math/rng.js.
 export { type Rng, systemRng } from './math/rng.js';
 export { ProtocolAbortedError } from './session/errors.js';
+export { checkpointed } from './session/checkpoint.js';
 export { MemorySigningLog, SigningContextReusedError, type SigningLog } from './session/signing-log.js';
 export { decodeMessage, encodeMessage, MAX_PAYLOAD_BYTES, type Message } from './session/message.js';
 export type { PartyStatus, ProtocolParty } from './session/party.js';

@@ -3,9 +3,9 @@
 // share (its OT counters) is written back with `updateShare` before any message leaves.
 import { describe, expect, it } from 'vitest';
 import { EcdsaKeyShare } from '../../src/tss/ecdsa/key-share.js';
-import { EcdsaSignParty, type EcdsaSignResult } from '../../src/tss/ecdsa/sign.js';
-import type { Message } from '../../src/tss/session/message.js';
-import type { ProtocolParty } from '../../src/tss/session/party.js';
+import { shareCheckpoint } from '../../src/tss/ecdsa/share-checkpoint.js';
+import { EcdsaSignParty } from '../../src/tss/ecdsa/sign.js';
+import { checkpointed } from '../../src/tss/session/checkpoint.js';
 import { runParties } from '../../src/tss/session/runner.js';
 import { SigningContextReusedError } from '../../src/tss/session/signing-log.js';
 import { seededRng } from '../../src/tss/math/rng.js';
@@ -14,51 +14,6 @@ import { FAST_ARGON2, password, tempDir } from '../helpers/vault.js';
 import { dkg, names, nobleVerifies, sha256 } from '../tss/ecdsa/protocol-helpers.js';
 
 const WALLET = 'btc-treasury';
-
-/** A signer as the node runs it: every batch of outgoing messages is preceded by a durable write of the share. */
-class PersistingSigner implements ProtocolParty<EcdsaSignResult> {
-  constructor(
-    private readonly inner: EcdsaSignParty,
-    private readonly persist: () => void,
-  ) {}
-  get sessionId() {
-    return this.inner.sessionId;
-  }
-  get self() {
-    return this.inner.self;
-  }
-  get participants() {
-    return this.inner.participants;
-  }
-  get status() {
-    return this.inner.status;
-  }
-  get abortError() {
-    return this.inner.abortError;
-  }
-  private around(f: () => Message[]): Message[] {
-    try {
-      const out = f();
-      this.persist();
-      return out;
-    } catch (e) {
-      this.persist(); // an abort may have burnt pairs: that is persisted too
-      throw e;
-    }
-  }
-  start(): Message[] {
-    return this.around(() => this.inner.start());
-  }
-  receive(msg: Message, from?: string): Message[] {
-    return this.around(() => this.inner.receive(msg, from));
-  }
-  receiveBytes(from: string, bytes: Uint8Array): Message[] {
-    return this.around(() => this.inner.receiveBytes(from, bytes));
-  }
-  result(): EcdsaSignResult {
-    return this.inner.result();
-  }
-}
 
 async function nodes(ps: string[]): Promise<Map<string, { dir: string; vault: Vault }>> {
   const shares = dkg(ps, 1, { seed: 'vault-integration' });
@@ -89,7 +44,8 @@ function signWithVaults(vaults: Map<string, { vault: Vault }>, signers: string[]
       signingLog: { claim: (c) => vault.claimSigningContext('ecdsa', WALLET, stored.version, c) },
       rng: seededRng(`${seed}/${self}`),
     });
-    return new PersistingSigner(inner, () => vault.updateShare('ecdsa', WALLET, stored.version, keyShare.serialize()));
+    // the node's rule: the share is on disk before any message of a step leaves
+    return checkpointed(inner, shareCheckpoint(keyShare, (bytes) => vault.updateShare('ecdsa', WALLET, stored.version, bytes)));
   });
   return runParties(parties, { rng: seededRng(`${seed}/order`) });
 }

@@ -1,6 +1,6 @@
 /**
- * Public surface of threshold ECDSA (DKLs23) for the node and client layers. (Kept here rather than
- * in `src/tss/index.ts` while the FROST branch still edits that file; to be re-exported from it.)
+ * Public surface of threshold ECDSA (DKLs23) for the node and client layers; re-exported by
+ * `src/tss/index.ts`.
  */
 export { EcdsaDkgParty, type EcdsaDkgOptions } from './dkg.js';
 export { deriveEcdsaChildPublicKey, type EcdsaDerivation } from './hd.js';
@@ -8,3 +8,4 @@ export { ECDSA_KEY_TYPE, EcdsaKeyShare, type EcdsaKeyPublic, decodeEcdsaKeyPubli
 export { EcdsaOtResetupParty, type EcdsaOtResetupOptions, type EcdsaOtResetupResult } from './ot-resetup.js';
 export { EcdsaReshareParty, type EcdsaReshareOptions, type EcdsaReshareResult, ecdsaReshareContext } from './reshare.js';
 export { EcdsaSignParty, type EcdsaSignOptions, type EcdsaSignResult } from './sign.js';
+export { shareCheckpoint } from './share-checkpoint.js';

@@ -18,6 +18,12 @@ describe('public surface and key package caches (review notes c, d, e)', () => {
     expect(typeof tss.systemRng).toBe('function');
   });
 
+  it('the public tss surface offers both protocols and the node-facing safety pieces (signing log, checkpointed parties)', () => {
+    for (const name of ['FrostSignParty', 'EcdsaDkgParty', 'EcdsaSignParty', 'EcdsaReshareParty', 'EcdsaOtResetupParty', 'EcdsaKeyShare', 'MemorySigningLog', 'SigningContextReusedError', 'checkpointed']) {
+      expect(typeof (tss as Record<string, unknown>)[name], name).toBe('function');
+    }
+  });
+
   it('shareFromComputed refuses points that are not the decoding of the package (it would seed the validated-point cache)', () => {
     const g = getGroup('ed25519', 'fast');
     const a = dkg(P, 1, { seed: 'surface-a' }).get('n1')!;
