@@ -23,7 +23,7 @@ export const TABLES = ['meta', 'wallets', 'shares', 'records', 'tombstones', 'si
  */
 function signingLogSql(schema: string): string {
   return `
-CREATE TABLE ${schema}.signing_log (
+CREATE TABLE IF NOT EXISTS ${schema}.signing_log (
   key_type INTEGER NOT NULL,
   wallet_id TEXT NOT NULL,
   version INTEGER NOT NULL,
@@ -136,13 +136,20 @@ export function initSchema(db: Db, vaultId: Uint8Array, now: number): void {
 
 /**
  * Brings an opened database to {@link SCHEMA_VERSION} in one transaction (1 → 2: create
- * `signing_log`). Throws `VaultCorruptedError` if the stored version is unknown or newer than this
+ * `signing_log`; at 2, recreate it if an older build dropped it). Throws `VaultCorruptedError` if the stored version is unknown or newer than this
  * build understands (a newer Tessera wrote it), or the raw SQLite error.
  */
 export function upgradeSchema(db: Db, path: string): void {
   const row = db.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: unknown } | undefined;
   const v = typeof row?.v === 'number' || typeof row?.v === 'bigint' ? Number(row.v) : Number.NaN;
-  if (v === SCHEMA_VERSION) return;
+  if (v === SCHEMA_VERSION) {
+    // A build from before schema 2 does not check the version: its key rotation (copy of the v1
+    // tables) can drop `signing_log` while the version stays 2. Recreate it (empty: those claims
+    // are lost, and signing fails closed until then) rather than trust the number.
+    const present = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'signing_log'").get();
+    if (!present) db.exec(signingLogSql('main'));
+    return;
+  }
   if (!Number.isInteger(v) || v < 1 || v > SCHEMA_VERSION) {
     throw new VaultCorruptedError('database', path, `unknown schema version ${Number.isNaN(v) ? '(missing)' : v}; a newer Tessera may have written this vault — open it with that version`);
   }

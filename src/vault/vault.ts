@@ -428,14 +428,20 @@ export class Vault {
    * docs/ecdsa.md). The version's metadata and status are unchanged; the bytes are sealed afresh
    * under the primary data key, bound to the same identity, and the version gets a new sequence
    * number, so incremental backups carry the new state. One fsynced commit.
+   * With `expectSeq` (the `seq` of the caller's last read or update) the write is a compare-and-swap:
+   * if anything wrote the version since — another process, or a copy of this one resumed from a
+   * snapshot — it is refused, so a stale writer can never put older OT counters over newer ones.
    * @throws InvalidArgumentError for malformed input; NotFoundError if the version does not exist;
-   *   InvalidStateError if it is retired; VaultCorruptedError; IoError; InvalidStateError if closed.
+   *   InvalidStateError if it is retired or (with `expectSeq`) was written since; VaultCorruptedError;
+   *   IoError; InvalidStateError if closed.
    */
-  updateShare(keyType: KeyType, walletId: string, version: number, share: Uint8Array): ShareVersionInfo {
+  updateShare(keyType: KeyType, walletId: string, version: number, share: Uint8Array, options: { expectSeq?: number } = {}): ShareVersionInfo {
     validateKeyType(keyType);
     validateWalletId(walletId);
     validateVersion(version);
     validateShareBytes(share);
+    const expectSeq = options.expectSeq;
+    if (expectSeq !== undefined && (!Number.isSafeInteger(expectSeq) || expectSeq < 0)) throw new InvalidArgumentError('expectSeq must be a non-negative integer');
     const where = label(keyType, walletId, version);
     return this.guard(`update ${where}`, () =>
       this.db.transaction(() => {
@@ -443,6 +449,9 @@ export class Vault {
         const row = this.shareRow(kt, walletId, version);
         if (!row) throw new NotFoundError(where);
         if (row.status === STATUS_CODE.retired) throw new InvalidStateError(`${where} is retired; only pending and active versions can be updated`);
+        if (expectSeq !== undefined && row.seq !== expectSeq) {
+          throw new InvalidStateError(`${where} was written since it was read (sequence ${row.seq}, expected ${expectSeq}); another process or a resumed copy holds newer state — stop this one and reload the share`);
+        }
         const dk = this.primaryKey();
         const sealed = sealRecord(dk.key, this.identity(keyType, walletId, version, dk.id), share);
         const now = Date.now();

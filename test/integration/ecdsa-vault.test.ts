@@ -45,7 +45,13 @@ function signWithVaults(vaults: Map<string, { vault: Vault }>, signers: string[]
       rng: seededRng(`${seed}/${self}`),
     });
     // the node's rule: the share is on disk before any message of a step leaves
-    return checkpointed(inner, shareCheckpoint(keyShare, (bytes) => vault.updateShare('ecdsa', WALLET, stored.version, bytes)));
+    let seq = stored.seq; // compare-and-swap: a stale copy of this process could not overwrite newer counters
+    return checkpointed(
+      inner,
+      shareCheckpoint(keyShare, (bytes) => {
+        seq = vault.updateShare('ecdsa', WALLET, stored.version, bytes, { expectSeq: seq }).seq;
+      }),
+    );
   });
   return runParties(parties, { rng: seededRng(`${seed}/order`) });
 }
@@ -78,7 +84,8 @@ describe('DKLs23 shares kept in the vault', () => {
     for (const [p, n] of vs) {
       n.vault.close();
       n.vault = await Vault.open(n.dir, password(`pw-${p}`));
-      expect(n.vault.signingLogSize('ecdsa', WALLET, 1)).toBe(p === ps[1] ? 2 : p === ps[2] ? 2 : 4);
+      // per signature a signer records its context and the markers of its two secret-dependent steps
+      expect(n.vault.signingLogSize('ecdsa', WALLET, 1)).toBe(3 * (p === ps[0] ? 4 : 2));
     }
     const digest = sha256(Uint8Array.of(99));
     const rep = signWithVaults(vs, [ps[1]!, ps[0]!], 'tx-after-restart', digest, 'after');

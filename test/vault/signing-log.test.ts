@@ -106,6 +106,19 @@ describe('the vault as a durable signing log (finding F2)', () => {
     expect(await raw(dir, "SELECT v FROM meta WHERE k = 'schema_version'")).toEqual([{ v: SCHEMA_VERSION }]);
   });
 
+  it('a vault whose signing log an older build dropped (its key rotation copies only the old tables) gets the table back on open', async () => {
+    const dir = tempDir();
+    const v = await vaultWith(dir);
+    v.claimSigningContext('eddsa', 'w', 1, ctx(1));
+    v.close();
+    await raw(dir, 'DROP TABLE signing_log;');
+    const v2 = await Vault.open(dir, password('pw'));
+    expect(v2.claimSigningContext('eddsa', 'w', 1, ctx(2))).toBe(true);
+    v2.prune(0);
+    expect((await v2.verify()).ok).toBe(true);
+    v2.close();
+  });
+
   it('a vault from a newer schema is refused on open, not silently used', async () => {
     const dir = tempDir();
     const v = await vaultWith(dir);

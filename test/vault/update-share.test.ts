@@ -57,6 +57,19 @@ describe('updating a share version in place (state that moves on within a versio
     v.close();
   });
 
+  it('with expectSeq an update is a compare-and-swap: a writer holding an older sequence number (a stale or resumed copy) is refused and changes nothing', async () => {
+    const dir = tempDir();
+    const v = await Vault.create(dir, password('pw'), { argon2: FAST_ARGON2 });
+    const read = v.putShare({ ...share('w', 1, 1), activate: true });
+    const first = v.updateShare('eddsa', 'w', 1, Uint8Array.of(2), { expectSeq: read.seq });
+    const second = v.updateShare('eddsa', 'w', 1, Uint8Array.of(3), { expectSeq: first.seq });
+    expect(() => v.updateShare('eddsa', 'w', 1, Uint8Array.of(9), { expectSeq: first.seq })).toThrow(InvalidStateError);
+    expect(() => v.updateShare('eddsa', 'w', 1, Uint8Array.of(9), { expectSeq: -1 })).toThrow(InvalidArgumentError);
+    expect([...v.getShare('eddsa', 'w', 1).share]).toEqual([3]);
+    expect(v.getShare('eddsa', 'w', 1).seq).toBe(second.seq);
+    v.close();
+  });
+
   it('an update after a key rotation is sealed under the new primary key', async () => {
     const dir = tempDir();
     const v = await Vault.create(dir, password('pw'), { argon2: FAST_ARGON2 });

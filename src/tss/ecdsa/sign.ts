@@ -26,10 +26,10 @@ import { bytesEqual, sha512, taggedDigest, utf8 } from '../math/hash.js';
 import { invert } from '../math/polynomial.js';
 import { type Rng, systemRng } from '../math/rng.js';
 import { ByteReader, ByteWriter } from '../session/codec.js';
-import { EchoCollector, echoVector } from '../session/echo.js';
+import { EchoCollector, EchoInconsistencyError, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
 import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
-import { claimSigningContext, type SigningLog } from '../session/signing-log.js';
+import { claimSigningContext, claimSigningStep, type SigningLog } from '../session/signing-log.js';
 import { withOtAbort } from './abort.js';
 import { deriveTweak, type EcdsaDerivation } from './hd.js';
 import { type EcdsaKeyShare, ecdsaKeyPublicDigest, ecdsaLagrange } from './key-share.js';
@@ -262,8 +262,16 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
   }
 
   protected process(round: number, inbox: RoundInbox): RoundStep<EcdsaSignResult> {
-    if (round === 1) return this.round1(inbox);
-    if (round === 2) return this.round2(inbox);
+    // Rounds 1 and 2 produce messages that depend on r_i, φ_i and sk_i: each is taken once, durably
+    // (a process resumed from a mid-session snapshot must not answer again; third review, M-1).
+    if (round === 1) {
+      claimSigningStep(this.signingLog, this.ctx, 2);
+      return this.round1(inbox);
+    }
+    if (round === 2) {
+      claimSigningStep(this.signingLog, this.ctx, 3);
+      return this.round2(inbox);
+    }
     return this.round3(inbox);
   }
 
@@ -478,8 +486,10 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     this.ownU = 0n;
     this.ownW = 0n;
     this.salt.fill(0);
-    // Burn the OT pair with every peer the abort names (DKLs23 selective-abort defence, docs/ecdsa.md).
-    for (const p of this.abortError?.blame ?? []) if (this.peers.has(p)) this.share.burnPair(p);
+    // Burn the OT pair with every peer the abort names (DKLs23 selective-abort defence, docs/ecdsa.md)
+    // — except on an echo verdict: its blame may name honest parties, and no OT check failed
+    // (third review, L-2). A failed OT check burns its own pair through the loop below anyway.
+    if (!(this.abortError instanceof EchoInconsistencyError)) for (const p of this.abortError?.blame ?? []) if (this.peers.has(p)) this.share.burnPair(p);
     // A direction the OT layer destroyed after a failed check burns the whole pair too.
     for (const peer of this.peers.values()) if (peer.pair.burned) this.share.burnPair(peer.id);
     this.peers.clear();

@@ -20,7 +20,7 @@ import { ByteReader, ByteWriter } from '../session/codec.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
 import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
-import { claimSigningContext, type SigningLog } from '../session/signing-log.js';
+import { claimSigningContext, claimSigningStep, type SigningLog } from '../session/signing-log.js';
 import { deriveChild, validatePath } from './hd.js';
 import { decodeKeyPublic, type FrostKeyShare } from './key-share.js';
 import { aggregate, commit, prepareSigning, type SignerCommitment, type SigningNonces, type SigningPackage, signShare, verifyShare, verifySignature } from './signing-core.js';
@@ -157,7 +157,13 @@ export class FrostSignParty extends RoundProtocol<SignResult> {
   }
 
   protected process(round: number, inbox: RoundInbox): RoundStep<SignResult> {
-    return round === 1 ? this.round1(inbox) : this.round2(inbox);
+    if (round === 1) {
+      // z_i depends on the nonces and the share: computed once, durably (a process resumed from a
+      // mid-session snapshot must not answer other commitments with the same nonces).
+      claimSigningStep(this.signingLog, this.context, 2);
+      return this.round1(inbox);
+    }
+    return this.round2(inbox);
   }
 
   private round1(inbox: RoundInbox): RoundStep<SignResult> {

@@ -30,6 +30,17 @@ export function echoVector(sessionId: string, round: number, senders: readonly s
 }
 
 /**
+ * The echo verdict: an inconsistent broadcast. Its blame is a suspicion that may name honest
+ * parties together with the culprit (see {@link EchoCollector}), so protocols must not punish on
+ * it alone — e.g. DKLs23 signing does not burn OT pairs for it.
+ */
+export class EchoInconsistencyError extends ProtocolAbortedError {
+  constructor(blame: readonly string[]) {
+    super('inconsistent broadcast detected by echo (equivocation or a false echo)', blame);
+  }
+}
+
+/**
  * Collects the echo vectors of one round and judges them together.
  *
  * A digest that differs from this party's own view for sender j, reported by echoer k, means
@@ -84,7 +95,7 @@ export class EchoCollector {
     }
     const order = (p: string) => this.senders.indexOf(p);
     const sorted = [...blame].sort((a, b) => order(a) - order(b) || (a < b ? -1 : 1));
-    throw new ProtocolAbortedError('inconsistent broadcast detected by echo (equivocation or a false echo)', sorted);
+    throw new EchoInconsistencyError(sorted);
   }
 
   private map(k: string): Map<string, string> {

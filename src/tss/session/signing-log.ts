@@ -9,15 +9,24 @@
  * difference (ECDSA) or a repeated nonce pair under new binding factors (FROST) give away the key.
  * No hedge can prevent that — the nonce is committed before the peers' values are known — so a
  * signer must refuse to start a context twice. The signing parties call {@link SigningLog.claim}
- * once, before their first message exists.
+ * before their first message exists.
+ *
+ * The same holds *within* a session: a process resumed from a memory snapshot taken mid-session
+ * continues the in-memory party with its secrets already drawn, and a co-signer that answers the
+ * two timelines differently learns the key from the two sets of secret-dependent messages (third
+ * review, M-1). So the parties also claim a **step marker** H(context, step) before each step whose
+ * messages depend on their secrets (`claimSigningStep`); a second timeline finds the step taken in
+ * the durable log and aborts before computing anything. (If the disk is rolled back with the
+ * memory, no log can help: docs/tss.md's deployment rule.)
  */
+import { taggedDigest } from '../math/hash.js';
 import { ProtocolAbortedError } from './errors.js';
 
 /** Where a signer records the signing contexts it has started. */
 export interface SigningLog {
   /**
-   * Records the 32-byte `context` of a signing session and returns true, or returns false if it
-   * was recorded before. In a node the record must be **durable** (on disk, fsynced) before this
+   * Records the 32-byte `context` of a signing session (or a step marker of one) and returns true,
+   * or returns false if it was recorded before. In a node the record must be **durable** (on disk, fsynced) before this
    * returns — the vault's `claimSigningContext` is. Throws if it cannot record (the signing party
    * then aborts without sending anything).
    */
@@ -28,6 +37,13 @@ export interface SigningLog {
 export class SigningContextReusedError extends ProtocolAbortedError {
   constructor() {
     super('this key share has already started this signing context (same session id, key version, digest, derivation and signers); retry with a new session id');
+  }
+}
+
+/** A signing party was asked to take a step of a session that this share had already taken (a process resumed from a snapshot, or a duplicated party). */
+export class SigningStepReplayedError extends ProtocolAbortedError {
+  constructor(step: number) {
+    super(`this key share already took step ${step} of this signing session (a process resumed from a snapshot, or a second copy of the party); nothing of this step was computed or sent`);
   }
 }
 
@@ -56,13 +72,31 @@ export class MemorySigningLog implements SigningLog {
  * says it was started before, `ProtocolAbortedError` (no blame) if the log could not record it.
  */
 export function claimSigningContext(log: SigningLog, context: Uint8Array): void {
+  if (!claim(log, Uint8Array.from(context), 'signing context')) throw new SigningContextReusedError();
+}
+
+/** The 32-byte marker of step `step` (the round whose messages are about to be produced) of the signing session `context`. Does not throw. */
+export function signingStepMarker(context: Uint8Array, step: number): Uint8Array {
+  return taggedDigest('tessera/sign/step/v1', context, Uint8Array.of(step));
+}
+
+/**
+ * Claims the marker of step `step` of the session `context` in `log`, before the step computes
+ * anything secret-dependent. Throws `SigningStepReplayedError` if it was claimed before,
+ * `ProtocolAbortedError` (no blame) if the log could not record it.
+ */
+export function claimSigningStep(log: SigningLog, context: Uint8Array, step: number): void {
+  if (!claim(log, signingStepMarker(context, step), `step ${step} of the signing session`)) throw new SigningStepReplayedError(step);
+}
+
+function claim(log: SigningLog, marker: Uint8Array, what: string): boolean {
   let fresh: boolean;
   try {
-    fresh = log.claim(Uint8Array.from(context));
+    fresh = log.claim(marker);
   } catch (e) {
     const code = (e as { code?: unknown } | null)?.code;
-    const what = typeof code === 'string' ? code : 'error';
-    throw new ProtocolAbortedError(`the signing context could not be recorded (${what}); nothing was sent — check the vault and retry with a new session id`);
+    const reason = typeof code === 'string' ? code : 'error';
+    throw new ProtocolAbortedError(`the ${what} could not be recorded (${reason}); nothing was sent — check the vault and retry with a new session id`);
   }
-  if (fresh !== true) throw new SigningContextReusedError();
+  return fresh === true;
 }

@@ -177,3 +177,26 @@ describe('a rushing dealer that makes the new package degenerate is named (revie
     }
   });
 });
+
+describe('echo suspicion does not cost honest pairs (review 2, L-2)', () => {
+  it('a signer misreporting an honest co-signer\'s round-1 digest makes the victim abort blaming both, but no OT pair is burnt', () => {
+    const ps = ['n1', 'n2', 'n3'];
+    const shares = clone(dkg(ps, 1, { seed: 'echo-burn' }));
+    const [A, B, M] = ps as [string, string, string];
+    const off = 4 + 'tessera/ecdsa/sign/r2/v1'.length + 32 + 4 + 32 * ps.indexOf(B);
+    const rep = signRun(shares, ps, digest, {
+      fault: edit(
+        (from, to, round) => from === M && to === A && round === 2,
+        (p) => {
+          p[off] = p[off]! ^ 1;
+          return p;
+        },
+      ),
+    });
+    expect(rep.crashes.size).toBe(0);
+    expect(rep.aborts.get(A)?.blame).toEqual([B, M]);
+    expect(shares.get(A)!.burntPeers()).toEqual([]);
+    // A and B sign together right after.
+    expect(signRun(shares, [A, B], digest, { seed: 'after-echo' }).results.size).toBe(2);
+  });
+});

@@ -7,7 +7,9 @@ import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
 import { ByteReader } from '../../../src/tss/session/codec.js';
 import type { Delivery } from '../../../src/tss/session/runner.js';
-import { MemorySigningLog, SigningContextReusedError } from '../../../src/tss/session/signing-log.js';
+import { MemorySigningLog, SigningContextReusedError, SigningStepReplayedError } from '../../../src/tss/session/signing-log.js';
+import type { Message } from '../../../src/tss/session/message.js';
+import { EcdsaKeyShare } from '../../../src/tss/ecdsa/key-share.js';
 import { clone, dkg, names, sha256, signRun } from './protocol-helpers.js';
 
 const Q = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -173,6 +175,73 @@ describe('finding F2: one signing context retried by a signer whose randomness r
     expect(abort!.outbound).toHaveLength(0);
     expect(a2.rep.results.size).toBe(0);
     expect(a2.rep.crashes.size).toBe(0);
-    expect(logA.size).toBe(1);
+    expect(logA.size).toBe(3); // the context and two step markers of the first attempt, nothing of the second
   });
+});
+
+describe('third review M-1: a signer resumed from a memory snapshot taken in the middle of a session', () => {
+  // A's process is snapshotted after a step and resumed once; its durable signing log (the vault
+  // on disk, not rolled back) has seen the first timeline. B is malicious and answers the resumed
+  // timeline differently. Without step markers B learned A's additive key share (the reviewer's
+  // reproduction: ψ changed in round 2 gives Δu = r_A·Δψ, Δw = r·sk_A·Δψ).
+  const ps = names(3);
+  const shares = dkg(ps, 1, { seed: 'm1' });
+  const [A, B] = [ps[0]!, ps[1]!];
+  const signers = [A, B];
+  const digest = sha256(Uint8Array.of(5));
+  const R2 = 'tessera/ecdsa/sign/r2/v1';
+
+  /** A log that answers "fresh" for what the snapshot already had in memory, then the durable log. */
+  function resumable(durable: MemorySigningLog) {
+    const state = { resumed: false };
+    return { state, log: { claim: (c: Uint8Array) => (state.resumed ? durable.claim(c) : true) } };
+  }
+
+  for (const after of ['start', 'round 1'] as const) {
+    it(`snapshot after A's ${after}: the resumed timeline finds the next step taken and aborts before computing it`, () => {
+      const durable = new MemorySigningLog();
+      const snapshot = shares.get(A)!.serialize();
+      const mk = (log: { claim: (c: Uint8Array) => boolean }, self: string, bytes: Uint8Array, seed: string) =>
+        new EcdsaSignParty({ sessionId: 'withdrawal-9', self, signers, keyShare: EcdsaKeyShare.deserialize(bytes), digest, signingLog: log, rng: seededRng(seed) });
+      // Timeline 1 runs to the end, recording B's messages to A.
+      const a1 = mk(durable, A, snapshot, 'A');
+      const b = mk(new MemorySigningLog(), B, shares.get(B)!.serialize(), 'B');
+      const fromB: Message[] = [];
+      const q: Message[] = [...a1.start(), ...b.start()];
+      while (q.length > 0) {
+        const m = q.shift()!;
+        if (m.from === A) q.push(...b.receive(m, A));
+        else {
+          fromB.push(m);
+          q.push(...a1.receive(m, B));
+        }
+      }
+      expect(b.status).toBe('done');
+      // Timeline 2: the same A memory (same share bytes, same randomness) up to the snapshot point.
+      const { state, log } = resumable(durable);
+      const a2 = mk(log, A, snapshot, 'A');
+      a2.start();
+      if (after === 'round 1') for (const m of fromB.filter((x) => x.round === 1)) a2.receive(m, B);
+      state.resumed = true;
+      // B answers the resumed A differently: for round 1 the same messages, for round 2 ψ_B + 1.
+      const next = fromB.filter((x) => x.round === (after === 'start' ? 1 : 2)).map((m) => {
+        if (m.round !== 2) return m;
+        const p = Uint8Array.from(m.payload);
+        const psiOff = 4 + R2.length + 32 + 4 + 32 * signers.length + 33 + 32 + 33 + 33 + 33;
+        p[psiOff + 31] = p[psiOff + 31]! ^ 1;
+        return { ...m, payload: p };
+      });
+      let err: unknown;
+      let sent: Message[] = [];
+      try {
+        for (const m of next) sent = [...sent, ...a2.receive(m, B)];
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(SigningStepReplayedError);
+      expect((err as SigningStepReplayedError).outbound).toHaveLength(0);
+      expect(sent.filter((m) => m.round > (after === 'start' ? 1 : 2))).toHaveLength(0);
+      expect(a2.status).toBe('aborted');
+    });
+  }
 });

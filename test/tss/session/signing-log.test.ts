@@ -3,7 +3,7 @@ import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
 import { FrostSignParty } from '../../../src/tss/frost/sign.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
 import { ProtocolAbortedError } from '../../../src/tss/session/errors.js';
-import { MemorySigningLog, type SigningLog, SigningContextReusedError } from '../../../src/tss/session/signing-log.js';
+import { MemorySigningLog, type SigningLog, SigningContextReusedError, SigningStepReplayedError, signingStepMarker } from '../../../src/tss/session/signing-log.js';
 import { InvalidArgumentError } from '../../../src/common/errors.js';
 import { dkg as ecdsaDkg, names, sha256 } from '../ecdsa/protocol-helpers.js';
 import { dkg as frostDkg } from '../frost/helpers.js';
@@ -86,6 +86,29 @@ describe('signing log (finding F2)', () => {
     expect(again.abortError!.outbound).toHaveLength(0);
     make(Uint8Array.of(2)).start();
     expect(log.size).toBe(2);
+  });
+
+  it('a FROST signer resumed after its commitments (the durable log already holds its step 2) refuses to compute a second signature share', () => {
+    const shares = frostDkg(['a', 'b', 'c'], 1, { seed: 'signing-log-step' });
+    const durable = new MemorySigningLog();
+    const make = (self: string, log: SigningLog) => new FrostSignParty({ sessionId: 's', self, signers: ['a', 'b'], keyShare: shares.get(self)!, message: Uint8Array.of(1), signingLog: log, rng: seededRng(self) });
+    const b = make('b', new MemorySigningLog());
+    const fromB = b.start();
+    const a1 = make('a', durable);
+    a1.start();
+    expect(a1.receive(fromB[0]!, 'b').length).toBeGreaterThan(0); // z_a sent: step 2 taken
+    let resumed = false;
+    const a2 = make('a', { claim: (c) => (resumed ? durable.claim(c) : true) });
+    a2.start();
+    resumed = true;
+    expect(() => a2.receive(fromB[0]!, 'b')).toThrow(SigningStepReplayedError);
+    expect(a2.abortError!.outbound).toHaveLength(0);
+  });
+
+  it('step markers are distinct from the context and from each other', () => {
+    const c = sha256(Uint8Array.of(9));
+    const marks = [c, signingStepMarker(c, 2), signingStepMarker(c, 3), signingStepMarker(sha256(Uint8Array.of(8)), 2)].map((x) => Buffer.from(x).toString('hex'));
+    expect(new Set(marks).size).toBe(4);
   });
 
   it('the in-memory log refuses contexts that are not 32 bytes', () => {
