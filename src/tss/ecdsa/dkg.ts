@@ -31,7 +31,7 @@ import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
 import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
 import { withOtAbort } from './abort.js';
-import { ECDSA_KEY_TYPE, EcdsaKeyShare, type EcdsaKeyPublic, ecdsaIdentifiers, ecdsaKeyPublicDigest, type PeerState } from './key-share.js';
+import { ECDSA_KEY_TYPE, EcdsaKeyShare, type EcdsaKeyPublic, ecdsaIdentifiers, ecdsaKeyPublicDigest } from './key-share.js';
 import { type PairwiseOt, PairwiseOtSetup } from './pairwise.js';
 import { ZeroSeedPairSetup } from './zero-share.js';
 
@@ -281,14 +281,7 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
       );
     }
     this.otSetups.clear();
-    const peers = new Map<string, PeerState>();
-    for (const p of this.others) peers.set(p, { zeroSeed: this.zeroSeeds.get(p)!, otSetupId: Uint8Array.from(this.ctx), ot: this.pairs.get(p)! });
-    const secretBytes = this.g.encodeScalar(this.secret);
-    try {
-      this.pending = EcdsaKeyShare.fromParts(this.pub!, this.self, secretBytes, peers);
-    } finally {
-      secretBytes.fill(0);
-    }
+    this.pending = EcdsaKeyShare.assemble(this.pub!, this.self, this.secret, this.ctx, this.zeroSeeds, this.pairs);
     this.pairs.clear();
     this.zeroSeeds.clear();
     this.secret = 0n;

@@ -307,6 +307,23 @@ export class EcdsaKeyShare {
     return new EcdsaKeyShare(frozen, self, Uint8Array.from(secret), peers, decoded);
   }
 
+  /**
+   * Assembles the share a DKG or reshare produced: secret scalar `secret`, and for every other
+   * member its zero-sharing seed and the pairwise OT state set up under `setupId`. Takes ownership
+   * of the seeds and pairs (the caller clears its maps); the encoded secret is wiped. Throws
+   * `InvalidArgumentError` as {@link EcdsaKeyShare.fromParts}.
+   */
+  static assemble(pub: EcdsaKeyPublic, self: string, secret: bigint, setupId: Uint8Array, zeroSeeds: ReadonlyMap<string, Uint8Array>, pairs: ReadonlyMap<string, PairwiseOt>): EcdsaKeyShare {
+    const peers = new Map<string, PeerState>();
+    for (const [p, ot] of pairs) peers.set(p, { zeroSeed: zeroSeeds.get(p)!, otSetupId: Uint8Array.from(setupId), ot });
+    const secretBytes = getGroup('secp256k1').encodeScalar(secret);
+    try {
+      return EcdsaKeyShare.fromParts(pub, self, secretBytes, peers);
+    } finally {
+      secretBytes.fill(0);
+    }
+  }
+
   /** Zeroes the secret share, the seeds and the OT state. The object is unusable afterwards. */
   dispose(): void {
     if (this.#disposed) return;

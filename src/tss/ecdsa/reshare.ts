@@ -46,7 +46,6 @@ import {
   ecdsaIdentifiers,
   ecdsaKeyPublicDigest,
   ecdsaLagrange,
-  type PeerState,
 } from './key-share.js';
 import { type PairwiseOt, PairwiseOtSetup } from './pairwise.js';
 import { ZeroSeedPairSetup } from './zero-share.js';
@@ -388,15 +387,8 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
       );
     }
     this.otSetups.clear();
-    const peers = new Map<string, PeerState>();
-    for (const p of this.othersIn(this.newMembers)) peers.set(p, { zeroSeed: this.zeroSeeds.get(p)!, otSetupId: Uint8Array.from(this.ctx), ot: this.pairs.get(p)! });
-    const secretBytes = this.g.encodeScalar(this.secret);
-    try {
-      const share = EcdsaKeyShare.fromParts(this.pub!, this.self, secretBytes, peers);
-      this.pending = { public: share.public, share };
-    } finally {
-      secretBytes.fill(0);
-    }
+    const share = EcdsaKeyShare.assemble(this.pub!, this.self, this.secret, this.ctx, this.zeroSeeds, this.pairs);
+    this.pending = { public: share.public, share };
     this.pairs.clear();
     this.zeroSeeds.clear();
     this.secret = 0n;

@@ -11,9 +11,9 @@ import type { PartyStatus, ProtocolParty } from './party.js';
 /**
  * Wraps `party` so that `checkpoint()` runs after every `start()`, `receive()` and
  * `receiveBytes()` — also when the call throws (an abort may have burnt OT pairs) — and before the
- * caller gets the messages. If `checkpoint` throws, the messages are withheld and the wrapper
- * aborts for good with a `ProtocolAbortedError` (no blame) that carries no outbound messages: what
- * was not persisted is never sent. Does not throw itself.
+ * caller gets the messages. If `checkpoint` throws, the messages are withheld, the inner party is
+ * aborted (its secrets wiped) and the wrapper throws a `ProtocolAbortedError` (no blame) that
+ * carries no outbound messages: what was not persisted is never sent. Does not throw itself.
  */
 export function checkpointed<R>(party: ProtocolParty<R>, checkpoint: () => void): ProtocolParty<R> {
   return new CheckpointedParty(party, checkpoint);
@@ -53,6 +53,10 @@ class CheckpointedParty<R> implements ProtocolParty<R> {
     return this.step(() => this.inner.receiveBytes(authenticatedSender, bytes));
   }
   /** The inner party's result. Throws `InvalidStateError` unless it is done and its last step was persisted. */
+  abort(reason: string): void {
+    this.inner.abort(reason);
+  }
+
   result(): R {
     if (this.failed) throw new InvalidStateError('the session did not complete: its state could not be persisted');
     return this.inner.result();
@@ -77,6 +81,7 @@ class CheckpointedParty<R> implements ProtocolParty<R> {
     } catch (e) {
       const code = (e as { code?: unknown } | null)?.code;
       this.failed = new ProtocolAbortedError(`the party's state could not be persisted (${typeof code === 'string' ? code : 'error'}); nothing of this step was sent`);
+      this.inner.abort(this.failed.reason);
       throw this.failed;
     }
   }

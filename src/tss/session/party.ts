@@ -39,6 +39,13 @@ export interface ProtocolParty<R> {
   receiveBytes(authenticatedSender: string, bytes: Uint8Array): Message[];
   /** The result. Throws `InvalidStateError` unless the party is done. */
   result(): R;
+  /**
+   * Ends a created or running party from outside — the node's session timeout, a peer's abort
+   * notice, a failed write of its state — with a `ProtocolAbortedError(reason)` naming no one,
+   * wiping its secrets like any abort; later calls throw that error. No effect on a party that is
+   * already done or aborted. Does not throw.
+   */
+  abort(reason: string): void;
 }
 
 /** A message to send, before the envelope is filled in. */
@@ -184,6 +191,11 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
   result(): R {
     if (this.state !== 'done' || !this.output) throw new InvalidStateError('the session has not completed');
     return this.output.value;
+  }
+
+  abort(reason: string): void {
+    if (this.state === 'done' || this.abortErr) return;
+    this.fail(new ProtocolAbortedError(typeof reason === 'string' && reason.length > 0 ? reason : 'aborted by the node', []));
   }
 
   /**

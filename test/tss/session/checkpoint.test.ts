@@ -47,6 +47,12 @@ class Scripted implements ProtocolParty<string> {
   result(): string {
     return 'ok';
   }
+  abort(reason: string): void {
+    if (this.status === 'done' || this.abortError) return;
+    this.status = 'aborted';
+    this.abortError = new ProtocolAbortedError(reason);
+    this.log.push('inner aborted');
+  }
 }
 
 describe('checkpointed parties: state is persisted before any message of a step can be sent', () => {
@@ -92,6 +98,8 @@ describe('checkpointed parties: state is persisted before any message of a step 
     expect((err as ProtocolAbortedError).message).toContain('IO_ERROR');
     expect((err as ProtocolAbortedError).message).not.toContain('/var/lib');
     expect(p.status).toBe('aborted');
+    expect(inner.status).toBe('aborted'); // the inner party was aborted, so its secrets are wiped
+    expect(log).toContain('inner aborted');
     fail = false;
     expect(() => p.receiveBytes('b', new Uint8Array(0))).toThrow(ProtocolAbortedError);
     expect(inner.steps).toBe(2);
@@ -132,6 +140,27 @@ describe('checkpointed parties: state is persisted before any message of a step 
     expect(writes).toBeGreaterThanOrEqual(4); // start and round 1 move the OT counters of each signer
     expect(writes).toBeLessThan(steps);
     for (const b of handed) expect(b.every((x) => x === 0)).toBe(true);
+  });
+
+  it('a DKLs23 signer whose state cannot be written is aborted and zeroes its instance key, inversion mask and key share', () => {
+    const ps = names(3);
+    const shares = dkg(ps, 1, { seed: 'checkpoint-fail' });
+    const signers = [ps[0]!, ps[1]!];
+    const inner = new EcdsaSignParty({ sessionId: 'cpf', self: signers[0]!, signers, keyShare: shares.get(signers[0]!)!, digest: sha256(Uint8Array.of(3)), signingLog: new MemorySigningLog(), rng: seededRng('x') });
+    const peer = new EcdsaSignParty({ sessionId: 'cpf', self: signers[1]!, signers, keyShare: shares.get(signers[1]!)!, digest: sha256(Uint8Array.of(3)), signingLog: new MemorySigningLog(), rng: seededRng('y') });
+    let writes = 0;
+    const p = checkpointed(inner, () => {
+      if (++writes > 1) throw Object.assign(new Error('EIO'), { code: 'IO_ERROR' });
+    });
+    p.start();
+    const secrets = inner as unknown as { r: bigint; phi: bigint };
+    expect(secrets.r).not.toBe(0n);
+    const fromPeer = peer.start();
+    expect(() => {
+      for (const m of fromPeer) p.receive(m, signers[1]!);
+    }).toThrow(ProtocolAbortedError);
+    expect(inner.status).toBe('aborted');
+    expect([secrets.r, secrets.phi, (inner as unknown as { sk: bigint }).sk]).toEqual([0n, 0n, 0n]);
   });
 
   it('real DKLs23 signers wrapped with a checkpoint of their share sign, and every checkpoint saw the share move on', () => {

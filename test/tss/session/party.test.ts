@@ -109,6 +109,26 @@ describe('the round state machine enforces the envelope rules', () => {
     expect(parties[0]!.abortError).toBe(e);
   });
 
+  it('a party aborted from outside (timeout, abort notice) ends without blame, keeps throwing, and wipes its secrets; a finished party is unaffected', () => {
+    const { parties, r1 } = started();
+    parties[0]!.abort('session timed out after 30 s');
+    expect(parties[0]!.status).toBe('aborted');
+    expect(parties[0]!.abortError?.blame).toEqual([]);
+    expect(parties[0]!.abortError?.reason).toBe('session timed out after 30 s');
+    expect(abortOf(() => parties[0]!.receive(r1[1]!))).toBe(parties[0]!.abortError);
+    expect(() => parties[0]!.result()).toThrow(InvalidStateError);
+    expect(parties[0]!.pendingResult()).toBeUndefined();
+    const finished = P.map((p) => mk(p, 'finish'));
+    expect(runParties(finished, { rng: seededRng('o') }).results.size).toBe(3);
+    finished[0]!.abort('too late');
+    expect(finished[0]!.status).toBe('done');
+    expect(finished[0]!.result()).toBeDefined();
+    const again = mk('n1', 'not-started');
+    again.abort('');
+    expect(again.abortError?.reason).toBe('aborted by the node');
+    expect(() => again.start()).toThrow(ProtocolAbortedError);
+  });
+
   it('messages of a later round that arrive early are buffered and processed in order', () => {
     const { parties, r1 } = started();
     // n2 and n3 finish round 1 first, so their round-2 messages exist before n1 saw round 1.
