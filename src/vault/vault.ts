@@ -628,7 +628,8 @@ export class Vault {
 
   /**
    * Records, durably, that this node has started a signing session with `context` (the signing
-   * party's 32-byte context digest) under the share (keyType, walletId, version). Returns true if
+   * party's 32-byte context digest, or the marker of one of its steps) under the share (keyType,
+   * walletId, version). Returns true if
    * it was recorded now, false if it had been recorded before — the caller must then refuse to
    * sign (docs/ecdsa.md, finding F2). One fsynced commit; entries live as long as the share
    * version and are deleted with it. This is the durable `SigningLog` the signing parties take:
