@@ -26,6 +26,7 @@ const CONFIRM_TAG = 'tessera/ecdsa/ot-resetup/confirm/v1';
 
 /** Inputs of one member. */
 export interface EcdsaOtResetupOptions {
+  /** Unique per re-setup: a session id already used with the same members for this key is refused. */
   readonly sessionId: string;
   readonly self: string;
   /** Members that set up fresh pairs among themselves (≥ 2, members of the key, same order everywhere). */
@@ -59,6 +60,13 @@ export class EcdsaOtResetupParty extends RoundProtocol<EcdsaOtResetupResult> {
     this.rng = opts.rng ?? systemRng;
     this.others = opts.members.filter((p) => p !== opts.self);
     this.ctx = taggedDigest('tessera/ecdsa/ot-resetup/context/v1', utf8(opts.sessionId), ecdsaKeyPublicDigest(opts.keyShare.public), ...opts.members.map(utf8));
+    // The setup id of the new pairs is this context: a re-setup repeated with the same session id
+    // and members would install pairs with the same id as the earlier one, so ends from the two
+    // attempts could not be told apart at signing (fourth review, info). Refuse the repeat.
+    for (const p of this.others) {
+      const st = opts.keyShare.peers.get(p);
+      if (st !== undefined && bytesEqual(st.otSetupId, this.ctx)) throw new InvalidArgumentError('this re-setup session id was already used with these members for this key; use a new session id');
+    }
   }
 
   protected expect(round: number): RoundExpectation {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InvalidStateError } from '../../../src/common/errors.js';
+import { InvalidArgumentError, InvalidStateError } from '../../../src/common/errors.js';
 import { EcdsaDkgParty, ecdsaDkgContext, provePok, verifyPok } from '../../../src/tss/ecdsa/dkg.js';
 import { getGroup } from '../../../src/tss/group/index.js';
 import { EcdsaKeyShare } from '../../../src/tss/ecdsa/key-share.js';
@@ -229,6 +229,15 @@ describe('DKLs23 consistency checks', () => {
       expect(nobleVerifies(again.results.get('n1')!.signature, digest, pk)).toBe(true);
     });
   }
+
+  it('a re-setup cannot be repeated with the session id and members of one already installed (its pairs would carry the same setup id)', () => {
+    const ks = clone(keys);
+    const make = (sid: string) => ['n1', 'n2'].map((self) => new EcdsaOtResetupParty({ sessionId: sid, self, members: ['n1', 'n2'], keyShare: ks.get(self)!, rng: seededRng(self) }));
+    expect(runParties(make('resetup-once'), { rng: seededRng('once') }).results.size).toBe(2);
+    expect(() => make('resetup-once')).toThrow(InvalidArgumentError);
+    expect(() => new EcdsaOtResetupParty({ sessionId: 'resetup-once', self: 'n1', members: ['n1', 'n2', 'n3'], keyShare: ks.get('n1')! })).not.toThrow();
+    expect(runParties(make('resetup-twice'), { rng: seededRng('twice') }).results.size).toBe(2);
+  });
 
   it('a tampered re-setup flight aborts with blame and installs nothing', () => {
     const ks = clone(keys);
