@@ -4,7 +4,7 @@
  * (docs/ecdsa.md, "What the node must do").
  */
 import { InvalidStateError } from '../../common/errors.js';
-import { ProtocolAbortedError } from './errors.js';
+import { errorCode, ProtocolAbortedError } from './errors.js';
 import type { Message } from './message.js';
 import type { PartyStatus, ProtocolParty } from './party.js';
 
@@ -52,11 +52,11 @@ class CheckpointedParty<R> implements ProtocolParty<R> {
   receiveBytes(authenticatedSender: string, bytes: Uint8Array): Message[] {
     return this.step(() => this.inner.receiveBytes(authenticatedSender, bytes));
   }
-  /** The inner party's result. Throws `InvalidStateError` unless it is done and its last step was persisted. */
   abort(reason: string): void {
     this.inner.abort(reason);
   }
 
+  /** The inner party's result. Throws `InvalidStateError` unless it is done and its last step was persisted. */
   result(): R {
     if (this.failed) throw new InvalidStateError('the session did not complete: its state could not be persisted');
     return this.inner.result();
@@ -79,8 +79,7 @@ class CheckpointedParty<R> implements ProtocolParty<R> {
     try {
       this.checkpoint();
     } catch (e) {
-      const code = (e as { code?: unknown } | null)?.code;
-      this.failed = new ProtocolAbortedError(`the party's state could not be persisted (${typeof code === 'string' ? code : 'error'}); nothing of this step was sent`);
+      this.failed = new ProtocolAbortedError(`the party's state could not be persisted (${errorCode(e)}); nothing of this step was sent`);
       this.inner.abort(this.failed.reason);
       throw this.failed;
     }

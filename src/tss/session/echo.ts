@@ -58,8 +58,9 @@ export class EchoInconsistencyError extends ProtocolAbortedError {
  * settles the question.
  */
 export class EchoCollector {
-  /** sender → (echoer → the digest it reported, hex) for every disagreement with this party's view. */
-  private readonly disagree = new Map<string, Map<string, string>>();
+  /** Both ends (sender and echoer) of every disagreement with this party's view about a third party's broadcast. */
+  private readonly suspects = new Set<string>();
+  /** Echoers that misreported this party's own broadcast or their own. */
   private readonly sure = new Set<string>();
 
   constructor(
@@ -78,32 +79,19 @@ export class EchoCollector {
       for (let k = 0; k < ECHO_DIGEST_BYTES; k++) if (a[k] !== b[k]) same = false;
       if (same) return;
       if (s === this.self || s === echoer) this.sure.add(echoer);
-      else this.map(s).set(echoer, Buffer.from(b).toString('hex'));
+      else {
+        this.suspects.add(s);
+        this.suspects.add(echoer);
+      }
     });
   }
 
   /** Throws ProtocolAbortedError if any echo disagreed. */
   verdict(): void {
-    if (this.disagree.size === 0 && this.sure.size === 0) return;
-    const blame = new Set<string>();
-    if (this.sure.size > 0) for (const p of this.sure) blame.add(p);
-    else {
-      for (const [j, reports] of this.disagree) {
-        blame.add(j);
-        for (const k of reports.keys()) blame.add(k);
-      }
-    }
+    if (this.suspects.size === 0 && this.sure.size === 0) return;
+    const blame = this.sure.size > 0 ? this.sure : this.suspects;
     const order = (p: string) => this.senders.indexOf(p);
     const sorted = [...blame].sort((a, b) => order(a) - order(b) || (a < b ? -1 : 1));
     throw new EchoInconsistencyError(sorted);
-  }
-
-  private map(k: string): Map<string, string> {
-    let v = this.disagree.get(k);
-    if (!v) {
-      v = new Map();
-      this.disagree.set(k, v);
-    }
-    return v;
   }
 }

@@ -38,3 +38,9 @@ export class MalformedPayloadError extends Error {
     this.name = 'MalformedPayloadError';
   }
 }
+
+/** The stable `code` of an error thrown by a caller-supplied callback (a log, a storage write), or 'error' — for abort reasons that must not carry the error's message (it may name paths or data). Does not throw. */
+export function errorCode(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'error';
+}

@@ -20,7 +20,7 @@
  * memory, no log can help: docs/tss.md's deployment rule.)
  */
 import { taggedDigest } from '../math/hash.js';
-import { ProtocolAbortedError } from './errors.js';
+import { errorCode, ProtocolAbortedError } from './errors.js';
 
 /** Where a signer records the signing contexts it has started. */
 export interface SigningLog {
@@ -94,9 +94,7 @@ function claim(log: SigningLog, marker: Uint8Array, what: string): boolean {
   try {
     fresh = log.claim(marker);
   } catch (e) {
-    const code = (e as { code?: unknown } | null)?.code;
-    const reason = typeof code === 'string' ? code : 'error';
-    throw new ProtocolAbortedError(`the ${what} could not be recorded (${reason}); nothing was sent — check the vault and retry with a new session id`);
+    throw new ProtocolAbortedError(`the ${what} could not be recorded (${errorCode(e)}); nothing was sent — check the vault and retry with a new session id`);
   }
   return fresh === true;
 }
