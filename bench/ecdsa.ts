@@ -94,7 +94,7 @@ function run<R>(parties: ProtocolParty<R>[]): { bytes: number; results: Map<stri
 function dkg(n: number, t: number): { bytes: number; shares: Map<string, EcdsaKeyShare> } {
   const P = Array.from({ length: n }, (_, i) => `node-${i + 1}`);
   const sid = `bench-dkg-${counter++}`;
-  const r = run(P.map((self) => new EcdsaDkgParty({ sessionId: sid, self, participants: P, threshold: t })));
+  const r = run(P.map((self) => new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: sid, self, participants: P, threshold: t })));
   return { bytes: r.bytes, shares: r.results };
 }
 
@@ -142,7 +142,7 @@ const hdSign = (): number => {
 line('sign 2-of-3 with HD derivation (path of 5)', compare(hdSign, 600, 5, 3));
 const resetup = (): number => {
   const sid = `bench-resetup-${counter++}`;
-  return run(signers.map((self) => new EcdsaOtResetupParty({ sessionId: sid, self, members: signers, keyShare: keys.get(self)! }))).bytes;
+  return run(signers.map((self) => new EcdsaOtResetupParty({ setupLog: new MemorySigningLog(), sessionId: sid, self, members: signers, keyShare: keys.get(self)! }))).bytes;
 };
 line('pairwise OT re-setup, one pair (both directions, both parties)', compare(resetup, 600, 3, 1));
 const reshare = (): number => {
@@ -154,7 +154,7 @@ const reshare = (): number => {
   return run(
     union.map(
       (self) =>
-        new EcdsaReshareParty({ sessionId: sid, self, dealers, newParticipants, newThreshold: 2, oldPublic, keyShare: dealers.includes(self) ? keys.get(self) : undefined }),
+        new EcdsaReshareParty({ setupLog: new MemorySigningLog(), sessionId: sid, self, dealers, newParticipants, newThreshold: 2, oldPublic, keyShare: dealers.includes(self) ? keys.get(self) : undefined }),
     ),
   ).bytes;
 };

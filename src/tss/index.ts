@@ -21,7 +21,15 @@ export { type BackendName, type CurveName, getGroup, type Group, type Point } fr
 export { type Rng, systemRng } from './math/rng.js';
 export { ProtocolAbortedError } from './session/errors.js';
 export { checkpointed } from './session/checkpoint.js';
-export { MemorySigningLog, SigningContextReusedError, type SigningLog, SigningStepReplayedError } from './session/signing-log.js';
+export {
+  MemorySigningLog,
+  SetupContextReusedError,
+  type SetupLog,
+  SetupStepReplayedError,
+  SigningContextReusedError,
+  type SigningLog,
+  SigningStepReplayedError,
+} from './session/signing-log.js';
 export { decodeMessage, encodeMessage, MAX_PAYLOAD_BYTES, type Message } from './session/message.js';
 export type { PartyStatus, ProtocolParty } from './session/party.js';
 export { type Delivery, type FaultAction, type FaultInjector, type RunReport, runParties } from './session/runner.js';

@@ -25,10 +25,11 @@ import { mod } from '../group/group.js';
 import { getGroup, type Group, type Point } from '../group/index.js';
 import { bytesEqual, taggedDigest, utf8 } from '../math/hash.js';
 import { commitPolynomial, evalCommitment, evalPolynomial } from '../math/polynomial.js';
-import { randomScalar, type Rng, systemRng } from '../math/rng.js';
+import { randomScalar, type Rng, setupRng, systemRng } from '../math/rng.js';
 import { ByteReader, ByteWriter } from '../session/codec.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
+import { claimSetupContext, claimSetupStep, type SetupLog } from '../session/signing-log.js';
 import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
 import { withOtAbort } from './abort.js';
 import { ECDSA_KEY_TYPE, EcdsaKeyShare, type EcdsaKeyPublic, ecdsaIdentifiers, ecdsaKeyPublicDigest } from './key-share.js';
@@ -49,6 +50,13 @@ export interface EcdsaDkgOptions {
   readonly participants: readonly string[];
   /** mpcium threshold t: t+1 parties will be able to sign; 1 ≤ t, t+1 ≤ n. */
   readonly threshold: number;
+  /**
+   * The node's durable setup log (the vault's `claimSetupContext`): the DKG claims its context
+   * before drawing any secret and a marker before each step that answers a peer's OT message, so
+   * a repeated session id or a process resumed from a mid-session snapshot aborts instead of
+   * answering twice from the same secrets (review finding R-D). `MemorySigningLog` in tests.
+   */
+  readonly setupLog: SetupLog;
   readonly rng?: Rng;
 }
 
@@ -91,6 +99,7 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
   private readonly g: Group = getGroup('secp256k1');
   private readonly threshold: number;
   private readonly rng: Rng;
+  private readonly setupLog: SetupLog;
   private readonly ids: Map<string, bigint>;
   private readonly ctx: Uint8Array;
   private readonly others: string[];
@@ -113,10 +122,12 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
     if (!Number.isInteger(opts.threshold) || opts.threshold < 1 || opts.threshold + 1 > n || n > 1024) {
       throw new InvalidArgumentError('threshold t must satisfy 1 ≤ t and t+1 ≤ n ≤ 1024');
     }
+    if (typeof opts.setupLog?.claim !== 'function') throw new InvalidArgumentError('a DKG party needs the node\'s setup log (setupLog)');
     this.threshold = opts.threshold;
-    this.rng = opts.rng ?? systemRng;
     this.ids = ecdsaIdentifiers(this.g, opts.participants);
     this.ctx = ecdsaDkgContext(opts.sessionId, opts.threshold, opts.participants);
+    this.setupLog = opts.setupLog;
+    this.rng = setupRng(opts.rng ?? systemRng, 'tessera/ecdsa/dkg', this.ctx, opts.self);
     this.others = opts.participants.filter((p) => p !== opts.self);
   }
 
@@ -127,6 +138,7 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
   }
 
   protected begin(): Outgoing[] {
+    claimSetupContext(this.setupLog, this.ctx);
     const g = this.g;
     for (let i = 0; i <= this.threshold; i++) this.coeffs.push(randomScalar(g, this.rng));
     const C = commitPolynomial(g, this.coeffs);
@@ -146,6 +158,8 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
   }
 
   protected process(round: number, inbox: RoundInbox): RoundStep<EcdsaKeyShare> {
+    // Rounds 1–4 answer the peers' OT flights with this party's fixed secrets: each once, durably.
+    if (round <= 4) claimSetupStep(this.setupLog, this.ctx, round + 1);
     switch (round) {
       case 1:
         return this.round1(inbox);

@@ -13,9 +13,11 @@
  */
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { bytesEqual, taggedDigest, utf8 } from '../math/hash.js';
-import { type Rng, systemRng } from '../math/rng.js';
+import { getGroup } from '../group/index.js';
+import { type Rng, setupRng, systemRng } from '../math/rng.js';
 import { ByteReader, ByteWriter } from '../session/codec.js';
 import { ProtocolAbortedError } from '../session/errors.js';
+import { claimSetupContext, claimSetupStep, type SetupLog } from '../session/signing-log.js';
 import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
 import { withOtAbort } from './abort.js';
 import { type EcdsaKeyShare, ecdsaKeyPublicDigest } from './key-share.js';
@@ -32,6 +34,13 @@ export interface EcdsaOtResetupOptions {
   /** Members that set up fresh pairs among themselves (≥ 2, members of the key, same order everywhere). */
   readonly members: readonly string[];
   readonly keyShare: EcdsaKeyShare;
+  /**
+   * The node's durable setup log (the vault's `claimSetupContext`): the re-setup claims its context
+   * before drawing any secret and a marker before each step that answers a peer's OT message, so a
+   * session id used before (even one whose pairs were never installed) is refused (review finding
+   * R-D; see `EcdsaDkgOptions.setupLog`).
+   */
+  readonly setupLog: SetupLog;
   readonly rng?: Rng;
 }
 
@@ -49,6 +58,7 @@ export class EcdsaOtResetupParty extends RoundProtocol<EcdsaOtResetupResult> {
   private readonly setups = new Map<string, PairwiseOtSetup>();
   private readonly pairs = new Map<string, PairwiseOt>();
   private readonly rng: Rng;
+  private readonly setupLog: SetupLog;
 
   /** Throws `InvalidArgumentError` on bad inputs and `InvalidStateError` for a disposed share. */
   constructor(opts: EcdsaOtResetupOptions) {
@@ -56,10 +66,15 @@ export class EcdsaOtResetupParty extends RoundProtocol<EcdsaOtResetupResult> {
     if (opts.keyShare.disposed) throw new InvalidStateError('key share was disposed');
     if (opts.keyShare.self !== opts.self) throw new InvalidArgumentError('key share belongs to another party');
     for (const m of opts.members) if (!opts.keyShare.participants.includes(m)) throw new InvalidArgumentError('a member is not part of this key');
+    if (typeof opts.setupLog?.claim !== 'function') throw new InvalidArgumentError('a re-setup party needs the node\'s setup log (setupLog)');
     this.share = opts.keyShare;
-    this.rng = opts.rng ?? systemRng;
+    this.setupLog = opts.setupLog;
     this.others = opts.members.filter((p) => p !== opts.self);
     this.ctx = taggedDigest('tessera/ecdsa/ot-resetup/context/v1', utf8(opts.sessionId), ecdsaKeyPublicDigest(opts.keyShare.public), ...opts.members.map(utf8));
+    // Hedged with the context and the key share's secret (review finding R-D).
+    const secret = getGroup('secp256k1').encodeScalar(opts.keyShare.secretScalar());
+    this.rng = setupRng(opts.rng ?? systemRng, 'tessera/ecdsa/ot-resetup', this.ctx, opts.self, { secret });
+    secret.fill(0);
     // The setup id of the new pairs is this context: a re-setup repeated with the same session id
     // and members would install pairs with the same id as the earlier one, so ends from the two
     // attempts could not be told apart at signing (fourth review, info). Refuse the repeat.
@@ -78,6 +93,7 @@ export class EcdsaOtResetupParty extends RoundProtocol<EcdsaOtResetupResult> {
   }
 
   protected begin(): Outgoing[] {
+    claimSetupContext(this.setupLog, this.ctx);
     return this.others.map((p) => {
       const s = new PairwiseOtSetup({ setupId: this.ctx, selfId: this.self, peerId: p }, this.rng);
       this.setups.set(p, s);
@@ -87,6 +103,8 @@ export class EcdsaOtResetupParty extends RoundProtocol<EcdsaOtResetupResult> {
 
   protected process(round: number, inbox: RoundInbox): RoundStep<EcdsaOtResetupResult> {
     if (round === 6) return this.confirm(inbox);
+    // Rounds 1–4 answer the peers' OT flights with this party's fixed secrets: each once, durably.
+    if (round <= 4) claimSetupStep(this.setupLog, this.ctx, round + 1);
     const out: Outgoing[] = [];
     for (const p of this.others) {
       const msg = this.parse(p, 'OT setup message', () => {

@@ -13,6 +13,7 @@
  */
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { OtExtReceiver, OtExtSender, OtSetupAsReceiver, OtSetupAsSender } from '../ot/kos.js';
+import { setupRng } from '../math/rng.js';
 import { concatBytes, encodeU32, type RandomBytes, systemRandom } from '../ot/wire.js';
 import { OtStateBurnedError } from './errors.js';
 
@@ -79,11 +80,16 @@ export interface PairwiseOtParams {
   setupId: Uint8Array;
   selfId: string;
   peerId: string;
+  /**
+   * A long-term secret of this party, if it has one (its key share's secret in a reshare or
+   * re-setup): hashed into the hedge of the setup's randomness, never stored or sent.
+   */
+  hedgeSecret?: Uint8Array;
 }
 
 /** Drives the two base-OT runs with one peer over five rounds. */
 export class PairwiseOtSetup {
-  readonly #params: PairwiseOtParams;
+  readonly #params: Omit<PairwiseOtParams, 'hedgeSecret'>;
   readonly #asSender: OtSetupAsSender; // "out": base-OT receiver
   readonly #asReceiver: OtSetupAsReceiver; // "in": base-OT sender
   #round = 0;
@@ -91,12 +97,19 @@ export class PairwiseOtSetup {
   #finished = false;
   #inResult: OtExtReceiver | undefined;
 
-  /** Throws `InvalidArgumentError` on bad parameters. */
+  /**
+   * Each direction draws from its own stream: `random` hedged with (setup id, self, peer, role,
+   * `hedgeSecret`), so Δ, the base-OT keys and the proof nonces of a run under another setup id
+   * are independent of this one's even if `random` replays (review finding R-D).
+   * Throws `InvalidArgumentError` on bad parameters.
+   */
   constructor(params: PairwiseOtParams, random: RandomBytes = systemRandom) {
     if (params.selfId === params.peerId) throw new InvalidArgumentError('a pair needs two distinct parties');
-    this.#params = { ...params };
-    this.#asSender = new OtSetupAsSender({ setupId: params.setupId, senderId: params.selfId, receiverId: params.peerId }, random);
-    this.#asReceiver = new OtSetupAsReceiver({ setupId: params.setupId, senderId: params.peerId, receiverId: params.selfId }, random);
+    const { setupId, selfId, peerId, hedgeSecret } = params;
+    this.#params = { setupId, selfId, peerId };
+    const stream = (role: string) => setupRng(random, `tessera/ot/pair-setup/${role}`, setupId, selfId, { peer: peerId, secret: hedgeSecret });
+    this.#asSender = new OtSetupAsSender({ setupId, senderId: selfId, receiverId: peerId }, stream('extension-sender'));
+    this.#asReceiver = new OtSetupAsReceiver({ setupId, senderId: peerId, receiverId: selfId }, stream('extension-receiver'));
   }
 
   #guard<T>(f: () => T): T {

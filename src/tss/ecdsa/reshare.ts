@@ -32,10 +32,11 @@ import { mod } from '../group/group.js';
 import { getGroup, type Group, type Point } from '../group/index.js';
 import { bytesEqual, taggedDigest } from '../math/hash.js';
 import { commitPolynomial, evalCommitment, evalPolynomial } from '../math/polynomial.js';
-import { randomScalar, type Rng, systemRng } from '../math/rng.js';
+import { randomScalar, type Rng, setupRng, systemRng } from '../math/rng.js';
 import { ByteReader, ByteWriter } from '../session/codec.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
+import { claimSetupContext, claimSetupStep, type SetupLog } from '../session/signing-log.js';
 import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
 import { withOtAbort } from './abort.js';
 import {
@@ -71,6 +72,12 @@ export interface EcdsaReshareOptions {
   readonly oldPublic: EcdsaKeyPublic;
   /** This party's old share, if it is a dealer. */
   readonly keyShare?: EcdsaKeyShare;
+  /**
+   * The node's durable setup log (the vault's `claimSetupContext`): the reshare claims its context
+   * before drawing any secret and a marker before each step that answers a peer's OT message
+   * (review finding R-D; see `EcdsaDkgOptions.setupLog`).
+   */
+  readonly setupLog: SetupLog;
   readonly rng?: Rng;
 }
 
@@ -100,6 +107,7 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
   private readonly oldKey: Point;
   private readonly ctx: Uint8Array;
   private readonly rng: Rng;
+  private readonly setupLog: SetupLog;
   private readonly newIds: Map<string, bigint>;
   private readonly isDealer: boolean;
   private readonly isNew: boolean;
@@ -146,8 +154,13 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
     this.oldShares = decoded.shares;
     this.oldKey = decoded.groupKey;
     this.newIds = ecdsaIdentifiers(g, opts.newParticipants);
-    this.rng = opts.rng ?? systemRng;
+    if (typeof opts.setupLog?.claim !== 'function') throw new InvalidArgumentError('a reshare party needs the node\'s setup log (setupLog)');
+    this.setupLog = opts.setupLog;
     this.ctx = ecdsaReshareContext(opts.sessionId, ecdsaKeyPublicDigest(old), opts.dealers, opts.newParticipants, opts.newThreshold);
+    // A dealer's randomness is hedged with its old share as well as the context (review finding R-D).
+    const secret = this.isDealer ? g.encodeScalar(opts.keyShare!.secretScalar()) : undefined;
+    this.rng = setupRng(opts.rng ?? systemRng, 'tessera/ecdsa/reshare', this.ctx, opts.self, { secret });
+    secret?.fill(0);
   }
 
   private othersIn(list: readonly string[]): string[] {
@@ -170,6 +183,7 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
   }
 
   protected begin(): Outgoing[] {
+    claimSetupContext(this.setupLog, this.ctx);
     const g = this.g;
     const out: Outgoing[] = [];
     if (this.isDealer) {
@@ -206,6 +220,8 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
   }
 
   protected process(round: number, inbox: RoundInbox): RoundStep<EcdsaReshareResult> {
+    // Rounds 1–4 answer the peers' OT flights with this party's fixed secrets: each once, durably.
+    if (round <= 4) claimSetupStep(this.setupLog, this.ctx, round + 1);
     switch (round) {
       case 1:
         return this.round1(inbox);

@@ -20,7 +20,7 @@ import { mod } from '../group/group.js';
 import { getGroup, type Group, type Point } from '../group/index.js';
 import { bytesEqual, concat, taggedDigest, utf8 } from '../math/hash.js';
 import { commitPolynomial, evalCommitment, evalPolynomial } from '../math/polynomial.js';
-import { randomScalar, type Rng, systemRng } from '../math/rng.js';
+import { randomScalar, type Rng, setupRng, systemRng } from '../math/rng.js';
 import { ByteReader, ByteWriter } from '../session/codec.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
@@ -116,9 +116,12 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
     this.group = opts.group ?? getGroup('ed25519');
     this.suite = ed25519Suite(this.group);
     this.threshold = opts.threshold;
-    this.rng = opts.rng ?? systemRng;
     this.ids = partyIdentifiers(this.suite, this.participants);
     this.context = dkgContext(opts.sessionId, opts.threshold, this.participants);
+    // Polynomial and proof nonce from randomness hedged with the context: a replayed random stream
+    // under another session id draws an independent polynomial (review finding R-D). Every message
+    // is a function of the polynomial alone, so a repeat of the same context only repeats them.
+    this.rng = setupRng(opts.rng ?? systemRng, 'tessera/frost/dkg', this.context, opts.self);
     this.others = this.participants.filter((p) => p !== opts.self);
   }
 

@@ -28,7 +28,7 @@ import { mod } from '../group/group.js';
 import { getGroup, type Group, type Point } from '../group/index.js';
 import { bytesEqual, taggedDigest, utf8 } from '../math/hash.js';
 import { commitPolynomial, evalCommitment, evalPolynomial, lagrangeCoefficient } from '../math/polynomial.js';
-import { randomScalar, type Rng, systemRng } from '../math/rng.js';
+import { randomScalar, type Rng, setupRng, systemRng } from '../math/rng.js';
 import { ByteReader, ByteWriter } from '../session/codec.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
@@ -97,7 +97,7 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
     super({ sessionId: opts.sessionId, self: opts.self, participants: union }, 3, 256 + 32 * 1024);
     this.group = opts.group ?? getGroup('ed25519');
     const suite = ed25519Suite(this.group);
-    this.rng = opts.rng ?? systemRng;
+    const rng = opts.rng ?? systemRng;
     this.old = opts.oldPublic;
     this.oldDec = decodeKeyPublic(opts.oldPublic, this.group);
     const n2 = opts.newParticipants.length;
@@ -133,6 +133,13 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
       ...opts.newParticipants.map(utf8),
       t,
     );
+    // Coefficients drawn from randomness hedged with the context and, for a dealer, its old share:
+    // a replayed random stream under another session id deals an independent polynomial (review
+    // finding R-D). Every message is a function of the polynomial alone (no answer to a peer's
+    // message depends on a secret), so a repeat of the same context only repeats its messages.
+    const secret = this.key ? this.group.encodeScalar(this.key.secretScalar(this.group)) : undefined;
+    this.rng = setupRng(rng, 'tessera/frost/reshare', this.context, opts.self, { secret });
+    secret?.fill(0);
   }
 
   private get otherDealers(): string[] {

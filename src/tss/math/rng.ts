@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { secureRandomBytes } from '../../common/random.js';
 import { mod } from '../group/group.js';
 import type { Group } from '../group/index.js';
+import { taggedDigest, utf8 } from './hash.js';
 
 /** Returns n fresh random bytes. */
 export type Rng = (n: number) => Uint8Array;
@@ -93,4 +94,29 @@ export function hedgedRng(rng: Rng, context: Uint8Array): Rng {
     calls++;
     return out;
   };
+}
+
+/**
+ * The randomness of one party of a key-setup protocol (DKG, reshare, OT re-setup, pairwise OT
+ * setup): `rng` hedged with a digest of (`purpose`, the setup context, the party's own id, the
+ * peer for a pairwise setup, and the long-term secret the party holds, if any — an existing key
+ * share in a reshare or re-setup).
+ *
+ * Why: a setup draws long-lived secrets (polynomials, proof nonces, the OT-extension Δ, base-OT
+ * keys). If the randomness replays (a process or VM resumed from a memory snapshot) and a peer can
+ * make the victim run another setup, unhedged draws repeat under a new session id and the peer
+ * solves for them from two transcripts (review finding R-D). Hedged with the context, a run under
+ * another context draws independent secrets, and a run under the same context repeats its
+ * messages byte for byte until the first answer to a peer's message (bound to that message where
+ * the protocol allows, and otherwise stopped by the durable setup log; docs/tss.md §6).
+ * The digest of the secret stays inside the returned closure; the caller wipes its own copy.
+ * Throws `RangeError` if `purpose` is empty.
+ */
+export function setupRng(rng: Rng, purpose: string, context: Uint8Array, self: string, bind: { peer?: string; secret?: Uint8Array } = {}): Rng {
+  if (purpose.length === 0) throw new RangeError('a setup hedge needs a purpose');
+  const none = new Uint8Array(0);
+  const key = taggedDigest('tessera/setup/hedge/v1', utf8(purpose), context, utf8(self), bind.peer === undefined ? none : utf8(bind.peer), bind.secret ?? none);
+  const hedged = hedgedRng(rng, key);
+  key.fill(0);
+  return hedged;
 }

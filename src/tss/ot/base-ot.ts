@@ -69,6 +69,15 @@ function h2(ctx: Uint8Array, i: number, x: Uint8Array): Uint8Array {
   return taggedHash('tessera/vsot/h2', ctx, encodeU32(i), h1(ctx, i, x));
 }
 
+/**
+ * The receiver's secret a_i for instance `i`: a scalar in [1, q) from SHA-256(seed, answered, i,
+ * attempt) by rejection (an attempt fails with probability ≈ 2^-128).
+ */
+function receiverScalar(seed: Uint8Array, answered: Uint8Array, i: number): Uint8Array {
+  let attempt = 0;
+  return randomSecretScalar(() => taggedHash('tessera/vsot/receiver-a/v1', seed, answered, encodeU32(i), encodeU32(attempt++)));
+}
+
 /** Output of the base-OT sender: two random 32-byte strings per instance. */
 export interface BaseOtSenderOutput {
   rho0: Uint8Array[];
@@ -250,9 +259,15 @@ export class BaseOtReceiver {
       const proof = r.fixed(DLOG_PROOF_LEN);
       r.end();
       verifyDlog(this.#ctx, B, proof, senderId);
+      // Each a_i is derived from fresh randomness AND the setup message answered (B and its
+      // proof): a replayed random stream answering a different B yields unrelated a_i, so two
+      // answers never show which A_i moved with B (which would reveal the choice bits, i.e. the
+      // extension sender's Δ; review finding R-D).
+      const seed = this.#random(32).slice();
+      const answered = taggedHash('tessera/vsot/answered/v1', this.#ctx, B, proof);
       const out = new MessageWriter(T_CHOICE);
       for (let i = 0; i < count; i++) {
-        const a = randomSecretScalar(this.#random);
+        const a = receiverScalar(seed, answered, i);
         const aG = baseMul(a);
         // A = a·G + ω·B, computed for both values of ω and selected with a mask (no branch on ω)
         const aGB = pointAdd(aG, B) ?? aG; // identity only if a·G = −B, negligible
@@ -264,6 +279,7 @@ export class BaseOtReceiver {
         this.#rho.push(rho(this.#ctx, i, B, A, shared));
         out.fixed(A);
       }
+      wipe(seed);
       return out.finish();
     } catch (e) {
       this.#burn();

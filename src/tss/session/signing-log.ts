@@ -89,6 +89,57 @@ export function claimSigningStep(log: SigningLog, context: Uint8Array, step: num
   if (!claim(log, signingStepMarker(context, step), `step ${step} of the signing session`)) throw new SigningStepReplayedError(step);
 }
 
+/**
+ * Where a node records the key-setup contexts (ECDSA DKG, reshare, OT re-setup) its parties have
+ * started, and their step markers — node-wide, since a DKG has no key share yet (the vault's
+ * `claimSetupContext`). Same contract as {@link SigningLog}: durable before `claim` returns.
+ *
+ * Why: the setup's randomness is hedged with its context (`setupRng`), so another context draws
+ * independent secrets; but within one context a party answers its peer's messages with secrets it
+ * fixed before (the base-OT receiver's answer to the challenge ξ is H2(ρ_i) ⊕ Δ_i·ξ_i: two
+ * different ξ answered from one state reveal Δ, hence the party's OT-extension sender state and,
+ * through its multiplications, its key share). A setup context must therefore run once, and each
+ * answering step once, exactly like a signing session (review finding R-D).
+ */
+export type SetupLog = SigningLog;
+
+/** A setup party was asked to start a setup context this node had started before. */
+export class SetupContextReusedError extends ProtocolAbortedError {
+  constructor() {
+    super('this node has already started this key-setup session (same session id and inputs); retry with a new session id');
+  }
+}
+
+/** A setup party was asked to take a step of a setup session that this node had already taken. */
+export class SetupStepReplayedError extends ProtocolAbortedError {
+  constructor(step: number) {
+    super(`this node already took step ${step} of this key-setup session (a process resumed from a snapshot, or a second copy of the party); nothing of this step was computed or sent — retry with a new session id`);
+  }
+}
+
+/**
+ * Claims the setup `context` in `log` before the party draws any secret. Throws
+ * `SetupContextReusedError` if it was claimed before, `ProtocolAbortedError` (no blame) if the
+ * log could not record it.
+ */
+export function claimSetupContext(log: SetupLog, context: Uint8Array): void {
+  if (!claim(log, Uint8Array.from(context), 'key-setup context')) throw new SetupContextReusedError();
+}
+
+/** The 32-byte marker of step `step` of the setup session `context` (distinct from every signing marker). Does not throw. */
+export function setupStepMarker(context: Uint8Array, step: number): Uint8Array {
+  return taggedDigest('tessera/setup/step/v1', context, Uint8Array.of(step));
+}
+
+/**
+ * Claims the marker of step `step` of the setup `context` before the step answers a peer's message
+ * with secret-dependent data. Throws `SetupStepReplayedError` if claimed before,
+ * `ProtocolAbortedError` (no blame) if the log could not record it.
+ */
+export function claimSetupStep(log: SetupLog, context: Uint8Array, step: number): void {
+  if (!claim(log, setupStepMarker(context, step), `step ${step} of the key-setup session`)) throw new SetupStepReplayedError(step);
+}
+
 function claim(log: SigningLog, marker: Uint8Array, what: string): boolean {
   let fresh: boolean;
   try {

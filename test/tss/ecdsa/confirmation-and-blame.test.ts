@@ -13,6 +13,7 @@ import { seededRng } from '../../../src/tss/math/rng.js';
 import { ByteReader, ByteWriter } from '../../../src/tss/session/codec.js';
 import { broadcastDigest } from '../../../src/tss/session/echo.js';
 import { decodeMessage, encodeMessage } from '../../../src/tss/session/message.js';
+import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
 import { type FaultInjector, runParties } from '../../../src/tss/session/runner.js';
 import { clone, dkg, nobleVerifies, sha256, signRun } from './protocol-helpers.js';
 
@@ -35,7 +36,7 @@ const flipLast = (p: Uint8Array) => {
 describe('a confirmation withheld or falsified for some parties does not destroy their validated share (review R-1)', () => {
   it('DKG: n3 sends a wrong confirmation to n2 only — n2 aborts blaming n3 but keeps its validated share as pendingResult, which signs with the others', () => {
     const P = ['n1', 'n2', 'n3'];
-    const parties = P.map((self) => new EcdsaDkgParty({ sessionId: 'r1-dkg', self, participants: P, threshold: 1, rng: seededRng(`r1/${self}`) }));
+    const parties = P.map((self) => new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: 'r1-dkg', self, participants: P, threshold: 1, rng: seededRng(`r1/${self}`) }));
     const rep = runParties(parties, { rng: seededRng('r1-order'), fault: edit((from, to, round) => from === 'n3' && to === 'n2' && round === 6, flipLast) });
     expect(rep.crashes.size).toBe(0);
     expect(rep.aborts.get('n2')?.blame).toEqual(['n3']);
@@ -53,11 +54,11 @@ describe('a confirmation withheld or falsified for some parties does not destroy
 
   it('DKG: a party that stalls for want of a confirmation already holds its pending share; a party whose own checks failed holds none', () => {
     const P = ['n1', 'n2', 'n3'];
-    const parties = P.map((self) => new EcdsaDkgParty({ sessionId: 'r1-drop', self, participants: P, threshold: 1, rng: seededRng(`r1d/${self}`) }));
+    const parties = P.map((self) => new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: 'r1-drop', self, participants: P, threshold: 1, rng: seededRng(`r1d/${self}`) }));
     const rep = runParties(parties, { rng: seededRng('r1d-order'), fault: (d) => (d.from === 'n3' && d.to === 'n2' && d.message.round === 6 ? { kind: 'drop' } : { kind: 'deliver' }) });
     expect(rep.stalled).toEqual(['n2']);
     expect(parties[1]!.pendingResult()).toBeInstanceOf(EcdsaKeyShare);
-    const bad = P.map((self) => new EcdsaDkgParty({ sessionId: 'r1-bad', self, participants: P, threshold: 1, rng: seededRng(`r1b/${self}`) }));
+    const bad = P.map((self) => new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: 'r1-bad', self, participants: P, threshold: 1, rng: seededRng(`r1b/${self}`) }));
     const rep2 = runParties(bad, { rng: seededRng('r1b-order'), fault: edit((from, to, round) => from === 'n3' && to === 'n2' && round === 3, flipLast) });
     expect(rep2.aborts.get('n2')?.blame).toEqual(['n3']);
     expect(bad[1]!.pendingResult()).toBeUndefined();
@@ -70,7 +71,7 @@ describe('a confirmation withheld or falsified for some parties does not destroy
     const union = ['n1', ...news];
     const parties = union.map(
       (self) =>
-        new EcdsaReshareParty({ sessionId: 'r1-reshare', self, dealers, newParticipants: news, newThreshold: 2, oldPublic: old.get('n1')!.public, keyShare: dealers.includes(self) ? old.get(self) : undefined, rng: seededRng(`r1r/${self}`) }),
+        new EcdsaReshareParty({ setupLog: new MemorySigningLog(), sessionId: 'r1-reshare', self, dealers, newParticipants: news, newThreshold: 2, oldPublic: old.get('n1')!.public, keyShare: dealers.includes(self) ? old.get(self) : undefined, rng: seededRng(`r1r/${self}`) }),
     );
     const rep = runParties(parties, { rng: seededRng('r1r-order'), fault: edit((from, to, round) => from === 'n6' && (to === 'n4' || to === 'n5') && round === 6, flipLast) });
     expect(rep.crashes.size).toBe(0);
@@ -95,7 +96,7 @@ describe('echo blame always contains a culprit (review R-3)', () => {
     const P = ['n1', 'n2', 'n3', 'n4', 'n5'];
     const off = 4 + 'tessera/ecdsa/dkg/r2/v1'.length + 32 + 4 + 32 * 1; // n2's slot in the echo vector
     const rep = runParties(
-      P.map((self) => new EcdsaDkgParty({ sessionId: 'r3', self, participants: P, threshold: 2, rng: seededRng(`r3/${self}`) })),
+      P.map((self) => new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: 'r3', self, participants: P, threshold: 2, rng: seededRng(`r3/${self}`) })),
       {
         rng: seededRng('r3-order'),
         fault: edit(
@@ -122,7 +123,7 @@ describe('a rushing dealer that makes the new package degenerate is named (revie
     const make = () =>
       union.map(
         (self) =>
-          new EcdsaReshareParty({ sessionId: sid, self, dealers, newParticipants: news, newThreshold: 2, oldPublic: old.get('n1')!.public, keyShare: dealers.includes(self) ? EcdsaKeyShare.deserialize(old.get(self)!.serialize()) : undefined, rng: seededRng(`r4/${self}`) }),
+          new EcdsaReshareParty({ setupLog: new MemorySigningLog(), sessionId: sid, self, dealers, newParticipants: news, newThreshold: 2, oldPublic: old.get('n1')!.public, keyShare: dealers.includes(self) ? EcdsaKeyShare.deserialize(old.get(self)!.serialize()) : undefined, rng: seededRng(`r4/${self}`) }),
       );
     // Rushing: the attacker sees n2's and n3's round-1 commitments first.
     const seen = new Map<string, Uint8Array>();

@@ -55,15 +55,16 @@ const messageTypes: { proto: Proto; round: number; kind: 'broadcast' | 'direct';
 
 function parties(proto: Proto, sessionId: string, seed: string): ProtocolParty<unknown>[] {
   const rng = (p: string) => seededRng(`${seed}/${p}`);
-  if (proto === 'dkg') return P.map((self) => new EcdsaDkgParty({ sessionId, self, participants: P, threshold: 1, rng: rng(self) }));
+  if (proto === 'dkg') return P.map((self) => new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId, self, participants: P, threshold: 1, rng: rng(self) }));
   const ks = clone(keys);
   if (proto === 'resetup') {
-    return ['n1', 'n3'].map((self) => new EcdsaOtResetupParty({ sessionId, self, members: ['n1', 'n3'], keyShare: ks.get(self)!, rng: rng(self) }));
+    return ['n1', 'n3'].map((self) => new EcdsaOtResetupParty({ setupLog: new MemorySigningLog(), sessionId, self, members: ['n1', 'n3'], keyShare: ks.get(self)!, rng: rng(self) }));
   }
   if (proto === 'reshare') {
     return P.map(
       (self) =>
         new EcdsaReshareParty({
+          setupLog: new MemorySigningLog(),
           sessionId,
           self,
           dealers: ['n1', 'n2'],
@@ -218,7 +219,7 @@ describe('DKLs23 consistency checks', () => {
       expect(ok.results.size).toBe(2);
       // A pairwise re-setup restores the pair; then n1 and n2 sign again.
       const re = runParties(
-        ['n1', 'n2'].map((self) => new EcdsaOtResetupParty({ sessionId: `resetup-${which}`, self, members: ['n1', 'n2'], keyShare: after.get(self)!, rng: seededRng(self) })),
+        ['n1', 'n2'].map((self) => new EcdsaOtResetupParty({ setupLog: new MemorySigningLog(), sessionId: `resetup-${which}`, self, members: ['n1', 'n2'], keyShare: after.get(self)!, rng: seededRng(self) })),
         { rng: seededRng('re') },
       );
       expect(re.aborts.size + re.crashes.size + re.stalled.length).toBe(0);
@@ -232,10 +233,10 @@ describe('DKLs23 consistency checks', () => {
 
   it('a re-setup cannot be repeated with the session id and members of one already installed (its pairs would carry the same setup id)', () => {
     const ks = clone(keys);
-    const make = (sid: string) => ['n1', 'n2'].map((self) => new EcdsaOtResetupParty({ sessionId: sid, self, members: ['n1', 'n2'], keyShare: ks.get(self)!, rng: seededRng(self) }));
+    const make = (sid: string) => ['n1', 'n2'].map((self) => new EcdsaOtResetupParty({ setupLog: new MemorySigningLog(), sessionId: sid, self, members: ['n1', 'n2'], keyShare: ks.get(self)!, rng: seededRng(self) }));
     expect(runParties(make('resetup-once'), { rng: seededRng('once') }).results.size).toBe(2);
     expect(() => make('resetup-once')).toThrow(InvalidArgumentError);
-    expect(() => new EcdsaOtResetupParty({ sessionId: 'resetup-once', self: 'n1', members: ['n1', 'n2', 'n3'], keyShare: ks.get('n1')! })).not.toThrow();
+    expect(() => new EcdsaOtResetupParty({ setupLog: new MemorySigningLog(), sessionId: 'resetup-once', self: 'n1', members: ['n1', 'n2', 'n3'], keyShare: ks.get('n1')! })).not.toThrow();
     expect(runParties(make('resetup-twice'), { rng: seededRng('twice') }).results.size).toBe(2);
   });
 
@@ -243,7 +244,7 @@ describe('DKLs23 consistency checks', () => {
     const ks = clone(keys);
     const before = ks.get('n1')!.serialize();
     const rep = runParties(
-      ['n1', 'n2'].map((self) => new EcdsaOtResetupParty({ sessionId: 'resetup-bad', self, members: ['n1', 'n2'], keyShare: ks.get(self)!, rng: seededRng(self) })),
+      ['n1', 'n2'].map((self) => new EcdsaOtResetupParty({ setupLog: new MemorySigningLog(), sessionId: 'resetup-bad', self, members: ['n1', 'n2'], keyShare: ks.get(self)!, rng: seededRng(self) })),
       { rng: seededRng('re'), fault: tamper((d) => d.from === 'n2' && d.message.round === 2, (p) => { p[p.length - 1] = p[p.length - 1]! ^ 1; return p; }) },
     );
     expect(rep.crashes.size).toBe(0);
@@ -255,7 +256,7 @@ describe('DKLs23 consistency checks', () => {
   it('a re-setup that one member confirmed to some peers only leaves pairs out of sync: the next signing aborts before any answer naming no honest party, burns the pair, and a re-setup restores signing (finding L1)', () => {
     const ks = clone(keys);
     const re = runParties(
-      ['n1', 'n2', 'n3'].map((self) => new EcdsaOtResetupParty({ sessionId: 'resetup-withheld', self, members: ['n1', 'n2', 'n3'], keyShare: ks.get(self)!, rng: seededRng(self) })),
+      ['n1', 'n2', 'n3'].map((self) => new EcdsaOtResetupParty({ setupLog: new MemorySigningLog(), sessionId: 'resetup-withheld', self, members: ['n1', 'n2', 'n3'], keyShare: ks.get(self)!, rng: seededRng(self) })),
       // n3 withholds its confirmation from n2: n1 and n3 install the new pairs, n2 keeps its old ones.
       { rng: seededRng('withheld'), fault: (d) => (d.from === 'n3' && d.to === 'n2' && d.message.round === 6 ? { kind: 'drop' } : { kind: 'deliver' }) },
     );
@@ -271,7 +272,7 @@ describe('DKLs23 consistency checks', () => {
     expect(ks.get('n1')!.burntPeers()).toEqual(['n2']);
     expect(ks.get('n2')!.burntPeers()).toEqual(['n1']);
     const fix = runParties(
-      ['n1', 'n2'].map((self) => new EcdsaOtResetupParty({ sessionId: 'resetup-fix', self, members: ['n1', 'n2'], keyShare: ks.get(self)!, rng: seededRng(self) })),
+      ['n1', 'n2'].map((self) => new EcdsaOtResetupParty({ setupLog: new MemorySigningLog(), sessionId: 'resetup-fix', self, members: ['n1', 'n2'], keyShare: ks.get(self)!, rng: seededRng(self) })),
       { rng: seededRng('fix') },
     );
     expect(fix.results.size).toBe(2);
@@ -378,7 +379,7 @@ describe('DKG checks', () => {
       },
     );
     const rep = runParties(
-      P.map((self) => new EcdsaDkgParty({ sessionId: 'bad-share', self, participants: P, threshold: 1, rng: seededRng(self) })),
+      P.map((self) => new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: 'bad-share', self, participants: P, threshold: 1, rng: seededRng(self) })),
       { rng: seededRng('b'), fault },
     );
     expect(rep.aborts.get('n1')?.blame).toEqual(['n3']);
@@ -391,10 +392,10 @@ describe('DKG checks', () => {
       ['old-session', P],
       ['new-session', ['n1', 'n2', 'n4']],
     ] as const) {
-      const other = new EcdsaDkgParty({ sessionId: sid, self: 'n2', participants: [...committee], threshold: 1, rng: seededRng('o') });
+      const other = new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: sid, self: 'n2', participants: [...committee], threshold: 1, rng: seededRng('o') });
       const stale = other.start().find((m) => m.to === null)!;
       const rep = runParties(
-        P.map((self) => new EcdsaDkgParty({ sessionId: 'new-session', self, participants: P, threshold: 1, rng: seededRng(self) })),
+        P.map((self) => new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: 'new-session', self, participants: P, threshold: 1, rng: seededRng(self) })),
         {
           rng: seededRng('x'),
           fault: (d) => (d.from === 'n2' && d.message.round === 1 && d.message.to === null ? { kind: 'replace', bytes: encodeMessage({ ...stale, sessionId: 'new-session' }) } : { kind: 'deliver' }),

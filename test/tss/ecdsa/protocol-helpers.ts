@@ -21,7 +21,7 @@ export function expectClean<R>(rep: RunReport<R>): void {
 
 export function dkgRun(participants: string[], t: number, opts: { seed?: string; sessionId?: string; fault?: FaultInjector } = {}): RunReport<EcdsaKeyShare> {
   const seed = opts.seed ?? 'dkg';
-  const parties = participants.map((self) => new EcdsaDkgParty({ sessionId: opts.sessionId ?? `dkg-${seed}`, self, participants, threshold: t, rng: seededRng(`${seed}/${self}`) }));
+  const parties = participants.map((self) => new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: opts.sessionId ?? `dkg-${seed}`, self, participants, threshold: t, rng: seededRng(`${seed}/${self}`) }));
   return runParties(parties, { rng: seededRng(`${seed}/order`), fault: opts.fault });
 }
 
@@ -117,6 +117,7 @@ export function reshareRun(
   const parties = union.map(
     (self) =>
       new EcdsaReshareParty({
+        setupLog: new MemorySigningLog(),
         sessionId: opts.sessionId ?? `reshare-${seed}`,
         self,
         dealers,

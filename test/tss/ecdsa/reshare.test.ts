@@ -3,6 +3,7 @@ import { InvalidArgumentError } from '../../../src/common/errors.js';
 import { EcdsaKeyShare } from '../../../src/tss/ecdsa/key-share.js';
 import { EcdsaReshareParty } from '../../../src/tss/ecdsa/reshare.js';
 import { decodeMessage, encodeMessage } from '../../../src/tss/session/message.js';
+import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
 import type { FaultInjector } from '../../../src/tss/session/runner.js';
 import { dkg, names, nobleVerifies, reshare, reshareRun, sha256, sign, signRun, subsets } from './protocol-helpers.js';
 
@@ -109,9 +110,9 @@ describe('ECDSA resharing and refresh', () => {
   it('inputs are validated: too few dealers, a dealer without its share, a share of another version', () => {
     const oldPublic = keysA.get('a-1')!.public;
     const base = { sessionId: 's', self: 'a-1', dealers: ['a-1', 'a-2'], newParticipants: A, newThreshold: 1, oldPublic, keyShare: keysA.get('a-1') };
-    expect(() => new EcdsaReshareParty({ ...base, dealers: ['a-1'] })).toThrow(InvalidArgumentError);
-    expect(() => new EcdsaReshareParty({ ...base, keyShare: undefined })).toThrow(InvalidArgumentError);
-    expect(() => new EcdsaReshareParty({ ...base, newThreshold: 3 })).toThrow(InvalidArgumentError);
-    expect(() => new EcdsaReshareParty({ ...base, oldPublic: { ...oldPublic, version: 2 } })).toThrow(InvalidArgumentError);
+    expect(() => new EcdsaReshareParty({ setupLog: new MemorySigningLog(), ...base, dealers: ['a-1'] })).toThrow(InvalidArgumentError);
+    expect(() => new EcdsaReshareParty({ setupLog: new MemorySigningLog(), ...base, keyShare: undefined })).toThrow(InvalidArgumentError);
+    expect(() => new EcdsaReshareParty({ setupLog: new MemorySigningLog(), ...base, newThreshold: 3 })).toThrow(InvalidArgumentError);
+    expect(() => new EcdsaReshareParty({ setupLog: new MemorySigningLog(), ...base, oldPublic: { ...oldPublic, version: 2 } })).toThrow(InvalidArgumentError);
   });
 });
