@@ -80,16 +80,11 @@ export interface PairwiseOtParams {
   setupId: Uint8Array;
   selfId: string;
   peerId: string;
-  /**
-   * A long-term secret of this party, if it has one (its key share's secret in a reshare or
-   * re-setup): hashed into the hedge of the setup's randomness, never stored or sent.
-   */
-  hedgeSecret?: Uint8Array;
 }
 
 /** Drives the two base-OT runs with one peer over five rounds. */
 export class PairwiseOtSetup {
-  readonly #params: Omit<PairwiseOtParams, 'hedgeSecret'>;
+  readonly #params: PairwiseOtParams;
   readonly #asSender: OtSetupAsSender; // "out": base-OT receiver
   readonly #asReceiver: OtSetupAsReceiver; // "in": base-OT sender
   #round = 0;
@@ -98,16 +93,17 @@ export class PairwiseOtSetup {
   #inResult: OtExtReceiver | undefined;
 
   /**
-   * Each direction draws from its own stream: `random` hedged with (setup id, self, peer, role,
-   * `hedgeSecret`), so Δ, the base-OT keys and the proof nonces of a run under another setup id
-   * are independent of this one's even if `random` replays (review finding R-D).
+   * Each direction draws from its own stream: `random` hedged with (setup id, self, peer, role), so
+   * Δ, the base-OT keys and the proof nonces of a run under another setup id are independent of
+   * this one's even if `random` replays (review finding R-D). The protocol parties pass their own
+   * stream, already hedged with their key share's secret where they hold one.
    * Throws `InvalidArgumentError` on bad parameters.
    */
   constructor(params: PairwiseOtParams, random: RandomBytes = systemRandom) {
     if (params.selfId === params.peerId) throw new InvalidArgumentError('a pair needs two distinct parties');
-    const { setupId, selfId, peerId, hedgeSecret } = params;
+    const { setupId, selfId, peerId } = params;
     this.#params = { setupId, selfId, peerId };
-    const stream = (role: string) => setupRng(random, `tessera/ot/pair-setup/${role}`, setupId, selfId, { peer: peerId, secret: hedgeSecret });
+    const stream = (role: string) => setupRng(random, `tessera/ot/pair-setup/${role}`, setupId, selfId, { peer: peerId });
     this.#asSender = new OtSetupAsSender({ setupId, senderId: selfId, receiverId: peerId }, stream('extension-sender'));
     this.#asReceiver = new OtSetupAsReceiver({ setupId, senderId: peerId, receiverId: selfId }, stream('extension-receiver'));
   }
