@@ -16,15 +16,14 @@ import { Encrypter, generateIdentity, identityToRecipient } from 'age-encryption
 import { restoreChain, runBackup } from '../src/backup/index.js';
 import type { PutShareInput } from '../src/vault/types.js';
 import { Vault } from '../src/vault/vault.js';
+import { emitter, round } from './harness.js';
 
 const FAST = { opsLimit: 1, memLimit: 8192 };
 const pw = (s: string) => ({ kind: 'password' as const, password: Buffer.from(s) });
 const SHARE = 4096;
 const MiB = 1024 * 1024;
 
-function emit(o: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ bench: 'backup', ...o })}\n`);
-}
+const emit = emitter('backup');
 
 function share(id: string, version = 1): PutShareInput {
   return { keyType: 'ecdsa', walletId: id, version, threshold: 1, participants: ['node0', 'node1', 'node2'], publicKey: new Uint8Array(33).fill(2), share: randomBytes(SHARE), activate: true };
@@ -118,7 +117,21 @@ async function main(): Promise<void> {
     const baseSeconds = await ageBaseline(plainBytes, recipient);
     const fullMBps = plainBytes / MiB / fullSeconds;
     const baseMBps = plainBytes / MiB / baseSeconds;
-    emit({ case: 'full-backup-throughput', shares: N, shareBytes: SHARE, buildSeconds: +buildSeconds.toFixed(1), records: full.records, MiB: +(plainBytes / MiB).toFixed(1), seconds: +fullSeconds.toFixed(2), MiBps: +fullMBps.toFixed(1), ageAloneMiBps: +baseMBps.toFixed(1), ratio: +(fullMBps / baseMBps).toFixed(3), target: '>= 0.7' });
+    emit({
+      case: 'full-backup-throughput',
+      unit: 'MiB/s',
+      value: fullMBps,
+      baseline: baseMBps,
+      ratio: fullMBps / baseMBps,
+      ratioOf: 'MiB/s / age-encryption alone MiB/s',
+      target: '>= 0.7',
+      shares: N,
+      shareBytes: SHARE,
+      buildSeconds: round(buildSeconds, 1),
+      records: full.records,
+      MiB: round(plainBytes / MiB, 1),
+      seconds: round(fullSeconds, 2),
+    });
 
     // 2. Incremental after 1,000 changes on the large vault vs a full backup of 1,000 shares.
     for (let i = 0; i < 1000; i += 100) {
@@ -135,7 +148,18 @@ async function main(): Promise<void> {
     await runBackup(sv, { outDir: join(root, 'small-out'), nodeId: 'bench', recipients: [recipient], mode: 'full' });
     const smallSeconds = (performance.now() - t) / 1000;
     sv.close();
-    emit({ case: 'incremental-after-1000-changes', shares: N, kind: inc.kind, records: inc.records, seconds: +incSeconds.toFixed(3), fullOf1000Seconds: +smallSeconds.toFixed(3), ratio: +(incSeconds / smallSeconds).toFixed(3), target: '<= 3' });
+    emit({
+      case: 'incremental-after-1000-changes',
+      unit: 's',
+      value: incSeconds,
+      baseline: smallSeconds,
+      ratio: incSeconds / smallSeconds,
+      ratioOf: 's / s of a full backup of 1,000 shares',
+      target: '<= 3',
+      shares: N,
+      kind: inc.kind,
+      records: inc.records,
+    });
 
     // 3 and 4. Restore throughput and peak RSS, each in its own process.
     const rssOpen = child(['open', big, bigOut, keyFile, '']);
@@ -144,19 +168,32 @@ async function main(): Promise<void> {
     const smallBackup = child(['backup', small, join(root, 'small-rss-out'), keyFile, '']);
     const smallRestore = child(['restore', small, join(root, 'small-out'), keyFile, join(root, 'small-restored')]);
     const restoreMBps = restored.bytes! / MiB / restored.seconds!;
-    emit({ case: 'restore-throughput', shares: N, MiB: +(restored.bytes! / MiB).toFixed(1), seconds: +restored.seconds!.toFixed(2), MiBps: +restoreMBps.toFixed(1), sharesPerSecond: Math.round((N + 1000) / restored.seconds!), ratioToFullBackup: +(restoreMBps / fullMBps).toFixed(3) });
+    emit({
+      case: 'restore-throughput',
+      unit: 'MiB/s',
+      value: restoreMBps,
+      baseline: fullMBps,
+      ratio: restoreMBps / fullMBps,
+      ratioOf: 'restore MiB/s / full backup MiB/s',
+      shares: N,
+      MiB: round(restored.bytes! / MiB, 1),
+      seconds: round(restored.seconds!, 2),
+      sharesPerSecond: Math.round((N + 1000) / restored.seconds!),
+    });
     const vaultMiB = statSync(join(big, 'vault.db')).size / MiB;
     emit({
       case: 'peak-rss',
+      unit: 'MiB',
+      value: rssBackup.peakRssMiB!,
+      baseline: smallBackup.peakRssMiB!,
+      ratio: rssBackup.peakRssMiB! / smallBackup.peakRssMiB!,
+      ratioOf: 'backup peak RSS / backup peak RSS of a 1,000-share vault',
       shares: N,
-      vaultMiB: +vaultMiB.toFixed(1),
-      openOnlyMiB: +rssOpen.peakRssMiB!.toFixed(1),
-      backupMiB: +rssBackup.peakRssMiB!.toFixed(1),
-      restoreMiB: +restored.peakRssMiB!.toFixed(1),
-      backupOf1000MiB: +smallBackup.peakRssMiB!.toFixed(1),
-      restoreOf1000MiB: +smallRestore.peakRssMiB!.toFixed(1),
-      backupRatioLargeToSmall: +(rssBackup.peakRssMiB! / smallBackup.peakRssMiB!).toFixed(2),
-      restoreRatioLargeToSmall: +(restored.peakRssMiB! / smallRestore.peakRssMiB!).toFixed(2),
+      vaultMiB: round(vaultMiB, 1),
+      openOnlyMiB: round(rssOpen.peakRssMiB!, 1),
+      restoreMiB: round(restored.peakRssMiB!, 1),
+      restoreOf1000MiB: round(smallRestore.peakRssMiB!, 1),
+      restoreRatioLargeToSmall: round(restored.peakRssMiB! / smallRestore.peakRssMiB!, 2),
     });
   } finally {
     rmSync(root, { recursive: true, force: true });

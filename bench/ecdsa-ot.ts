@@ -6,68 +6,18 @@
  * Run: npm run bench:ecdsa-ot
  */
 import { randomBytes } from 'node:crypto';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { mulReceiverFinish, mulReceiverStart, mulSenderRespond, XI } from '../src/tss/ecdsa/multiply.js';
 import { zeroShare } from '../src/tss/ecdsa/zero-share.js';
 import { KAPPA, type OtExtReceiver, type OtExtSender, OtSetupAsReceiver, OtSetupAsSender } from '../src/tss/ot/kos.js';
 import { encodeScalar, randomScalar } from '../src/tss/ot/scalar.js';
 import { systemRandom } from '../src/tss/ot/wire.js';
+import { type Comparison, compareCpu, emitter, secp256k1SignVerify } from './harness.js';
 
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
+const emit = emitter('ecdsa-ot');
 
-/** Runs `fn` for at least `minMs` of CPU and `minIters` iterations; CPU ms per iteration. */
-function timed(fn: () => number | undefined, minMs: number, minIters: number): { perOp: number; iterations: number; bytes: number } {
-  let iterations = 0;
-  let bytes = 0;
-  const c0 = cpuMs();
-  while (cpuMs() - c0 < minMs || iterations < minIters) {
-    bytes = fn() ?? 0;
-    iterations++;
-  }
-  return { perOp: (cpuMs() - c0) / iterations, iterations, bytes };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-function signVerify(): number {
-  const sk = secp256k1.utils.randomSecretKey();
-  const msg = randomBytes(32);
-  const sig = secp256k1.sign(msg, sk, { prehash: false });
-  if (!secp256k1.verify(sig, msg, secp256k1.getPublicKey(sk), { prehash: false })) throw new Error('baseline failed');
-  return 0;
-}
-
-/**
- * The machine is shared, so a single measurement is noisy: alternate short batches of the
- * baseline and the case (ROUNDS times) and report medians of the per-round CPU time and ratio.
- */
-const ROUNDS = 7;
-function compare(fn: () => number | undefined, caseMs: number): { meanMs: number; ratio: number; baselineMs: number; iterations: number; bytes: number } {
-  for (let i = 0; i < 3; i++) {
-    fn();
-    signVerify();
-  }
-  const ratios: number[] = [];
-  const times: number[] = [];
-  const bases: number[] = [];
-  let iterations = 0;
-  let bytes = 0;
-  for (let r = 0; r < ROUNDS; r++) {
-    const base = timed(signVerify, 150, 10);
-    const c = timed(fn, caseMs, 2);
-    ratios.push(c.perOp / base.perOp);
-    times.push(c.perOp);
-    bases.push(base.perOp);
-    iterations += c.iterations;
-    bytes = c.bytes;
-  }
-  return { meanMs: median(times), ratio: median(ratios), baselineMs: median(bases), iterations, bytes };
+/** Medians over 7 alternating rounds of baseline and case (the machine is shared). */
+function compare(fn: () => number, caseMs: number): Comparison<number> {
+  return compareCpu(fn, secp256k1SignVerify, { rounds: 7, caseMs, minIters: 2 });
 }
 
 const enc = new TextEncoder();
@@ -86,18 +36,8 @@ function setupPair(): { sender: OtExtSender; receiver: OtExtReceiver; bytes: num
   return { sender: a.finish(rho), receiver: b.finish(output), bytes: m1.length + m2.length + m3.length + m4.length + m5.length };
 }
 
-const line = (name: string, r: ReturnType<typeof compare>, extra: Record<string, unknown> = {}) =>
-  console.log(
-    JSON.stringify({
-      case: name,
-      ms: Number(r.meanMs.toFixed(3)),
-      ratio_to_noble_sign_verify: Number(r.ratio.toFixed(2)),
-      baseline_ms: Number(r.baselineMs.toFixed(3)),
-      bytes_exchanged: r.bytes,
-      iterations: r.iterations,
-      ...extra,
-    }),
-  );
+const line = (name: string, r: Comparison<number>, extra: Record<string, unknown> = {}) =>
+  emit({ case: name, unit: 'cpu ms/op', value: r.value, baseline: r.baseline, ratio: r.ratio, ratioOf: 'cpu / noble secp256k1 sign+verify', bytes_exchanged: r.last, iterations: r.iterations, ...extra });
 
 line('base OT setup per pair (VSOT x128 incl. Fischlin proof, one direction, both sides)', compare(() => setupPair().bytes, 400), { base_ots: KAPPA });
 

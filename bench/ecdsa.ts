@@ -12,7 +12,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { EcdsaDkgParty } from '../src/tss/ecdsa/dkg.js';
 import type { EcdsaKeyShare } from '../src/tss/ecdsa/key-share.js';
 import { EcdsaOtResetupParty } from '../src/tss/ecdsa/ot-resetup.js';
@@ -25,54 +24,12 @@ import type { ProtocolParty } from '../src/tss/session/party.js';
 import { runParties } from '../src/tss/session/runner.js';
 import { MemorySigningLog } from '../src/tss/session/signing-log.js';
 import { Vault } from '../src/vault/vault.js';
+import { type Comparison, compareCpu, emitter, secp256k1SignVerify, medianWall, round } from './harness.js';
 
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
+const emit = emitter('ecdsa');
 
-function timed(fn: () => number, minMs: number, minIters: number): { perOp: number; iterations: number; bytes: number } {
-  let iterations = 0;
-  let bytes = 0;
-  const c0 = cpuMs();
-  while (cpuMs() - c0 < minMs || iterations < minIters) {
-    bytes = fn();
-    iterations++;
-  }
-  return { perOp: (cpuMs() - c0) / iterations, iterations, bytes };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-function signVerify(): number {
-  const sk = secp256k1.utils.randomSecretKey();
-  const msg = randomBytes(32);
-  const sig = secp256k1.sign(msg, sk, { prehash: false });
-  if (!secp256k1.verify(sig, msg, secp256k1.getPublicKey(sk), { prehash: false })) throw new Error('baseline failed');
-  return 0;
-}
-
-function compare(fn: () => number, caseMs: number, rounds: number, minIters: number) {
-  fn();
-  for (let i = 0; i < 5; i++) signVerify();
-  const ratios: number[] = [];
-  const times: number[] = [];
-  const bases: number[] = [];
-  let iterations = 0;
-  let bytes = 0;
-  for (let r = 0; r < rounds; r++) {
-    const base = timed(signVerify, 150, 10);
-    const c = timed(fn, caseMs, minIters);
-    ratios.push(c.perOp / base.perOp);
-    times.push(c.perOp);
-    bases.push(base.perOp);
-    iterations += c.iterations;
-    bytes = c.bytes;
-  }
-  return { ms: median(times), ratio: median(ratios), baselineMs: median(bases), iterations, bytes };
+function compare(fn: () => number, caseMs: number, rounds: number, minIters: number): Comparison<number> {
+  return compareCpu(fn, secp256k1SignVerify, { rounds, caseMs, minIters });
 }
 
 let counter = 0;
@@ -98,18 +55,9 @@ function dkg(n: number, t: number): { bytes: number; shares: Map<string, EcdsaKe
   return { bytes: r.bytes, shares: r.results };
 }
 
-function line(name: string, r: ReturnType<typeof compare>, extra: Record<string, unknown> = {}): void {
-  console.log(
-    JSON.stringify({
-      case: name,
-      ms: Number(r.ms.toFixed(3)),
-      ratio_to_noble_sign_verify: Number(r.ratio.toFixed(2)),
-      baseline_ms: Number(r.baselineMs.toFixed(3)),
-      bytes_exchanged: r.bytes,
-      iterations: r.iterations,
-      ...extra,
-    }),
-  );
+/** One line: CPU ms per operation (all parties) against one noble secp256k1 sign + verify. */
+function line(name: string, r: Comparison<number>, extra: Record<string, unknown> = {}): void {
+  emit({ case: name, unit: 'cpu ms/op', value: r.value, baseline: r.baseline, ratio: r.ratio, ratioOf: 'cpu / noble secp256k1 sign+verify', bytes_exchanged: r.last, iterations: r.iterations, ...extra });
 }
 
 line(
@@ -130,8 +78,8 @@ const sign = (): number => {
 };
 const s = compare(sign, 600, 7, 3);
 line('sign 2-of-3 (3 rounds, both signers, incl. two multiplications, checks and final verification)', s, {
-  signatures_per_s: Number((1000 / s.ms).toFixed(1)),
-  target_ratio: 25,
+  target: '<= 25',
+  signatures_per_s: round(1000 / s.value, 1),
 });
 const hdSign = (): number => {
   const digest = randomBytes(32);
@@ -197,24 +145,15 @@ const nodeSign = (): number => {
     }),
   ).bytes;
 };
-function wallMs(fn: () => number, n: number): number {
-  const t: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    fn();
-    t.push(performance.now() - t0);
-  }
-  return median(t);
-}
 commits = 0;
 nodeSign();
 const commitsPerSignature = commits;
 const nodeCpu = compare(nodeSign, 600, 5, 3);
 line('sign 2-of-3 as a node runs it (vault signing log + share written back when changed, before messages leave; both signers)', nodeCpu, {
-  wall_ms: Number(wallMs(nodeSign, 25).toFixed(3)),
-  wall_ms_in_memory: Number(wallMs(sign, 25).toFixed(3)),
+  target: '<= 25',
+  wall_ms: round(medianWall(25, nodeSign)),
+  wall_ms_in_memory: round(medianWall(25, sign)),
   vault_commits_per_signature: commitsPerSignature,
-  target_ratio: 25,
 });
 for (const v of vaults) v.close();
 for (const d of dirs) rmSync(d, { recursive: true, force: true });

@@ -15,34 +15,13 @@ import { type BackendName, getGroup } from '../src/tss/group/index.js';
 import { seededRng } from '../src/tss/math/rng.js';
 import { runParties } from '../src/tss/session/runner.js';
 import { MemorySigningLog } from '../src/tss/session/signing-log.js';
+import { type BatchTiming, bestOfBatches, emitter, round } from './harness.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');
 const names = (n: number, p = 'node') => Array.from({ length: n }, (_, i) => `${p}-${i + 1}`);
 
-/**
- * CPU milliseconds (user + system) per call of fn, after a warm-up. The calls run in 5 batches and
- * the fastest batch is reported (robust against other load on the machine); wall time is the
- * median batch.
- */
-function measure(iterations: number, fn: (i: number) => void): { cpuMs: number; wallMs: number; iterations: number } {
-  const n = Math.max(5, Math.round(iterations * scale));
-  const warm = Math.max(5, Math.round(n / 10));
-  for (let i = 0; i < warm; i++) fn(-1 - i);
-  const batches = 5;
-  const per = Math.max(1, Math.floor(n / batches));
-  const cpu: number[] = [];
-  const wall: number[] = [];
-  let i = 0;
-  for (let b = 0; b < batches; b++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    for (let k = 0; k < per; k++) fn(i++);
-    wall.push((performance.now() - t0) / per);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1000 / per);
-  }
-  wall.sort((a, b) => a - b);
-  return { cpuMs: Math.min(...cpu), wallMs: wall[Math.floor(batches / 2)]!, iterations: per * batches };
+function measure(iterations: number, fn: (i: number) => void): BatchTiming {
+  return bestOfBatches(Math.max(5, Math.round(iterations * scale)), fn);
 }
 
 function must<R>(rep: ReturnType<typeof runParties<R>>): Map<string, R> {
@@ -71,8 +50,7 @@ function sign(shares: Map<string, FrostKeyShare>, signers: string[], msg: Uint8A
   return res.get(signers[0]!)!.signature;
 }
 
-const out = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
-const round = (x: number, d = 3) => Number(x.toFixed(d));
+const emit = emitter('eddsa');
 
 const msg = new TextEncoder().encode('benchmark message: a 32+ byte Solana-like transaction payload');
 
@@ -83,9 +61,18 @@ const base = measure(400, () => {
   const s = ed25519.sign(msg, sk);
   if (!ed25519.verify(s, msg, pub)) throw new Error('baseline failed');
 });
-out({ case: 'baseline: noble ed25519 sign+verify (single key)', cpu_ms_per_op: round(base.cpuMs), ops_per_s: round(1000 / base.wallMs, 1), iterations: base.iterations, ratio: 1 });
-const report = (name: string, m: ReturnType<typeof measure>, extra: Record<string, unknown> = {}) =>
-  out({ case: name, ...extra, cpu_ms_per_op: round(m.cpuMs), ops_per_s: round(1000 / m.wallMs, 1), iterations: m.iterations, ratio: round(m.cpuMs / base.cpuMs, 2) });
+const report = (name: string, m: BatchTiming, extra: Record<string, unknown> = {}) =>
+  emit({
+    case: name,
+    unit: 'cpu ms/op',
+    value: m.cpuMs,
+    baseline: base.cpuMs,
+    ratio: m.cpuMs / base.cpuMs,
+    ratioOf: 'cpu / noble ed25519 sign+verify (single key)',
+    ...extra,
+    ops_per_s: round(1000 / m.wallMs, 1),
+    iterations: m.iterations,
+  });
 
 // Threshold signing 2-of-3 (two signers), fast backend (default) and noble backend.
 const p3 = names(3);
@@ -94,7 +81,7 @@ for (const backend of ['fast', 'noble'] as const) {
   const m = measure(backend === 'fast' ? 300 : 40, (i) => {
     sign(k3, [p3[0]!, p3[2]!], msg, `s${i}`, backend);
   });
-  report('sign 2-of-3 (total CPU across both signers, incl. share checks and final verify)', m, { backend, target_ratio: 8 });
+  report('sign 2-of-3 (total CPU across both signers, incl. share checks and final verify)', m, { backend, target: '<= 8' });
 }
 
 // noble's own ed25519_FROST for reference: commit ×2, signShare ×2, aggregate (verifies).
