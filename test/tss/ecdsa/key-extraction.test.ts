@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
+import { getGroup } from '../../../src/tss/group/index.js';
+import { invert } from '../../../src/tss/math/polynomial.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
 import { ByteReader } from '../../../src/tss/session/codec.js';
 import type { Delivery } from '../../../src/tss/session/runner.js';
@@ -14,15 +16,7 @@ import { clone, dkg, names, sha256, signRun } from './protocol-helpers.js';
 
 const Q = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const mod = (a: bigint) => ((a % Q) + Q) % Q;
-const inv = (a: bigint) => {
-  let [r0, r1, s0, s1] = [mod(a), Q, 1n, 0n];
-  while (r1) {
-    const q = r0 / r1;
-    [r0, r1] = [r1, r0 - q * r1];
-    [s0, s1] = [s1, s0 - q * s1];
-  }
-  return mod(s0);
-};
+const inv = (a: bigint) => invert(getGroup('secp256k1'), a);
 const big = (b: Uint8Array) => BigInt(`0x${Buffer.from(b).toString('hex')}`);
 
 /** The multiplication answer inside A's round-2 direct message (layout: ctx, echo, R, salt, pk, Γu, Γv, ψ, msg2). */

@@ -17,6 +17,7 @@ import { FrostDkgParty } from '../../../src/tss/frost/dkg.js';
 import { FrostReshareParty } from '../../../src/tss/frost/reshare.js';
 import { getGroup } from '../../../src/tss/group/index.js';
 import { taggedDigest } from '../../../src/tss/math/hash.js';
+import { invert } from '../../../src/tss/math/polynomial.js';
 import { type Rng, seededRng } from '../../../src/tss/math/rng.js';
 import { BaseOtReceiver, BaseOtSender } from '../../../src/tss/ot/base-ot.js';
 import { OtExtSender } from '../../../src/tss/ot/kos.js';
@@ -37,6 +38,7 @@ import { seededRandom } from '../ot/helpers.js';
 import { dkg, names } from './protocol-helpers.js';
 
 const sid = (s: string) => new TextEncoder().encode(s);
+const inv = (a: bigint) => invert(getGroup('secp256k1'), a);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 /** Runs rounds 1..5 (or 1..2) of a pairwise setup between victim A and attacker M; returns A's round-2 message and, if complete, the pairs. */
@@ -73,16 +75,6 @@ function pads(ctx: Uint8Array, session: Uint8Array, index: number, L: number, si
   const out: bigint[] = [];
   for (let i = 0; i < 2 * L; i++) out.push(bytesToBigInt(new Uint8Array(d.subarray(48 * i, 48 * i + 48))) % Q);
   return out;
-}
-
-function inv(a: bigint): bigint {
-  let [r0, r1, s0, s1] = [mod(a), Q, 1n, 0n];
-  while (r1) {
-    const q = r0 / r1;
-    [r0, r1] = [r1, r0 - q * r1];
-    [s0, s1] = [s1, s0 - q * s1];
-  }
-  return mod(s0);
 }
 
 describe('pairwise OT setup under a replayed RNG', () => {
