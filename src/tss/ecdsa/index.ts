@@ -2,6 +2,8 @@
  * Public surface of threshold ECDSA (DKLs23) for the node and client layers; re-exported by
  * `src/tss/index.ts`.
  */
+export { INDEX_WINDOW as OT_INDEX_WINDOW } from '../ot/kos.js';
+export { isOtEvidence, OtEvidenceAbortError } from './abort.js';
 export { EcdsaDkgParty, type EcdsaDkgOptions } from './dkg.js';
 export { deriveEcdsaChildPublicKey, type EcdsaDerivation } from './hd.js';
 export { ECDSA_KEY_TYPE, EcdsaKeyShare, type EcdsaKeyPublic, decodeEcdsaKeyPublic, ecdsaKeyPublicDigest, publicKeyXY, serializeEcdsaKeyPublic } from './key-share.js';

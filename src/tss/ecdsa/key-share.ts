@@ -146,6 +146,8 @@ export class EcdsaKeyShare {
   readonly #secret: Uint8Array;
   readonly #decoded: DecodedPublic;
   #disposed = false;
+  /** Per peer: extension indices this party (as receiver, Bob) started in sessions still waiting for the answer. Memory only. */
+  readonly #inFlight = new Map<string, Set<number>>();
 
   private constructor(pub: EcdsaKeyPublic, self: string, secret: Uint8Array, peers: Map<string, PeerState>, decoded: DecodedPublic) {
     this.public = pub;
@@ -199,6 +201,38 @@ export class EcdsaKeyShare {
     if (!s) return;
     s.ot?.burn();
     s.ot = undefined;
+    this.#inFlight.delete(peer);
+  }
+
+  /**
+   * How many extension indices of the pair with `peer` (this party as receiver) lie from the oldest
+   * one still in flight — started by a signing session of this share object that has not yet
+   * received the peer's answer and not ended — up to the newest allocated; 0 when none is in
+   * flight. The peer remembers only the last `INDEX_WINDOW` indices it accepted and refuses older
+   * ones (without blame, retryable; review R-C), so the node starts a new signing session with
+   * `peer` only while `extensionSpan(peer) < INDEX_WINDOW` (docs/ecdsa.md, "What the node must
+   * do"); a session that never ends (no timeout) keeps the span growing. Does not throw.
+   */
+  extensionSpan(peer: string): number {
+    const set = this.#inFlight.get(peer);
+    const ot = this.peers.get(peer)?.ot;
+    if (set === undefined || set.size === 0 || ot === undefined || ot.burned) return 0;
+    return ot.in_.nextIndex - Math.min(...set);
+  }
+
+  /** @internal A signing session started the extension `index` with `peer` (this party as receiver). */
+  extensionStarted(peer: string, index: number): void {
+    let set = this.#inFlight.get(peer);
+    if (set === undefined) {
+      set = new Set();
+      this.#inFlight.set(peer, set);
+    }
+    set.add(index);
+  }
+
+  /** @internal The extension `index` with `peer` got its answer, or its session ended. Idempotent. */
+  extensionSettled(peer: string, index: number): void {
+    this.#inFlight.get(peer)?.delete(index);
   }
 
   /** Replaces the OT pair with `peer` after a successful re-setup. Throws `InvalidArgumentError` if it does not belong here. */
@@ -208,6 +242,7 @@ export class EcdsaKeyShare {
     if (!s) throw new InvalidArgumentError('not a peer of this key');
     checkPairBinding(this.self, peer, otSetupId, ot);
     s.ot?.burn();
+    this.#inFlight.delete(peer);
     (this.peers as Map<string, PeerState>).set(peer, { zeroSeed: s.zeroSeed, otSetupId: Uint8Array.from(otSetupId), ot });
   }
 
