@@ -489,9 +489,11 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     this.ownU = 0n;
     this.ownW = 0n;
     this.salt.fill(0);
-    // The share stops counting every unfinished extension as in flight.
+    // Bob's side of every unfinished multiplication: wipe ω (the bits of χ_ij) and the OT keys
+    // (review R-F), and let the share stop counting the extension as in flight.
     for (const peer of this.peers.values()) {
       if (peer.pending === undefined) continue;
+      peer.pending.dispose();
       this.share.extensionSettled(peer.id, peer.pending.index);
       peer.pending = undefined;
     }
