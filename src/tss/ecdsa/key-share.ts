@@ -16,7 +16,7 @@ import { mod } from '../group/group.js';
 import { getGroup, type Group, type Point } from '../group/index.js';
 import { bytesEqual, taggedDigest, utf8 } from '../math/hash.js';
 import { lagrangeCoefficient } from '../math/polynomial.js';
-import { pairContext } from '../ot/wire.js';
+import { bytesEqual as constantTimeEqual, pairContext } from '../ot/wire.js';
 import { ByteReader, ByteWriter } from '../session/codec.js';
 import { PairwiseOt } from './pairwise.js';
 
@@ -305,7 +305,14 @@ export class EcdsaKeyShare {
       r.end();
       const share = EcdsaKeyShare.fromParts({ keyType, version, threshold, participants, publicShares, groupPublicKey }, self, secret, peers);
       secret.fill(0);
-      if (!bytesEqual(share.serialize(), bytes)) throw new InvalidArgumentError('key share encoding is not canonical');
+      // The bytes hold the secret share: compare in constant time (review I-2).
+      const again = share.serialize();
+      const canonical = constantTimeEqual(again, bytes);
+      again.fill(0);
+      if (!canonical) {
+        share.dispose();
+        throw new InvalidArgumentError('key share encoding is not canonical');
+      }
       return share;
     } catch (e) {
       if (e instanceof InvalidArgumentError) throw e;

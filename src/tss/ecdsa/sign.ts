@@ -412,8 +412,8 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
       peer.pending = undefined;
       // DKLs23 consistency checks: j's multiplication inputs must be the discrete logs of R_j and pk_j.
       const chi = peer.chi!;
-      const okU = g.equals(g.mul(m.R, chi), g.add(m.gu, g.baseMul(du)));
-      const okV = g.equals(g.mul(m.pk, chi), g.add(m.gv, g.baseMul(dv)));
+      const okU = g.equals(g.mulSecret(m.R, chi), g.add(m.gu, g.baseMul(du)));
+      const okV = g.equals(g.mulSecret(m.pk, chi), g.add(m.gv, g.baseMul(dv)));
       if (!okU || !okV) bad.push(p);
       phiSum = mod(phiSum + m.psi, g.order);
       u = mod(u + peer.cu! + du, g.order);

@@ -4,6 +4,7 @@
 // index — never on context mismatches, envelope errors, duplicates or a window overflow.
 import { describe, expect, it } from 'vitest';
 import { InvalidStateError } from '../../../src/common/errors.js';
+import { type Group, getGroup, type Point } from '../../../src/tss/group/index.js';
 import { OtEvidenceAbortError } from '../../../src/tss/ecdsa/abort.js';
 import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
 import { INDEX_WINDOW } from '../../../src/tss/ot/kos.js';
@@ -234,5 +235,31 @@ describe('R-C: the sliding window of extension indices', () => {
     expectClean(signRun(shares, [a, b], digest, { seed: 'span-done' }));
     expect(shares.get(a)!.extensionSpan(b)).toBe(0);
     expect(shares.get(b)!.extensionSpan(a)).toBe(0);
+  });
+});
+
+describe('I-1: secret scalars never go through the variable-time mul', () => {
+  it('the consistency checks multiply by χ_ij with mulSecret only', () => {
+    const calls = { mul: [] as bigint[], mulSecret: [] as bigint[] };
+    const real = getGroup('secp256k1');
+    const spy: Group = Object.freeze({
+      ...real,
+      mul: (p: Point, k: bigint) => {
+        calls.mul.push(k);
+        return real.mul(p, k);
+      },
+      mulSecret: (p: Point, k: bigint) => {
+        calls.mulSecret.push(k);
+        return real.mulSecret(p, k);
+      },
+    });
+    class Spied extends EcdsaSignParty {
+      protected override readonly g: Group = spy;
+    }
+    const shares = clone(base);
+    expectClean(signRun(shares, [a, b], digest, { seed: 'spy', make: () => (o) => new Spied(o) }));
+    // two consistency checks per signer (χ·R_j and χ·pk_j), with the signer's χ
+    expect(calls.mulSecret).toHaveLength(4);
+    for (const chi of calls.mulSecret) expect(calls.mul).not.toContain(chi);
   });
 });
