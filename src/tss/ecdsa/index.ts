@@ -10,4 +10,5 @@ export { ECDSA_KEY_TYPE, EcdsaKeyShare, type EcdsaKeyPublic, decodeEcdsaKeyPubli
 export { EcdsaOtResetupParty, type EcdsaOtResetupOptions, type EcdsaOtResetupResult } from './ot-resetup.js';
 export { EcdsaReshareParty, type EcdsaReshareOptions, type EcdsaReshareResult, ecdsaReshareContext } from './reshare.js';
 export { EcdsaSignParty, type EcdsaSignOptions, type EcdsaSignResult } from './sign.js';
-export { shareCheckpoint } from './share-checkpoint.js';
+export { BurnNotPersistedError, OtWindowExceededError } from './errors.js';
+export { type ShareCheckpointOptions, shareCheckpoint } from './share-checkpoint.js';

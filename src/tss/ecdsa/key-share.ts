@@ -148,6 +148,8 @@ export class EcdsaKeyShare {
   #disposed = false;
   /** Per peer: extension indices this party (as receiver, Bob) started in sessions still waiting for the answer. Memory only. */
   readonly #inFlight = new Map<string, Set<number>>();
+  /** Peers whose pair was burnt in the last state known to be durable (as loaded, or as last written: `markPersisted`). */
+  #persistedBurnt: Set<string>;
 
   private constructor(pub: EcdsaKeyPublic, self: string, secret: Uint8Array, peers: Map<string, PeerState>, decoded: DecodedPublic) {
     this.public = pub;
@@ -155,6 +157,7 @@ export class EcdsaKeyShare {
     this.#secret = secret;
     this.peers = peers;
     this.#decoded = decoded;
+    this.#persistedBurnt = new Set(this.burntPeers());
   }
 
   get version(): number {
@@ -193,6 +196,41 @@ export class EcdsaKeyShare {
   /** Peers whose OT pair is burnt (must run a re-setup before they can sign together). */
   burntPeers(): string[] {
     return [...this.peers].filter(([, s]) => s.ot === undefined || s.ot.burned).map(([p]) => p);
+  }
+
+  /**
+   * Peers whose pair is burnt in this object but not in the last state known to be durable — a
+   * burn that exists only in memory (review R-G). Non-empty after a signing abort burnt a pair and
+   * until a write of `serialize()` succeeded (`shareCheckpoint` calls `markPersisted`). While it is
+   * non-empty the node must keep this object and must not reload this version from storage: the
+   * stored copy still holds the live pair. Does not throw.
+   */
+  unpersistedBurns(): string[] {
+    return this.burntPeers().filter((p) => !this.#persistedBurnt.has(p));
+  }
+
+  /**
+   * Records that the current state, as `serialize()` returns it now, was written durably (call
+   * right after a successful write, with no protocol step in between; `shareCheckpoint` does).
+   * Does not throw.
+   */
+  markPersisted(): void {
+    this.#persistedBurnt = new Set(this.burntPeers());
+  }
+
+  /**
+   * Burns every OT pair of this share, so that it cannot sign until `EcdsaOtResetupParty` has set
+   * up fresh pairs with its co-signers. The node calls it on every ECDSA share after **any restore**
+   * of its vault (a backup, a disk or VM snapshot, a copied file) and then writes the share back:
+   * a restored share may hold a pair whose burn was lost, or a sender state whose used indices were
+   * rolled back — which only the honest receiver would refuse (review R-G; docs/ecdsa.md). Returns
+   * the peers whose pair was live. Throws `InvalidStateError` after dispose.
+   */
+  requireResetup(): string[] {
+    this.#assertLive();
+    const live = [...this.peers].filter(([, s]) => s.ot !== undefined && !s.ot.burned).map(([p]) => p);
+    for (const p of this.peers.keys()) this.burnPair(p);
+    return live;
   }
 
   /** Burns the OT pair with `peer` (both directions). Idempotent. */
