@@ -342,6 +342,7 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
     this.pairs.clear();
     for (const st of this.otSetups.values()) st.abandon();
     this.otSetups.clear();
+    for (const z of this.zeroSetups.values()) z.abandon();
     this.zeroSetups.clear();
   }
 }

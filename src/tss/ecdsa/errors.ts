@@ -57,3 +57,39 @@ export class OtReuseError extends TesseraError {
     super('INVALID_STATE', `OT correlations must never be reused: ${detail}`);
   }
 }
+
+/**
+ * An OT extension index lies below the sender's sliding window (`INDEX_WINDOW`): more sessions were
+ * in flight on the pair than the window holds, and the sender already forgot which indices this
+ * low it accepted. Not evidence of a replay (review R-C): nothing was consumed, nobody is to blame,
+ * the pair stays usable — retry with a new session (a new index). The node caps the sessions in
+ * flight per pair below the window (docs/ecdsa.md, "What the node must do").
+ */
+export class OtWindowExceededError extends TesseraError {
+  constructor(detail: string) {
+    super('INVALID_STATE', `OT extension index below the sender's window: ${detail}; too many sessions were in flight on this pair — retry with a new session`);
+  }
+}
+
+/**
+ * A share checkpoint could not write a state that records a burnt OT pair (review R-G): the burn is
+ * only in memory, and the durable copy still holds the live pair — reloading it would give a
+ * malicious peer another selective-failure guess against the same Δ. The share object stays burnt
+ * (`unpersistedBurns()` lists `peers`). The node keeps that object, never reloads this version
+ * from storage in its place, and retries the write until it succeeds; if it must stop first, it
+ * calls `requireResetup()` on the version when it next loads it (docs/ecdsa.md).
+ */
+export class BurnNotPersistedError extends TesseraError {
+  /** Peers whose pair is burnt in memory but not in storage. */
+  readonly peers: readonly string[];
+  /** The `code` of the write's error ('error' if it had none); its message is not kept (it may name paths). */
+  readonly writeErrorCode: string;
+  constructor(peers: readonly string[], writeErrorCode: string) {
+    super(
+      'IO_ERROR',
+      `the burn of the OT pair with ${peers.join(', ')} could not be written (${writeErrorCode}); keep this share object, do not reload this version from storage, and retry the write until it succeeds (or require an OT re-setup of every pair when the version is next loaded)`,
+    );
+    this.peers = Object.freeze([...peers]);
+    this.writeErrorCode = writeErrorCode;
+  }
+}

@@ -16,7 +16,7 @@ import { mod } from '../group/group.js';
 import { getGroup, type Group, type Point } from '../group/index.js';
 import { bytesEqual, taggedDigest, utf8 } from '../math/hash.js';
 import { lagrangeCoefficient } from '../math/polynomial.js';
-import { pairContext } from '../ot/wire.js';
+import { bytesEqual as constantTimeEqual, pairContext } from '../ot/wire.js';
 import { ByteReader, ByteWriter } from '../session/codec.js';
 import { PairwiseOt } from './pairwise.js';
 
@@ -146,6 +146,10 @@ export class EcdsaKeyShare {
   readonly #secret: Uint8Array;
   readonly #decoded: DecodedPublic;
   #disposed = false;
+  /** Per peer: extension indices this party (as receiver, Bob) started in sessions still waiting for the answer. Memory only. */
+  readonly #inFlight = new Map<string, Set<number>>();
+  /** Peers whose pair was burnt in the last state known to be durable (as loaded, or as last written: `markPersisted`). */
+  #persistedBurnt: Set<string>;
 
   private constructor(pub: EcdsaKeyPublic, self: string, secret: Uint8Array, peers: Map<string, PeerState>, decoded: DecodedPublic) {
     this.public = pub;
@@ -153,6 +157,7 @@ export class EcdsaKeyShare {
     this.#secret = secret;
     this.peers = peers;
     this.#decoded = decoded;
+    this.#persistedBurnt = new Set(this.burntPeers());
   }
 
   get version(): number {
@@ -193,12 +198,79 @@ export class EcdsaKeyShare {
     return [...this.peers].filter(([, s]) => s.ot === undefined || s.ot.burned).map(([p]) => p);
   }
 
+  /**
+   * Peers whose pair is burnt in this object but not in the last state known to be durable — a
+   * burn that exists only in memory (review R-G). Non-empty after a signing abort burnt a pair and
+   * until a write of `serialize()` succeeded (`shareCheckpoint` calls `markPersisted`). While it is
+   * non-empty the node must keep this object and must not reload this version from storage: the
+   * stored copy still holds the live pair. Does not throw.
+   */
+  unpersistedBurns(): string[] {
+    return this.burntPeers().filter((p) => !this.#persistedBurnt.has(p));
+  }
+
+  /**
+   * Records that the current state, as `serialize()` returns it now, was written durably (call
+   * right after a successful write, with no protocol step in between; `shareCheckpoint` does).
+   * Does not throw.
+   */
+  markPersisted(): void {
+    this.#persistedBurnt = new Set(this.burntPeers());
+  }
+
+  /**
+   * Burns every OT pair of this share, so that it cannot sign until `EcdsaOtResetupParty` has set
+   * up fresh pairs with its co-signers. The node calls it on every ECDSA share after **any restore**
+   * of its vault (a backup, a disk or VM snapshot, a copied file) and then writes the share back:
+   * a restored share may hold a pair whose burn was lost, or a sender state whose used indices were
+   * rolled back — which only the honest receiver would refuse (review R-G; docs/ecdsa.md). Returns
+   * the peers whose pair was live. Throws `InvalidStateError` after dispose.
+   */
+  requireResetup(): string[] {
+    this.#assertLive();
+    const live = [...this.peers].filter(([, s]) => s.ot !== undefined && !s.ot.burned).map(([p]) => p);
+    for (const p of this.peers.keys()) this.burnPair(p);
+    return live;
+  }
+
   /** Burns the OT pair with `peer` (both directions). Idempotent. */
   burnPair(peer: string): void {
     const s = this.peers.get(peer);
     if (!s) return;
     s.ot?.burn();
     s.ot = undefined;
+    this.#inFlight.delete(peer);
+  }
+
+  /**
+   * How many extension indices of the pair with `peer` (this party as receiver) lie from the oldest
+   * one still in flight — started by a signing session of this share object that has not yet
+   * received the peer's answer and not ended — up to the newest allocated; 0 when none is in
+   * flight. The peer remembers only the last `INDEX_WINDOW` indices it accepted and refuses older
+   * ones (without blame, retryable; review R-C), so the node starts a new signing session with
+   * `peer` only while `extensionSpan(peer) < INDEX_WINDOW` (docs/ecdsa.md, "What the node must
+   * do"); a session that never ends (no timeout) keeps the span growing. Does not throw.
+   */
+  extensionSpan(peer: string): number {
+    const set = this.#inFlight.get(peer);
+    const ot = this.peers.get(peer)?.ot;
+    if (set === undefined || set.size === 0 || ot === undefined || ot.burned) return 0;
+    return ot.in_.nextIndex - Math.min(...set);
+  }
+
+  /** @internal A signing session started the extension `index` with `peer` (this party as receiver). */
+  extensionStarted(peer: string, index: number): void {
+    let set = this.#inFlight.get(peer);
+    if (set === undefined) {
+      set = new Set();
+      this.#inFlight.set(peer, set);
+    }
+    set.add(index);
+  }
+
+  /** @internal The extension `index` with `peer` got its answer, or its session ended. Idempotent. */
+  extensionSettled(peer: string, index: number): void {
+    this.#inFlight.get(peer)?.delete(index);
   }
 
   /** Replaces the OT pair with `peer` after a successful re-setup. Throws `InvalidArgumentError` if it does not belong here. */
@@ -208,6 +280,7 @@ export class EcdsaKeyShare {
     if (!s) throw new InvalidArgumentError('not a peer of this key');
     checkPairBinding(this.self, peer, otSetupId, ot);
     s.ot?.burn();
+    this.#inFlight.delete(peer);
     (this.peers as Map<string, PeerState>).set(peer, { zeroSeed: s.zeroSeed, otSetupId: Uint8Array.from(otSetupId), ot });
   }
 
@@ -270,7 +343,14 @@ export class EcdsaKeyShare {
       r.end();
       const share = EcdsaKeyShare.fromParts({ keyType, version, threshold, participants, publicShares, groupPublicKey }, self, secret, peers);
       secret.fill(0);
-      if (!bytesEqual(share.serialize(), bytes)) throw new InvalidArgumentError('key share encoding is not canonical');
+      // The bytes hold the secret share: compare in constant time (review I-2).
+      const again = share.serialize();
+      const canonical = constantTimeEqual(again, bytes);
+      again.fill(0);
+      if (!canonical) {
+        share.dispose();
+        throw new InvalidArgumentError('key share encoding is not canonical');
+      }
       return share;
     } catch (e) {
       if (e instanceof InvalidArgumentError) throw e;

@@ -151,6 +151,16 @@ export class MulReceiverPending {
     if (this.#used) throw new OtReuseError('this multiplication state was already finished');
     this.#used = true;
   }
+
+  /**
+   * Abandons a multiplication that will not be finished (e.g. its signing session aborted): wipes
+   * ω (the bits of Bob's input b) and the OT keys, and makes `mulReceiverFinish` refuse this state.
+   * Idempotent; does not throw. (b itself is a BigInt and cannot be wiped.)
+   */
+  dispose(): void {
+    this.#used = true;
+    wipe(this.omega, ...this.keys);
+  }
 }
 
 /**

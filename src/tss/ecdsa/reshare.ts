@@ -450,6 +450,7 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
     this.pairs.clear();
     for (const st of this.otSetups.values()) st.abandon();
     this.otSetups.clear();
+    for (const z of this.zeroSetups.values()) z.abandon();
     this.zeroSetups.clear();
   }
 }

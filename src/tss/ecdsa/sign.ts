@@ -26,11 +26,11 @@ import { bytesEqual, sha512, taggedDigest, utf8 } from '../math/hash.js';
 import { invert } from '../math/polynomial.js';
 import { type Rng, systemRng } from '../math/rng.js';
 import { ByteReader, ByteWriter } from '../session/codec.js';
-import { EchoCollector, EchoInconsistencyError, echoVector } from '../session/echo.js';
+import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
 import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
 import { claimSigningContext, claimSigningStep, type SigningLog } from '../session/signing-log.js';
-import { withOtAbort } from './abort.js';
+import { isOtEvidence, OtEvidenceAbortError, withOtAbort } from './abort.js';
 import { deriveTweak, type EcdsaDerivation } from './hd.js';
 import { type EcdsaKeyShare, ecdsaKeyPublicDigest, ecdsaLagrange } from './key-share.js';
 import { type MulReceiverPending, mulReceiverFinish, mulReceiverStart, mulSenderRespond } from './multiply.js';
@@ -254,6 +254,7 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
       }
       const { message, pending, b } = started;
       peer.pending = pending;
+      this.share.extensionStarted(peer.id, pending.index);
       peer.chi = g.decodeScalar(b);
       b.fill(0);
       out.push({ to: peer.id, payload: new ByteWriter().tag(R1D_TAG).raw(this.ctx).raw(peer.setupId).bytes(message).finish() });
@@ -407,16 +408,18 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
         x.fill(0);
         return s;
       }) as [bigint, bigint];
+      this.share.extensionSettled(p, peer.pending!.index);
+      peer.pending = undefined;
       // DKLs23 consistency checks: j's multiplication inputs must be the discrete logs of R_j and pk_j.
       const chi = peer.chi!;
-      const okU = g.equals(g.mul(m.R, chi), g.add(m.gu, g.baseMul(du)));
-      const okV = g.equals(g.mul(m.pk, chi), g.add(m.gv, g.baseMul(dv)));
+      const okU = g.equals(g.mulSecret(m.R, chi), g.add(m.gu, g.baseMul(du)));
+      const okV = g.equals(g.mulSecret(m.pk, chi), g.add(m.gv, g.baseMul(dv)));
       if (!okU || !okV) bad.push(p);
       phiSum = mod(phiSum + m.psi, g.order);
       u = mod(u + peer.cu! + du, g.order);
       v = mod(v + peer.cv! + dv, g.order);
     }
-    if (bad.length > 0) throw new ProtocolAbortedError('multiplication inputs inconsistent with the committed instance point or key share', bad);
+    if (bad.length > 0) throw new OtEvidenceAbortError('multiplication inputs inconsistent with the committed instance point or key share', bad);
     let pkSum = g.baseMul(this.sk);
     let bigR = this.R!;
     for (const p of this.others) {
@@ -486,10 +489,21 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     this.ownU = 0n;
     this.ownW = 0n;
     this.salt.fill(0);
-    // Burn the OT pair with every peer the abort names (DKLs23 selective-abort defence, docs/ecdsa.md)
-    // — except on an echo verdict: its blame may name honest parties, and no OT check failed
-    // (third review, L-2). A failed OT check burns its own pair through the loop below anyway.
-    if (!(this.abortError instanceof EchoInconsistencyError)) for (const p of this.abortError?.blame ?? []) if (this.peers.has(p)) this.share.burnPair(p);
+    // Bob's side of every unfinished multiplication: wipe ω (the bits of χ_ij) and the OT keys
+    // (review R-F), and let the share stop counting the extension as in flight.
+    for (const peer of this.peers.values()) {
+      if (peer.pending === undefined) continue;
+      peer.pending.dispose();
+      this.share.extensionSettled(peer.id, peer.pending.index);
+      peer.pending = undefined;
+    }
+    // Burn the OT pair with every peer the abort names **only when the abort is OT evidence**
+    // (DKLs23 selective-abort defence, docs/ecdsa.md "Burning"): a failed KOS, multiplication or
+    // χ·R / χ·pk consistency check, a malformed multiplication message or a reused index
+    // (`OtEvidenceAbortError`, set where those checks fail). Context mismatches, envelope errors,
+    // unparsable non-OT fields and echo verdicts burn nothing (review R-A; third review L-2).
+    const abort = this.abortError;
+    if (isOtEvidence(abort)) for (const p of abort.blame) if (this.peers.has(p)) this.share.burnPair(p);
     // A direction the OT layer destroyed after a failed check burns the whole pair too.
     for (const peer of this.peers.values()) if (peer.pair.burned) this.share.burnPair(peer.id);
     this.peers.clear();

@@ -67,12 +67,24 @@ export class ZeroSeedPairSetup {
     this.#salt = random(32).slice();
   }
 
+  /**
+   * Wipes this party's seed contribution and salt of a setup that will not be finished (its DKG or
+   * reshare aborted; review R-F); every later call throws `InvalidStateError`. Idempotent; does not
+   * throw.
+   */
+  abandon(): void {
+    this.#done = true;
+    this.#opened = true;
+    wipe(this.#seed, this.#salt);
+  }
+
   #commitmentOf(owner: string, seed: Uint8Array, salt: Uint8Array): Uint8Array {
     return taggedHash('tessera/zero/commit', this.#ctx, enc.encode(owner), seed, salt);
   }
 
   /** The commitment to this party's seed contribution (public). */
   commitMessage(): Uint8Array {
+    if (this.#done) throw new InvalidStateError('zero-sharing setup already finished or abandoned');
     return new MessageWriter(T_COMMIT).fixed(this.#commitmentOf(this.#params.selfId, this.#seed, this.#salt)).finish();
   }
 

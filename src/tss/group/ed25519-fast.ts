@@ -51,6 +51,20 @@ function mulPoint(p: Uint8Array, k: bigint): Uint8Array {
   return out;
 }
 
+/** p·k through libsodium's constant-time `crypto_scalarmult_ed25519_noclamp`, with no shortcut for k = 1. */
+function mulPointSecret(p: Uint8Array, k: bigint): Uint8Array {
+  const n = scalarBytes(k);
+  try {
+    // libsodium refuses a zero result and small-order inputs: the two degenerate cases.
+    if (k === 0n || isIdentityBytes(p)) return IDENTITY;
+    const out = new Uint8Array(32);
+    sodium.crypto_scalarmult_ed25519_noclamp(out, n, p);
+    return out;
+  } finally {
+    n.fill(0);
+  }
+}
+
 /** The libsodium Ed25519 backend. */
 export const ed25519Fast: Group = Object.freeze({
   curve: 'ed25519',
@@ -87,6 +101,7 @@ export const ed25519Fast: Group = Object.freeze({
     return wrap(out);
   },
   mul: (p: Point, k: bigint): Point => wrap(mulPoint(unwrap(p), k)),
+  mulSecret: (p: Point, k: bigint): Point => wrap(mulPointSecret(unwrap(p), k)),
   baseMul(k: bigint): Point {
     const n = scalarBytes(k);
     if (k === 0n) return wrap(IDENTITY);

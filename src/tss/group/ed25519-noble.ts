@@ -57,6 +57,11 @@ export const ed25519Noble: Group = Object.freeze({
     checkScalar(k);
     return wrap(unwrap(p).multiplyUnsafe(k));
   },
+  mulSecret(p: Point, k: bigint): Point {
+    checkScalar(k);
+    // noble's constant-time ladder; it refuses k = 0 (degenerate: the identity).
+    return k === 0n ? wrap(EP.ZERO) : wrap(unwrap(p).multiply(k));
+  },
   baseMul(k: bigint): Point {
     checkScalar(k);
     return k === 0n ? wrap(EP.ZERO) : wrap(EP.BASE.multiply(k));

@@ -55,9 +55,23 @@ export interface Group {
   add(a: Point, b: Point): Point;
   /** a − b. Does not throw for points of this backend. */
   sub(a: Point, b: Point): Point;
-  /** p·k for public data (may be variable-time). Throws `InvalidArgumentError` unless k is in [0, order). */
+  /**
+   * p·k for **public** k only: variable-time on the noble backends (`multiplyUnsafe`) and it
+   * skips work for k = 0 and 1 on every backend. Never pass a secret scalar — use
+   * {@link Group.mulSecret}. Throws `InvalidArgumentError` unless k is in [0, order).
+   */
   mul(p: Point, k: bigint): Point;
-  /** G·k; constant-time in the backends that offer it (used with secret scalars). Throws `InvalidArgumentError` unless k is in [0, order). */
+  /**
+   * p·k for a **secret** scalar k (p may be public): constant-time scalar multiplication in every
+   * backend — libsecp256k1 `pointMultiply` (tiny-secp256k1) and libsodium
+   * `crypto_scalarmult_ed25519_noclamp` on the fast backends, noble's constant-time `multiply`
+   * (not `multiplyUnsafe`) on the noble backends. Only k = 0 and p = identity (degenerate
+   * cases, which these libraries refuse) branch. The scalar's byte encoding is wiped; the BigInt
+   * itself cannot be (docs/tss.md §7). Same result as `mul`. Throws `InvalidArgumentError` unless
+   * k is in [0, order).
+   */
+  mulSecret(p: Point, k: bigint): Point;
+  /** G·k for a secret k: constant-time in every backend (libsecp256k1, libsodium, noble's `multiply`). Throws `InvalidArgumentError` unless k is in [0, order). */
   baseMul(k: bigint): Point;
   /** Σ points[i]·scalars[i] over public data. Throws `InvalidArgumentError` on length mismatch or a scalar out of range. */
   multiMul(points: readonly Point[], scalars: readonly bigint[]): Point;

@@ -26,6 +26,17 @@ function mulPoint(p: Uint8Array, k: bigint): Uint8Array {
   return r ?? IDENTITY;
 }
 
+/** p·k through libsecp256k1's constant-time `pointMultiply`, with no shortcut for k = 1. */
+function mulPointSecret(p: Uint8Array, k: bigint): Uint8Array {
+  const n = codec.encodeScalar(k);
+  try {
+    if (k === 0n || isId(p)) return IDENTITY;
+    return ecc.pointMultiply(p, n, true) ?? IDENTITY;
+  } finally {
+    n.fill(0);
+  }
+}
+
 function addPoints(a: Uint8Array, b: Uint8Array): Uint8Array {
   if (isId(a)) return b;
   if (isId(b)) return a;
@@ -69,6 +80,7 @@ export const secp256k1Fast: Group = Object.freeze({
   add: (a: Point, b: Point): Point => wrap(addPoints(unwrap(a), unwrap(b))),
   sub: (a: Point, b: Point): Point => wrap(addPoints(unwrap(a), negate(unwrap(b)))),
   mul: (p: Point, k: bigint): Point => wrap(mulPoint(unwrap(p), k)),
+  mulSecret: (p: Point, k: bigint): Point => wrap(mulPointSecret(unwrap(p), k)),
   baseMul(k: bigint): Point {
     const n = codec.encodeScalar(k);
     if (k === 0n) return wrap(IDENTITY);

@@ -55,6 +55,11 @@ export const secp256k1Noble: Group = Object.freeze({
     checkScalar(k);
     return wrap(unwrap(p).multiplyUnsafe(k));
   },
+  mulSecret(p: Point, k: bigint): Point {
+    checkScalar(k);
+    // noble's constant-time ladder; it refuses k = 0 (degenerate: the identity).
+    return k === 0n ? wrap(SP.ZERO) : wrap(unwrap(p).multiply(k));
+  },
   baseMul(k: bigint): Point {
     checkScalar(k);
     return k === 0n ? wrap(SP.ZERO) : wrap(SP.BASE.multiply(k));

@@ -26,13 +26,14 @@
  * messages are checked by the multiplication protocol (DKLs19), see ../ecdsa/multiply.ts.
  *
  * Correlations are never reused: every extension has an index; the receiver allocates indices
- * from a counter, the sender refuses any index it remembers (the last INDEX_WINDOW accepted) or
- * any index below the smallest one it forgot, and the
+ * from a counter, the sender refuses any index it remembers (the last INDEX_WINDOW accepted: a
+ * replay, `OtReuseError`) or any index below the smallest one it forgot (`OtWindowExceededError`:
+ * too many in flight, retryable), and the
  * PRG nonce and every hash bind (pair context, session id, index).
  */
 import { createCipheriv, createHash } from 'node:crypto';
 import { InvalidArgumentError } from '../../common/errors.js';
-import { MalformedMessageError, OtCheckFailedError, OtReuseError, OtStateBurnedError } from '../ecdsa/errors.js';
+import { MalformedMessageError, OtCheckFailedError, OtReuseError, OtStateBurnedError, OtWindowExceededError } from '../ecdsa/errors.js';
 import { BaseOtReceiver, BaseOtSender, type BaseOtSenderOutput } from './base-ot.js';
 import { type Gf128, gfAddInto, gfFromBytes, gfMulAddInto, gfToBytes } from './gf128.js';
 import { bytesEqual, concatBytes, encodeU32, MessageReader, MessageWriter, pairContext, type RandomBytes, systemRandom, taggedHash, wipe } from './wire.js';
@@ -45,7 +46,12 @@ export const KOS_STAT = 80;
 export const KOS_PAD = KAPPA + KOS_STAT;
 /** Largest extension a message may ask for. */
 export const MAX_EXTENSION = 1 << 16;
-/** The sender remembers this many accepted indices; anything below the smallest forgotten one is refused. */
+/**
+ * The sender remembers this many accepted indices; anything below the smallest forgotten one is
+ * refused (`OtWindowExceededError`, not a replay). The receiver must therefore never have an index
+ * in flight that lies `INDEX_WINDOW` or more below the newest index it allocated: the node caps the
+ * sessions in flight per pair (`EcdsaKeyShare.extensionSpan`, docs/ecdsa.md).
+ */
 export const INDEX_WINDOW = 64;
 
 const T_EXTEND = 0x21;
@@ -197,7 +203,9 @@ export class OtExtSender {
   /**
    * Processes one extension message of the receiver for session `sessionId` and returns the
    * sender's ℓ pairs of keys of `outputLen` bytes (ℓ must equal `expectedCount` when given). Throws `MalformedMessageError` (blaming the receiver) on a malformed
-   * message, `OtReuseError` if the message's index was used before (nothing is consumed), and
+   * message, `OtReuseError` if the message's index was used before (a replay; nothing is consumed),
+   * `OtWindowExceededError` if it lies below the window of remembered indices (too many sessions in
+   * flight; nothing is consumed, no replay evidence — retry with a new index), and
    * `OtCheckFailedError` (blaming the receiver) if the KOS check fails — that burns this state
    * for good. Throws `OtStateBurnedError` if the state is already burnt.
    */
@@ -218,7 +226,10 @@ export class OtExtSender {
     const xTilde = gfFromBytes(r.fixed(16));
     const tTilde = gfFromBytes(r.fixed(16));
     r.end();
-    if (index < this.#floor || this.#used.has(index)) throw new OtReuseError(`extension index ${index} was already used by this pair`);
+    if (this.#used.has(index)) throw new OtReuseError(`extension index ${index} was already used by this pair`);
+    // Below the window: forgotten, so it may or may not have been used — refuse it, but it is no
+    // evidence of a replay (review R-C: more than INDEX_WINDOW sessions in flight on the pair).
+    if (index < this.#floor) throw new OtWindowExceededError(`extension index ${index} is below the window floor ${this.#floor} of pair ${this.receiverId}→${this.senderId}`);
     // Consume the index before any secret-dependent work: a failure below cannot be retried with it.
     this.#used.add(index);
     while (this.#used.size > INDEX_WINDOW) {

@@ -3,7 +3,7 @@
  * sent — the rule for DKLs23 key shares, whose OT counters move on with every signing
  * (docs/ecdsa.md, "What the node must do").
  */
-import { InvalidStateError } from '../../common/errors.js';
+import { InvalidStateError, TesseraError } from '../../common/errors.js';
 import { errorCode, ProtocolAbortedError } from './errors.js';
 import type { Message } from './message.js';
 import type { PartyStatus, ProtocolParty } from './party.js';
@@ -13,7 +13,9 @@ import type { PartyStatus, ProtocolParty } from './party.js';
  * `receiveBytes()` — also when the call throws (an abort may have burnt OT pairs) — and before the
  * caller gets the messages. If `checkpoint` throws, the messages are withheld, the inner party is
  * aborted (its secrets wiped) and the wrapper throws a `ProtocolAbortedError` (no blame) that
- * carries no outbound messages: what was not persisted is never sent. Does not throw itself.
+ * carries no outbound messages: what was not persisted is never sent; a `TesseraError` thrown by
+ * the checkpoint is its `cause` (for a DKLs23 share: `BurnNotPersistedError` means a burnt OT pair
+ * is not durable yet — docs/ecdsa.md, "What the node must do"). Does not throw itself.
  */
 export function checkpointed<R>(party: ProtocolParty<R>, checkpoint: () => void): ProtocolParty<R> {
   return new CheckpointedParty(party, checkpoint);
@@ -79,7 +81,10 @@ class CheckpointedParty<R> implements ProtocolParty<R> {
     try {
       this.checkpoint();
     } catch (e) {
-      this.failed = new ProtocolAbortedError(`the party's state could not be persisted (${errorCode(e)}); nothing of this step was sent`);
+      // Tessera's own errors (e.g. a share checkpoint's BurnNotPersistedError, which the node must
+      // act on) travel as the cause; a foreign error only by its code (its message may name paths).
+      const cause = e instanceof TesseraError ? { cause: e } : undefined;
+      this.failed = new ProtocolAbortedError(`the party's state could not be persisted (${errorCode(e)}); nothing of this step was sent`, [], cause);
       this.inner.abort(this.failed.reason);
       throw this.failed;
     }

@@ -24,8 +24,9 @@ export class ProtocolAbortedError extends TesseraError {
    * Send them once: they let the peers reach their own verdict instead of waiting for a timeout.
    */
   outbound: readonly Message[] = [];
-  constructor(reason: string, blame: readonly string[] = []) {
-    super('PROTOCOL_ABORTED', `protocol aborted: ${reason}${blame.length > 0 ? ` (blamed: ${blame.join(', ')})` : ''}`);
+  /** `options.cause`: the error behind an abort from outside the protocol (e.g. a typed storage error of a checkpoint). */
+  constructor(reason: string, blame: readonly string[] = [], options?: { cause?: unknown }) {
+    super('PROTOCOL_ABORTED', `protocol aborted: ${reason}${blame.length > 0 ? ` (blamed: ${blame.join(', ')})` : ''}`, options);
     this.reason = reason;
     this.blame = Object.freeze([...blame]);
   }

@@ -5,9 +5,12 @@
  * {@link ProtocolAbortedError}. No I/O, no timers, no globals; randomness is injected.
  *
  * {@link RoundProtocol} implements the envelope rules once for every protocol: a message from an
- * unknown sender, for another session, for a wrong round, misaddressed, unexpected, duplicated or
- * oversized aborts the party with blame on the sender. Messages for a later round are buffered.
+ * unknown sender, for another session, for a wrong round, misaddressed, unexpected, oversized, or
+ * a second message with different content for a (round, kind, sender) slot already filled aborts
+ * the party with blame on the sender. A byte-identical duplicate is ignored. Messages for a later
+ * round are buffered.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { utf8 } from '../math/hash.js';
 import { MalformedPayloadError, ProtocolAbortedError } from './errors.js';
@@ -94,6 +97,11 @@ export function validateSessionConfig(c: SessionConfig): void {
   if (!c.participants.includes(c.self)) throw new InvalidArgumentError('participant list does not contain this party');
 }
 
+/** SHA-256 of a payload (the duplicate check keeps digests, not copies of possibly secret payloads). */
+function payloadDigest(payload: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(payload).digest());
+}
+
 /** Base class implementing the envelope rules for round-based protocols. */
 export abstract class RoundProtocol<R> implements ProtocolParty<R> {
   readonly sessionId: string;
@@ -104,6 +112,8 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
   private output: { value: R } | undefined;
   private current = 1;
   private readonly inbox = new Map<number, { broadcast: Map<string, Uint8Array>; direct: Map<string, Uint8Array> }>();
+  /** SHA-256 of the payload accepted for each (round, kind, sender) slot, kept after the round is processed. */
+  private readonly seen = new Map<string, Uint8Array>();
 
   protected constructor(
     config: SessionConfig,
@@ -173,18 +183,29 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
     const known = this.participants.includes(from) && from !== this.self;
     if (!known) throw this.fail(new ProtocolAbortedError('message from an unknown sender', authenticatedSender ? [authenticatedSender] : [from]));
     if (msg.sessionId !== this.sessionId) throw this.fail(new ProtocolAbortedError('message belongs to another session', [from]));
-    if (!Number.isInteger(msg.round) || msg.round < this.current || msg.round > this.totalRounds) {
+    if (!Number.isInteger(msg.round) || msg.round < 1 || msg.round > this.totalRounds) {
       throw this.fail(new ProtocolAbortedError('message for a wrong round', [from]));
     }
     if (msg.to !== null && msg.to !== this.self) throw this.fail(new ProtocolAbortedError('message addressed to another party', [from]));
     if (!(msg.payload instanceof Uint8Array)) throw this.fail(new ProtocolAbortedError('malformed message', [from]));
     if (msg.payload.length > this.maxPayloadBytes) throw this.fail(new ProtocolAbortedError('oversized payload', [from]));
-    const exp = this.guard(() => this.expect(msg.round));
     const kind = msg.to === null ? 'broadcast' : 'direct';
+    // One slot per (round, kind, sender). A byte-identical repeat of the message that filled a slot
+    // (at-least-once delivery, a retransmission, a replayed authenticated message) is ignored, also
+    // after its round was processed; different bytes for a filled slot abort blaming the sender
+    // (review R-A: a transport duplicate must not end a session, let alone burn OT pairs).
+    const slot = `${msg.round}:${kind}:${from}`;
+    const digest = payloadDigest(msg.payload);
+    const prior = this.seen.get(slot);
+    if (prior !== undefined) {
+      if (timingSafeEqual(prior, digest)) return [];
+      throw this.fail(new ProtocolAbortedError('duplicate message with different content for the same round slot', [from]));
+    }
+    if (msg.round < this.current) throw this.fail(new ProtocolAbortedError('message for a wrong round', [from]));
+    const exp = this.guard(() => this.expect(msg.round));
     if (!exp[kind].includes(from)) throw this.fail(new ProtocolAbortedError(`unexpected ${kind} message in this round`, [from]));
-    const box = this.box(msg.round)[kind];
-    if (box.has(from)) throw this.fail(new ProtocolAbortedError('duplicate message', [from]));
-    box.set(from, Uint8Array.from(msg.payload));
+    this.seen.set(slot, digest);
+    this.box(msg.round)[kind].set(from, Uint8Array.from(msg.payload));
     return this.pump();
   }
 
@@ -242,6 +263,7 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
           this.output = { value: step.result };
           this.state = 'done';
           this.inbox.clear();
+          this.seen.clear();
           break;
         }
         this.current = round + 1;
@@ -275,6 +297,7 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
     this.abortErr = e;
     this.state = 'aborted';
     this.inbox.clear();
+    this.seen.clear();
     try {
       this.wipe();
     } catch {

@@ -2,6 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, InvalidStateError } from '../../../src/common/errors.js';
 import { EcdsaKeyShare } from '../../../src/tss/ecdsa/key-share.js';
+import { EcdsaOtResetupParty } from '../../../src/tss/ecdsa/ot-resetup.js';
+import { seededRng } from '../../../src/tss/math/rng.js';
+import { runParties } from '../../../src/tss/session/runner.js';
 import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
 import { clone, dkg, names, sha256, signRun } from './protocol-helpers.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
@@ -90,6 +93,28 @@ describe('ECDSA key share serialization', () => {
     expect(() => k.serialize()).toThrow(InvalidStateError);
     expect(() => k.secretScalar()).toThrow(InvalidStateError);
     expect(() => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: 's', self: 'node-1', signers: P, keyShare: k, digest: new Uint8Array(32) })).toThrow(InvalidStateError);
+  });
+
+  it('after a restore, requireResetup() burns every pair: the share is persisted as such, refuses to sign, and signs again after an OT re-setup (review R-G)', () => {
+    const ks = clone(keys);
+    const restored = ks.get('node-1')!;
+    expect(restored.requireResetup()).toEqual(['node-2', 'node-3']);
+    expect(restored.requireResetup()).toEqual([]);
+    expect(restored.burntPeers()).toEqual(['node-2', 'node-3']);
+    expect(restored.unpersistedBurns()).toEqual(['node-2', 'node-3']);
+    const back = EcdsaKeyShare.deserialize(restored.serialize());
+    expect(back.burntPeers()).toEqual(['node-2', 'node-3']);
+    expect(back.unpersistedBurns()).toEqual([]); // as loaded: the stored state is the durable one
+    restored.markPersisted();
+    expect(restored.unpersistedBurns()).toEqual([]);
+    expect(() => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: 's', self: 'node-1', signers: ['node-1', 'node-2'], keyShare: restored, digest: sha256(Uint8Array.of(1)) })).toThrow(InvalidStateError);
+    const re = runParties(
+      ['node-1', 'node-2'].map((self) => new EcdsaOtResetupParty({ sessionId: 'after-restore', self, members: ['node-1', 'node-2'], keyShare: ks.get(self)!, rng: seededRng(self) })),
+      { rng: seededRng('after-restore') },
+    );
+    expect(re.results.size).toBe(2);
+    expect(restored.burntPeers()).toEqual(['node-3']);
+    expect(signRun(ks, ['node-1', 'node-2'], sha256(Uint8Array.of(2)), { seed: 'restored' }).results.size).toBe(2);
   });
 
   it('a burnt pair is persisted as burnt and refuses to sign until it is set up again', () => {

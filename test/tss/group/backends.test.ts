@@ -36,6 +36,34 @@ describe.each(['ed25519', 'secp256k1'] as CurveName[])('%s: the fast backend com
     );
   });
 
+  it('mulSecret (constant-time multiplication for secret scalars) gives identical results on both backends and equals mul, edge scalars included', () => {
+    const q = noble.order;
+    const edge = fc.constantFrom(0n, 1n, 2n, 3n, q - 1n, q - 2n, q >> 1n, (q >> 1n) + 1n, 1n << 128n);
+    const k = fc.oneof(scalar, edge);
+    const pointSeed = fc.oneof(nonzero, fc.constantFrom(1n, q - 1n));
+    fc.assert(
+      fc.property(pointSeed, k, (a, s) => {
+        const pN = noble.baseMul(a);
+        const pF = fast.decodePoint(noble.encodePoint(pN));
+        const rN = noble.mulSecret(pN, s);
+        const rF = fast.mulSecret(pF, s);
+        expect(fast.isIdentity(rF)).toBe(noble.isIdentity(rN));
+        expect(noble.isIdentity(rN)).toBe(s === 0n);
+        if (!noble.isIdentity(rN)) expect(hex(fast.encodePoint(rF))).toBe(hex(noble.encodePoint(rN)));
+        for (const g of [noble, fast]) {
+          const p = g === noble ? pN : pF;
+          expect(g.equals(g.mulSecret(p, s), g.mul(p, s))).toBe(true);
+        }
+      }),
+      { numRuns: 60 },
+    );
+    for (const g of [noble, fast]) {
+      expect(g.isIdentity(g.mulSecret(g.identity, 5n))).toBe(true);
+      expect(() => g.mulSecret(g.base, q)).toThrow();
+      expect(() => g.mulSecret(g.base, -1n)).toThrow();
+    }
+  });
+
   it('multi-multiplication agrees with the sum of products', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(nonzero, scalar), { minLength: 1, maxLength: 4 }), (pairs) => {

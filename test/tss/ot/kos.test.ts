@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../../src/common/errors.js';
-import { MalformedMessageError, OtCheckFailedError, OtReuseError, OtStateBurnedError } from '../../../src/tss/ecdsa/errors.js';
+import { MalformedMessageError, OtCheckFailedError, OtReuseError, OtStateBurnedError, OtWindowExceededError } from '../../../src/tss/ecdsa/errors.js';
 import { gfFromBytes, gfMulAddInto, gfToBytes } from '../../../src/tss/ot/gf128.js';
 import { INDEX_WINDOW, KAPPA, KOS_PAD, OtExtReceiver, OtExtSender, prg } from '../../../src/tss/ot/kos.js';
 import { concatBytes, encodeU32, taggedHash } from '../../../src/tss/ot/wire.js';
@@ -152,10 +152,33 @@ describe('KOS OT extension', () => {
       idx.add(output.index);
       sender.extend(sid(`s${i}`), message);
     }
-    // an unused index that fell below the window is refused too
+    // an unused index that fell below the window is refused too — as a window overflow, not a replay (review R-C)
     const old = concatBytes(first.message.subarray(0, 2), encodeU32(0), first.message.subarray(6));
-    expect(() => sender.extend(sid('s'), old)).toThrow(OtReuseError);
+    expect(() => sender.extend(sid('s'), old)).toThrow(OtWindowExceededError);
     expect(sender.burned).toBe(false);
+  });
+
+  it('a window overflow (an honest index below the floor after more than INDEX_WINDOW extensions in flight) is told apart from a replay: OtWindowExceededError, nothing consumed, and the next fresh index works', async () => {
+    const { sender, receiver } = await freshPair();
+    const oldest = receiver.extend(sid('oldest'), 8, seededRandom(0));
+    const newer = Array.from({ length: INDEX_WINDOW + 1 }, (_, i) => ({ i, ext: receiver.extend(sid(`n${i}`), 8, seededRandom(i + 1)) }));
+    for (const { i, ext } of newer) sender.extend(sid(`n${i}`), ext.message);
+    let err: unknown;
+    try {
+      sender.extend(sid('oldest'), oldest.message);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(OtWindowExceededError);
+    expect(err).not.toBeInstanceOf(OtReuseError);
+    expect((err as Error).message).toMatch(/retry with a new session/);
+    expect(sender.burned).toBe(false);
+    // an index inside the window that was already accepted is still a replay
+    expect(() => sender.extend(sid(`n${INDEX_WINDOW}`), newer[INDEX_WINDOW]!.ext.message)).toThrow(OtReuseError);
+    // the retry with a fresh index succeeds and gives matching outputs
+    const retry = receiver.extend(sid('retry'), 8, seededRandom(99));
+    const out = sender.extend(sid('retry'), retry.message);
+    for (let j = 0; j < 8; j++) expect(hex(retry.output.keys[j]!)).toBe(hex(retry.output.choices[j] ? out.v1[j]! : out.v0[j]!));
   });
 
   it('serialisation round-trips and the restored states keep working and keep their used indices', async () => {

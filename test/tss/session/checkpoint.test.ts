@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { InvalidStateError } from '../../../src/common/errors.js';
+import { BurnNotPersistedError } from '../../../src/tss/ecdsa/errors.js';
 import { checkpointed } from '../../../src/tss/session/checkpoint.js';
 import { ProtocolAbortedError } from '../../../src/tss/session/errors.js';
 import type { Message } from '../../../src/tss/session/message.js';
@@ -182,5 +184,49 @@ describe('checkpointed parties: state is persisted before any message of a step 
       expect(Buffer.from(states.at(-1)!).equals(Buffer.from(states[0]!))).toBe(false);
       EcdsaKeyShare.deserialize(states.at(-1)!).dispose();
     }
+  });
+  it('a burn is durable before the share counts as written: after a failed checkpoint write following an abort that burnt a pair, the in-memory share stays burnt and reports the unpersisted burn until a write succeeds (review R-G)', () => {
+    const ps = names(3);
+    const shares = dkg(ps, 1, { seed: 'checkpoint-burn' });
+    const [a, b] = [ps[0]!, ps[1]!];
+    const share = shares.get(a)!;
+    // b feeds another key share into the multiplication: a's consistency check fails (OT evidence, burn)
+    class Cheat extends EcdsaSignParty {
+      protected override multiplicationInputs(_peer: string, r: bigint, sk: bigint): [bigint, bigint] {
+        return [r, (sk + 1n) % secp256k1.Point.Fn.ORDER];
+      }
+    }
+    let stored = share.serialize(); // the durable copy
+    let storageBroken = true;
+    let attempts = 0;
+    const checkpoint = shareCheckpoint(share, (bytes) => {
+      // the storage fails exactly for the write that would carry the burn
+      if (storageBroken && EcdsaKeyShare.deserialize(Uint8Array.from(bytes)).burntPeers().length > 0) {
+        attempts++;
+        throw Object.assign(new Error('EIO at /var/lib/tessera'), { code: 'EIO' });
+      }
+      stored = Uint8Array.from(bytes);
+    });
+    const opts = (self: string) => ({ sessionId: 'burn-cp', self, signers: [a, b], keyShare: shares.get(self)!, digest: sha256(Uint8Array.of(4)), signingLog: new MemorySigningLog(), rng: seededRng(self) });
+    const rep = runParties([checkpointed(new EcdsaSignParty(opts(a)), checkpoint), new Cheat(opts(b))], { rng: seededRng('burn-cp') });
+    const err = rep.aborts.get(a)!;
+    expect(err.blame).toEqual([]);
+    expect(err.reason).toMatch(/could not be persisted \(IO_ERROR\)/);
+    expect(err.cause).toBeInstanceOf(BurnNotPersistedError);
+    expect((err.cause as BurnNotPersistedError).peers).toEqual([b]);
+    expect((err.cause as BurnNotPersistedError).writeErrorCode).toBe('EIO');
+    expect(String((err.cause as Error).message)).not.toContain('/var/lib');
+    expect(attempts).toBe(3); // the write of the burn was retried
+    // in memory: burnt, and known not to be durable; on disk: still live (the hazard the node must not reload)
+    expect(share.burntPeers()).toEqual([b]);
+    expect(share.unpersistedBurns()).toEqual([b]);
+    expect(EcdsaKeyShare.deserialize(stored).burntPeers()).toEqual([]);
+    expect(() => new EcdsaSignParty(opts(a))).toThrow(InvalidStateError);
+    // the storage recovers: calling the checkpoint again writes the burn, and only then is it durable
+    expect(() => checkpoint()).toThrow(BurnNotPersistedError);
+    storageBroken = false;
+    checkpoint();
+    expect(share.unpersistedBurns()).toEqual([]);
+    expect(EcdsaKeyShare.deserialize(stored).burntPeers()).toEqual([b]);
   });
 });
