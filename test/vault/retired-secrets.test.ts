@@ -141,6 +141,10 @@ describe('upgrade of a schema-2 vault (written by the build before R-E was fixed
     expect(v.claimSigningContext('eddsa', 'w', 2, ctx(2))).toBe(false); // the active version's log is kept
     expect(v.claimSetupContext(ctx(9))).toBe(true); // the setup log exists
     expect((await v.verify()).problems).toEqual([]);
+    // a key rotation copies every table into the new schema: the upgraded column order matches
+    await v.rotateKey();
+    expect(v.claimSetupContext(ctx(9))).toBe(false);
+    expect((await v.verify()).problems).toEqual([]);
     v.close();
     expect(await rawSql(dir, 'pw', "SELECT v FROM meta WHERE k = 'schema_version'")).toEqual([{ v: SCHEMA_VERSION }]);
     expect(await sharesWithRecords(dir)).toEqual([
