@@ -16,7 +16,13 @@ import { KEY_TYPES, type KeyType, type PlainChange, type ShareStatus } from '../
 import { MAX_NODE_ID_BYTES, MAX_PARTICIPANTS, MAX_PUBLIC_KEY_BYTES, MAX_SHARE_BYTES, MAX_WALLET_ID_BYTES } from '../vault/validate.js';
 
 export const MAGIC = Uint8Array.from([...new TextEncoder().encode('TESSERA-BACKUP'), 0x00, 0x01]);
-export const FORMAT_VERSION = 1;
+/**
+ * The format this build writes. 2 adds record kind 5 (a retired share version, metadata only);
+ * version 1 files (whose kind-2 records may carry retired secrets) are still read.
+ */
+export const FORMAT_VERSION = 2;
+/** Every format version this build reads. */
+export const READABLE_FORMAT_VERSIONS: readonly number[] = [1, 2];
 export const FRAME_MANIFEST = 0x01;
 export const FRAME_RECORD = 0x02;
 export const FRAME_TRAILER = 0x7f;
@@ -76,6 +82,8 @@ const REC_WALLET = 1;
 const REC_SHARE = 2;
 const REC_WALLET_DELETED = 3;
 const REC_SHARE_DELETED = 4;
+/** Format 2: a retired share version, public metadata only (its secret was destroyed). */
+const REC_SHARE_RETIRED = 5;
 
 /** Appends one frame (type, length, body) to `w`. */
 export function writeFrame(w: ByteWriter, type: number, body: Uint8Array): void {
@@ -91,7 +99,9 @@ export function encodeManifest(m: Manifest): Uint8Array {
 export function decodeManifest(body: Uint8Array): Manifest {
   const r = new ByteReader(body);
   const formatVersion = r.u16();
-  if (formatVersion !== FORMAT_VERSION) throw new MalformedError(`format version ${formatVersion} is not supported (this build reads version ${FORMAT_VERSION})`);
+  if (!READABLE_FORMAT_VERSIONS.includes(formatVersion)) {
+    throw new MalformedError(`format version ${formatVersion} is not supported (this build reads versions ${READABLE_FORMAT_VERSIONS.join(' and ')}); a newer Tessera wrote it — read it with that version`);
+  }
   const nodeId = r.string(MAX_NODE_ID_BYTES);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
   if (nodeId.length === 0 || /[\u0000-\u001f\u007f]/.test(nodeId)) throw new MalformedError('the node id is empty or holds control characters');
@@ -171,6 +181,13 @@ export function encodeRecord(w: FieldWriter, rec: BackupRecord): void {
       w.u64(i.createdAt).u64(i.updatedAt).bytes(rec.share);
       return;
     }
+    case 'share-retired': {
+      const i = rec.info;
+      w.u8(REC_SHARE_RETIRED).u8(KT_CODE[i.keyType]).string(i.walletId).u64(i.version).u32(i.threshold);
+      writeParticipants(w, i.participants);
+      w.u64(i.createdAt).u64(i.updatedAt).u8(rec.retiredBy === null ? 0 : 1).u64(rec.retiredBy ?? 0);
+      return;
+    }
     case 'wallet-deleted':
       w.u8(REC_WALLET_DELETED).u8(KT_CODE[rec.keyType]).string(rec.walletId).u64(rec.at ?? 0);
       return;
@@ -180,8 +197,12 @@ export function encodeRecord(w: FieldWriter, rec: BackupRecord): void {
   }
 }
 
-/** Decodes a record body. Share bytes are a copy the caller zeroes. @throws MalformedError. */
-export function decodeRecord(body: Uint8Array): BackupRecord {
+/**
+ * Decodes a record body of a file in `formatVersion` (kind 5 exists from version 2). Share bytes
+ * are a copy the caller zeroes.
+ * @throws MalformedError.
+ */
+export function decodeRecord(body: Uint8Array, formatVersion = FORMAT_VERSION): BackupRecord {
   const r = new ByteReader(body);
   const seq = r.u64();
   const kind = r.u8();
@@ -209,8 +230,26 @@ export function decodeRecord(body: Uint8Array): BackupRecord {
     const participants = readParticipants(r);
     const createdAt = r.u64();
     const updatedAt = r.u64();
+    if (status === 'retired' && formatVersion >= 2) throw new MalformedError('a share record of a retired version carries a secret (format 2 writes retired versions without one)');
     const share = Buffer.from(r.bytes(MAX_SHARE_BYTES));
     rec = { kind: 'share', seq, info: { keyType, walletId, version, status, threshold, participants, dataKeyId: 0, createdAt, updatedAt, seq }, share };
+  } else if (kind === REC_SHARE_RETIRED && formatVersion >= 2) {
+    const keyType = readKeyType(r);
+    const walletId = r.string(MAX_WALLET_ID_BYTES);
+    const version = r.u64();
+    const threshold = r.u32();
+    const participants = readParticipants(r);
+    const createdAt = r.u64();
+    const updatedAt = r.u64();
+    const hasBy = r.u8();
+    if (hasBy > 1) throw new MalformedError('bad retired-by flag');
+    const by = r.u64();
+    rec = {
+      kind: 'share-retired',
+      seq,
+      info: { keyType, walletId, version, status: 'retired', threshold, participants, dataKeyId: 0, createdAt, updatedAt, seq },
+      retiredBy: hasBy === 1 ? by : null,
+    };
   } else if (kind === REC_WALLET_DELETED) {
     rec = { kind: 'wallet-deleted', seq, keyType: readKeyType(r), walletId: r.string(MAX_WALLET_ID_BYTES), at: r.u64() };
   } else if (kind === REC_SHARE_DELETED) {

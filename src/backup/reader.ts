@@ -48,7 +48,7 @@ export interface FileSummary {
   /** SHA-256 of the file as stored (what the next file of the chain links to). */
   fileDigest: Uint8Array;
   bytes: number;
-  counts: { wallet: number; share: number; 'wallet-deleted': number; 'share-deleted': number };
+  counts: { wallet: number; share: number; 'share-retired': number; 'wallet-deleted': number; 'share-deleted': number };
 }
 
 /** @throws InvalidArgumentError without echoing the secret. */
@@ -149,7 +149,7 @@ export async function readBackupFile(
   let trailer: Trailer | undefined;
   let lastSeq = -1;
   let count = 0;
-  const counts = { wallet: 0, share: 0, 'wallet-deleted': 0, 'share-deleted': 0 };
+  const counts = { wallet: 0, share: 0, 'share-retired': 0, 'wallet-deleted': 0, 'share-deleted': 0 };
 
   const handleFrame = async (type: number, body: Uint8Array, raw: Uint8Array) => {
     if (st.stage === 'manifest') {
@@ -173,7 +173,7 @@ export async function readBackupFile(
     if (type === FRAME_RECORD) {
       let rec: BackupRecord;
       try {
-        rec = decodeRecord(body);
+        rec = decodeRecord(body, manifest!.formatVersion);
       } catch (e) {
         return fail(`record ${count + 1} is malformed: ${e instanceof MalformedError ? e.message : 'undecodable'}`);
       }

@@ -122,6 +122,9 @@ function toRecord(vault: Vault, c: VaultChange): BackupRecord {
       return { kind: 'wallet', seq: c.seq, wallet: c.wallet };
     case 'share':
       return { kind: 'share', seq: c.seq, info: c.info, share: vault.openChange(c) };
+    case 'share-retired':
+      // Never a secret: a retired version's secret was destroyed (the vault emits no sealed bytes).
+      return { kind: 'share-retired', seq: c.seq, info: c.info, retiredBy: c.retiredBy };
     case 'wallet-deleted':
       return { kind: 'wallet-deleted', seq: c.seq, keyType: c.keyType, walletId: c.walletId, at: c.at };
     case 'share-deleted':

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WrongPasswordError } from '../common/errors.js';
+import { ShareDestroyedError, WrongPasswordError } from '../common/errors.js';
 import { Vault } from '../vault/vault.js';
 
 const pw = (s: string) => ({ kind: 'password' as const, password: Buffer.from(s) });
@@ -30,16 +30,29 @@ export async function walkthrough(): Promise<number> {
     v.putShare({ keyType: 'eddsa', walletId: 'demo-wallet', version: 1, threshold: 1, participants: ['node0', 'node1', 'node2'], publicKey, share, activate: true });
     step(2, 'stored a 4 KiB demo share as eddsa/demo-wallet v1 (AES-256-GCM record bound to its identity, fsynced)', t);
     t = performance.now();
-    v.putShare({ keyType: 'eddsa', walletId: 'demo-wallet', version: 2, threshold: 2, participants: ['node0', 'node1', 'node2', 'node3'], publicKey, share: randomBytes(4096) });
+    const share2 = randomBytes(4096);
+    v.putShare({ keyType: 'eddsa', walletId: 'demo-wallet', version: 2, threshold: 2, participants: ['node0', 'node1', 'node2', 'node3'], publicKey, share: share2 });
     v.activate('eddsa', 'demo-wallet', 2);
-    step(3, 'wrote v2 as pending (a reshare), then activated it: v1 retired in the same transaction', t);
+    step(3, 'wrote v2 as pending (a reshare), then activated it: v1 retired and its secret destroyed in the same transaction', t);
     v.close();
 
     t = performance.now();
     const v2 = await Vault.open(dir, pw('first password'));
-    const got = v2.getShare('eddsa', 'demo-wallet', 1);
-    step(4, `reopened: v1 reads back ${Buffer.from(got.share).equals(share) ? 'identical' : 'DIFFERENT'}; active version ${v2.getWallet('eddsa', 'demo-wallet').currentVersion}`, t);
+    const got = v2.getShare('eddsa', 'demo-wallet');
+    let v1Destroyed = false;
+    try {
+      v2.getShare('eddsa', 'demo-wallet', 1).share.fill(0);
+    } catch (e) {
+      v1Destroyed = e instanceof ShareDestroyedError;
+    }
+    step(
+      4,
+      `reopened: active v${got.version} reads back ${Buffer.from(got.share).equals(share2) ? 'identical' : 'DIFFERENT'}; retired v1 ${v1Destroyed ? 'has no secret any more (ShareDestroyedError)' : 'IS STILL READABLE'}`,
+      t,
+    );
     got.share.fill(0);
+    share.fill(0);
+    share2.fill(0);
 
     t = performance.now();
     await v2.rotatePassword(pw('second password'));

@@ -94,3 +94,17 @@ export class IoError extends TesseraError {
     super('IO_ERROR', `${what} failed (${reason}); check the path, its permissions and free disk space`, { cause });
   }
 }
+
+/**
+ * A retired share version was asked for its secret. Its secret was destroyed when it was retired
+ * (a reshare must expel the old committee: docs/vault.md, "Retired versions"); only its public
+ * metadata remains. The code stays `INVALID_STATE`.
+ */
+export class ShareDestroyedError extends InvalidStateError {
+  /** The share version, e.g. `share ecdsa/w v1`. */
+  readonly what: string;
+  constructor(what: string, when: string, hint: string) {
+    super(`${what} is retired: its secret share was destroyed ${when}, so that a reshare expels the members of the old committee; only its public metadata is kept. ${hint}`);
+    this.what = what;
+  }
+}

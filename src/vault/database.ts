@@ -11,11 +11,14 @@ import { fsyncDir, PRIVATE_FILE_MODE } from '../common/fs.js';
 export type Db = Database.Database;
 export type Statement = Database.Statement;
 
-/** 2: adds `signing_log`. A version-1 vault is upgraded when it is opened. */
-export const SCHEMA_VERSION = 2;
+/**
+ * 2: adds `signing_log`. 3: a retired version keeps no sealed record (`shares.retired_by`,
+ * `shares_full` a left join), adds `setup_log`. An older vault is upgraded when it is opened.
+ */
+export const SCHEMA_VERSION = 3;
 
 /** Table names, in the order a copy must fill them. */
-export const TABLES = ['meta', 'wallets', 'shares', 'records', 'tombstones', 'signing_log'] as const;
+export const TABLES = ['meta', 'wallets', 'shares', 'records', 'tombstones', 'signing_log', 'setup_log'] as const;
 
 /**
  * The signing contexts each share version has started (see `Vault.claimSigningContext`). Not part
@@ -31,6 +34,32 @@ CREATE TABLE IF NOT EXISTS ${schema}.signing_log (
   started_at INTEGER NOT NULL,
   PRIMARY KEY (key_type, wallet_id, version, context)
 ) WITHOUT ROWID;
+`;
+}
+
+/**
+ * The node-wide log of setup contexts (DKG, reshare, OT re-setup) and their step markers (see
+ * `Vault.claimSetupContext`). Entries are never deleted. Not part of the change stream.
+ */
+function setupLogSql(schema: string): string {
+  return `
+CREATE TABLE IF NOT EXISTS ${schema}.setup_log (
+  context BLOB PRIMARY KEY,
+  started_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+}
+
+/**
+ * Share versions with their sealed record. A left join: a retired version has no record (its
+ * secret was destroyed), so its `sealed` is NULL and its `data_key_id` 0.
+ */
+function sharesFullSql(schema: string): string {
+  return `
+CREATE VIEW ${schema}.shares_full AS
+  SELECT s.id, s.key_type, s.wallet_id, s.version, s.status, s.threshold, s.participants, coalesce(r.data_key_id, 0) AS data_key_id,
+         s.created_at, s.updated_at, s.seq, r.sealed, s.retired_by
+  FROM shares s LEFT JOIN records r ON r.share_id = s.id;
 `;
 }
 
@@ -61,20 +90,19 @@ CREATE TABLE ${schema}.shares (
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   seq INTEGER NOT NULL UNIQUE,
+  retired_by INTEGER,
   UNIQUE (key_type, wallet_id, version)
 );
--- The sealed bytes live apart from the share's metadata so that a status change (activation,
--- retirement) rewrites a small row, not the whole sealed record.
+-- The sealed bytes live apart from the share's metadata so that a status change (activation)
+-- rewrites a small row, not the whole sealed record. A retired version has no record: its secret
+-- is destroyed when it is retired. retired_by is the version whose activation retired it (NULL
+-- if unknown or if the node left the committee); it comes last, where schema 3 added it.
 CREATE TABLE ${schema}.records (
   share_id INTEGER PRIMARY KEY,
   data_key_id INTEGER NOT NULL,
   sealed BLOB NOT NULL
 );
-CREATE VIEW ${schema}.shares_full AS
-  SELECT s.id, s.key_type, s.wallet_id, s.version, s.status, s.threshold, s.participants, r.data_key_id,
-         s.created_at, s.updated_at, s.seq, r.sealed
-  FROM shares s JOIN records r ON r.share_id = s.id;
-CREATE TABLE ${schema}.tombstones (
+${sharesFullSql(schema)}CREATE TABLE ${schema}.tombstones (
   seq INTEGER PRIMARY KEY,
   kind INTEGER NOT NULL,
   key_type INTEGER NOT NULL,
@@ -82,7 +110,7 @@ CREATE TABLE ${schema}.tombstones (
   version INTEGER,
   deleted_at INTEGER NOT NULL
 );
-${signingLogSql(schema)}`;
+${signingLogSql(schema)}${setupLogSql(schema)}`;
 }
 
 /** Creates an empty file with mode 0600 so SQLite (and its -wal/-shm, which copy the mode) stay private. */
@@ -114,10 +142,15 @@ export function openDatabase(path: string, pageKey: Uint8Array, mustExist: boole
   }
 }
 
-/** WAL with a full fsync per commit (WAL's default, NORMAL, is not durable per commit). */
+/**
+ * WAL with a full fsync per commit (WAL's default, NORMAL, is not durable per commit), and
+ * `secure_delete`: deleted content (a destroyed share record) is overwritten with zeros in its page
+ * and freed pages are zeroed, instead of lingering in free space of the file.
+ */
 export function applyPragmas(db: Db): void {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
+  db.pragma('secure_delete = ON');
   db.pragma('cache_size = -32768');
   db.pragma('foreign_keys = OFF');
 }
@@ -134,28 +167,48 @@ export function initSchema(db: Db, vaultId: Uint8Array, now: number): void {
   })();
 }
 
+/** Status code of a retired share version (as `vault.ts` stores it). */
+const STATUS_RETIRED = 3;
+
 /**
- * Brings an opened database to {@link SCHEMA_VERSION} in one transaction (1 → 2: create
- * `signing_log`; at 2, recreate it if an older build dropped it). Throws `VaultCorruptedError` if the stored version is unknown or newer than this
- * build understands (a newer Tessera wrote it), or the raw SQLite error.
+ * Brings an opened database to {@link SCHEMA_VERSION} in one transaction. 1 → 2: create
+ * `signing_log`. 2 → 3: add `shares.retired_by`, make `shares_full` a left join, create
+ * `setup_log`, and destroy the secrets of versions that are already retired (their sealed records
+ * and signing-log entries are deleted; their metadata stays) — finding R-E. At the current version,
+ * recreate a log table an older build dropped. Returns true if it deleted sealed records (the
+ * caller then checkpoints and truncates the log, see `Vault.open`).
+ * @throws VaultCorruptedError if the stored version is unknown or newer than this build
+ *   understands (a newer Tessera wrote it); the raw SQLite error.
  */
-export function upgradeSchema(db: Db, path: string): void {
+export function upgradeSchema(db: Db, path: string): boolean {
   const row = db.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: unknown } | undefined;
   const v = typeof row?.v === 'number' || typeof row?.v === 'bigint' ? Number(row.v) : Number.NaN;
   if (v === SCHEMA_VERSION) {
     // A build from before schema 2 does not check the version: its key rotation (copy of the v1
-    // tables) can drop `signing_log` while the version stays 2. Recreate it (empty: those claims
-    // are lost, and signing fails closed until then) rather than trust the number.
-    const present = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'signing_log'").get();
-    if (!present) db.exec(signingLogSql('main'));
-    return;
+    // tables) can drop the logs while the version stays. Recreate them (empty: those claims are
+    // lost, and signing fails closed until then) rather than trust the number.
+    const present = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('signing_log', 'setup_log')").all() as { name: string }[]).map((r) => r.name));
+    if (!present.has('signing_log')) db.exec(signingLogSql('main'));
+    if (!present.has('setup_log')) db.exec(setupLogSql('main'));
+    return false;
   }
   if (!Number.isInteger(v) || v < 1 || v > SCHEMA_VERSION) {
     throw new VaultCorruptedError('database', path, `unknown schema version ${Number.isNaN(v) ? '(missing)' : v}; a newer Tessera may have written this vault — open it with that version`);
   }
-  db.transaction(() => {
-    if (v < 2) db.exec(signingLogSql('main'));
+  return db.transaction(() => {
+    db.exec(signingLogSql('main'));
+    let destroyed = 0;
+    if (v < 3) {
+      const cols = db.prepare('SELECT name FROM pragma_table_info(?)').all('shares') as { name: string }[];
+      if (!cols.some((c) => c.name === 'retired_by')) db.exec('ALTER TABLE main.shares ADD COLUMN retired_by INTEGER');
+      db.exec('DROP VIEW IF EXISTS main.shares_full');
+      db.exec(sharesFullSql('main'));
+      db.exec(setupLogSql('main'));
+      db.prepare('DELETE FROM signing_log WHERE (key_type, wallet_id, version) IN (SELECT key_type, wallet_id, version FROM shares WHERE status = ?)').run(STATUS_RETIRED);
+      destroyed = db.prepare('DELETE FROM records WHERE share_id IN (SELECT id FROM shares WHERE status = ?)').run(STATUS_RETIRED).changes;
+    }
     db.prepare("UPDATE meta SET v = ? WHERE k = 'schema_version'").run(SCHEMA_VERSION);
+    return destroyed > 0;
   })();
 }
 

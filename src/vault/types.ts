@@ -4,7 +4,11 @@
 export type KeyType = 'ecdsa' | 'eddsa';
 export const KEY_TYPES: readonly KeyType[] = ['ecdsa', 'eddsa'];
 
-/** Life cycle of a share version: written pending, activated, retired by the next activation. */
+/**
+ * Life cycle of a share version: written pending, activated, retired by the next activation (or
+ * when the node leaves the committee). Retiring destroys the version's secret: a retired version
+ * is public metadata only.
+ */
 export type ShareStatus = 'pending' | 'active' | 'retired';
 
 /** A wallet as the vault knows it (mpcium's keyinfo plus the public key). */
@@ -31,6 +35,7 @@ export interface ShareVersionInfo {
   status: ShareStatus;
   threshold: number;
   participants: string[];
+  /** The data key that seals the record; 0 for a retired version (it has no record any more). */
   dataKeyId: number;
   createdAt: number;
   updatedAt: number;
@@ -66,6 +71,14 @@ export type VaultChange =
       /** The sealed record envelope exactly as stored; open it with `Vault.openChange`. */
       sealed: Uint8Array;
     }
+  | {
+      kind: 'share-retired';
+      seq: number;
+      /** A retired version: public metadata only, its secret was destroyed (`status` 'retired'). */
+      info: ShareVersionInfo;
+      /** The version whose activation retired it; null if unknown or the node left the committee. */
+      retiredBy: number | null;
+    }
   | { kind: 'wallet-deleted'; seq: number; keyType: KeyType; walletId: string; at: number }
   | { kind: 'share-deleted'; seq: number; keyType: KeyType; walletId: string; version: number; at: number };
 
@@ -76,7 +89,13 @@ export type VaultChange =
  */
 export type PlainChange =
   | { kind: 'wallet'; wallet: WalletInfo }
-  | { kind: 'share'; info: ShareVersionInfo; share: Uint8Array }
+  | {
+      kind: 'share';
+      info: ShareVersionInfo;
+      /** The secret; if `info.status` is 'retired' (backups written before R-E) it is not stored. */
+      share: Uint8Array;
+    }
+  | { kind: 'share-retired'; info: ShareVersionInfo; retiredBy: number | null }
   | { kind: 'wallet-deleted'; keyType: KeyType; walletId: string }
   | { kind: 'share-deleted'; keyType: KeyType; walletId: string; version: number };
 

@@ -92,6 +92,18 @@ export function validatePlainChange(c: PlainChange): void {
       validateTime('updatedAt', i.updatedAt);
       return;
     }
+    case 'share-retired': {
+      const i = c.info;
+      validatePutShare({ ...i, publicKey: new Uint8Array(1), share: new Uint8Array(1) });
+      if (i.status !== 'retired') throw new InvalidArgumentError(`a retired-share change must have status retired (got '${String(i.status).slice(0, 16)}')`);
+      if (c.retiredBy !== null) {
+        validateVersion(c.retiredBy);
+        if (c.retiredBy <= i.version) throw new InvalidArgumentError(`version ${i.version} cannot be retired by the older or equal version ${c.retiredBy}`);
+      }
+      validateTime('createdAt', i.createdAt);
+      validateTime('updatedAt', i.updatedAt);
+      return;
+    }
     case 'wallet-deleted':
       validateKeyType(c.keyType);
       validateWalletId(c.walletId);

@@ -14,6 +14,7 @@ import {
   InvalidArgumentError,
   InvalidStateError,
   NotFoundError,
+  ShareDestroyedError,
   TesseraError,
   VaultCorruptedError,
 } from '../common/errors.js';
@@ -103,7 +104,7 @@ interface WalletRow {
 }
 
 /** Columns of `shares_full` without the sealed bytes (reading them skips the record's overflow pages). */
-const META_COLS = 'id, key_type, wallet_id, version, status, threshold, participants, data_key_id, created_at, updated_at, seq';
+const META_COLS = 'id, key_type, wallet_id, version, status, threshold, participants, data_key_id, created_at, updated_at, seq, retired_by';
 
 interface ShareMetaRow {
   id: number;
@@ -117,10 +118,13 @@ interface ShareMetaRow {
   created_at: number;
   updated_at: number;
   seq: number;
+  /** The version whose activation retired this one (NULL if not retired, unknown, or the node left). */
+  retired_by: number | null;
 }
 
 interface ShareRow extends ShareMetaRow {
-  sealed: Buffer;
+  /** NULL for a retired version: its secret was destroyed. */
+  sealed: Buffer | null;
 }
 
 interface TombstoneRow {
@@ -238,6 +242,10 @@ export class Vault {
         throw new VaultCorruptedError('database', path, 'the database belongs to another vault than the keyring');
       }
       upgradeSchema(db, path);
+      // Old log frames may still hold records a destroy deleted if the last process died between
+      // its commit and its checkpoint (or the upgrade just destroyed retired secrets): fold the
+      // log into the database and truncate it before anything else runs.
+      db.pragma('wal_checkpoint(TRUNCATE)');
       const vault = new Vault(dir, db, lock, unlocked.header, unlocked.body, unlocked.derived, unlocked.issues, opened.pageKeyId);
       db = undefined;
       const u = unlocked;
@@ -298,6 +306,49 @@ export class Vault {
     }
   }
 
+  /**
+   * Set when a transaction deleted a sealed record (a retired version's secret, a discarded,
+   * pruned or deleted version): after its commit, `write` checkpoints the log and truncates it, so
+   * the record's bytes do not outlive the commit in old log frames (`secure_delete` zeroes them in
+   * the database pages themselves).
+   */
+  private scrubPending = false;
+
+  /**
+   * Runs `fn` in one write transaction (immediate: takes the write lock at once) with errors
+   * translated; after a commit that deleted a sealed record, checkpoints and truncates the log.
+   */
+  private write<T>(where: string, fn: () => T): T {
+    return this.guard(where, () => {
+      this.scrubPending = false;
+      let out: T;
+      try {
+        out = this.db.transaction(fn).immediate();
+      } catch (e) {
+        this.scrubPending = false;
+        throw e;
+      }
+      if (this.scrubPending) {
+        this.scrubPending = false;
+        this.truncateLog();
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Copies every log frame into the database and truncates the log to zero bytes. Best effort:
+   * the data is already committed; if SQLite cannot checkpoint now (a reader is open), the next
+   * destroy, `close` or `open` does it.
+   */
+  private truncateLog(): void {
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // committed data is safe in the log; see the doc comment
+    }
+  }
+
   private statements = new Map<string, Statement>();
 
   /** A prepared statement, cached per database connection (preparing costs more than running). */
@@ -351,7 +402,7 @@ export class Vault {
   putShare(input: PutShareInput): ShareVersionInfo {
     validatePutShare(input);
     const where = label(input.keyType, input.walletId, input.version);
-    return this.guard(`put ${where}`, () => this.db.transaction(() => this.putInTx(input, where))());
+    return this.write(`put ${where}`, () => this.putInTx(input, where));
   }
 
   /**
@@ -361,9 +412,7 @@ export class Vault {
    */
   putShares(inputs: readonly PutShareInput[]): ShareVersionInfo[] {
     for (const input of inputs) validatePutShare(input);
-    return this.guard(`put ${inputs.length} shares`, () =>
-      this.db.transaction(() => inputs.map((input) => this.putInTx(input, label(input.keyType, input.walletId, input.version))))(),
-    );
+    return this.write(`put ${inputs.length} shares`, () => inputs.map((input) => this.putInTx(input, label(input.keyType, input.walletId, input.version))));
   }
 
   private putInTx(input: PutShareInput, where: string): ShareVersionInfo {
@@ -381,7 +430,7 @@ export class Vault {
       throw new InvalidStateError(`${where} is not newer than the active version ${wallet.current_version}`);
     }
     const participants = JSON.stringify(input.participants);
-    if (activate && wallet?.current_version != null) this.setStatus(kt, input.walletId, wallet.current_version, 'retired', now);
+    if (activate && wallet?.current_version != null) this.retireInTx(kt, input.walletId, wallet.current_version, input.version, now);
     if (!wallet) {
       // A new wallet's row comes first in the change stream, then its share.
       this.stmt(
@@ -475,8 +524,31 @@ export class Vault {
 
 
   /**
+   * Retires a version and destroys its secret in the caller's transaction: its sealed record and
+   * its signing-log entries are deleted; the metadata row stays (status retired, `retired_by`). A
+   * reshare must expel: an old share of a departed member plus any other node's old share would
+   * still sign (review finding R-E). The caller's commit is followed by a log truncation (`write`).
+   */
+  private retireInTx(kt: number, walletId: string, version: number, retiredBy: number | null, now: number): void {
+    const row = this.shareRow(kt, walletId, version);
+    if (!row) throw new VaultCorruptedError('pointer', `share ${KEY_TYPE_NAME[kt] ?? kt}/${walletId} v${version}`, 'the wallet points to a version that does not exist');
+    this.stmt('UPDATE shares SET status = ?, retired_by = ?, updated_at = ?, seq = ? WHERE id = ?').run(STATUS_CODE.retired, retiredBy, now, this.nextSeq(), row.id);
+    this.destroySecretInTx(row);
+  }
+
+  /** Deletes a version's sealed record and signing-log entries (its metadata row stays). */
+  private destroySecretInTx(row: ShareMetaRow): void {
+    this.stmt('DELETE FROM signing_log WHERE key_type = ? AND wallet_id = ? AND version = ?').run(row.key_type, row.wallet_id, row.version);
+    if (this.stmt('DELETE FROM records WHERE share_id = ?').run(row.id).changes > 0) this.scrubPending = true;
+  }
+
+  /**
    * Activates a pending version: the wallet's pointer moves to it and the previously active version
-   * is retired, in one transaction. The wallet's threshold and participants become the version's.
+   * is retired, in one transaction. Retiring destroys the previous version's secret (its sealed
+   * record and signing-log entries; its public metadata stays, `getShare` of it then throws
+   * `ShareDestroyedError`): call this only once every new party has confirmed its share. After
+   * the commit the log is checkpointed and truncated (docs/vault.md, "Retired versions").
+   * The wallet's threshold and participants become the version's.
    * @throws NotFoundError; InvalidStateError if the version is not pending or not newer than the
    *   active one; VaultCorruptedError; IoError.
    */
@@ -484,12 +556,10 @@ export class Vault {
     validateKeyType(keyType);
     validateWalletId(walletId);
     validateVersion(version);
-    return this.guard(`activate ${label(keyType, walletId, version)}`, () =>
-      this.db.transaction(() => {
-        this.activateInTx(keyType, walletId, version, Date.now());
-        return this.walletInfo(this.walletRow(KEY_TYPE_CODE[keyType], walletId)!);
-      })(),
-    );
+    return this.write(`activate ${label(keyType, walletId, version)}`, () => {
+      this.activateInTx(keyType, walletId, version, Date.now());
+      return this.walletInfo(this.walletRow(KEY_TYPE_CODE[keyType], walletId)!);
+    });
   }
 
   private activateInTx(keyType: KeyType, walletId: string, version: number, now: number): void {
@@ -503,32 +573,30 @@ export class Vault {
     if (wallet.current_version !== null && version <= wallet.current_version) {
       throw new InvalidStateError(`${label(keyType, walletId, version)} is not newer than the active version ${wallet.current_version}`);
     }
-    if (wallet.current_version !== null) this.setStatus(kt, walletId, wallet.current_version, 'retired', now);
+    if (wallet.current_version !== null) this.retireInTx(kt, walletId, wallet.current_version, version, now);
     this.setStatus(kt, walletId, version, 'active', now);
     this.stmt('UPDATE wallets SET current_version = ?, threshold = ?, participants = ?, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ?')
       .run(version, share.threshold, share.participants, now, this.nextSeq(), kt, walletId);
   }
 
   /**
-   * Retires the active version without a successor (this node left the committee). The wallet
-   * keeps its history but has no active version.
+   * Retires the active version without a successor (this node left the committee) and destroys
+   * its secret, as `activate` does for the version it replaces. The wallet keeps its history
+   * (public metadata) but has no active version.
    * @throws NotFoundError if the wallet or an active version does not exist; VaultCorruptedError; IoError.
    */
   retireActive(keyType: KeyType, walletId: string): WalletInfo {
     validateKeyType(keyType);
     validateWalletId(walletId);
-    return this.guard(`retire ${label(keyType, walletId)}`, () =>
-      this.db.transaction(() => {
-        const kt = KEY_TYPE_CODE[keyType];
-        const wallet = this.walletRow(kt, walletId);
-        if (!wallet || wallet.current_version === null) throw new NotFoundError(`an active version of ${label(keyType, walletId)}`);
-        const now = Date.now();
-        this.setStatus(kt, walletId, wallet.current_version, 'retired', now);
-        this.stmt('UPDATE wallets SET current_version = NULL, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ?')
-          .run(now, this.nextSeq(), kt, walletId);
-        return this.walletInfo(this.walletRow(kt, walletId)!);
-      })(),
-    );
+    return this.write(`retire ${label(keyType, walletId)}`, () => {
+      const kt = KEY_TYPE_CODE[keyType];
+      const wallet = this.walletRow(kt, walletId);
+      if (!wallet || wallet.current_version === null) throw new NotFoundError(`an active version of ${label(keyType, walletId)}`);
+      const now = Date.now();
+      this.retireInTx(kt, walletId, wallet.current_version, null, now);
+      this.stmt('UPDATE wallets SET current_version = NULL, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ?').run(now, this.nextSeq(), kt, walletId);
+      return this.walletInfo(this.walletRow(kt, walletId)!);
+    });
   }
 
   /**
@@ -539,23 +607,20 @@ export class Vault {
     validateKeyType(keyType);
     validateWalletId(walletId);
     validateVersion(version);
-    this.guard(`discard ${label(keyType, walletId, version)}`, () =>
-      this.db.transaction(() => {
-        const kt = KEY_TYPE_CODE[keyType];
-        const share = this.shareRow(kt, walletId, version);
-        if (!share) throw new NotFoundError(label(keyType, walletId, version));
-        if (share.status !== STATUS_CODE.pending) throw new InvalidStateError(`${label(keyType, walletId, version)} is not pending; only pending versions can be discarded`);
-        this.deleteShareInTx(share, Date.now());
-        const wallet = this.walletRow(kt, walletId)!;
-        const left = this.stmt('SELECT count(*) AS n FROM shares WHERE key_type = ? AND wallet_id = ?').get(kt, walletId) as { n: number };
-        if (left.n === 0 && wallet.current_version === null) this.deleteWalletInTx(kt, walletId, Date.now());
-      })(),
-    );
+    this.write(`discard ${label(keyType, walletId, version)}`, () => {
+      const kt = KEY_TYPE_CODE[keyType];
+      const share = this.shareRow(kt, walletId, version);
+      if (!share) throw new NotFoundError(label(keyType, walletId, version));
+      if (share.status !== STATUS_CODE.pending) throw new InvalidStateError(`${label(keyType, walletId, version)} is not pending; only pending versions can be discarded`);
+      this.deleteShareInTx(share, Date.now());
+      const wallet = this.walletRow(kt, walletId)!;
+      const left = this.stmt('SELECT count(*) AS n FROM shares WHERE key_type = ? AND wallet_id = ?').get(kt, walletId) as { n: number };
+      if (left.n === 0 && wallet.current_version === null) this.deleteWalletInTx(kt, walletId, Date.now());
+    });
   }
 
   private deleteShareInTx(share: ShareMetaRow, now: number): void {
-    this.stmt('DELETE FROM signing_log WHERE key_type = ? AND wallet_id = ? AND version = ?').run(share.key_type, share.wallet_id, share.version);
-    this.stmt('DELETE FROM records WHERE share_id = ?').run(share.id);
+    this.destroySecretInTx(share);
     this.stmt('DELETE FROM shares WHERE id = ?').run(share.id);
     this.stmt('INSERT INTO tombstones (seq, kind, key_type, wallet_id, version, deleted_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(this.nextSeq(), TOMBSTONE_SHARE, share.key_type, share.wallet_id, share.version, now);
@@ -563,7 +628,7 @@ export class Vault {
 
   private deleteWalletInTx(kt: number, walletId: string, now: number): void {
     this.stmt('DELETE FROM signing_log WHERE key_type = ? AND wallet_id = ?').run(kt, walletId);
-    this.stmt('DELETE FROM records WHERE share_id IN (SELECT id FROM shares WHERE key_type = ? AND wallet_id = ?)').run(kt, walletId);
+    if (this.stmt('DELETE FROM records WHERE share_id IN (SELECT id FROM shares WHERE key_type = ? AND wallet_id = ?)').run(kt, walletId).changes > 0) this.scrubPending = true;
     this.stmt('DELETE FROM shares WHERE key_type = ? AND wallet_id = ?').run(kt, walletId);
     this.stmt('DELETE FROM wallets WHERE key_type = ? AND wallet_id = ?').run(kt, walletId);
     this.stmt('INSERT INTO tombstones (seq, kind, key_type, wallet_id, version, deleted_at) VALUES (?, ?, ?, ?, NULL, ?)')
@@ -577,18 +642,17 @@ export class Vault {
   deleteWallet(keyType: KeyType, walletId: string): void {
     validateKeyType(keyType);
     validateWalletId(walletId);
-    this.guard(`delete ${label(keyType, walletId)}`, () =>
-      this.db.transaction(() => {
-        const kt = KEY_TYPE_CODE[keyType];
-        if (!this.walletRow(kt, walletId)) throw new NotFoundError(label(keyType, walletId));
-        this.deleteWalletInTx(kt, walletId, Date.now());
-      })(),
-    );
+    this.write(`delete ${label(keyType, walletId)}`, () => {
+      const kt = KEY_TYPE_CODE[keyType];
+      if (!this.walletRow(kt, walletId)) throw new NotFoundError(label(keyType, walletId));
+      this.deleteWalletInTx(kt, walletId, Date.now());
+    });
   }
 
   /**
-   * Deletes retired versions beyond the newest `keep` retired ones, for one wallet or for all.
-   * Active and pending versions are never pruned. Returns the number of versions removed.
+   * Deletes the metadata of retired versions beyond the newest `keep` retired ones, for one wallet
+   * or for all, leaving tombstones (their secrets were destroyed when they were retired). Active
+   * and pending versions are never pruned. Returns the number of versions removed.
    * @throws InvalidArgumentError for a negative `keep`; NotFoundError for an unknown wallet;
    *   VaultCorruptedError; IoError.
    */
@@ -598,8 +662,7 @@ export class Vault {
       validateKeyType(wallet.keyType);
       validateWalletId(wallet.walletId);
     }
-    return this.guard('prune', () =>
-      this.db.transaction(() => {
+    return this.write('prune', () => {
         let rows: ShareMetaRow[];
         if (wallet) {
           const kt = KEY_TYPE_CODE[wallet.keyType];
@@ -622,8 +685,7 @@ export class Vault {
           }
         }
         return removed;
-      })(),
-    );
+      });
   }
 
   /**
@@ -632,10 +694,12 @@ export class Vault {
    * walletId, version). Returns true if
    * it was recorded now, false if it had been recorded before — the caller must then refuse to
    * sign (docs/ecdsa.md, finding F2). One fsynced commit; entries live as long as the share
-   * version and are deleted with it. This is the durable `SigningLog` the signing parties take:
+   * version and are deleted with it (or with its secret, when it is retired). This is the durable
+   * `SigningLog` the signing parties take:
    * `{ claim: (c) => vault.claimSigningContext(keyType, walletId, version, c) }`.
    * @throws InvalidArgumentError for a context that is not 32 bytes or a bad id; NotFoundError if
-   *   the share version does not exist; VaultCorruptedError; IoError; InvalidStateError if closed.
+   *   the share version does not exist; ShareDestroyedError if it is retired (nothing can sign with
+   *   it); VaultCorruptedError; IoError; InvalidStateError if closed.
    */
   claimSigningContext(keyType: KeyType, walletId: string, version: number, context: Uint8Array): boolean {
     validateKeyType(keyType);
@@ -646,7 +710,9 @@ export class Vault {
     return this.guard(`claim signing context for ${label(keyType, walletId, version)}`, () =>
       this.db.transaction(() => {
         const kt = KEY_TYPE_CODE[keyType];
-        if (!this.shareRow(kt, walletId, version)) throw new NotFoundError(label(keyType, walletId, version));
+        const row = this.shareRow(kt, walletId, version);
+        if (!row) throw new NotFoundError(label(keyType, walletId, version));
+        if (row.status === STATUS_CODE.retired) throw this.destroyedError(row);
         const r = this.stmt('INSERT OR IGNORE INTO signing_log (key_type, wallet_id, version, context, started_at) VALUES (?, ?, ?, ?, ?)').run(kt, walletId, version, ctx, Date.now());
         return r.changes === 1;
       }).immediate(),
@@ -665,6 +731,42 @@ export class Vault {
       const r = this.stmt('SELECT count(*) AS n FROM signing_log WHERE key_type = ? AND wallet_id = ? AND version = ?').get(KEY_TYPE_CODE[keyType], walletId, version) as { n: number };
       return r.n;
     });
+  }
+
+  /**
+   * Records, durably, that this node has started a setup protocol (ECDSA DKG, reshare or OT
+   * re-setup) with the 32-byte `context`, or one of its steps (a step marker), before it draws or
+   * answers any setup secret. Returns true if it was recorded now, false if it had been recorded
+   * before — the caller must then refuse to run that setup (or step) again. Node-wide: a DKG has no
+   * share version yet. One immediate, fsynced commit, as `claimSigningContext`. Entries are never
+   * deleted (about 60 bytes each) and are not part of the change stream: backups do not carry them.
+   * @throws InvalidArgumentError for a context that is not a 32-byte Uint8Array; VaultCorruptedError;
+   *   IoError; VaultLockedError; InvalidStateError if closed.
+   */
+  claimSetupContext(context: Uint8Array): boolean {
+    if (!(context instanceof Uint8Array) || context.length !== 32) throw new InvalidArgumentError('a setup context is 32 bytes');
+    const ctx = Buffer.from(context);
+    return this.guard('claim setup context', () =>
+      this.db.transaction(() => this.stmt('INSERT OR IGNORE INTO setup_log (context, started_at) VALUES (?, ?)').run(ctx, Date.now()).changes === 1).immediate(),
+    );
+  }
+
+  /**
+   * Number of setup contexts and step markers recorded (see `claimSetupContext`).
+   * @throws VaultCorruptedError; IoError; InvalidStateError if closed.
+   */
+  setupLogSize(): number {
+    return this.guard('setup log size', () => (this.stmt('SELECT count(*) AS n FROM setup_log').get() as { n: number }).n);
+  }
+
+  /** The error for a request of a retired version's secret: what happened and what to use instead. */
+  private destroyedError(row: ShareMetaRow): ShareDestroyedError {
+    const keyType = decodeKeyType(row.key_type, `share row ${row.wallet_id}`);
+    const what = label(keyType, row.wallet_id, row.version);
+    const when = row.retired_by !== null ? `when version ${row.retired_by} was activated` : 'when it was retired (a newer version was activated, or this node left the committee)';
+    const current = this.walletRow(row.key_type, row.wallet_id)?.current_version ?? null;
+    const hint = current !== null ? `Use the active version ${current} (read the share without a version).` : 'This node holds no active version of this wallet.';
+    return new ShareDestroyedError(what, when, hint);
   }
 
   private walletRow(kt: number, walletId: string): WalletRow | undefined {
@@ -751,8 +853,10 @@ export class Vault {
 
   /**
    * Reads and opens a share: the active version, or the named one. The caller zeroes `share`.
-   * @throws NotFoundError (no such wallet, version, or no active version); VaultCorruptedError
-   *   ('record' if the record fails to open under its own identity); IoError.
+   * A retired version has no secret any more (`listVersions` still shows its metadata).
+   * @throws NotFoundError (no such wallet, version, or no active version); ShareDestroyedError if
+   *   the named version is retired (its secret was destroyed); VaultCorruptedError ('record' if the
+   *   record is missing or fails to open under its own identity); IoError.
    */
   getShare(keyType: KeyType, walletId: string, version?: number): OpenedShare {
     validateKeyType(keyType);
@@ -764,7 +868,10 @@ export class Vault {
       const row = this.stmt(
         'SELECT s.*, w.public_key FROM wallets w JOIN shares_full s ON s.key_type = w.key_type AND s.wallet_id = w.wallet_id AND s.version = coalesce(?, w.current_version) WHERE w.key_type = ? AND w.wallet_id = ?',
       ).get(version ?? null, kt, walletId) as (ShareRow & { public_key: Buffer }) | undefined;
-      if (row) return { ...this.shareInfo(row), publicKey: row.public_key, share: this.openRow(row) };
+      if (row) {
+        if (row.status === STATUS_CODE.retired) throw this.destroyedError(row);
+        return { ...this.shareInfo(row), publicKey: row.public_key, share: this.openRow(row) };
+      }
       const wallet = this.walletRow(kt, walletId);
       if (!wallet) throw new NotFoundError(label(keyType, walletId));
       const v = version ?? wallet.current_version;
@@ -774,6 +881,9 @@ export class Vault {
   }
 
   private openRow(row: ShareRow): Buffer {
+    if (row.sealed === null) {
+      throw new VaultCorruptedError('record', label(decodeKeyType(row.key_type, row.wallet_id), row.wallet_id, row.version), `the ${STATUS_NAME[row.status] ?? 'unknown'} version has no sealed record`);
+    }
     return this.openSealed(decodeKeyType(row.key_type, row.wallet_id), row.wallet_id, row.version, row.data_key_id, row.sealed);
   }
 
@@ -792,17 +902,18 @@ export class Vault {
   /**
    * Applies changes in order, in one transaction (all or none): the restore path of backups.
    * Wallet and share rows are written as given (upserts, with this vault's own sequence numbers and
-   * data key); deletions remove rows and leave tombstones. Intermediate states of a chain may break
+   * data key); deletions remove rows and leave tombstones. A retired version is stored as metadata
+   * only: a `share-retired` change, and also a `share` change with status retired (backups written
+   * before schema 3 carry retired secrets), whose bytes are not stored; an existing record of that
+   * version is destroyed. Intermediate states of a chain may break
    * pointer invariants; the caller runs `verify` once every change is applied.
    * @throws InvalidArgumentError for a malformed change (nothing is applied); VaultCorruptedError; IoError.
    */
   applyChanges(changes: readonly PlainChange[]): void {
     for (const c of changes) validatePlainChange(c);
-    this.guard(`apply ${changes.length} changes`, () =>
-      this.db.transaction(() => {
-        for (const c of changes) this.applyInTx(c);
-      })(),
-    );
+    this.write(`apply ${changes.length} changes`, () => {
+      for (const c of changes) this.applyInTx(c);
+    });
   }
 
   private applyInTx(c: PlainChange): void {
@@ -812,20 +923,24 @@ export class Vault {
       this.stmt(
         'INSERT OR REPLACE INTO wallets (key_type, wallet_id, threshold, participants, current_version, public_key, created_at, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ).run(KEY_TYPE_CODE[w.keyType], w.walletId, w.threshold, JSON.stringify(w.participants), w.currentVersion, Buffer.from(w.publicKey), w.createdAt, w.updatedAt, this.nextSeq());
-    } else if (c.kind === 'share') {
+    } else if (c.kind === 'share' || c.kind === 'share-retired') {
       const i = c.info;
       const kt = KEY_TYPE_CODE[i.keyType];
+      const retired = i.status === 'retired';
       const existing = this.shareRow(kt, i.walletId, i.version);
       if (existing) {
-        this.stmt('DELETE FROM records WHERE share_id = ?').run(existing.id);
+        if (retired) this.destroySecretInTx(existing);
+        else this.stmt('DELETE FROM records WHERE share_id = ?').run(existing.id);
         this.stmt('DELETE FROM shares WHERE id = ?').run(existing.id);
       }
-      const dk = this.primaryKey();
       const { lastInsertRowid } = this.stmt(
-        'INSERT INTO shares (key_type, wallet_id, version, status, threshold, participants, created_at, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ).run(kt, i.walletId, i.version, STATUS_CODE[i.status], i.threshold, JSON.stringify(i.participants), i.createdAt, i.updatedAt, this.nextSeq());
-      const sealed = sealRecord(dk.key, this.identity(i.keyType, i.walletId, i.version, dk.id), c.share);
-      this.stmt('INSERT INTO records (share_id, data_key_id, sealed) VALUES (?, ?, ?)').run(lastInsertRowid, dk.id, sealed);
+        'INSERT INTO shares (key_type, wallet_id, version, status, threshold, participants, created_at, updated_at, seq, retired_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(kt, i.walletId, i.version, STATUS_CODE[i.status], i.threshold, JSON.stringify(i.participants), i.createdAt, i.updatedAt, this.nextSeq(), c.kind === 'share-retired' ? c.retiredBy : null);
+      if (c.kind === 'share' && !retired) {
+        const dk = this.primaryKey();
+        const sealed = sealRecord(dk.key, this.identity(i.keyType, i.walletId, i.version, dk.id), c.share);
+        this.stmt('INSERT INTO records (share_id, data_key_id, sealed) VALUES (?, ?, ?)').run(lastInsertRowid, dk.id, sealed);
+      }
     } else if (c.kind === 'wallet-deleted') {
       this.deleteWalletInTx(KEY_TYPE_CODE[c.keyType], c.walletId, now);
     } else {
@@ -854,7 +969,8 @@ export class Vault {
 
   /**
    * Up to `limit` changes with sequence above `after`, in sequence order: current wallet rows,
-   * current share rows (still sealed) and tombstones. A row changed twice appears once, at its
+   * current share rows (still sealed; a retired version as `share-retired`, metadata only) and
+   * tombstones. A row changed twice appears once, at its
    * latest sequence. Read in pages; each page is one read transaction.
    * @throws InvalidArgumentError; VaultCorruptedError; IoError.
    */
@@ -877,7 +993,10 @@ export class Vault {
           out.push({ kind: 'wallet', seq: r.seq, wallet: this.walletInfo(r) });
         }
         for (const r of this.stmt('SELECT * FROM shares_full WHERE seq > ? AND seq <= ? ORDER BY seq').all(after, last) as ShareRow[]) {
-          out.push({ kind: 'share', seq: r.seq, info: this.shareInfo(r), sealed: r.sealed });
+          // A retired version travels without its secret, whether or not its record is still here.
+          if (r.status === STATUS_CODE.retired) out.push({ kind: 'share-retired', seq: r.seq, info: this.shareInfo(r), retiredBy: r.retired_by });
+          else if (r.sealed === null) throw new VaultCorruptedError('record', `share row ${r.wallet_id} v${r.version}`, 'a pending or active version has no sealed record');
+          else out.push({ kind: 'share', seq: r.seq, info: this.shareInfo(r), sealed: r.sealed });
         }
         for (const r of this.stmt('SELECT * FROM tombstones WHERE seq > ? AND seq <= ? ORDER BY seq').all(after, last) as TombstoneRow[]) {
           const keyType = decodeKeyType(r.key_type, `tombstone ${r.seq}`);
@@ -1023,7 +1142,8 @@ export class Vault {
     const primary = this.primaryKey();
     return this.guard('reseal shares', () =>
       this.db.transaction(() => {
-        const rows = this.stmt('SELECT * FROM shares_full WHERE data_key_id != ? LIMIT ?').all(primary.id, limit) as ShareRow[];
+        // Rows that have a record (a retired version has none).
+        const rows = this.stmt(`SELECT ${META_COLS}, sealed FROM shares_full WHERE id IN (SELECT share_id FROM records WHERE data_key_id != ? LIMIT ?)`).all(primary.id, limit) as ShareRow[];
         const update = this.stmt('UPDATE records SET sealed = ?, data_key_id = ? WHERE share_id = ?');
         for (const r of rows) {
           const plain = this.openRow(r);
@@ -1181,7 +1301,9 @@ export class Vault {
           if (!known.has(`${r.key_type}\u0000${r.wallet_id}`)) add('pointer', where, 'share without a wallet');
           try {
             this.shareInfo(r);
-            this.openRow(r).fill(0);
+            if (r.status === STATUS_CODE.retired) {
+              if (r.sealed !== null) add('record', where, 'a retired version still holds its sealed secret (it must be destroyed at retirement); open the vault with this build again, or restore from a backup');
+            } else this.openRow(r).fill(0);
           } catch (e) {
             add(e instanceof VaultCorruptedError ? (e.part === 'record' ? 'record' : 'database') : 'database', where, (e as Error).message);
           }

@@ -52,7 +52,7 @@ describe('tessera backup CLI', () => {
     const file = join(out, backupName);
     const inspect = tessera(['backup', 'inspect', file, '--identity', idFile, '--json']);
     expect(inspect.code, inspect.err).toBe(0);
-    expect(JSON.parse(inspect.out)).toMatchObject({ formatVersion: 1, kind: 'full', fromSeq: 0, recordCount: 2, nodeId: 'node0' });
+    expect(JSON.parse(inspect.out)).toMatchObject({ formatVersion: 2, kind: 'full', fromSeq: 0, recordCount: 2, nodeId: 'node0' });
 
     // Wrong identity: exit 2, and no secret in any output.
     const wrong = tessera(['backup', 'verify', out, '--identity', otherId]);

@@ -29,7 +29,8 @@ export function snapshot(v: Vault) {
       participants: s.participants,
       createdAt: s.createdAt,
       updatedAt: s.updatedAt,
-      share: Buffer.from(v.getShare(w.keyType, w.walletId, s.version).share).toString('hex'),
+      // a retired version has no secret to read (getShare refuses it)
+      share: s.status === 'retired' ? null : Buffer.from(v.getShare(w.keyType, w.walletId, s.version).share).toString('hex'),
     })),
   }));
 }

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
+import { openDatabase } from '../../src/vault/database.js';
+import { unlockKeyring } from '../../src/vault/keyring-store.js';
 import type { VaultSecret } from '../../src/vault/secret.js';
 import type { PutShareInput } from '../../src/vault/types.js';
 
@@ -34,4 +36,20 @@ export function share(walletId: string, version: number, fill = version, extra: 
     share: new Uint8Array(4096).fill(fill),
     ...extra,
   };
+}
+
+/**
+ * Runs SQL on a closed vault's database behind the vault's back, with the page key from its
+ * keyring (as an older build, or an attacker holding the password, could). SELECT returns rows.
+ */
+export async function rawSql(dir: string, pw: string, sql: string): Promise<unknown[]> {
+  const k = await unlockKeyring(dir, password(pw));
+  const db = openDatabase(join(dir, 'vault.db'), k.body.pageKeys[0]!.key, true);
+  try {
+    if (/^\s*(SELECT|PRAGMA)/i.test(sql)) return db.prepare(sql).all();
+    db.exec(sql);
+    return [];
+  } finally {
+    db.close();
+  }
 }

@@ -11,6 +11,8 @@ function plain(v: Vault, c: VaultChange): PlainChange {
       return { kind: 'wallet', wallet: c.wallet };
     case 'share':
       return { kind: 'share', info: c.info, share: v.openChange(c) };
+    case 'share-retired':
+      return { kind: 'share-retired', info: c.info, retiredBy: c.retiredBy };
     case 'wallet-deleted':
       return { kind: 'wallet-deleted', keyType: c.keyType, walletId: c.walletId };
     case 'share-deleted':
@@ -29,7 +31,8 @@ function snapshot(v: Vault) {
       status: s.status,
       threshold: s.threshold,
       participants: s.participants,
-      share: Buffer.from(v.getShare(w.keyType, w.walletId, s.version).share).toString('hex'),
+      // a retired version has no secret to read (getShare refuses it)
+      share: s.status === 'retired' ? null : Buffer.from(v.getShare(w.keyType, w.walletId, s.version).share).toString('hex'),
     })),
   }));
 }

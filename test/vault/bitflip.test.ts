@@ -1,17 +1,17 @@
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { VaultCorruptedError } from '../../src/common/errors.js';
+import { ShareDestroyedError, VaultCorruptedError } from '../../src/common/errors.js';
 import { Vault } from '../../src/vault/vault.js';
 import { startChild } from '../helpers/child.js';
 import { password, tempDir } from '../helpers/vault.js';
 
-/** What the fill child wrote (see fixtures/vault-child.mjs, mode fill). */
+/** What the fill child wrote (see fixtures/vault-child.mjs, mode fill); v1 of a wallet with a v2 is retired (no secret). */
 function expected(): Map<string, Map<number, number>> {
   const m = new Map<string, Map<number, number>>();
   for (let i = 0; i < 40; i++) {
     const versions = new Map([[1, i + 1]]);
-    if (i % 3 === 0) versions.set(2, i + 101);
+    if (i % 3 === 0 && i < 30) versions.set(2, i + 101);
     m.set(`w${i}`, versions);
   }
   return m;
@@ -28,6 +28,18 @@ async function readAll(dir: string): Promise<Outcome> {
       const w = v.getWallet('eddsa', id);
       if (w.currentVersion !== Math.max(...versions.keys())) throw new Error(`WRONG DATA: ${id} current version ${w.currentVersion}`);
       for (const [version, fill] of versions) {
+        if (version < w.currentVersion!) {
+          // retired: its secret was destroyed; reading it must say so, never return bytes
+          let refused = false;
+          try {
+            v.getShare('eddsa', id, version);
+          } catch (e) {
+            if (!(e instanceof ShareDestroyedError)) throw e;
+            refused = true;
+          }
+          if (!refused) throw new Error(`WRONG DATA: ${id} v${version} is retired but readable`);
+          continue;
+        }
         const s = v.getShare('eddsa', id, version);
         if (!s.share.every((b) => b === fill) || s.share.length !== 1024 + (fill % 7) * 512) throw new Error(`WRONG DATA: ${id} v${version}`);
       }

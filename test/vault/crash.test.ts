@@ -1,20 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { WrongPasswordError } from '../../src/common/errors.js';
+import { ShareDestroyedError, WrongPasswordError } from '../../src/common/errors.js';
 import { Vault } from '../../src/vault/vault.js';
 import { kill9, startChild } from '../helpers/child.js';
 import { FAST_ARGON2, password, tempDir } from '../helpers/vault.js';
 
+interface ModelVersion {
+  fill: number;
+  status: 'pending' | 'active' | 'retired';
+}
 /** The model of what must be in the vault: every acknowledged write. */
-type Model = Map<string, { versions: Map<number, number>; active: number; claims: { version: number; ctx: string }[] }>;
+type Model = Map<string, { versions: Map<number, ModelVersion>; active: number; claims: { version: number; ctx: string }[] }>;
 
-function apply(model: Model, a: Record<string, unknown>): void {
+/** Activating `version` retires the active one, whose secret is destroyed in the same transaction. */
+function activateIn(w: { versions: Map<number, ModelVersion>; active: number }, version: number): void {
+  const old = w.versions.get(w.active);
+  if (old) old.status = 'retired';
+  w.versions.get(version)!.status = 'active';
+  w.active = version;
+}
+
+function apply(model: Model, setupClaims: Set<string>, a: Record<string, unknown>): void {
   if (a.op === 'claim') model.get(a.id as string)!.claims.push({ version: a.version as number, ctx: a.ctx as string });
-  else if (a.op === 'update') model.get(a.id as string)!.versions.set(a.version as number, a.fill as number);
+  else if (a.op === 'setup') setupClaims.add(a.ctx as string);
+  else if (a.op === 'update') model.get(a.id as string)!.versions.get(a.version as number)!.fill = a.fill as number;
+  else if (a.op === 'activate') activateIn(model.get(a.id as string)!, a.version as number);
   else if (a.op === 'put') {
     const id = a.id as string;
     const w = model.get(id) ?? { versions: new Map(), active: 0, claims: [] };
-    w.versions.set(a.version as number, a.fill as number);
-    if (a.active) w.active = a.version as number;
+    w.versions.set(a.version as number, { fill: a.fill as number, status: 'pending' });
+    if (a.active) activateIn(w, a.version as number);
     model.set(id, w);
   } else if (a.op === 'delete') model.delete(a.id as string);
 }
@@ -24,13 +38,15 @@ function sleep(ms: number) {
 }
 
 describe('crash safety (kill -9 of a real process)', () => {
-  it('every acknowledged put, activation, in-place update, delete, signing-log claim and key rotation survives kill -9 at random moments', async () => {
+  it('every acknowledged put, activation (with its retired secret destroyed), in-place update, delete, signing-log and setup-log claim and key rotation survives kill -9 at random moments, and no kill leaves a retired secret or loses an active one', async () => {
     const dir = tempDir();
     (await Vault.create(dir, password('pw-a'), { argon2: FAST_ARGON2 })).close();
     const model: Model = new Map();
+    const setupClaims = new Set<string>();
     let rotations = 0;
     let claims = 0;
     let updates = 0;
+    let activations = 0;
     const rounds = 24;
     for (let round = 0; round < rounds; round++) {
       const child = startChild([dir, 'work', String(round * 7919 + 1)]);
@@ -38,10 +54,11 @@ describe('crash safety (kill -9 of a real process)', () => {
       await sleep(20 + Math.floor(Math.random() * 300));
       await kill9(child);
       for (const a of child.acks) {
-        apply(model, a);
+        apply(model, setupClaims, a);
         if (a.op === 'rotate-key') rotations++;
         if (a.op === 'claim') claims++;
         if (a.op === 'update') updates++;
+        if (a.op === 'activate' || (a.op === 'put' && a.active && (a.version as number) > 1)) activations++;
       }
       // A delete that was announced but not acknowledged may or may not have committed.
       const last = child.acks.at(-1);
@@ -52,23 +69,45 @@ describe('crash safety (kill -9 of a real process)', () => {
         // Likewise an update announced but not acknowledged may or may not have committed.
         if (last?.op === 'update-start') {
           const [id, version, fill] = [last.id as string, last.version as number, last.fill as number];
-          if (v.getShare('eddsa', id, version).share[0] === fill) model.get(id)!.versions.set(version, fill);
+          if (v.getShare('eddsa', id, version).share[0] === fill) model.get(id)!.versions.get(version)!.fill = fill;
         }
+        // A put or an activation announced but not acknowledged committed entirely or not at all.
+        if (last?.op === 'put-start' && v.listWallets().some((w) => w.walletId === last.id) && v.listVersions('eddsa', last.id as string).some((x) => x.version === last.version)) {
+          apply(model, setupClaims, { ...last, op: 'put' });
+        }
+        if (last?.op === 'activate-start' && v.getWallet('eddsa', last.id as string).currentVersion === last.version) apply(model, setupClaims, { ...last, op: 'activate' });
         if (maybeDeleted !== undefined) {
           const gone = v.listWallets().every((w) => w.walletId !== maybeDeleted);
           if (gone) model.delete(maybeDeleted);
         }
         for (const [id, w] of model) {
           const wallet = v.getWallet('eddsa', id);
-          expect(wallet.currentVersion, `${id} active version`).toBeGreaterThanOrEqual(w.active);
-          for (const [version, fill] of w.versions) {
+          expect(wallet.currentVersion, `${id} active version`).toBe(w.active);
+          const stored = new Map(v.listVersions('eddsa', id).map((x) => [x.version, x.status]));
+          expect(stored, `${id} versions`).toEqual(new Map([...w.versions].map(([ver, x]) => [ver, x.status])));
+          for (const [version, { fill, status }] of w.versions) {
+            if (status === 'retired') {
+              // its secret was destroyed in the activation's transaction: never readable again
+              expect(() => v.getShare('eddsa', id, version), `${id} v${version} retired`).toThrow(ShareDestroyedError);
+              continue;
+            }
             const s = v.getShare('eddsa', id, version);
             expect(s.share[0], `${id} v${version}`).toBe(fill);
             expect(s.share.every((b) => b === fill)).toBe(true);
           }
-          // an acknowledged claim is never lost: claiming it again is refused
-          for (const c of w.claims) expect(v.claimSigningContext('eddsa', id, c.version, Buffer.from(c.ctx, 'hex')), `${id} v${c.version} claim`).toBe(false);
+          // an acknowledged claim is never lost: claiming it again is refused (a retired version refuses every claim)
+          for (const c of w.claims) {
+            if (w.versions.get(c.version)!.status === 'retired') expect(() => v.claimSigningContext('eddsa', id, c.version, Buffer.from(c.ctx, 'hex'))).toThrow(ShareDestroyedError);
+            else expect(v.claimSigningContext('eddsa', id, c.version, Buffer.from(c.ctx, 'hex')), `${id} v${c.version} claim`).toBe(false);
+          }
         }
+        for (const c of setupClaims) expect(v.claimSetupContext(Buffer.from(c, 'hex')), `setup claim ${c}`).toBe(false);
+        // a claim announced but not acknowledged may or may not have committed: settle it
+        if (last?.op === 'setup-start') {
+          v.claimSetupContext(Buffer.from(last.ctx as string, 'hex'));
+          setupClaims.add(last.ctx as string);
+        }
+        expect(v.setupLogSize()).toBe(setupClaims.size);
         const st = v.status();
         expect(st.rotationInProgress).toBe(false);
         expect(st.dataKeyIds).toHaveLength(1);
@@ -81,6 +120,8 @@ describe('crash safety (kill -9 of a real process)', () => {
     expect(rotations).toBeGreaterThan(0);
     expect(claims).toBeGreaterThan(0);
     expect(updates).toBeGreaterThan(0);
+    expect(activations).toBeGreaterThan(0);
+    expect(setupClaims.size).toBeGreaterThan(0);
   });
 
   it('kill -9 at any point of rotateKey loses no share and the rotation completes on the next open', async () => {

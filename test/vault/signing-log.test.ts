@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, NotFoundError, VaultCorruptedError } from '../../src/common/errors.js';
+import { InvalidArgumentError, NotFoundError, ShareDestroyedError, VaultCorruptedError } from '../../src/common/errors.js';
 import { openDatabase, SCHEMA_VERSION } from '../../src/vault/database.js';
 import { unlockKeyring } from '../../src/vault/keyring-store.js';
 import { Vault } from '../../src/vault/vault.js';
@@ -66,12 +66,16 @@ describe('the vault as a durable signing log (finding F2)', () => {
     v.close();
   });
 
-  it('deleting a wallet, pruning or discarding a version removes its log entries with it', async () => {
+  it('retiring (its secret is destroyed), deleting a wallet, pruning or discarding a version removes its log entries with it', async () => {
     const dir = tempDir();
     const v = await vaultWith(dir);
+    v.claimSigningContext('eddsa', 'w', 1, ctx(1));
     v.putShare({ ...share('w', 2), activate: true });
+    expect(v.signingLogSize('eddsa', 'w', 1)).toBe(0);
+    // nothing can sign with a retired version: a claim for it is refused, not recorded
+    expect(() => v.claimSigningContext('eddsa', 'w', 1, ctx(5))).toThrow(ShareDestroyedError);
     v.putShare(share('w', 3));
-    for (const ver of [1, 2, 3]) v.claimSigningContext('eddsa', 'w', ver, ctx(ver));
+    for (const ver of [2, 3]) v.claimSigningContext('eddsa', 'w', ver, ctx(ver));
     v.putShare({ ...share('other', 1), activate: true });
     v.claimSigningContext('eddsa', 'other', 1, ctx(1));
     expect(v.prune(0)).toBe(1);

@@ -53,7 +53,7 @@ describe('updating a share version in place (state that moves on within a versio
     expect(() => v.updateShare('eddsa', 'w', 2, new Uint8Array(0))).toThrow(InvalidArgumentError);
     expect(() => v.updateShare('eddsa', 'w', 2, [1] as unknown as Uint8Array)).toThrow(InvalidArgumentError);
     expect(v.currentSeq()).toBe(seq);
-    expect(v.getShare('eddsa', 'w', 1).share[0]).toBe(1);
+    expect(v.getShare('eddsa', 'w', 2).share[0]).toBe(7);
     v.close();
   });
 

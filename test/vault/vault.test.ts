@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Vault } from '../../src/vault/vault.js';
+import { ShareDestroyedError } from '../../src/common/errors.js';
 import { FAST_ARGON2, password, share, tempDir } from '../helpers/vault.js';
 
 describe('vault basics', () => {
@@ -19,7 +20,7 @@ describe('vault basics', () => {
     v2.close();
   });
 
-  it('activating a pending version retires the previous one and moves the pointer', async () => {
+  it('activating a pending version retires the previous one (destroying its secret) and moves the pointer', async () => {
     const dir = tempDir();
     const v = await Vault.create(dir, password('pw'), { argon2: FAST_ARGON2 });
     v.putShare({ ...share('w', 1), activate: true });
@@ -33,7 +34,7 @@ describe('vault basics', () => {
       [1, 'retired'],
       [2, 'active'],
     ]);
-    expect(Buffer.from(v.getShare('eddsa', 'w', 1).share)[0]).toBe(1);
+    expect(() => v.getShare('eddsa', 'w', 1)).toThrow(ShareDestroyedError);
     v.close();
   });
 
@@ -106,13 +107,14 @@ describe('vault basics', () => {
 });
 
 describe('version life cycle edges', () => {
-  it('retireActive leaves the wallet without an active version and getShare then says so', async () => {
+  it('retireActive leaves the wallet without an active version, destroys the retired secret, and getShare then says so', async () => {
     const v = await Vault.create(tempDir(), password('pw'), { argon2: FAST_ARGON2 });
     v.putShare({ ...share('w', 1), activate: true });
     const w = v.retireActive('eddsa', 'w');
     expect(w.currentVersion).toBeNull();
     expect(() => v.getShare('eddsa', 'w')).toThrow(/active version .* not found/);
-    expect(v.getShare('eddsa', 'w', 1).status).toBe('retired');
+    expect(v.listVersions('eddsa', 'w').map((x) => x.status)).toEqual(['retired']);
+    expect(() => v.getShare('eddsa', 'w', 1)).toThrow(/destroyed when it was retired .*no active version/);
     expect((await v.verify()).ok).toBe(true);
     v.close();
   });

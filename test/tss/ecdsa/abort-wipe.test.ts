@@ -70,7 +70,7 @@ describe('R-F: an aborted DKG or reshare abandons its zero-seed setups', () => {
   it('an aborted DKG abandons every zero-seed setup it holds', () => {
     const spy = vi.spyOn(ZeroSeedPairSetup.prototype, 'abandon');
     const ps = names(3);
-    const party = new EcdsaDkgParty({ sessionId: 'dkg-abort', self: ps[0]!, participants: ps, threshold: 1, rng: seededRng('d') });
+    const party = new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: 'dkg-abort', self: ps[0]!, participants: ps, threshold: 1, rng: seededRng('d') });
     party.start();
     party.abort('timeout');
     expect(party.status).toBe('aborted');
@@ -83,6 +83,7 @@ describe('R-F: an aborted DKG or reshare abandons its zero-seed setups', () => {
     const spy = vi.spyOn(ZeroSeedPairSetup.prototype, 'abandon');
     const newCommittee = [ps[0]!, ps[1]!, 'node-4'];
     const party = new EcdsaReshareParty({
+      setupLog: new MemorySigningLog(),
       sessionId: 'rs-abort',
       self: ps[0]!,
       dealers: [ps[0]!, ps[1]!],

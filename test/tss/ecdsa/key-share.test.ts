@@ -109,7 +109,7 @@ describe('ECDSA key share serialization', () => {
     expect(restored.unpersistedBurns()).toEqual([]);
     expect(() => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: 's', self: 'node-1', signers: ['node-1', 'node-2'], keyShare: restored, digest: sha256(Uint8Array.of(1)) })).toThrow(InvalidStateError);
     const re = runParties(
-      ['node-1', 'node-2'].map((self) => new EcdsaOtResetupParty({ sessionId: 'after-restore', self, members: ['node-1', 'node-2'], keyShare: ks.get(self)!, rng: seededRng(self) })),
+      ['node-1', 'node-2'].map((self) => new EcdsaOtResetupParty({ setupLog: new MemorySigningLog(), sessionId: 'after-restore', self, members: ['node-1', 'node-2'], keyShare: ks.get(self)!, rng: seededRng(self) })),
       { rng: seededRng('after-restore') },
     );
     expect(re.results.size).toBe(2);
