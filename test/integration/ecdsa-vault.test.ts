@@ -1,13 +1,15 @@
 // The node's storage rules for DKLs23 shares, exercised with real vaults (docs/ecdsa.md, "What the
 // node must do"): the signing context is claimed in the vault before the first message, and the
-// share (its OT counters) is written back with `updateShare` before any message leaves.
+// share (its OT counters) is written back with `updateShare` before any message leaves; setup
+// parties claim their contexts in the vault's node-wide setup log.
 import { describe, expect, it } from 'vitest';
 import { EcdsaKeyShare } from '../../src/tss/ecdsa/key-share.js';
+import { EcdsaOtResetupParty } from '../../src/tss/ecdsa/ot-resetup.js';
 import { shareCheckpoint } from '../../src/tss/ecdsa/share-checkpoint.js';
 import { EcdsaSignParty } from '../../src/tss/ecdsa/sign.js';
 import { checkpointed } from '../../src/tss/session/checkpoint.js';
 import { runParties } from '../../src/tss/session/runner.js';
-import { SigningContextReusedError } from '../../src/tss/session/signing-log.js';
+import { SetupContextReusedError, SigningContextReusedError } from '../../src/tss/session/signing-log.js';
 import { seededRng } from '../../src/tss/math/rng.js';
 import { Vault } from '../../src/vault/vault.js';
 import { FAST_ARGON2, password, tempDir } from '../helpers/vault.js';
@@ -108,6 +110,47 @@ describe('DKLs23 shares kept in the vault', () => {
     expect(again.results.size).toBe(0);
     // a new session id for the same digest is a new context and signs
     expect(signWithVaults(vs, [ps[0]!, ps[1]!], 'tx-7-retry', digest, 'retry').results.size).toBe(2);
+    for (const n of vs.values()) n.vault.close();
+  });
+
+  it('an OT re-setup started before a restart is refused after it by the vault-backed setup log, and a new session id runs and signs', async () => {
+    const ps = names(3);
+    const vs = await nodes(ps);
+    const members = [ps[0]!, ps[1]!];
+    const resetup = (sessionId: string, seed: string) => {
+      const shares = new Map<string, EcdsaKeyShare>();
+      const parties = members.map((self) => {
+        const { vault } = vs.get(self)!;
+        const stored = vault.getShare('ecdsa', WALLET);
+        const keyShare = EcdsaKeyShare.deserialize(stored.share);
+        stored.share.fill(0);
+        shares.set(self, keyShare);
+        return new EcdsaOtResetupParty({ sessionId, self, members, keyShare, setupLog: { claim: (c) => vault.claimSetupContext(c) }, rng: seededRng(`${seed}/${self}`) });
+      });
+      const rep = runParties(parties, { rng: seededRng(`${seed}/order`) });
+      for (const [self, ks] of shares) if (rep.results.has(self)) vs.get(self)!.vault.updateShare('ecdsa', WALLET, 1, ks.serialize());
+      return rep;
+    };
+    // Node 0 starts re-setup 1 (its context is claimed, its first flight drawn) and stops before any peer answered.
+    const n0 = vs.get(ps[0]!)!;
+    const stored = n0.vault.getShare('ecdsa', WALLET);
+    const interrupted = new EcdsaOtResetupParty({
+      sessionId: 'resetup-1',
+      self: ps[0]!,
+      members,
+      keyShare: EcdsaKeyShare.deserialize(stored.share),
+      setupLog: { claim: (c) => n0.vault.claimSetupContext(c) },
+    });
+    expect(interrupted.start()).toHaveLength(1);
+    expect(n0.vault.setupLogSize()).toBe(1);
+    n0.vault.close();
+    n0.vault = await Vault.open(n0.dir, password(`pw-${ps[0]}`));
+    const again = resetup('resetup-1', 'after-restart');
+    expect(again.aborts.get(ps[0]!)).toBeInstanceOf(SetupContextReusedError);
+    expect(again.results.size).toBe(0);
+    expect(resetup('resetup-2', 'retry').results.size).toBe(2);
+    expect(n0.vault.setupLogSize()).toBe(1 + 5); // the interrupted context; the new context and its steps 2–5
+    expect(signWithVaults(vs, members, 'tx-after-resetup', sha256(Uint8Array.of(8)), 'after').results.size).toBe(2);
     for (const n of vs.values()) n.vault.close();
   });
 });
