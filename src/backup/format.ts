@@ -92,7 +92,7 @@ export function writeFrame(w: ByteWriter, type: number, body: Uint8Array): void 
 
 export function encodeManifest(m: Manifest): Uint8Array {
   const w = new ByteWriter(128);
-  w.u16(m.formatVersion).string(m.nodeId).bytes(Buffer.from(m.vaultId, 'hex')).u8(KIND_CODE[m.kind]).u32(m.chain).u64(m.fromSeq).raw(m.prevDigest).u64(m.createdAt);
+  w.u16(m.formatVersion).str(m.nodeId).bytes(Buffer.from(m.vaultId, 'hex')).u8(KIND_CODE[m.kind]).u32(m.chain).u64(m.fromSeq).raw(m.prevDigest).u64(m.createdAt);
   return w.finish();
 }
 
@@ -102,7 +102,7 @@ export function decodeManifest(body: Uint8Array): Manifest {
   if (!READABLE_FORMAT_VERSIONS.includes(formatVersion)) {
     throw new MalformedError(`format version ${formatVersion} is not supported (this build reads versions ${READABLE_FORMAT_VERSIONS.join(' and ')}); a newer Tessera wrote it — read it with that version`);
   }
-  const nodeId = r.string(MAX_NODE_ID_BYTES);
+  const nodeId = r.str(MAX_NODE_ID_BYTES);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
   if (nodeId.length === 0 || /[\u0000-\u001f\u007f]/.test(nodeId)) throw new MalformedError('the node id is empty or holds control characters');
   const vaultId = Buffer.from(r.bytes(64)).toString('hex');
@@ -111,7 +111,7 @@ export function decodeManifest(body: Uint8Array): Manifest {
   if (!kind) throw new MalformedError('unknown backup kind');
   const chain = r.u32();
   const fromSeq = r.u64();
-  const prevDigest = Uint8Array.from(r.raw(DIGEST_BYTES));
+  const prevDigest = r.raw(DIGEST_BYTES);
   const createdAt = r.u64();
   r.end();
   if (chain < 1) throw new MalformedError('chain number 0');
@@ -125,7 +125,7 @@ export function encodeTrailer(t: Trailer): Uint8Array {
 
 export function decodeTrailer(body: Uint8Array): Trailer {
   const r = new ByteReader(body);
-  const t = { toSeq: r.u64(), recordCount: r.u64(), payloadDigest: Uint8Array.from(r.raw(DIGEST_BYTES)) };
+  const t = { toSeq: r.u64(), recordCount: r.u64(), payloadDigest: r.raw(DIGEST_BYTES) };
   r.end();
   return t;
 }
@@ -137,19 +137,19 @@ export interface FieldWriter {
   u16(v: number): FieldWriter;
   u64(v: number): FieldWriter;
   bytes(b: Uint8Array): FieldWriter;
-  string(s: string): FieldWriter;
+  str(s: string): FieldWriter;
 }
 
 function writeParticipants(w: FieldWriter, ps: readonly string[]): void {
   w.u16(ps.length);
-  for (const p of ps) w.string(p);
+  for (const p of ps) w.str(p);
 }
 
 function readParticipants(r: ByteReader): string[] {
   const n = r.u16();
   if (n > MAX_PARTICIPANTS) throw new MalformedError(`${n} participants exceed the limit of ${MAX_PARTICIPANTS}`);
   const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(r.string(MAX_NODE_ID_BYTES));
+  for (let i = 0; i < n; i++) out.push(r.str(MAX_NODE_ID_BYTES));
   return out;
 }
 
@@ -169,30 +169,30 @@ export function encodeRecord(w: FieldWriter, rec: BackupRecord): void {
   switch (rec.kind) {
     case 'wallet': {
       const x = rec.wallet;
-      w.u8(REC_WALLET).u8(KT_CODE[x.keyType]).string(x.walletId).u32(x.threshold);
+      w.u8(REC_WALLET).u8(KT_CODE[x.keyType]).str(x.walletId).u32(x.threshold);
       writeParticipants(w, x.participants);
       w.u8(x.currentVersion === null ? 0 : 1).u64(x.currentVersion ?? 0).bytes(x.publicKey).u64(x.createdAt).u64(x.updatedAt);
       return;
     }
     case 'share': {
       const i = rec.info;
-      w.u8(REC_SHARE).u8(KT_CODE[i.keyType]).string(i.walletId).u64(i.version).u8(STATUS_CODE[i.status]).u32(i.threshold);
+      w.u8(REC_SHARE).u8(KT_CODE[i.keyType]).str(i.walletId).u64(i.version).u8(STATUS_CODE[i.status]).u32(i.threshold);
       writeParticipants(w, i.participants);
       w.u64(i.createdAt).u64(i.updatedAt).bytes(rec.share);
       return;
     }
     case 'share-retired': {
       const i = rec.info;
-      w.u8(REC_SHARE_RETIRED).u8(KT_CODE[i.keyType]).string(i.walletId).u64(i.version).u32(i.threshold);
+      w.u8(REC_SHARE_RETIRED).u8(KT_CODE[i.keyType]).str(i.walletId).u64(i.version).u32(i.threshold);
       writeParticipants(w, i.participants);
       w.u64(i.createdAt).u64(i.updatedAt).u8(rec.retiredBy === null ? 0 : 1).u64(rec.retiredBy ?? 0);
       return;
     }
     case 'wallet-deleted':
-      w.u8(REC_WALLET_DELETED).u8(KT_CODE[rec.keyType]).string(rec.walletId).u64(rec.at ?? 0);
+      w.u8(REC_WALLET_DELETED).u8(KT_CODE[rec.keyType]).str(rec.walletId).u64(rec.at ?? 0);
       return;
     case 'share-deleted':
-      w.u8(REC_SHARE_DELETED).u8(KT_CODE[rec.keyType]).string(rec.walletId).u64(rec.version).u64(rec.at ?? 0);
+      w.u8(REC_SHARE_DELETED).u8(KT_CODE[rec.keyType]).str(rec.walletId).u64(rec.version).u64(rec.at ?? 0);
       return;
   }
 }
@@ -209,20 +209,20 @@ export function decodeRecord(body: Uint8Array, formatVersion = FORMAT_VERSION): 
   let rec: BackupRecord;
   if (kind === REC_WALLET) {
     const keyType = readKeyType(r);
-    const walletId = r.string(MAX_WALLET_ID_BYTES);
+    const walletId = r.str(MAX_WALLET_ID_BYTES);
     const threshold = r.u32();
     const participants = readParticipants(r);
     const hasVersion = r.u8();
     if (hasVersion > 1) throw new MalformedError('bad version flag');
     const v = r.u64();
     const currentVersion = hasVersion === 1 ? v : null;
-    const publicKey = Uint8Array.from(r.bytes(MAX_PUBLIC_KEY_BYTES));
+    const publicKey = r.bytes(MAX_PUBLIC_KEY_BYTES);
     const createdAt = r.u64();
     const updatedAt = r.u64();
     rec = { kind: 'wallet', seq, wallet: { keyType, walletId, threshold, participants, currentVersion, publicKey, createdAt, updatedAt, seq } };
   } else if (kind === REC_SHARE) {
     const keyType = readKeyType(r);
-    const walletId = r.string(MAX_WALLET_ID_BYTES);
+    const walletId = r.str(MAX_WALLET_ID_BYTES);
     const version = r.u64();
     const status = STATUS_NAME[r.u8()];
     if (!status) throw new MalformedError('unknown share status');
@@ -231,11 +231,11 @@ export function decodeRecord(body: Uint8Array, formatVersion = FORMAT_VERSION): 
     const createdAt = r.u64();
     const updatedAt = r.u64();
     if (status === 'retired' && formatVersion >= 2) throw new MalformedError('a share record of a retired version carries a secret (format 2 writes retired versions without one)');
-    const share = Buffer.from(r.bytes(MAX_SHARE_BYTES));
+    const share = Buffer.from(r.bytesView(MAX_SHARE_BYTES));
     rec = { kind: 'share', seq, info: { keyType, walletId, version, status, threshold, participants, dataKeyId: 0, createdAt, updatedAt, seq }, share };
   } else if (kind === REC_SHARE_RETIRED && formatVersion >= 2) {
     const keyType = readKeyType(r);
-    const walletId = r.string(MAX_WALLET_ID_BYTES);
+    const walletId = r.str(MAX_WALLET_ID_BYTES);
     const version = r.u64();
     const threshold = r.u32();
     const participants = readParticipants(r);
@@ -251,9 +251,9 @@ export function decodeRecord(body: Uint8Array, formatVersion = FORMAT_VERSION): 
       retiredBy: hasBy === 1 ? by : null,
     };
   } else if (kind === REC_WALLET_DELETED) {
-    rec = { kind: 'wallet-deleted', seq, keyType: readKeyType(r), walletId: r.string(MAX_WALLET_ID_BYTES), at: r.u64() };
+    rec = { kind: 'wallet-deleted', seq, keyType: readKeyType(r), walletId: r.str(MAX_WALLET_ID_BYTES), at: r.u64() };
   } else if (kind === REC_SHARE_DELETED) {
-    rec = { kind: 'share-deleted', seq, keyType: readKeyType(r), walletId: r.string(MAX_WALLET_ID_BYTES), version: r.u64(), at: r.u64() };
+    rec = { kind: 'share-deleted', seq, keyType: readKeyType(r), walletId: r.str(MAX_WALLET_ID_BYTES), version: r.u64(), at: r.u64() };
   } else throw new MalformedError(`unknown record kind ${kind}`);
   r.end();
   return rec;

@@ -111,7 +111,7 @@ export function decodeBody(bytes: Uint8Array): KeyringBody {
       const id = r.u32();
       const role = r.u8();
       if (role !== 1 && role !== 2) throw new KeyringFormatError('bad page key role');
-      pageKeys.push({ id, role: role === 1 ? 'current' : 'next', key: secureCopy(r.raw(KEY_BYTES)) });
+      pageKeys.push({ id, role: role === 1 ? 'current' : 'next', key: secureCopy(r.view(KEY_BYTES)) });
     }
     const dataKeys: DataKey[] = [];
     const nd = r.u8();
@@ -120,7 +120,7 @@ export function decodeBody(bytes: Uint8Array): KeyringBody {
       const status = r.u8();
       if (status !== 1 && status !== 2) throw new KeyringFormatError('bad data key status');
       const createdAt = r.u64();
-      dataKeys.push({ id, status: status === 1 ? 'primary' : 'decrypt-only', createdAt, key: secureCopy(r.raw(KEY_BYTES)) });
+      dataKeys.push({ id, status: status === 1 ? 'primary' : 'decrypt-only', createdAt, key: secureCopy(r.view(KEY_BYTES)) });
     }
     r.end();
     const body = { pageKeys, dataKeys };
