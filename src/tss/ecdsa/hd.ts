@@ -7,7 +7,7 @@
 import { InvalidArgumentError } from '../../common/errors.js';
 import { getGroup } from '../group/index.js';
 import { deriveChild, validatePath } from '../frost/hd.js';
-import { ByteWriter } from '../session/codec.js';
+import { ByteWriter } from '../../common/bytes.js';
 
 /** A derivation request: the cluster chain code and a path of non-hardened indices. */
 export interface EcdsaDerivation {

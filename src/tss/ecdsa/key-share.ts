@@ -17,7 +17,7 @@ import { getGroup, type Group, type Point } from '../group/index.js';
 import { bytesEqual, taggedDigest, utf8 } from '../math/hash.js';
 import { lagrangeCoefficient } from '../math/polynomial.js';
 import { bytesEqual as constantTimeEqual, pairContext } from '../ot/wire.js';
-import { ByteReader, ByteWriter } from '../session/codec.js';
+import { ByteReader, ByteWriter } from '../../common/bytes.js';
 import { PairwiseOt } from './pairwise.js';
 
 export const ECDSA_KEY_TYPE = 'secp256k1';

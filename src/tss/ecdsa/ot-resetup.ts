@@ -15,7 +15,7 @@ import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js'
 import { bytesEqual, taggedDigest, utf8 } from '../math/hash.js';
 import { getGroup } from '../group/index.js';
 import { type Rng, setupRng, systemRng } from '../math/rng.js';
-import { ByteReader, ByteWriter } from '../session/codec.js';
+import { ByteReader, ByteWriter } from '../../common/bytes.js';
 import { ProtocolAbortedError } from '../session/errors.js';
 import { claimSetupContext, claimSetupStep, type SetupLog } from '../session/signing-log.js';
 import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';

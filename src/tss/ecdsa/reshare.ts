@@ -33,7 +33,7 @@ import { getGroup, type Group, type Point } from '../group/index.js';
 import { bytesEqual, taggedDigest } from '../math/hash.js';
 import { commitPolynomial, evalCommitment, evalPolynomial } from '../math/polynomial.js';
 import { randomScalar, type Rng, setupRng, systemRng } from '../math/rng.js';
-import { ByteReader, ByteWriter } from '../session/codec.js';
+import { ByteReader, ByteWriter } from '../../common/bytes.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
 import { claimSetupContext, claimSetupStep, type SetupLog } from '../session/signing-log.js';

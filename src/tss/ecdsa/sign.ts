@@ -25,7 +25,7 @@ import { createHash } from 'node:crypto';
 import { bytesEqual, sha512, taggedDigest, utf8 } from '../math/hash.js';
 import { invert } from '../math/polynomial.js';
 import { type Rng, systemRng } from '../math/rng.js';
-import { ByteReader, ByteWriter } from '../session/codec.js';
+import { ByteReader, ByteWriter } from '../../common/bytes.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
 import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';

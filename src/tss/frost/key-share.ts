@@ -16,7 +16,7 @@ import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js'
 import { getGroup, type Group, type Point } from '../group/index.js';
 import { bytesEqual, taggedDigest, utf8 } from '../math/hash.js';
 import { lagrangeCoefficient } from '../math/polynomial.js';
-import { ByteReader, ByteWriter } from '../session/codec.js';
+import { ByteReader, ByteWriter } from '../../common/bytes.js';
 import { partyIdentifiers } from './identifiers.js';
 import { ed25519Suite } from './suite.js';
 

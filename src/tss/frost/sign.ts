@@ -16,7 +16,7 @@ import { mod } from '../group/group.js';
 import { getGroup, type Group, type Point } from '../group/index.js';
 import { bytesEqual, taggedDigest, utf8 } from '../math/hash.js';
 import { hedgedRng, type Rng, systemRng } from '../math/rng.js';
-import { ByteReader, ByteWriter } from '../session/codec.js';
+import { ByteReader, ByteWriter } from '../../common/bytes.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
 import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';

@@ -32,14 +32,6 @@ export class ProtocolAbortedError extends TesseraError {
   }
 }
 
-/** Internal: a payload could not be parsed. Converted to ProtocolAbortedError blaming the sender. */
-export class MalformedPayloadError extends Error {
-  constructor(what: string) {
-    super(what);
-    this.name = 'MalformedPayloadError';
-  }
-}
-
 /** The stable `code` of an error thrown by a caller-supplied callback (a log, a storage write), or 'error' — for abort reasons that must not carry the error's message (it may name paths or data). Does not throw. */
 export function errorCode(e: unknown): string {
   const code = (e as { code?: unknown } | null)?.code;

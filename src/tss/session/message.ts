@@ -9,8 +9,7 @@
  */
 import { InvalidArgumentError } from '../../common/errors.js';
 import { utf8 } from '../math/hash.js';
-import { ByteReader, ByteWriter } from './codec.js';
-import { MalformedPayloadError } from './errors.js';
+import { ByteReader, ByteWriter, MalformedError } from '../../common/bytes.js';
 
 /** A protocol message. `to` is a party id for a direct message, `null` for a broadcast. */
 export interface Message {
@@ -46,11 +45,11 @@ export function encodeMessage(m: Message): Uint8Array {
   return w.bytes(m.payload).finish();
 }
 
-/** Decodes a message. Throws {@link MalformedPayloadError} on anything that is not a canonical encoding. */
+/** Decodes a message. Throws `MalformedError` on anything that is not a canonical encoding. */
 export function decodeMessage(bytes: Uint8Array): Message {
   const r = new ByteReader(bytes);
   r.expectTag(MESSAGE_TAG);
-  if (r.u8() !== MESSAGE_FORMAT_VERSION) throw new MalformedPayloadError('unsupported message format version');
+  if (r.u8() !== MESSAGE_FORMAT_VERSION) throw new MalformedError('unsupported message format version');
   const sessionId = r.str(MAX_ID_BYTES);
   const round = r.u16();
   const from = r.str(MAX_ID_BYTES);
@@ -58,7 +57,7 @@ export function decodeMessage(bytes: Uint8Array): Message {
   let to: string | null;
   if (kind === 0) to = null;
   else if (kind === 1) to = r.str(MAX_ID_BYTES);
-  else throw new MalformedPayloadError('unknown message kind');
+  else throw new MalformedError('unknown message kind');
   const payload = r.bytes(MAX_PAYLOAD_BYTES);
   r.end();
   return { sessionId, round, from, to, payload };

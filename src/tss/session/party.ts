@@ -11,9 +11,10 @@
  * round are buffered.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { MalformedError } from '../../common/bytes.js';
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { utf8 } from '../math/hash.js';
-import { MalformedPayloadError, ProtocolAbortedError } from './errors.js';
+import { ProtocolAbortedError } from './errors.js';
 import { decodeMessage, MAX_ID_BYTES, type Message } from './message.js';
 
 /** Lifecycle of a party. */
@@ -287,7 +288,7 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
       return fn();
     } catch (e) {
       if (e instanceof ProtocolAbortedError) throw this.fail(e);
-      if (e instanceof MalformedPayloadError) throw this.fail(new ProtocolAbortedError('malformed payload', []));
+      if (e instanceof MalformedError) throw this.fail(new ProtocolAbortedError('malformed payload', []));
       throw this.fail(new ProtocolAbortedError('internal error', []));
     }
   }

@@ -10,7 +10,7 @@ import { mod } from '../../../src/tss/group/group.js';
 import { getGroup, type Point } from '../../../src/tss/group/index.js';
 import { evalCommitment, invert } from '../../../src/tss/math/polynomial.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
-import { ByteReader, ByteWriter } from '../../../src/tss/session/codec.js';
+import { ByteReader, ByteWriter } from '../../../src/common/bytes.js';
 import { broadcastDigest } from '../../../src/tss/session/echo.js';
 import { decodeMessage, encodeMessage } from '../../../src/tss/session/message.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';

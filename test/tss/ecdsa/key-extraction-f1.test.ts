@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { ByteReader, ByteWriter } from '../../../src/tss/session/codec.js';
+import { ByteReader, ByteWriter } from '../../../src/common/bytes.js';
 import type { Delivery } from '../../../src/tss/session/runner.js';
 import { decodeMessage, encodeMessage } from '../../../src/tss/session/message.js';
 import { XI } from '../../../src/tss/ecdsa/multiply.js';

@@ -7,7 +7,7 @@ import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
 import { getGroup } from '../../../src/tss/group/index.js';
 import { invert } from '../../../src/tss/math/polynomial.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
-import { ByteReader } from '../../../src/tss/session/codec.js';
+import { ByteReader } from '../../../src/common/bytes.js';
 import type { Delivery } from '../../../src/tss/session/runner.js';
 import { MemorySigningLog, SigningContextReusedError, SigningStepReplayedError } from '../../../src/tss/session/signing-log.js';
 import type { Message } from '../../../src/tss/session/message.js';

@@ -23,7 +23,7 @@ import { BaseOtReceiver, BaseOtSender } from '../../../src/tss/ot/base-ot.js';
 import { OtExtSender } from '../../../src/tss/ot/kos.js';
 import { bytesToBigInt, decodeScalar, encodeScalar, mod, Q } from '../../../src/tss/ot/scalar.js';
 import { encodeU32, taggedHash } from '../../../src/tss/ot/wire.js';
-import { ByteReader } from '../../../src/tss/session/codec.js';
+import { ByteReader } from '../../../src/common/bytes.js';
 import type { Message } from '../../../src/tss/session/message.js';
 import {
   MemorySigningLog,

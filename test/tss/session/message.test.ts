@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../../../src/common/errors.js';
 import { FrostDkgParty } from '../../../src/tss/frost/dkg.js';
 import { type FrostKeyPublic, serializeKeyPublic } from '../../../src/tss/frost/key-share.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
-import { ByteWriter } from '../../../src/tss/session/codec.js';
+import { ByteWriter } from '../../../src/common/bytes.js';
 import { ProtocolAbortedError } from '../../../src/tss/session/errors.js';
 import { decodeMessage, encodeMessage, type Message } from '../../../src/tss/session/message.js';
 import { validateSessionConfig } from '../../../src/tss/session/party.js';
