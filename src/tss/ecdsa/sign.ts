@@ -399,27 +399,47 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     let phiSum = this.phi;
     let u = 0n;
     let v = 0n;
+    // Every peer's multiplication and consistency checks run before any abort, so that each peer
+    // with OT evidence against it is blamed (and its pair burnt): one failing peer must not shield
+    // another whose check failed earlier or later in this loop.
     const bad: string[] = [];
+    const reasons = new Set<string>();
+    let other: ProtocolAbortedError | undefined;
     for (const p of this.others) {
       const peer = this.peers.get(p)!;
       const m = parsed.get(p)!;
-      const [du, dv] = withOtAbort(p, 'multiplication', () => mulReceiverFinish(peer.pair.in_, peer.pending!, m.msg2)).map((x) => {
-        const s = g.decodeScalar(x);
-        x.fill(0);
-        return s;
-      }) as [bigint, bigint];
+      let d: [bigint, bigint];
+      try {
+        d = withOtAbort(p, 'multiplication', () => mulReceiverFinish(peer.pair.in_, peer.pending!, m.msg2)).map((x) => {
+          const s = g.decodeScalar(x);
+          x.fill(0);
+          return s;
+        }) as [bigint, bigint];
+      } catch (e) {
+        if (isOtEvidence(e)) {
+          bad.push(...e.blame);
+          reasons.add(e.reason);
+        } else if (e instanceof ProtocolAbortedError) other ??= e;
+        else throw e;
+        continue;
+      }
+      const [du, dv] = d;
       this.share.extensionSettled(p, peer.pending!.index);
       peer.pending = undefined;
       // DKLs23 consistency checks: j's multiplication inputs must be the discrete logs of R_j and pk_j.
       const chi = peer.chi!;
       const okU = g.equals(g.mulSecret(m.R, chi), g.add(m.gu, g.baseMul(du)));
       const okV = g.equals(g.mulSecret(m.pk, chi), g.add(m.gv, g.baseMul(dv)));
-      if (!okU || !okV) bad.push(p);
+      if (!okU || !okV) {
+        bad.push(p);
+        reasons.add('multiplication inputs inconsistent with the committed instance point or key share');
+      }
       phiSum = mod(phiSum + m.psi, g.order);
       u = mod(u + peer.cu! + du, g.order);
       v = mod(v + peer.cv! + dv, g.order);
     }
-    if (bad.length > 0) throw new OtEvidenceAbortError('multiplication inputs inconsistent with the committed instance point or key share', bad);
+    if (bad.length > 0) throw new OtEvidenceAbortError([...reasons].join('; '), [...new Set(bad)]);
+    if (other) throw other;
     let pkSum = g.baseMul(this.sk);
     let bigR = this.R!;
     for (const p of this.others) {

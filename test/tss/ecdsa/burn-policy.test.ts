@@ -263,3 +263,31 @@ describe('I-1: secret scalars never go through the variable-time mul', () => {
     for (const chi of calls.mulSecret) expect(calls.mul).not.toContain(chi);
   });
 });
+
+describe('every peer with OT evidence against it is burnt, not only the last one found', () => {
+  it('a failed consistency check burns the cheater’s pair even when another peer’s multiplication check fails later in the same round', () => {
+    const c = ps[2]!;
+    const shares = clone(base);
+    class Cheat extends EcdsaSignParty {
+      protected override multiplicationInputs(_peer: string, r: bigint, sk: bigint): [bigint, bigint] {
+        return [r, (sk + 1n) % Q]; // b: a's consistency check on b fails
+      }
+    }
+    const rep = signRun(shares, [a, b, c], sha256(Uint8Array.of(1)), {
+      seed: 'shield',
+      make: (self) => (self === b ? (o) => new Cheat(o) : undefined),
+      // c's answer to a fails a's multiplication check (processed after b in a's loop)
+      fault: tamper(
+        (d) => d.from === c && d.to === a && d.message.round === 2,
+        (p) => {
+          p[p.length - 100] = p[p.length - 100]! ^ 1;
+          return p;
+        },
+      ),
+    });
+    const err = rep.aborts.get(a);
+    expect(err).toBeInstanceOf(OtEvidenceAbortError);
+    expect([...err!.blame].sort()).toEqual([b, c].sort());
+    expect(shares.get(a)!.burntPeers().sort()).toEqual([b, c].sort());
+  });
+});
