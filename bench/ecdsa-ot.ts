@@ -10,8 +10,8 @@ import { mulReceiverFinish, mulReceiverStart, mulSenderRespond, XI } from '../sr
 import { zeroShare } from '../src/tss/ecdsa/zero-share.js';
 import { KAPPA, type OtExtReceiver, type OtExtSender, OtSetupAsReceiver, OtSetupAsSender } from '../src/tss/ot/kos.js';
 import { encodeScalar, randomScalar } from '../src/tss/ot/scalar.js';
-import { systemRandom } from '../src/tss/ot/wire.js';
 import { type Comparison, compareCpu, emitter, secp256k1SignVerify } from './harness.js';
+import { systemRng } from '../src/tss/math/rng.js';
 
 const emit = emitter('ecdsa-ot');
 
@@ -58,7 +58,7 @@ line(
   compare(() => {
     const sid = enc.encode(`mul-${counter++}`);
     const bob = mulReceiverStart(pair.receiver, sid, 2);
-    const alice = mulSenderRespond(pair.sender, sid, [encodeScalar(randomScalar(systemRandom)), encodeScalar(randomScalar(systemRandom))], bob.message);
+    const alice = mulSenderRespond(pair.sender, sid, [encodeScalar(randomScalar(systemRng)), encodeScalar(randomScalar(systemRng))], bob.message);
     mulReceiverFinish(pair.receiver, bob.pending, alice.message);
     return bob.message.length + alice.message.length;
   }, 250),

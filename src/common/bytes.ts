@@ -19,6 +19,17 @@ export class MalformedError extends Error {
   }
 }
 
+/**
+ * Constant-time (for equal lengths) byte comparison — for secrets and MACs. For public data the
+ * variable-time `bytesEqual` of `tss/math/hash.ts` is enough. Does not throw.
+ */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
+}
+
 const utf8Encoder = new TextEncoder();
 // ignoreBOM: a leading U+FEFF is part of the string, not stripped (otherwise "\uFEFFn1" and "n1"
 // would decode alike and the encoding would not be injective).

@@ -23,7 +23,7 @@
 import { InvalidArgumentError } from '../../common/errors.js';
 import { mod } from '../group/group.js';
 import { getGroup, type Group, type Point } from '../group/index.js';
-import { bytesEqual, taggedDigest, utf8 } from '../math/hash.js';
+import { bytesEqual, taggedHash, utf8 } from '../math/hash.js';
 import { commitPolynomial, evalCommitment, evalPolynomial } from '../math/polynomial.js';
 import { randomScalar, type Rng, setupRng, systemRng } from '../math/rng.js';
 import { ByteReader, ByteWriter } from '../../common/bytes.js';
@@ -64,11 +64,11 @@ export interface EcdsaDkgOptions {
 export function ecdsaDkgContext(sessionId: string, threshold: number, participants: readonly string[]): Uint8Array {
   const t = new Uint8Array(2);
   new DataView(t.buffer).setUint16(0, threshold);
-  return taggedDigest('tessera/ecdsa/dkg/context/v1', utf8(sessionId), t, ...participants.map(utf8));
+  return taggedHash('sha256', 'tessera/ecdsa/dkg/context/v1', utf8(sessionId), t, ...participants.map(utf8));
 }
 
 function pokChallenge(g: Group, ctx: Uint8Array, id: string, c0: Point, R: Point): bigint {
-  return g.reduceBytes(taggedDigest('tessera/ecdsa/dkg/pok/v1', ctx, utf8(id), g.encodePoint(c0), g.encodePoint(R)));
+  return g.reduceBytes(taggedHash('sha256', 'tessera/ecdsa/dkg/pok/v1', ctx, utf8(id), g.encodePoint(c0), g.encodePoint(R)));
 }
 
 /** Schnorr proof of knowledge of a0 with C0 = a0·G, bound to ctx and the prover's id: R ‖ μ. */
@@ -299,7 +299,7 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
     this.pairs.clear();
     this.zeroSeeds.clear();
     this.secret = 0n;
-    this.confirmation = taggedDigest('tessera/ecdsa/dkg/confirmation/v1', this.ctx, ecdsaKeyPublicDigest(this.pub!));
+    this.confirmation = taggedHash('sha256', 'tessera/ecdsa/dkg/confirmation/v1', this.ctx, ecdsaKeyPublicDigest(this.pub!));
     return { send: [{ to: null, payload: new ByteWriter().tag(R6_TAG).raw(this.confirmation).finish() }] };
   }
 

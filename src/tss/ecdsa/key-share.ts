@@ -14,10 +14,10 @@
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { mod } from '../group/group.js';
 import { getGroup, type Group, type Point } from '../group/index.js';
-import { bytesEqual, taggedDigest, utf8 } from '../math/hash.js';
+import { bytesEqual, taggedHash, utf8 } from '../math/hash.js';
 import { lagrangeCoefficient } from '../math/polynomial.js';
-import { bytesEqual as constantTimeEqual, pairContext } from '../ot/wire.js';
-import { ByteReader, ByteWriter } from '../../common/bytes.js';
+import { pairContext } from '../ot/wire.js';
+import { ByteReader, ByteWriter, constantTimeEqual } from '../../common/bytes.js';
 import { PairwiseOt } from './pairwise.js';
 
 export const ECDSA_KEY_TYPE = 'secp256k1';
@@ -28,7 +28,7 @@ const MAX_PARTIES = 1024;
 
 /** Identifier (Shamir x-coordinate) of a party: H("tessera/ecdsa/id/v1", id) mod q. Same in every committee. */
 export function ecdsaIdentifier(group: Group, partyId: string): bigint {
-  const x = group.reduceBytes(taggedDigest('tessera/ecdsa/id/v1', utf8(partyId)));
+  const x = group.reduceBytes(taggedHash('sha256', 'tessera/ecdsa/id/v1', utf8(partyId)));
   if (x === 0n) throw new InvalidArgumentError('party id hashes to the zero identifier');
   return x;
 }
@@ -68,7 +68,7 @@ export function serializeEcdsaKeyPublic(p: EcdsaKeyPublic): Uint8Array {
 
 /** Digest of the public package (bound into every signing context). */
 export function ecdsaKeyPublicDigest(p: EcdsaKeyPublic): Uint8Array {
-  return taggedDigest('tessera/ecdsa/key-public/digest/v1', serializeEcdsaKeyPublic(p));
+  return taggedHash('sha256', 'tessera/ecdsa/key-public/digest/v1', serializeEcdsaKeyPublic(p));
 }
 
 /** What one party holds per peer. */

@@ -43,8 +43,11 @@ import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '../../common/errors.js';
 import type { OtExtReceiver, OtExtSender } from '../ot/kos.js';
 import { bytesToBigInt, decodeScalar, encodeScalar, mod, Q, randomScalar } from '../ot/scalar.js';
-import { bytesEqual, encodeU32, MessageReader, MessageWriter, type RandomBytes, systemRandom, taggedHash, taggedHash512, wipe } from '../ot/wire.js';
+import { encodeU32, messageWriter, readMessage, wipe } from '../ot/wire.js';
 import { MalformedMessageError, MultiplicationAbortedError, OtReuseError } from './errors.js';
+import { taggedHash } from '../math/hash.js';
+import { systemRng, type Rng } from '../math/rng.js';
+import { constantTimeEqual } from '../../common/bytes.js';
 
 /** Statistical security parameter of the multiplication (DKLs19: s = 80). */
 export const MUL_STAT = 80;
@@ -68,7 +71,7 @@ export function gadgetVector(pairContext: Uint8Array): bigint[] {
   let g = gadgetCache.get(key);
   if (g === undefined) {
     g = [];
-    for (let j = 0; j < XI; j++) g.push(bytesToBigInt(taggedHash512('tessera/mul/gadget', pairContext, encodeU32(j))) % Q);
+    for (let j = 0; j < XI; j++) g.push(bytesToBigInt(taggedHash('sha512', 'tessera/mul/gadget', pairContext, encodeU32(j))) % Q);
     if (gadgetCache.size > 1024) gadgetCache.clear();
     gadgetCache.set(key, g);
   }
@@ -92,7 +95,7 @@ class PadHasher {
   readonly #buf = new Uint8Array(32 + 4 + OT_KEY_LEN);
   readonly #L: number;
   constructor(ctx: Uint8Array, sessionId: Uint8Array, index: number, L: number, sigma: Uint8Array) {
-    this.#buf.set(taggedHash('tessera/mul/pad', ctx, sessionId, encodeU32(index), encodeU32(L), sigma), 0);
+    this.#buf.set(taggedHash('sha256', 'tessera/mul/pad', ctx, sessionId, encodeU32(index), encodeU32(L), sigma), 0);
     this.#L = L;
   }
   pads(j: number, key: Uint8Array): bigint[] {
@@ -107,19 +110,19 @@ class PadHasher {
 }
 
 function challenges(ctx: Uint8Array, sessionId: Uint8Array, index: number, msg1Hash: Uint8Array, sigma: Uint8Array, tauBytes: Uint8Array, L: number): { chiT: bigint[]; chiH: bigint[] } {
-  const base = taggedHash('tessera/mul/transcript', ctx, sessionId, encodeU32(index), encodeU32(L), msg1Hash, sigma, tauBytes);
+  const base = taggedHash('sha256', 'tessera/mul/transcript', ctx, sessionId, encodeU32(index), encodeU32(L), msg1Hash, sigma, tauBytes);
   const chiT: bigint[] = [];
   const chiH: bigint[] = [];
   for (let k = 0; k < L; k++) {
-    chiT.push(bytesToBigInt(taggedHash512('tessera/mul/chi-tilde', base, encodeU32(k))) % Q);
-    chiH.push(bytesToBigInt(taggedHash512('tessera/mul/chi-hat', base, encodeU32(k))) % Q);
+    chiT.push(bytesToBigInt(taggedHash('sha512', 'tessera/mul/chi-tilde', base, encodeU32(k))) % Q);
+    chiH.push(bytesToBigInt(taggedHash('sha512', 'tessera/mul/chi-hat', base, encodeU32(k))) % Q);
   }
   return { chiT, chiH };
 }
 
 function hashR(ctx: Uint8Array, sessionId: Uint8Array, index: number, sigma: Uint8Array, r: bigint[]): Uint8Array {
   const h = createHash('sha256');
-  h.update(taggedHash('tessera/mul/r', ctx, sessionId, encodeU32(index), sigma));
+  h.update(taggedHash('sha256', 'tessera/mul/r', ctx, sessionId, encodeU32(index), sigma));
   for (const x of r) h.update(encodeScalar(x));
   return new Uint8Array(h.digest());
 }
@@ -169,7 +172,7 @@ export class MulReceiverPending {
  * input vector. Throws `InvalidArgumentError` on bad arguments and `OtStateBurnedError` if the
  * pair's OT state is burnt.
  */
-export function mulReceiverStart(ot: OtExtReceiver, sessionId: Uint8Array, L: number, random: RandomBytes = systemRandom): { message: Uint8Array; pending: MulReceiverPending; b: Uint8Array } {
+export function mulReceiverStart(ot: OtExtReceiver, sessionId: Uint8Array, L: number, random: Rng = systemRng): { message: Uint8Array; pending: MulReceiverPending; b: Uint8Array } {
   if (!Number.isInteger(L) || L < 1 || L > MAX_L) throw new InvalidArgumentError(`multiplication vector length must be 1..${MAX_L}`);
   const { message, output } = ot.extend(sessionId, XI, random, undefined, OT_KEY_LEN);
   const g = gadgetVector(ot.context);
@@ -188,7 +191,7 @@ export function mulReceiverStart(ot: OtExtReceiver, sessionId: Uint8Array, L: nu
  * (blaming Bob; a failed check burns `ot` for good), `OtReuseError` on a replayed index,
  * `OtStateBurnedError` if `ot` is burnt.
  */
-export function mulSenderRespond(ot: OtExtSender, sessionId: Uint8Array, inputs: Uint8Array[], message: Uint8Array, random: RandomBytes = systemRandom): { message: Uint8Array; shares: Uint8Array[] } {
+export function mulSenderRespond(ot: OtExtSender, sessionId: Uint8Array, inputs: Uint8Array[], message: Uint8Array, random: Rng = systemRng): { message: Uint8Array; shares: Uint8Array[] } {
   const L = inputs.length;
   if (L < 1 || L > MAX_L) throw new InvalidArgumentError(`multiplication vector length must be 1..${MAX_L}`);
   const a = inputs.map((x) => {
@@ -206,7 +209,7 @@ export function mulSenderRespond(ot: OtExtSender, sessionId: Uint8Array, inputs:
   const alpha: bigint[] = []; // ã_0..ã_{L-1}, â_0..â_{L-1}
   for (let k = 0; k < 2 * L; k++) alpha.push(randomScalar(random));
   const tA: bigint[][] = [];
-  const w = new MessageWriter(T_MUL_RESPONSE);
+  const w = messageWriter(T_MUL_RESPONSE, 2 + SALT_LEN + XI * 2 * L * 32 + 32 + 2 * L * 32);
   const tauParts: Uint8Array[] = [];
   for (let j = 0; j < XI; j++) {
     const s0 = pad.pads(j, ext.v0[j]!);
@@ -223,9 +226,9 @@ export function mulSenderRespond(ot: OtExtSender, sessionId: Uint8Array, inputs:
   const { chiT, chiH } = challenges(ctx, sessionId, ext.index, sha256(message), sigma, tauBytes, L);
   const r: bigint[] = [];
   for (let j = 0; j < XI; j++) for (let k = 0; k < L; k++) r.push(mod(chiT[k]! * tA[j]![k]! + chiH[k]! * tA[j]![L + k]!));
-  w.fixed(sigma).fixed(tauBytes).fixed(hashR(ctx, sessionId, ext.index, sigma, r));
-  for (let k = 0; k < L; k++) w.fixed(encodeScalar(mod(chiT[k]! * alpha[k]! + chiH[k]! * alpha[L + k]!)));
-  for (let k = 0; k < L; k++) w.fixed(encodeScalar(mod(a[k]! - alpha[k]!)));
+  w.raw(sigma).raw(tauBytes).raw(hashR(ctx, sessionId, ext.index, sigma, r));
+  for (let k = 0; k < L; k++) w.raw(encodeScalar(mod(chiT[k]! * alpha[k]! + chiH[k]! * alpha[L + k]!)));
+  for (let k = 0; k < L; k++) w.raw(encodeScalar(mod(a[k]! - alpha[k]!)));
   const shares: Uint8Array[] = [];
   for (let k = 0; k < L; k++) {
     let c = 0n;
@@ -243,26 +246,28 @@ export function mulSenderRespond(ot: OtExtSender, sessionId: Uint8Array, inputs:
  * `InvalidArgumentError` if `pending` belongs to another pair.
  */
 export function mulReceiverFinish(ot: OtExtReceiver, pending: MulReceiverPending, message: Uint8Array): Uint8Array[] {
-  if (!bytesEqual(ot.context, pending.pairContext)) throw new InvalidArgumentError('this multiplication was started with another pair');
+  if (!constantTimeEqual(ot.context, pending.pairContext)) throw new InvalidArgumentError('this multiplication was started with another pair');
   pending.consume();
   const from = ot.senderId;
   const { L, sessionId, index, omega, keys, b } = pending;
   const ctx = ot.context;
   try {
-    const rd = new MessageReader(message, T_MUL_RESPONSE, from, 'multiplication response');
-    const sigma = rd.fixed(SALT_LEN);
-    const tauBytes = rd.fixed(XI * 2 * L * 32);
-    const rHash = rd.fixed(32);
     const scalar = (bytes: Uint8Array, what: string): bigint => {
       const v = decodeScalar(bytes);
       if (v === undefined) throw new MalformedMessageError(from, `${what} is not a scalar below the group order`);
       return v;
     };
-    const u: bigint[] = [];
-    for (let k = 0; k < L; k++) u.push(scalar(rd.fixed(32), `u[${k}]`));
-    const gamma: bigint[] = [];
-    for (let k = 0; k < L; k++) gamma.push(scalar(rd.fixed(32), `gamma[${k}]`));
-    rd.end();
+    const { sigma, tauBytes, rHash, u, gamma } = readMessage(message, T_MUL_RESPONSE, from, 'multiplication response', (rd) => {
+      const sigma = rd.raw(SALT_LEN);
+      const tauBytes = rd.raw(XI * 2 * L * 32);
+      const rHash = rd.raw(32);
+      const u: bigint[] = [];
+      for (let k = 0; k < L; k++) u.push(scalar(rd.raw(32), `u[${k}]`));
+      const gamma: bigint[] = [];
+      for (let k = 0; k < L; k++) gamma.push(scalar(rd.raw(32), `gamma[${k}]`));
+      rd.end();
+      return { sigma, tauBytes, rHash, u, gamma };
+    });
     const pad = new PadHasher(ctx, sessionId, index, L, sigma);
     const tB: bigint[][] = [];
     for (let j = 0; j < XI; j++) {
@@ -282,7 +287,7 @@ export function mulReceiverFinish(ot: OtExtReceiver, pending: MulReceiverPending
       const w = BigInt(omega[j]!);
       for (let k = 0; k < L; k++) r.push(mod(w * u[k]! - chiT[k]! * tB[j]![k]! - chiH[k]! * tB[j]![L + k]!));
     }
-    if (!bytesEqual(hashR(ctx, sessionId, index, sigma, r), rHash)) throw new MultiplicationAbortedError(from, 'the sender used inconsistent correlations');
+    if (!constantTimeEqual(hashR(ctx, sessionId, index, sigma, r), rHash)) throw new MultiplicationAbortedError(from, 'the sender used inconsistent correlations');
     const g = gadgetVector(ctx);
     const out: Uint8Array[] = [];
     for (let k = 0; k < L; k++) {

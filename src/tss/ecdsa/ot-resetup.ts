@@ -12,7 +12,7 @@
  * list; it is the setup id every new pair's OT context derives from.
  */
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
-import { bytesEqual, taggedDigest, utf8 } from '../math/hash.js';
+import { bytesEqual, taggedHash, utf8 } from '../math/hash.js';
 import { getGroup } from '../group/index.js';
 import { type Rng, setupRng, systemRng } from '../math/rng.js';
 import { ByteReader, ByteWriter } from '../../common/bytes.js';
@@ -70,7 +70,7 @@ export class EcdsaOtResetupParty extends RoundProtocol<EcdsaOtResetupResult> {
     this.share = opts.keyShare;
     this.setupLog = opts.setupLog;
     this.others = opts.members.filter((p) => p !== opts.self);
-    this.ctx = taggedDigest('tessera/ecdsa/ot-resetup/context/v1', utf8(opts.sessionId), ecdsaKeyPublicDigest(opts.keyShare.public), ...opts.members.map(utf8));
+    this.ctx = taggedHash('sha256', 'tessera/ecdsa/ot-resetup/context/v1', utf8(opts.sessionId), ecdsaKeyPublicDigest(opts.keyShare.public), ...opts.members.map(utf8));
     // Hedged with the context and the key share's secret (review finding R-D).
     const secret = getGroup('secp256k1').encodeScalar(opts.keyShare.secretScalar());
     this.rng = setupRng(opts.rng ?? systemRng, 'tessera/ecdsa/ot-resetup', this.ctx, opts.self, { secret });
@@ -125,7 +125,7 @@ export class EcdsaOtResetupParty extends RoundProtocol<EcdsaOtResetupResult> {
   }
 
   private confirmation(): Uint8Array {
-    return taggedDigest('tessera/ecdsa/ot-resetup/confirmation/v1', this.ctx);
+    return taggedHash('sha256', 'tessera/ecdsa/ot-resetup/confirmation/v1', this.ctx);
   }
 
   private confirm(inbox: RoundInbox): RoundStep<EcdsaOtResetupResult> {

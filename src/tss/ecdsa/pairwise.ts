@@ -13,9 +13,10 @@
  */
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { OtExtReceiver, OtExtSender, OtSetupAsReceiver, OtSetupAsSender } from '../ot/kos.js';
-import { setupRng } from '../math/rng.js';
-import { concatBytes, encodeU32, type RandomBytes, systemRandom } from '../ot/wire.js';
+import { type Rng, setupRng, systemRng } from '../math/rng.js';
+import { encodeU32 } from '../ot/wire.js';
 import { OtStateBurnedError } from './errors.js';
+import { concat } from '../math/hash.js';
 
 const PAIR_VERSION = 1;
 
@@ -55,7 +56,7 @@ export class PairwiseOt {
     }
     const a = this.out.serialize();
     const b = this.in_.serialize();
-    return concatBytes(Uint8Array.of(PAIR_VERSION), encodeU32(a.length), a, encodeU32(b.length), b);
+    return concat(Uint8Array.of(PAIR_VERSION), encodeU32(a.length), a, encodeU32(b.length), b);
   }
 
   /** Inverse of `serialize`. Throws `InvalidArgumentError` on malformed bytes or mismatching parties. */
@@ -99,7 +100,7 @@ export class PairwiseOtSetup {
    * stream, already hedged with their key share's secret where they hold one.
    * Throws `InvalidArgumentError` on bad parameters.
    */
-  constructor(params: PairwiseOtParams, random: RandomBytes = systemRandom) {
+  constructor(params: PairwiseOtParams, random: Rng = systemRng) {
     if (params.selfId === params.peerId) throw new InvalidArgumentError('a pair needs two distinct parties');
     const { setupId, selfId, peerId } = params;
     this.#params = { setupId, selfId, peerId };

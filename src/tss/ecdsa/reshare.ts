@@ -30,7 +30,7 @@
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { mod } from '../group/group.js';
 import { getGroup, type Group, type Point } from '../group/index.js';
-import { bytesEqual, taggedDigest } from '../math/hash.js';
+import { bytesEqual, taggedHash } from '../math/hash.js';
 import { commitPolynomial, evalCommitment, evalPolynomial } from '../math/polynomial.js';
 import { randomScalar, type Rng, setupRng, systemRng } from '../math/rng.js';
 import { ByteReader, ByteWriter } from '../../common/bytes.js';
@@ -93,7 +93,7 @@ export function ecdsaReshareContext(sessionId: string, oldDigest: Uint8Array, de
   for (const d of dealers) w.str(d);
   w.u16(newParticipants.length);
   for (const p of newParticipants) w.str(p);
-  return taggedDigest('tessera/ecdsa/reshare/context/v1', w.u16(newThreshold).finish());
+  return taggedHash('sha256', 'tessera/ecdsa/reshare/context/v1', w.u16(newThreshold).finish());
 }
 
 /** One party of a reshare. Construction throws `InvalidArgumentError` / `InvalidStateError`. */
@@ -337,7 +337,7 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
       publicShares,
       groupPublicKey: Uint8Array.from(this.oldPublic.groupPublicKey),
     };
-    this.confirmation = taggedDigest('tessera/ecdsa/reshare/confirmation/v1', this.ctx, ecdsaKeyPublicDigest(this.pub));
+    this.confirmation = taggedHash('sha256', 'tessera/ecdsa/reshare/confirmation/v1', this.ctx, ecdsaKeyPublicDigest(this.pub));
     if (!this.isNew) return { send: [] };
     let s = 0n;
     for (const d of this.dealers) s = mod(s + this.dealt.get(d)!, g.order);

@@ -22,7 +22,7 @@ import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js'
 import { bytesToBigBE, mod } from '../group/group.js';
 import { getGroup, type Group, type Point } from '../group/index.js';
 import { createHash } from 'node:crypto';
-import { bytesEqual, sha512, taggedDigest, utf8 } from '../math/hash.js';
+import { bytesEqual, sha512, taggedHash, utf8 } from '../math/hash.js';
 import { invert } from '../math/polynomial.js';
 import { type Rng, systemRng } from '../math/rng.js';
 import { ByteReader, ByteWriter } from '../../common/bytes.js';
@@ -84,7 +84,7 @@ export interface EcdsaSignResult {
 
 /** Signing context: binds session id, key package, digest, derivation and ordered signers. Does not throw. */
 export function ecdsaSignContext(sessionId: string, keyDigest: Uint8Array, digest: Uint8Array, derivationBytes: Uint8Array, signers: readonly string[]): Uint8Array {
-  return taggedDigest('tessera/ecdsa/sign/context/v1', utf8(sessionId), keyDigest, digest, derivationBytes, ...signers.map(utf8));
+  return taggedHash('sha256', 'tessera/ecdsa/sign/context/v1', utf8(sessionId), keyDigest, digest, derivationBytes, ...signers.map(utf8));
 }
 
 interface Peer {
@@ -163,7 +163,7 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
   }
 
   private commitment(id: string, R: Uint8Array, salt: Uint8Array): Uint8Array {
-    return taggedDigest('tessera/ecdsa/sign/commit/v1', this.ctx, utf8(id), R, salt);
+    return taggedHash('sha256', 'tessera/ecdsa/sign/commit/v1', this.ctx, utf8(id), R, salt);
   }
 
   /**
@@ -199,7 +199,7 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     // `bind` ties the stream to the message being answered: a replayed RNG answering a different
     // message (e.g. an extension with flipped choice bits) must not reuse σ and the pads (F1).
     const parts = [fresh, secret, this.ctx, utf8(this.self), utf8(peer), utf8(purpose), ...(bind ? [bind] : [])];
-    const key = taggedDigest('tessera/ecdsa/sign/hedge/v1', ...parts);
+    const key = taggedHash('sha256', 'tessera/ecdsa/sign/hedge/v1', ...parts);
     fresh.fill(0);
     secret.fill(0);
     let counter = 0;

@@ -18,8 +18,11 @@
  */
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { bytesToBigInt, decodeScalar, encodeScalar, mod, Q } from '../ot/scalar.js';
-import { bytesEqual, MessageReader, MessageWriter, type RandomBytes, systemRandom, taggedHash, taggedHash512, wipe } from '../ot/wire.js';
+import { messageWriter, readMessage, wipe } from '../ot/wire.js';
 import { EcdsaProtocolAbortedError } from './errors.js';
+import { taggedHash } from '../math/hash.js';
+import { systemRng, type Rng } from '../math/rng.js';
+import { constantTimeEqual } from '../../common/bytes.js';
 
 const T_COMMIT = 0x41;
 const T_OPEN = 0x42;
@@ -32,7 +35,7 @@ export function compareIds(a: string, b: string): number {
 
 function pairCtx(sessionId: Uint8Array, a: string, b: string): Uint8Array {
   const [lo, hi] = compareIds(a, b) < 0 ? [a, b] : [b, a];
-  return taggedHash('tessera/zero/pair', sessionId, enc.encode(lo), enc.encode(hi));
+  return taggedHash('sha256', 'tessera/zero/pair', sessionId, enc.encode(lo), enc.encode(hi));
 }
 
 /** Parameters of one pair's seed agreement. */
@@ -58,7 +61,7 @@ export class ZeroSeedPairSetup {
   #done = false;
 
   /** Throws `InvalidArgumentError` on bad parameters. */
-  constructor(params: ZeroSeedParams, random: RandomBytes = systemRandom) {
+  constructor(params: ZeroSeedParams, random: Rng = systemRng) {
     if (params.selfId === params.peerId) throw new InvalidArgumentError('zero-sharing seeds need two distinct parties');
     if (params.sessionId.length === 0) throw new InvalidArgumentError('zero-sharing setup needs a non-empty session id');
     this.#params = { ...params };
@@ -79,22 +82,23 @@ export class ZeroSeedPairSetup {
   }
 
   #commitmentOf(owner: string, seed: Uint8Array, salt: Uint8Array): Uint8Array {
-    return taggedHash('tessera/zero/commit', this.#ctx, enc.encode(owner), seed, salt);
+    return taggedHash('sha256', 'tessera/zero/commit', this.#ctx, enc.encode(owner), seed, salt);
   }
 
   /** The commitment to this party's seed contribution (public). */
   commitMessage(): Uint8Array {
     if (this.#done) throw new InvalidStateError('zero-sharing setup already finished or abandoned');
-    return new MessageWriter(T_COMMIT).fixed(this.#commitmentOf(this.#params.selfId, this.#seed, this.#salt)).finish();
+    return messageWriter(T_COMMIT).raw(this.#commitmentOf(this.#params.selfId, this.#seed, this.#salt)).finish();
   }
 
   /** Records the peer's commitment. Throws `MalformedMessageError` blaming the peer, `InvalidStateError` if called twice. */
   onPeerCommitment(message: Uint8Array): void {
     if (this.#peerCommitment !== undefined) throw new InvalidStateError('peer commitment already received');
-    const r = new MessageReader(message, T_COMMIT, this.#params.peerId, 'zero-sharing commitment');
-    const c = r.fixed(32);
-    r.end();
-    this.#peerCommitment = c;
+    this.#peerCommitment = readMessage(message, T_COMMIT, this.#params.peerId, 'zero-sharing commitment', (r) => {
+      const c = r.raw(32);
+      r.end();
+      return c;
+    });
   }
 
   /** The opening (seed and salt; secret, send over the private channel). Throws `InvalidStateError` before the peer's commitment arrived. */
@@ -102,7 +106,7 @@ export class ZeroSeedPairSetup {
     if (this.#peerCommitment === undefined) throw new InvalidStateError('open the seed only after the peer committed to its own');
     if (this.#done) throw new InvalidStateError('zero-sharing setup already finished');
     this.#opened = true;
-    return new MessageWriter(T_OPEN).fixed(this.#seed).fixed(this.#salt).finish();
+    return messageWriter(T_OPEN).raw(this.#seed).raw(this.#salt).finish();
   }
 
   /**
@@ -114,16 +118,17 @@ export class ZeroSeedPairSetup {
   finish(message: Uint8Array): Uint8Array {
     if (this.#peerCommitment === undefined || !this.#opened || this.#done) throw new InvalidStateError('zero-sharing setup: finish called out of order');
     const { peerId, selfId } = this.#params;
-    const r = new MessageReader(message, T_OPEN, peerId, 'zero-sharing opening');
-    const seed = r.fixed(32);
-    const salt = r.fixed(32);
-    r.end();
-    if (!bytesEqual(this.#commitmentOf(peerId, seed, salt), this.#peerCommitment)) {
+    const { seed, salt } = readMessage(message, T_OPEN, peerId, 'zero-sharing opening', (r) => {
+      const opening = { seed: r.raw(32), salt: r.raw(32) };
+      r.end();
+      return opening;
+    });
+    if (!constantTimeEqual(this.#commitmentOf(peerId, seed, salt), this.#peerCommitment)) {
       throw new EcdsaProtocolAbortedError('commitment-mismatch', peerId, 'zero-sharing seed opening does not match its commitment');
     }
     this.#done = true;
     const [lo, hi] = compareIds(selfId, peerId) < 0 ? [this.#seed, seed] : [seed, this.#seed];
-    const out = taggedHash('tessera/zero/seed', this.#ctx, lo, hi);
+    const out = taggedHash('sha256', 'tessera/zero/seed', this.#ctx, lo, hi);
     wipe(this.#seed, this.#salt, seed, salt);
     return out;
   }
@@ -140,13 +145,13 @@ export function zeroShare(selfId: string, seeds: ReadonlyMap<string, Uint8Array>
   const sorted = [...participants].sort(compareIds);
   for (let i = 1; i < sorted.length; i++) if (sorted[i] === sorted[i - 1]) throw new InvalidArgumentError('duplicate participant');
   if (!sorted.includes(selfId)) throw new InvalidArgumentError('participants must include this party');
-  const setHash = taggedHash('tessera/zero/participants', ...sorted.map((p) => enc.encode(p)));
+  const setHash = taggedHash('sha256', 'tessera/zero/participants', ...sorted.map((p) => enc.encode(p)));
   let z = 0n;
   for (const peer of sorted) {
     if (peer === selfId) continue;
     const seed = seeds.get(peer);
     if (seed === undefined || seed.length !== 32) throw new InvalidArgumentError(`no zero-sharing seed for participant ${peer}`);
-    const v = bytesToBigInt(taggedHash512('tessera/zero/share', seed, sessionId, setHash)) % Q;
+    const v = bytesToBigInt(taggedHash('sha512', 'tessera/zero/share', seed, sessionId, setHash)) % Q;
     z += compareIds(selfId, peer) < 0 ? v : -v;
   }
   return encodeScalar(mod(z));

@@ -18,7 +18,7 @@
 import { InvalidArgumentError } from '../../common/errors.js';
 import { mod } from '../group/group.js';
 import { getGroup, type Group, type Point } from '../group/index.js';
-import { bytesEqual, concat, taggedDigest, utf8 } from '../math/hash.js';
+import { bytesEqual, concat, taggedHash, utf8 } from '../math/hash.js';
 import { commitPolynomial, evalCommitment, evalPolynomial } from '../math/polynomial.js';
 import { randomScalar, type Rng, setupRng, systemRng } from '../math/rng.js';
 import { ByteReader, ByteWriter } from '../../common/bytes.js';
@@ -50,7 +50,7 @@ export interface DkgOptions {
 export function dkgContext(sessionId: string, threshold: number, participants: readonly string[]): Uint8Array {
   const t = new Uint8Array(2);
   new DataView(t.buffer).setUint16(0, threshold);
-  return taggedDigest('tessera/frost/dkg/context/v1', utf8(sessionId), t, ...participants.map(utf8));
+  return taggedHash('sha256', 'tessera/frost/dkg/context/v1', utf8(sessionId), t, ...participants.map(utf8));
 }
 
 /** Proof-of-knowledge challenge: HDKG(context ‖ id ‖ C_0 ‖ R). With an empty context this is noble's / frost-rs's. Throws `InvalidArgumentError` for an out-of-range id. */
@@ -317,7 +317,7 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
         g,
       );
       this.pending = share;
-      this.confirmDigest = taggedDigest(CONFIRM_TAG, this.context, keyPublicDigest(share.public));
+      this.confirmDigest = taggedHash('sha256', CONFIRM_TAG, this.context, keyPublicDigest(share.public));
       return { send: [{ to: null, payload: new ByteWriter().tag(CONFIRM_TAG).raw(this.confirmDigest).finish() }] };
     } finally {
       secretBytes.fill(0);

@@ -14,7 +14,7 @@
  */
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { getGroup, type Group, type Point } from '../group/index.js';
-import { bytesEqual, taggedDigest, utf8 } from '../math/hash.js';
+import { bytesEqual, taggedHash, utf8 } from '../math/hash.js';
 import { lagrangeCoefficient } from '../math/polynomial.js';
 import { ByteReader, ByteWriter } from '../../common/bytes.js';
 import { partyIdentifiers } from './identifiers.js';
@@ -191,7 +191,7 @@ export function deserializeKeyPublic(bytes: Uint8Array, group?: Group): FrostKey
 
 /** Digest binding a public package (key, version, committee, threshold, every verifying share). Throws `InvalidArgumentError` if its shape is invalid. */
 export function keyPublicDigest(pub: FrostKeyPublic): Uint8Array {
-  return taggedDigest('tessera/frost/key-digest/v1', serializeKeyPublic(pub));
+  return taggedHash('sha256', 'tessera/frost/key-digest/v1', serializeKeyPublic(pub));
 }
 
 type ComputedFactory = (

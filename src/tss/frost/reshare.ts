@@ -26,7 +26,7 @@
 import { InvalidArgumentError } from '../../common/errors.js';
 import { mod } from '../group/group.js';
 import { getGroup, type Group, type Point } from '../group/index.js';
-import { bytesEqual, taggedDigest, utf8 } from '../math/hash.js';
+import { bytesEqual, taggedHash, utf8 } from '../math/hash.js';
 import { commitPolynomial, evalCommitment, evalPolynomial, lagrangeCoefficient } from '../math/polynomial.js';
 import { randomScalar, type Rng, setupRng, systemRng } from '../math/rng.js';
 import { ByteReader, ByteWriter } from '../../common/bytes.js';
@@ -123,7 +123,7 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
     this.ids = partyIdentifiers(suite, union);
     const t = new Uint8Array(2);
     new DataView(t.buffer).setUint16(0, opts.newThreshold);
-    this.context = taggedDigest(
+    this.context = taggedHash('sha256', 
       'tessera/frost/reshare/context/v1',
       utf8(opts.sessionId),
       keyPublicDigest(opts.oldPublic),
@@ -296,7 +296,7 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
     };
     const confirm = (result: ReshareResult): RoundStep<ReshareResult> => {
       this.outcome = result;
-      this.outcomeDigest = taggedDigest('tessera/frost/reshare/confirm/v1', this.context, keyPublicDigest(result.public));
+      this.outcomeDigest = taggedHash('sha256', 'tessera/frost/reshare/confirm/v1', this.context, keyPublicDigest(result.public));
       if (!this.isMember) return { send: [] };
       return { send: [{ to: null, payload: new ByteWriter().tag(R3_TAG).raw(this.outcomeDigest).finish() }] };
     };

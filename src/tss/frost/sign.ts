@@ -14,7 +14,7 @@
 import { InvalidArgumentError } from '../../common/errors.js';
 import { mod } from '../group/group.js';
 import { getGroup, type Group, type Point } from '../group/index.js';
-import { bytesEqual, taggedDigest, utf8 } from '../math/hash.js';
+import { bytesEqual, taggedHash, utf8 } from '../math/hash.js';
 import { hedgedRng, type Rng, systemRng } from '../math/rng.js';
 import { ByteReader, ByteWriter } from '../../common/bytes.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
@@ -122,7 +122,7 @@ export class FrostSignParty extends RoundProtocol<SignResult> {
     const kd = dec.digest;
     const path = new ByteWriter().u16(opts.derivation?.path.length ?? 0);
     for (const i of opts.derivation?.path ?? []) path.u32(i);
-    this.context = taggedDigest(
+    this.context = taggedHash('sha256', 
       'tessera/frost/sign/context/v1',
       utf8(opts.sessionId),
       kd,

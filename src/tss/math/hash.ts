@@ -26,11 +26,12 @@ export function utf8(s: string): Uint8Array {
 }
 
 /**
- * SHA-256 over tag and parts, each prefixed with its 4-byte big-endian length: no two different
- * (tag, parts) lists hash the same input.
+ * The tagged hash of every transcript, context and key digest: `alg` over the tag and each part,
+ * each prefixed with its 4-byte big-endian length, so no two different (tag, parts) lists hash the
+ * same input. SHA-256 gives 32 bytes; SHA-512 gives 64 (for wide reductions to scalars).
  */
-export function taggedDigest(tag: string, ...parts: Uint8Array[]): Uint8Array {
-  const h = createHash('sha256');
+export function taggedHash(alg: 'sha256' | 'sha512', tag: string, ...parts: Uint8Array[]): Uint8Array {
+  const h = createHash(alg);
   const len = new Uint8Array(4);
   const dv = new DataView(len.buffer);
   for (const p of [utf8(tag), ...parts]) {

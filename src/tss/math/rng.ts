@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { secureRandomBytes } from '../../common/random.js';
 import { mod } from '../group/group.js';
 import type { Group } from '../group/index.js';
-import { taggedDigest, utf8 } from './hash.js';
+import { taggedHash, utf8 } from './hash.js';
 
 /** Returns n fresh random bytes. */
 export type Rng = (n: number) => Uint8Array;
@@ -115,7 +115,7 @@ export function hedgedRng(rng: Rng, context: Uint8Array): Rng {
 export function setupRng(rng: Rng, purpose: string, context: Uint8Array, self: string, bind: { peer?: string; secret?: Uint8Array } = {}): Rng {
   if (purpose.length === 0) throw new RangeError('a setup hedge needs a purpose');
   const none = new Uint8Array(0);
-  const key = taggedDigest('tessera/setup/hedge/v1', utf8(purpose), context, utf8(self), bind.peer === undefined ? none : utf8(bind.peer), bind.secret ?? none);
+  const key = taggedHash('sha256', 'tessera/setup/hedge/v1', utf8(purpose), context, utf8(self), bind.peer === undefined ? none : utf8(bind.peer), bind.secret ?? none);
   const hedged = hedgedRng(rng, key);
   key.fill(0);
   return hedged;

@@ -29,7 +29,9 @@ import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js'
 import { MalformedMessageError, OtCheckFailedError, OtStateBurnedError } from '../ecdsa/errors.js';
 import { DLOG_PROOF_LEN, proveDlog, verifyDlog } from './dlog-proof.js';
 import { baseMul, decodePoint, negateScalar, POINT_LEN, pointAdd, pointMul, randomSecretScalar } from './point.js';
-import { encodeU32, MessageReader, MessageWriter, pairContext, type RandomBytes, systemRandom, taggedHash, wipe } from './wire.js';
+import { encodeU32, messageWriter, pairContext, readMessage, wipe } from './wire.js';
+import { taggedHash } from '../math/hash.js';
+import { systemRng, type Rng } from '../math/rng.js';
 
 /** Message types of VSOT. */
 const T_SETUP = 0x11;
@@ -60,13 +62,13 @@ function checkParams(p: BaseOtParams): Uint8Array {
 }
 
 function rho(ctx: Uint8Array, i: number, B: Uint8Array, A: Uint8Array, shared: Uint8Array): Uint8Array {
-  return taggedHash('tessera/vsot/rho', ctx, encodeU32(i), B, A, shared);
+  return taggedHash('sha256', 'tessera/vsot/rho', ctx, encodeU32(i), B, A, shared);
 }
 function h1(ctx: Uint8Array, i: number, x: Uint8Array): Uint8Array {
-  return taggedHash('tessera/vsot/h1', ctx, encodeU32(i), x);
+  return taggedHash('sha256', 'tessera/vsot/h1', ctx, encodeU32(i), x);
 }
 function h2(ctx: Uint8Array, i: number, x: Uint8Array): Uint8Array {
-  return taggedHash('tessera/vsot/h2', ctx, encodeU32(i), h1(ctx, i, x));
+  return taggedHash('sha256', 'tessera/vsot/h2', ctx, encodeU32(i), h1(ctx, i, x));
 }
 
 /**
@@ -75,7 +77,7 @@ function h2(ctx: Uint8Array, i: number, x: Uint8Array): Uint8Array {
  */
 function receiverScalar(seed: Uint8Array, answered: Uint8Array, i: number): Uint8Array {
   let attempt = 0;
-  return randomSecretScalar(() => taggedHash('tessera/vsot/receiver-a/v1', seed, answered, encodeU32(i), encodeU32(attempt++)));
+  return randomSecretScalar(() => taggedHash('sha256', 'tessera/vsot/receiver-a/v1', seed, answered, encodeU32(i), encodeU32(attempt++)));
 }
 
 /** Output of the base-OT sender: two random 32-byte strings per instance. */
@@ -101,7 +103,7 @@ export class BaseOtSender {
   #setup: Uint8Array;
 
   /** Throws `InvalidArgumentError` on bad parameters. */
-  constructor(params: BaseOtParams, random: RandomBytes = systemRandom) {
+  constructor(params: BaseOtParams, random: Rng = systemRng) {
     this.#ctx = checkParams(params);
     this.#params = { ...params };
     const b = randomSecretScalar(random);
@@ -110,7 +112,7 @@ export class BaseOtSender {
     // −(b·B), to form b·(A − B) = b·A − b·B
     this.#negBB = pointMul(this.#B, negateScalar(b))!;
     // Fischlin proof of knowledge of b (straight-line extractable), bound to the pair context
-    this.#setup = new MessageWriter(T_SETUP).fixed(this.#B).fixed(proveDlog(this.#ctx, b, this.#B, random)).finish();
+    this.#setup = messageWriter(T_SETUP).raw(this.#B).raw(proveDlog(this.#ctx, b, this.#B, random)).finish();
   }
 
   #enter(step: number, what: string): void {
@@ -146,24 +148,25 @@ export class BaseOtSender {
     this.#enter(1, 'onChoices');
     const { count, receiverId } = this.#params;
     try {
-      const r = new MessageReader(message, T_CHOICE, receiverId, 'base-OT choice message');
-      const out = new MessageWriter(T_CHALLENGE);
-      for (let i = 0; i < count; i++) {
-        const A = decodePoint(r.fixed(POINT_LEN), receiverId, `A[${i}]`);
-        const bA = pointMul(A, this.#b!)!;
-        const bAminusB = pointAdd(bA, this.#negBB);
-        if (bAminusB === null) throw new MalformedMessageError(receiverId, `A[${i}] equals B`);
-        const r0 = rho(this.#ctx, i, this.#B, A, bA);
-        const r1 = rho(this.#ctx, i, this.#B, A, bAminusB);
-        this.#rho0.push(r0);
-        this.#rho1.push(r1);
-        const xi = h2(this.#ctx, i, r0);
-        const x1 = h2(this.#ctx, i, r1);
-        for (let k = 0; k < 32; k++) xi[k]! ^= x1[k]!;
-        out.fixed(xi);
-      }
-      r.end();
-      return out.finish();
+      return readMessage(message, T_CHOICE, receiverId, 'base-OT choice message', (r) => {
+        const out = messageWriter(T_CHALLENGE);
+        for (let i = 0; i < count; i++) {
+          const A = decodePoint(r.raw(POINT_LEN), receiverId, `A[${i}]`);
+          const bA = pointMul(A, this.#b!)!;
+          const bAminusB = pointAdd(bA, this.#negBB);
+          if (bAminusB === null) throw new MalformedMessageError(receiverId, `A[${i}] equals B`);
+          const r0 = rho(this.#ctx, i, this.#B, A, bA);
+          const r1 = rho(this.#ctx, i, this.#B, A, bAminusB);
+          this.#rho0.push(r0);
+          this.#rho1.push(r1);
+          const xi = h2(this.#ctx, i, r0);
+          const x1 = h2(this.#ctx, i, r1);
+          for (let k = 0; k < 32; k++) xi[k]! ^= x1[k]!;
+          out.raw(xi);
+        }
+        r.end();
+        return out.finish();
+      });
     } catch (e) {
       this.#burn();
       throw e;
@@ -179,23 +182,24 @@ export class BaseOtSender {
     this.#enter(2, 'onResponses');
     const { count, receiverId } = this.#params;
     try {
-      const r = new MessageReader(message, T_RESPONSE, receiverId, 'base-OT response message');
-      let diff = 0;
-      const out = new MessageWriter(T_OPENING);
-      for (let i = 0; i < count; i++) {
-        const resp = r.fixed(32);
-        const expect = h2(this.#ctx, i, this.#rho0[i]!);
-        for (let k = 0; k < 32; k++) diff |= resp[k]! ^ expect[k]!;
-        out.fixed(h1(this.#ctx, i, this.#rho0[i]!)).fixed(h1(this.#ctx, i, this.#rho1[i]!));
-      }
-      r.end();
-      if (diff !== 0) throw new OtCheckFailedError(receiverId, 'base-OT verification response does not match');
-      wipe(this.#b);
-      this.#b = undefined;
-      const output = { rho0: this.#rho0, rho1: this.#rho1 };
-      this.#rho0 = [];
-      this.#rho1 = [];
-      return { message: out.finish(), output };
+      return readMessage(message, T_RESPONSE, receiverId, 'base-OT response message', (r) => {
+        let diff = 0;
+        const out = messageWriter(T_OPENING);
+        for (let i = 0; i < count; i++) {
+          const resp = r.raw(32);
+          const expect = h2(this.#ctx, i, this.#rho0[i]!);
+          for (let k = 0; k < 32; k++) diff |= resp[k]! ^ expect[k]!;
+          out.raw(h1(this.#ctx, i, this.#rho0[i]!)).raw(h1(this.#ctx, i, this.#rho1[i]!));
+        }
+        r.end();
+        if (diff !== 0) throw new OtCheckFailedError(receiverId, 'base-OT verification response does not match');
+        wipe(this.#b);
+        this.#b = undefined;
+        const output = { rho0: this.#rho0, rho1: this.#rho1 };
+        this.#rho0 = [];
+        this.#rho1 = [];
+        return { message: out.finish(), output };
+      });
     } catch (e) {
       this.#burn();
       throw e;
@@ -213,7 +217,7 @@ export class BaseOtReceiver {
   readonly #ctx: Uint8Array;
   readonly #params: BaseOtParams;
   readonly #choices: Uint8Array;
-  readonly #random: RandomBytes;
+  readonly #random: Rng;
   #rho: Uint8Array[] = [];
   #xi: Uint8Array[] = [];
 
@@ -221,7 +225,7 @@ export class BaseOtReceiver {
    * `choices` holds one bit (0 or 1) per instance; it is copied.
    * Throws `InvalidArgumentError` on bad parameters.
    */
-  constructor(params: BaseOtParams, choices: Uint8Array, random: RandomBytes = systemRandom) {
+  constructor(params: BaseOtParams, choices: Uint8Array, random: Rng = systemRng) {
     this.#ctx = checkParams(params);
     this.#params = { ...params };
     if (choices.length !== params.count || choices.some((c) => c > 1)) throw new InvalidArgumentError('base OT choices must be count bits (0 or 1)');
@@ -254,33 +258,34 @@ export class BaseOtReceiver {
     this.#enter(0, 'onSetup');
     const { count, senderId } = this.#params;
     try {
-      const r = new MessageReader(message, T_SETUP, senderId, 'base-OT setup message');
-      const B = decodePoint(r.fixed(POINT_LEN), senderId, 'B');
-      const proof = r.fixed(DLOG_PROOF_LEN);
-      r.end();
-      verifyDlog(this.#ctx, B, proof, senderId);
-      // Each a_i is derived from fresh randomness AND the setup message answered (B and its
-      // proof): a replayed random stream answering a different B yields unrelated a_i, so two
-      // answers never show which A_i moved with B (which would reveal the choice bits, i.e. the
-      // extension sender's Δ; review finding R-D).
-      const seed = this.#random(32).slice();
-      const answered = taggedHash('tessera/vsot/answered/v1', this.#ctx, B, proof);
-      const out = new MessageWriter(T_CHOICE);
-      for (let i = 0; i < count; i++) {
-        const a = receiverScalar(seed, answered, i);
-        const aG = baseMul(a);
-        // A = a·G + ω·B, computed for both values of ω and selected with a mask (no branch on ω)
-        const aGB = pointAdd(aG, B) ?? aG; // identity only if a·G = −B, negligible
-        const m = -this.#choices[i]! & 0xff;
-        const A = new Uint8Array(POINT_LEN);
-        for (let k = 0; k < POINT_LEN; k++) A[k] = (aG[k]! & ~m) | (aGB[k]! & m);
-        const shared = pointMul(B, a)!;
-        wipe(a);
-        this.#rho.push(rho(this.#ctx, i, B, A, shared));
-        out.fixed(A);
-      }
-      wipe(seed);
-      return out.finish();
+      return readMessage(message, T_SETUP, senderId, 'base-OT setup message', (r) => {
+        const B = decodePoint(r.raw(POINT_LEN), senderId, 'B');
+        const proof = r.raw(DLOG_PROOF_LEN);
+        r.end();
+        verifyDlog(this.#ctx, B, proof, senderId);
+        // Each a_i is derived from fresh randomness AND the setup message answered (B and its
+        // proof): a replayed random stream answering a different B yields unrelated a_i, so two
+        // answers never show which A_i moved with B (which would reveal the choice bits, i.e. the
+        // extension sender's Δ; review finding R-D).
+        const seed = this.#random(32).slice();
+        const answered = taggedHash('sha256', 'tessera/vsot/answered/v1', this.#ctx, B, proof);
+        const out = messageWriter(T_CHOICE);
+        for (let i = 0; i < count; i++) {
+          const a = receiverScalar(seed, answered, i);
+          const aG = baseMul(a);
+          // A = a·G + ω·B, computed for both values of ω and selected with a mask (no branch on ω)
+          const aGB = pointAdd(aG, B) ?? aG; // identity only if a·G = −B, negligible
+          const m = -this.#choices[i]! & 0xff;
+          const A = new Uint8Array(POINT_LEN);
+          for (let k = 0; k < POINT_LEN; k++) A[k] = (aG[k]! & ~m) | (aGB[k]! & m);
+          const shared = pointMul(B, a)!;
+          wipe(a);
+          this.#rho.push(rho(this.#ctx, i, B, A, shared));
+          out.raw(A);
+        }
+        wipe(seed);
+        return out.finish();
+      });
     } catch (e) {
       this.#burn();
       throw e;
@@ -292,18 +297,19 @@ export class BaseOtReceiver {
     this.#enter(1, 'onChallenges');
     const { count, senderId } = this.#params;
     try {
-      const r = new MessageReader(message, T_CHALLENGE, senderId, 'base-OT challenge message');
-      const out = new MessageWriter(T_RESPONSE);
-      for (let i = 0; i < count; i++) {
-        const xi = r.fixed(32);
-        this.#xi.push(xi);
-        const resp = h2(this.#ctx, i, this.#rho[i]!);
-        const m = -this.#choices[i]! & 0xff;
-        for (let k = 0; k < 32; k++) resp[k]! ^= xi[k]! & m;
-        out.fixed(resp);
-      }
-      r.end();
-      return out.finish();
+      return readMessage(message, T_CHALLENGE, senderId, 'base-OT challenge message', (r) => {
+        const out = messageWriter(T_RESPONSE);
+        for (let i = 0; i < count; i++) {
+          const xi = r.raw(32);
+          this.#xi.push(xi);
+          const resp = h2(this.#ctx, i, this.#rho[i]!);
+          const m = -this.#choices[i]! & 0xff;
+          for (let k = 0; k < 32; k++) resp[k]! ^= xi[k]! & m;
+          out.raw(resp);
+        }
+        r.end();
+        return out.finish();
+      });
     } catch (e) {
       this.#burn();
       throw e;
@@ -319,25 +325,26 @@ export class BaseOtReceiver {
     this.#enter(2, 'onOpenings');
     const { count, senderId } = this.#params;
     try {
-      const r = new MessageReader(message, T_OPENING, senderId, 'base-OT opening message');
-      let diff = 0;
-      for (let i = 0; i < count; i++) {
-        const o0 = r.fixed(32);
-        const o1 = r.fixed(32);
-        const m = -this.#choices[i]! & 0xff;
-        const mine = h1(this.#ctx, i, this.#rho[i]!);
-        for (let k = 0; k < 32; k++) diff |= ((o0[k]! & ~m) | (o1[k]! & m)) ^ mine[k]!;
-        const x0 = taggedHash('tessera/vsot/h2', this.#ctx, encodeU32(i), o0);
-        const x1 = taggedHash('tessera/vsot/h2', this.#ctx, encodeU32(i), o1);
-        const xi = this.#xi[i]!;
-        for (let k = 0; k < 32; k++) diff |= x0[k]! ^ x1[k]! ^ xi[k]!;
-      }
-      r.end();
-      if (diff !== 0) throw new OtCheckFailedError(senderId, 'base-OT openings do not match the challenge');
-      const out = this.#rho;
-      this.#rho = [];
-      wipe(this.#choices);
-      return out;
+      return readMessage(message, T_OPENING, senderId, 'base-OT opening message', (r) => {
+        let diff = 0;
+        for (let i = 0; i < count; i++) {
+          const o0 = r.raw(32);
+          const o1 = r.raw(32);
+          const m = -this.#choices[i]! & 0xff;
+          const mine = h1(this.#ctx, i, this.#rho[i]!);
+          for (let k = 0; k < 32; k++) diff |= ((o0[k]! & ~m) | (o1[k]! & m)) ^ mine[k]!;
+          const x0 = taggedHash('sha256', 'tessera/vsot/h2', this.#ctx, encodeU32(i), o0);
+          const x1 = taggedHash('sha256', 'tessera/vsot/h2', this.#ctx, encodeU32(i), o1);
+          const xi = this.#xi[i]!;
+          for (let k = 0; k < 32; k++) diff |= x0[k]! ^ x1[k]! ^ xi[k]!;
+        }
+        r.end();
+        if (diff !== 0) throw new OtCheckFailedError(senderId, 'base-OT openings do not match the challenge');
+        const out = this.#rho;
+        this.#rho = [];
+        wipe(this.#choices);
+        return out;
+      });
     } catch (e) {
       this.#burn();
       throw e;

@@ -23,7 +23,10 @@ import { InvalidStateError } from '../../common/errors.js';
 import { OtCheckFailedError } from '../ecdsa/errors.js';
 import { baseMul, decodePoint, POINT_LEN, pointAdd, pointMul, randomSecretScalar } from './point.js';
 import { decodeScalar, encodeScalar, mod } from './scalar.js';
-import { bytesEqual, concatBytes, type RandomBytes, sha256Raw, taggedHash } from './wire.js';
+import { sha256Raw } from './wire.js';
+import { concat, taggedHash } from '../math/hash.js';
+import type { Rng } from '../math/rng.js';
+import { constantTimeEqual } from '../../common/bytes.js';
 
 export const REPS = 16;
 export const BITS = 8;
@@ -33,7 +36,7 @@ const REP_LEN = POINT_LEN + 2 + 32;
 export const DLOG_PROOF_LEN = REPS * REP_LEN;
 
 function prefixOf(ctx: Uint8Array, B: Uint8Array, Rs: Uint8Array[]): Uint8Array {
-  return taggedHash('tessera/dlog-fischlin/v1', ctx, B, ...Rs);
+  return taggedHash('sha256', 'tessera/dlog-fischlin/v1', ctx, B, ...Rs);
 }
 
 /** True iff the first BITS bits of SHA-256(prefix ‖ i ‖ e ‖ z) are zero (BITS = 8: the first byte). */
@@ -46,7 +49,7 @@ function hashOk(buf: Uint8Array, i: number, e: number, z: Uint8Array): boolean {
 }
 
 /** Proves knowledge of b (32-byte secret scalar in [1, q)) for B = b·G, bound to `ctx`. */
-export function proveDlog(ctx: Uint8Array, b: Uint8Array, B: Uint8Array, random: RandomBytes): Uint8Array {
+export function proveDlog(ctx: Uint8Array, b: Uint8Array, B: Uint8Array, random: Rng): Uint8Array {
   const bi = decodeScalar(b);
   if (bi === undefined || bi === 0n) throw new InvalidStateError('secret scalar out of range');
   for (;;) {
@@ -69,11 +72,11 @@ export function proveDlog(ctx: Uint8Array, b: Uint8Array, B: Uint8Array, random:
         z = mod(z + bi);
       }
       if (found < 0) exhausted = true;
-      else reps.push(concatBytes(Rs[i]!, Uint8Array.of(found >>> 8, found & 0xff), zBytes));
+      else reps.push(concat(Rs[i]!, Uint8Array.of(found >>> 8, found & 0xff), zBytes));
     }
     for (const k of ks) k.fill(0);
     buf.fill(0);
-    if (!exhausted) return concatBytes(...reps);
+    if (!exhausted) return concat(...reps);
   }
 }
 
@@ -96,6 +99,6 @@ export function verifyDlog(ctx: Uint8Array, B: Uint8Array, proof: Uint8Array, fr
     if (!hashOk(buf, i, e, zBytes)) throw new OtCheckFailedError(from, 'proof of knowledge fails the work check');
     const lhs = baseMul(zBytes);
     const rhs = e === 0 ? Rs[i]! : pointAdd(Rs[i]!, pointMul(B, encodeScalar(BigInt(e)))!);
-    if (rhs === null || !bytesEqual(lhs, rhs)) throw new OtCheckFailedError(from, 'proof of knowledge of the base-OT key does not verify');
+    if (rhs === null || !constantTimeEqual(lhs, rhs)) throw new OtCheckFailedError(from, 'proof of knowledge of the base-OT key does not verify');
   }
 }

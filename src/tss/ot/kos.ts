@@ -36,7 +36,10 @@ import { InvalidArgumentError } from '../../common/errors.js';
 import { MalformedMessageError, OtCheckFailedError, OtReuseError, OtStateBurnedError, OtWindowExceededError } from '../ecdsa/errors.js';
 import { BaseOtReceiver, BaseOtSender, type BaseOtSenderOutput } from './base-ot.js';
 import { type Gf128, gfAddInto, gfFromBytes, gfMulAddInto, gfToBytes } from './gf128.js';
-import { bytesEqual, concatBytes, encodeU32, MessageReader, MessageWriter, pairContext, type RandomBytes, systemRandom, taggedHash, wipe } from './wire.js';
+import { encodeU32, messageWriter, pairContext, readMessage, wipe } from './wire.js';
+import { taggedHash } from '../math/hash.js';
+import { systemRng, type Rng } from '../math/rng.js';
+import { ByteReader, ByteWriter, constantTimeEqual, MalformedError } from '../../common/bytes.js';
 
 /** Number of base OTs (computational security parameter κ). */
 export const KAPPA = 128;
@@ -78,11 +81,11 @@ export function prg(seed: Uint8Array, iv: Uint8Array, len: number): Uint8Array {
 }
 
 function nonceOf(ctx: Uint8Array, sessionId: Uint8Array, index: number): Uint8Array {
-  return taggedHash('tessera/kos/prg-nonce', ctx, sessionId, encodeU32(index)).slice(0, 16);
+  return taggedHash('sha256', 'tessera/kos/prg-nonce', ctx, sessionId, encodeU32(index)).slice(0, 16);
 }
 
 function chiOf(ctx: Uint8Array, sessionId: Uint8Array, index: number, ell: number, u: Uint8Array, rows: number): Uint8Array {
-  const seed = taggedHash('tessera/kos/chi', ctx, sessionId, encodeU32(index), encodeU32(ell), u);
+  const seed = taggedHash('sha256', 'tessera/kos/chi', ctx, sessionId, encodeU32(index), encodeU32(ell), u);
   return prg(seed, new Uint8Array(16), rows * 16);
 }
 
@@ -106,7 +109,7 @@ function transpose(cols: Uint8Array[], rows: number): Uint8Array {
 class OutputHasher {
   readonly #buf = new Uint8Array(52);
   constructor(ctx: Uint8Array, sessionId: Uint8Array, index: number) {
-    this.#buf.set(taggedHash('tessera/kos/out', ctx, sessionId, encodeU32(index)), 0);
+    this.#buf.set(taggedHash('sha256', 'tessera/kos/out', ctx, sessionId, encodeU32(index)), 0);
   }
   derive(j: number, row: Uint8Array, outLen: number): Uint8Array {
     const b = this.#buf;
@@ -214,18 +217,20 @@ export class OtExtSender {
     checkSession(sessionId, 0);
     checkOutLen(outputLen);
     const from = this.receiverId;
-    const r = new MessageReader(message, T_EXTEND, from, 'OT-extension message');
-    const index = r.u32();
-    const ell = r.u32();
-    if (ell === 0 || ell % 8 !== 0 || ell > MAX_EXTENSION || (expectedCount !== undefined && ell !== expectedCount)) {
-      throw new MalformedMessageError(from, `OT-extension size ${ell} is invalid`);
-    }
+    const { index, ell, uAll, xTilde, tTilde } = readMessage(message, T_EXTEND, from, 'OT-extension message', (r) => {
+      const index = r.u32();
+      const ell = r.u32();
+      if (ell === 0 || ell % 8 !== 0 || ell > MAX_EXTENSION || (expectedCount !== undefined && ell !== expectedCount)) {
+        throw new MalformedMessageError(from, `OT-extension size ${ell} is invalid`);
+      }
+      const uAll = r.raw(KAPPA * ((ell + KOS_PAD) / 8));
+      const xTilde = gfFromBytes(r.raw(16));
+      const tTilde = gfFromBytes(r.raw(16));
+      r.end();
+      return { index, ell, uAll, xTilde, tTilde };
+    });
     const rows = ell + KOS_PAD;
     const colLen = rows / 8;
-    const uAll = r.fixed(KAPPA * colLen);
-    const xTilde = gfFromBytes(r.fixed(16));
-    const tTilde = gfFromBytes(r.fixed(16));
-    r.end();
     if (this.#used.has(index)) throw new OtReuseError(`extension index ${index} was already used by this pair`);
     // Below the window: forgotten, so it may or may not have been used — refuse it, but it is no
     // evidence of a replay (review R-C: more than INDEX_WINDOW sessions in flight on the pair).
@@ -254,7 +259,7 @@ export class OtExtSender {
     // rhs = t̃ + x̃·Δ
     const rhs = Uint32Array.from(tTilde);
     gfMulAddInto(rhs, xTilde, gfFromBytes(this.#delta));
-    if (!bytesEqual(gfToBytes(lhs), gfToBytes(rhs))) {
+    if (!constantTimeEqual(gfToBytes(lhs), gfToBytes(rhs))) {
       wipe(qRows);
       this.destroy();
       throw new OtCheckFailedError(from, `KOS correlation check of extension ${index} failed`);
@@ -276,33 +281,24 @@ export class OtExtSender {
   /** Canonical serialisation (secret: store encrypted). Throws `OtStateBurnedError` if burnt. */
   serialize(): Uint8Array {
     this.#assertUsable();
-    const enc = new TextEncoder();
     const used = [...this.#used].sort((a, b) => a - b);
-    return concatBytes(
-      Uint8Array.of(STATE_VERSION, ROLE_SENDER),
-      this.#ctx,
-      encodeU32(enc.encode(this.senderId).length),
-      enc.encode(this.senderId),
-      encodeU32(enc.encode(this.receiverId).length),
-      enc.encode(this.receiverId),
-      this.#delta,
-      ...this.#seeds,
-      encodeU32(this.#floor),
-      encodeU32(used.length),
-      ...used.map(encodeU32),
-    );
+    const w = stateWriter(ROLE_SENDER).raw(this.#ctx).str(this.senderId).str(this.receiverId).raw(this.#delta);
+    for (const seed of this.#seeds) w.raw(seed);
+    w.u32(this.#floor).u32(used.length);
+    for (const i of used) w.u32(i);
+    return w.finish();
   }
 
   /** Inverse of `serialize`. Throws `InvalidArgumentError` if the bytes are not a valid sender state. */
   static deserialize(bytes: Uint8Array): OtExtSender {
     try {
-      const r = new StateReader(bytes, ROLE_SENDER);
-      const ctx = r.fixed(32);
-      const senderId = r.str();
-      const receiverId = r.str();
-      const delta = r.fixed(16);
+      const r = stateReader(bytes, ROLE_SENDER);
+      const ctx = r.raw(32);
+      const senderId = r.str(MAX_ID_BYTES);
+      const receiverId = r.str(MAX_ID_BYTES);
+      const delta = r.raw(16);
       const seeds: Uint8Array[] = [];
-      for (let i = 0; i < KAPPA; i++) seeds.push(r.fixed(32));
+      for (let i = 0; i < KAPPA; i++) seeds.push(r.raw(32));
       const floor = r.u32();
       const n = r.u32();
       if (n > INDEX_WINDOW) throw new Error('too many used indices');
@@ -376,7 +372,7 @@ export class OtExtReceiver {
    * Returns the message for the sender and this side's output. Throws `InvalidArgumentError` on bad
    * arguments and `OtStateBurnedError` if the state is burnt.
    */
-  extend(sessionId: Uint8Array, count: number, random: RandomBytes = systemRandom, choices?: Uint8Array, outputLen = 32): { message: Uint8Array; output: ExtensionReceiverOutput } {
+  extend(sessionId: Uint8Array, count: number, random: Rng = systemRng, choices?: Uint8Array, outputLen = 32): { message: Uint8Array; output: ExtensionReceiverOutput } {
     if (this.#burned) throw new OtStateBurnedError(`the OT-extension receiver state of pair ${this.senderId}→${this.receiverId}`);
     checkSession(sessionId, this.#nextIndex);
     checkOutLen(outputLen);
@@ -425,7 +421,7 @@ export class OtExtReceiver {
       gfAddInto(xTilde, masked);
       gfMulAddInto(tTilde, gfFromBytes(tRows, j * 16), c);
     }
-    const message = new MessageWriter(T_EXTEND).u32(index).u32(count).fixed(uAll).fixed(gfToBytes(xTilde)).fixed(gfToBytes(tTilde)).finish();
+    const message = messageWriter(T_EXTEND, 2 + 8 + uAll.length + 32).u32(index).u32(count).raw(uAll).raw(gfToBytes(xTilde)).raw(gfToBytes(tTilde)).finish();
     const keys: Uint8Array[] = [];
     const out = new OutputHasher(this.#ctx, sessionId, index);
     for (let j = 0; j < count; j++) keys.push(out.derive(j, tRows.subarray(j * 16, j * 16 + 16), outputLen));
@@ -437,31 +433,23 @@ export class OtExtReceiver {
   /** Canonical serialisation (secret: store encrypted). Throws `OtStateBurnedError` if burnt. */
   serialize(): Uint8Array {
     if (this.#burned) throw new OtStateBurnedError(`the OT-extension receiver state of pair ${this.senderId}→${this.receiverId}`);
-    const enc = new TextEncoder();
-    return concatBytes(
-      Uint8Array.of(STATE_VERSION, ROLE_RECEIVER),
-      this.#ctx,
-      encodeU32(enc.encode(this.senderId).length),
-      enc.encode(this.senderId),
-      encodeU32(enc.encode(this.receiverId).length),
-      enc.encode(this.receiverId),
-      ...this.#k0,
-      ...this.#k1,
-      encodeU32(this.#nextIndex),
-    );
+    const w = stateWriter(ROLE_RECEIVER).raw(this.#ctx).str(this.senderId).str(this.receiverId);
+    for (const k of this.#k0) w.raw(k);
+    for (const k of this.#k1) w.raw(k);
+    return w.u32(this.#nextIndex).finish();
   }
 
   /** Inverse of `serialize`. Throws `InvalidArgumentError` if the bytes are not a valid receiver state. */
   static deserialize(bytes: Uint8Array): OtExtReceiver {
     try {
-      const r = new StateReader(bytes, ROLE_RECEIVER);
-      const ctx = r.fixed(32);
-      const senderId = r.str();
-      const receiverId = r.str();
+      const r = stateReader(bytes, ROLE_RECEIVER);
+      const ctx = r.raw(32);
+      const senderId = r.str(MAX_ID_BYTES);
+      const receiverId = r.str(MAX_ID_BYTES);
       const k0: Uint8Array[] = [];
       const k1: Uint8Array[] = [];
-      for (let i = 0; i < KAPPA; i++) k0.push(r.fixed(32));
-      for (let i = 0; i < KAPPA; i++) k1.push(r.fixed(32));
+      for (let i = 0; i < KAPPA; i++) k0.push(r.raw(32));
+      for (let i = 0; i < KAPPA; i++) k1.push(r.raw(32));
       const next = r.u32();
       r.end();
       return new OtExtReceiver(ctx, senderId, receiverId, k0, k1, next);
@@ -471,32 +459,18 @@ export class OtExtReceiver {
   }
 }
 
-class StateReader {
-  private off = 2;
-  constructor(
-    private readonly buf: Uint8Array,
-    role: number,
-  ) {
-    if (buf.length < 2 || buf[0] !== STATE_VERSION || buf[1] !== role) throw new Error('wrong version or role');
-  }
-  fixed(n: number): Uint8Array {
-    if (this.off + n > this.buf.length) throw new Error('truncated');
-    const out = this.buf.slice(this.off, this.off + n);
-    this.off += n;
-    return out;
-  }
-  u32(): number {
-    const b = this.fixed(4);
-    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, false);
-  }
-  str(): string {
-    const n = this.u32();
-    if (n > 1024) throw new Error('id too long');
-    return new TextDecoder('utf-8', { fatal: true }).decode(this.fixed(n));
-  }
-  end(): void {
-    if (this.off !== this.buf.length) throw new Error('trailing bytes');
-  }
+const MAX_ID_BYTES = 1024;
+
+/** A writer of a state encoding: version and role, then the fields. */
+function stateWriter(role: number): ByteWriter {
+  return new ByteWriter(8192).u8(STATE_VERSION).u8(role);
+}
+
+/** A reader of a state encoding after checking its version and role; throws `MalformedError` otherwise. */
+function stateReader(bytes: Uint8Array, role: number): ByteReader {
+  const r = new ByteReader(bytes);
+  if (r.u8() !== STATE_VERSION || r.u8() !== role) throw new MalformedError('wrong version or role');
+  return r;
 }
 
 /**
@@ -509,7 +483,7 @@ export class OtSetupAsSender {
   readonly #params: OtPairParams;
   #delta: Uint8Array | undefined;
 
-  constructor(params: OtPairParams, random: RandomBytes = systemRandom) {
+  constructor(params: OtPairParams, random: Rng = systemRng) {
     this.#params = { ...params };
     const delta = random(16);
     if (delta.length !== 16) throw new InvalidArgumentError('random source returned the wrong length');
@@ -546,7 +520,7 @@ export class OtSetupAsReceiver {
   readonly #params: OtPairParams;
   #done = false;
 
-  constructor(params: OtPairParams, random: RandomBytes = systemRandom) {
+  constructor(params: OtPairParams, random: Rng = systemRng) {
     this.#params = { ...params };
     this.baseOt = new BaseOtSender({ sessionId: params.setupId, senderId: params.receiverId, receiverId: params.senderId, count: KAPPA }, random);
   }

@@ -6,7 +6,7 @@
  */
 import * as ecc from 'tiny-secp256k1';
 import { MalformedMessageError } from '../ecdsa/errors.js';
-import type { RandomBytes } from './wire.js';
+import type { Rng } from '../math/rng.js';
 
 /** Length of a compressed point. */
 export const POINT_LEN = 33;
@@ -20,7 +20,7 @@ export function decodePoint(bytes: Uint8Array, from: string, what: string): Uint
 }
 
 /** A uniformly random secret scalar in [1, q) as 32 big-endian bytes (rejection sampling; no BigInt). */
-export function randomSecretScalar(random: RandomBytes): Uint8Array {
+export function randomSecretScalar(random: Rng): Uint8Array {
   for (;;) {
     const k = random(32);
     if (k.length === 32 && ecc.isPrivate(k)) return k;

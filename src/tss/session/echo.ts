@@ -5,7 +5,7 @@
  *
  * See {@link EchoCollector} for how disagreements are attributed.
  */
-import { concat, taggedDigest, utf8 } from '../math/hash.js';
+import { concat, taggedHash, utf8 } from '../math/hash.js';
 import { ProtocolAbortedError } from './errors.js';
 
 /** Bytes of one digest in an echo vector. */
@@ -15,7 +15,7 @@ export const ECHO_DIGEST_BYTES = 32;
 export function broadcastDigest(sessionId: string, round: number, sender: string, payload: Uint8Array): Uint8Array {
   const r = new Uint8Array(2);
   new DataView(r.buffer).setUint16(0, round);
-  return taggedDigest('tessera/tss/echo/v1', utf8(sessionId), r, utf8(sender), payload);
+  return taggedHash('sha256', 'tessera/tss/echo/v1', utf8(sessionId), r, utf8(sender), payload);
 }
 
 /** The echo vector: digests of the broadcasts of `senders` (in that order). Throws ProtocolAbortedError if one is missing. */

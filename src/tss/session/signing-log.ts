@@ -19,8 +19,8 @@
  * the durable log and aborts before computing anything. (If the disk is rolled back with the
  * memory, no log can help: docs/tss.md's deployment rule.)
  */
-import { taggedDigest } from '../math/hash.js';
 import { errorCode, ProtocolAbortedError } from './errors.js';
+import { taggedHash } from '../math/hash.js';
 
 /** Where a signer records the signing contexts it has started. */
 export interface SigningLog {
@@ -77,7 +77,7 @@ export function claimSigningContext(log: SigningLog, context: Uint8Array): void 
 
 /** The 32-byte marker of step `step` (the round whose messages are about to be produced) of the signing session `context`. Does not throw. */
 export function signingStepMarker(context: Uint8Array, step: number): Uint8Array {
-  return taggedDigest('tessera/sign/step/v1', context, Uint8Array.of(step));
+  return taggedHash('sha256', 'tessera/sign/step/v1', context, Uint8Array.of(step));
 }
 
 /**
@@ -128,7 +128,7 @@ export function claimSetupContext(log: SetupLog, context: Uint8Array): void {
 
 /** The 32-byte marker of step `step` of the setup session `context` (distinct from every signing marker). Does not throw. */
 export function setupStepMarker(context: Uint8Array, step: number): Uint8Array {
-  return taggedDigest('tessera/setup/step/v1', context, Uint8Array.of(step));
+  return taggedHash('sha256', 'tessera/setup/step/v1', context, Uint8Array.of(step));
 }
 
 /**

@@ -6,8 +6,9 @@ import { MalformedMessageError, MultiplicationAbortedError, OtCheckFailedError, 
 import { gadgetVector, mulReceiverFinish, mulReceiverStart, mulSenderRespond, XI } from '../../../src/tss/ecdsa/multiply.js';
 import { type OtExtSender, OtExtSender as OtExtSenderClass } from '../../../src/tss/ot/kos.js';
 import { decodeScalar, encodeScalar, mod, Q } from '../../../src/tss/ot/scalar.js';
-import { concatBytes, encodeU32, taggedHash, taggedHash512 } from '../../../src/tss/ot/wire.js';
+import { encodeU32 } from '../../../src/tss/ot/wire.js';
 import { freshPair, seededRandom } from '../ot/helpers.js';
+import { concat, taggedHash } from '../../../src/tss/math/hash.js';
 
 const sid = (s: string) => new TextEncoder().encode(s);
 const scalarArb = fc.bigInt({ min: 0n, max: Q - 1n });
@@ -29,8 +30,8 @@ function expand(bytes: Uint8Array, n: number): bigint[] {
 }
 /** The salted pads of OT j (re-implemented): SHAKE256(H(ctx, sid, index, L, σ) ‖ j ‖ v_j), 2L scalars. */
 function padsOf(ctx: Uint8Array, session: Uint8Array, index: number, L: number, sigma: Uint8Array, j: number, key: Uint8Array): bigint[] {
-  const prefix = taggedHash('tessera/mul/pad', ctx, session, encodeU32(index), encodeU32(L), sigma);
-  return expand(new Uint8Array(createHash('shake256', { outputLength: 96 * L }).update(concatBytes(prefix, encodeU32(j), key)).digest()), 2 * L);
+  const prefix = taggedHash('sha256', 'tessera/mul/pad', ctx, session, encodeU32(index), encodeU32(L), sigma);
+  return expand(new Uint8Array(createHash('shake256', { outputLength: 96 * L }).update(concat(prefix, encodeU32(j), key)).digest()), 2 * L);
 }
 
 /**
@@ -69,19 +70,19 @@ function lineAttackAlice(sender: OtExtSender, session: Uint8Array, a: bigint, ms
     for (let k = 0; k < 2; k++) tau.push(encodeScalar(mod([aT, aH][k]! + s0s[j]![k]! - s1s[j]![k]!)));
   }
   const msg1Hash = new Uint8Array(createHash('sha256').update(msg1).digest());
-  const base = taggedHash('tessera/mul/transcript', ctx, session, encodeU32(ext.index), encodeU32(1), msg1Hash, sigma, concatBytes(...tau));
-  const chiT = wide(taggedHash512('tessera/mul/chi-tilde', base, encodeU32(0)));
-  const chiH = wide(taggedHash512('tessera/mul/chi-hat', base, encodeU32(0)));
+  const base = taggedHash('sha256', 'tessera/mul/transcript', ctx, session, encodeU32(ext.index), encodeU32(1), msg1Hash, sigma, concat(...tau));
+  const chiT = wide(taggedHash('sha512', 'tessera/mul/chi-tilde', base, encodeU32(0)));
+  const chiH = wide(taggedHash('sha512', 'tessera/mul/chi-hat', base, encodeU32(0)));
   // shift row `row`: ã' = ã + 1, â' = â − χ̃/χ̂, so χ̃·ã' + χ̂·â' = u
   const shifted = [mod(aT + 1n), mod(aH - chiT * powMod(chiH, Q - 2n))];
   for (let k = 0; k < 2; k++) tau[2 * row + k] = encodeScalar(mod(shifted[k]! + s0s[row]![k]! - s1s[row]![k]!));
-  const h = createHash('sha256').update(taggedHash('tessera/mul/r', ctx, session, encodeU32(ext.index), sigma));
+  const h = createHash('sha256').update(taggedHash('sha256', 'tessera/mul/r', ctx, session, encodeU32(ext.index), sigma));
   const rA: bigint[] = [];
   for (let j = 0; j < XI; j++) rA.push(mod(-chiT * s0s[j]![0]! - chiH * s0s[j]![1]!));
   for (const x of rA) h.update(encodeScalar(x));
   const u = mod(chiT * aT + chiH * aH);
-  const tauBytes = concatBytes(...tau);
-  return { message: concatBytes(Uint8Array.of(1, 0x31), sigma, tauBytes, new Uint8Array(h.digest()), encodeScalar(u), encodeScalar(mod(a - aT))), chiT, chiH, u, rA, tauBytes, sigma, index: ext.index };
+  const tauBytes = concat(...tau);
+  return { message: concat(Uint8Array.of(1, 0x31), sigma, tauBytes, new Uint8Array(h.digest()), encodeScalar(u), encodeScalar(mod(a - aT))), chiT, chiH, u, rA, tauBytes, sigma, index: ext.index };
 }
 
 function cheatingAlice(sender: OtExtSender, session: Uint8Array, a: bigint, msg1: Uint8Array, cheatRow: number): Uint8Array {
@@ -100,15 +101,15 @@ function cheatingAlice(sender: OtExtSender, session: Uint8Array, a: bigint, msg1
     tA.push([mod(-s0[0]!), mod(-s0[1]!)]);
     for (let k = 0; k < 2; k++) tau.push(encodeScalar(mod(alpha[k]! + s0[k]! - s1[k]!)));
   }
-  const tauBytes = concatBytes(...tau);
+  const tauBytes = concat(...tau);
   const msg1Hash = new Uint8Array(createHash('sha256').update(msg1).digest());
-  const base = taggedHash('tessera/mul/transcript', ctx, session, encodeU32(ext.index), encodeU32(1), msg1Hash, sigma, tauBytes);
-  const chiT = wide(taggedHash512('tessera/mul/chi-tilde', base, encodeU32(0)));
-  const chiH = wide(taggedHash512('tessera/mul/chi-hat', base, encodeU32(0)));
-  const h = createHash('sha256').update(taggedHash('tessera/mul/r', ctx, session, encodeU32(ext.index), sigma));
+  const base = taggedHash('sha256', 'tessera/mul/transcript', ctx, session, encodeU32(ext.index), encodeU32(1), msg1Hash, sigma, tauBytes);
+  const chiT = wide(taggedHash('sha512', 'tessera/mul/chi-tilde', base, encodeU32(0)));
+  const chiH = wide(taggedHash('sha512', 'tessera/mul/chi-hat', base, encodeU32(0)));
+  const h = createHash('sha256').update(taggedHash('sha256', 'tessera/mul/r', ctx, session, encodeU32(ext.index), sigma));
   for (let j = 0; j < XI; j++) h.update(encodeScalar(mod(chiT * tA[j]![0]! + chiH * tA[j]![1]!)));
   const u = mod(chiT * aT + chiH * aH);
-  return concatBytes(Uint8Array.of(1, 0x31), sigma, tauBytes, new Uint8Array(h.digest()), encodeScalar(u), encodeScalar(mod(a - aT)));
+  return concat(Uint8Array.of(1, 0x31), sigma, tauBytes, new Uint8Array(h.digest()), encodeScalar(u), encodeScalar(mod(a - aT)));
 }
 
 async function mulOnce(a: bigint[], session = 'mul', seed = 1) {

@@ -16,13 +16,12 @@ import { EcdsaReshareParty } from '../../../src/tss/ecdsa/reshare.js';
 import { FrostDkgParty } from '../../../src/tss/frost/dkg.js';
 import { FrostReshareParty } from '../../../src/tss/frost/reshare.js';
 import { getGroup } from '../../../src/tss/group/index.js';
-import { taggedDigest } from '../../../src/tss/math/hash.js';
 import { invert } from '../../../src/tss/math/polynomial.js';
 import { type Rng, seededRng } from '../../../src/tss/math/rng.js';
 import { BaseOtReceiver, BaseOtSender } from '../../../src/tss/ot/base-ot.js';
 import { OtExtSender } from '../../../src/tss/ot/kos.js';
 import { bytesToBigInt, decodeScalar, encodeScalar, mod, Q } from '../../../src/tss/ot/scalar.js';
-import { encodeU32, taggedHash } from '../../../src/tss/ot/wire.js';
+import { encodeU32 } from '../../../src/tss/ot/wire.js';
 import { ByteReader } from '../../../src/common/bytes.js';
 import type { Message } from '../../../src/tss/session/message.js';
 import {
@@ -36,6 +35,7 @@ import {
 import { dkg as frostDkg } from '../frost/helpers.js';
 import { seededRandom } from '../ot/helpers.js';
 import { dkg, names } from './protocol-helpers.js';
+import { taggedHash } from '../../../src/tss/math/hash.js';
 
 const sid = (s: string) => new TextEncoder().encode(s);
 const inv = (a: bigint) => invert(getGroup('secp256k1'), a);
@@ -70,7 +70,7 @@ function inferDelta(m1: Uint8Array, m2: Uint8Array): Uint8Array {
 }
 
 function pads(ctx: Uint8Array, session: Uint8Array, index: number, L: number, sigma: Uint8Array, j: number, key: Uint8Array): bigint[] {
-  const prefix = taggedHash('tessera/mul/pad', ctx, session, encodeU32(index), encodeU32(L), sigma);
+  const prefix = taggedHash('sha256', 'tessera/mul/pad', ctx, session, encodeU32(index), encodeU32(L), sigma);
   const d = createHash('shake256', { outputLength: 96 * L }).update(prefix).update(encodeU32(j)).update(key).digest();
   const out: bigint[] = [];
   for (let i = 0; i < 2 * L; i++) out.push(bytesToBigInt(new Uint8Array(d.subarray(48 * i, 48 * i + 48))) % Q);
@@ -178,7 +178,7 @@ describe('DKG and reshare under a replayed RNG', () => {
       const R = r.raw(33);
       const mu = g.decodeScalar(r.raw(32));
       const ctx = ecdsaDkgContext(sessionId, 1, ps);
-      const c = g.reduceBytes(taggedDigest('tessera/ecdsa/dkg/pok/v1', ctx, new TextEncoder().encode('victim'), C0, R));
+      const c = g.reduceBytes(taggedHash('sha256', 'tessera/ecdsa/dkg/pok/v1', ctx, new TextEncoder().encode('victim'), C0, R));
       return { C0, R, mu, c };
     };
     const p1 = pok('dkg-before-resume');
@@ -337,8 +337,8 @@ describe('the durable setup log', () => {
   });
 
   it('setup step markers differ from the context, from each other and from signing step markers', () => {
-    const c = taggedDigest('ctx', Uint8Array.of(1));
-    const marks = [c, setupStepMarker(c, 2), setupStepMarker(c, 3), signingStepMarker(c, 2), setupStepMarker(taggedDigest('ctx', Uint8Array.of(2)), 2)].map(hex);
+    const c = taggedHash('sha256', 'ctx', Uint8Array.of(1));
+    const marks = [c, setupStepMarker(c, 2), setupStepMarker(c, 3), signingStepMarker(c, 2), setupStepMarker(taggedHash('sha256', 'ctx', Uint8Array.of(2)), 2)].map(hex);
     expect(new Set(marks).size).toBe(5);
   });
 });

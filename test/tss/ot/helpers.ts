@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { OtExtReceiver, type OtExtSender, type OtPairParams, OtSetupAsReceiver, OtSetupAsSender } from '../../../src/tss/ot/kos.js';
-import type { RandomBytes } from '../../../src/tss/ot/wire.js';
+import type { Rng } from '../../../src/tss/math/rng.js';
 
 /** Deterministic test randomness: SHA-256 in counter mode over a seed. */
-export function seededRandom(seed: string | number): RandomBytes {
+export function seededRandom(seed: string | number): Rng {
   let ctr = 0;
   return (n: number) => {
     const out = new Uint8Array(n);

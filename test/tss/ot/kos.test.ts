@@ -4,8 +4,9 @@ import { InvalidArgumentError } from '../../../src/common/errors.js';
 import { MalformedMessageError, OtCheckFailedError, OtReuseError, OtStateBurnedError, OtWindowExceededError } from '../../../src/tss/ecdsa/errors.js';
 import { gfFromBytes, gfMulAddInto, gfToBytes } from '../../../src/tss/ot/gf128.js';
 import { INDEX_WINDOW, KAPPA, KOS_PAD, OtExtReceiver, OtExtSender, prg } from '../../../src/tss/ot/kos.js';
-import { concatBytes, encodeU32, taggedHash } from '../../../src/tss/ot/wire.js';
+import { encodeU32 } from '../../../src/tss/ot/wire.js';
 import { freshPair, seededRandom, setupPair } from './helpers.js';
+import { concat, taggedHash } from '../../../src/tss/math/hash.js';
 
 const sid = (s: string) => new TextEncoder().encode(s);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -37,7 +38,7 @@ function receiverMessage(r: OtExtReceiver, session: Uint8Array, index: number, c
   const { ctx, k0, k1 } = receiverSecrets(r);
   const rows = count + KOS_PAD;
   const colLen = rows / 8;
-  const nonce = taggedHash('tessera/kos/prg-nonce', ctx, session, encodeU32(index)).slice(0, 16);
+  const nonce = taggedHash('sha256', 'tessera/kos/prg-nonce', ctx, session, encodeU32(index)).slice(0, 16);
   const u = new Uint8Array(KAPPA * colLen);
   const tRows = new Uint8Array(rows * 16);
   for (let c = 0; c < KAPPA; c++) {
@@ -48,14 +49,14 @@ function receiverMessage(r: OtExtReceiver, session: Uint8Array, index: number, c
     for (let j = 0; j < rows; j++) tRows[j * 16 + (c >> 3)]! |= ((t0[j >> 3]! >> (j & 7)) & 1) << (c & 7);
   }
   if (cheat?.guess) tRows[cheat.row * 16 + (cheat.column >> 3)]! ^= 1 << (cheat.column & 7);
-  const chi = prg(taggedHash('tessera/kos/chi', ctx, session, encodeU32(index), encodeU32(count), u), new Uint8Array(16), rows * 16);
+  const chi = prg(taggedHash('sha256', 'tessera/kos/chi', ctx, session, encodeU32(index), encodeU32(count), u), new Uint8Array(16), rows * 16);
   const xt = new Uint32Array(4);
   const tt = new Uint32Array(4);
   for (let j = 0; j < rows; j++) {
     if ((x[j >> 3]! >> (j & 7)) & 1) gfMulAddInto(xt, gfFromBytes(chi, j * 16), Uint32Array.of(1, 0, 0, 0));
     gfMulAddInto(tt, gfFromBytes(tRows, j * 16), gfFromBytes(chi, j * 16));
   }
-  return concatBytes(Uint8Array.of(1, 0x21), encodeU32(index), encodeU32(count), u, gfToBytes(xt), gfToBytes(tt));
+  return concat(Uint8Array.of(1, 0x21), encodeU32(index), encodeU32(count), u, gfToBytes(xt), gfToBytes(tt));
 }
 
 describe('KOS OT extension', () => {
@@ -153,7 +154,7 @@ describe('KOS OT extension', () => {
       sender.extend(sid(`s${i}`), message);
     }
     // an unused index that fell below the window is refused too — as a window overflow, not a replay (review R-C)
-    const old = concatBytes(first.message.subarray(0, 2), encodeU32(0), first.message.subarray(6));
+    const old = concat(first.message.subarray(0, 2), encodeU32(0), first.message.subarray(6));
     expect(() => sender.extend(sid('s'), old)).toThrow(OtWindowExceededError);
     expect(sender.burned).toBe(false);
   });
@@ -203,7 +204,7 @@ describe('KOS OT extension', () => {
     }
     expect(() => OtExtReceiver.deserialize(sb)).toThrow(InvalidArgumentError);
     const { message } = receiver.extend(sid('m'), 64, seededRandom(1));
-    const wrongSize = concatBytes(message.subarray(0, 6), encodeU32(72), message.subarray(10));
+    const wrongSize = concat(message.subarray(0, 6), encodeU32(72), message.subarray(10));
     for (const m of [message.subarray(0, message.length - 1), Uint8Array.of(...message, 0), Uint8Array.of(2, ...message.subarray(1)), wrongSize]) {
       const e = (() => { try { sender.extend(sid('m'), m); } catch (err) { return err; } })() as MalformedMessageError;
       expect(e).toBeInstanceOf(MalformedMessageError);
