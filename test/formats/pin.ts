@@ -22,11 +22,12 @@ const WRITE = new Set(
 );
 
 /**
- * True when the fixtures of `group` are being regenerated. `vault` and `backup` hold random keys,
- * so they change on every regeneration and are written only when named explicitly (not by `all`).
+ * True when the fixtures of `group` are being regenerated. `vault` and `backup` hold random keys
+ * and ids, so they change on every regeneration: they are written only when named explicitly (not
+ * by `all`), and always together (the chain is a backup of the fixture vault's history).
  */
 export function writing(group: FixtureGroup): boolean {
-  if (group === 'vault' || group === 'backup') return WRITE.has(group);
+  if (group === 'vault' || group === 'backup') return WRITE.has('vault') || WRITE.has('backup');
   return WRITE.has('all') || WRITE.has(group);
 }
 
