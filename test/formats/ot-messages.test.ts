@@ -12,11 +12,11 @@ import { PairwiseOtSetup } from '../../src/tss/ecdsa/pairwise.js';
 import { ZeroSeedPairSetup, zeroShare } from '../../src/tss/ecdsa/zero-share.js';
 import { OtSetupAsReceiver, OtSetupAsSender } from '../../src/tss/ot/kos.js';
 import { encodeScalar } from '../../src/tss/ot/scalar.js';
-import type { RandomBytes } from '../../src/tss/ot/wire.js';
+import type { Rng } from '../../src/tss/math/rng.js';
 import { hex, pinJson, sha256hex } from './pin.js';
 
 /** SHA-256 in counter mode over a seed (as test/tss/ot/helpers.ts; copied so the pin does not move with it). */
-function seededRandom(seed: string): RandomBytes {
+function seededRandom(seed: string): Rng {
   let ctr = 0;
   return (n: number) => {
     const out = new Uint8Array(n);
