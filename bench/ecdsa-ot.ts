@@ -9,9 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { mulReceiverFinish, mulReceiverStart, mulSenderRespond, XI } from '../src/tss/ecdsa/multiply.js';
 import { zeroShare } from '../src/tss/ecdsa/zero-share.js';
 import { KAPPA, type OtExtReceiver, type OtExtSender, OtSetupAsReceiver, OtSetupAsSender } from '../src/tss/ot/kos.js';
-import { encodeScalar, randomScalar } from '../src/tss/ot/scalar.js';
+import { encodeScalar } from '../src/tss/ot/scalar.js';
 import { type Comparison, compareCpu, emitter, secp256k1SignVerify } from './harness.js';
-import { systemRng } from '../src/tss/math/rng.js';
+import { randomScalar, systemRng } from '../src/tss/math/rng.js';
+import { getGroup } from '../src/tss/group/index.js';
 
 const emit = emitter('ecdsa-ot');
 
@@ -58,7 +59,7 @@ line(
   compare(() => {
     const sid = enc.encode(`mul-${counter++}`);
     const bob = mulReceiverStart(pair.receiver, sid, 2);
-    const alice = mulSenderRespond(pair.sender, sid, [encodeScalar(randomScalar(systemRng)), encodeScalar(randomScalar(systemRng))], bob.message);
+    const alice = mulSenderRespond(pair.sender, sid, [encodeScalar(randomScalar(getGroup('secp256k1'), systemRng)), encodeScalar(randomScalar(getGroup('secp256k1'), systemRng))], bob.message);
     mulReceiverFinish(pair.receiver, bob.pending, alice.message);
     return bob.message.length + alice.message.length;
   }, 250),

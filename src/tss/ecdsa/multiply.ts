@@ -42,12 +42,13 @@
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '../../common/errors.js';
 import type { OtExtReceiver, OtExtSender } from '../ot/kos.js';
-import { bytesToBigInt, decodeScalar, encodeScalar, mod, Q, randomScalar } from '../ot/scalar.js';
+import { bytesToBigInt, decodeScalar, encodeScalar, mod, Q } from '../ot/scalar.js';
 import { encodeU32, messageWriter, readMessage, wipe } from '../ot/wire.js';
 import { MalformedMessageError, MultiplicationAbortedError, OtReuseError } from './errors.js';
 import { taggedHash } from '../math/hash.js';
-import { systemRng, type Rng } from '../math/rng.js';
+import { randomScalar, type Rng, systemRng } from '../math/rng.js';
 import { constantTimeEqual } from '../../common/bytes.js';
+import { getGroup } from '../group/index.js';
 
 /** Statistical security parameter of the multiplication (DKLs19: s = 80). */
 export const MUL_STAT = 80;
@@ -57,6 +58,7 @@ export const XI = 256 + 2 * MUL_STAT;
 export const MAX_L = 8;
 
 const T_MUL_RESPONSE = 0x31;
+const secp256k1 = getGroup('secp256k1');
 
 /** Bytes of Alice's per-answer salt σ. */
 export const SALT_LEN = 32;
@@ -207,7 +209,7 @@ export function mulSenderRespond(ot: OtExtSender, sessionId: Uint8Array, inputs:
   if (sigma.length !== SALT_LEN) throw new InvalidArgumentError('random source returned the wrong length');
   const pad = new PadHasher(ctx, sessionId, ext.index, L, sigma);
   const alpha: bigint[] = []; // ã_0..ã_{L-1}, â_0..â_{L-1}
-  for (let k = 0; k < 2 * L; k++) alpha.push(randomScalar(random));
+  for (let k = 0; k < 2 * L; k++) alpha.push(randomScalar(secp256k1, random));
   const tA: bigint[][] = [];
   const w = messageWriter(T_MUL_RESPONSE, 2 + SALT_LEN + XI * 2 * L * 32 + 32 + 2 * L * 32);
   const tauParts: Uint8Array[] = [];

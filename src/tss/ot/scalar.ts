@@ -6,6 +6,7 @@
  * Secrets are held as Uint8Array where practical and converted only for arithmetic.
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { mod as modN } from '../group/group.js';
 
 /** The order of secp256k1's group. */
 export const Q: bigint = secp256k1.Point.Fn.ORDER;
@@ -40,18 +41,7 @@ export function encodeScalar(x: bigint): Uint8Array {
   return new Uint8Array(Buffer.from(x.toString(16).padStart(64, '0'), 'hex'));
 }
 
-/** x mod q in [0, q). */
+/** x mod q in [0, q): the group layer's `mod` with secp256k1's order. */
 export function mod(x: bigint): bigint {
-  const r = x % Q;
-  return r < 0n ? r + Q : r;
-}
-
-/** A uniformly random scalar in [1, q) from 48 random bytes (bias below 2^-128). */
-export function randomScalar(random: (n: number) => Uint8Array): bigint {
-  for (;;) {
-    const b = random(48);
-    const x = reduceWide(b);
-    b.fill(0);
-    if (x !== 0n) return x;
-  }
+  return modN(x, Q);
 }
