@@ -5,7 +5,8 @@
  */
 import { TesseraError } from '../../common/errors.js';
 import { ProtocolAbortedError } from '../session/errors.js';
-import { EcdsaProtocolAbortedError, MalformedMessageError, MultiplicationAbortedError, OtCheckFailedError, OtReuseError, OtStateBurnedError, OtWindowExceededError } from './errors.js';
+import { MultiplicationAbortedError } from './errors.js';
+import { MalformedMessageError, OtAbortedError, OtCheckFailedError, OtReuseError, OtStateBurnedError, OtWindowExceededError } from '../ot/errors.js';
 
 /**
  * An abort caused by evidence against the OT pair with the blamed peers: a failed KOS check, a
@@ -42,7 +43,7 @@ export function withOtAbort<T>(peer: string, what: string, fn: () => T): T {
     if (e instanceof OtCheckFailedError || e instanceof MultiplicationAbortedError || e instanceof MalformedMessageError) {
       throw new OtEvidenceAbortError(`${what}: ${e.reason}`, e.blame === undefined ? [] : [e.blame]);
     }
-    if (e instanceof EcdsaProtocolAbortedError) {
+    if (e instanceof OtAbortedError) {
       throw new ProtocolAbortedError(`${what}: ${e.reason}`, e.blame === undefined ? [] : [e.blame]);
     }
     if (e instanceof OtWindowExceededError) {

@@ -1,73 +1,14 @@
 /**
- * Typed errors of the OT / multiplication / zero-sharing layer of threshold ECDSA.
- *
- * They will be unified with the session framework's `ProtocolAbortedError` later; until then every
- * abort here is a `TesseraError` with code `PROTOCOL_ABORTED` and a `blame` field naming the party
- * whose message or behaviour caused it (`undefined` when nobody can be blamed, e.g. a local misuse).
- * No secret value is ever placed in a message or a property.
+ * Typed errors of threshold ECDSA above the OT layer (whose errors are in `ot/errors.ts`): the
+ * two-party multiplication's failed check, and a burn a share checkpoint could not persist.
  */
 import { TesseraError } from '../../common/errors.js';
-
-/** Base class: the protocol run cannot continue; `blame` names the party at fault if known. */
-export class EcdsaProtocolAbortedError extends TesseraError {
-  readonly blame: string | undefined;
-  /** Short machine-readable reason, e.g. `'malformed-message'`, `'kos-check'`. */
-  readonly reason: string;
-  constructor(reason: string, blame: string | undefined, message: string) {
-    super('PROTOCOL_ABORTED', `${message}${blame === undefined ? '' : ` (blamed party: ${blame})`}; the session is aborted`);
-    this.blame = blame;
-    this.reason = reason;
-  }
-}
-
-/** A received message could not be decoded or carries an invalid value (bad point, out-of-range scalar, wrong length). */
-export class MalformedMessageError extends EcdsaProtocolAbortedError {
-  constructor(blame: string, detail: string) {
-    super('malformed-message', blame, `malformed message from ${blame}: ${detail}`);
-  }
-}
-
-/**
- * A consistency check of base OT or OT extension failed. The OT state of that pair is burnt for
- * good (see `OtStateBurnedError`); the pair must run base OT setup again.
- */
-export class OtCheckFailedError extends EcdsaProtocolAbortedError {
-  constructor(blame: string, detail: string) {
-    super('ot-check', blame, `OT consistency check failed: ${detail}; this pair's OT state is burnt and must be set up again`);
-  }
-}
+import { OtAbortedError } from '../ot/errors.js';
 
 /** The two-party multiplication's check failed: the sender used inconsistent inputs. The OT state is burnt. */
-export class MultiplicationAbortedError extends EcdsaProtocolAbortedError {
+export class MultiplicationAbortedError extends OtAbortedError {
   constructor(blame: string, detail: string) {
     super('multiplication-check', blame, `two-party multiplication check failed: ${detail}; this pair's OT state is burnt and must be set up again`);
-  }
-}
-
-/** The OT state was burnt by an earlier failed check (or explicitly destroyed): it can never be used again. */
-export class OtStateBurnedError extends TesseraError {
-  constructor(what: string) {
-    super('INVALID_STATE', `${what} is burnt after a failed check or was destroyed; run base OT setup for this pair again`);
-  }
-}
-
-/** An OT extension index (or a one-shot protocol state) would be used a second time. */
-export class OtReuseError extends TesseraError {
-  constructor(detail: string) {
-    super('INVALID_STATE', `OT correlations must never be reused: ${detail}`);
-  }
-}
-
-/**
- * An OT extension index lies below the sender's sliding window (`INDEX_WINDOW`): more sessions were
- * in flight on the pair than the window holds, and the sender already forgot which indices this
- * low it accepted. Not evidence of a replay (review R-C): nothing was consumed, nobody is to blame,
- * the pair stays usable — retry with a new session (a new index). The node caps the sessions in
- * flight per pair below the window (docs/ecdsa.md, "What the node must do").
- */
-export class OtWindowExceededError extends TesseraError {
-  constructor(detail: string) {
-    super('INVALID_STATE', `OT extension index below the sender's window: ${detail}; too many sessions were in flight on this pair — retry with a new session`);
   }
 }
 

@@ -1,12 +1,12 @@
 /**
  * mpcium-compatible non-hardened HD derivation for threshold ECDSA keys (reference §4): the
- * formula of `frost/hd.ts` (`deriveChild`) on secp256k1, where ser33 is the standard compressed
+ * formula of `math/hd.ts` (`deriveChild`) on secp256k1, where ser33 is the standard compressed
  * encoding, i.e. BIP32's public child derivation CKDpub. A signing session applies the total
  * tweak δ additively: Σ sk_i = x + δ, child key PK + δ·G.
  */
 import { InvalidArgumentError } from '../../common/errors.js';
 import { getGroup } from '../group/index.js';
-import { deriveChild, validatePath } from '../frost/hd.js';
+import { deriveChild, validatePath } from '../math/hd.js';
 import { ByteWriter } from '../../common/bytes.js';
 
 /** A derivation request: the cluster chain code and a path of non-hardened indices. */
@@ -20,7 +20,7 @@ export function deriveTweak(masterPublicKey: Uint8Array, derivation?: EcdsaDeriv
   if (derivation === undefined) return { tweak: 0n, publicKey: Uint8Array.from(masterPublicKey), encoded: new Uint8Array(0) };
   if (!(derivation.chainCode instanceof Uint8Array) || derivation.chainCode.length !== 32) throw new InvalidArgumentError('chain code must be 32 bytes');
   validatePath(derivation.path);
-  const child = deriveChild(masterPublicKey, derivation.chainCode, derivation.path, getGroup('secp256k1'));
+  const child = deriveChild(getGroup('secp256k1'), masterPublicKey, derivation.chainCode, derivation.path);
   const w = new ByteWriter().raw(derivation.chainCode).u16(derivation.path.length);
   for (const i of derivation.path) w.u32(i);
   return { tweak: child.tweak, publicKey: child.publicKey, encoded: w.finish() };
@@ -28,5 +28,5 @@ export function deriveTweak(masterPublicKey: Uint8Array, derivation?: EcdsaDeriv
 
 /** Client side: the 33-byte compressed child public key of a master key. Throws `InvalidArgumentError`. */
 export function deriveEcdsaChildPublicKey(masterPublicKey: Uint8Array, chainCode: Uint8Array, path: readonly number[]): Uint8Array {
-  return deriveChild(masterPublicKey, chainCode, path, getGroup('secp256k1')).publicKey;
+  return deriveChild(getGroup('secp256k1'), masterPublicKey, chainCode, path).publicKey;
 }

@@ -10,5 +10,6 @@ export { ECDSA_KEY_TYPE, EcdsaKeyShare, type EcdsaKeyPublic, decodeEcdsaKeyPubli
 export { EcdsaOtResetupParty, type EcdsaOtResetupOptions, type EcdsaOtResetupResult } from './ot-resetup.js';
 export { EcdsaReshareParty, type EcdsaReshareOptions, type EcdsaReshareResult, ecdsaReshareContext } from './reshare.js';
 export { EcdsaSignParty, type EcdsaSignOptions, type EcdsaSignResult } from './sign.js';
-export { BurnNotPersistedError, OtWindowExceededError } from './errors.js';
+export { OtWindowExceededError } from '../ot/errors.js';
+export { BurnNotPersistedError } from './errors.js';
 export { type ShareCheckpointOptions, shareCheckpoint } from './share-checkpoint.js';

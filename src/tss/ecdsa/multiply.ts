@@ -44,11 +44,12 @@ import { InvalidArgumentError } from '../../common/errors.js';
 import type { OtExtReceiver, OtExtSender } from '../ot/kos.js';
 import { bytesToBigInt, decodeScalar, encodeScalar, mod, Q } from '../ot/scalar.js';
 import { encodeU32, messageWriter, readMessage, wipe } from '../ot/wire.js';
-import { MalformedMessageError, MultiplicationAbortedError, OtReuseError } from './errors.js';
+import { MultiplicationAbortedError } from './errors.js';
 import { taggedHash } from '../math/hash.js';
 import { randomScalar, type Rng, systemRng } from '../math/rng.js';
 import { constantTimeEqual } from '../../common/bytes.js';
 import { getGroup } from '../group/index.js';
+import { MalformedMessageError, OtCheckFailedError, OtReuseError, OtStateBurnedError } from '../ot/errors.js';
 
 /** Statistical security parameter of the multiplication (DKLs19: s = 80). */
 export const MUL_STAT = 80;

@@ -15,8 +15,8 @@ import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js'
 import { OtExtReceiver, OtExtSender, OtSetupAsReceiver, OtSetupAsSender } from '../ot/kos.js';
 import { type Rng, setupRng, systemRng } from '../math/rng.js';
 import { encodeU32 } from '../ot/wire.js';
-import { OtStateBurnedError } from './errors.js';
 import { concat } from '../math/hash.js';
+import { MalformedMessageError, OtCheckFailedError, OtStateBurnedError } from '../ot/errors.js';
 
 const PAIR_VERSION = 1;
 

@@ -19,10 +19,10 @@
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { bytesToBigInt, decodeScalar, encodeScalar, mod, Q } from '../ot/scalar.js';
 import { messageWriter, readMessage, wipe } from '../ot/wire.js';
-import { EcdsaProtocolAbortedError } from './errors.js';
 import { taggedHash } from '../math/hash.js';
 import { systemRng, type Rng } from '../math/rng.js';
 import { constantTimeEqual } from '../../common/bytes.js';
+import { MalformedMessageError, OtAbortedError } from '../ot/errors.js';
 
 const T_COMMIT = 0x41;
 const T_OPEN = 0x42;
@@ -111,7 +111,7 @@ export class ZeroSeedPairSetup {
 
   /**
    * Verifies the peer's opening and returns the pair seed (32 bytes, secret). Throws
-   * `MalformedMessageError` or `EcdsaProtocolAbortedError` (reason `commitment-mismatch`), both
+   * `MalformedMessageError` or `OtAbortedError` (reason `commitment-mismatch`), both
    * blaming the peer, and `InvalidStateError` if out of order (before this party's own opening
    * was produced) or repeated.
    */
@@ -124,7 +124,7 @@ export class ZeroSeedPairSetup {
       return opening;
     });
     if (!constantTimeEqual(this.#commitmentOf(peerId, seed, salt), this.#peerCommitment)) {
-      throw new EcdsaProtocolAbortedError('commitment-mismatch', peerId, 'zero-sharing seed opening does not match its commitment');
+      throw new OtAbortedError('commitment-mismatch', peerId, 'zero-sharing seed opening does not match its commitment');
     }
     this.#done = true;
     const [lo, hi] = compareIds(selfId, peerId) < 0 ? [this.#seed, seed] : [seed, this.#seed];

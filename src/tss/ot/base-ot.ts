@@ -26,12 +26,12 @@
  * z = k + e·b are computed with BigInt (not constant-time; documented in docs/ecdsa.md).
  */
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
-import { MalformedMessageError, OtCheckFailedError, OtStateBurnedError } from '../ecdsa/errors.js';
 import { DLOG_PROOF_LEN, proveDlog, verifyDlog } from './dlog-proof.js';
 import { baseMul, decodePoint, negateScalar, POINT_LEN, pointAdd, pointMul, randomSecretScalar } from './point.js';
 import { encodeU32, messageWriter, pairContext, readMessage, wipe } from './wire.js';
 import { taggedHash } from '../math/hash.js';
 import { systemRng, type Rng } from '../math/rng.js';
+import { MalformedMessageError, OtCheckFailedError, OtStateBurnedError } from './errors.js';
 
 /** Message types of VSOT. */
 const T_SETUP = 0x11;

@@ -20,13 +20,13 @@
  * prover's running time depends on the hash outputs (not on b).
  */
 import { InvalidStateError } from '../../common/errors.js';
-import { OtCheckFailedError } from '../ecdsa/errors.js';
 import { baseMul, decodePoint, POINT_LEN, pointAdd, pointMul, randomSecretScalar } from './point.js';
 import { decodeScalar, encodeScalar, mod } from './scalar.js';
 import { sha256Raw } from './wire.js';
 import { concat, taggedHash } from '../math/hash.js';
 import type { Rng } from '../math/rng.js';
 import { constantTimeEqual } from '../../common/bytes.js';
+import { MalformedMessageError, OtCheckFailedError } from './errors.js';
 
 export const REPS = 16;
 export const BITS = 8;

@@ -33,13 +33,13 @@
  */
 import { createCipheriv, createHash } from 'node:crypto';
 import { InvalidArgumentError } from '../../common/errors.js';
-import { MalformedMessageError, OtCheckFailedError, OtReuseError, OtStateBurnedError, OtWindowExceededError } from '../ecdsa/errors.js';
 import { BaseOtReceiver, BaseOtSender, type BaseOtSenderOutput } from './base-ot.js';
 import { type Gf128, gfAddInto, gfFromBytes, gfMulAddInto, gfToBytes } from './gf128.js';
 import { encodeU32, messageWriter, pairContext, readMessage, wipe } from './wire.js';
 import { taggedHash } from '../math/hash.js';
 import { systemRng, type Rng } from '../math/rng.js';
 import { ByteReader, ByteWriter, constantTimeEqual, MalformedError } from '../../common/bytes.js';
+import { MalformedMessageError, OtCheckFailedError, OtReuseError, OtStateBurnedError, OtWindowExceededError } from './errors.js';
 
 /** Number of base OTs (computational security parameter κ). */
 export const KAPPA = 128;

@@ -5,8 +5,8 @@
  * and non-canonical encodings.
  */
 import * as ecc from 'tiny-secp256k1';
-import { MalformedMessageError } from '../ecdsa/errors.js';
 import type { Rng } from '../math/rng.js';
+import { MalformedMessageError } from './errors.js';
 
 /** Length of a compressed point. */
 export const POINT_LEN = 33;

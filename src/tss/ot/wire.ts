@@ -8,8 +8,8 @@
  */
 import { hash } from 'node:crypto';
 import { ByteReader, ByteWriter, MalformedError } from '../../common/bytes.js';
-import { MalformedMessageError } from '../ecdsa/errors.js';
 import { taggedHash } from '../math/hash.js';
+import { MalformedMessageError } from './errors.js';
 
 /** Wire format version of every message of this layer. */
 export const WIRE_VERSION = 1;

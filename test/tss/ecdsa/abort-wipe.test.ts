@@ -4,7 +4,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidStateError } from '../../../src/common/errors.js';
 import { EcdsaDkgParty } from '../../../src/tss/ecdsa/dkg.js';
-import { OtReuseError } from '../../../src/tss/ecdsa/errors.js';
 import { mulReceiverFinish, mulReceiverStart, mulSenderRespond } from '../../../src/tss/ecdsa/multiply.js';
 import { EcdsaReshareParty } from '../../../src/tss/ecdsa/reshare.js';
 import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
@@ -15,6 +14,7 @@ import { encodeMessage } from '../../../src/tss/session/message.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
 import { freshPair, seededRandom } from '../ot/helpers.js';
 import { clone, dkg, names, sha256 } from './protocol-helpers.js';
+import { OtReuseError } from '../../../src/tss/ot/errors.js';
 
 afterEach(() => vi.restoreAllMocks());
 

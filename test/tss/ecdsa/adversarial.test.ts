@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TesseraError } from '../../../src/common/errors.js';
-import { EcdsaProtocolAbortedError } from '../../../src/tss/ecdsa/errors.js';
 import { mulReceiverFinish, mulReceiverStart, mulSenderRespond } from '../../../src/tss/ecdsa/multiply.js';
 import { ZeroSeedPairSetup } from '../../../src/tss/ecdsa/zero-share.js';
 import { BaseOtReceiver, BaseOtSender } from '../../../src/tss/ot/base-ot.js';
 import { encodeScalar } from '../../../src/tss/ot/scalar.js';
 import { freshPair, seededRandom } from '../ot/helpers.js';
+import { OtAbortedError } from '../../../src/tss/ot/errors.js';
 
 const sid = (s: string) => new TextEncoder().encode(s);
 
@@ -41,8 +41,8 @@ function expectAbortOrOk(fn: () => unknown, peer: string): boolean {
     return true;
   } catch (e) {
     expect(e).toBeInstanceOf(TesseraError);
-    expect(e).toBeInstanceOf(EcdsaProtocolAbortedError);
-    expect((e as EcdsaProtocolAbortedError).blame).toBe(peer);
+    expect(e).toBeInstanceOf(OtAbortedError);
+    expect((e as OtAbortedError).blame).toBe(peer);
     return false;
   }
 }

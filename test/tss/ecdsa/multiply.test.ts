@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../../src/common/errors.js';
-import { MalformedMessageError, MultiplicationAbortedError, OtCheckFailedError, OtReuseError, OtStateBurnedError } from '../../../src/tss/ecdsa/errors.js';
+import { MultiplicationAbortedError } from '../../../src/tss/ecdsa/errors.js';
 import { gadgetVector, mulReceiverFinish, mulReceiverStart, mulSenderRespond, XI } from '../../../src/tss/ecdsa/multiply.js';
 import { type OtExtSender, OtExtSender as OtExtSenderClass } from '../../../src/tss/ot/kos.js';
 import { decodeScalar, encodeScalar, mod, Q } from '../../../src/tss/ot/scalar.js';
 import { encodeU32 } from '../../../src/tss/ot/wire.js';
 import { freshPair, seededRandom } from '../ot/helpers.js';
 import { concat, taggedHash } from '../../../src/tss/math/hash.js';
+import { MalformedMessageError, OtCheckFailedError, OtReuseError, OtStateBurnedError } from '../../../src/tss/ot/errors.js';
 
 const sid = (s: string) => new TextEncoder().encode(s);
 const scalarArb = fc.bigInt({ min: 0n, max: Q - 1n });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, InvalidStateError } from '../../../src/common/errors.js';
-import { EcdsaProtocolAbortedError, OtStateBurnedError } from '../../../src/tss/ecdsa/errors.js';
 import { mulReceiverFinish, mulReceiverStart, mulSenderRespond } from '../../../src/tss/ecdsa/multiply.js';
 import { PairwiseOt, PairwiseOtSetup } from '../../../src/tss/ecdsa/pairwise.js';
 import { decodeScalar, encodeScalar, mod } from '../../../src/tss/ot/scalar.js';
 import { seededRandom } from '../ot/helpers.js';
+import { OtAbortedError, OtStateBurnedError } from '../../../src/tss/ot/errors.js';
 
 const sid = (s: string) => new TextEncoder().encode(s);
 
@@ -74,14 +74,14 @@ describe('pairwise OT (both directions) and its five-round setup', () => {
       } catch (e) {
         err = e;
       }
-      expect(err).toBeInstanceOf(EcdsaProtocolAbortedError);
+      expect(err).toBeInstanceOf(OtAbortedError);
       // a tampered challenge (round 3) may surface as P's own check failing on Q's honest response
-      expect(['P', 'Q']).toContain((err as EcdsaProtocolAbortedError).blame);
-      if (round !== 3) expect((err as EcdsaProtocolAbortedError).blame).toBe('P');
+      expect(['P', 'Q']).toContain((err as OtAbortedError).blame);
+      if (round !== 3) expect((err as OtAbortedError).blame).toBe('P');
     }
     const Q = new PairwiseOtSetup({ setupId: sid('dkg'), selfId: 'Q', peerId: 'P' }, seededRandom('Q'));
     Q.round(1);
-    expect(() => Q.round(2, new Uint8Array(5))).toThrow(EcdsaProtocolAbortedError);
+    expect(() => Q.round(2, new Uint8Array(5))).toThrow(OtAbortedError);
     expect(() => Q.round(3, new Uint8Array(5))).toThrow(OtStateBurnedError);
   });
 

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, InvalidStateError } from '../../../src/common/errors.js';
-import { EcdsaProtocolAbortedError, MalformedMessageError } from '../../../src/tss/ecdsa/errors.js';
 import { rerandomize, ZeroSeedPairSetup, zeroShare } from '../../../src/tss/ecdsa/zero-share.js';
 import { decodeScalar, encodeScalar, mod, Q } from '../../../src/tss/ot/scalar.js';
 import { seededRandom } from '../ot/helpers.js';
+import { MalformedMessageError, OtAbortedError } from '../../../src/tss/ot/errors.js';
 
 const sid = (s: string) => new TextEncoder().encode(s);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -87,8 +87,8 @@ describe('pairwise zero-sharing (DKLs23 F_Zero)', () => {
     a.openingMessage();
     const open = b.openingMessage().slice();
     open[5]! ^= 1;
-    const e = (() => { try { a.finish(open); } catch (err) { return err; } })() as EcdsaProtocolAbortedError;
-    expect(e).toBeInstanceOf(EcdsaProtocolAbortedError);
+    const e = (() => { try { a.finish(open); } catch (err) { return err; } })() as OtAbortedError;
+    expect(e).toBeInstanceOf(OtAbortedError);
     expect(e.blame).toBe('b');
     expect(() => a.finish(open.subarray(0, 10))).toThrow(MalformedMessageError);
   });
@@ -99,7 +99,7 @@ describe('pairwise zero-sharing (DKLs23 F_Zero)', () => {
     a.onPeerCommitment(bOther.commitMessage());
     bOther.onPeerCommitment(a.commitMessage());
     a.openingMessage();
-    expect(() => a.finish(bOther.openingMessage())).toThrow(EcdsaProtocolAbortedError);
+    expect(() => a.finish(bOther.openingMessage())).toThrow(OtAbortedError);
   });
 
   it('never opens before the peer committed, and finishes once', () => {

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidStateError } from '../../../src/common/errors.js';
-import { MalformedMessageError, OtCheckFailedError, OtStateBurnedError } from '../../../src/tss/ecdsa/errors.js';
 import { BaseOtReceiver, type BaseOtParams, BaseOtSender } from '../../../src/tss/ot/base-ot.js';
 import { seededRandom } from './helpers.js';
+import { MalformedMessageError, OtCheckFailedError, OtStateBurnedError } from '../../../src/tss/ot/errors.js';
 
 const params = (count: number, sid = 'sid-1'): BaseOtParams => ({ sessionId: new TextEncoder().encode(sid), senderId: 'S', receiverId: 'R', count });
 

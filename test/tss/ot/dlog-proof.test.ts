@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { MalformedMessageError, OtCheckFailedError } from '../../../src/tss/ecdsa/errors.js';
 import { DLOG_PROOF_LEN, proveDlog, REPS, verifyDlog } from '../../../src/tss/ot/dlog-proof.js';
 import { baseMul, randomSecretScalar } from '../../../src/tss/ot/point.js';
 import { decodeScalar, encodeScalar, mod } from '../../../src/tss/ot/scalar.js';
 import { seededRandom } from './helpers.js';
+import { MalformedMessageError, OtCheckFailedError } from '../../../src/tss/ot/errors.js';
 
 const ctx = new Uint8Array(32).fill(9);
 const b = randomSecretScalar(seededRandom('b'));

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../../src/common/errors.js';
-import { MalformedMessageError, OtCheckFailedError, OtReuseError, OtStateBurnedError, OtWindowExceededError } from '../../../src/tss/ecdsa/errors.js';
 import { gfFromBytes, gfMulAddInto, gfToBytes } from '../../../src/tss/ot/gf128.js';
 import { INDEX_WINDOW, KAPPA, KOS_PAD, OtExtReceiver, OtExtSender, prg } from '../../../src/tss/ot/kos.js';
 import { encodeU32 } from '../../../src/tss/ot/wire.js';
 import { freshPair, seededRandom, setupPair } from './helpers.js';
 import { concat, taggedHash } from '../../../src/tss/math/hash.js';
+import { MalformedMessageError, OtCheckFailedError, OtReuseError, OtStateBurnedError, OtWindowExceededError } from '../../../src/tss/ot/errors.js';
 
 const sid = (s: string) => new TextEncoder().encode(s);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
