@@ -2,10 +2,9 @@
  * Group backends by curve and backend name. The fast backends are the default.
  */
 import { ed25519Fast } from './ed25519-fast.js';
-import { ed25519Noble } from './ed25519-noble.js';
+import { ed25519Noble, secp256k1Noble } from './noble.js';
 import type { BackendName, CurveName, Group } from './group.js';
 import { secp256k1Fast } from './secp256k1-fast.js';
-import { secp256k1Noble } from './secp256k1-noble.js';
 
 export type { BackendName, CurveName, Group, Point } from './group.js';
 
