@@ -19,6 +19,7 @@ import { lagrangeCoefficient } from '../math/polynomial.js';
 import { pairContext } from '../ot/wire.js';
 import { ByteReader, ByteWriter, constantTimeEqual } from '../../common/bytes.js';
 import { PairwiseOt } from './pairwise.js';
+import { identifiersOf } from '../math/identifiers.js';
 
 export const ECDSA_KEY_TYPE = 'secp256k1';
 const TAG = 'tessera/ecdsa/key-share';
@@ -33,17 +34,9 @@ export function ecdsaIdentifier(group: Group, partyId: string): bigint {
   return x;
 }
 
-/** Identifiers of a committee. Throws `InvalidArgumentError` on a zero or colliding identifier. */
+/** Identifiers of a committee. Throws `InvalidArgumentError` on a repeated id, a zero or a colliding identifier. */
 export function ecdsaIdentifiers(group: Group, participants: readonly string[]): Map<string, bigint> {
-  const m = new Map<string, bigint>();
-  const seen = new Set<bigint>();
-  for (const p of participants) {
-    const x = ecdsaIdentifier(group, p);
-    if (seen.has(x)) throw new InvalidArgumentError('two party ids give the same identifier');
-    seen.add(x);
-    m.set(p, x);
-  }
-  return m;
+  return identifiersOf(participants, (p) => ecdsaIdentifier(group, p));
 }
 
 /** The public part of a key (identical on every member). */

@@ -9,6 +9,7 @@
  */
 import { InvalidArgumentError } from '../../common/errors.js';
 import { utf8 } from '../math/hash.js';
+import { identifiersOf } from '../math/identifiers.js';
 import type { Suite } from './suite.js';
 
 /** Identifier of one party id. Throws `InvalidArgumentError` if it is zero. */
@@ -20,14 +21,5 @@ export function partyIdentifier(suite: Suite, partyId: string): bigint {
 
 /** Identifiers of a list of parties, by id. Throws `InvalidArgumentError` on duplicates or collisions. */
 export function partyIdentifiers(suite: Suite, partyIds: readonly string[]): Map<string, bigint> {
-  const out = new Map<string, bigint>();
-  const seen = new Set<bigint>();
-  for (const p of partyIds) {
-    if (out.has(p)) throw new InvalidArgumentError('duplicate party id');
-    const id = partyIdentifier(suite, p);
-    if (seen.has(id)) throw new InvalidArgumentError('two party ids map to the same identifier');
-    seen.add(id);
-    out.set(p, id);
-  }
-  return out;
+  return identifiersOf(partyIds, (p) => partyIdentifier(suite, p));
 }
