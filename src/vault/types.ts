@@ -108,3 +108,12 @@ export interface Argon2Params {
 }
 
 export const DEFAULT_ARGON2: Argon2Params = { opsLimit: 3, memLimit: 64 * 1024 * 1024 };
+
+/** Options for creating a vault. */
+export interface CreateOptions {
+  /** Argon2id cost for a password (default m=64 MiB, t=3). Ignored for a raw key. */
+  argon2?: Argon2Params;
+}
+
+/** Progress callback of long passes: `done` of `total` items. */
+export type Progress = (done: number, total: number) => void;

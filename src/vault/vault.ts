@@ -19,44 +19,36 @@ import {
   VaultCorruptedError,
 } from '../common/errors.js';
 import { ensurePrivateDir } from '../common/fs.js';
-import { createPrivateFile, type Db, type Statement, initSchema, isCorruption, openDatabase, rekeyByCopy, removeStaleRekey, translateDbError, upgradeSchema } from './database.js';
-import { type DerivedKeys, deriveKeys, KDF_ARGON2ID, KDF_RAW_KEY, SALT_BYTES, wipeDerived } from './kdf.js';
-import { type DataKey, type KeyringBody, type KeyringHeader, VAULT_ID_BYTES, wipeBody } from './keyring-format.js';
+import { createPrivateFile, DB_FILE, type Db, type Statement, initSchema, isCorruption, openDatabase, openWithPageKeys, rekeyByCopy, removeStaleRekey, translateDbError, upgradeSchema } from './database.js';
+import { type DerivedKeys, deriveKeys, KDF_ARGON2ID, kdfFor, SALT_BYTES, wipeDerived } from './kdf.js';
+import { type DataKey, type KeyringBody, type KeyringHeader, newKey, VAULT_ID_BYTES, wipeBody } from './keyring-format.js';
 import { keyringExists, unlockKeyring, writeKeyring } from './keyring-store.js';
 import { acquireLock, type VaultLock } from './lock.js';
-import { KEY_TYPE_CODE, openRecord, type RecordIdentity, sealRecord } from './record-seal.js';
-import { assertSecret, type VaultSecret } from './secret.js';
+import { openRecord, type RecordIdentity, sealRecord } from './record-seal.js';
 import {
-  type Argon2Params,
-  DEFAULT_ARGON2,
-  type KeyType,
-  type OpenedShare,
-  type PlainChange,
-  type PutShareInput,
-  type ShareStatus,
-  type ShareVersionInfo,
-  type VaultChange,
-  type WalletInfo,
-} from './types.js';
+  decodeKeyType,
+  KEY_TYPE_CODE,
+  KEY_TYPE_NAME,
+  label,
+  META_COLS,
+  type ShareMetaRow,
+  type ShareRow,
+  shareInfo,
+  STATUS_CODE,
+  STATUS_NAME,
+  TOMBSTONE_SHARE,
+  TOMBSTONE_WALLET,
+  type TombstoneRow,
+  type WalletRow,
+  walletInfo,
+} from './rows.js';
+import { assertSecret, type VaultSecret } from './secret.js';
+import type { Argon2Params, CreateOptions, KeyType, OpenedShare, PlainChange, Progress, PutShareInput, ShareStatus, ShareVersionInfo, VaultChange, WalletInfo } from './types.js';
 import { validatePlainChange, validatePutShare, validateShareBytes, validateWalletId, validateKeyType, validateVersion } from './validate.js';
 import { checkWalFile } from './wal-check.js';
 
-export const DB_FILE = 'vault.db';
-
-const STATUS_CODE: Record<ShareStatus, number> = { pending: 1, active: 2, retired: 3 };
-const STATUS_NAME: Record<number, ShareStatus> = { 1: 'pending', 2: 'active', 3: 'retired' };
-const KEY_TYPE_NAME: Record<number, KeyType> = { 1: 'ecdsa', 2: 'eddsa' };
-const TOMBSTONE_WALLET = 1;
-const TOMBSTONE_SHARE = 2;
-
-/** Options for creating a vault. */
-export interface CreateOptions {
-  /** Argon2id cost for a password (default m=64 MiB, t=3). Ignored for a raw key. */
-  argon2?: Argon2Params;
-}
-
-/** Progress callback of long passes: `done` of `total` items. */
-export type Progress = (done: number, total: number) => void;
+export { DB_FILE } from './database.js';
+export type { CreateOptions, Progress } from './types.js';
 
 /** A summary of the vault for `status`. Holds no secret. */
 export interface VaultStatus {
@@ -89,65 +81,6 @@ export interface VerifyReport {
   wallets: number;
   records: number;
   problems: VerifyProblem[];
-}
-
-interface WalletRow {
-  key_type: number;
-  wallet_id: string;
-  threshold: number;
-  participants: string;
-  current_version: number | null;
-  public_key: Buffer;
-  created_at: number;
-  updated_at: number;
-  seq: number;
-}
-
-/** Columns of `shares_full` without the sealed bytes (reading them skips the record's overflow pages). */
-const META_COLS = 'id, key_type, wallet_id, version, status, threshold, participants, data_key_id, created_at, updated_at, seq, retired_by';
-
-interface ShareMetaRow {
-  id: number;
-  key_type: number;
-  wallet_id: string;
-  version: number;
-  status: number;
-  threshold: number;
-  participants: string;
-  data_key_id: number;
-  created_at: number;
-  updated_at: number;
-  seq: number;
-  /** The version whose activation retired this one (NULL if not retired, unknown, or the node left). */
-  retired_by: number | null;
-}
-
-interface ShareRow extends ShareMetaRow {
-  /** NULL for a retired version: its secret was destroyed. */
-  sealed: Buffer | null;
-}
-
-interface TombstoneRow {
-  seq: number;
-  kind: number;
-  key_type: number;
-  wallet_id: string;
-  version: number | null;
-  deleted_at: number;
-}
-
-function hex(b: Uint8Array): string {
-  return Buffer.from(b).toString('hex');
-}
-
-function newKey(): Buffer {
-  const k = sodium.sodium_malloc(32);
-  sodium.randombytes_buf(k);
-  return k;
-}
-
-function label(keyType: KeyType, walletId: string, version?: number): string {
-  return version === undefined ? `wallet ${keyType}/${walletId}` : `share ${keyType}/${walletId} v${version}`;
 }
 
 /** An open vault. Create with `Vault.create` or `Vault.open`; always `close()` it. */
@@ -187,8 +120,7 @@ export class Vault {
     try {
       for (const f of readdirSync(dir)) if (f.startsWith(`${DB_FILE}-`)) rmSync(join(dir, f), { force: true });
       const vaultId = secureRandomBytes(VAULT_ID_BYTES);
-      const kdf = secret.kind === 'password' ? KDF_ARGON2ID : KDF_RAW_KEY;
-      const argon2 = kdf === KDF_ARGON2ID ? (options.argon2 ?? DEFAULT_ARGON2) : { opsLimit: 0, memLimit: 0 };
+      const { kdf, argon2 } = kdfFor(secret, options.argon2);
       const salt = secureRandomBytes(SALT_BYTES);
       const derived = await deriveKeys(secret, kdf, argon2, salt, vaultId);
       const now = Date.now();
@@ -271,7 +203,7 @@ export class Vault {
 
   /** The vault's random id (hex); not secret. */
   get id(): string {
-    return hex(this.header.vaultId);
+    return Buffer.from(this.header.vaultId).toString('hex');
   }
 
   /**
@@ -506,7 +438,7 @@ export class Vault {
         const now = Date.now();
         this.stmt('UPDATE records SET data_key_id = ?, sealed = ? WHERE share_id = ?').run(dk.id, sealed, row.id);
         this.stmt('UPDATE shares SET updated_at = ?, seq = ? WHERE id = ?').run(now, this.nextSeq(), row.id);
-        return this.shareInfo(this.shareRow(kt, walletId, version)!);
+        return shareInfo(this.shareRow(kt, walletId, version)!);
       })(),
     );
   }
@@ -558,7 +490,7 @@ export class Vault {
     validateVersion(version);
     return this.write(`activate ${label(keyType, walletId, version)}`, () => {
       this.activateInTx(keyType, walletId, version, Date.now());
-      return this.walletInfo(this.walletRow(KEY_TYPE_CODE[keyType], walletId)!);
+      return walletInfo(this.walletRow(KEY_TYPE_CODE[keyType], walletId)!);
     });
   }
 
@@ -595,7 +527,7 @@ export class Vault {
       const now = Date.now();
       this.retireInTx(kt, walletId, wallet.current_version, null, now);
       this.stmt('UPDATE wallets SET current_version = NULL, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ?').run(now, this.nextSeq(), kt, walletId);
-      return this.walletInfo(this.walletRow(kt, walletId)!);
+      return walletInfo(this.walletRow(kt, walletId)!);
     });
   }
 
@@ -779,38 +711,6 @@ export class Vault {
       | undefined;
   }
 
-  private walletInfo(r: WalletRow): WalletInfo {
-    return {
-      keyType: decodeKeyType(r.key_type, `wallet row ${r.wallet_id}`),
-      walletId: r.wallet_id,
-      threshold: r.threshold,
-      participants: decodeParticipants(r.participants, `wallet row ${r.wallet_id}`),
-      currentVersion: r.current_version,
-      publicKey: Uint8Array.from(r.public_key),
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-      seq: r.seq,
-    };
-  }
-
-  private shareInfo(r: ShareMetaRow): ShareVersionInfo {
-    const where = `share row ${r.wallet_id} v${r.version}`;
-    const status = STATUS_NAME[r.status];
-    if (!status) throw new VaultCorruptedError('database', where, `unknown status ${r.status}`);
-    return {
-      keyType: decodeKeyType(r.key_type, where),
-      walletId: r.wallet_id,
-      version: r.version,
-      status,
-      threshold: r.threshold,
-      participants: decodeParticipants(r.participants, where),
-      dataKeyId: r.data_key_id,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-      seq: r.seq,
-    };
-  }
-
   /**
    * One wallet.
    * @throws NotFoundError; VaultCorruptedError; IoError.
@@ -821,7 +721,7 @@ export class Vault {
     return this.guard(`read ${label(keyType, walletId)}`, () => {
       const row = this.walletRow(KEY_TYPE_CODE[keyType], walletId);
       if (!row) throw new NotFoundError(label(keyType, walletId));
-      return this.walletInfo(row);
+      return walletInfo(row);
     });
   }
 
@@ -831,7 +731,7 @@ export class Vault {
    */
   listWallets(): WalletInfo[] {
     return this.guard('list wallets', () =>
-      (this.stmt('SELECT * FROM wallets ORDER BY key_type, wallet_id').all() as WalletRow[]).map((r) => this.walletInfo(r)),
+      (this.stmt('SELECT * FROM wallets ORDER BY key_type, wallet_id').all() as WalletRow[]).map((r) => walletInfo(r)),
     );
   }
 
@@ -846,7 +746,7 @@ export class Vault {
       const kt = KEY_TYPE_CODE[keyType];
       if (!this.walletRow(kt, walletId)) throw new NotFoundError(label(keyType, walletId));
       return (this.stmt(`SELECT ${META_COLS} FROM shares_full WHERE key_type = ? AND wallet_id = ? ORDER BY version`).all(kt, walletId) as ShareMetaRow[]).map((r) =>
-        this.shareInfo(r),
+        shareInfo(r),
       );
     });
   }
@@ -870,7 +770,7 @@ export class Vault {
       ).get(version ?? null, kt, walletId) as (ShareRow & { public_key: Buffer }) | undefined;
       if (row) {
         if (row.status === STATUS_CODE.retired) throw this.destroyedError(row);
-        return { ...this.shareInfo(row), publicKey: row.public_key, share: this.openRow(row) };
+        return { ...shareInfo(row), publicKey: row.public_key, share: this.openRow(row) };
       }
       const wallet = this.walletRow(kt, walletId);
       if (!wallet) throw new NotFoundError(label(keyType, walletId));
@@ -990,13 +890,13 @@ export class Vault {
         const last = seqs[Math.min(limit, seqs.length) - 1]!;
         const out: VaultChange[] = [];
         for (const r of this.stmt('SELECT * FROM wallets WHERE seq > ? AND seq <= ? ORDER BY seq').all(after, last) as WalletRow[]) {
-          out.push({ kind: 'wallet', seq: r.seq, wallet: this.walletInfo(r) });
+          out.push({ kind: 'wallet', seq: r.seq, wallet: walletInfo(r) });
         }
         for (const r of this.stmt('SELECT * FROM shares_full WHERE seq > ? AND seq <= ? ORDER BY seq').all(after, last) as ShareRow[]) {
           // A retired version travels without its secret, whether or not its record is still here.
-          if (r.status === STATUS_CODE.retired) out.push({ kind: 'share-retired', seq: r.seq, info: this.shareInfo(r), retiredBy: r.retired_by });
+          if (r.status === STATUS_CODE.retired) out.push({ kind: 'share-retired', seq: r.seq, info: shareInfo(r), retiredBy: r.retired_by });
           else if (r.sealed === null) throw new VaultCorruptedError('record', `share row ${r.wallet_id} v${r.version}`, 'a pending or active version has no sealed record');
-          else out.push({ kind: 'share', seq: r.seq, info: this.shareInfo(r), sealed: r.sealed });
+          else out.push({ kind: 'share', seq: r.seq, info: shareInfo(r), sealed: r.sealed });
         }
         for (const r of this.stmt('SELECT * FROM tombstones WHERE seq > ? AND seq <= ? ORDER BY seq').all(after, last) as TombstoneRow[]) {
           const keyType = decodeKeyType(r.key_type, `tombstone ${r.seq}`);
@@ -1083,8 +983,7 @@ export class Vault {
     assertSecret(newSecret);
     return this.exclusive(async () => {
       this.assertOpen();
-      const kdf = newSecret.kind === 'password' ? KDF_ARGON2ID : KDF_RAW_KEY;
-      const argon2 = kdf === KDF_ARGON2ID ? (options.argon2 ?? DEFAULT_ARGON2) : { opsLimit: 0, memLimit: 0 };
+      const { kdf, argon2 } = kdfFor(newSecret, options.argon2);
       const salt = secureRandomBytes(SALT_BYTES);
       const derived = await deriveKeys(newSecret, kdf, argon2, salt, this.header.vaultId);
       this.assertOpen();
@@ -1277,7 +1176,7 @@ export class Vault {
         const where = `wallet ${KEY_TYPE_NAME[w.key_type] ?? w.key_type}/${w.wallet_id}`;
         known.add(`${w.key_type}\u0000${w.wallet_id}`);
         try {
-          this.walletInfo(w);
+          walletInfo(w);
         } catch (e) {
           add('database', where, (e as Error).message);
         }
@@ -1300,7 +1199,7 @@ export class Vault {
           const where = `share ${KEY_TYPE_NAME[r.key_type] ?? r.key_type}/${r.wallet_id} v${r.version}`;
           if (!known.has(`${r.key_type}\u0000${r.wallet_id}`)) add('pointer', where, 'share without a wallet');
           try {
-            this.shareInfo(r);
+            shareInfo(r);
             if (r.status === STATUS_CODE.retired) {
               if (r.sealed !== null) add('record', where, 'a retired version still holds its sealed secret (it must be destroyed at retirement); open the vault with this build again, or restore from a backup');
             } else this.openRow(r).fill(0);
@@ -1318,38 +1217,4 @@ export class Vault {
     }
     return { ok: problems.length === 0, wallets, records, problems };
   }
-}
-
-function decodeKeyType(code: number, where: string): KeyType {
-  const kt = KEY_TYPE_NAME[code];
-  if (!kt) throw new VaultCorruptedError('database', where, `unknown key type code ${code}`);
-  return kt;
-}
-
-function decodeParticipants(json: string, where: string): string[] {
-  try {
-    const v: unknown = JSON.parse(json);
-    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
-  } catch {
-    // fall through
-  }
-  throw new VaultCorruptedError('database', where, 'participants are not a list of node ids');
-}
-
-/**
- * Opens the database with the keyring's current page key, or with the next one if a crash came
- * after the pages were re-encrypted but before the keyring recorded it.
- */
-function openWithPageKeys(path: string, body: KeyringBody): { db: Db; pageKeyId: number } {
-  const ordered = [...body.pageKeys].sort((a, b) => (a.role === 'current' ? -1 : 1) - (b.role === 'current' ? -1 : 1));
-  let last: unknown;
-  for (const k of ordered) {
-    try {
-      return { db: openDatabase(path, k.key, true), pageKeyId: k.id };
-    } catch (e) {
-      last = e;
-      if (!isCorruption(e)) throw e;
-    }
-  }
-  throw new VaultCorruptedError('database', path, 'the database does not open with the keyring page key (the file or its first page is damaged)', { cause: last });
 }
