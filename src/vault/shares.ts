@@ -209,7 +209,7 @@ export function deleteWallet(store: VaultStore, keyType: KeyType, walletId: stri
 }
 
 export function prune(store: VaultStore, keep: number, wallet?: { keyType: KeyType; walletId: string }): number {
-  if (!Number.isInteger(keep) || keep < 0) throw new InvalidArgumentError(`--keep must be a non-negative integer (got ${keep})`);
+  if (!Number.isInteger(keep) || keep < 0) throw new InvalidArgumentError(`keep must be a non-negative integer (got ${keep})`);
   if (wallet) {
     validateKeyType(wallet.keyType);
     validateWalletId(wallet.walletId);
