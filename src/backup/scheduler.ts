@@ -4,7 +4,7 @@
  * The clock is injectable so tests drive it without waiting.
  */
 import { InvalidArgumentError } from '../common/errors.js';
-import type { Vault } from '../vault/vault.js';
+import type { Vault } from '../vault/index.js';
 import { listBackupDir } from './files.js';
 import { type RunBackupOptions, type RunBackupResult, runBackup } from './writer.js';
 

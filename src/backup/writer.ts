@@ -15,8 +15,7 @@ import { Encrypter } from 'age-encryption';
 import { ByteWriter } from '../common/bytes.js';
 import { InvalidArgumentError, InvalidStateError, IoError, TesseraError } from '../common/errors.js';
 import { ensurePrivateDir, fsyncDir, PRIVATE_FILE_MODE, writeFileAtomic } from '../common/fs.js';
-import type { VaultChange } from '../vault/types.js';
-import type { Vault } from '../vault/vault.js';
+import type { Vault, VaultChange } from '../vault/index.js';
 import { hashFile, listBackupDir } from './files.js';
 import {
   type BackupKind,
