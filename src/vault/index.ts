@@ -9,6 +9,7 @@ export { type CorruptPart, ShareDestroyedError, VaultCorruptedError, VaultLocked
 export type { VaultSecret } from './secret.js';
 export {
   type Argon2Params,
+  type ChangeFeed,
   type CreateOptions,
   DEFAULT_ARGON2,
   KEY_TYPES,

@@ -18,6 +18,7 @@ import * as shares from './shares.js';
 import * as signingLog from './signing-log.js';
 import type { VaultStore } from './store.js';
 import type {
+  ChangeFeed,
   CreateOptions,
   KeyType,
   OpenedShare,
@@ -36,7 +37,7 @@ export type { CreateOptions, Progress } from './types.js';
 export type { VaultStatus, VerifyProblem, VerifyReport } from './verify.js';
 
 /** An open vault. Create with `Vault.create` or `Vault.open`; always `close()` it. */
-export class Vault {
+export class Vault implements ChangeFeed {
   readonly dir: string;
 
   private constructor(private readonly store: VaultStore) {
