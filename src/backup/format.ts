@@ -12,8 +12,17 @@
  */
 import { ByteReader, ByteWriter, MalformedError } from '../common/bytes.js';
 import { TesseraError } from '../common/errors.js';
-import { KEY_TYPES, type KeyType, type PlainChange, type ShareStatus } from '../vault/types.js';
-import { MAX_NODE_ID_BYTES, MAX_PARTICIPANTS, MAX_PUBLIC_KEY_BYTES, MAX_SHARE_BYTES, MAX_WALLET_ID_BYTES } from '../vault/validate.js';
+import {
+  KEY_TYPES,
+  type KeyType,
+  MAX_NODE_ID_BYTES,
+  MAX_PARTICIPANTS,
+  MAX_PUBLIC_KEY_BYTES,
+  MAX_SHARE_BYTES,
+  MAX_WALLET_ID_BYTES,
+  type PlainChange,
+  type ShareStatus,
+} from '../vault/index.js';
 
 export const MAGIC = Uint8Array.from([...new TextEncoder().encode('TESSERA-BACKUP'), 0x00, 0x01]);
 /**

@@ -10,10 +10,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Decrypter } from 'age-encryption';
 import { MalformedError } from '../common/bytes.js';
 import { AlreadyExistsError, InvalidArgumentError, IoError, NotFoundError, TesseraError, WrongPasswordError } from '../common/errors.js';
-import type { VaultSecret } from '../vault/secret.js';
-import type { Argon2Params, PlainChange } from '../vault/types.js';
-import { validatePlainChange } from '../vault/validate.js';
-import { Vault } from '../vault/vault.js';
+import { type Argon2Params, type PlainChange, Vault, type VaultSecret, validatePlainChange } from '../vault/index.js';
 import { listBackupDir } from './files.js';
 import {
   type BackupKind,

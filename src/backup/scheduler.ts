@@ -4,7 +4,7 @@
  * The clock is injectable so tests drive it without waiting.
  */
 import { InvalidArgumentError } from '../common/errors.js';
-import type { Vault } from '../vault/vault.js';
+import type { ChangeFeed } from '../vault/index.js';
 import { listBackupDir } from './files.js';
 import { type RunBackupOptions, type RunBackupResult, runBackup } from './writer.js';
 
@@ -46,7 +46,7 @@ export class BackupScheduler {
   failures = 0;
 
   constructor(
-    private readonly vault: Vault,
+    private readonly vault: ChangeFeed,
     private readonly opts: SchedulerOptions,
   ) {
     if (!Number.isFinite(opts.periodSeconds) || opts.periodSeconds <= 0) throw new InvalidArgumentError('backup period must be a positive number of seconds');

@@ -15,8 +15,7 @@ import { Encrypter } from 'age-encryption';
 import { ByteWriter } from '../common/bytes.js';
 import { InvalidArgumentError, InvalidStateError, IoError, TesseraError } from '../common/errors.js';
 import { ensurePrivateDir, fsyncDir, PRIVATE_FILE_MODE, writeFileAtomic } from '../common/fs.js';
-import type { VaultChange } from '../vault/types.js';
-import type { Vault } from '../vault/vault.js';
+import type { ChangeFeed, VaultChange } from '../vault/index.js';
 import { hashFile, listBackupDir } from './files.js';
 import {
   type BackupKind,
@@ -116,7 +115,7 @@ export function makeEncrypter(enc: BackupEncryption): Encrypter {
   return e;
 }
 
-function toRecord(vault: Vault, c: VaultChange): BackupRecord {
+function toRecord(vault: ChangeFeed, c: VaultChange): BackupRecord {
   switch (c.kind) {
     case 'wallet':
       return { kind: 'wallet', seq: c.seq, wallet: c.wallet };
@@ -140,7 +139,7 @@ interface Plan {
   reason: string;
 }
 
-async function plan(vault: Vault, dir: string, mode: 'auto' | 'full' | 'incremental', removed: string[]): Promise<Plan | null> {
+async function plan(vault: ChangeFeed, dir: string, mode: 'auto' | 'full' | 'incremental', removed: string[]): Promise<Plan | null> {
   const tag = vault.id.slice(0, 16);
   const mine = listBackupDir(dir).backups.filter((b) => b.vaultTag === tag);
   const wm = vault.backupWatermark;
@@ -209,7 +208,7 @@ async function previousDigest(dir: string, tag: string, prev: BackupName): Promi
  * @throws InvalidArgumentError (recipients, options); InvalidStateError (incremental impossible,
  *   rolled-back vault); VaultCorruptedError from the vault; IoError.
  */
-export async function runBackup(vault: Vault, opts: RunBackupOptions): Promise<RunBackupResult> {
+export async function runBackup(vault: ChangeFeed, opts: RunBackupOptions): Promise<RunBackupResult> {
   const encrypter = makeEncrypter(opts);
   const pageSize = opts.pageSize ?? 1000;
   if (!Number.isInteger(pageSize) || pageSize < 1) throw new InvalidArgumentError('page size must be a positive integer');

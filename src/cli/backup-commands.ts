@@ -14,8 +14,7 @@ import {
   verifyChain,
 } from '../backup/index.js';
 import { InvalidArgumentError, IoError } from '../common/errors.js';
-import type { VaultSecret } from '../vault/secret.js';
-import { Vault } from '../vault/vault.js';
+import { Vault, type VaultSecret } from '../vault/index.js';
 import { EXIT, printJson, progressBar } from './output.js';
 import { promptHidden, readSecret, type SecretOptions, wipeSecret } from './secret-input.js';
 import { parseNat } from './vault-commands.js';

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, IoError } from '../common/errors.js';
-import type { VaultSecret } from '../vault/secret.js';
+import type { VaultSecret } from '../vault/index.js';
 
 export interface SecretOptions {
   passwordFile?: string;

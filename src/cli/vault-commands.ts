@@ -2,9 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidArgumentError, IoError } from '../common/errors.js';
-import { validateKeyType } from '../vault/validate.js';
-import { Vault } from '../vault/vault.js';
-import type { KeyType, ShareVersionInfo, WalletInfo } from '../vault/types.js';
+import { type KeyType, type ShareVersionInfo, Vault, validateKeyType, type WalletInfo } from '../vault/index.js';
 import { EXIT, printJson, progressBar } from './output.js';
 import { readSecret, type SecretOptions, wipeSecret } from './secret-input.js';
 

@@ -6,8 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ShareDestroyedError, WrongPasswordError } from '../common/errors.js';
-import { Vault } from '../vault/vault.js';
+import { ShareDestroyedError, Vault, WrongPasswordError } from '../vault/index.js';
 
 const pw = (s: string) => ({ kind: 'password' as const, password: Buffer.from(s) });
 

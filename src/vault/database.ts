@@ -7,6 +7,10 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { IoError, TesseraError, VaultCorruptedError, VaultLockedError } from '../common/errors.js';
 import { fsyncDir, PRIVATE_FILE_MODE } from '../common/fs.js';
+import type { KeyringBody } from './keyring-format.js';
+
+/** The database's file name in a vault directory. */
+export const DB_FILE = 'vault.db';
 
 export type Db = Database.Database;
 export type Statement = Database.Statement;
@@ -153,6 +157,24 @@ export function applyPragmas(db: Db): void {
   db.pragma('secure_delete = ON');
   db.pragma('cache_size = -32768');
   db.pragma('foreign_keys = OFF');
+}
+
+/**
+ * Opens the database with the keyring's current page key, or with the next one if a crash came
+ * after the pages were re-encrypted but before the keyring recorded it.
+ */
+export function openWithPageKeys(path: string, body: KeyringBody): { db: Db; pageKeyId: number } {
+  const ordered = [...body.pageKeys].sort((a, b) => (a.role === 'current' ? -1 : 1) - (b.role === 'current' ? -1 : 1));
+  let last: unknown;
+  for (const k of ordered) {
+    try {
+      return { db: openDatabase(path, k.key, true), pageKeyId: k.id };
+    } catch (e) {
+      last = e;
+      if (!isCorruption(e)) throw e;
+    }
+  }
+  throw new VaultCorruptedError('database', path, 'the database does not open with the keyring page key (the file or its first page is damaged)', { cause: last });
 }
 
 /** Creates the schema and the meta rows in one transaction. */

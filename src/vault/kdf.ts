@@ -6,12 +6,21 @@
 import { hkdfSync } from 'node:crypto';
 import sodium from 'sodium-native';
 import { InvalidArgumentError } from '../common/errors.js';
-import type { Argon2Params } from './types.js';
+import { type Argon2Params, DEFAULT_ARGON2 } from './types.js';
 import type { VaultSecret } from './secret.js';
 
 export const KDF_ARGON2ID = 1;
 export const KDF_RAW_KEY = 2;
 export const SALT_BYTES = 16;
+
+/**
+ * The KDF and its cost for a new secret: Argon2id (with `argon2`, default m=64 MiB, t=3) for a
+ * password; none for a raw key, whose parameters are stored as zeros.
+ */
+export function kdfFor(secret: VaultSecret, argon2: Argon2Params | undefined): { kdf: number; argon2: Argon2Params } {
+  const kdf = secret.kind === 'password' ? KDF_ARGON2ID : KDF_RAW_KEY;
+  return { kdf, argon2: kdf === KDF_ARGON2ID ? (argon2 ?? DEFAULT_ARGON2) : { opsLimit: 0, memLimit: 0 } };
+}
 
 /** Key material derived from a secret for one keyring header. Zero with `wipeDerived`. */
 export interface DerivedKeys {

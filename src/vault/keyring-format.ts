@@ -143,6 +143,13 @@ export function checkBody(body: KeyringBody): void {
   if (new Set(body.dataKeys.map((k) => k.id)).size !== body.dataKeys.length) throw new KeyringFormatError('duplicate data key id');
 }
 
+/** A fresh random 256-bit page or data key, in guarded memory (`sodium_malloc`). */
+export function newKey(): Buffer {
+  const k = sodium.sodium_malloc(32);
+  sodium.randombytes_buf(k);
+  return k;
+}
+
 /** Zeroes every key of a body. */
 export function wipeBody(body: KeyringBody): void {
   for (const k of body.pageKeys) sodium.sodium_memzero(k.key);

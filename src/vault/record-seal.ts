@@ -11,6 +11,7 @@
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { secureRandomBytes } from '../common/random.js';
+import { KEY_TYPE_CODE } from './rows.js';
 import type { KeyType } from './types.js';
 
 const DOMAIN = new TextEncoder().encode('tessera/record/v1');
@@ -23,7 +24,8 @@ export const ENVELOPE_OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
 export const RECORD_KIND = { share: 1 } as const;
 export type RecordKind = keyof typeof RECORD_KIND;
 
-export const KEY_TYPE_CODE: Record<KeyType, number> = { ecdsa: 1, eddsa: 2 };
+/** The key type codes bound into the associated data (defined with the row codes, `rows.ts`). */
+export { KEY_TYPE_CODE };
 
 /** The identity a sealed record is bound to. */
 export interface RecordIdentity {

@@ -99,6 +99,26 @@ export type PlainChange =
   | { kind: 'wallet-deleted'; keyType: KeyType; walletId: string }
   | { kind: 'share-deleted'; keyType: KeyType; walletId: string; version: number };
 
+/**
+ * What incremental backups read from a vault, and all they may touch (`backup/writer.ts`,
+ * `backup/scheduler.ts`): its id, the change stream, the sealed records of share changes and the
+ * backup watermark. `Vault` implements it; its members there say what each throws.
+ */
+export interface ChangeFeed {
+  /** The vault's random id (hex); not secret. */
+  readonly id: string;
+  /** The highest sequence number assigned so far. */
+  currentSeq(): number;
+  /** Up to `limit` changes with sequence above `after`, in sequence order (see `Vault.changesSince`). */
+  changesSince(after: number, limit?: number): VaultChange[];
+  /** Opens the sealed record of a share change. The caller zeroes the result. */
+  openChange(change: Extract<VaultChange, { kind: 'share' }>): Uint8Array;
+  /** The sequence number up to which backups are complete. */
+  readonly backupWatermark: number;
+  /** Records that backups are complete up to `seq` (call only after the backup file is durable). */
+  setBackupWatermark(seq: number): void;
+}
+
 /** Argon2id cost parameters (libsodium `crypto_pwhash`, parallelism fixed at 1). */
 export interface Argon2Params {
   /** Iterations (t). */
@@ -108,3 +128,12 @@ export interface Argon2Params {
 }
 
 export const DEFAULT_ARGON2: Argon2Params = { opsLimit: 3, memLimit: 64 * 1024 * 1024 };
+
+/** Options for creating a vault. */
+export interface CreateOptions {
+  /** Argon2id cost for a password (default m=64 MiB, t=3). Ignored for a raw key. */
+  argon2?: Argon2Params;
+}
+
+/** Progress callback of long passes: `done` of `total` items. */
+export type Progress = (done: number, total: number) => void;

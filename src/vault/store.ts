@@ -1,0 +1,240 @@
+/**
+ * The state of one open vault, shared by the modules of each concern: the database connection and
+ * its statement cache, the unlocked keyring (header, keys, derived KEK), the lock, the change
+ * sequence, and the helpers every operation runs through (`guard`, `transaction`, `write`), plus
+ * the row lookups and record opening that several concerns need.
+ */
+import { InvalidStateError, VaultCorruptedError } from '../common/errors.js';
+import { type Db, type Statement, translateDbError } from './database.js';
+import { type DerivedKeys, wipeDerived } from './kdf.js';
+import { type DataKey, type KeyringBody, type KeyringHeader, wipeBody } from './keyring-format.js';
+import { writeKeyring } from './keyring-store.js';
+import type { VaultLock } from './lock.js';
+import { openRecord, type RecordIdentity } from './record-seal.js';
+import { decodeKeyType, label, META_COLS, type ShareMetaRow, type ShareRow, STATUS_NAME, type WalletRow } from './rows.js';
+import type { KeyType } from './types.js';
+
+export class VaultStore {
+  private closed = false;
+  private busy: Promise<unknown> = Promise.resolve();
+  /** True while `rotateKey` runs (reported by `status`). */
+  rotating = false;
+
+  constructor(
+    readonly dir: string,
+    private connection: Db,
+    private readonly lock: VaultLock,
+    public header: KeyringHeader,
+    public body: KeyringBody,
+    public derived: DerivedKeys,
+    public keyringIssues: string[],
+    /** Id of the page key the open database is encrypted with. */
+    private pageKeyId: number,
+  ) {
+    this.loadSeq();
+  }
+
+  /** The open connection. */
+  get db(): Db {
+    return this.connection;
+  }
+
+  /** Id of the page key the open database is encrypted with. */
+  get pageKeyInUse(): number {
+    return this.pageKeyId;
+  }
+
+  /** Switches to a connection opened under another page key (after a rekey); drops cached statements. */
+  reconnect(db: Db, pageKeyId: number): void {
+    this.connection = db;
+    this.statements.clear();
+    this.pageKeyId = pageKeyId;
+  }
+
+  /** The vault's random id (hex); not secret. */
+  get id(): string {
+    return Buffer.from(this.header.vaultId).toString('hex');
+  }
+
+  /**
+   * Checkpoints the log into the database, closes it, releases the lock and zeroes every key.
+   * Idempotent.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // the data is safe in the log; the next open replays it
+    }
+    this.db.close();
+    this.lock.release();
+    wipeBody(this.body);
+    wipeDerived(this.derived);
+  }
+
+  assertOpen(): void {
+    if (this.closed) throw new InvalidStateError('the vault is closed; open it again');
+  }
+
+  /** Runs `fn` with database errors translated; `where` names the operation for reports. */
+  guard<T>(where: string, fn: () => T): T {
+    this.assertOpen();
+    try {
+      return fn();
+    } catch (e) {
+      throw translateDbError(e, this.dir, where);
+    }
+  }
+
+  /** Runs `fn` in one (deferred) transaction with errors translated. */
+  transaction<T>(where: string, fn: () => T): T {
+    return this.guard(where, () => this.db.transaction(fn)());
+  }
+
+  /**
+   * Set when a transaction deleted a sealed record (a retired version's secret, a discarded,
+   * pruned or deleted version): after its commit, `write` checkpoints the log and truncates it, so
+   * the record's bytes do not outlive the commit in old log frames (`secure_delete` zeroes them in
+   * the database pages themselves).
+   */
+  private scrubPending = false;
+
+  /** Called inside a `write` transaction that deleted a sealed record: see `scrubPending`. */
+  scrubAfterCommit(): void {
+    this.scrubPending = true;
+  }
+
+  /**
+   * Runs `fn` in one write transaction (immediate: takes the write lock at once) with errors
+   * translated; after a commit that deleted a sealed record, checkpoints and truncates the log.
+   */
+  write<T>(where: string, fn: () => T): T {
+    return this.guard(where, () => {
+      this.scrubPending = false;
+      let out: T;
+      try {
+        out = this.db.transaction(fn).immediate();
+      } catch (e) {
+        this.scrubPending = false;
+        throw e;
+      }
+      if (this.scrubPending) {
+        this.scrubPending = false;
+        this.truncateLog();
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Copies every log frame into the database and truncates the log to zero bytes. Best effort:
+   * the data is already committed; if SQLite cannot checkpoint now (a reader is open), the next
+   * destroy, `close` or `open` does it.
+   */
+  private truncateLog(): void {
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // committed data is safe in the log; see the doc comment
+    }
+  }
+
+  private statements = new Map<string, Statement>();
+
+  /** A prepared statement, cached per database connection (preparing costs more than running). */
+  stmt(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
+  /**
+   * The change sequence lives in memory (one process owns the vault) and is rebuilt at open from the
+   * highest sequence stored in any row or tombstone: every committed number survives in some row
+   * (an update moves a row to a higher number, a deletion leaves a higher tombstone), so the
+   * sequence never goes back; a rolled-back transaction only leaves a gap. This keeps a counter
+   * page out of every commit.
+   */
+  private lastSeq = 0;
+
+  private loadSeq(): void {
+    const row = this.stmt(
+      'SELECT max(coalesce((SELECT max(seq) FROM wallets), 0), coalesce((SELECT max(seq) FROM shares), 0), coalesce((SELECT max(seq) FROM tombstones), 0)) AS m',
+    ).get() as { m: number };
+    this.lastSeq = row.m;
+  }
+
+  /** The highest sequence number assigned so far. */
+  get seq(): number {
+    return this.lastSeq;
+  }
+
+  nextSeq(): number {
+    this.lastSeq += 1;
+    return this.lastSeq;
+  }
+
+  // ---------------------------------------------------------------- keyring state
+
+  primaryKey(): DataKey {
+    return this.body.dataKeys.find((k) => k.status === 'primary')!;
+  }
+
+  identity(keyType: KeyType, walletId: string, version: number, dataKeyId: number): RecordIdentity {
+    return { vaultId: this.header.vaultId, kind: 'share', keyType, walletId, version, dataKeyId };
+  }
+
+  /** True while the keyring holds keys of an unfinished rotation. */
+  rotationPending(): boolean {
+    return this.body.pageKeys.length > 1 || this.body.dataKeys.length > 1;
+  }
+
+  /** Seals the keyring under the current KEK with the next generation and writes both copies. */
+  rewriteKeyring(body: KeyringBody): void {
+    const header = { ...this.header, generation: this.header.generation + 1 };
+    writeKeyring(this.dir, header, body, this.derived.kek);
+    this.header = header;
+    this.keyringIssues = [];
+  }
+
+  /** Serialises operations that rewrite the keyring. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.busy.then(fn, fn);
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  // ---------------------------------------------------------------- rows and records
+
+  walletRow(kt: number, walletId: string): WalletRow | undefined {
+    return this.stmt('SELECT * FROM wallets WHERE key_type = ? AND wallet_id = ?').get(kt, walletId) as WalletRow | undefined;
+  }
+
+  shareRow(kt: number, walletId: string, version: number): ShareMetaRow | undefined {
+    return this.stmt(`SELECT ${META_COLS} FROM shares_full WHERE key_type = ? AND wallet_id = ? AND version = ?`).get(kt, walletId, version) as
+      | ShareMetaRow
+      | undefined;
+  }
+
+  /** Opens a row's sealed record. @throws VaultCorruptedError('record') if it has none or it does not open. */
+  openRow(row: ShareRow): Buffer {
+    if (row.sealed === null) {
+      throw new VaultCorruptedError('record', label(decodeKeyType(row.key_type, row.wallet_id), row.wallet_id, row.version), `the ${STATUS_NAME[row.status] ?? 'unknown'} version has no sealed record`);
+    }
+    return this.openSealed(decodeKeyType(row.key_type, row.wallet_id), row.wallet_id, row.version, row.data_key_id, row.sealed);
+  }
+
+  /** Opens a sealed record under its own identity. @throws VaultCorruptedError('record'). */
+  openSealed(keyType: KeyType, walletId: string, version: number, dataKeyId: number, sealed: Uint8Array): Buffer {
+    const dk = this.body.dataKeys.find((k) => k.id === dataKeyId);
+    if (!dk) throw new VaultCorruptedError('record', label(keyType, walletId, version), `sealed under data key ${dataKeyId}, which the keyring does not hold`);
+    const out = openRecord(dk.key, this.identity(keyType, walletId, version, dataKeyId), sealed);
+    if (!out) throw new VaultCorruptedError('record', label(keyType, walletId, version), 'the record does not authenticate under its own identity');
+    return out;
+  }
+}
