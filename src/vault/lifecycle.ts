@@ -14,6 +14,7 @@ import { type KeyringBody, type KeyringHeader, newKey, VAULT_ID_BYTES, wipeBody 
 import { keyringExists, unlockKeyring, writeKeyring } from './keyring-store.js';
 import { acquireLock, type VaultLock } from './lock.js';
 import { finishRotation } from './rotation.js';
+import { retireStalePending } from './shares.js';
 import { assertSecret, type VaultSecret } from './secret.js';
 import { VaultStore } from './store.js';
 import type { CreateOptions } from './types.js';
@@ -74,7 +75,9 @@ export async function openStore(dir: string, secret: VaultSecret): Promise<Vault
     if (!stored || !Buffer.from(stored.v).equals(Buffer.from(unlocked.header.vaultId))) {
       throw new VaultCorruptedError('database', path, 'the database belongs to another vault than the keyring');
     }
-    upgradeSchema(db, path);
+    // An upgrade that destroyed records (secrets of versions retired before schema 3) rebuilds the
+    // file: pages freed before secure_delete was on may still hold old copies of records.
+    if (upgradeSchema(db, path)) db.exec('VACUUM');
     // Old log frames may still hold records a destroy deleted if the last process died between
     // its commit and its checkpoint (or the upgrade just destroyed retired secrets): fold the
     // log into the database and truncate it before anything else runs.
@@ -86,6 +89,7 @@ export async function openStore(dir: string, secret: VaultSecret): Promise<Vault
     try {
       if (u.issues.length > 0) store.rewriteKeyring(store.body);
       if (store.rotationPending()) finishRotation(store);
+      retireStalePending(store);
     } catch (e) {
       store.close();
       throw e;

@@ -37,6 +37,7 @@ function putInTx(store: VaultStore, input: PutShareInput, where: string): ShareV
   }
   const participants = JSON.stringify(input.participants);
   if (activate && wallet?.current_version != null) retireInTx(store, kt, input.walletId, wallet.current_version, input.version, now);
+  if (activate && wallet) retireStalePendingInTx(store, kt, input.walletId, input.version, input.version, now);
   if (!wallet) {
     // A new wallet's row comes first in the change stream, then its share.
     store
@@ -115,6 +116,35 @@ function retireInTx(store: VaultStore, kt: number, walletId: string, version: nu
   destroySecretInTx(store, row);
 }
 
+/**
+ * Retires, destroying their secrets, the pending versions of a wallet below `below`: once a newer
+ * version is active they can never be activated (activation needs a version newer than the active
+ * one), yet each holds a share of the same key — left alone it is exactly the secret a reshare
+ * must destroy (e.g. a member that stalled in the confirmation round of v+1 while v+2 expelled a
+ * compromised node; sixth review F1). `retiredBy` is the version whose activation made them stale
+ * (null when a node leaves the committee). Returns how many were retired.
+ */
+function retireStalePendingInTx(store: VaultStore, kt: number, walletId: string, below: number, retiredBy: number | null, now: number): number {
+  const rows = store.stmt('SELECT version FROM shares WHERE key_type = ? AND wallet_id = ? AND status = ? AND version < ?').all(kt, walletId, STATUS_CODE.pending, below) as { version: number }[];
+  for (const r of rows) retireInTx(store, kt, walletId, r.version, retiredBy, now);
+  return rows.length;
+}
+
+/**
+ * Retires every pending version below its wallet's active version (see `retireStalePendingInTx`),
+ * in one write; called when a vault is opened, so that a vault written before this rule, or by a
+ * process that stopped half-way, holds no stale secret. Returns how many were retired.
+ */
+export function retireStalePending(store: VaultStore): number {
+  return store.write('retire stale pending versions', () => {
+    const wallets = store.stmt('SELECT DISTINCT w.key_type AS kt, w.wallet_id AS walletId, w.current_version AS current FROM wallets w JOIN shares s ON s.key_type = w.key_type AND s.wallet_id = w.wallet_id WHERE w.current_version IS NOT NULL AND s.status = ? AND s.version < w.current_version').all(STATUS_CODE.pending) as { kt: number; walletId: string; current: number }[];
+    const now = Date.now();
+    let n = 0;
+    for (const w of wallets) n += retireStalePendingInTx(store, w.kt, w.walletId, w.current, w.current, now);
+    return n;
+  });
+}
+
 /** Deletes a version's sealed record and signing-log entries (its metadata row stays). */
 export function destroySecretInTx(store: VaultStore, row: ShareMetaRow): void {
   store.stmt('DELETE FROM signing_log WHERE key_type = ? AND wallet_id = ? AND version = ?').run(row.key_type, row.wallet_id, row.version);
@@ -143,6 +173,7 @@ function activateInTx(store: VaultStore, keyType: KeyType, walletId: string, ver
     throw new InvalidStateError(`${label(keyType, walletId, version)} is not newer than the active version ${wallet.current_version}`);
   }
   if (wallet.current_version !== null) retireInTx(store, kt, walletId, wallet.current_version, version, now);
+  retireStalePendingInTx(store, kt, walletId, version, version, now);
   setStatus(store, kt, walletId, version, 'active', now);
   setCurrentVersion(store, kt, walletId, version, share.threshold, share.participants, now);
 }
@@ -156,6 +187,7 @@ export function retireActive(store: VaultStore, keyType: KeyType, walletId: stri
     if (!wallet || wallet.current_version === null) throw new NotFoundError(`an active version of ${label(keyType, walletId)}`);
     const now = Date.now();
     retireInTx(store, kt, walletId, wallet.current_version, null, now);
+    retireStalePendingInTx(store, kt, walletId, wallet.current_version, null, now);
     store.stmt('UPDATE wallets SET current_version = NULL, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ?').run(now, store.nextSeq(), kt, walletId);
     return walletInfo(store.walletRow(kt, walletId)!);
   });

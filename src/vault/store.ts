@@ -120,7 +120,7 @@ export class VaultStore {
         this.scrubPending = false;
         throw e;
       }
-      if (this.scrubPending) {
+      if (this.scrubPending || this.logHoldsDestroyed) {
         this.scrubPending = false;
         this.truncateLog();
       }
@@ -129,16 +129,31 @@ export class VaultStore {
   }
 
   /**
-   * Copies every log frame into the database and truncates the log to zero bytes. Best effort:
-   * the data is already committed; if SQLite cannot checkpoint now (a reader is open), the next
-   * destroy, `close` or `open` does it.
+   * True while the log may still hold frames with a destroyed record: a truncating checkpoint after
+   * a destroying commit could not complete (SQLite reports a busy checkpoint instead of throwing
+   * when another connection reads the file). Every later write, `close` and `open` retries.
+   */
+  private logHoldsDestroyed = false;
+
+  /** Whether the log may still hold a destroyed record (see `logHoldsDestroyed`). */
+  get logScrubPending(): boolean {
+    return this.logHoldsDestroyed;
+  }
+
+  /**
+   * Copies every log frame into the database and truncates the log to zero bytes. The data is
+   * already committed; if SQLite cannot checkpoint now (busy, or an error), `logHoldsDestroyed`
+   * stays set and the next write, `close` or `open` retries.
    */
   private truncateLog(): void {
+    let done = false;
     try {
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      const r = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      done = r[0]?.busy === 0;
     } catch {
       // committed data is safe in the log; see the doc comment
     }
+    this.logHoldsDestroyed = !done;
   }
 
   private statements = new Map<string, Statement>();

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { InvalidStateError, ShareDestroyedError } from '../../src/common/errors.js';
 import { SCHEMA_VERSION } from '../../src/vault/database.js';
 import { Vault } from '../../src/vault/vault.js';
+import { openDatabase } from '../../src/vault/database.js';
+import { unlockKeyring } from '../../src/vault/keyring-store.js';
 import { FAST_ARGON2, password, rawSql, share, tempDir } from '../helpers/vault.js';
 
 const ctx = (b: number) => new Uint8Array(32).fill(b);
@@ -108,6 +110,31 @@ describe('retiring a version destroys its secret (review R-E)', () => {
     v2.close();
   });
 
+  it('a destroy whose log truncation is blocked by a reader leaves the log marked, and the next write truncates it', async () => {
+    const dir = tempDir();
+    const v = await Vault.create(dir, password('pw'), { argon2: FAST_ARGON2 });
+    v.putShare({ ...share('w', 1), activate: true });
+    v.putShare(share('w', 2));
+    // another connection (a tool reading the file) holds a read transaction open: the truncating
+    // checkpoint after the destroying commit reports busy instead of throwing
+    const k = await unlockKeyring(dir, password('pw'));
+    const reader = openDatabase(join(dir, 'vault.db'), k.body.pageKeys[0]!.key, true);
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM shares').get();
+    v.activate('eddsa', 'w', 2);
+    const wal = join(dir, 'vault.db-wal');
+    expect(statSync(wal).size).toBeGreaterThan(0);
+    // biome-ignore lint/suspicious/noExplicitAny: the test reads the private store's flag on purpose
+    expect((v as any).store.logScrubPending).toBe(true);
+    reader.exec('COMMIT');
+    reader.close();
+    v.claimSetupContext(new Uint8Array(32).fill(7)); // any later write retries the truncation
+    expect(statSync(wal).size).toBe(0);
+    // biome-ignore lint/suspicious/noExplicitAny: as above
+    expect((v as any).store.logScrubPending).toBe(false);
+    v.close();
+  });
+
   it('verify reports a retired version that still holds a sealed record', async () => {
     const dir = tempDir();
     const v = await Vault.create(dir, password('pw'), { argon2: FAST_ARGON2 });
@@ -132,6 +159,9 @@ describe('upgrade of a schema-2 vault (written by the build before R-E was fixed
     cpSync(join(import.meta.dirname, 'fixtures', 'schema2-vault'), dir, { recursive: true });
     expect(await rawSql(dir, 'pw', 'SELECT count(*) AS n FROM records')).toEqual([{ n: 5 }]);
     const v = await Vault.open(dir, password('pw'));
+    // the upgrade rebuilt the file: no free page (which could hold a copy written before secure_delete) is left
+    // biome-ignore lint/suspicious/noExplicitAny: the test reads the private connection's pragma on purpose
+    expect((v as any).db.pragma('freelist_count', { simple: true })).toBe(0);
     expect(() => v.getShare('eddsa', 'w', 1)).toThrow(/destroyed when it was retired/);
     expect(() => v.getShare('eddsa', 'x', 1)).toThrow(ShareDestroyedError);
     expect(Buffer.from(v.getShare('eddsa', 'w').share)).toEqual(Buffer.alloc(4096, 0x22));
@@ -156,3 +186,63 @@ describe('upgrade of a schema-2 vault (written by the build before R-E was fixed
     ]);
   });
 });
+
+describe('a pending version below the active one holds no secret (sixth review F1)', () => {
+  it('activating v3 also retires an older version that is still pending, destroying its secret', async () => {
+    const v = await Vault.create(tempDir(), password('pw'), { argon2: FAST_ARGON2 });
+    v.putShare({ ...share('w', 1), activate: true });
+    v.putShare(share('w', 2)); // reshare v1 → v2: still pending here (a withheld confirmation), never activated
+    v.putShare(share('w', 3)); // reshare v2 → v3 expelling a member
+    v.activate('eddsa', 'w', 3);
+    expect(() => v.getShare('eddsa', 'w', 1)).toThrow(ShareDestroyedError);
+    expect(() => v.getShare('eddsa', 'w', 2)).toThrow(ShareDestroyedError);
+    expect(v.listVersions('eddsa', 'w').map((s) => [s.version, s.status])).toEqual([
+      [1, 'retired'],
+      [2, 'retired'],
+      [3, 'active'],
+    ]);
+    expect(v.changesSince(0).some((c) => c.kind === 'share' && c.info.version === 2)).toBe(false);
+    v.close();
+  });
+
+  it('putShare with activate retires the older pending versions too, and retireActive those below the retired one', async () => {
+    const v = await Vault.create(tempDir(), password('pw'), { argon2: FAST_ARGON2 });
+    v.putShare({ ...share('w', 1), activate: true });
+    v.putShare(share('w', 2));
+    v.putShare({ ...share('w', 3), activate: true });
+    expect(() => v.getShare('eddsa', 'w', 2)).toThrow(ShareDestroyedError);
+    v.putShare(share('w', 4));
+    v.putShare(share('w', 5));
+    v.activate('eddsa', 'w', 5); // v4 retired with it
+    v.putShare({ ...share('x', 1), activate: true });
+    v.putShare(share('x', 2));
+    v.putShare(share('x', 3));
+    v.activate('eddsa', 'x', 3);
+    v.putShare(share('x', 4)); // pending above the active one: a reshare still in progress is kept
+    v.retireActive('eddsa', 'x');
+    expect(v.listVersions('eddsa', 'x').map((s) => s.status)).toEqual(['retired', 'retired', 'retired', 'pending']);
+    expect(v.getShare('eddsa', 'x', 4).share.length).toBeGreaterThan(0);
+    v.close();
+  });
+
+  it('opening a vault that holds a pending version below its active one (left by an older build) retires it and destroys its secret', async () => {
+    const dir = tempDir();
+    const v = await Vault.create(dir, password('pw'), { argon2: FAST_ARGON2 });
+    v.putShare({ ...share('w', 1), activate: true });
+    v.putShare(share('w', 2));
+    v.putShare(share('w', 3));
+    v.close();
+    // what the build before this fix left after activating v3: v2 still pending with its record
+    await rawSql(dir, 'pw', "UPDATE shares SET status = 2 WHERE wallet_id = 'w' AND version = 3; UPDATE shares SET status = 3, retired_by = 3 WHERE wallet_id = 'w' AND version = 1; DELETE FROM records WHERE share_id IN (SELECT id FROM shares WHERE wallet_id = 'w' AND version = 1); UPDATE wallets SET current_version = 3 WHERE wallet_id = 'w';");
+    const before = (await rawSql(dir, 'pw', "SELECT count(*) AS n FROM records r JOIN shares s ON s.id = r.share_id WHERE s.version = 2")) as { n: number }[];
+    expect(before[0]!.n).toBe(1);
+    const again = await Vault.open(dir, password('pw'));
+    expect(() => again.getShare('eddsa', 'w', 2)).toThrow(ShareDestroyedError);
+    expect(again.listVersions('eddsa', 'w').find((s) => s.version === 2)?.status).toBe('retired');
+    expect((await again.verify()).ok).toBe(true);
+    again.close();
+    const after = (await rawSql(dir, 'pw', "SELECT count(*) AS n FROM records r JOIN shares s ON s.id = r.share_id WHERE s.version = 2")) as { n: number }[];
+    expect(after[0]!.n).toBe(0);
+  });
+});
+

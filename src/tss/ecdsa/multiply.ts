@@ -49,7 +49,7 @@ import { taggedHash } from '../math/hash.js';
 import { randomScalar, type Rng, systemRng } from '../math/rng.js';
 import { constantTimeEqual } from '../../common/bytes.js';
 import { getGroup } from '../group/index.js';
-import { MalformedMessageError, OtCheckFailedError, OtReuseError, OtStateBurnedError } from '../ot/errors.js';
+import { MalformedMessageError, OtReuseError } from '../ot/errors.js';
 
 /** Statistical security parameter of the multiplication (DKLs19: s = 80). */
 export const MUL_STAT = 80;

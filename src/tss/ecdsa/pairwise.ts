@@ -16,7 +16,7 @@ import { OtExtReceiver, OtExtSender, OtSetupAsReceiver, OtSetupAsSender } from '
 import { type Rng, setupRng, systemRng } from '../math/rng.js';
 import { encodeU32 } from '../ot/wire.js';
 import { concat } from '../math/hash.js';
-import { MalformedMessageError, OtCheckFailedError, OtStateBurnedError } from '../ot/errors.js';
+import { OtStateBurnedError } from '../ot/errors.js';
 
 const PAIR_VERSION = 1;
 

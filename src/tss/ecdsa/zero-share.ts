@@ -22,7 +22,7 @@ import { messageWriter, readMessage, wipe } from '../ot/wire.js';
 import { taggedHash } from '../math/hash.js';
 import { systemRng, type Rng } from '../math/rng.js';
 import { constantTimeEqual } from '../../common/bytes.js';
-import { MalformedMessageError, OtAbortedError } from '../ot/errors.js';
+import { OtAbortedError } from '../ot/errors.js';
 
 const T_COMMIT = 0x41;
 const T_OPEN = 0x42;

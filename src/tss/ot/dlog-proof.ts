@@ -26,7 +26,7 @@ import { sha256Raw } from './wire.js';
 import { concat, taggedHash } from '../math/hash.js';
 import type { Rng } from '../math/rng.js';
 import { constantTimeEqual } from '../../common/bytes.js';
-import { MalformedMessageError, OtCheckFailedError } from './errors.js';
+import { OtCheckFailedError } from './errors.js';
 
 export const REPS = 16;
 export const BITS = 8;
