@@ -11,10 +11,14 @@ interface ModelVersion {
 /** The model of what must be in the vault: every acknowledged write. */
 type Model = Map<string, { versions: Map<number, ModelVersion>; active: number; claims: { version: number; ctx: string }[] }>;
 
-/** Activating `version` retires the active one, whose secret is destroyed in the same transaction. */
+/**
+ * Activating `version` retires the active one and every pending version below it, whose secrets
+ * are destroyed in the same transaction.
+ */
 function activateIn(w: { versions: Map<number, ModelVersion>; active: number }, version: number): void {
   const old = w.versions.get(w.active);
   if (old) old.status = 'retired';
+  for (const [n, x] of w.versions) if (n < version && x.status === 'pending') x.status = 'retired';
   w.versions.get(version)!.status = 'active';
   w.active = version;
 }
