@@ -26,7 +26,16 @@ const MiB = 1024 * 1024;
 const emit = emitter('backup');
 
 function share(id: string, version = 1): PutShareInput {
-  return { keyType: 'ecdsa', walletId: id, version, threshold: 1, participants: ['node0', 'node1', 'node2'], publicKey: new Uint8Array(33).fill(2), share: randomBytes(SHARE), activate: true };
+  return {
+    keyType: 'ecdsa',
+    walletId: id,
+    version,
+    threshold: 1,
+    participants: ['node0', 'node1', 'node2'],
+    publicKey: new Uint8Array(33).fill(2),
+    share: randomBytes(SHARE),
+    activate: true,
+  };
 }
 
 async function buildVault(dir: string, n: number): Promise<void> {
@@ -66,7 +75,10 @@ async function ageBaseline(bytes: number, recipient: string): Promise<number> {
 
 /** Runs a case in a child process and returns its JSON result (peak RSS is per process). */
 function child(args: string[]): Record<string, number> {
-  const r = spawnSync(process.execPath, [import.meta.filename, 'child', ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = spawnSync(process.execPath, [import.meta.filename, 'child', ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
   if (r.status !== 0) throw new Error(`child ${args[0]} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
 }
@@ -77,11 +89,22 @@ async function childMain(args: string[]): Promise<void> {
   let bytes = 0;
   if (mode === 'backup') {
     const v = await Vault.open(vaultDir, pw('bench'));
-    const r = await runBackup(v, { outDir, nodeId: 'bench', recipients: [readFileSync(keyFile, 'utf8').split('\n')[1]!], mode: 'full' });
+    const r = await runBackup(v, {
+      outDir,
+      nodeId: 'bench',
+      recipients: [readFileSync(keyFile, 'utf8').split('\n')[1]!],
+      mode: 'full',
+    });
     bytes = r.bytes;
     v.close();
   } else if (mode === 'restore') {
-    const r = await restoreChain(outDir, toDir, { identities: [readFileSync(keyFile, 'utf8').split('\n')[0]!] }, pw('restored'), { argon2: FAST });
+    const r = await restoreChain(
+      outDir,
+      toDir,
+      { identities: [readFileSync(keyFile, 'utf8').split('\n')[0]!] },
+      pw('restored'),
+      { argon2: FAST },
+    );
     bytes = r.bytes;
   } else if (mode === 'open') {
     const v = await Vault.open(vaultDir, pw('bench'));

@@ -8,11 +8,11 @@
 import { randomBytes } from 'node:crypto';
 import { mulReceiverFinish, mulReceiverStart, mulSenderRespond, XI } from '../src/tss/ecdsa/multiply.js';
 import { zeroShare } from '../src/tss/ecdsa/zero-share.js';
+import { getGroup } from '../src/tss/group/index.js';
+import { randomScalar, systemRng } from '../src/tss/math/rng.js';
 import { KAPPA, type OtExtReceiver, type OtExtSender, OtSetupAsReceiver, OtSetupAsSender } from '../src/tss/ot/kos.js';
 import { encodeScalar } from '../src/tss/ot/scalar.js';
 import { type Comparison, compareCpu, emitter, secp256k1SignVerify } from './harness.js';
-import { randomScalar, systemRng } from '../src/tss/math/rng.js';
-import { getGroup } from '../src/tss/group/index.js';
 
 const emit = emitter('ecdsa-ot');
 
@@ -34,13 +34,31 @@ function setupPair(): { sender: OtExtSender; receiver: OtExtReceiver; bytes: num
   const m4 = a.baseOt.onChallenges(m3);
   const { message: m5, output } = b.baseOt.onResponses(m4);
   const rho = a.baseOt.onOpenings(m5);
-  return { sender: a.finish(rho), receiver: b.finish(output), bytes: m1.length + m2.length + m3.length + m4.length + m5.length };
+  return {
+    sender: a.finish(rho),
+    receiver: b.finish(output),
+    bytes: m1.length + m2.length + m3.length + m4.length + m5.length,
+  };
 }
 
 const line = (name: string, r: Comparison<number>, extra: Record<string, unknown> = {}) =>
-  emit({ case: name, unit: 'cpu ms/op', value: r.value, baseline: r.baseline, ratio: r.ratio, ratioOf: 'cpu / noble secp256k1 sign+verify', bytes_exchanged: r.last, iterations: r.iterations, ...extra });
+  emit({
+    case: name,
+    unit: 'cpu ms/op',
+    value: r.value,
+    baseline: r.baseline,
+    ratio: r.ratio,
+    ratioOf: 'cpu / noble secp256k1 sign+verify',
+    bytes_exchanged: r.last,
+    iterations: r.iterations,
+    ...extra,
+  });
 
-line('base OT setup per pair (VSOT x128 incl. Fischlin proof, one direction, both sides)', compare(() => setupPair().bytes, 400), { base_ots: KAPPA });
+line(
+  'base OT setup per pair (VSOT x128 incl. Fischlin proof, one direction, both sides)',
+  compare(() => setupPair().bytes, 400),
+  { base_ots: KAPPA },
+);
 
 const pair = setupPair();
 line(
@@ -59,7 +77,15 @@ line(
   compare(() => {
     const sid = enc.encode(`mul-${counter++}`);
     const bob = mulReceiverStart(pair.receiver, sid, 2);
-    const alice = mulSenderRespond(pair.sender, sid, [encodeScalar(randomScalar(getGroup('secp256k1'), systemRng)), encodeScalar(randomScalar(getGroup('secp256k1'), systemRng))], bob.message);
+    const alice = mulSenderRespond(
+      pair.sender,
+      sid,
+      [
+        encodeScalar(randomScalar(getGroup('secp256k1'), systemRng)),
+        encodeScalar(randomScalar(getGroup('secp256k1'), systemRng)),
+      ],
+      bob.message,
+    );
     mulReceiverFinish(pair.receiver, bob.pending, alice.message);
     return bob.message.length + alice.message.length;
   }, 250),

@@ -24,7 +24,7 @@ import type { ProtocolParty } from '../src/tss/session/party.js';
 import { runParties } from '../src/tss/session/runner.js';
 import { MemorySigningLog } from '../src/tss/session/signing-log.js';
 import { Vault } from '../src/vault/vault.js';
-import { type Comparison, compareCpu, emitter, secp256k1SignVerify, medianWall, round } from './harness.js';
+import { type Comparison, compareCpu, emitter, medianWall, round, secp256k1SignVerify } from './harness.js';
 
 const emit = emitter('ecdsa');
 
@@ -44,20 +44,36 @@ function run<R>(parties: ProtocolParty<R>[]): { bytes: number; results: Map<stri
       return { kind: 'deliver' };
     },
   });
-  if (rep.results.size !== parties.length) throw new Error(`benchmark run failed: ${[...rep.aborts.values()].map((e) => e.message).join('; ')}`);
+  if (rep.results.size !== parties.length)
+    throw new Error(`benchmark run failed: ${[...rep.aborts.values()].map((e) => e.message).join('; ')}`);
   return { bytes, results: rep.results };
 }
 
 function dkg(n: number, t: number): { bytes: number; shares: Map<string, EcdsaKeyShare> } {
   const P = Array.from({ length: n }, (_, i) => `node-${i + 1}`);
   const sid = `bench-dkg-${counter++}`;
-  const r = run(P.map((self) => new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: sid, self, participants: P, threshold: t })));
+  const r = run(
+    P.map(
+      (self) =>
+        new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: sid, self, participants: P, threshold: t }),
+    ),
+  );
   return { bytes: r.bytes, shares: r.results };
 }
 
 /** One line: CPU ms per operation (all parties) against one noble secp256k1 sign + verify. */
 function line(name: string, r: Comparison<number>, extra: Record<string, unknown> = {}): void {
-  emit({ case: name, unit: 'cpu ms/op', value: r.value, baseline: r.baseline, ratio: r.ratio, ratioOf: 'cpu / noble secp256k1 sign+verify', bytes_exchanged: r.last, iterations: r.iterations, ...extra });
+  emit({
+    case: name,
+    unit: 'cpu ms/op',
+    value: r.value,
+    baseline: r.baseline,
+    ratio: r.ratio,
+    ratioOf: 'cpu / noble secp256k1 sign+verify',
+    bytes_exchanged: r.last,
+    iterations: r.iterations,
+    ...extra,
+  });
 }
 
 line(
@@ -74,7 +90,19 @@ const signers = ['node-1', 'node-2'];
 const sign = (): number => {
   const digest = randomBytes(32);
   const sid = `bench-sign-${counter++}`;
-  return run(signers.map((self) => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: sid, self, signers, keyShare: keys.get(self)!, digest }))).bytes;
+  return run(
+    signers.map(
+      (self) =>
+        new EcdsaSignParty({
+          signingLog: new MemorySigningLog(),
+          sessionId: sid,
+          self,
+          signers,
+          keyShare: keys.get(self)!,
+          digest,
+        }),
+    ),
+  ).bytes;
 };
 const s = compare(sign, 600, 7, 3);
 line('sign 2-of-3 (3 rounds, both signers, incl. two multiplications, checks and final verification)', s, {
@@ -85,12 +113,36 @@ const hdSign = (): number => {
   const digest = randomBytes(32);
   const sid = `bench-sign-hd-${counter++}`;
   const derivation = { chainCode: new Uint8Array(32).fill(7), path: [44, 60, 0, 0, 5] };
-  return run(signers.map((self) => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: sid, self, signers, keyShare: keys.get(self)!, digest, derivation }))).bytes;
+  return run(
+    signers.map(
+      (self) =>
+        new EcdsaSignParty({
+          signingLog: new MemorySigningLog(),
+          sessionId: sid,
+          self,
+          signers,
+          keyShare: keys.get(self)!,
+          digest,
+          derivation,
+        }),
+    ),
+  ).bytes;
 };
 line('sign 2-of-3 with HD derivation (path of 5)', compare(hdSign, 600, 5, 3));
 const resetup = (): number => {
   const sid = `bench-resetup-${counter++}`;
-  return run(signers.map((self) => new EcdsaOtResetupParty({ setupLog: new MemorySigningLog(), sessionId: sid, self, members: signers, keyShare: keys.get(self)! }))).bytes;
+  return run(
+    signers.map(
+      (self) =>
+        new EcdsaOtResetupParty({
+          setupLog: new MemorySigningLog(),
+          sessionId: sid,
+          self,
+          members: signers,
+          keyShare: keys.get(self)!,
+        }),
+    ),
+  ).bytes;
 };
 line('pairwise OT re-setup, one pair (both directions, both parties)', compare(resetup, 600, 3, 1));
 const reshare = (): number => {
@@ -102,11 +154,23 @@ const reshare = (): number => {
   return run(
     union.map(
       (self) =>
-        new EcdsaReshareParty({ setupLog: new MemorySigningLog(), sessionId: sid, self, dealers, newParticipants, newThreshold: 2, oldPublic, keyShare: dealers.includes(self) ? keys.get(self) : undefined }),
+        new EcdsaReshareParty({
+          setupLog: new MemorySigningLog(),
+          sessionId: sid,
+          self,
+          dealers,
+          newParticipants,
+          newThreshold: 2,
+          oldPublic,
+          keyShare: dealers.includes(self) ? keys.get(self) : undefined,
+        }),
     ),
   ).bytes;
 };
-line('reshare 2-of-3 -> 3-of-5 incl. pairwise OT and zero-seed setup of the new committee (all parties)', compare(reshare, 1500, 3, 1));
+line(
+  'reshare 2-of-3 -> 3-of-5 incl. pairwise OT and zero-seed setup of the new committee (all parties)',
+  compare(reshare, 1500, 3, 1),
+);
 
 // Signing as a node runs it: each signer claims the context in its own vault (one fsynced commit)
 // and writes its share back (one fsynced commit) before every batch of messages leaves. CPU as
@@ -114,9 +178,22 @@ line('reshare 2-of-3 -> 3-of-5 incl. pairwise OT and zero-seed setup of the new 
 const dirs = signers.map(() => mkdtempSync(join(tmpdir(), 'tessera-bench-ecdsa-')));
 const vaults = await Promise.all(
   signers.map(async (self, i) => {
-    const v = await Vault.create(dirs[i]!, { kind: 'password', password: new TextEncoder().encode('bench') }, { argon2: { opsLimit: 1, memLimit: 8192 } });
+    const v = await Vault.create(
+      dirs[i]!,
+      { kind: 'password', password: new TextEncoder().encode('bench') },
+      { argon2: { opsLimit: 1, memLimit: 8192 } },
+    );
     const ks = keys.get(self)!;
-    v.putShare({ keyType: 'ecdsa', walletId: 'bench', version: 1, threshold: ks.threshold, participants: [...ks.participants], publicKey: ks.groupPublicKey, share: ks.serialize(), activate: true });
+    v.putShare({
+      keyType: 'ecdsa',
+      walletId: 'bench',
+      version: 1,
+      threshold: ks.threshold,
+      participants: [...ks.participants],
+      publicKey: ks.groupPublicKey,
+      share: ks.serialize(),
+      activate: true,
+    });
     return v;
   }),
 );
@@ -149,11 +226,15 @@ commits = 0;
 nodeSign();
 const commitsPerSignature = commits;
 const nodeCpu = compare(nodeSign, 600, 5, 3);
-line('sign 2-of-3 as a node runs it (vault signing log + share written back when changed, before messages leave; both signers)', nodeCpu, {
-  target: '<= 25',
-  wall_ms: round(medianWall(25, nodeSign)),
-  wall_ms_in_memory: round(medianWall(25, sign)),
-  vault_commits_per_signature: commitsPerSignature,
-});
+line(
+  'sign 2-of-3 as a node runs it (vault signing log + share written back when changed, before messages leave; both signers)',
+  nodeCpu,
+  {
+    target: '<= 25',
+    wall_ms: round(medianWall(25, nodeSign)),
+    wall_ms_in_memory: round(medianWall(25, sign)),
+    vault_commits_per_signature: commitsPerSignature,
+  },
+);
 for (const v of vaults) v.close();
 for (const d of dirs) rmSync(d, { recursive: true, force: true });

@@ -25,7 +25,8 @@ function measure(iterations: number, fn: (i: number) => void): BatchTiming {
 }
 
 function must<R>(rep: ReturnType<typeof runParties<R>>): Map<string, R> {
-  if (rep.aborts.size > 0 || rep.crashes.size > 0 || rep.stalled.length > 0) throw new Error('benchmark protocol run failed');
+  if (rep.aborts.size > 0 || rep.crashes.size > 0 || rep.stalled.length > 0)
+    throw new Error('benchmark protocol run failed');
   return rep.results;
 }
 
@@ -33,17 +34,45 @@ function dkg(parts: string[], t: number, seed: string, backend: BackendName = 'f
   const group = getGroup('ed25519', backend);
   return must(
     runParties(
-      parts.map((self) => new FrostDkgParty({ sessionId: `dkg-${seed}`, self, participants: parts, threshold: t, rng: seededRng(`${seed}/${self}`), group })),
+      parts.map(
+        (self) =>
+          new FrostDkgParty({
+            sessionId: `dkg-${seed}`,
+            self,
+            participants: parts,
+            threshold: t,
+            rng: seededRng(`${seed}/${self}`),
+            group,
+          }),
+      ),
       { rng: seededRng(seed) },
     ),
   );
 }
 
-function sign(shares: Map<string, FrostKeyShare>, signers: string[], msg: Uint8Array, seed: string, backend: BackendName): Uint8Array {
+function sign(
+  shares: Map<string, FrostKeyShare>,
+  signers: string[],
+  msg: Uint8Array,
+  seed: string,
+  backend: BackendName,
+): Uint8Array {
   const group = getGroup('ed25519', backend);
   const res = must(
     runParties(
-      signers.map((self) => new FrostSignParty({ signingLog: new MemorySigningLog(), sessionId: `sign-${seed}`, self, signers, keyShare: shares.get(self)!, message: msg, rng: seededRng(`${seed}/${self}`), group })),
+      signers.map(
+        (self) =>
+          new FrostSignParty({
+            signingLog: new MemorySigningLog(),
+            sessionId: `sign-${seed}`,
+            self,
+            signers,
+            keyShare: shares.get(self)!,
+            message: msg,
+            rng: seededRng(`${seed}/${self}`),
+            group,
+          }),
+      ),
       { rng: seededRng(seed) },
     ),
   );
@@ -81,7 +110,10 @@ for (const backend of ['fast', 'noble'] as const) {
   const m = measure(backend === 'fast' ? 300 : 40, (i) => {
     sign(k3, [p3[0]!, p3[2]!], msg, `s${i}`, backend);
   });
-  report('sign 2-of-3 (total CPU across both signers, incl. share checks and final verify)', m, { backend, target: '<= 8' });
+  report('sign 2-of-3 (total CPU across both signers, incl. share checks and final verify)', m, {
+    backend,
+    target: '<= 8',
+  });
 }
 
 // noble's own ed25519_FROST for reference: commit ×2, signShare ×2, aggregate (verifies).
@@ -91,8 +123,11 @@ for (const backend of ['fast', 'noble'] as const) {
   const m = measure(20, () => {
     const c = ids.map((id) => ed25519_FROST.commit(deal.secretShares[id]!));
     const list = c.map((x) => x.commitments);
-    const shares = Object.fromEntries(ids.map((id, j) => [id, ed25519_FROST.signShare(deal.secretShares[id]!, deal.public, c[j]!.nonces, list, msg)]));
-    for (const id of ids) if (!ed25519_FROST.verifyShare(deal.public, list, msg, id, shares[id]!)) throw new Error('noble share');
+    const shares = Object.fromEntries(
+      ids.map((id, j) => [id, ed25519_FROST.signShare(deal.secretShares[id]!, deal.public, c[j]!.nonces, list, msg)]),
+    );
+    for (const id of ids)
+      if (!ed25519_FROST.verifyShare(deal.public, list, msg, id, shares[id]!)) throw new Error('noble share');
     ed25519_FROST.aggregate(deal.public, list, msg, shares);
   });
   report('reference: noble ed25519_FROST 2-of-3 commit+signShare+verifyShare+aggregate', m, { backend: 'noble-frost' });

@@ -36,7 +36,14 @@ export interface BenchLine {
 export function emitter(bench: string): (line: BenchLine) => void {
   return (line) => {
     const { case: name, unit, value, baseline, ratio, target, ...extra } = line;
-    const out: Record<string, unknown> = { bench, case: name, unit, value: round(value), baseline: round(baseline), ratio: round(ratio) };
+    const out: Record<string, unknown> = {
+      bench,
+      case: name,
+      unit,
+      value: round(value),
+      baseline: round(baseline),
+      ratio: round(ratio),
+    };
     if (target !== undefined) out.target = target;
     process.stdout.write(`${JSON.stringify({ ...out, ...extra })}\n`);
   };
@@ -60,7 +67,11 @@ export function median(xs: readonly number[]): number {
 }
 
 /** Runs `fn` for at least `minMs` of CPU and `minIters` calls; CPU ms per call and the last call's return value. */
-export function timeCpu<T>(fn: () => T, minMs: number, minIters: number): { perOp: number; iterations: number; last: T } {
+export function timeCpu<T>(
+  fn: () => T,
+  minMs: number,
+  minIters: number,
+): { perOp: number; iterations: number; last: T } {
   let iterations = 0;
   let last: T;
   const c0 = cpuMs();
@@ -106,7 +117,11 @@ export interface Comparison<T> {
  * Alternates `rounds` batches of `baseline` (≥ `baselineMs` of CPU) and `fn` (≥ `caseMs` and
  * `minIters` calls), after one warm-up call of each, so that load on the machine hits both alike; reports medians.
  */
-export function compareCpu<T>(fn: () => T, baseline: () => unknown, opts: { rounds: number; caseMs: number; minIters?: number; baselineMs?: number }): Comparison<T> {
+export function compareCpu<T>(
+  fn: () => T,
+  baseline: () => unknown,
+  opts: { rounds: number; caseMs: number; minIters?: number; baselineMs?: number },
+): Comparison<T> {
   fn(); // warm-up: JIT and caches, outside the measurement
   for (let i = 0; i < 5; i++) baseline();
   const ratios: number[] = [];

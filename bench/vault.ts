@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import sodium from 'sodium-native';
 import { schemaSql } from '../src/vault/database.js';
-import { Vault } from '../src/vault/vault.js';
 import type { PutShareInput } from '../src/vault/types.js';
+import { Vault } from '../src/vault/vault.js';
 import { emitter, median, round, timeWall } from './harness.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
@@ -46,7 +46,9 @@ function schemaDb(cipher: boolean): (i: number, sealed: Uint8Array) => void {
   db.pragma('cache_size = -32768');
   db.exec(schemaSql());
   let seq = 0;
-  const s1 = db.prepare('INSERT INTO shares (key_type, wallet_id, version, status, threshold, participants, created_at, updated_at, seq) VALUES (1, ?, 1, 2, 1, ?, 0, 0, ?)');
+  const s1 = db.prepare(
+    'INSERT INTO shares (key_type, wallet_id, version, status, threshold, participants, created_at, updated_at, seq) VALUES (1, ?, 1, 2, 1, ?, 0, 0, ?)',
+  );
   const s2 = db.prepare('INSERT INTO records (share_id, data_key_id, sealed) VALUES (?, 1, ?)');
   const s3 = db.prepare(
     'INSERT INTO wallets (key_type, wallet_id, threshold, participants, current_version, public_key, created_at, updated_at, seq) VALUES (1, ?, 1, ?, 1, ?, 0, 0, ?)',
@@ -116,7 +118,15 @@ async function main(): Promise<void> {
     }
     const ops = (x: number) => Math.round((1000 * ROUNDS) / x);
     const throughput = 'ops/s / raw SQLite ops/s';
-    emit({ case: 'durable put 4 KiB', unit: 'ops/s', value: ops(t.vault), baseline: ops(t.raw), ratio: t.raw / t.vault, ratioOf: throughput, target: '>= 0.8' });
+    emit({
+      case: 'durable put 4 KiB',
+      unit: 'ops/s',
+      value: ops(t.vault),
+      baseline: ops(t.raw),
+      ratio: t.raw / t.vault,
+      ratioOf: throughput,
+      target: '>= 0.8',
+    });
     emit({
       case: 'durable put 4 KiB: the vault schema in raw SQL with the page cipher (where the time goes)',
       unit: 'ops/s',
@@ -141,7 +151,15 @@ async function main(): Promise<void> {
       rawGet += timeOps(GETS, (i) => get.get(`wallet-${i % PUTS}`));
       ourGet += timeOps(GETS, (i) => v.getShare('ecdsa', `wallet-${i % PUTS}`).share.fill(0));
     }
-    emit({ case: 'get 4 KiB share', unit: 'ops/s', value: ops(ourGet), baseline: ops(rawGet), ratio: rawGet / ourGet, ratioOf: throughput, target: '>= 0.4' });
+    emit({
+      case: 'get 4 KiB share',
+      unit: 'ops/s',
+      value: ops(ourGet),
+      baseline: ops(rawGet),
+      ratio: rawGet / ourGet,
+      ratioOf: throughput,
+      target: '>= 0.4',
+    });
     db.close();
     v.close();
   }
@@ -170,8 +188,22 @@ async function main(): Promise<void> {
     }
     const ops = (x: number) => Math.round((1000 * ROUNDS) / x);
     const throughput = 'ops/s / raw SQLite ops/s';
-    emit({ case: 'claim signing context (durable)', unit: 'ops/s', value: ops(t.claim), baseline: ops(t.rawClaim), ratio: t.rawClaim / t.claim, ratioOf: throughput });
-    emit({ case: 'updateShare 20 KiB in place (durable)', unit: 'ops/s', value: ops(t.update), baseline: ops(t.rawUpdate), ratio: t.rawUpdate / t.update, ratioOf: throughput });
+    emit({
+      case: 'claim signing context (durable)',
+      unit: 'ops/s',
+      value: ops(t.claim),
+      baseline: ops(t.rawClaim),
+      ratio: t.rawClaim / t.claim,
+      ratioOf: throughput,
+    });
+    emit({
+      case: 'updateShare 20 KiB in place (durable)',
+      unit: 'ops/s',
+      value: ops(t.update),
+      baseline: ops(t.rawUpdate),
+      ratio: t.rawUpdate / t.update,
+      ratioOf: throughput,
+    });
     db.close();
     v.close();
   }
@@ -189,10 +221,25 @@ async function main(): Promise<void> {
       (await Vault.open(dir, pw('bench password'))).close();
       times.push(performance.now() - t);
       t = performance.now();
-      await sodium.crypto_pwhash_async(out, Buffer.from('bench password'), salt, 3, 64 * 1024 * 1024, sodium.crypto_pwhash_ALG_ARGON2ID13);
+      await sodium.crypto_pwhash_async(
+        out,
+        Buffer.from('bench password'),
+        salt,
+        3,
+        64 * 1024 * 1024,
+        sodium.crypto_pwhash_ALG_ARGON2ID13,
+      );
       kdf.push(performance.now() - t);
     }
-    emit({ case: 'unlock (open with Argon2id m=64 MiB t=3)', unit: 'ms', value: median(times), baseline: median(kdf), ratio: median(kdf) / median(times), ratioOf: 'Argon2id alone ms / unlock ms', target: '<= 300 ms' });
+    emit({
+      case: 'unlock (open with Argon2id m=64 MiB t=3)',
+      unit: 'ms',
+      value: median(times),
+      baseline: median(kdf),
+      ratio: median(kdf) / median(times),
+      ratioOf: 'Argon2id alone ms / unlock ms',
+      target: '<= 300 ms',
+    });
   }
 
   // 4. rotatePassword is O(1): 10 vs 10,000 shares
@@ -208,7 +255,15 @@ async function main(): Promise<void> {
     await time(small);
     const a = await time(small);
     const b = await time(large);
-    emit({ case: 'rotatePassword 10,000 vs 10 shares', unit: 'ms', value: b, baseline: a, ratio: a / b, ratioOf: 'ms with 10 shares / ms with 10,000', target: '~1 (O(1))' });
+    emit({
+      case: 'rotatePassword 10,000 vs 10 shares',
+      unit: 'ms',
+      value: b,
+      baseline: a,
+      ratio: a / b,
+      ratioOf: 'ms with 10 shares / ms with 10,000',
+      target: '~1 (O(1))',
+    });
     small.close();
 
     // 5. rotateKey of 10,000 shares
@@ -235,7 +290,15 @@ async function main(): Promise<void> {
       last = rows.at(-1)!.id;
     }
     const rawSecs = (performance.now() - t2) / 1000;
-    emit({ case: 'rotateKey 10,000 shares', unit: 'shares/s', value: Math.round(resealed / secs), baseline: Math.round(10_000 / rawSecs), ratio: rawSecs / secs, ratioOf: 'shares/s / raw SQLite read+rewrite rows/s', seconds: round(secs, 2) });
+    emit({
+      case: 'rotateKey 10,000 shares',
+      unit: 'shares/s',
+      value: Math.round(resealed / secs),
+      baseline: Math.round(10_000 / rawSecs),
+      ratio: rawSecs / secs,
+      ratioOf: 'shares/s / raw SQLite read+rewrite rows/s',
+      seconds: round(secs, 2),
+    });
     db.close();
     large.close();
   }

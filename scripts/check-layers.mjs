@@ -38,7 +38,16 @@ const sublayers = {
 
 const denyPackages = {
   common: ['@nats-io/', 'pino', 'prom-client', 'node:http', 'better-sqlite3-multiple-ciphers'],
-  tss: ['node:fs', 'node:child_process', 'node:http', 'better-sqlite3-multiple-ciphers', 'age-encryption', '@nats-io/', 'pino', 'prom-client'],
+  tss: [
+    'node:fs',
+    'node:child_process',
+    'node:http',
+    'better-sqlite3-multiple-ciphers',
+    'age-encryption',
+    '@nats-io/',
+    'pino',
+    'prom-client',
+  ],
   vault: ['@nats-io/', 'pino', 'prom-client', 'node:http'],
   backup: ['@nats-io/', 'pino', 'prom-client', 'node:http'],
   api: ['node:fs', '@nats-io/', 'better-sqlite3-multiple-ciphers'],
@@ -74,7 +83,8 @@ for (const file of files) {
   }
   const subs = sublayers[layer];
   const sub = subs && parts.length > 2 ? parts[1] : undefined; // undefined: a top-level file of the layer
-  if (subs && sub !== undefined && !(sub in subs)) problems.push(`${where(file)}: unknown sub-layer '${layer}/${sub}' (add it to scripts/check-layers.mjs)`);
+  if (subs && sub !== undefined && !(sub in subs))
+    problems.push(`${where(file)}: unknown sub-layer '${layer}/${sub}' (add it to scripts/check-layers.mjs)`);
   const text = readFileSync(file, 'utf8');
   const targets = [];
   for (const m of text.matchAll(importRe)) {
@@ -82,7 +92,8 @@ for (const file of files) {
     if (!spec) continue;
     if (!spec.startsWith('.')) {
       for (const denied of denyPackages[layer] ?? []) {
-        if (spec === denied || spec.startsWith(denied)) problems.push(`${where(file)}: layer '${layer}' may not import the package '${spec}'`);
+        if (spec === denied || spec.startsWith(denied))
+          problems.push(`${where(file)}: layer '${layer}' may not import the package '${spec}'`);
       }
       continue;
     }
@@ -96,18 +107,24 @@ for (const file of files) {
     const tparts = rel.split(sep);
     const targetLayer = tparts[0];
     if (targetLayer !== layer) {
-      if (!layers[layer].includes(targetLayer)) problems.push(`${where(file)}: layer '${layer}' may not import '${spec}' (layer '${targetLayer}')`);
+      if (!layers[layer].includes(targetLayer))
+        problems.push(`${where(file)}: layer '${layer}' may not import '${spec}' (layer '${targetLayer}')`);
       else if (!noIndex.has(targetLayer) && rel !== join(targetLayer, 'index.ts')) {
-        problems.push(`${where(file)}: imports '${spec}' from layer '${targetLayer}' past its index.ts (import '${targetLayer}/index.js')`);
+        problems.push(
+          `${where(file)}: imports '${spec}' from layer '${targetLayer}' past its index.ts (import '${targetLayer}/index.js')`,
+        );
       }
       continue;
     }
     if (!subs) continue;
     const targetSub = tparts.length > 2 ? tparts[1] : undefined;
     if (sub === undefined) continue; // top-level files may import every sub-layer
-    if (targetSub === undefined) problems.push(`${where(file)}: sub-layer '${layer}/${sub}' may not import the top-level '${spec}'`);
+    if (targetSub === undefined)
+      problems.push(`${where(file)}: sub-layer '${layer}/${sub}' may not import the top-level '${spec}'`);
     else if (targetSub !== sub && !subs[sub]?.includes(targetSub)) {
-      problems.push(`${where(file)}: sub-layer '${layer}/${sub}' may not import '${spec}' (sub-layer '${layer}/${targetSub}')`);
+      problems.push(
+        `${where(file)}: sub-layer '${layer}/${sub}' may not import '${spec}' (sub-layer '${layer}/${targetSub}')`,
+      );
     }
   }
   edges.set(file, targets);

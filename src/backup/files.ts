@@ -25,7 +25,8 @@ export function listBackupDir(dir: string): DirListing {
   try {
     names = readdirSync(dir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`backup directory ${dir}`, 'check the path');
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new NotFoundError(`backup directory ${dir}`, 'check the path');
     throw new IoError(`listing ${dir}`, e);
   }
   const backups: BackupName[] = [];

@@ -101,7 +101,14 @@ export function writeFrame(w: ByteWriter, type: number, body: Uint8Array): void 
 
 export function encodeManifest(m: Manifest): Uint8Array {
   const w = new ByteWriter(128);
-  w.u16(m.formatVersion).str(m.nodeId).bytes(Buffer.from(m.vaultId, 'hex')).u8(KIND_CODE[m.kind]).u32(m.chain).u64(m.fromSeq).raw(m.prevDigest).u64(m.createdAt);
+  w.u16(m.formatVersion)
+    .str(m.nodeId)
+    .bytes(Buffer.from(m.vaultId, 'hex'))
+    .u8(KIND_CODE[m.kind])
+    .u32(m.chain)
+    .u64(m.fromSeq)
+    .raw(m.prevDigest)
+    .u64(m.createdAt);
   return w.finish();
 }
 
@@ -109,11 +116,14 @@ export function decodeManifest(body: Uint8Array): Manifest {
   const r = new ByteReader(body);
   const formatVersion = r.u16();
   if (!READABLE_FORMAT_VERSIONS.includes(formatVersion)) {
-    throw new MalformedError(`format version ${formatVersion} is not supported (this build reads versions ${READABLE_FORMAT_VERSIONS.join(' and ')}); a newer Tessera wrote it — read it with that version`);
+    throw new MalformedError(
+      `format version ${formatVersion} is not supported (this build reads versions ${READABLE_FORMAT_VERSIONS.join(' and ')}); a newer Tessera wrote it — read it with that version`,
+    );
   }
   const nodeId = r.str(MAX_NODE_ID_BYTES);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
-  if (nodeId.length === 0 || /[\u0000-\u001f\u007f]/.test(nodeId)) throw new MalformedError('the node id is empty or holds control characters');
+  if (nodeId.length === 0 || /[\u0000-\u001f\u007f]/.test(nodeId))
+    throw new MalformedError('the node id is empty or holds control characters');
   const vaultId = Buffer.from(r.bytes(64)).toString('hex');
   if (vaultId.length === 0) throw new MalformedError('empty vault id');
   const kind = KIND_NAME[r.u8()];
@@ -124,7 +134,8 @@ export function decodeManifest(body: Uint8Array): Manifest {
   const createdAt = r.u64();
   r.end();
   if (chain < 1) throw new MalformedError('chain number 0');
-  if (kind === 'full' && (fromSeq !== 0 || !Buffer.from(prevDigest).equals(ZERO_DIGEST))) throw new MalformedError('a full backup must start at sequence 0 with no previous digest');
+  if (kind === 'full' && (fromSeq !== 0 || !Buffer.from(prevDigest).equals(ZERO_DIGEST)))
+    throw new MalformedError('a full backup must start at sequence 0 with no previous digest');
   return { formatVersion, nodeId, vaultId, kind, chain, fromSeq, prevDigest, createdAt };
 }
 
@@ -180,7 +191,11 @@ export function encodeRecord(w: FieldWriter, rec: BackupRecord): void {
       const x = rec.wallet;
       w.u8(REC_WALLET).u8(KT_CODE[x.keyType]).str(x.walletId).u32(x.threshold);
       writeParticipants(w, x.participants);
-      w.u8(x.currentVersion === null ? 0 : 1).u64(x.currentVersion ?? 0).bytes(x.publicKey).u64(x.createdAt).u64(x.updatedAt);
+      w.u8(x.currentVersion === null ? 0 : 1)
+        .u64(x.currentVersion ?? 0)
+        .bytes(x.publicKey)
+        .u64(x.createdAt)
+        .u64(x.updatedAt);
       return;
     }
     case 'share': {
@@ -194,14 +209,24 @@ export function encodeRecord(w: FieldWriter, rec: BackupRecord): void {
       const i = rec.info;
       w.u8(REC_SHARE_RETIRED).u8(KT_CODE[i.keyType]).str(i.walletId).u64(i.version).u32(i.threshold);
       writeParticipants(w, i.participants);
-      w.u64(i.createdAt).u64(i.updatedAt).u8(rec.retiredBy === null ? 0 : 1).u64(rec.retiredBy ?? 0);
+      w.u64(i.createdAt)
+        .u64(i.updatedAt)
+        .u8(rec.retiredBy === null ? 0 : 1)
+        .u64(rec.retiredBy ?? 0);
       return;
     }
     case 'wallet-deleted':
-      w.u8(REC_WALLET_DELETED).u8(KT_CODE[rec.keyType]).str(rec.walletId).u64(rec.at ?? 0);
+      w.u8(REC_WALLET_DELETED)
+        .u8(KT_CODE[rec.keyType])
+        .str(rec.walletId)
+        .u64(rec.at ?? 0);
       return;
     case 'share-deleted':
-      w.u8(REC_SHARE_DELETED).u8(KT_CODE[rec.keyType]).str(rec.walletId).u64(rec.version).u64(rec.at ?? 0);
+      w.u8(REC_SHARE_DELETED)
+        .u8(KT_CODE[rec.keyType])
+        .str(rec.walletId)
+        .u64(rec.version)
+        .u64(rec.at ?? 0);
       return;
   }
 }
@@ -228,7 +253,11 @@ export function decodeRecord(body: Uint8Array, formatVersion = FORMAT_VERSION): 
     const publicKey = r.bytes(MAX_PUBLIC_KEY_BYTES);
     const createdAt = r.u64();
     const updatedAt = r.u64();
-    rec = { kind: 'wallet', seq, wallet: { keyType, walletId, threshold, participants, currentVersion, publicKey, createdAt, updatedAt, seq } };
+    rec = {
+      kind: 'wallet',
+      seq,
+      wallet: { keyType, walletId, threshold, participants, currentVersion, publicKey, createdAt, updatedAt, seq },
+    };
   } else if (kind === REC_SHARE) {
     const keyType = readKeyType(r);
     const walletId = r.str(MAX_WALLET_ID_BYTES);
@@ -239,9 +268,17 @@ export function decodeRecord(body: Uint8Array, formatVersion = FORMAT_VERSION): 
     const participants = readParticipants(r);
     const createdAt = r.u64();
     const updatedAt = r.u64();
-    if (status === 'retired' && formatVersion >= 2) throw new MalformedError('a share record of a retired version carries a secret (format 2 writes retired versions without one)');
+    if (status === 'retired' && formatVersion >= 2)
+      throw new MalformedError(
+        'a share record of a retired version carries a secret (format 2 writes retired versions without one)',
+      );
     const share = Buffer.from(r.bytesView(MAX_SHARE_BYTES));
-    rec = { kind: 'share', seq, info: { keyType, walletId, version, status, threshold, participants, dataKeyId: 0, createdAt, updatedAt, seq }, share };
+    rec = {
+      kind: 'share',
+      seq,
+      info: { keyType, walletId, version, status, threshold, participants, dataKeyId: 0, createdAt, updatedAt, seq },
+      share,
+    };
   } else if (kind === REC_SHARE_RETIRED && formatVersion >= 2) {
     const keyType = readKeyType(r);
     const walletId = r.str(MAX_WALLET_ID_BYTES);
@@ -256,13 +293,31 @@ export function decodeRecord(body: Uint8Array, formatVersion = FORMAT_VERSION): 
     rec = {
       kind: 'share-retired',
       seq,
-      info: { keyType, walletId, version, status: 'retired', threshold, participants, dataKeyId: 0, createdAt, updatedAt, seq },
+      info: {
+        keyType,
+        walletId,
+        version,
+        status: 'retired',
+        threshold,
+        participants,
+        dataKeyId: 0,
+        createdAt,
+        updatedAt,
+        seq,
+      },
       retiredBy: hasBy === 1 ? by : null,
     };
   } else if (kind === REC_WALLET_DELETED) {
     rec = { kind: 'wallet-deleted', seq, keyType: readKeyType(r), walletId: r.str(MAX_WALLET_ID_BYTES), at: r.u64() };
   } else if (kind === REC_SHARE_DELETED) {
-    rec = { kind: 'share-deleted', seq, keyType: readKeyType(r), walletId: r.str(MAX_WALLET_ID_BYTES), version: r.u64(), at: r.u64() };
+    rec = {
+      kind: 'share-deleted',
+      seq,
+      keyType: readKeyType(r),
+      walletId: r.str(MAX_WALLET_ID_BYTES),
+      version: r.u64(),
+      at: r.u64(),
+    };
   } else throw new MalformedError(`unknown record kind ${kind}`);
   r.end();
   return rec;
@@ -287,7 +342,13 @@ const NAME_RE = /^tessera-([0-9a-f]{16})-c(\d{6})-(\d{16})-(\d{16})-(full|incr)\
  * `tessera-<vault tag>-c<chain>-<from>-<to>-<full|incr>.age`, zero-padded so that names sort in
  * chain order: by chain, then by the start of the range (strictly increasing within a chain).
  */
-export function backupFileName(vaultId: string, chain: number, fromSeq: number, toSeq: number, kind: BackupKind): string {
+export function backupFileName(
+  vaultId: string,
+  chain: number,
+  fromSeq: number,
+  toSeq: number,
+  kind: BackupKind,
+): string {
   return `tessera-${vaultId.slice(0, 16)}-c${String(chain).padStart(6, '0')}-${String(fromSeq).padStart(16, '0')}-${String(toSeq).padStart(16, '0')}-${kind === 'full' ? 'full' : 'incr'}.age`;
 }
 
@@ -295,7 +356,14 @@ export function backupFileName(vaultId: string, chain: number, fromSeq: number, 
 export function parseBackupFileName(name: string): BackupName | null {
   const m = NAME_RE.exec(name);
   if (!m) return null;
-  return { name, vaultTag: m[1]!, chain: Number(m[2]), fromSeq: Number(m[3]), toSeq: Number(m[4]), kind: m[5] === 'full' ? 'full' : 'incremental' };
+  return {
+    name,
+    vaultTag: m[1]!,
+    chain: Number(m[2]),
+    fromSeq: Number(m[3]),
+    toSeq: Number(m[4]),
+    kind: m[5] === 'full' ? 'full' : 'incremental',
+  };
 }
 
 /** Prefix of the temporary files a run writes (ignored by verify, removed by the next run). */

@@ -1,20 +1,28 @@
 /** Encrypted incremental backups of the vault (see docs/backup.md). */
-export { applyRetention } from './retention.js';
-export { BackupScheduler, type SchedulerClock, type SchedulerOptions, realClock } from './scheduler.js';
-export { type RunBackupOptions, type RunBackupResult, type BackupEncryption, runBackup } from './writer.js';
+
+export { listBackupDir } from './files.js';
+export {
+  BackupCorruptedError,
+  type BackupKind,
+  backupFileName,
+  type Manifest,
+  parseBackupFileName,
+  type Trailer,
+} from './format.js';
 export {
   type BackupDecryption,
   type ChainReport,
-  type FileSummary,
-  type RestoreOptions,
-  type RestoreReport,
-  type VerifiedFile,
   checkNames,
+  type FileSummary,
   inspectFile,
   parseIdentityFile,
+  type RestoreOptions,
+  type RestoreReport,
   readBackupFile,
   restoreChain,
+  type VerifiedFile,
   verifyChain,
 } from './reader.js';
-export { BackupCorruptedError, type BackupKind, type Manifest, type Trailer, backupFileName, parseBackupFileName } from './format.js';
-export { listBackupDir } from './files.js';
+export { applyRetention } from './retention.js';
+export { BackupScheduler, realClock, type SchedulerClock, type SchedulerOptions } from './scheduler.js';
+export { type BackupEncryption, type RunBackupOptions, type RunBackupResult, runBackup } from './writer.js';

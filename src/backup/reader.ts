@@ -9,14 +9,21 @@ import { Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Decrypter } from 'age-encryption';
 import { MalformedError } from '../common/bytes.js';
-import { AlreadyExistsError, InvalidArgumentError, IoError, NotFoundError, TesseraError, WrongPasswordError } from '../common/errors.js';
+import {
+  AlreadyExistsError,
+  InvalidArgumentError,
+  IoError,
+  NotFoundError,
+  TesseraError,
+  WrongPasswordError,
+} from '../common/errors.js';
 import { type Argon2Params, type PlainChange, Vault, type VaultSecret, validatePlainChange } from '../vault/index.js';
 import { listBackupDir } from './files.js';
 import {
+  BackupCorruptedError,
   type BackupKind,
   type BackupName,
   type BackupRecord,
-  BackupCorruptedError,
   DIGEST_BYTES,
   decodeManifest,
   decodeRecord,
@@ -52,9 +59,13 @@ export interface FileSummary {
 export function makeDecrypter(dec: BackupDecryption): Decrypter {
   const d = new Decrypter();
   const ids = dec.identities ?? [];
-  if (ids.length === 0 && dec.passphrase === undefined) throw new InvalidArgumentError('no backup identity: give --identity FILE (age identity) or --passphrase-file FILE');
+  if (ids.length === 0 && dec.passphrase === undefined)
+    throw new InvalidArgumentError('no backup identity: give --identity FILE (age identity) or --passphrase-file FILE');
   ids.forEach((id, i) => {
-    if (!/^AGE-SECRET-KEY-1[0-9A-Z]+$/.test(id)) throw new InvalidArgumentError(`identity ${i + 1} is not an age X25519 identity (a line starting AGE-SECRET-KEY-1)`);
+    if (!/^AGE-SECRET-KEY-1[0-9A-Z]+$/.test(id))
+      throw new InvalidArgumentError(
+        `identity ${i + 1} is not an age X25519 identity (a line starting AGE-SECRET-KEY-1)`,
+      );
     try {
       d.addIdentity(id);
     } catch {
@@ -120,7 +131,8 @@ export async function readBackupFile(
     statSync(path);
     fileStream = createReadStream(path, { highWaterMark: 1 << 20 });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`backup file ${path}`, 'check the path');
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new NotFoundError(`backup file ${path}`, 'check the path');
     throw new IoError(`opening ${path}`, e);
   }
   const tap = new HashTap();
@@ -132,7 +144,9 @@ export async function readBackupFile(
   } catch (e) {
     fileStream.destroy();
     if (e instanceof Error && /no identity matched/.test(e.message)) {
-      throw new WrongPasswordError(`no given identity or passphrase opens backup ${name}; check --identity or --passphrase-file (the file may be encrypted to another recipient)`);
+      throw new WrongPasswordError(
+        `no given identity or passphrase opens backup ${name}; check --identity or --passphrase-file (the file may be encrypted to another recipient)`,
+      );
     }
     if (e instanceof TesseraError) throw e;
     return fail(`the age header is malformed or was modified (${describeAgeError(e)})`, e);
@@ -158,8 +172,15 @@ export async function readBackupFile(
       }
       const m = manifest!;
       if (expected) {
-        if (m.kind !== expected.kind || m.chain !== expected.chain || m.fromSeq !== expected.fromSeq || m.vaultId.slice(0, 16) !== expected.vaultTag) {
-          fail(`the manifest (vault ${m.vaultId.slice(0, 16)}, chain ${m.chain}, ${m.kind} from ${m.fromSeq}) does not match the file name (renamed or reordered file)`);
+        if (
+          m.kind !== expected.kind ||
+          m.chain !== expected.chain ||
+          m.fromSeq !== expected.fromSeq ||
+          m.vaultId.slice(0, 16) !== expected.vaultTag
+        ) {
+          fail(
+            `the manifest (vault ${m.vaultId.slice(0, 16)}, chain ${m.chain}, ${m.kind} from ${m.fromSeq}) does not match the file name (renamed or reordered file)`,
+          );
         }
       }
       lastSeq = m.fromSeq;
@@ -178,7 +199,9 @@ export async function readBackupFile(
         validatePlainChange(rec);
       } catch (e) {
         if (rec.kind === 'share') rec.share.fill(0);
-        return fail(`record ${count + 1} (seq ${rec.seq}) is invalid: ${e instanceof TesseraError ? e.message : 'invalid'}`);
+        return fail(
+          `record ${count + 1} (seq ${rec.seq}) is invalid: ${e instanceof TesseraError ? e.message : 'invalid'}`,
+        );
       }
       if (rec.seq <= lastSeq) {
         if (rec.kind === 'share') rec.share.fill(0);
@@ -200,11 +223,17 @@ export async function readBackupFile(
       }
       const t = trailer!;
       const m = manifest!;
-      if (t.recordCount !== count) fail(`the trailer counts ${t.recordCount} records but the file holds ${count} (records missing)`);
-      if (!Buffer.from(t.payloadDigest).equals(payloadHash.digest())) fail('the payload digest in the trailer does not match the content');
-      if (t.toSeq < m.fromSeq || (count > 0 && t.toSeq !== lastSeq) || (count === 0 && t.toSeq !== m.fromSeq)) fail(`the trailer's sequence ${t.toSeq} does not match the records`);
+      if (t.recordCount !== count)
+        fail(`the trailer counts ${t.recordCount} records but the file holds ${count} (records missing)`);
+      if (!Buffer.from(t.payloadDigest).equals(payloadHash.digest()))
+        fail('the payload digest in the trailer does not match the content');
+      if (t.toSeq < m.fromSeq || (count > 0 && t.toSeq !== lastSeq) || (count === 0 && t.toSeq !== m.fromSeq))
+        fail(`the trailer's sequence ${t.toSeq} does not match the records`);
       if (m.kind === 'incremental' && count === 0) fail('an incremental backup holds no record');
-      if (expected && expected.toSeq !== t.toSeq) fail(`the file name says the range ends at ${expected.toSeq} but the content ends at ${t.toSeq} (renamed file)`);
+      if (expected && expected.toSeq !== t.toSeq)
+        fail(
+          `the file name says the range ends at ${expected.toSeq} but the content ends at ${t.toSeq} (renamed file)`,
+        );
       st.stage = 'done';
       return;
     }
@@ -225,7 +254,8 @@ export async function readBackupFile(
       off = 0;
       if (st.stage === 'magic') {
         if (buf.length < MAGIC.length) continue;
-        if (!Buffer.from(buf.subarray(0, MAGIC.length)).equals(MAGIC)) fail('the payload is not a Tessera backup (bad magic)');
+        if (!Buffer.from(buf.subarray(0, MAGIC.length)).equals(MAGIC))
+          fail('the payload is not a Tessera backup (bad magic)');
         payloadHash.update(buf.subarray(0, MAGIC.length));
         off = MAGIC.length;
         st.stage = 'manifest';
@@ -249,13 +279,23 @@ export async function readBackupFile(
     fileStream.destroy();
     buf.fill(0);
     if (e instanceof TesseraError) throw e;
-    return fail(`the encrypted payload fails authentication after ${tap.bytes} bytes: truncated or modified (${describeAgeError(e)})`, e);
+    return fail(
+      `the encrypted payload fails authentication after ${tap.bytes} bytes: truncated or modified (${describeAgeError(e)})`,
+      e,
+    );
   }
   buf.fill(0);
   if (st.stage === 'magic' || st.stage === 'manifest') fail('the payload ends before its manifest (truncated)');
   if (st.stage !== 'done') fail(`the payload ends after record ${count} without a trailer (truncated)`);
   if (tap.bytes > reported) onBytes?.(tap.bytes - reported);
-  return { name, manifest: manifest!, trailer: trailer!, fileDigest: new Uint8Array(tap.hash.digest()), bytes: tap.bytes, counts };
+  return {
+    name,
+    manifest: manifest!,
+    trailer: trailer!,
+    fileDigest: new Uint8Array(tap.hash.digest()),
+    bytes: tap.bytes,
+    counts,
+  };
 }
 
 /** Reads only as far as the manifest (cheap). @throws as readBackupFile. */
@@ -268,7 +308,8 @@ export async function readManifest(path: string, dec: BackupDecryption): Promise
     try {
       plain = await decrypter.decrypt(Readable.toWeb(fileStream) as unknown as ReadableStream<Uint8Array>);
     } catch (e) {
-      if (e instanceof Error && /no identity matched/.test(e.message)) throw new WrongPasswordError(`no given identity or passphrase opens backup ${name}`);
+      if (e instanceof Error && /no identity matched/.test(e.message))
+        throw new WrongPasswordError(`no given identity or passphrase opens backup ${name}`);
       throw new BackupCorruptedError(name, `the age header is malformed or was modified (${describeAgeError(e)})`);
     }
     const reader = plain.getReader();
@@ -286,11 +327,15 @@ export async function readManifest(path: string, dec: BackupDecryption): Promise
           const len = new DataView(buf.buffer, MAGIC.length + 1, 4).getUint32(0);
           if (len > 64 * 1024) break;
           if (buf.length >= MAGIC.length + 5 + len) {
-            if (!Buffer.from(buf.subarray(0, MAGIC.length)).equals(MAGIC) || buf[MAGIC.length] !== FRAME_MANIFEST) break;
+            if (!Buffer.from(buf.subarray(0, MAGIC.length)).equals(MAGIC) || buf[MAGIC.length] !== FRAME_MANIFEST)
+              break;
             try {
               return decodeManifest(buf.subarray(MAGIC.length + 5, MAGIC.length + 5 + len));
             } catch (e) {
-              throw new BackupCorruptedError(name, `malformed manifest: ${e instanceof MalformedError ? e.message : 'undecodable'}`);
+              throw new BackupCorruptedError(
+                name,
+                `malformed manifest: ${e instanceof MalformedError ? e.message : 'undecodable'}`,
+              );
             }
           }
         }
@@ -342,20 +387,41 @@ export interface ReadOptions {
  */
 export function checkNames(dir: string): Map<number, BackupName[]> {
   const { backups, foreign } = listBackupDir(dir);
-  if (foreign.length > 0) throw new BackupCorruptedError(foreign[0]!, `is not a Tessera backup file (a foreign file in ${dir}; move it elsewhere)`);
-  if (backups.length === 0) throw new NotFoundError(`a backup in ${dir}`, 'check the directory (`tessera backup list DIR`)');
+  if (foreign.length > 0)
+    throw new BackupCorruptedError(
+      foreign[0]!,
+      `is not a Tessera backup file (a foreign file in ${dir}; move it elsewhere)`,
+    );
+  if (backups.length === 0)
+    throw new NotFoundError(`a backup in ${dir}`, 'check the directory (`tessera backup list DIR`)');
   const tag = backups[0]!.vaultTag;
   const chains = new Map<number, BackupName[]>();
   for (const b of backups) {
-    if (b.vaultTag !== tag) throw new BackupCorruptedError(b.name, `belongs to another vault (tag ${b.vaultTag}, the directory's first file has ${tag})`);
+    if (b.vaultTag !== tag)
+      throw new BackupCorruptedError(
+        b.name,
+        `belongs to another vault (tag ${b.vaultTag}, the directory's first file has ${tag})`,
+      );
     const list = chains.get(b.chain) ?? [];
     const prev = list.at(-1);
     if (!prev) {
-      if (b.kind !== 'full') throw new BackupCorruptedError(b.name, `chain ${b.chain} does not start with a full backup (the full is missing)`);
+      if (b.kind !== 'full')
+        throw new BackupCorruptedError(
+          b.name,
+          `chain ${b.chain} does not start with a full backup (the full is missing)`,
+        );
     } else {
       if (b.kind === 'full') throw new BackupCorruptedError(b.name, `a second full backup in chain ${b.chain}`);
-      if (b.fromSeq > prev.toSeq) throw new BackupCorruptedError(b.name, `gap: it starts at sequence ${b.fromSeq} but ${prev.name} ends at ${prev.toSeq} (a file is missing)`);
-      if (b.fromSeq < prev.toSeq) throw new BackupCorruptedError(b.name, `overlap: it starts at sequence ${b.fromSeq} but ${prev.name} ends at ${prev.toSeq}`);
+      if (b.fromSeq > prev.toSeq)
+        throw new BackupCorruptedError(
+          b.name,
+          `gap: it starts at sequence ${b.fromSeq} but ${prev.name} ends at ${prev.toSeq} (a file is missing)`,
+        );
+      if (b.fromSeq < prev.toSeq)
+        throw new BackupCorruptedError(
+          b.name,
+          `overlap: it starts at sequence ${b.fromSeq} but ${prev.name} ends at ${prev.toSeq}`,
+        );
     }
     list.push(b);
     chains.set(b.chain, list);
@@ -376,15 +442,30 @@ class ChainState {
   check(s: FileSummary): void {
     const m = s.manifest;
     if (this.vaultId === undefined) this.vaultId = m.vaultId;
-    else if (m.vaultId !== this.vaultId) throw new BackupCorruptedError(s.name, `belongs to vault ${m.vaultId}, not ${this.vaultId} (a file from another vault)`);
+    else if (m.vaultId !== this.vaultId)
+      throw new BackupCorruptedError(
+        s.name,
+        `belongs to vault ${m.vaultId}, not ${this.vaultId} (a file from another vault)`,
+      );
     if (this.nodeId === undefined) this.nodeId = m.nodeId;
-    else if (m.nodeId !== this.nodeId) throw new BackupCorruptedError(s.name, `was written by node '${m.nodeId}', not '${this.nodeId}' (a file from another node)`);
+    else if (m.nodeId !== this.nodeId)
+      throw new BackupCorruptedError(
+        s.name,
+        `was written by node '${m.nodeId}', not '${this.nodeId}' (a file from another node)`,
+      );
     if (m.kind === 'incremental') {
       if (!this.prev) throw new BackupCorruptedError(s.name, 'an incremental backup without its full');
       if (!Buffer.from(m.prevDigest).equals(Buffer.from(this.prev.digest))) {
-        throw new BackupCorruptedError(s.name, `its previous-file digest does not match ${this.prev.name} (that file was replaced, re-encrypted or modified)`);
+        throw new BackupCorruptedError(
+          s.name,
+          `its previous-file digest does not match ${this.prev.name} (that file was replaced, re-encrypted or modified)`,
+        );
       }
-      if (m.fromSeq !== this.prev.toSeq) throw new BackupCorruptedError(s.name, `starts at ${m.fromSeq} but ${this.prev.name} ends at ${this.prev.toSeq}`);
+      if (m.fromSeq !== this.prev.toSeq)
+        throw new BackupCorruptedError(
+          s.name,
+          `starts at ${m.fromSeq} but ${this.prev.name} ends at ${this.prev.toSeq}`,
+        );
     }
     this.prev = { name: s.name, digest: s.fileDigest, toSeq: s.trailer.toSeq };
   }
@@ -392,7 +473,16 @@ class ChainState {
 
 function summaryToVerified(s: FileSummary): VerifiedFile {
   const m = s.manifest;
-  return { name: s.name, kind: m.kind, chain: m.chain, fromSeq: m.fromSeq, toSeq: s.trailer.toSeq, records: s.trailer.recordCount, createdAt: m.createdAt, bytes: s.bytes };
+  return {
+    name: s.name,
+    kind: m.kind,
+    chain: m.chain,
+    fromSeq: m.fromSeq,
+    toSeq: s.trailer.toSeq,
+    records: s.trailer.recordCount,
+    createdAt: m.createdAt,
+    bytes: s.bytes,
+  };
 }
 
 function totalBytes(dir: string, files: readonly BackupName[]): number {
@@ -425,7 +515,15 @@ export async function verifyChain(dir: string, dec: BackupDecryption, opts: Read
       files.push(summaryToVerified(s));
     }
   }
-  return { dir, vaultId: state.vaultId!, nodeId: state.nodeId!, chains: [...chains.keys()], files, records: files.reduce((a, f) => a + f.records, 0), bytes: total };
+  return {
+    dir,
+    vaultId: state.vaultId!,
+    nodeId: state.nodeId!,
+    chains: [...chains.keys()],
+    files,
+    records: files.reduce((a, f) => a + f.records, 0),
+    bytes: total,
+  };
 }
 
 export interface RestoreOptions extends ReadOptions {
@@ -448,7 +546,12 @@ export interface RestoreReport extends ChainReport {
   shares: number;
 }
 
-async function selectFiles(dir: string, dec: BackupDecryption, chains: Map<number, BackupName[]>, opts: RestoreOptions): Promise<BackupName[]> {
+async function selectFiles(
+  dir: string,
+  dec: BackupDecryption,
+  chains: Map<number, BackupName[]>,
+  opts: RestoreOptions,
+): Promise<BackupName[]> {
   const ordered = [...chains.keys()].sort((a, b) => b - a);
   for (const c of ordered) {
     let list = chains.get(c)!;
@@ -463,7 +566,10 @@ async function selectFiles(dir: string, dec: BackupDecryption, chains: Map<numbe
     }
     if (list.length > 0 && list[0]!.kind === 'full') return list;
   }
-  throw new NotFoundError('a backup chain within the requested sequence or time', 'pick a later --up-to-seq/--up-to-time (`tessera backup list` shows the ranges)');
+  throw new NotFoundError(
+    'a backup chain within the requested sequence or time',
+    'pick a later --up-to-seq/--up-to-time (`tessera backup list` shows the ranges)',
+  );
 }
 
 /**
@@ -473,15 +579,23 @@ async function selectFiles(dir: string, dec: BackupDecryption, chains: Map<numbe
  * @throws AlreadyExistsError if `to` exists; WrongPasswordError; BackupCorruptedError;
  *   NotFoundError; IoError.
  */
-export async function restoreChain(dir: string, to: string, dec: BackupDecryption, secret: VaultSecret, opts: RestoreOptions = {}): Promise<RestoreReport> {
-  if (existsSync(to)) throw new AlreadyExistsError(`${to}`, 'restore builds a new vault: give a path that does not exist yet');
+export async function restoreChain(
+  dir: string,
+  to: string,
+  dec: BackupDecryption,
+  secret: VaultSecret,
+  opts: RestoreOptions = {},
+): Promise<RestoreReport> {
+  if (existsSync(to))
+    throw new AlreadyExistsError(`${to}`, 'restore builds a new vault: give a path that does not exist yet');
   makeDecrypter(dec);
   const batchSize = opts.batchSize ?? 1000;
   const chains = checkNames(dir);
   const selected = await selectFiles(dir, dec, chains, opts);
   const total = totalBytes(dir, selected);
   let done = 0;
-  if (existsSync(to)) throw new AlreadyExistsError(`${to}`, 'restore builds a new vault: give a path that does not exist yet');
+  if (existsSync(to))
+    throw new AlreadyExistsError(`${to}`, 'restore builds a new vault: give a path that does not exist yet');
   const vault = await Vault.create(to, secret, { argon2: opts.argon2 });
   let ok = false;
   let batch: BackupRecord[] = [];
@@ -522,7 +636,10 @@ export async function restoreChain(dir: string, to: string, dec: BackupDecryptio
     }
     const report = await vault.verify();
     if (report.problems.length > 0) {
-      throw new BackupCorruptedError(selected.at(-1)!.name, `the restored vault fails verification (${report.problems.length} problems; first: ${report.problems[0]!.part} at ${report.problems[0]!.where}: ${report.problems[0]!.what})`);
+      throw new BackupCorruptedError(
+        selected.at(-1)!.name,
+        `the restored vault fails verification (${report.problems.length} problems; first: ${report.problems[0]!.part} at ${report.problems[0]!.where}: ${report.problems[0]!.what})`,
+      );
     }
     const st = vault.status();
     const shares = st.shares.active + st.shares.pending + st.shares.retired;
@@ -550,7 +667,10 @@ export async function restoreChain(dir: string, to: string, dec: BackupDecryptio
 }
 
 /** The manifest, trailer and record counts of one file (checked on its own, not its chain). */
-export async function inspectFile(path: string, dec: BackupDecryption): Promise<FileSummary & { fileDigestHex: string }> {
+export async function inspectFile(
+  path: string,
+  dec: BackupDecryption,
+): Promise<FileSummary & { fileDigestHex: string }> {
   const s = await readBackupFile(path, dec);
   if (s.fileDigest.length !== DIGEST_BYTES) throw new InvalidArgumentError('digest');
   return { ...s, fileDigestHex: Buffer.from(s.fileDigest).toString('hex') };

@@ -49,8 +49,10 @@ export class BackupScheduler {
     private readonly vault: ChangeFeed,
     private readonly opts: SchedulerOptions,
   ) {
-    if (!Number.isFinite(opts.periodSeconds) || opts.periodSeconds <= 0) throw new InvalidArgumentError('backup period must be a positive number of seconds');
-    if (opts.maxIncrementals !== undefined && (!Number.isInteger(opts.maxIncrementals) || opts.maxIncrementals < 0)) throw new InvalidArgumentError('maxIncrementals must be a non-negative integer');
+    if (!Number.isFinite(opts.periodSeconds) || opts.periodSeconds <= 0)
+      throw new InvalidArgumentError('backup period must be a positive number of seconds');
+    if (opts.maxIncrementals !== undefined && (!Number.isInteger(opts.maxIncrementals) || opts.maxIncrementals < 0))
+      throw new InvalidArgumentError('maxIncrementals must be a non-negative integer');
     this.clock = opts.clock ?? realClock;
   }
 

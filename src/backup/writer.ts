@@ -5,12 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { rename } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { Encrypter } from 'age-encryption';
 import { ByteWriter } from '../common/bytes.js';
 import { InvalidArgumentError, InvalidStateError, IoError, TesseraError } from '../common/errors.js';
@@ -97,19 +97,27 @@ export function makeEncrypter(enc: BackupEncryption): Encrypter {
   const e = new Encrypter();
   const recipients = enc.recipients ?? [];
   if (enc.passphrase !== undefined) {
-    if (recipients.length > 0) throw new InvalidArgumentError('age encrypts to recipients or to one passphrase, not both: choose one');
+    if (recipients.length > 0)
+      throw new InvalidArgumentError('age encrypts to recipients or to one passphrase, not both: choose one');
     if (enc.passphrase.length === 0) throw new InvalidArgumentError('the backup passphrase is empty');
     e.setPassphrase(enc.passphrase);
     if (enc.scryptWorkFactor !== undefined) {
-      if (!Number.isInteger(enc.scryptWorkFactor) || enc.scryptWorkFactor < 1 || enc.scryptWorkFactor > 30) throw new InvalidArgumentError('scrypt work factor must be 1..30');
+      if (!Number.isInteger(enc.scryptWorkFactor) || enc.scryptWorkFactor < 1 || enc.scryptWorkFactor > 30)
+        throw new InvalidArgumentError('scrypt work factor must be 1..30');
       e.setScryptWorkFactor(enc.scryptWorkFactor);
     }
     return e;
   }
-  if (recipients.length === 0) throw new InvalidArgumentError('no backup recipient: give --recipient age1… (recommended: an offline identity) or --passphrase-file');
+  if (recipients.length === 0)
+    throw new InvalidArgumentError(
+      'no backup recipient: give --recipient age1… (recommended: an offline identity) or --passphrase-file',
+    );
   if (recipients.length > MAX_RECIPIENTS) throw new InvalidArgumentError(`at most ${MAX_RECIPIENTS} recipients`);
   for (const r of recipients) {
-    if (!RECIPIENT_RE.test(r)) throw new InvalidArgumentError(`'${r.slice(0, 70)}' is not an age X25519 recipient (age1…); the recipient is the public line printed by \`age-keygen\``);
+    if (!RECIPIENT_RE.test(r))
+      throw new InvalidArgumentError(
+        `'${r.slice(0, 70)}' is not an age X25519 recipient (age1…); the recipient is the public line printed by \`age-keygen\``,
+      );
     e.addRecipient(r);
   }
   return e;
@@ -127,7 +135,14 @@ function toRecord(vault: ChangeFeed, c: VaultChange): BackupRecord {
     case 'wallet-deleted':
       return { kind: 'wallet-deleted', seq: c.seq, keyType: c.keyType, walletId: c.walletId, at: c.at };
     case 'share-deleted':
-      return { kind: 'share-deleted', seq: c.seq, keyType: c.keyType, walletId: c.walletId, version: c.version, at: c.at };
+      return {
+        kind: 'share-deleted',
+        seq: c.seq,
+        keyType: c.keyType,
+        walletId: c.walletId,
+        version: c.version,
+        at: c.at,
+      };
   }
 }
 
@@ -139,7 +154,12 @@ interface Plan {
   reason: string;
 }
 
-async function plan(vault: ChangeFeed, dir: string, mode: 'auto' | 'full' | 'incremental', removed: string[]): Promise<Plan | null> {
+async function plan(
+  vault: ChangeFeed,
+  dir: string,
+  mode: 'auto' | 'full' | 'incremental',
+  removed: string[],
+): Promise<Plan | null> {
   const tag = vault.id.slice(0, 16);
   const mine = listBackupDir(dir).backups.filter((b) => b.vaultTag === tag);
   const wm = vault.backupWatermark;
@@ -161,19 +181,34 @@ async function plan(vault: ChangeFeed, dir: string, mode: 'auto' | 'full' | 'inc
   }
   if (removed.length > 0) fsyncDir(dir);
   const nextChain = Math.max(0, ...mine.map((b) => b.chain)) + 1;
-  const full = (reason: string): Plan => ({ kind: 'full', chain: nextChain, fromSeq: 0, prevDigest: ZERO_DIGEST, reason });
+  const full = (reason: string): Plan => ({
+    kind: 'full',
+    chain: nextChain,
+    fromSeq: 0,
+    prevDigest: ZERO_DIGEST,
+    reason,
+  });
   if (mode === 'full') return full('a full backup was requested');
   let why: string | null = null;
   if (!last) why = 'the directory holds no backup of this vault';
-  else if (last.toSeq !== wm) why = `the newest backup ends at sequence ${last.toSeq} but the vault's watermark is ${wm} (a file is missing or backups went elsewhere)`;
-  else if (!mine.some((b) => b.chain === last!.chain && b.kind === 'full')) why = `chain ${last.chain} has no full backup`;
+  else if (last.toSeq !== wm)
+    why = `the newest backup ends at sequence ${last.toSeq} but the vault's watermark is ${wm} (a file is missing or backups went elsewhere)`;
+  else if (!mine.some((b) => b.chain === last!.chain && b.kind === 'full'))
+    why = `chain ${last.chain} has no full backup`;
   if (why) {
-    if (mode === 'incremental') throw new InvalidStateError(`cannot continue the chain incrementally: ${why}; run a full backup`);
+    if (mode === 'incremental')
+      throw new InvalidStateError(`cannot continue the chain incrementally: ${why}; run a full backup`);
     return full(why);
   }
   if (vault.changesSince(wm, 1).length === 0) return null;
   const prev = last!;
-  return { kind: 'incremental', chain: prev.chain, fromSeq: wm, prevDigest: await previousDigest(dir, tag, prev), reason: `continues chain ${prev.chain} after ${prev.name}` };
+  return {
+    kind: 'incremental',
+    chain: prev.chain,
+    fromSeq: wm,
+    prevDigest: await previousDigest(dir, tag, prev),
+    reason: `continues chain ${prev.chain} after ${prev.name}`,
+  };
 }
 
 /** Hidden cache of the newest file's digest, so an incremental does not re-hash a large full. */
@@ -189,8 +224,17 @@ function digestCachePath(dir: string, tag: string): string {
 async function previousDigest(dir: string, tag: string, prev: BackupName): Promise<Uint8Array> {
   const path = join(dir, prev.name);
   try {
-    const c = JSON.parse(readFileSync(digestCachePath(dir, tag), 'utf8')) as { name?: unknown; size?: unknown; sha256?: unknown };
-    if (c.name === prev.name && c.size === statSync(path).size && typeof c.sha256 === 'string' && /^[0-9a-f]{64}$/.test(c.sha256)) {
+    const c = JSON.parse(readFileSync(digestCachePath(dir, tag), 'utf8')) as {
+      name?: unknown;
+      size?: unknown;
+      sha256?: unknown;
+    };
+    if (
+      c.name === prev.name &&
+      c.size === statSync(path).size &&
+      typeof c.sha256 === 'string' &&
+      /^[0-9a-f]{64}$/.test(c.sha256)
+    ) {
       return Uint8Array.from(Buffer.from(c.sha256, 'hex'));
     }
   } catch {
@@ -211,9 +255,15 @@ async function previousDigest(dir: string, tag: string, prev: BackupName): Promi
 export async function runBackup(vault: ChangeFeed, opts: RunBackupOptions): Promise<RunBackupResult> {
   const encrypter = makeEncrypter(opts);
   const pageSize = opts.pageSize ?? 1000;
-  if (!Number.isInteger(pageSize) || pageSize < 1) throw new InvalidArgumentError('page size must be a positive integer');
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
-  if (typeof opts.nodeId !== 'string' || opts.nodeId.length === 0 || Buffer.byteLength(opts.nodeId) > 256 || /[\u0000-\u001f\u007f]/.test(opts.nodeId)) {
+  if (!Number.isInteger(pageSize) || pageSize < 1)
+    throw new InvalidArgumentError('page size must be a positive integer');
+  if (
+    typeof opts.nodeId !== 'string' ||
+    opts.nodeId.length === 0 ||
+    Buffer.byteLength(opts.nodeId) > 256 ||
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
+    /[\u0000-\u001f\u007f]/.test(opts.nodeId)
+  ) {
     throw new InvalidArgumentError('node id must be 1 to 256 bytes without control characters');
   }
   const mode = opts.mode ?? 'auto';
@@ -227,8 +277,20 @@ export async function runBackup(vault: ChangeFeed, opts: RunBackupOptions): Prom
   const p = await plan(vault, dir, mode, removed);
   if (!p) {
     const wm = vault.backupWatermark;
-    const last = listBackupDir(dir).backups.filter((b) => b.vaultTag === tag).at(-1);
-    return { file: null, kind: null, chain: last?.chain ?? 0, fromSeq: wm, toSeq: wm, records: 0, bytes: 0, reason: 'no change since the last backup', removed };
+    const last = listBackupDir(dir)
+      .backups.filter((b) => b.vaultTag === tag)
+      .at(-1);
+    return {
+      file: null,
+      kind: null,
+      chain: last?.chain ?? 0,
+      fromSeq: wm,
+      toSeq: wm,
+      records: 0,
+      bytes: 0,
+      reason: 'no change since the last backup',
+      removed,
+    };
   }
 
   const tmp = join(dir, `${TEMP_PREFIX}${tag}-${process.pid}-${Date.now()}.tmp`);
@@ -248,7 +310,16 @@ export async function runBackup(vault: ChangeFeed, opts: RunBackupOptions): Prom
     writeFrame(
       w,
       FRAME_MANIFEST,
-      encodeManifest({ formatVersion: FORMAT_VERSION, nodeId: opts.nodeId, vaultId: vault.id, kind: p!.kind, chain: p!.chain, fromSeq: p!.fromSeq, prevDigest: p!.prevDigest, createdAt: now() }),
+      encodeManifest({
+        formatVersion: FORMAT_VERSION,
+        nodeId: opts.nodeId,
+        vaultId: vault.id,
+        kind: p!.kind,
+        chain: p!.chain,
+        fromSeq: p!.fromSeq,
+        prevDigest: p!.prevDigest,
+        createdAt: now(),
+      }),
     );
     yield emit();
     for (;;) {
@@ -278,7 +349,11 @@ export async function runBackup(vault: ChangeFeed, opts: RunBackupOptions): Prom
       opts.onProgress?.(state.cursor - p!.fromSeq, estimate());
     }
     const digest = new Uint8Array(payloadHash.copy().digest());
-    writeFrame(w, FRAME_TRAILER, encodeTrailer({ toSeq: state.cursor, recordCount: state.records, payloadDigest: digest }));
+    writeFrame(
+      w,
+      FRAME_TRAILER,
+      encodeTrailer({ toSeq: state.cursor, recordCount: state.records, payloadDigest: digest }),
+    );
     yield emit();
     state.finished = true;
   }
@@ -291,7 +366,9 @@ export async function runBackup(vault: ChangeFeed, opts: RunBackupOptions): Prom
     } catch (e) {
       throw new IoError(`creating ${tmp}`, e);
     }
-    const { digest, bytes } = useWorker ? await encryptInWorker(opts, produce(), fd) : await encryptInline(encrypter, produce(), fd);
+    const { digest, bytes } = useWorker
+      ? await encryptInWorker(opts, produce(), fd)
+      : await encryptInline(encrypter, produce(), fd);
     if (!state.finished) throw new InvalidStateError('the backup stream ended before its trailer');
     try {
       fsyncSync(fd);
@@ -313,7 +390,18 @@ export async function runBackup(vault: ChangeFeed, opts: RunBackupOptions): Prom
     opts.onDurable?.(path);
     vault.setBackupWatermark(state.cursor);
     if (opts.keepChains !== undefined) removed.push(...applyRetention(dir, vault.id, opts.keepChains));
-    return { file: path, sha256, kind: p.kind, chain: p.chain, fromSeq: p.fromSeq, toSeq: state.cursor, records: state.records, bytes, reason: p.reason, removed };
+    return {
+      file: path,
+      sha256,
+      kind: p.kind,
+      chain: p.chain,
+      fromSeq: p.fromSeq,
+      toSeq: state.cursor,
+      records: state.records,
+      bytes,
+      reason: p.reason,
+      removed,
+    };
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
@@ -439,11 +527,21 @@ const WORKER_WINDOW = 8;
  * age encryption on a worker thread, in parallel with reading the vault on this one (large
  * backups: reading and encrypting each cost about as much).
  */
-async function encryptInWorker(enc: BackupEncryption, chunks: AsyncGenerator<Uint8Array>, fd: number): Promise<Encrypted> {
+async function encryptInWorker(
+  enc: BackupEncryption,
+  chunks: AsyncGenerator<Uint8Array>,
+  fd: number,
+): Promise<Encrypted> {
   const ageUrl = pathToFileURL(createRequire(import.meta.url).resolve('age-encryption')).href;
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { ageUrl, fd, recipients: enc.recipients ?? [], passphrase: enc.passphrase, logN: enc.scryptWorkFactor },
+    workerData: {
+      ageUrl,
+      fd,
+      recipients: enc.recipients ?? [],
+      passphrase: enc.passphrase,
+      logN: enc.scryptWorkFactor,
+    },
   });
   let outstanding = 0;
   let wake: (() => void) | null = null;
@@ -454,12 +552,15 @@ async function encryptInWorker(enc: BackupEncryption, chunks: AsyncGenerator<Uin
     wake = null;
     w?.();
   };
-  worker.on('message', (m: { consumed?: number; done?: boolean; digest?: Uint8Array; bytes?: number; error?: string }) => {
-    if (m.consumed) outstanding -= m.consumed;
-    if (m.done) result = { digest: new Uint8Array(m.digest!), bytes: m.bytes! };
-    if (m.error) failure = new Error(`backup encryption failed: ${m.error}`);
-    settle();
-  });
+  worker.on(
+    'message',
+    (m: { consumed?: number; done?: boolean; digest?: Uint8Array; bytes?: number; error?: string }) => {
+      if (m.consumed) outstanding -= m.consumed;
+      if (m.done) result = { digest: new Uint8Array(m.digest!), bytes: m.bytes! };
+      if (m.error) failure = new Error(`backup encryption failed: ${m.error}`);
+      settle();
+    },
+  );
   worker.on('error', (e) => {
     failure = e instanceof Error ? e : new Error(String(e));
     settle();
@@ -468,9 +569,10 @@ async function encryptInWorker(enc: BackupEncryption, chunks: AsyncGenerator<Uin
     if (!result && !failure) failure = new Error('the backup encryption worker exited early');
     settle();
   });
-  const wait = () => new Promise<void>((r) => {
-    wake = r;
-  });
+  const wait = () =>
+    new Promise<void>((r) => {
+      wake = r;
+    });
   try {
     for await (const chunk of chunks) {
       while (outstanding >= WORKER_WINDOW && !failure) await wait();

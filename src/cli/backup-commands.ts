@@ -54,12 +54,16 @@ function decryption(o: KeyOptions): BackupDecryption {
   const identities: string[] = [];
   for (const f of o.identity) {
     const ids = parseIdentityFile(readTextFile(f, 'identity'));
-    if (ids.length === 0) throw new InvalidArgumentError(`the identity file ${f} holds no identity (expected AGE-SECRET-KEY-1… lines, as written by age-keygen)`);
+    if (ids.length === 0)
+      throw new InvalidArgumentError(
+        `the identity file ${f} holds no identity (expected AGE-SECRET-KEY-1… lines, as written by age-keygen)`,
+      );
     identities.push(...ids);
   }
   const d: BackupDecryption = { identities };
   if (o.passphraseFile) d.passphrase = readPassphrase(o.passphraseFile);
-  if (identities.length === 0 && d.passphrase === undefined) throw new InvalidArgumentError('give --identity FILE (an age identity file) or --passphrase-file FILE');
+  if (identities.length === 0 && d.passphrase === undefined)
+    throw new InvalidArgumentError('give --identity FILE (an age identity file) or --passphrase-file FILE');
   return d;
 }
 
@@ -101,7 +105,20 @@ export function registerBackupCommands(program: Command, run: Runner): void {
     .option('--keep <n>', 'retention: keep the newest N chains')
     .option('--json', 'machine-readable output')
     .action(
-      (o: SecretOptions & { dir: string; out: string; recipient: string[]; recipientsFile?: string; passphraseFile?: string; full?: boolean; incremental?: boolean; nodeId: string; keep?: string; json?: boolean }) =>
+      (
+        o: SecretOptions & {
+          dir: string;
+          out: string;
+          recipient: string[];
+          recipientsFile?: string;
+          passphraseFile?: string;
+          full?: boolean;
+          incremental?: boolean;
+          nodeId: string;
+          keep?: string;
+          json?: boolean;
+        },
+      ) =>
         run(async () => {
           if (o.full && o.incremental) throw new InvalidArgumentError('give --full or --incremental, not both');
           const recipients = [...o.recipient];
@@ -130,7 +147,9 @@ export function registerBackupCommands(program: Command, run: Runner): void {
             if (o.json) printJson(r);
             else if (r.file === null) process.stdout.write(`nothing to back up: ${r.reason} (watermark ${r.toSeq})\n`);
             else {
-              process.stdout.write(`wrote ${r.kind} backup ${r.file}: chain ${r.chain}, sequence ${r.fromSeq}..${r.toSeq}, ${r.records} records, ${r.bytes} bytes (${r.reason})\n`);
+              process.stdout.write(
+                `wrote ${r.kind} backup ${r.file}: chain ${r.chain}, sequence ${r.fromSeq}..${r.toSeq}, ${r.records} records, ${r.bytes} bytes (${r.reason})\n`,
+              );
               for (const f of r.removed) process.stdout.write(`removed ${f}\n`);
             }
             return EXIT.ok;
@@ -151,7 +170,8 @@ export function registerBackupCommands(program: Command, run: Runner): void {
         const { backups, foreign } = listBackupDir(dir);
         if (o.json) printJson({ backups, foreign });
         else {
-          for (const b of backups) process.stdout.write(`chain ${b.chain}\t${b.kind}\t${b.fromSeq}..${b.toSeq}\t${b.name}\n`);
+          for (const b of backups)
+            process.stdout.write(`chain ${b.chain}\t${b.kind}\t${b.fromSeq}..${b.toSeq}\t${b.name}\n`);
           for (const f of foreign) process.stdout.write(`foreign file\t${f}\n`);
         }
         if (backups.length === 0 && foreign.length === 0) return EXIT.ok;
@@ -165,24 +185,33 @@ export function registerBackupCommands(program: Command, run: Runner): void {
       }, o.json),
     );
 
-  keyOptions(backup.command('verify').description('decrypt and check every chain of a backup directory; writes nothing').argument('<dir>', 'backup directory')).action(
-    (dir: string, o: KeyOptions) =>
-      run(async () => {
-        const dec = decryption(o);
-        const bar = o.json ? { onProgress: () => {}, stop: () => {} } : progressBar('verify');
-        try {
-          const r = await verifyChain(dir, dec, { onProgress: bar.onProgress });
-          bar.stop();
-          if (o.json) printJson({ ok: true, ...r });
-          else {
-            process.stdout.write(`backup chain OK: vault ${r.vaultId}, node ${r.nodeId}, ${r.chains.length} chain(s), ${r.files.length} file(s), ${r.records} records\n`);
-            for (const f of r.files) process.stdout.write(`  chain ${f.chain}\t${f.kind}\t${f.fromSeq}..${f.toSeq}\t${f.records} records\t${iso(f.createdAt)}\t${f.name}\n`);
-          }
-          return EXIT.ok;
-        } finally {
-          bar.stop();
+  keyOptions(
+    backup
+      .command('verify')
+      .description('decrypt and check every chain of a backup directory; writes nothing')
+      .argument('<dir>', 'backup directory'),
+  ).action((dir: string, o: KeyOptions) =>
+    run(async () => {
+      const dec = decryption(o);
+      const bar = o.json ? { onProgress: () => {}, stop: () => {} } : progressBar('verify');
+      try {
+        const r = await verifyChain(dir, dec, { onProgress: bar.onProgress });
+        bar.stop();
+        if (o.json) printJson({ ok: true, ...r });
+        else {
+          process.stdout.write(
+            `backup chain OK: vault ${r.vaultId}, node ${r.nodeId}, ${r.chains.length} chain(s), ${r.files.length} file(s), ${r.records} records\n`,
+          );
+          for (const f of r.files)
+            process.stdout.write(
+              `  chain ${f.chain}\t${f.kind}\t${f.fromSeq}..${f.toSeq}\t${f.records} records\t${iso(f.createdAt)}\t${f.name}\n`,
+            );
         }
-      }, o.json),
+        return EXIT.ok;
+      } finally {
+        bar.stop();
+      }
+    }, o.json),
   );
 
   keyOptions(
@@ -198,20 +227,40 @@ export function registerBackupCommands(program: Command, run: Runner): void {
       .option('--argon2-memory <MiB>', 'Argon2id memory in MiB', '64')
       .option('--argon2-iterations <n>', 'Argon2id iterations', '3'),
   ).action(
-    (dir: string, o: KeyOptions & { to: string; newPasswordFile?: string; newKeyFile?: string; upToSeq?: string; upToTime?: string; argon2Memory: string; argon2Iterations: string }) =>
+    (
+      dir: string,
+      o: KeyOptions & {
+        to: string;
+        newPasswordFile?: string;
+        newKeyFile?: string;
+        upToSeq?: string;
+        upToTime?: string;
+        argon2Memory: string;
+        argon2Iterations: string;
+      },
+    ) =>
       run(async () => {
         const dec = decryption(o);
         const upToSeq = o.upToSeq === undefined ? undefined : parseNat('--up-to-seq', o.upToSeq);
         let upToTime: number | undefined;
         if (o.upToTime !== undefined) {
           upToTime = Date.parse(o.upToTime);
-          if (!Number.isFinite(upToTime)) throw new InvalidArgumentError(`--up-to-time must be an ISO 8601 time (got '${o.upToTime.slice(0, 40)}')`);
+          if (!Number.isFinite(upToTime))
+            throw new InvalidArgumentError(`--up-to-time must be an ISO 8601 time (got '${o.upToTime.slice(0, 40)}')`);
         }
-        const argon2 = { memLimit: parseNat('--argon2-memory', o.argon2Memory) * 1024 * 1024, opsLimit: parseNat('--argon2-iterations', o.argon2Iterations) };
+        const argon2 = {
+          memLimit: parseNat('--argon2-memory', o.argon2Memory) * 1024 * 1024,
+          opsLimit: parseNat('--argon2-iterations', o.argon2Iterations),
+        };
         const secret = await newSecret(o);
         const bar = o.json ? { onProgress: () => {}, stop: () => {} } : progressBar('restore');
         try {
-          const r = await restoreChain(dir, o.to, dec, secret, { upToSeq, upToTime, argon2, onProgress: bar.onProgress });
+          const r = await restoreChain(dir, o.to, dec, secret, {
+            upToSeq,
+            upToTime,
+            argon2,
+            onProgress: bar.onProgress,
+          });
           bar.stop();
           if (o.json) printJson(r);
           else {
@@ -227,30 +276,36 @@ export function registerBackupCommands(program: Command, run: Runner): void {
       }, o.json),
   );
 
-  keyOptions(backup.command('inspect').description("print a backup file's manifest and trailer (checks the file on its own)").argument('<file>', 'backup file')).action(
-    (file: string, o: KeyOptions) =>
-      run(async () => {
-        const s = await inspectFile(file, decryption(o));
-        const m = s.manifest;
-        const out = {
-          file: s.name,
-          formatVersion: m.formatVersion,
-          nodeId: m.nodeId,
-          vaultId: m.vaultId,
-          kind: m.kind,
-          chain: m.chain,
-          fromSeq: m.fromSeq,
-          toSeq: s.trailer.toSeq,
-          prevDigest: Buffer.from(m.prevDigest).toString('hex'),
-          createdAt: iso(m.createdAt),
-          recordCount: s.trailer.recordCount,
-          records: s.counts,
-          fileDigest: s.fileDigestHex,
-          bytes: s.bytes,
-        };
-        if (o.json) printJson(out);
-        else for (const [k, v] of Object.entries(out)) process.stdout.write(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
-        return EXIT.ok;
-      }, o.json),
+  keyOptions(
+    backup
+      .command('inspect')
+      .description("print a backup file's manifest and trailer (checks the file on its own)")
+      .argument('<file>', 'backup file'),
+  ).action((file: string, o: KeyOptions) =>
+    run(async () => {
+      const s = await inspectFile(file, decryption(o));
+      const m = s.manifest;
+      const out = {
+        file: s.name,
+        formatVersion: m.formatVersion,
+        nodeId: m.nodeId,
+        vaultId: m.vaultId,
+        kind: m.kind,
+        chain: m.chain,
+        fromSeq: m.fromSeq,
+        toSeq: s.trailer.toSeq,
+        prevDigest: Buffer.from(m.prevDigest).toString('hex'),
+        createdAt: iso(m.createdAt),
+        recordCount: s.trailer.recordCount,
+        records: s.counts,
+        fileDigest: s.fileDigestHex,
+        bytes: s.bytes,
+      };
+      if (o.json) printJson(out);
+      else
+        for (const [k, v] of Object.entries(out))
+          process.stdout.write(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+      return EXIT.ok;
+    }, o.json),
   );
 }

@@ -33,7 +33,10 @@ function trimNewline(b: Buffer): Buffer {
 /** Reads a password without echo from the controlling terminal. */
 export async function promptHidden(question: string): Promise<Buffer> {
   const stdin = process.stdin;
-  if (!stdin.isTTY) throw new InvalidArgumentError('no secret given: use --password-file, --key-file, TESSERA_VAULT_PASSWORD or run on a terminal');
+  if (!stdin.isTTY)
+    throw new InvalidArgumentError(
+      'no secret given: use --password-file, --key-file, TESSERA_VAULT_PASSWORD or run on a terminal',
+    );
   process.stderr.write(question);
   stdin.setRawMode(true);
   stdin.resume();
@@ -73,19 +76,24 @@ export async function promptHidden(question: string): Promise<Buffer> {
  *   bytes, a bad TESSERA_VAULT_KEY); IoError for an unreadable file.
  */
 export async function readSecret(opts: SecretOptions, prompt = 'Vault password: '): Promise<VaultSecret> {
-  if (opts.passwordFile && opts.keyFile) throw new InvalidArgumentError('give either --password-file or --key-file, not both');
+  if (opts.passwordFile && opts.keyFile)
+    throw new InvalidArgumentError('give either --password-file or --key-file, not both');
   if (opts.keyFile) {
     const key = readSecretFile(opts.keyFile, 'key');
     if (key.length !== 32) {
       key.fill(0);
-      throw new InvalidArgumentError(`the key file ${opts.keyFile} must hold exactly 32 raw bytes (it holds ${key.length}); generate one with \`head -c 32 /dev/urandom > key\``);
+      throw new InvalidArgumentError(
+        `the key file ${opts.keyFile} must hold exactly 32 raw bytes (it holds ${key.length}); generate one with \`head -c 32 /dev/urandom > key\``,
+      );
     }
     return { kind: 'key', key };
   }
-  if (opts.passwordFile) return { kind: 'password', password: trimNewline(readSecretFile(opts.passwordFile, 'password')) };
+  if (opts.passwordFile)
+    return { kind: 'password', password: trimNewline(readSecretFile(opts.passwordFile, 'password')) };
   const envKey = process.env.TESSERA_VAULT_KEY;
   if (envKey) {
-    if (!/^[0-9a-fA-F]{64}$/.test(envKey)) throw new InvalidArgumentError('TESSERA_VAULT_KEY must be 64 hexadecimal characters (32 bytes)');
+    if (!/^[0-9a-fA-F]{64}$/.test(envKey))
+      throw new InvalidArgumentError('TESSERA_VAULT_KEY must be 64 hexadecimal characters (32 bytes)');
     return { kind: 'key', key: Buffer.from(envKey, 'hex') };
   }
   const envPw = process.env.TESSERA_VAULT_PASSWORD;

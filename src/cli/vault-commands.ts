@@ -13,13 +13,15 @@ interface CommonOptions extends SecretOptions {
 
 /** Parses a strict non-negative decimal integer option. */
 export function parseNat(what: string, s: string): number {
-  if (!/^\d{1,15}$/.test(s)) throw new InvalidArgumentError(`${what} must be a non-negative integer (got '${s.slice(0, 20)}')`);
+  if (!/^\d{1,15}$/.test(s))
+    throw new InvalidArgumentError(`${what} must be a non-negative integer (got '${s.slice(0, 20)}')`);
   return Number(s);
 }
 
 function parseHex(what: string, s: string): Uint8Array {
   const h = s.startsWith('0x') ? s.slice(2) : s;
-  if (h.length === 0 || h.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(h)) throw new InvalidArgumentError(`${what} must be an even number of hex digits`);
+  if (h.length === 0 || h.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(h))
+    throw new InvalidArgumentError(`${what} must be an even number of hex digits`);
   return Buffer.from(h, 'hex');
 }
 
@@ -53,7 +55,10 @@ const secretOptions = (c: Command) =>
     .option('--key-file <file>', 'file holding a raw 32-byte vault key (instead of a password)');
 
 /** Registers `vault` and its subcommands; `run` wraps each action with error handling. */
-export function registerVaultCommands(program: Command, run: (fn: () => Promise<number | undefined>, json?: boolean) => Promise<void>): void {
+export function registerVaultCommands(
+  program: Command,
+  run: (fn: () => Promise<number | undefined>, json?: boolean) => Promise<void>,
+): void {
   const vault = program.command('vault').description('the encrypted share vault');
 
   secretOptions(vault.command('init').description('create a new, empty vault'))
@@ -62,7 +67,10 @@ export function registerVaultCommands(program: Command, run: (fn: () => Promise<
     .option('--json', 'machine-readable output')
     .action((o: CommonOptions & { argon2Memory: string; argon2Iterations: string }) =>
       run(async () => {
-        const argon2 = { memLimit: parseNat('--argon2-memory', o.argon2Memory) * 1024 * 1024, opsLimit: parseNat('--argon2-iterations', o.argon2Iterations) };
+        const argon2 = {
+          memLimit: parseNat('--argon2-memory', o.argon2Memory) * 1024 * 1024,
+          opsLimit: parseNat('--argon2-iterations', o.argon2Iterations),
+        };
         const secret = await readSecret(o, 'New vault password: ');
         let v: Vault;
         try {
@@ -121,7 +129,8 @@ export function registerVaultCommands(program: Command, run: (fn: () => Promise<
             } else {
               const wallets = v.listWallets();
               if (o.json) printJson(wallets);
-              else process.stdout.write(wallets.length === 0 ? 'no wallets\n' : `${wallets.map(walletLine).join('\n')}\n`);
+              else
+                process.stdout.write(wallets.length === 0 ? 'no wallets\n' : `${wallets.map(walletLine).join('\n')}\n`);
             }
             return EXIT.ok;
           }),
@@ -140,7 +149,9 @@ export function registerVaultCommands(program: Command, run: (fn: () => Promise<
             if (o.json) printJson(report);
             else {
               for (const p of report.problems) process.stdout.write(`PROBLEM ${p.part} at ${p.where}: ${p.what}\n`);
-              process.stdout.write(`${report.ok ? 'ok' : 'FAILED'}: ${report.wallets} wallets, ${report.records} records, ${report.problems.length} problems\n`);
+              process.stdout.write(
+                `${report.ok ? 'ok' : 'FAILED'}: ${report.wallets} wallets, ${report.records} records, ${report.problems.length} problems\n`,
+              );
             }
             return report.ok ? EXIT.ok : EXIT.corrupted;
           }),
@@ -148,31 +159,50 @@ export function registerVaultCommands(program: Command, run: (fn: () => Promise<
       ),
     );
 
-  secretOptions(vault.command('rotate-password').description('change the password (or switch to a key file); O(1) in shares'))
+  secretOptions(
+    vault.command('rotate-password').description('change the password (or switch to a key file); O(1) in shares'),
+  )
     .option('--new-password-file <file>', 'file holding the new password')
     .option('--new-key-file <file>', 'file holding a new raw 32-byte key')
     .option('--argon2-memory <MiB>', 'Argon2id memory in MiB for the new password', '64')
     .option('--argon2-iterations <n>', 'Argon2id iterations for the new password', '3')
     .option('--json', 'machine-readable output')
-    .action((o: CommonOptions & { newPasswordFile?: string; newKeyFile?: string; argon2Memory: string; argon2Iterations: string }) =>
-      run(async () => {
-        const argon2 = { memLimit: parseNat('--argon2-memory', o.argon2Memory) * 1024 * 1024, opsLimit: parseNat('--argon2-iterations', o.argon2Iterations) };
-        if (!o.newPasswordFile && !o.newKeyFile && !process.stdin.isTTY) throw new InvalidArgumentError('give --new-password-file or --new-key-file');
-        await withVault(o, async (v) => {
-          const next = await readSecret({ passwordFile: o.newPasswordFile, keyFile: o.newKeyFile }, 'New vault password: ');
-          try {
-            await v.rotatePassword(next, { argon2 });
-          } finally {
-            wipeSecret(next);
-          }
-        });
-        if (o.json) printJson({ rotated: 'password' });
-        else process.stdout.write('password changed\n');
-        return EXIT.ok;
-      }, o.json),
+    .action(
+      (
+        o: CommonOptions & {
+          newPasswordFile?: string;
+          newKeyFile?: string;
+          argon2Memory: string;
+          argon2Iterations: string;
+        },
+      ) =>
+        run(async () => {
+          const argon2 = {
+            memLimit: parseNat('--argon2-memory', o.argon2Memory) * 1024 * 1024,
+            opsLimit: parseNat('--argon2-iterations', o.argon2Iterations),
+          };
+          if (!o.newPasswordFile && !o.newKeyFile && !process.stdin.isTTY)
+            throw new InvalidArgumentError('give --new-password-file or --new-key-file');
+          await withVault(o, async (v) => {
+            const next = await readSecret(
+              { passwordFile: o.newPasswordFile, keyFile: o.newKeyFile },
+              'New vault password: ',
+            );
+            try {
+              await v.rotatePassword(next, { argon2 });
+            } finally {
+              wipeSecret(next);
+            }
+          });
+          if (o.json) printJson({ rotated: 'password' });
+          else process.stdout.write('password changed\n');
+          return EXIT.ok;
+        }, o.json),
     );
 
-  secretOptions(vault.command('rotate-key').description('new data and page keys; re-seals every share and drops the old keys'))
+  secretOptions(
+    vault.command('rotate-key').description('new data and page keys; re-seals every share and drops the old keys'),
+  )
     .option('--json', 'machine-readable output')
     .action((o: CommonOptions) =>
       run(
@@ -182,7 +212,10 @@ export function registerVaultCommands(program: Command, run: (fn: () => Promise<
             const { resealed } = await v.rotateKey({ onProgress: bar.onProgress }).finally(bar.stop);
             const s = v.status();
             if (o.json) printJson({ resealed, dataKeyId: s.primaryDataKeyId, pageKeyId: s.pageKeyId });
-            else process.stdout.write(`re-sealed ${resealed} shares under data key ${s.primaryDataKeyId}; pages under key ${s.pageKeyId}; old keys dropped\n`);
+            else
+              process.stdout.write(
+                `re-sealed ${resealed} shares under data key ${s.primaryDataKeyId}; pages under key ${s.pageKeyId}; old keys dropped\n`,
+              );
             return EXIT.ok;
           }),
         o.json,
@@ -201,7 +234,16 @@ export function registerVaultCommands(program: Command, run: (fn: () => Promise<
     .option('--json', 'machine-readable output')
     .action(
       (
-        o: CommonOptions & { wallet: string; keyType: string; version: string; threshold: string; participants: string; publicKey: string; file: string; pending?: boolean },
+        o: CommonOptions & {
+          wallet: string;
+          keyType: string;
+          version: string;
+          threshold: string;
+          participants: string;
+          publicKey: string;
+          file: string;
+          pending?: boolean;
+        },
       ) =>
         run(async () => {
           validateKeyType(o.keyType);
@@ -217,7 +259,18 @@ export function registerVaultCommands(program: Command, run: (fn: () => Promise<
             throw new IoError(`reading the share file ${o.file}`, e);
           }
           try {
-            const info = await withVault(o, (v) => v.putShare({ keyType, walletId: o.wallet, version, threshold, participants, publicKey, share, activate: !o.pending }));
+            const info = await withVault(o, (v) =>
+              v.putShare({
+                keyType,
+                walletId: o.wallet,
+                version,
+                threshold,
+                participants,
+                publicKey,
+                share,
+                activate: !o.pending,
+              }),
+            );
             if (o.json) printJson(info);
             else process.stdout.write(`stored ${keyType}/${o.wallet} v${version} (${info.status})\n`);
           } finally {

@@ -26,13 +26,34 @@ export async function walkthrough(): Promise<number> {
     const share = randomBytes(4096);
     const publicKey = randomBytes(32);
     t = performance.now();
-    v.putShare({ keyType: 'eddsa', walletId: 'demo-wallet', version: 1, threshold: 1, participants: ['node0', 'node1', 'node2'], publicKey, share, activate: true });
+    v.putShare({
+      keyType: 'eddsa',
+      walletId: 'demo-wallet',
+      version: 1,
+      threshold: 1,
+      participants: ['node0', 'node1', 'node2'],
+      publicKey,
+      share,
+      activate: true,
+    });
     step(2, 'stored a 4 KiB demo share as eddsa/demo-wallet v1 (AES-256-GCM record bound to its identity, fsynced)', t);
     t = performance.now();
     const share2 = randomBytes(4096);
-    v.putShare({ keyType: 'eddsa', walletId: 'demo-wallet', version: 2, threshold: 2, participants: ['node0', 'node1', 'node2', 'node3'], publicKey, share: share2 });
+    v.putShare({
+      keyType: 'eddsa',
+      walletId: 'demo-wallet',
+      version: 2,
+      threshold: 2,
+      participants: ['node0', 'node1', 'node2', 'node3'],
+      publicKey,
+      share: share2,
+    });
     v.activate('eddsa', 'demo-wallet', 2);
-    step(3, 'wrote v2 as pending (a reshare), then activated it: v1 retired and its secret destroyed in the same transaction', t);
+    step(
+      3,
+      'wrote v2 as pending (a reshare), then activated it: v1 retired and its secret destroyed in the same transaction',
+      t,
+    );
     v.close();
 
     t = performance.now();
@@ -60,11 +81,19 @@ export async function walkthrough(): Promise<number> {
     t = performance.now();
     const { resealed } = await v2.rotateKey();
     const s = v2.status();
-    step(6, `rotated keys: ${resealed} records re-sealed under data key ${s.primaryDataKeyId}, pages re-encrypted under page key ${s.pageKeyId}, old keys dropped`, t);
+    step(
+      6,
+      `rotated keys: ${resealed} records re-sealed under data key ${s.primaryDataKeyId}, pages re-encrypted under page key ${s.pageKeyId}, old keys dropped`,
+      t,
+    );
 
     t = performance.now();
     const report = await v2.verify();
-    step(7, `verify: ${report.ok ? 'ok' : 'FAILED'} (${report.wallets} wallet, ${report.records} records, ${report.problems.length} problems)`, t);
+    step(
+      7,
+      `verify: ${report.ok ? 'ok' : 'FAILED'} (${report.wallets} wallet, ${report.records} records, ${report.problems.length} problems)`,
+      t,
+    );
     v2.close();
 
     t = performance.now();

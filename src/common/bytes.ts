@@ -182,7 +182,8 @@ export class ByteReader {
   }
 
   private need(n: number): void {
-    if (!Number.isInteger(n) || n < 0 || this.off + n > this.buf.length) throw new MalformedError(`truncated: needed ${n} bytes at offset ${this.off}`);
+    if (!Number.isInteger(n) || n < 0 || this.off + n > this.buf.length)
+      throw new MalformedError(`truncated: needed ${n} bytes at offset ${this.off}`);
   }
 
   u8(): number {

@@ -29,7 +29,9 @@ export class TesseraError extends Error {
 
 /** The password or raw key does not open the vault's keyring. */
 export class WrongPasswordError extends TesseraError {
-  constructor(message = 'the password or key does not open this vault; check the password file or key file and try again') {
+  constructor(
+    message = 'the password or key does not open this vault; check the password file or key file and try again',
+  ) {
     super('WRONG_PASSWORD', message);
   }
 }
@@ -55,7 +57,10 @@ export class VaultCorruptedError extends TesseraError {
 /** Another process (or another handle in this process) has the vault open. */
 export class VaultLockedError extends TesseraError {
   constructor(dir: string) {
-    super('VAULT_LOCKED', `vault ${dir} is open in another process; stop that process (or close the other handle) and retry`);
+    super(
+      'VAULT_LOCKED',
+      `vault ${dir} is open in another process; stop that process (or close the other handle) and retry`,
+    );
   }
 }
 
@@ -90,7 +95,8 @@ export class InvalidStateError extends TesseraError {
 /** The operating system refused a file operation. */
 export class IoError extends TesseraError {
   constructor(what: string, cause: unknown) {
-    const reason = cause instanceof Error && 'code' in cause ? String((cause as NodeJS.ErrnoException).code) : 'I/O error';
+    const reason =
+      cause instanceof Error && 'code' in cause ? String((cause as NodeJS.ErrnoException).code) : 'I/O error';
     super('IO_ERROR', `${what} failed (${reason}); check the path, its permissions and free disk space`, { cause });
   }
 }
@@ -104,7 +110,9 @@ export class ShareDestroyedError extends InvalidStateError {
   /** The share version, e.g. `share ecdsa/w v1`. */
   readonly what: string;
   constructor(what: string, when: string, hint: string) {
-    super(`${what} is retired: its secret share was destroyed ${when}, so that a reshare expels the members of the old committee; only its public metadata is kept. ${hint}`);
+    super(
+      `${what} is retired: its secret share was destroyed ${when}, so that a reshare expels the members of the old committee; only its public metadata is kept. ${hint}`,
+    );
     this.what = what;
   }
 }

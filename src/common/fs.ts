@@ -2,10 +2,10 @@
  * Durable file primitives shared by the vault and the backup layer: atomic replace with fsync of
  * the file and of its directory, and private (0600/0700) creation.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync, chmodSync } from 'node:fs';
-import { secureRandomBytes } from './random.js';
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { IoError } from './errors.js';
+import { secureRandomBytes } from './random.js';
 
 /** Mode of every file Tessera writes that may hold sealed secrets. */
 export const PRIVATE_FILE_MODE = 0o600;

@@ -1,9 +1,11 @@
 /**
  * Public surface of the `tss` layer for the node and client layers.
  */
-export { type Derivation, FrostSignParty, type SignOptions, type SignResult } from './frost/sign.js';
+
+export * from './ecdsa/index.js';
 export { type DkgOptions, FrostDkgParty } from './frost/dkg.js';
-export { FrostReshareParty, type ReshareOptions, type ReshareResult } from './frost/reshare.js';
+export { deriveChild, deriveChildPublicKey, HARDENED_OFFSET, validatePath } from './frost/hd.js';
+export { partyIdentifier, partyIdentifiers } from './frost/identifiers.js';
 export {
   decodeKeyPublic,
   deserializeKeyPublic,
@@ -13,14 +15,16 @@ export {
   keyPublicDigest,
   serializeKeyPublic,
 } from './frost/key-share.js';
-export { deriveChild, deriveChildPublicKey, HARDENED_OFFSET, validatePath } from './frost/hd.js';
-export * from './ecdsa/index.js';
-export { partyIdentifier, partyIdentifiers } from './frost/identifiers.js';
-export { type BackendName, type CurveName, getGroup, type Group, type Point } from './group/index.js';
+export { FrostReshareParty, type ReshareOptions, type ReshareResult } from './frost/reshare.js';
+export { type Derivation, FrostSignParty, type SignOptions, type SignResult } from './frost/sign.js';
+export { type BackendName, type CurveName, type Group, getGroup, type Point } from './group/index.js';
 // seededRng (deterministic, test-only) is deliberately not part of the public surface: tests import it from math/rng.js.
 export { type Rng, systemRng } from './math/rng.js';
-export { ProtocolAbortedError } from './session/errors.js';
 export { checkpointed } from './session/checkpoint.js';
+export { ProtocolAbortedError } from './session/errors.js';
+export { decodeMessage, encodeMessage, MAX_PAYLOAD_BYTES, type Message } from './session/message.js';
+export type { PartyStatus, ProtocolParty } from './session/party.js';
+export { type Delivery, type FaultAction, type FaultInjector, type RunReport, runParties } from './session/runner.js';
 export {
   MemorySigningLog,
   SetupContextReusedError,
@@ -30,6 +34,3 @@ export {
   type SigningLog,
   SigningStepReplayedError,
 } from './session/signing-log.js';
-export { decodeMessage, encodeMessage, MAX_PAYLOAD_BYTES, type Message } from './session/message.js';
-export type { PartyStatus, ProtocolParty } from './session/party.js';
-export { type Delivery, type FaultAction, type FaultInjector, type RunReport, runParties } from './session/runner.js';

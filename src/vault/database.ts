@@ -174,7 +174,12 @@ export function openWithPageKeys(path: string, body: KeyringBody): { db: Db; pag
       if (!isCorruption(e)) throw e;
     }
   }
-  throw new VaultCorruptedError('database', path, 'the database does not open with the keyring page key (the file or its first page is damaged)', { cause: last });
+  throw new VaultCorruptedError(
+    'database',
+    path,
+    'the database does not open with the keyring page key (the file or its first page is damaged)',
+    { cause: last },
+  );
 }
 
 /** Creates the schema and the meta rows in one transaction. */
@@ -209,13 +214,23 @@ export function upgradeSchema(db: Db, path: string): boolean {
     // A build from before schema 2 does not check the version: its key rotation (copy of the v1
     // tables) can drop the logs while the version stays. Recreate them (empty: those claims are
     // lost, and signing fails closed until then) rather than trust the number.
-    const present = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('signing_log', 'setup_log')").all() as { name: string }[]).map((r) => r.name));
+    const present = new Set(
+      (
+        db
+          .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('signing_log', 'setup_log')")
+          .all() as { name: string }[]
+      ).map((r) => r.name),
+    );
     if (!present.has('signing_log')) db.exec(signingLogSql('main'));
     if (!present.has('setup_log')) db.exec(setupLogSql('main'));
     return false;
   }
   if (!Number.isInteger(v) || v < 1 || v > SCHEMA_VERSION) {
-    throw new VaultCorruptedError('database', path, `unknown schema version ${Number.isNaN(v) ? '(missing)' : v}; a newer Tessera may have written this vault — open it with that version`);
+    throw new VaultCorruptedError(
+      'database',
+      path,
+      `unknown schema version ${Number.isNaN(v) ? '(missing)' : v}; a newer Tessera may have written this vault — open it with that version`,
+    );
   }
   return db.transaction(() => {
     db.exec(signingLogSql('main'));
@@ -226,15 +241,26 @@ export function upgradeSchema(db: Db, path: string): boolean {
       db.exec('DROP VIEW IF EXISTS main.shares_full');
       db.exec(sharesFullSql('main'));
       db.exec(setupLogSql('main'));
-      db.prepare('DELETE FROM signing_log WHERE (key_type, wallet_id, version) IN (SELECT key_type, wallet_id, version FROM shares WHERE status = ?)').run(STATUS_RETIRED);
-      destroyed = db.prepare('DELETE FROM records WHERE share_id IN (SELECT id FROM shares WHERE status = ?)').run(STATUS_RETIRED).changes;
+      db.prepare(
+        'DELETE FROM signing_log WHERE (key_type, wallet_id, version) IN (SELECT key_type, wallet_id, version FROM shares WHERE status = ?)',
+      ).run(STATUS_RETIRED);
+      destroyed = db
+        .prepare('DELETE FROM records WHERE share_id IN (SELECT id FROM shares WHERE status = ?)')
+        .run(STATUS_RETIRED).changes;
     }
     db.prepare("UPDATE meta SET v = ? WHERE k = 'schema_version'").run(SCHEMA_VERSION);
     return destroyed > 0;
   })();
 }
 
-const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_FORMAT', 'SQLITE_CORRUPT_INDEX', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_VTAB']);
+const CORRUPT_CODES = new Set([
+  'SQLITE_CORRUPT',
+  'SQLITE_NOTADB',
+  'SQLITE_FORMAT',
+  'SQLITE_CORRUPT_INDEX',
+  'SQLITE_CORRUPT_SEQUENCE',
+  'SQLITE_CORRUPT_VTAB',
+]);
 
 /** True for SQLite errors that mean the file content is damaged (or the page key is wrong). */
 export function isCorruption(e: unknown): boolean {
@@ -275,7 +301,10 @@ export function rekeyByCopy(db: Db, path: string, newKey: Uint8Array): void {
   const tmp = `${path}${REKEY_SUFFIX}`;
   removeStaleRekey(path);
   createPrivateFile(tmp);
-  db.prepare('ATTACH DATABASE ? AS rk KEY ?').run(tmp, Buffer.from(newKey.buffer, newKey.byteOffset, newKey.byteLength));
+  db.prepare('ATTACH DATABASE ? AS rk KEY ?').run(
+    tmp,
+    Buffer.from(newKey.buffer, newKey.byteOffset, newKey.byteLength),
+  );
   try {
     db.pragma('rk.journal_mode = DELETE');
     db.pragma('rk.synchronous = FULL');
@@ -289,7 +318,8 @@ export function rekeyByCopy(db: Db, path: string, newKey: Uint8Array): void {
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
   for (const suffix of ['-wal', '-journal']) {
-    if (existsSync(`${path}${suffix}`) || existsSync(`${tmp}${suffix}`)) throw new Error(`a ${suffix} file is still present; the rekey was not applied`);
+    if (existsSync(`${path}${suffix}`) || existsSync(`${tmp}${suffix}`))
+      throw new Error(`a ${suffix} file is still present; the rekey was not applied`);
   }
   const fd = openSync(tmp, 'r+');
   try {

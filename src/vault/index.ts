@@ -5,7 +5,13 @@
  * (`NotFoundError`, `InvalidArgumentError`, `InvalidStateError`, `AlreadyExistsError`, `IoError`)
  * come from `common/errors.ts`. Other layers import the vault from here, never from its modules.
  */
-export { type CorruptPart, ShareDestroyedError, VaultCorruptedError, VaultLockedError, WrongPasswordError } from '../common/errors.js';
+export {
+  type CorruptPart,
+  ShareDestroyedError,
+  VaultCorruptedError,
+  VaultLockedError,
+  WrongPasswordError,
+} from '../common/errors.js';
 export type { VaultSecret } from './secret.js';
 export {
   type Argon2Params,
@@ -23,5 +29,13 @@ export {
   type VaultChange,
   type WalletInfo,
 } from './types.js';
-export { MAX_NODE_ID_BYTES, MAX_PARTICIPANTS, MAX_PUBLIC_KEY_BYTES, MAX_SHARE_BYTES, MAX_WALLET_ID_BYTES, validateKeyType, validatePlainChange } from './validate.js';
+export {
+  MAX_NODE_ID_BYTES,
+  MAX_PARTICIPANTS,
+  MAX_PUBLIC_KEY_BYTES,
+  MAX_SHARE_BYTES,
+  MAX_WALLET_ID_BYTES,
+  validateKeyType,
+  validatePlainChange,
+} from './validate.js';
 export { DB_FILE, Vault, type VaultStatus, type VerifyProblem, type VerifyReport } from './vault.js';

@@ -6,8 +6,8 @@
 import { hkdfSync } from 'node:crypto';
 import sodium from 'sodium-native';
 import { InvalidArgumentError } from '../common/errors.js';
-import { type Argon2Params, DEFAULT_ARGON2 } from './types.js';
 import type { VaultSecret } from './secret.js';
+import { type Argon2Params, DEFAULT_ARGON2 } from './types.js';
 
 export const KDF_ARGON2ID = 1;
 export const KDF_RAW_KEY = 2;
@@ -37,7 +37,9 @@ export function assertArgon2Params(p: Argon2Params): void {
     throw new InvalidArgumentError(`Argon2id iterations must be an integer from 1 to 64 (got ${p.opsLimit})`);
   }
   if (!Number.isInteger(p.memLimit) || p.memLimit < 8192 || p.memLimit > 4 * 1024 ** 3 || p.memLimit % 1024 !== 0) {
-    throw new InvalidArgumentError(`Argon2id memory must be a multiple of 1 KiB from 8 KiB to 4 GiB (got ${p.memLimit} bytes)`);
+    throw new InvalidArgumentError(
+      `Argon2id memory must be a multiple of 1 KiB from 8 KiB to 4 GiB (got ${p.memLimit} bytes)`,
+    );
   }
 }
 
@@ -60,11 +62,20 @@ export async function deriveKeys(
   const ikm = secure(32);
   try {
     if (kdf === KDF_ARGON2ID) {
-      if (secret.kind !== 'password') throw new InvalidArgumentError('this vault is locked with a password; provide the password, not a key file');
+      if (secret.kind !== 'password')
+        throw new InvalidArgumentError('this vault is locked with a password; provide the password, not a key file');
       assertArgon2Params(params);
-      await sodium.crypto_pwhash_async(ikm, secret.password, salt, params.opsLimit, params.memLimit, sodium.crypto_pwhash_ALG_ARGON2ID13);
+      await sodium.crypto_pwhash_async(
+        ikm,
+        secret.password,
+        salt,
+        params.opsLimit,
+        params.memLimit,
+        sodium.crypto_pwhash_ALG_ARGON2ID13,
+      );
     } else if (kdf === KDF_RAW_KEY) {
-      if (secret.kind !== 'key') throw new InvalidArgumentError('this vault is locked with a raw key; provide the key file, not a password');
+      if (secret.kind !== 'key')
+        throw new InvalidArgumentError('this vault is locked with a raw key; provide the key file, not a password');
       ikm.set(secret.key);
     } else {
       throw new InvalidArgumentError(`unknown key derivation ${kdf}`);

@@ -22,9 +22,9 @@
  * u64 created ms, 32-byte key}.
  */
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
-import { secureRandomBytes } from '../common/random.js';
 import sodium from 'sodium-native';
 import { ByteReader, ByteWriter, MalformedError } from '../common/bytes.js';
+import { secureRandomBytes } from '../common/random.js';
 import type { Argon2Params } from './types.js';
 
 export const KEYRING_MAGIC = Buffer.from('TESSKRNG', 'latin1');
@@ -90,9 +90,16 @@ export function encodeBody(body: KeyringBody): Uint8Array {
   const w = new ByteWriter(512);
   w.u16(1);
   w.u8(body.pageKeys.length);
-  for (const k of body.pageKeys) w.u32(k.id).u8(k.role === 'current' ? 1 : 2).raw(k.key);
+  for (const k of body.pageKeys)
+    w.u32(k.id)
+      .u8(k.role === 'current' ? 1 : 2)
+      .raw(k.key);
   w.u8(body.dataKeys.length);
-  for (const k of body.dataKeys) w.u32(k.id).u8(k.status === 'primary' ? 1 : 2).u64(k.createdAt).raw(k.key);
+  for (const k of body.dataKeys)
+    w.u32(k.id)
+      .u8(k.status === 'primary' ? 1 : 2)
+      .u64(k.createdAt)
+      .raw(k.key);
   return w.finish();
 }
 
@@ -120,7 +127,12 @@ export function decodeBody(bytes: Uint8Array): KeyringBody {
       const status = r.u8();
       if (status !== 1 && status !== 2) throw new KeyringFormatError('bad data key status');
       const createdAt = r.u64();
-      dataKeys.push({ id, status: status === 1 ? 'primary' : 'decrypt-only', createdAt, key: secureCopy(r.view(KEY_BYTES)) });
+      dataKeys.push({
+        id,
+        status: status === 1 ? 'primary' : 'decrypt-only',
+        createdAt,
+        key: secureCopy(r.view(KEY_BYTES)),
+      });
     }
     r.end();
     const body = { pageKeys, dataKeys };
@@ -137,10 +149,13 @@ export function checkBody(body: KeyringBody): void {
   const current = body.pageKeys.filter((k) => k.role === 'current').length;
   const next = body.pageKeys.filter((k) => k.role === 'next').length;
   const primary = body.dataKeys.filter((k) => k.status === 'primary').length;
-  if (current !== 1 || next > 1) throw new KeyringFormatError('keyring must hold one current page key and at most one next');
+  if (current !== 1 || next > 1)
+    throw new KeyringFormatError('keyring must hold one current page key and at most one next');
   if (primary !== 1) throw new KeyringFormatError('keyring must hold exactly one primary data key');
-  if (new Set(body.pageKeys.map((k) => k.id)).size !== body.pageKeys.length) throw new KeyringFormatError('duplicate page key id');
-  if (new Set(body.dataKeys.map((k) => k.id)).size !== body.dataKeys.length) throw new KeyringFormatError('duplicate data key id');
+  if (new Set(body.pageKeys.map((k) => k.id)).size !== body.pageKeys.length)
+    throw new KeyringFormatError('duplicate page key id');
+  if (new Set(body.dataKeys.map((k) => k.id)).size !== body.dataKeys.length)
+    throw new KeyringFormatError('duplicate data key id');
 }
 
 /** A fresh random 256-bit page or data key, in guarded memory (`sodium_malloc`). */
@@ -159,7 +174,11 @@ export function wipeBody(body: KeyringBody): void {
 function encodeHeader(h: KeyringHeader, nonce: Uint8Array, sealedLen: number): Uint8Array {
   const w = new ByteWriter(HEADER_BYTES);
   w.raw(KEYRING_MAGIC).u16(KEYRING_FORMAT).raw(h.vaultId).u8(h.kdf);
-  w.u32(h.argon2.opsLimit).u32(h.argon2.memLimit / 1024).raw(h.salt).u64(h.generation).raw(h.verifier);
+  w.u32(h.argon2.opsLimit)
+    .u32(h.argon2.memLimit / 1024)
+    .raw(h.salt)
+    .u64(h.generation)
+    .raw(h.verifier);
   w.raw(nonce).u32(sealedLen);
   const out = w.finish();
   if (out.length !== HEADER_BYTES) throw new Error('keyring header size mismatch');
@@ -191,7 +210,8 @@ export function sealKeyring(header: KeyringHeader, body: KeyringBody, kek: Uint8
  * @throws KeyringFormatError if the file is truncated, damaged or not a keyring.
  */
 export function parseKeyring(file: Uint8Array): SealedKeyring {
-  if (file.length < HEADER_BYTES + TAG_BYTES + DIGEST_BYTES) throw new KeyringFormatError('file too short to be a keyring');
+  if (file.length < HEADER_BYTES + TAG_BYTES + DIGEST_BYTES)
+    throw new KeyringFormatError('file too short to be a keyring');
   const end = file.length - DIGEST_BYTES;
   const digest = createHash('sha256').update(file.subarray(0, end)).digest();
   if (!digest.equals(file.subarray(end))) throw new KeyringFormatError('checksum mismatch');

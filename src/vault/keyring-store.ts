@@ -3,16 +3,17 @@
  * Unlocking reads both, tells a wrong secret from a damaged file, and picks the newest copy the
  * secret opens. Either copy alone opens the vault, so one damaged file loses nothing.
  */
+
+import { timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { timingSafeEqual } from 'node:crypto';
 import { IoError, NotFoundError, VaultCorruptedError, WrongPasswordError } from '../common/errors.js';
 import { writeFileAtomic } from '../common/fs.js';
 import { type DerivedKeys, deriveKeys, wipeDerived } from './kdf.js';
 import {
   type KeyringBody,
-  type KeyringHeader,
   KeyringFormatError,
+  type KeyringHeader,
   openKeyring,
   parseKeyring,
   type SealedKeyring,
@@ -65,7 +66,8 @@ export async function unlockKeyring(dir: string, secret: VaultSecret): Promise<U
     }
   }
   if (parsed.length === 0) {
-    if (issues.every((i) => i.endsWith('missing'))) throw new NotFoundError(`vault keyring in ${dir}`, 'create the vault with `tessera vault init` or check --dir');
+    if (issues.every((i) => i.endsWith('missing')))
+      throw new NotFoundError(`vault keyring in ${dir}`, 'create the vault with `tessera vault init` or check --dir');
     throw new VaultCorruptedError('keyring', dir, `no readable keyring copy (${issues.join('; ')})`);
   }
   parsed.sort((a, b) => b.sealed.header.generation - a.sealed.header.generation);
@@ -97,7 +99,8 @@ export async function unlockKeyring(dir: string, secret: VaultSecret): Promise<U
         continue;
       }
       for (const other of parsed) {
-        if (other.name !== name && other.sealed.header.generation < newest) issues.push(`${other.name}: older generation`);
+        if (other.name !== name && other.sealed.header.generation < newest)
+          issues.push(`${other.name}: older generation`);
       }
       if (h.generation < newest) issues.push(`${name}: opened an older generation than the newest copy`);
       cache.delete(cacheKey);
@@ -106,7 +109,12 @@ export async function unlockKeyring(dir: string, secret: VaultSecret): Promise<U
   } finally {
     for (const d of cache.values()) wipeDerived(d);
   }
-  if (authFailure) throw new VaultCorruptedError('keyring', dir, `the keyring matches the secret but fails authentication (${authFailure})`);
+  if (authFailure)
+    throw new VaultCorruptedError(
+      'keyring',
+      dir,
+      `the keyring matches the secret but fails authentication (${authFailure})`,
+    );
   if (lastKdfError && parsed.every((p) => p.sealed.header.kdf !== (secret.kind === 'password' ? 1 : 2))) {
     // A password for a key-locked vault (or the reverse) is a wrong secret, with a precise hint.
     throw new WrongPasswordError(

@@ -8,14 +8,24 @@ import { join } from 'node:path';
 import { AlreadyExistsError, NotFoundError, VaultCorruptedError } from '../common/errors.js';
 import { ensurePrivateDir } from '../common/fs.js';
 import { secureRandomBytes } from '../common/random.js';
-import { createPrivateFile, DB_FILE, type Db, initSchema, openDatabase, openWithPageKeys, removeStaleRekey, translateDbError, upgradeSchema } from './database.js';
+import {
+  createPrivateFile,
+  DB_FILE,
+  type Db,
+  initSchema,
+  openDatabase,
+  openWithPageKeys,
+  removeStaleRekey,
+  translateDbError,
+  upgradeSchema,
+} from './database.js';
 import { type DerivedKeys, deriveKeys, kdfFor, SALT_BYTES, wipeDerived } from './kdf.js';
 import { type KeyringBody, type KeyringHeader, newKey, VAULT_ID_BYTES, wipeBody } from './keyring-format.js';
 import { keyringExists, unlockKeyring, writeKeyring } from './keyring-store.js';
 import { acquireLock, type VaultLock } from './lock.js';
 import { finishRotation } from './rotation.js';
-import { retireStalePending } from './shares.js';
 import { assertSecret, type VaultSecret } from './secret.js';
+import { retireStalePending } from './shares.js';
 import { VaultStore } from './store.js';
 import type { CreateOptions } from './types.js';
 import { checkWalFile } from './wal-check.js';
@@ -42,7 +52,14 @@ export async function createStore(dir: string, secret: VaultSecret, options: Cre
       dataKeys: [{ id: 1, status: 'primary', createdAt: now, key: newKey() }],
     };
     keys = { body, derived };
-    const header: KeyringHeader = { vaultId, kdf, argon2, salt, generation: 1, verifier: Uint8Array.from(derived.verifier) };
+    const header: KeyringHeader = {
+      vaultId,
+      kdf,
+      argon2,
+      salt,
+      generation: 1,
+      verifier: Uint8Array.from(derived.verifier),
+    };
     const path = join(dir, DB_FILE);
     createPrivateFile(path);
     db = openDatabase(path, body.pageKeys[0]!.key, true);
@@ -58,7 +75,8 @@ export async function createStore(dir: string, secret: VaultSecret, options: Cre
 /** See `Vault.open`. */
 export async function openStore(dir: string, secret: VaultSecret): Promise<VaultStore> {
   assertSecret(secret);
-  if (!existsSync(dir)) throw new NotFoundError(`vault directory ${dir}`, 'check --dir or create the vault with `tessera vault init`');
+  if (!existsSync(dir))
+    throw new NotFoundError(`vault directory ${dir}`, 'check --dir or create the vault with `tessera vault init`');
   const lock = acquireLock(dir);
   let unlocked: Awaited<ReturnType<typeof unlockKeyring>> | undefined;
   let db: Db | undefined;
@@ -82,7 +100,16 @@ export async function openStore(dir: string, secret: VaultSecret): Promise<Vault
     // its commit and its checkpoint (or the upgrade just destroyed retired secrets): fold the
     // log into the database and truncate it before anything else runs.
     db.pragma('wal_checkpoint(TRUNCATE)');
-    const store = new VaultStore(dir, db, lock, unlocked.header, unlocked.body, unlocked.derived, unlocked.issues, opened.pageKeyId);
+    const store = new VaultStore(
+      dir,
+      db,
+      lock,
+      unlocked.header,
+      unlocked.body,
+      unlocked.derived,
+      unlocked.issues,
+      opened.pageKeyId,
+    );
     db = undefined;
     const u = unlocked;
     unlocked = undefined;
@@ -104,7 +131,14 @@ export async function openStore(dir: string, secret: VaultSecret): Promise<Vault
  * Undoes a failed create or open: closes the database if it was opened, zeroes the keys if they
  * were made, releases the lock; returns the error to throw.
  */
-function abandon(e: unknown, dir: string, where: string, lock: VaultLock, db: Db | undefined, keys: { body: KeyringBody; derived: DerivedKeys } | undefined): Error {
+function abandon(
+  e: unknown,
+  dir: string,
+  where: string,
+  lock: VaultLock,
+  db: Db | undefined,
+  keys: { body: KeyringBody; derived: DerivedKeys } | undefined,
+): Error {
   db?.close();
   if (keys) {
     wipeBody(keys.body);

@@ -46,7 +46,11 @@ export function acquireLock(dir: string): VaultLock {
     const code = (e as { code?: string }).code;
     if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') throw new VaultLockedError(dir);
     if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
-      throw new VaultCorruptedError('lock', path, 'the lock file is damaged (it holds no secret); if no Tessera process uses this vault, delete it and retry');
+      throw new VaultCorruptedError(
+        'lock',
+        path,
+        'the lock file is damaged (it holds no secret); if no Tessera process uses this vault, delete it and retry',
+      );
     }
     throw new IoError(`locking ${path}`, e);
   }

@@ -4,7 +4,18 @@
  * `ShareDestroyedError` that says what happened and what to use instead.
  */
 import { NotFoundError, ShareDestroyedError } from '../common/errors.js';
-import { decodeKeyType, KEY_TYPE_CODE, label, META_COLS, type ShareMetaRow, type ShareRow, shareInfo, STATUS_CODE, type WalletRow, walletInfo } from './rows.js';
+import {
+  decodeKeyType,
+  KEY_TYPE_CODE,
+  label,
+  META_COLS,
+  type ShareMetaRow,
+  type ShareRow,
+  STATUS_CODE,
+  shareInfo,
+  type WalletRow,
+  walletInfo,
+} from './rows.js';
 import type { VaultStore } from './store.js';
 import type { KeyType, OpenedShare, ShareVersionInfo, WalletInfo } from './types.js';
 import { validateKeyType, validateVersion, validateWalletId } from './validate.js';
@@ -20,7 +31,9 @@ export function getWallet(store: VaultStore, keyType: KeyType, walletId: string)
 }
 
 export function listWallets(store: VaultStore): WalletInfo[] {
-  return store.guard('list wallets', () => (store.stmt('SELECT * FROM wallets ORDER BY key_type, wallet_id').all() as WalletRow[]).map((r) => walletInfo(r)));
+  return store.guard('list wallets', () =>
+    (store.stmt('SELECT * FROM wallets ORDER BY key_type, wallet_id').all() as WalletRow[]).map((r) => walletInfo(r)),
+  );
 }
 
 export function listVersions(store: VaultStore, keyType: KeyType, walletId: string): ShareVersionInfo[] {
@@ -29,7 +42,11 @@ export function listVersions(store: VaultStore, keyType: KeyType, walletId: stri
   return store.guard(`list ${label(keyType, walletId)}`, () => {
     const kt = KEY_TYPE_CODE[keyType];
     if (!store.walletRow(kt, walletId)) throw new NotFoundError(label(keyType, walletId));
-    return (store.stmt(`SELECT ${META_COLS} FROM shares_full WHERE key_type = ? AND wallet_id = ? ORDER BY version`).all(kt, walletId) as ShareMetaRow[]).map((r) => shareInfo(r));
+    return (
+      store
+        .stmt(`SELECT ${META_COLS} FROM shares_full WHERE key_type = ? AND wallet_id = ? ORDER BY version`)
+        .all(kt, walletId) as ShareMetaRow[]
+    ).map((r) => shareInfo(r));
   });
 }
 
@@ -52,7 +69,8 @@ export function getShare(store: VaultStore, keyType: KeyType, walletId: string, 
     const wallet = store.walletRow(kt, walletId);
     if (!wallet) throw new NotFoundError(label(keyType, walletId));
     const v = version ?? wallet.current_version;
-    if (v === null) throw new NotFoundError(`an active version of ${label(keyType, walletId)}`, 'activate a version first');
+    if (v === null)
+      throw new NotFoundError(`an active version of ${label(keyType, walletId)}`, 'activate a version first');
     throw new NotFoundError(label(keyType, walletId, v));
   });
 }
@@ -61,8 +79,14 @@ export function getShare(store: VaultStore, keyType: KeyType, walletId: string, 
 export function destroyedError(store: VaultStore, row: ShareMetaRow): ShareDestroyedError {
   const keyType = decodeKeyType(row.key_type, `share row ${row.wallet_id}`);
   const what = label(keyType, row.wallet_id, row.version);
-  const when = row.retired_by !== null ? `when version ${row.retired_by} was activated` : 'when it was retired (a newer version was activated, or this node left the committee)';
+  const when =
+    row.retired_by !== null
+      ? `when version ${row.retired_by} was activated`
+      : 'when it was retired (a newer version was activated, or this node left the committee)';
   const current = store.walletRow(row.key_type, row.wallet_id)?.current_version ?? null;
-  const hint = current !== null ? `Use the active version ${current} (read the share without a version).` : 'This node holds no active version of this wallet.';
+  const hint =
+    current !== null
+      ? `Use the active version ${current} (read the share without a version).`
+      : 'This node holds no active version of this wallet.';
   return new ShareDestroyedError(what, when, hint);
 }

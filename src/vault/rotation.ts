@@ -26,7 +26,14 @@ export function rotatePassword(store: VaultStore, newSecret: VaultSecret, option
     const salt = secureRandomBytes(SALT_BYTES);
     const derived = await deriveKeys(newSecret, kdf, argon2, salt, store.header.vaultId);
     store.assertOpen();
-    const header: KeyringHeader = { ...store.header, kdf, argon2, salt, generation: store.header.generation + 1, verifier: Uint8Array.from(derived.verifier) };
+    const header: KeyringHeader = {
+      ...store.header,
+      kdf,
+      argon2,
+      salt,
+      generation: store.header.generation + 1,
+      verifier: Uint8Array.from(derived.verifier),
+    };
     try {
       writeKeyring(store.dir, header, store.body, derived.kek);
     } catch (e) {
@@ -40,7 +47,10 @@ export function rotatePassword(store: VaultStore, newSecret: VaultSecret, option
   });
 }
 
-export function rotateKey(store: VaultStore, options: { onProgress?: Progress; batchSize?: number }): Promise<{ resealed: number }> {
+export function rotateKey(
+  store: VaultStore,
+  options: { onProgress?: Progress; batchSize?: number },
+): Promise<{ resealed: number }> {
   return store.exclusive(async () => {
     store.assertOpen();
     store.rotating = true;
@@ -51,7 +61,10 @@ export function rotateKey(store: VaultStore, options: { onProgress?: Progress; b
         const nextData = Math.max(...store.body.dataKeys.map((k) => k.id)) + 1;
         const staged: KeyringBody = {
           pageKeys: [...store.body.pageKeys, { id: nextPage, role: 'next', key: newKey() }],
-          dataKeys: [...store.body.dataKeys.map((k) => ({ ...k, status: 'decrypt-only' as const })), { id: nextData, status: 'primary', createdAt: now, key: newKey() }],
+          dataKeys: [
+            ...store.body.dataKeys.map((k) => ({ ...k, status: 'decrypt-only' as const })),
+            { id: nextData, status: 'primary', createdAt: now, key: newKey() },
+          ],
         };
         store.rewriteKeyring(staged);
         store.body = staged;
@@ -71,12 +84,20 @@ function resealBatch(store: VaultStore, limit: number): number {
   const primary = store.primaryKey();
   return store.transaction('reseal shares', () => {
     // Rows that have a record (a retired version has none).
-    const rows = store.stmt(`SELECT ${META_COLS}, sealed FROM shares_full WHERE id IN (SELECT share_id FROM records WHERE data_key_id != ? LIMIT ?)`).all(primary.id, limit) as ShareRow[];
+    const rows = store
+      .stmt(
+        `SELECT ${META_COLS}, sealed FROM shares_full WHERE id IN (SELECT share_id FROM records WHERE data_key_id != ? LIMIT ?)`,
+      )
+      .all(primary.id, limit) as ShareRow[];
     const update = store.stmt('UPDATE records SET sealed = ?, data_key_id = ? WHERE share_id = ?');
     for (const r of rows) {
       const plain = store.openRow(r);
       const keyType = decodeKeyType(r.key_type, `share row ${r.wallet_id}`);
-      update.run(sealRecord(primary.key, store.identity(keyType, r.wallet_id, r.version, primary.id), plain), primary.id, r.id);
+      update.run(
+        sealRecord(primary.key, store.identity(keyType, r.wallet_id, r.version, primary.id), plain),
+        primary.id,
+        r.id,
+      );
       plain.fill(0);
     }
     return rows.length;
@@ -85,7 +106,10 @@ function resealBatch(store: VaultStore, limit: number): number {
 
 async function resealAll(store: VaultStore, onProgress: Progress | undefined, batchSize: number): Promise<number> {
   const primary = store.primaryKey();
-  const total = store.guard('count shares', () => (store.stmt('SELECT count(*) AS n FROM records WHERE data_key_id != ?').get(primary.id) as { n: number }).n);
+  const total = store.guard(
+    'count shares',
+    () => (store.stmt('SELECT count(*) AS n FROM records WHERE data_key_id != ?').get(primary.id) as { n: number }).n,
+  );
   let done = 0;
   onProgress?.(0, total);
   for (;;) {
@@ -123,10 +147,14 @@ export function finishRotation(store: VaultStore): void {
         }
       }
     });
-    if (store.pageKeyInUse !== keep.id) throw new VaultCorruptedError('database', path, 'the re-encrypted copy did not replace the database');
+    if (store.pageKeyInUse !== keep.id)
+      throw new VaultCorruptedError('database', path, 'the re-encrypted copy did not replace the database');
   }
   const finalBody: KeyringBody = { pageKeys: [{ ...keep, role: 'current' }], dataKeys: [primary] };
-  const dropped = [...store.body.pageKeys.filter((k) => k.key !== keep.key), ...store.body.dataKeys.filter((k) => k.key !== primary.key)];
+  const dropped = [
+    ...store.body.pageKeys.filter((k) => k.key !== keep.key),
+    ...store.body.dataKeys.filter((k) => k.key !== primary.key),
+  ];
   store.rewriteKeyring(finalBody);
   store.body = finalBody;
   for (const k of dropped) sodium.sodium_memzero(k.key);

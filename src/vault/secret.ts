@@ -16,9 +16,12 @@ export const MAX_PASSWORD_BYTES = 4096;
  */
 export function assertSecret(secret: VaultSecret): void {
   if (secret.kind === 'password') {
-    if (secret.password.length === 0) throw new InvalidArgumentError('the vault password is empty; provide a non-empty password');
+    if (secret.password.length === 0)
+      throw new InvalidArgumentError('the vault password is empty; provide a non-empty password');
     if (secret.password.length > MAX_PASSWORD_BYTES) {
-      throw new InvalidArgumentError(`the vault password is longer than ${MAX_PASSWORD_BYTES} bytes; is the password file the right file?`);
+      throw new InvalidArgumentError(
+        `the vault password is longer than ${MAX_PASSWORD_BYTES} bytes; is the password file the right file?`,
+      );
     }
   } else if (secret.key.length !== RAW_KEY_BYTES) {
     throw new InvalidArgumentError(

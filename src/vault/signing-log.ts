@@ -11,18 +11,29 @@ import type { VaultStore } from './store.js';
 import type { KeyType } from './types.js';
 import { validateKeyType, validateVersion, validateWalletId } from './validate.js';
 
-export function claimSigningContext(store: VaultStore, keyType: KeyType, walletId: string, version: number, context: Uint8Array): boolean {
+export function claimSigningContext(
+  store: VaultStore,
+  keyType: KeyType,
+  walletId: string,
+  version: number,
+  context: Uint8Array,
+): boolean {
   validateKeyType(keyType);
   validateWalletId(walletId);
   validateVersion(version);
-  if (!(context instanceof Uint8Array) || context.length !== 32) throw new InvalidArgumentError('a signing context is 32 bytes');
+  if (!(context instanceof Uint8Array) || context.length !== 32)
+    throw new InvalidArgumentError('a signing context is 32 bytes');
   const ctx = Buffer.from(context);
   return store.write(`claim signing context for ${label(keyType, walletId, version)}`, () => {
     const kt = KEY_TYPE_CODE[keyType];
     const row = store.shareRow(kt, walletId, version);
     if (!row) throw new NotFoundError(label(keyType, walletId, version));
     if (row.status === STATUS_CODE.retired) throw destroyedError(store, row);
-    const r = store.stmt('INSERT OR IGNORE INTO signing_log (key_type, wallet_id, version, context, started_at) VALUES (?, ?, ?, ?, ?)').run(kt, walletId, version, ctx, Date.now());
+    const r = store
+      .stmt(
+        'INSERT OR IGNORE INTO signing_log (key_type, wallet_id, version, context, started_at) VALUES (?, ?, ?, ?, ?)',
+      )
+      .run(kt, walletId, version, ctx, Date.now());
     return r.changes === 1;
   });
 }
@@ -32,17 +43,28 @@ export function signingLogSize(store: VaultStore, keyType: KeyType, walletId: st
   validateWalletId(walletId);
   validateVersion(version);
   return store.guard('signing log size', () => {
-    const r = store.stmt('SELECT count(*) AS n FROM signing_log WHERE key_type = ? AND wallet_id = ? AND version = ?').get(KEY_TYPE_CODE[keyType], walletId, version) as { n: number };
+    const r = store
+      .stmt('SELECT count(*) AS n FROM signing_log WHERE key_type = ? AND wallet_id = ? AND version = ?')
+      .get(KEY_TYPE_CODE[keyType], walletId, version) as { n: number };
     return r.n;
   });
 }
 
 export function claimSetupContext(store: VaultStore, context: Uint8Array): boolean {
-  if (!(context instanceof Uint8Array) || context.length !== 32) throw new InvalidArgumentError('a setup context is 32 bytes');
+  if (!(context instanceof Uint8Array) || context.length !== 32)
+    throw new InvalidArgumentError('a setup context is 32 bytes');
   const ctx = Buffer.from(context);
-  return store.write('claim setup context', () => store.stmt('INSERT OR IGNORE INTO setup_log (context, started_at) VALUES (?, ?)').run(ctx, Date.now()).changes === 1);
+  return store.write(
+    'claim setup context',
+    () =>
+      store.stmt('INSERT OR IGNORE INTO setup_log (context, started_at) VALUES (?, ?)').run(ctx, Date.now()).changes ===
+      1,
+  );
 }
 
 export function setupLogSize(store: VaultStore): number {
-  return store.guard('setup log size', () => (store.stmt('SELECT count(*) AS n FROM setup_log').get() as { n: number }).n);
+  return store.guard(
+    'setup log size',
+    () => (store.stmt('SELECT count(*) AS n FROM setup_log').get() as { n: number }).n,
+  );
 }

@@ -11,7 +11,15 @@ import { type DataKey, type KeyringBody, type KeyringHeader, wipeBody } from './
 import { writeKeyring } from './keyring-store.js';
 import type { VaultLock } from './lock.js';
 import { openRecord, type RecordIdentity } from './record-seal.js';
-import { decodeKeyType, label, META_COLS, type ShareMetaRow, type ShareRow, STATUS_NAME, type WalletRow } from './rows.js';
+import {
+  decodeKeyType,
+  label,
+  META_COLS,
+  type ShareMetaRow,
+  type ShareRow,
+  STATUS_NAME,
+  type WalletRow,
+} from './rows.js';
 import type { KeyType } from './types.js';
 
 export class VaultStore {
@@ -227,29 +235,53 @@ export class VaultStore {
   // ---------------------------------------------------------------- rows and records
 
   walletRow(kt: number, walletId: string): WalletRow | undefined {
-    return this.stmt('SELECT * FROM wallets WHERE key_type = ? AND wallet_id = ?').get(kt, walletId) as WalletRow | undefined;
+    return this.stmt('SELECT * FROM wallets WHERE key_type = ? AND wallet_id = ?').get(kt, walletId) as
+      | WalletRow
+      | undefined;
   }
 
   shareRow(kt: number, walletId: string, version: number): ShareMetaRow | undefined {
-    return this.stmt(`SELECT ${META_COLS} FROM shares_full WHERE key_type = ? AND wallet_id = ? AND version = ?`).get(kt, walletId, version) as
-      | ShareMetaRow
-      | undefined;
+    return this.stmt(`SELECT ${META_COLS} FROM shares_full WHERE key_type = ? AND wallet_id = ? AND version = ?`).get(
+      kt,
+      walletId,
+      version,
+    ) as ShareMetaRow | undefined;
   }
 
   /** Opens a row's sealed record. @throws VaultCorruptedError('record') if it has none or it does not open. */
   openRow(row: ShareRow): Buffer {
     if (row.sealed === null) {
-      throw new VaultCorruptedError('record', label(decodeKeyType(row.key_type, row.wallet_id), row.wallet_id, row.version), `the ${STATUS_NAME[row.status] ?? 'unknown'} version has no sealed record`);
+      throw new VaultCorruptedError(
+        'record',
+        label(decodeKeyType(row.key_type, row.wallet_id), row.wallet_id, row.version),
+        `the ${STATUS_NAME[row.status] ?? 'unknown'} version has no sealed record`,
+      );
     }
-    return this.openSealed(decodeKeyType(row.key_type, row.wallet_id), row.wallet_id, row.version, row.data_key_id, row.sealed);
+    return this.openSealed(
+      decodeKeyType(row.key_type, row.wallet_id),
+      row.wallet_id,
+      row.version,
+      row.data_key_id,
+      row.sealed,
+    );
   }
 
   /** Opens a sealed record under its own identity. @throws VaultCorruptedError('record'). */
   openSealed(keyType: KeyType, walletId: string, version: number, dataKeyId: number, sealed: Uint8Array): Buffer {
     const dk = this.body.dataKeys.find((k) => k.id === dataKeyId);
-    if (!dk) throw new VaultCorruptedError('record', label(keyType, walletId, version), `sealed under data key ${dataKeyId}, which the keyring does not hold`);
+    if (!dk)
+      throw new VaultCorruptedError(
+        'record',
+        label(keyType, walletId, version),
+        `sealed under data key ${dataKeyId}, which the keyring does not hold`,
+      );
     const out = openRecord(dk.key, this.identity(keyType, walletId, version, dataKeyId), sealed);
-    if (!out) throw new VaultCorruptedError('record', label(keyType, walletId, version), 'the record does not authenticate under its own identity');
+    if (!out)
+      throw new VaultCorruptedError(
+        'record',
+        label(keyType, walletId, version),
+        'the record does not authenticate under its own identity',
+      );
     return out;
   }
 }

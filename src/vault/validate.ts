@@ -12,7 +12,8 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** @throws InvalidArgumentError unless `keyType` is 'ecdsa' or 'eddsa'. */
 export function validateKeyType(keyType: string): asserts keyType is KeyType {
-  if (!KEY_TYPES.includes(keyType as KeyType)) throw new InvalidArgumentError(`key type must be 'ecdsa' or 'eddsa' (got '${String(keyType).slice(0, 32)}')`);
+  if (!KEY_TYPES.includes(keyType as KeyType))
+    throw new InvalidArgumentError(`key type must be 'ecdsa' or 'eddsa' (got '${String(keyType).slice(0, 32)}')`);
 }
 
 function validateId(what: string, id: unknown, max: number): void {
@@ -29,7 +30,8 @@ export function validateWalletId(walletId: string): void {
 
 /** @throws InvalidArgumentError unless `version` is a non-negative safe integer. */
 export function validateVersion(version: number): void {
-  if (!Number.isSafeInteger(version) || version < 0) throw new InvalidArgumentError(`version must be a non-negative integer (got ${version})`);
+  if (!Number.isSafeInteger(version) || version < 0)
+    throw new InvalidArgumentError(`version must be a non-negative integer (got ${version})`);
 }
 
 /**
@@ -41,20 +43,32 @@ export function validatePutShare(input: PutShareInput): void {
   validateKeyType(input.keyType);
   validateWalletId(input.walletId);
   validateVersion(input.version);
-  if (!Array.isArray(input.participants) || input.participants.length < 2 || input.participants.length > MAX_PARTICIPANTS) {
+  if (
+    !Array.isArray(input.participants) ||
+    input.participants.length < 2 ||
+    input.participants.length > MAX_PARTICIPANTS
+  ) {
     throw new InvalidArgumentError(`participants must list 2 to ${MAX_PARTICIPANTS} node ids`);
   }
   for (const p of input.participants) validateId('participant node id', p, MAX_NODE_ID_BYTES);
-  if (new Set(input.participants).size !== input.participants.length) throw new InvalidArgumentError('participants must not repeat a node id');
+  if (new Set(input.participants).size !== input.participants.length)
+    throw new InvalidArgumentError('participants must not repeat a node id');
   const n = input.participants.length;
   if (!Number.isInteger(input.threshold) || input.threshold < 1 || input.threshold + 1 > n) {
-    throw new InvalidArgumentError(`threshold t must satisfy 1 <= t < ${n} for ${n} participants (t+1 parties sign; got ${input.threshold})`);
+    throw new InvalidArgumentError(
+      `threshold t must satisfy 1 <= t < ${n} for ${n} participants (t+1 parties sign; got ${input.threshold})`,
+    );
   }
-  if (!(input.publicKey instanceof Uint8Array) || input.publicKey.length === 0 || input.publicKey.length > MAX_PUBLIC_KEY_BYTES) {
+  if (
+    !(input.publicKey instanceof Uint8Array) ||
+    input.publicKey.length === 0 ||
+    input.publicKey.length > MAX_PUBLIC_KEY_BYTES
+  ) {
     throw new InvalidArgumentError(`public key must be 1 to ${MAX_PUBLIC_KEY_BYTES} bytes`);
   }
   validateShareBytes(input.share);
-  if (input.activate !== undefined && typeof input.activate !== 'boolean') throw new InvalidArgumentError('activate must be a boolean');
+  if (input.activate !== undefined && typeof input.activate !== 'boolean')
+    throw new InvalidArgumentError('activate must be a boolean');
 }
 
 /** Checks a share's secret bytes: a Uint8Array of 1 byte to 4 MiB. Throws `InvalidArgumentError`. */
@@ -67,7 +81,8 @@ export function validateShareBytes(share: unknown): void {
 const STATUSES: readonly ShareStatus[] = ['pending', 'active', 'retired'];
 
 function validateTime(what: string, t: unknown): void {
-  if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0) throw new InvalidArgumentError(`${what} must be a non-negative integer of milliseconds`);
+  if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0)
+    throw new InvalidArgumentError(`${what} must be a non-negative integer of milliseconds`);
 }
 
 /**
@@ -87,7 +102,10 @@ export function validatePlainChange(c: PlainChange): void {
     case 'share': {
       const i = c.info;
       validatePutShare({ ...i, publicKey: new Uint8Array(1), share: c.share });
-      if (!STATUSES.includes(i.status)) throw new InvalidArgumentError(`share status must be pending, active or retired (got '${String(i.status).slice(0, 16)}')`);
+      if (!STATUSES.includes(i.status))
+        throw new InvalidArgumentError(
+          `share status must be pending, active or retired (got '${String(i.status).slice(0, 16)}')`,
+        );
       validateTime('createdAt', i.createdAt);
       validateTime('updatedAt', i.updatedAt);
       return;
@@ -95,10 +113,16 @@ export function validatePlainChange(c: PlainChange): void {
     case 'share-retired': {
       const i = c.info;
       validatePutShare({ ...i, publicKey: new Uint8Array(1), share: new Uint8Array(1) });
-      if (i.status !== 'retired') throw new InvalidArgumentError(`a retired-share change must have status retired (got '${String(i.status).slice(0, 16)}')`);
+      if (i.status !== 'retired')
+        throw new InvalidArgumentError(
+          `a retired-share change must have status retired (got '${String(i.status).slice(0, 16)}')`,
+        );
       if (c.retiredBy !== null) {
         validateVersion(c.retiredBy);
-        if (c.retiredBy <= i.version) throw new InvalidArgumentError(`version ${i.version} cannot be retired by the older or equal version ${c.retiredBy}`);
+        if (c.retiredBy <= i.version)
+          throw new InvalidArgumentError(
+            `version ${i.version} cannot be retired by the older or equal version ${c.retiredBy}`,
+          );
       }
       validateTime('createdAt', i.createdAt);
       validateTime('updatedAt', i.updatedAt);

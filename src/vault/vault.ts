@@ -29,8 +29,8 @@ import type {
   VaultChange,
   WalletInfo,
 } from './types.js';
-import * as checks from './verify.js';
 import type { VaultStatus, VerifyReport } from './verify.js';
+import * as checks from './verify.js';
 
 export { DB_FILE } from './database.js';
 export type { CreateOptions, Progress } from './types.js';
@@ -119,7 +119,13 @@ export class Vault implements ChangeFeed {
    *   InvalidStateError if it is retired or (with `expectSeq`) was written since; VaultCorruptedError;
    *   IoError; InvalidStateError if closed.
    */
-  updateShare(keyType: KeyType, walletId: string, version: number, share: Uint8Array, options: { expectSeq?: number } = {}): ShareVersionInfo {
+  updateShare(
+    keyType: KeyType,
+    walletId: string,
+    version: number,
+    share: Uint8Array,
+    options: { expectSeq?: number } = {},
+  ): ShareVersionInfo {
     return shares.updateShare(this.store, keyType, walletId, version, share, options);
   }
 

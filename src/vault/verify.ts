@@ -7,7 +7,15 @@ import { InvalidStateError, TesseraError, VaultCorruptedError } from '../common/
 import { backupWatermark, currentSeq } from './changes.js';
 import { isCorruption } from './database.js';
 import { KDF_ARGON2ID } from './kdf.js';
-import { KEY_TYPE_NAME, type ShareRow, shareInfo, STATUS_CODE, STATUS_NAME, type WalletRow, walletInfo } from './rows.js';
+import {
+  KEY_TYPE_NAME,
+  type ShareRow,
+  STATUS_CODE,
+  STATUS_NAME,
+  shareInfo,
+  type WalletRow,
+  walletInfo,
+} from './rows.js';
 import type { VaultStore } from './store.js';
 import type { Argon2Params, Progress } from './types.js';
 
@@ -46,7 +54,10 @@ export interface VerifyReport {
 
 export function status(store: VaultStore): VaultStatus {
   return store.guard('status', () => {
-    const counts = store.stmt('SELECT status, count(*) AS n FROM shares GROUP BY status').all() as { status: number; n: number }[];
+    const counts = store.stmt('SELECT status, count(*) AS n FROM shares GROUP BY status').all() as {
+      status: number;
+      n: number;
+    }[];
     const shares = { pending: 0, active: 0, retired: 0 };
     for (const c of counts) {
       const s = STATUS_NAME[c.status];
@@ -74,7 +85,11 @@ export function status(store: VaultStore): VaultStatus {
 
 export async function verify(store: VaultStore, onProgress?: Progress): Promise<VerifyReport> {
   store.assertOpen();
-  const problems: VerifyProblem[] = store.keyringIssues.map((i) => ({ part: 'keyring' as const, where: i.split(':')[0]!, what: i }));
+  const problems: VerifyProblem[] = store.keyringIssues.map((i) => ({
+    part: 'keyring' as const,
+    where: i.split(':')[0]!,
+    what: i,
+  }));
   const add = (part: VerifyProblem['part'], where: string, what: string) => problems.push({ part, where, what });
   let wallets = 0;
   let records = 0;
@@ -86,16 +101,24 @@ export async function verify(store: VaultStore, onProgress?: Progress): Promise<
     return { ok: false, wallets, records, problems };
   }
   try {
-    const meta = new Map((store.stmt('SELECT k, v FROM meta').all() as { k: string; v: unknown }[]).map((r) => [r.k, r.v]));
+    const meta = new Map(
+      (store.stmt('SELECT k, v FROM meta').all() as { k: string; v: unknown }[]).map((r) => [r.k, r.v]),
+    );
     const seq = store.seq;
     const maxSeq = (
-      store.stmt('SELECT max(m) AS m FROM (SELECT max(seq) AS m FROM wallets UNION ALL SELECT max(seq) FROM shares UNION ALL SELECT max(seq) FROM tombstones)').get() as {
+      store
+        .stmt(
+          'SELECT max(m) AS m FROM (SELECT max(seq) AS m FROM wallets UNION ALL SELECT max(seq) FROM shares UNION ALL SELECT max(seq) FROM tombstones)',
+        )
+        .get() as {
         m: number | null;
       }
     ).m;
-    if (maxSeq !== null && maxSeq > seq) add('meta', 'seq', `change sequence ${seq} is below the highest used ${maxSeq}`);
+    if (maxSeq !== null && maxSeq > seq)
+      add('meta', 'seq', `change sequence ${seq} is below the highest used ${maxSeq}`);
     const bw = meta.get('backup_watermark');
-    if (typeof bw !== 'number' || (typeof seq === 'number' && bw > seq)) add('meta', 'backup_watermark', 'backup watermark is above the change sequence');
+    if (typeof bw !== 'number' || (typeof seq === 'number' && bw > seq))
+      add('meta', 'backup_watermark', 'backup watermark is above the change sequence');
 
     const walletRows = store.stmt('SELECT * FROM wallets ORDER BY key_type, wallet_id').all() as WalletRow[];
     const total = (store.stmt('SELECT count(*) AS n FROM shares').get() as { n: number }).n;
@@ -110,18 +133,27 @@ export async function verify(store: VaultStore, onProgress?: Progress): Promise<
       } catch (e) {
         add('database', where, (e as Error).message);
       }
-      const actives = store.stmt('SELECT version FROM shares WHERE key_type = ? AND wallet_id = ? AND status = ?').all(w.key_type, w.wallet_id, STATUS_CODE.active) as {
+      const actives = store
+        .stmt('SELECT version FROM shares WHERE key_type = ? AND wallet_id = ? AND status = ?')
+        .all(w.key_type, w.wallet_id, STATUS_CODE.active) as {
         version: number;
       }[];
       if (w.current_version === null) {
-        if (actives.length > 0) add('pointer', where, `no current version but version ${actives[0]!.version} is active`);
+        if (actives.length > 0)
+          add('pointer', where, `no current version but version ${actives[0]!.version} is active`);
       } else if (actives.length !== 1 || actives[0]!.version !== w.current_version) {
-        add('pointer', where, `current version ${w.current_version} but active versions are [${actives.map((a) => a.version).join(', ')}]`);
+        add(
+          'pointer',
+          where,
+          `current version ${w.current_version} but active versions are [${actives.map((a) => a.version).join(', ')}]`,
+        );
       }
     }
     let lastId = 0;
     for (;;) {
-      const batch = store.stmt('SELECT * FROM shares_full WHERE id > ? ORDER BY id LIMIT 500').all(lastId) as ShareRow[];
+      const batch = store
+        .stmt('SELECT * FROM shares_full WHERE id > ? ORDER BY id LIMIT 500')
+        .all(lastId) as ShareRow[];
       if (batch.length === 0) break;
       for (const r of batch) {
         lastId = r.id;
@@ -131,10 +163,19 @@ export async function verify(store: VaultStore, onProgress?: Progress): Promise<
         try {
           shareInfo(r);
           if (r.status === STATUS_CODE.retired) {
-            if (r.sealed !== null) add('record', where, 'a retired version still holds its sealed secret (it must be destroyed at retirement); open the vault with this build again, or restore from a backup');
+            if (r.sealed !== null)
+              add(
+                'record',
+                where,
+                'a retired version still holds its sealed secret (it must be destroyed at retirement); open the vault with this build again, or restore from a backup',
+              );
           } else store.openRow(r).fill(0);
         } catch (e) {
-          add(e instanceof VaultCorruptedError ? (e.part === 'record' ? 'record' : 'database') : 'database', where, (e as Error).message);
+          add(
+            e instanceof VaultCorruptedError ? (e.part === 'record' ? 'record' : 'database') : 'database',
+            where,
+            (e as Error).message,
+          );
         }
       }
       onProgress?.(records, total);

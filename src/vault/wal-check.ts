@@ -58,7 +58,11 @@ export function checkWal(wal: Uint8Array, shm?: Uint8Array): WalVerdict {
   if (!verdict.ok) return verdict;
   const committed = committedFrames(shm, wal);
   if (committed !== null && committed > verdict.validFrames) {
-    return { ok: false, reason: `${committed} frames were committed but frame ${verdict.validFrames + 1} is damaged`, frame: verdict.validFrames + 1 };
+    return {
+      ok: false,
+      reason: `${committed} frames were committed but frame ${verdict.validFrames + 1} is damaged`,
+      frame: verdict.validFrames + 1,
+    };
   }
   return verdict;
 }
@@ -71,14 +75,17 @@ function checkFrames(wal: Uint8Array): WalVerdict & { validFrames?: number } {
   if (magic !== 0x377f0682 && magic !== 0x377f0683) return { ok: false, reason: 'bad WAL magic', frame: 0 };
   const bigEndian = (magic & 1) === 1;
   const pageSize = v.getUint32(8);
-  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return { ok: false, reason: 'bad WAL page size', frame: 0 };
+  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0)
+    return { ok: false, reason: 'bad WAL page size', frame: 0 };
   const frameSize = FRAME_HEADER + pageSize;
   const frames = Math.floor((wal.length - WAL_HEADER) / frameSize);
   const [h0, h1] = checksum(wal.subarray(0, 24), 0, 0, bigEndian);
   if (h0 !== v.getUint32(24) || h1 !== v.getUint32(28)) {
     // A header that fails its own checksum makes SQLite ignore every frame. That is only harmless
     // if no frame in the file chains from the header as written.
-    return frames > 0 ? { ok: false, reason: 'WAL header checksum mismatch with frames present', frame: 0 } : { ok: true, frames, validFrames: 0 };
+    return frames > 0
+      ? { ok: false, reason: 'WAL header checksum mismatch with frames present', frame: 0 }
+      : { ok: true, frames, validFrames: 0 };
   }
   const salt1 = v.getUint32(16);
   const salt2 = v.getUint32(20);

@@ -2,19 +2,24 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readBackupFile, restoreChain, runBackup, verifyChain } from '../../src/backup/index.js';
 import { MAGIC } from '../../src/backup/format.js';
+import { readBackupFile, restoreChain, runBackup, verifyChain } from '../../src/backup/index.js';
 import { FAST_ARGON2, password, share, tempDir } from '../helpers/vault.js';
 import { newVault, snapshot, snapshotOf } from './helpers.js';
 
 const hasAge = spawnSync('age', ['--version']).status === 0 && spawnSync('age-keygen', ['--version']).status === 0;
-if (!hasAge) console.warn('age CLI interop tests SKIPPED: the `age` binary is not installed (apt-get install -y age; .ci/run installs it)');
+if (!hasAge)
+  console.warn(
+    'age CLI interop tests SKIPPED: the `age` binary is not installed (apt-get install -y age; .ci/run installs it)',
+  );
 
 /** An identity made by the standard age-keygen. */
 function ageKeygen(dir: string): { file: string; identity: string; recipient: string } {
   const file = join(dir, 'identity.txt');
   execFileSync('age-keygen', ['-o', file], { stdio: 'ignore' });
-  const identity = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1'))!;
+  const identity = readFileSync(file, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('AGE-SECRET-KEY-1'))!;
   const recipient = execFileSync('age-keygen', ['-y', file]).toString().trim();
   return { file, identity, recipient };
 }

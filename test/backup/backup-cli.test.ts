@@ -33,10 +33,31 @@ describe('tessera backup CLI', () => {
     v.close();
     const auth = ['--dir', dir, '--password-file', pw];
 
-    const full = tessera(['backup', 'run', ...auth, '--out', out, '--recipient', keys.recipient, '--node-id', 'node0', '--json']);
+    const full = tessera([
+      'backup',
+      'run',
+      ...auth,
+      '--out',
+      out,
+      '--recipient',
+      keys.recipient,
+      '--node-id',
+      'node0',
+      '--json',
+    ]);
     expect(full.code, full.err).toBe(0);
     expect(JSON.parse(full.out)).toMatchObject({ kind: 'full', chain: 1, records: 2 });
-    const again = tessera(['backup', 'run', ...auth, '--out', out, '--recipient', keys.recipient, '--node-id', 'node0']);
+    const again = tessera([
+      'backup',
+      'run',
+      ...auth,
+      '--out',
+      out,
+      '--recipient',
+      keys.recipient,
+      '--node-id',
+      'node0',
+    ]);
     expect(again.code).toBe(0);
     expect(again.out).toMatch(/nothing to back up/);
 
@@ -52,7 +73,13 @@ describe('tessera backup CLI', () => {
     const file = join(out, backupName);
     const inspect = tessera(['backup', 'inspect', file, '--identity', idFile, '--json']);
     expect(inspect.code, inspect.err).toBe(0);
-    expect(JSON.parse(inspect.out)).toMatchObject({ formatVersion: 2, kind: 'full', fromSeq: 0, recordCount: 2, nodeId: 'node0' });
+    expect(JSON.parse(inspect.out)).toMatchObject({
+      formatVersion: 2,
+      kind: 'full',
+      fromSeq: 0,
+      recordCount: 2,
+      nodeId: 'node0',
+    });
 
     // Wrong identity: exit 2, and no secret in any output.
     const wrong = tessera(['backup', 'verify', out, '--identity', otherId]);
@@ -60,7 +87,22 @@ describe('tessera backup CLI', () => {
     expect(wrong.out + wrong.err).not.toContain(other.identity);
 
     const to = join(root, 'restored');
-    const restore = tessera(['backup', 'restore', out, '--to', to, '--identity', idFile, '--new-password-file', pw2, '--argon2-memory', '1', '--argon2-iterations', '1', '--json']);
+    const restore = tessera([
+      'backup',
+      'restore',
+      out,
+      '--to',
+      to,
+      '--identity',
+      idFile,
+      '--new-password-file',
+      pw2,
+      '--argon2-memory',
+      '1',
+      '--argon2-iterations',
+      '1',
+      '--json',
+    ]);
     expect(restore.code, restore.err).toBe(0);
     expect(JSON.parse(restore.out)).toMatchObject({ wallets: 1, shares: 1 });
     const r = await Vault.open(to, password('restored password'));

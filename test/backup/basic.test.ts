@@ -27,7 +27,9 @@ describe('backup run, verify, restore', () => {
       const rep = await verifyChain(out, { identities: [keys.identity] });
       expect(rep.files.map((f) => f.kind)).toEqual(['full', 'incremental']);
       const to = join(tempDir(), 'restored');
-      const res = await restoreChain(out, to, { identities: [keys.identity] }, password('new'), { argon2: FAST_ARGON2 });
+      const res = await restoreChain(out, to, { identities: [keys.identity] }, password('new'), {
+        argon2: FAST_ARGON2,
+      });
       expect(res.wallets).toBe(1);
       expect(await snapshotOf(to, 'new')).toEqual(snapshot(v));
       expect(existsSync(to)).toBe(true);
@@ -43,10 +45,23 @@ describe('encryption on a worker thread', () => {
     const out = tempDir();
     try {
       for (let i = 0; i < 300; i++) v.putShare({ ...share(`w${i}`, 1, i % 250), activate: true });
-      const r = await runBackup(v, { outDir: out, nodeId: 'node0', passphrase: 'backup passphrase', scryptWorkFactor: 10, encryptInWorker: true, pageSize: 50 });
+      const r = await runBackup(v, {
+        outDir: out,
+        nodeId: 'node0',
+        passphrase: 'backup passphrase',
+        scryptWorkFactor: 10,
+        encryptInWorker: true,
+        pageSize: 50,
+      });
       expect(r.records).toBe(600);
       v.putShare(share('w1', 2));
-      await runBackup(v, { outDir: out, nodeId: 'node0', passphrase: 'backup passphrase', scryptWorkFactor: 10, encryptInWorker: true });
+      await runBackup(v, {
+        outDir: out,
+        nodeId: 'node0',
+        passphrase: 'backup passphrase',
+        scryptWorkFactor: 10,
+        encryptInWorker: true,
+      });
       await verifyChain(out, { passphrase: 'backup passphrase' });
       const to = join(tempDir(), 'r');
       await restoreChain(out, to, { passphrase: 'backup passphrase' }, password('new'), { argon2: FAST_ARGON2 });

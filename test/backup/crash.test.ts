@@ -10,7 +10,11 @@ import { type Keys, newKeys, snapshot, snapshotOf } from './helpers.js';
 const CHILD = join(import.meta.dirname, 'fixtures', 'backup-child.mjs');
 
 /** Runs the child until `until` sees a line, then SIGKILLs it (if it did not die by itself). */
-async function runChild(args: string[], until: (ack: Record<string, unknown>) => boolean, delayMs = 0): Promise<Record<string, unknown>[]> {
+async function runChild(
+  args: string[],
+  until: (ack: Record<string, unknown>) => boolean,
+  delayMs = 0,
+): Promise<Record<string, unknown>[]> {
   const proc = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const acks: Record<string, unknown>[] = [];
   let err = '';
@@ -61,7 +65,9 @@ async function recoverAndCheck(keys: Keys, dir: string, out: string): Promise<vo
   const v = await Vault.open(dir, password('source'));
   try {
     const wm = v.backupWatermark;
-    const files = readdirSync(out).filter((n) => !n.startsWith('.')).map((n) => parseBackupFileName(n)!);
+    const files = readdirSync(out)
+      .filter((n) => !n.startsWith('.'))
+      .map((n) => parseBackupFileName(n)!);
     // The watermark never passes what the directory holds.
     expect(Math.max(...files.map((f) => f.toSeq))).toBeGreaterThanOrEqual(wm);
     await runBackup(v, { outDir: out, nodeId: 'node0', recipients: [keys.recipient] });

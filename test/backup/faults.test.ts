@@ -1,5 +1,16 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BackupCorruptedError, readBackupFile, restoreChain, runBackup, verifyChain } from '../../src/backup/index.js';
@@ -21,7 +32,12 @@ async function chain(keys: Keys, v?: Vault): Promise<{ out: string; files: strin
   } finally {
     if (!v) vault.close();
   }
-  return { out, files: readdirSync(out).filter((n) => !n.startsWith('.')).sort() };
+  return {
+    out,
+    files: readdirSync(out)
+      .filter((n) => !n.startsWith('.'))
+      .sort(),
+  };
 }
 
 async function expectBroken(out: string, keys: Keys, match: RegExp, file?: string): Promise<void> {
@@ -32,7 +48,9 @@ async function expectBroken(out: string, keys: Keys, match: RegExp, file?: strin
   if (file) expect(err.file).toBe(file);
   // A restore of a broken chain refuses and leaves nothing behind.
   const to = join(tempDir(), 'r');
-  await expect(restoreChain(out, to, { identities: [keys.identity] }, password('n'), { argon2: FAST_ARGON2 })).rejects.toBeInstanceOf(BackupCorruptedError);
+  await expect(
+    restoreChain(out, to, { identities: [keys.identity] }, password('n'), { argon2: FAST_ARGON2 }),
+  ).rejects.toBeInstanceOf(BackupCorruptedError);
   expect(existsSync(to)).toBe(false);
 }
 
@@ -137,7 +155,9 @@ describe('backup faults are detected and named', () => {
     const { out } = await chain(keys);
     await expect(verifyChain(out, { identities: [other.identity] })).rejects.toBeInstanceOf(WrongPasswordError);
     const to = join(tempDir(), 'r');
-    await expect(restoreChain(out, to, { identities: [other.identity] }, password('n'), { argon2: FAST_ARGON2 })).rejects.toBeInstanceOf(WrongPasswordError);
+    await expect(
+      restoreChain(out, to, { identities: [other.identity] }, password('n'), { argon2: FAST_ARGON2 }),
+    ).rejects.toBeInstanceOf(WrongPasswordError);
     expect(existsSync(to)).toBe(false);
   });
 
@@ -155,7 +175,9 @@ describe('backup faults are detected and named', () => {
     const keys = await newKeys();
     const { out } = await chain(keys);
     const to = tempDir();
-    await expect(restoreChain(out, to, { identities: [keys.identity] }, password('n'), { argon2: FAST_ARGON2 })).rejects.toBeInstanceOf(AlreadyExistsError);
+    await expect(
+      restoreChain(out, to, { identities: [keys.identity] }, password('n'), { argon2: FAST_ARGON2 }),
+    ).rejects.toBeInstanceOf(AlreadyExistsError);
     expect(readdirSync(to)).toEqual([]);
   });
 

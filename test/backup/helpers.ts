@@ -30,7 +30,8 @@ export function snapshot(v: Vault) {
       createdAt: s.createdAt,
       updatedAt: s.updatedAt,
       // a retired version has no secret to read (getShare refuses it)
-      share: s.status === 'retired' ? null : Buffer.from(v.getShare(w.keyType, w.walletId, s.version).share).toString('hex'),
+      share:
+        s.status === 'retired' ? null : Buffer.from(v.getShare(w.keyType, w.walletId, s.version).share).toString('hex'),
     })),
   }));
 }

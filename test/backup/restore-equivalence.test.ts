@@ -15,7 +15,15 @@ type Op =
   | { op: 'backup'; full: boolean };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('put' as const), w: fc.nat({ max: 4 }), activate: fc.boolean(), kt: fc.constantFrom('ecdsa' as const, 'eddsa' as const) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant('put' as const),
+      w: fc.nat({ max: 4 }),
+      activate: fc.boolean(),
+      kt: fc.constantFrom('ecdsa' as const, 'eddsa' as const),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('activate' as const), w: fc.nat({ max: 4 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), w: fc.nat({ max: 4 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('prune' as const), keep: fc.nat({ max: 2 }) }) },
@@ -33,7 +41,11 @@ async function apply(v: Vault, op: Exclude<Op, { op: 'backup' }>): Promise<void>
       return [];
     }
   })();
-  if (op.op === 'put') v.putShare({ ...share(id, (versions.at(-1)?.version ?? 0) + 1, versions.length + 1, { keyType: kt }), activate: op.activate });
+  if (op.op === 'put')
+    v.putShare({
+      ...share(id, (versions.at(-1)?.version ?? 0) + 1, versions.length + 1, { keyType: kt }),
+      activate: op.activate,
+    });
   else if (op.op === 'activate') {
     const active = Math.max(0, ...versions.filter((y) => y.status === 'active').map((y) => y.version));
     const p = versions.find((x) => x.status === 'pending' && x.version > active);
@@ -54,7 +66,14 @@ describe('restore equivalence', () => {
         const states: { toSeq: number; chain: number; state: ReturnType<typeof snapshot> }[] = [];
         try {
           const backup = async (full: boolean) => {
-            const r = await runBackup(v, { outDir: out, nodeId: 'node0', recipients: [keys.recipient], mode: full ? 'full' : 'auto', pageSize: 4, encryptInWorker: states.length % 4 === 3 });
+            const r = await runBackup(v, {
+              outDir: out,
+              nodeId: 'node0',
+              recipients: [keys.recipient],
+              mode: full ? 'full' : 'auto',
+              pageSize: 4,
+              encryptInWorker: states.length % 4 === 3,
+            });
             if (r.file) states.push({ toSeq: r.toSeq, chain: r.chain, state: snapshot(v) });
           };
           for (const op of ops) {

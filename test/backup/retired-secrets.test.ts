@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readBackupFile, restoreChain, runBackup, verifyChain } from '../../src/backup/index.js';
 import { type BackupRecord, decodeRecord, encodeRecord } from '../../src/backup/format.js';
+import { readBackupFile, restoreChain, runBackup, verifyChain } from '../../src/backup/index.js';
 import { ByteWriter, MalformedError } from '../../src/common/bytes.js';
 import { ShareDestroyedError } from '../../src/common/errors.js';
 import { Vault } from '../../src/vault/vault.js';
@@ -73,12 +73,22 @@ describe('backups carry no secret of a retired version (review R-E)', () => {
   it('restoring a chain written before the fix (format 1, retired secrets inside) ends without any retired secret', async () => {
     // fixtures/pre-re-chain: see fixtures/pre-re-chain.README.md
     const dir = join(import.meta.dirname, 'fixtures', 'pre-re-chain');
-    const identity = readFileSync(join(import.meta.dirname, 'fixtures', 'pre-re-chain.identity.txt'), 'utf8').split('\n')[1]!;
+    const identity = readFileSync(join(import.meta.dirname, 'fixtures', 'pre-re-chain.identity.txt'), 'utf8').split(
+      '\n',
+    )[1]!;
     const dec = { identities: [identity] };
     const report = await verifyChain(dir, dec);
     // the old files do carry the retired secrets (why the docs say to destroy backups older than a reshare)
-    const old = await records(dir, report.files.map((f) => f.name), identity);
-    expect(old.filter((r) => r.kind === 'share' && r.info.status === 'retired').map((r) => r.kind === 'share' && [r.info.walletId, r.info.version, r.hex!.slice(0, 2)])).toEqual([
+    const old = await records(
+      dir,
+      report.files.map((f) => f.name),
+      identity,
+    );
+    expect(
+      old
+        .filter((r) => r.kind === 'share' && r.info.status === 'retired')
+        .map((r) => r.kind === 'share' && [r.info.walletId, r.info.version, r.hex!.slice(0, 2)]),
+    ).toEqual([
       ['w', 1, '11'],
       ['w', 2, '22'],
       ['x', 1, '31'],
@@ -92,7 +102,12 @@ describe('backups carry no secret of a retired version (review R-E)', () => {
         [2, 'retired'],
         [3, 'active'],
       ]);
-      for (const [w, ver] of [['w', 1], ['w', 2], ['x', 1]] as const) expect(() => v.getShare('eddsa', w, ver)).toThrow(ShareDestroyedError);
+      for (const [w, ver] of [
+        ['w', 1],
+        ['w', 2],
+        ['x', 1],
+      ] as const)
+        expect(() => v.getShare('eddsa', w, ver)).toThrow(ShareDestroyedError);
       expect(Buffer.from(v.getShare('eddsa', 'w').share)).toEqual(Buffer.alloc(4096, 0x33));
       expect(v.getWallet('eddsa', 'x').currentVersion).toBeNull();
       expect((await v.verify()).problems).toEqual([]);
@@ -103,7 +118,18 @@ describe('backups carry no secret of a retired version (review R-E)', () => {
   });
 
   it('record kind 5 (retired, metadata only) exists from format 2; a format-2 share record of a retired version with a secret is refused', () => {
-    const info = { keyType: 'eddsa' as const, walletId: 'w', version: 1, status: 'retired' as const, threshold: 1, participants: ['a', 'b'], dataKeyId: 0, createdAt: 1, updatedAt: 2, seq: 7 };
+    const info = {
+      keyType: 'eddsa' as const,
+      walletId: 'w',
+      version: 1,
+      status: 'retired' as const,
+      threshold: 1,
+      participants: ['a', 'b'],
+      dataKeyId: 0,
+      createdAt: 1,
+      updatedAt: 2,
+      seq: 7,
+    };
     const enc = (rec: BackupRecord) => {
       const w = new ByteWriter(256);
       encodeRecord(w, rec);

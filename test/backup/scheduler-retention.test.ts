@@ -1,7 +1,15 @@
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyRetention, BackupScheduler, parseBackupFileName, type RunBackupResult, runBackup, type SchedulerClock, verifyChain } from '../../src/backup/index.js';
+import {
+  applyRetention,
+  BackupScheduler,
+  parseBackupFileName,
+  type RunBackupResult,
+  runBackup,
+  type SchedulerClock,
+  verifyChain,
+} from '../../src/backup/index.js';
 import { InvalidArgumentError, InvalidStateError, WrongPasswordError } from '../../src/common/errors.js';
 import { share, tempDir } from '../helpers/vault.js';
 import { newKeys, newVault } from './helpers.js';
@@ -33,7 +41,14 @@ class FakeClock implements SchedulerClock {
   }
 }
 
-const chainsIn = (dir: string) => [...new Set(readdirSync(dir).filter((n) => !n.startsWith('.')).map((n) => parseBackupFileName(n)!.chain))].sort((a, b) => a - b);
+const chainsIn = (dir: string) =>
+  [
+    ...new Set(
+      readdirSync(dir)
+        .filter((n) => !n.startsWith('.'))
+        .map((n) => parseBackupFileName(n)!.chain),
+    ),
+  ].sort((a, b) => a - b);
 
 describe('backup scheduler', () => {
   it('runs once per period on the injected clock, starts a new chain after maxIncrementals, keeps the newest chains', async () => {
@@ -42,7 +57,16 @@ describe('backup scheduler', () => {
     const out = tempDir();
     const clock = new FakeClock();
     const results: RunBackupResult[] = [];
-    const s = new BackupScheduler(v, { outDir: out, nodeId: 'node0', recipients: [keys.recipient], periodSeconds: 60, maxIncrementals: 2, keepChains: 2, clock, onResult: (r) => results.push(r) });
+    const s = new BackupScheduler(v, {
+      outDir: out,
+      nodeId: 'node0',
+      recipients: [keys.recipient],
+      periodSeconds: 60,
+      maxIncrementals: 2,
+      keepChains: 2,
+      clock,
+      onResult: (r) => results.push(r),
+    });
     try {
       s.start();
       clock.advance(59_000);
@@ -55,7 +79,17 @@ describe('backup scheduler', () => {
         expect(results).toHaveLength(i + 1);
         expect(clock.pending).toBe(1);
       }
-      expect(results.map((r) => r.kind)).toEqual(['full', 'incremental', 'incremental', 'full', 'incremental', 'incremental', 'full', 'incremental', 'incremental']);
+      expect(results.map((r) => r.kind)).toEqual([
+        'full',
+        'incremental',
+        'incremental',
+        'full',
+        'incremental',
+        'incremental',
+        'full',
+        'incremental',
+        'incremental',
+      ]);
       expect(results[0]!.file && results[1]!.file).toBeTruthy();
       expect(chainsIn(out)).toEqual([2, 3]);
       const report = await verifyChain(out, { identities: [keys.identity] });
@@ -78,7 +112,14 @@ describe('backup scheduler', () => {
     writeFileSync(bad, 'x');
     const errors: unknown[] = [];
     const clock = new FakeClock();
-    const s = new BackupScheduler(v, { outDir: join(bad, 'sub'), nodeId: 'node0', recipients: [keys.recipient], periodSeconds: 1, clock, onError: (e) => errors.push(e) });
+    const s = new BackupScheduler(v, {
+      outDir: join(bad, 'sub'),
+      nodeId: 'node0',
+      recipients: [keys.recipient],
+      periodSeconds: 1,
+      clock,
+      onError: (e) => errors.push(e),
+    });
     try {
       const a = s.runNow();
       const b = s.runNow();
@@ -134,7 +175,9 @@ describe('run modes and encryption choices', () => {
       const inc = await runBackup(v, { outDir: out, nodeId: 'node0', recipients: [keys.recipient] });
       rmSync(inc.file!);
       v.putShare({ ...share('c', 1), activate: true });
-      await expect(runBackup(v, { outDir: out, nodeId: 'node0', recipients: [keys.recipient], mode: 'incremental' })).rejects.toBeInstanceOf(InvalidStateError);
+      await expect(
+        runBackup(v, { outDir: out, nodeId: 'node0', recipients: [keys.recipient], mode: 'incremental' }),
+      ).rejects.toBeInstanceOf(InvalidStateError);
       const r = await runBackup(v, { outDir: out, nodeId: 'node0', recipients: [keys.recipient] });
       expect(r.kind).toBe('full');
       expect(r.chain).toBe(2);
@@ -150,9 +193,18 @@ describe('run modes and encryption choices', () => {
     const out = tempDir();
     try {
       v.putShare({ ...share('a', 1), activate: true });
-      await expect(runBackup(v, { outDir: out, nodeId: 'node0', recipients: [keys.recipient], passphrase: 'p' })).rejects.toBeInstanceOf(InvalidArgumentError);
-      await expect(runBackup(v, { outDir: out, nodeId: 'node0', recipients: ['age1notarecipient'] })).rejects.toBeInstanceOf(InvalidArgumentError);
-      await runBackup(v, { outDir: out, nodeId: 'node0', passphrase: 'correct horse battery staple', scryptWorkFactor: 10 });
+      await expect(
+        runBackup(v, { outDir: out, nodeId: 'node0', recipients: [keys.recipient], passphrase: 'p' }),
+      ).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(
+        runBackup(v, { outDir: out, nodeId: 'node0', recipients: ['age1notarecipient'] }),
+      ).rejects.toBeInstanceOf(InvalidArgumentError);
+      await runBackup(v, {
+        outDir: out,
+        nodeId: 'node0',
+        passphrase: 'correct horse battery staple',
+        scryptWorkFactor: 10,
+      });
       expect((await verifyChain(out, { passphrase: 'correct horse battery staple' })).records).toBe(2);
       await expect(verifyChain(out, { passphrase: 'wrong' })).rejects.toBeInstanceOf(WrongPasswordError);
     } finally {

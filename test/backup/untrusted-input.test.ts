@@ -35,7 +35,11 @@ describe('a backup payload is untrusted input', () => {
         fc.oneof(
           fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bits: fc.integer({ min: 1, max: 255 }) }),
           fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
-          fc.record({ kind: fc.constant('splice' as const), at: fc.nat(), junk: fc.uint8Array({ minLength: 1, maxLength: 12 }) }),
+          fc.record({
+            kind: fc.constant('splice' as const),
+            at: fc.nat(),
+            junk: fc.uint8Array({ minLength: 1, maxLength: 12 }),
+          }),
         ),
         async (m) => {
           const at = m.at % payload.length;

@@ -8,7 +8,10 @@ import { password, tempDir } from '../helpers/vault.js';
 const MAIN = join(import.meta.dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
 
 function tessera(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } });
+  const r = spawnSync(process.execPath, [MAIN, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -19,7 +22,19 @@ function setup() {
   writeFileSync(pwFile, 'operator password\n');
   const shareFile = join(root, 'share.bin');
   writeFileSync(shareFile, Buffer.alloc(512, 0xab));
-  const init = tessera(['vault', 'init', '--dir', dir, '--password-file', pwFile, '--argon2-memory', '1', '--argon2-iterations', '1', '--json']);
+  const init = tessera([
+    'vault',
+    'init',
+    '--dir',
+    dir,
+    '--password-file',
+    pwFile,
+    '--argon2-memory',
+    '1',
+    '--argon2-iterations',
+    '1',
+    '--json',
+  ]);
   expect(init.code, init.err).toBe(0);
   return { root, dir, pwFile, shareFile, auth: ['--dir', dir, '--password-file', pwFile] };
 }
@@ -51,8 +66,12 @@ describe('tessera vault CLI', () => {
     expect(tessera([...importArgs(shareFile, 2, ['--pending']), ...auth]).code).toBe(0);
     const list = tessera(['vault', 'list', ...auth, '--json']);
     expect(list.code).toBe(0);
-    expect(JSON.parse(list.out)).toMatchObject([{ keyType: 'eddsa', walletId: 'w1', currentVersion: 1, threshold: 1, publicKey: 'aa'.repeat(32) }]);
-    const versions = JSON.parse(tessera(['vault', 'list', ...auth, '--wallet', 'w1', '--key-type', 'eddsa', '--json']).out);
+    expect(JSON.parse(list.out)).toMatchObject([
+      { keyType: 'eddsa', walletId: 'w1', currentVersion: 1, threshold: 1, publicKey: 'aa'.repeat(32) },
+    ]);
+    const versions = JSON.parse(
+      tessera(['vault', 'list', ...auth, '--wallet', 'w1', '--key-type', 'eddsa', '--json']).out,
+    );
     expect(versions.map((x: { status: string }) => x.status)).toEqual(['active', 'pending']);
     const status = JSON.parse(tessera(['vault', 'status', ...auth, '--json']).out);
     expect(status).toMatchObject({ wallets: 1, shares: { active: 1, pending: 1, retired: 0 }, kdf: 'argon2id' });
@@ -60,7 +79,19 @@ describe('tessera vault CLI', () => {
 
     const newPw = join(root, 'pw2');
     writeFileSync(newPw, 'another password');
-    expect(tessera(['vault', 'rotate-password', ...auth, '--new-password-file', newPw, '--argon2-memory', '1', '--argon2-iterations', '1']).code).toBe(0);
+    expect(
+      tessera([
+        'vault',
+        'rotate-password',
+        ...auth,
+        '--new-password-file',
+        newPw,
+        '--argon2-memory',
+        '1',
+        '--argon2-iterations',
+        '1',
+      ]).code,
+    ).toBe(0);
     expect(tessera(['vault', 'status', ...auth]).code).toBe(2);
     const auth2 = ['--dir', dir, '--password-file', newPw];
     const rk = tessera(['vault', 'rotate-key', ...auth2, '--json']);
@@ -90,8 +121,14 @@ describe('tessera vault CLI', () => {
     const { root, shareFile, auth } = setup();
     const cases: [string[], RegExp][] = [
       [[...importArgs(join(root, 'missing.bin'), 1), ...auth], /reading the share file .* failed \(ENOENT\)/],
-      [[...importArgs(shareFile, 1).map((a) => (a === 'aa'.repeat(32) ? 'zz' : a)), ...auth], /--public-key must be an even number of hex digits/],
-      [[...importArgs(shareFile, 1).map((a) => (a === 'eddsa' ? 'rsa' : a)), ...auth], /key type must be 'ecdsa' or 'eddsa'/],
+      [
+        [...importArgs(shareFile, 1).map((a) => (a === 'aa'.repeat(32) ? 'zz' : a)), ...auth],
+        /--public-key must be an even number of hex digits/,
+      ],
+      [
+        [...importArgs(shareFile, 1).map((a) => (a === 'eddsa' ? 'rsa' : a)), ...auth],
+        /key type must be 'ecdsa' or 'eddsa'/,
+      ],
       [[...importArgs(shareFile, 1).map((a) => (a === '1' ? 'x' : a)), ...auth], /must be a non-negative integer/],
       [['vault', 'list', ...auth, '--wallet', 'nope', '--key-type', 'ecdsa'], /wallet ecdsa\/nope not found/],
       [['vault', 'status', '--dir', join(root, 'nowhere'), '--password-file', join(root, 'pw')], /not found/],

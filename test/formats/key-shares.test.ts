@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { EcdsaKeyShare, serializeEcdsaKeyPublic } from '../../src/tss/ecdsa/key-share.js';
 import { PairwiseOt } from '../../src/tss/ecdsa/pairwise.js';
-import { FrostKeyShare, deserializeKeyPublic, serializeKeyPublic } from '../../src/tss/frost/key-share.js';
+import { deserializeKeyPublic, FrostKeyShare, serializeKeyPublic } from '../../src/tss/frost/key-share.js';
 import { OtExtReceiver, OtExtSender } from '../../src/tss/ot/kos.js';
 import { pinHex, readHexFixture } from './pin.js';
 import { cloneEcdsa, ecdsaDkg, ecdsaOtResetup, ecdsaReshare, ecdsaSign, frostDkg, frostReshare, P } from './runs.js';
@@ -28,12 +28,12 @@ const frost = (rel: string) => `shares/frost/${rel}.hex`;
 const ecdsa = (rel: string) => `shares/ecdsa/${rel}.hex`;
 
 describe('FROST key share format (tessera/frost/key-share, format 1)', () => {
-  it('the FROST key shares written by today\'s DKG and reshare reproduce the pinned bytes exactly', () => {
+  it("the FROST key shares written by today's DKG and reshare reproduce the pinned bytes exactly", () => {
     for (const p of P) pinHex('shares', frost(`dkg-v1-${p}`), frostV1.get(p)!.serialize());
     for (const p of P) pinHex('shares', frost(`reshare-v2-${p}`), frostV2.get(p)!.serialize());
   });
 
-  it('the FROST key share written by today\'s code round-trips byte for byte (deserialize(fixture).serialize() = fixture)', () => {
+  it("the FROST key share written by today's code round-trips byte for byte (deserialize(fixture).serialize() = fixture)", () => {
     for (const name of [...P.map((p) => `dkg-v1-${p}`), ...P.map((p) => `reshare-v2-${p}`)]) {
       const bytes = readHexFixture(frost(name));
       const share = FrostKeyShare.deserialize(bytes);
@@ -56,7 +56,7 @@ describe('FROST key share format (tessera/frost/key-share, format 1)', () => {
 });
 
 describe('ECDSA key share format (tessera/ecdsa key share with pairwise OT state)', () => {
-  it('the ECDSA key shares written by today\'s DKG and reshare reproduce the pinned bytes exactly', () => {
+  it("the ECDSA key shares written by today's DKG and reshare reproduce the pinned bytes exactly", () => {
     for (const p of P) pinHex('shares', ecdsa(`dkg-v1-${p}`), ecdsaV1.get(p)!.serialize());
     for (const p of P) pinHex('shares', ecdsa(`reshare-v2-${p}`), ecdsaV2.get(p)!.serialize());
   });
@@ -67,7 +67,9 @@ describe('ECDSA key share format (tessera/ecdsa key share with pairwise OT state
     // the signing moved the state: the stored bytes differ from the DKG's
     expect(signed.get('node-1')!.serialize()).not.toEqual(ecdsaV1.get('node-1')!.serialize());
     expect(signed.get('node-2')!.serialize()).not.toEqual(ecdsaV1.get('node-2')!.serialize());
-    expect(EcdsaKeyShare.deserialize(readHexFixture(ecdsa('after-sign-node-1'))).peers.get('node-2')!.ot!.in_.nextIndex).toBeGreaterThan(0);
+    expect(
+      EcdsaKeyShare.deserialize(readHexFixture(ecdsa('after-sign-node-1'))).peers.get('node-2')!.ot!.in_.nextIndex,
+    ).toBeGreaterThan(0);
   });
 
   it('the ECDSA key share with a burnt pair (burntPeers non-empty) reproduces the pinned bytes exactly', () => {
@@ -81,7 +83,7 @@ describe('ECDSA key share format (tessera/ecdsa key share with pairwise OT state
     expect(EcdsaKeyShare.deserialize(readHexFixture(ecdsa('after-resetup-node-1'))).burntPeers()).toEqual([]);
   });
 
-  it('the ECDSA key share written by today\'s code round-trips byte for byte (deserialize(fixture).serialize() = fixture)', () => {
+  it("the ECDSA key share written by today's code round-trips byte for byte (deserialize(fixture).serialize() = fixture)", () => {
     const names = [
       ...P.map((p) => `dkg-v1-${p}`),
       ...P.map((p) => `reshare-v2-${p}`),
@@ -103,8 +105,12 @@ describe('ECDSA key share format (tessera/ecdsa key share with pairwise OT state
     pinHex('shares', ecdsa('public-v1'), serializeEcdsaKeyPublic(ecdsaV1.get('node-1')!.public));
     pinHex('shares', ecdsa('public-v2'), serializeEcdsaKeyPublic(ecdsaV2.get('node-1')!.public));
     for (const p of P) {
-      expect(serializeEcdsaKeyPublic(EcdsaKeyShare.deserialize(readHexFixture(ecdsa(`dkg-v1-${p}`))).public)).toEqual(readHexFixture(ecdsa('public-v1')));
-      expect(serializeEcdsaKeyPublic(EcdsaKeyShare.deserialize(readHexFixture(ecdsa(`reshare-v2-${p}`))).public)).toEqual(readHexFixture(ecdsa('public-v2')));
+      expect(serializeEcdsaKeyPublic(EcdsaKeyShare.deserialize(readHexFixture(ecdsa(`dkg-v1-${p}`))).public)).toEqual(
+        readHexFixture(ecdsa('public-v1')),
+      );
+      expect(
+        serializeEcdsaKeyPublic(EcdsaKeyShare.deserialize(readHexFixture(ecdsa(`reshare-v2-${p}`))).public),
+      ).toEqual(readHexFixture(ecdsa('public-v2')));
     }
   });
 

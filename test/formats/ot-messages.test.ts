@@ -10,9 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { mulReceiverFinish, mulReceiverStart, mulSenderRespond } from '../../src/tss/ecdsa/multiply.js';
 import { PairwiseOtSetup } from '../../src/tss/ecdsa/pairwise.js';
 import { ZeroSeedPairSetup, zeroShare } from '../../src/tss/ecdsa/zero-share.js';
+import type { Rng } from '../../src/tss/math/rng.js';
 import { OtSetupAsReceiver, OtSetupAsSender } from '../../src/tss/ot/kos.js';
 import { encodeScalar } from '../../src/tss/ot/scalar.js';
-import type { Rng } from '../../src/tss/math/rng.js';
 import { hex, pinJson, sha256hex } from './pin.js';
 
 /** SHA-256 in counter mode over a seed (as test/tss/ot/helpers.ts; copied so the pin does not move with it). */
@@ -20,7 +20,14 @@ function seededRandom(seed: string): Rng {
   let ctr = 0;
   return (n: number) => {
     const out = new Uint8Array(n);
-    for (let off = 0; off < n; off += 32) out.set(createHash('sha256').update(`${seed}/${ctr++}`).digest().subarray(0, Math.min(32, n - off)), off);
+    for (let off = 0; off < n; off += 32)
+      out.set(
+        createHash('sha256')
+          .update(`${seed}/${ctr++}`)
+          .digest()
+          .subarray(0, Math.min(32, n - off)),
+        off,
+      );
     return out;
   };
 }
@@ -36,7 +43,11 @@ interface Pinned {
 }
 const full = (name: string, b: Uint8Array): Pinned => ({ name, bytes: b.length, sha256: sha256hex(b), hex: hex(b) });
 const digestOnly = (name: string, b: Uint8Array): Pinned => ({ name, bytes: b.length, sha256: sha256hex(b) });
-const digestOfList = (name: string, bs: Uint8Array[]): Pinned => digestOnly(name, Buffer.concat(bs.map((b) => Buffer.concat([Buffer.from(Uint32Array.of(b.length).buffer).reverse(), b]))));
+const digestOfList = (name: string, bs: Uint8Array[]): Pinned =>
+  digestOnly(
+    name,
+    Buffer.concat(bs.map((b) => Buffer.concat([Buffer.from(Uint32Array.of(b.length).buffer).reverse(), b]))),
+  );
 
 function otTranscript(): Pinned[] {
   const out: Pinned[] = [];
@@ -51,7 +62,13 @@ function otTranscript(): Pinned[] {
   const rhos = a.baseOt.onOpenings(m5);
   const sender = a.finish(rhos);
   const receiver = b.finish(output);
-  out.push(full('base-ot/1-setup (bob)', m1), full('base-ot/2-choices (alice)', m2), full('base-ot/3-challenges (bob)', m3), full('base-ot/4-responses (alice)', m4), full('base-ot/5-openings (bob)', m5));
+  out.push(
+    full('base-ot/1-setup (bob)', m1),
+    full('base-ot/2-choices (alice)', m2),
+    full('base-ot/3-challenges (bob)', m3),
+    full('base-ot/4-responses (alice)', m4),
+    full('base-ot/5-openings (bob)', m5),
+  );
   out.push(full('kos/sender-state', sender.serialize()), full('kos/receiver-state', receiver.serialize()));
 
   // 2. one KOS extension of 16 OTs
@@ -59,22 +76,43 @@ function otTranscript(): Pinned[] {
   const ext = receiver.extend(sid, 16, seededRandom('pins/ot/extend'));
   out.push(full('kos/extension (bob)', ext.message));
   const got = sender.extend(sid, ext.message, 16);
-  out.push(digestOfList('kos/extension sender outputs v0', got.v0), digestOfList('kos/extension sender outputs v1', got.v1));
-  out.push(digestOnly('kos/extension receiver choices', ext.output.choices), digestOfList('kos/extension receiver keys', ext.output.keys));
+  out.push(
+    digestOfList('kos/extension sender outputs v0', got.v0),
+    digestOfList('kos/extension sender outputs v1', got.v1),
+  );
+  out.push(
+    digestOnly('kos/extension receiver choices', ext.output.choices),
+    digestOfList('kos/extension receiver keys', ext.output.keys),
+  );
 
   // 3. one random-VOLE multiplication with two inputs
   const msid = enc('pins/ot/multiply');
   const bob = mulReceiverStart(receiver, msid, 2, seededRandom('pins/mul/bob'));
   out.push(full('multiply/receiver start (bob)', bob.message));
-  const alice = mulSenderRespond(sender, msid, [encodeScalar(12345n), encodeScalar(67890n)], bob.message, seededRandom('pins/mul/alice'));
+  const alice = mulSenderRespond(
+    sender,
+    msid,
+    [encodeScalar(12345n), encodeScalar(67890n)],
+    bob.message,
+    seededRandom('pins/mul/alice'),
+  );
   out.push(full('multiply/sender response (alice)', alice.message));
   out.push(digestOfList('multiply/sender shares', alice.shares), digestOnly('multiply/receiver input b', bob.b));
   out.push(digestOfList('multiply/receiver shares', mulReceiverFinish(receiver, bob.pending, alice.message)));
-  out.push(full('kos/sender-state after multiply', sender.serialize()), full('kos/receiver-state after multiply', receiver.serialize()));
+  out.push(
+    full('kos/sender-state after multiply', sender.serialize()),
+    full('kos/receiver-state after multiply', receiver.serialize()),
+  );
 
   // 4. the pairwise setup of both directions (rounds 1..5 each way), digests only (the flights are the base-OT messages above, twice)
-  const x = new PairwiseOtSetup({ setupId: enc('pins/ot/pairwise'), selfId: 'p1', peerId: 'p2' }, seededRandom('pins/pair/p1'));
-  const y = new PairwiseOtSetup({ setupId: enc('pins/ot/pairwise'), selfId: 'p2', peerId: 'p1' }, seededRandom('pins/pair/p2'));
+  const x = new PairwiseOtSetup(
+    { setupId: enc('pins/ot/pairwise'), selfId: 'p1', peerId: 'p2' },
+    seededRandom('pins/pair/p1'),
+  );
+  const y = new PairwiseOtSetup(
+    { setupId: enc('pins/ot/pairwise'), selfId: 'p2', peerId: 'p1' },
+    seededRandom('pins/pair/p2'),
+  );
   let fx: Uint8Array | undefined;
   let fy: Uint8Array | undefined;
   for (let r = 1; r <= 5; r++) {
@@ -104,12 +142,17 @@ function otTranscript(): Pinned[] {
   const seedB = zb.finish(oa);
   expect(hex(seedA)).toBe(hex(seedB));
   out.push(full('zero-share/seed', seedA));
-  out.push(full('zero-share/share p1 of [p1,p2]', zeroShare('p1', new Map([['p2', seedA]]), ['p1', 'p2'], enc('pins/zero/sign'))));
+  out.push(
+    full(
+      'zero-share/share p1 of [p1,p2]',
+      zeroShare('p1', new Map([['p2', seedA]]), ['p1', 'p2'], enc('pins/zero/sign')),
+    ),
+  );
   return out;
 }
 
 describe('OT / multiplication layer wire messages (wire.ts MessageWriter, version 1)', () => {
-  it('the base OT, KOS, multiplication, pairwise-setup and zero-sharing messages written by today\'s code equal the pinned bytes', () => {
+  it("the base OT, KOS, multiplication, pairwise-setup and zero-sharing messages written by today's code equal the pinned bytes", () => {
     const t = otTranscript();
     const all = createHash('sha256');
     for (const p of t) all.update(p.sha256);
@@ -117,7 +160,10 @@ describe('OT / multiplication layer wire messages (wire.ts MessageWriter, versio
   });
 
   it('every OT-layer message starts with the wire version 1 and its message type byte', () => {
-    const t = otTranscript().filter((p) => p.hex !== undefined && !p.name.includes('state') && !p.name.includes('seed') && !p.name.includes('share p1'));
+    const t = otTranscript().filter(
+      (p) =>
+        p.hex !== undefined && !p.name.includes('state') && !p.name.includes('seed') && !p.name.includes('share p1'),
+    );
     for (const p of t) expect(p.hex!.slice(0, 2), p.name).toBe('01');
     // distinct message kinds carry distinct type bytes
     const types = new Map(t.map((p) => [p.name.split(' ')[0]!, p.hex!.slice(2, 4)]));

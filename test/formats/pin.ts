@@ -41,7 +41,10 @@ export function fixturePath(rel: string): string {
 
 export function readFixture(rel: string): string {
   const p = fixturePath(rel);
-  if (!existsSync(p)) throw new Error(`fixture ${rel} is missing: generate it with TESSERA_WRITE_FIXTURES (test/fixtures/formats/README.md)`);
+  if (!existsSync(p))
+    throw new Error(
+      `fixture ${rel} is missing: generate it with TESSERA_WRITE_FIXTURES (test/fixtures/formats/README.md)`,
+    );
   return readFileSync(p, 'utf8');
 }
 

@@ -10,7 +10,17 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage } from '../../src/tss/session/message.js';
 import { hex, pinJson, readFixture, sha256hex, unhex } from './pin.js';
-import { cloneEcdsa, ecdsaDkg, ecdsaOtResetup, ecdsaReshare, ecdsaSign, frostDkg, frostReshare, frostSign, type Transcript } from './runs.js';
+import {
+  cloneEcdsa,
+  ecdsaDkg,
+  ecdsaOtResetup,
+  ecdsaReshare,
+  ecdsaSign,
+  frostDkg,
+  frostReshare,
+  frostSign,
+  type Transcript,
+} from './runs.js';
 
 interface TranscriptFixture {
   protocol: string;
@@ -42,7 +52,14 @@ function transcriptFixture(protocol: string, t: Transcript): TranscriptFixture {
     if (i === undefined) {
       i = messages.length;
       index.set(key, i);
-      messages.push({ from: d.message.from, to: d.message.to, round: d.message.round, bytes: d.bytes.length, sha256: sha256hex(d.bytes), hex: key });
+      messages.push({
+        from: d.message.from,
+        to: d.message.to,
+        round: d.message.round,
+        bytes: d.bytes.length,
+        sha256: sha256hex(d.bytes),
+        hex: key,
+      });
     }
     order.push([d.to, i]);
   }
@@ -89,7 +106,12 @@ describe('protocol message bytes of seeded runs (encodeMessage, delivery order o
         const bytes = unhex(m.hex);
         expect(sha256hex(bytes)).toBe(m.sha256);
         const decoded = decodeMessage(bytes);
-        expect([decoded.sessionId, decoded.from, decoded.to, decoded.round]).toEqual([`pins/${protocol.replace('-', '/')}`, m.from, m.to, m.round]);
+        expect([decoded.sessionId, decoded.from, decoded.to, decoded.round]).toEqual([
+          `pins/${protocol.replace('-', '/')}`,
+          m.from,
+          m.to,
+          m.round,
+        ]);
         expect(Buffer.from(encodeMessage(decoded))).toEqual(Buffer.from(bytes));
       }
     }
@@ -114,7 +136,8 @@ describe('protocol message bytes of seeded runs (encodeMessage, delivery order o
       ]).toString('hex');
     expect(broadcast.hex.startsWith(head(null, broadcast.from, broadcast.round))).toBe(true);
     expect(direct.hex.startsWith(head(direct.to, direct.from, direct.round))).toBe(true);
-    const payloadLen = (m: TranscriptFixture['messages'][number]) => m.bytes - head(m.to, m.from, m.round).length / 2 - 4;
+    const payloadLen = (m: TranscriptFixture['messages'][number]) =>
+      m.bytes - head(m.to, m.from, m.round).length / 2 - 4;
     expect(decodeMessage(unhex(broadcast.hex)).payload.length).toBe(payloadLen(broadcast));
     expect(decodeMessage(unhex(direct.hex)).payload.length).toBe(payloadLen(direct));
   });

@@ -49,7 +49,17 @@ const ed = () => getGroup('ed25519', 'fast');
 
 export function frostDkg(t?: Transcript): Map<string, FrostKeyShare> {
   const seed = 'pins/frost/dkg';
-  const parties = P.map((self) => new FrostDkgParty({ sessionId: seed, self, participants: P, threshold: THRESHOLD, rng: seededRng(`${seed}/${self}`), group: ed() }));
+  const parties = P.map(
+    (self) =>
+      new FrostDkgParty({
+        sessionId: seed,
+        self,
+        participants: P,
+        threshold: THRESHOLD,
+        rng: seededRng(`${seed}/${self}`),
+        group: ed(),
+      }),
+  );
   return run(parties, seed, t).results;
 }
 
@@ -58,7 +68,16 @@ export function frostSign(shares: Map<string, FrostKeyShare>, t?: Transcript): M
   const signers = ['node-1', 'node-2'];
   const parties = signers.map(
     (self) =>
-      new FrostSignParty({ signingLog: new MemorySigningLog(), sessionId: seed, self, signers, keyShare: shares.get(self)!, message: FROST_MESSAGE, rng: seededRng(`${seed}/${self}`), group: ed() }),
+      new FrostSignParty({
+        signingLog: new MemorySigningLog(),
+        sessionId: seed,
+        self,
+        signers,
+        keyShare: shares.get(self)!,
+        message: FROST_MESSAGE,
+        rng: seededRng(`${seed}/${self}`),
+        group: ed(),
+      }),
   );
   return run(parties, seed, t).results;
 }
@@ -95,7 +114,17 @@ export function cloneEcdsa(shares: Map<string, EcdsaKeyShare>): Map<string, Ecds
 
 export function ecdsaDkg(t?: Transcript): Map<string, EcdsaKeyShare> {
   const seed = 'pins/ecdsa/dkg';
-  const parties = P.map((self) => new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: seed, self, participants: P, threshold: THRESHOLD, rng: seededRng(`${seed}/${self}`) }));
+  const parties = P.map(
+    (self) =>
+      new EcdsaDkgParty({
+        setupLog: new MemorySigningLog(),
+        sessionId: seed,
+        self,
+        participants: P,
+        threshold: THRESHOLD,
+        rng: seededRng(`${seed}/${self}`),
+      }),
+  );
   return run(parties, seed, t).results;
 }
 
@@ -104,7 +133,16 @@ export function ecdsaSign(shares: Map<string, EcdsaKeyShare>, t?: Transcript): M
   const seed = 'pins/ecdsa/sign';
   const signers = ['node-1', 'node-2'];
   const parties = signers.map(
-    (self) => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: seed, self, signers, keyShare: shares.get(self)!, digest: ECDSA_DIGEST, rng: seededRng(`${seed}/${self}`) }),
+    (self) =>
+      new EcdsaSignParty({
+        signingLog: new MemorySigningLog(),
+        sessionId: seed,
+        self,
+        signers,
+        keyShare: shares.get(self)!,
+        digest: ECDSA_DIGEST,
+        rng: seededRng(`${seed}/${self}`),
+      }),
   );
   return run(parties, seed, t).results;
 }
@@ -136,6 +174,16 @@ export function ecdsaReshare(shares: Map<string, EcdsaKeyShare>, t?: Transcript)
 export function ecdsaOtResetup(shares: Map<string, EcdsaKeyShare>, t?: Transcript): Map<string, EcdsaOtResetupResult> {
   const seed = 'pins/ecdsa/ot-resetup';
   const members = ['node-1', 'node-3'];
-  const parties = members.map((self) => new EcdsaOtResetupParty({ setupLog: new MemorySigningLog(), sessionId: seed, self, members, keyShare: shares.get(self)!, rng: seededRng(`${seed}/${self}`) }));
+  const parties = members.map(
+    (self) =>
+      new EcdsaOtResetupParty({
+        setupLog: new MemorySigningLog(),
+        sessionId: seed,
+        self,
+        members,
+        keyShare: shares.get(self)!,
+        rng: seededRng(`${seed}/${self}`),
+      }),
+  );
   return run(parties, seed, t).results;
 }

@@ -20,16 +20,22 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } f
 import { join } from 'node:path';
 import { Decrypter, generateIdentity, identityToRecipient } from 'age-encryption';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ByteReader } from '../../src/common/bytes.js';
 import { decodeManifest, decodeRecord, decodeTrailer, MAGIC } from '../../src/backup/format.js';
 import { restoreChain, runBackup, verifyChain } from '../../src/backup/index.js';
-import { SCHEMA_VERSION } from '../../src/vault/database.js';
-import { deriveKeys } from '../../src/vault/kdf.js';
-import { encodeBody, type KeyringBody, openKeyring, parseKeyring, sealKeyring } from '../../src/vault/keyring-format.js';
+import { ByteReader } from '../../src/common/bytes.js';
 import { ShareDestroyedError } from '../../src/common/errors.js';
-import { Vault } from '../../src/vault/vault.js';
 import { EcdsaKeyShare } from '../../src/tss/ecdsa/key-share.js';
 import { FrostKeyShare } from '../../src/tss/frost/key-share.js';
+import { SCHEMA_VERSION } from '../../src/vault/database.js';
+import { deriveKeys } from '../../src/vault/kdf.js';
+import {
+  encodeBody,
+  type KeyringBody,
+  openKeyring,
+  parseKeyring,
+  sealKeyring,
+} from '../../src/vault/keyring-format.js';
+import { Vault } from '../../src/vault/vault.js';
 import { FAST_ARGON2, password, rawSql, tempDir } from '../helpers/vault.js';
 import { fixturePath, hex, pinJson, readHexFixture, sha256hex, writing } from './pin.js';
 import { P } from './runs.js';
@@ -51,7 +57,14 @@ const KEYRING_BODY: KeyringBody = {
     { id: 2, status: 'primary', createdAt: T0 + 1000, key: Buffer.alloc(32, 0x42) },
   ],
 };
-const KEYRING_HEADER = { vaultId: Uint8Array.from({ length: 16 }, (_, i) => 0xf0 + i), kdf: 2, argon2: { opsLimit: 0, memLimit: 0 }, salt: new Uint8Array(16).fill(0x53), generation: 9, verifier: new Uint8Array(32).fill(0x56) };
+const KEYRING_HEADER = {
+  vaultId: Uint8Array.from({ length: 16 }, (_, i) => 0xf0 + i),
+  kdf: 2,
+  argon2: { opsLimit: 0, memLimit: 0 },
+  salt: new Uint8Array(16).fill(0x53),
+  generation: 9,
+  verifier: new Uint8Array(32).fill(0x56),
+};
 
 const share = (rel: string) => readHexFixture(`shares/${rel}.hex`);
 const frostKey = () => share('frost/public-v1').subarray(-32); // the FROST public package ends with the 32-byte group key
@@ -86,7 +99,12 @@ function framesOf(payload: Uint8Array, formatVersion = 2) {
     const rec = decodeRecord(f.body, formatVersion);
     return rec.kind === 'share' ? { ...rec, share: sha256hex(rec.share) } : rec;
   });
-  return { types: out.map((f) => f.type), manifest: { ...manifest, prevDigest: hex(manifest.prevDigest) }, records, trailer: { ...trailer, payloadDigest: hex(trailer.payloadDigest) } };
+  return {
+    types: out.map((f) => f.type),
+    manifest: { ...manifest, prevDigest: hex(manifest.prevDigest) },
+    records,
+    trailer: { ...trailer, payloadDigest: hex(trailer.payloadDigest) },
+  };
 }
 
 /** Everything readable from an open vault, secrets as digests. */
@@ -95,13 +113,18 @@ function describeVault(v: Vault) {
     wallets: v.listWallets().map((w) => ({
       ...w,
       publicKey: hex(w.publicKey),
-      versions: v.listVersions(w.keyType, w.walletId).map((s) => ({ ...s, share: s.status === 'retired' ? null : sha256hex(v.getShare(w.keyType, w.walletId, s.version).share) })),
+      versions: v.listVersions(w.keyType, w.walletId).map((s) => ({
+        ...s,
+        share: s.status === 'retired' ? null : sha256hex(v.getShare(w.keyType, w.walletId, s.version).share),
+      })),
     })),
   };
 }
 
 function identity(): string {
-  return readFileSync(IDENTITY_FILE, 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1'))!;
+  return readFileSync(IDENTITY_FILE, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('AGE-SECRET-KEY-1'))!;
 }
 
 function copyVault(): string {
@@ -128,13 +151,36 @@ describe.runIf(writing('vault'))('fixture generator (TESSERA_WRITE_FIXTURES=vaul
     const v = await Vault.create(dir, password(PW), { argon2: FAST_ARGON2 });
     const base = { threshold: 1, participants: P };
     tick();
-    v.putShare({ ...base, keyType: 'eddsa', walletId: 'frost-wallet', version: 1, publicKey: frostKey(), share: FROST_V1(), activate: true });
+    v.putShare({
+      ...base,
+      keyType: 'eddsa',
+      walletId: 'frost-wallet',
+      version: 1,
+      publicKey: frostKey(),
+      share: FROST_V1(),
+      activate: true,
+    });
     tick();
-    v.putShare({ ...base, keyType: 'ecdsa', walletId: 'ecdsa-wallet', version: 1, publicKey: ecdsaKey(), share: ECDSA_V1(), activate: true });
+    v.putShare({
+      ...base,
+      keyType: 'ecdsa',
+      walletId: 'ecdsa-wallet',
+      version: 1,
+      publicKey: ecdsaKey(),
+      share: ECDSA_V1(),
+      activate: true,
+    });
     tick();
     await runBackup(v, { outDir: out, nodeId: 'node-1', recipients: [recipient], mode: 'full', now: () => now });
     tick();
-    v.putShare({ ...base, keyType: 'eddsa', walletId: 'frost-wallet', version: 2, publicKey: frostKey(), share: FROST_V2() });
+    v.putShare({
+      ...base,
+      keyType: 'eddsa',
+      walletId: 'frost-wallet',
+      version: 2,
+      publicKey: frostKey(),
+      share: FROST_V2(),
+    });
     tick();
     v.activate('eddsa', 'frost-wallet', 2);
     tick();
@@ -152,7 +198,10 @@ describe.runIf(writing('vault'))('fixture generator (TESSERA_WRITE_FIXTURES=vaul
       mkdirSync(VAULT_DIR, { recursive: true });
       for (const f of VAULT_FILES) cpSync(join(dir, f), join(VAULT_DIR, f));
       // the standalone sealed keyring (random nonce: written once, then only read)
-      writeFileSync(fixturePath('vault/sealed-keyring.hex'), `${hex(sealKeyring(KEYRING_HEADER, KEYRING_BODY, KEYRING_KEK))}\n`);
+      writeFileSync(
+        fixturePath('vault/sealed-keyring.hex'),
+        `${hex(sealKeyring(KEYRING_HEADER, KEYRING_BODY, KEYRING_KEK))}\n`,
+      );
     }
     if (writing('backup')) {
       rmSync(CHAIN_DIR, { recursive: true, force: true });
@@ -163,12 +212,14 @@ describe.runIf(writing('vault'))('fixture generator (TESSERA_WRITE_FIXTURES=vaul
   });
 });
 
-describe('schema-3 vault directory written by today\'s code (test/fixtures/formats/vault/schema3-vault)', () => {
-  it('today\'s code opens the fixture vault and reads back exactly the pinned shares, metadata, statuses and log sizes; verify is clean', async () => {
+describe("schema-3 vault directory written by today's code (test/fixtures/formats/vault/schema3-vault)", () => {
+  it("today's code opens the fixture vault and reads back exactly the pinned shares, metadata, statuses and log sizes; verify is clean", async () => {
     const dir = copyVault();
     const v = await Vault.open(dir, password(PW));
     try {
-      expect(v.listWallets().map((w) => [w.keyType, w.walletId, w.currentVersion, w.threshold, w.participants])).toEqual([
+      expect(
+        v.listWallets().map((w) => [w.keyType, w.walletId, w.currentVersion, w.threshold, w.participants]),
+      ).toEqual([
         ['ecdsa', 'ecdsa-wallet', 1, 1, P],
         ['eddsa', 'frost-wallet', 2, 1, P],
       ]);
@@ -191,7 +242,14 @@ describe('schema-3 vault directory written by today\'s code (test/fixtures/forma
       expect(v.claimSigningContext('ecdsa', 'ecdsa-wallet', 1, SIGNING_CTX)).toBe(false);
       expect(v.claimSetupContext(SETUP_CTX)).toBe(false);
       const st = v.status();
-      expect([st.shares, st.wallets, st.kdf, st.argon2, st.keyringGeneration, st.keyringIssues]).toEqual([{ pending: 0, active: 2, retired: 1 }, 2, 'argon2id', FAST_ARGON2, 1, []]);
+      expect([st.shares, st.wallets, st.kdf, st.argon2, st.keyringGeneration, st.keyringIssues]).toEqual([
+        { pending: 0, active: 2, retired: 1 },
+        2,
+        'argon2id',
+        FAST_ARGON2,
+        1,
+        [],
+      ]);
       expect(await v.verify()).toMatchObject({ ok: true, problems: [] });
       pinJson('vault', 'vault/expected.json', { status: { ...st, dir: undefined }, ...describeVault(v) });
     } finally {
@@ -199,43 +257,82 @@ describe('schema-3 vault directory written by today\'s code (test/fixtures/forma
     }
   });
 
-  it('the fixture vault\'s rows keep their stored codes (key type 1 ecdsa / 2 eddsa, status 1 pending / 2 active / 3 retired, participants as JSON, schema 3)', async () => {
+  it("the fixture vault's rows keep their stored codes (key type 1 ecdsa / 2 eddsa, status 1 pending / 2 active / 3 retired, participants as JSON, schema 3)", async () => {
     const dir = copyVault();
     const q = (sql: string) => rawSql(dir, PW, sql);
     expect(await q("SELECT v FROM meta WHERE k = 'schema_version'")).toEqual([{ v: SCHEMA_VERSION }]);
     expect(SCHEMA_VERSION).toBe(3);
-    expect(await q('SELECT key_type, wallet_id, threshold, participants, current_version FROM wallets ORDER BY key_type, wallet_id')).toEqual([
+    expect(
+      await q(
+        'SELECT key_type, wallet_id, threshold, participants, current_version FROM wallets ORDER BY key_type, wallet_id',
+      ),
+    ).toEqual([
       { key_type: 1, wallet_id: 'ecdsa-wallet', threshold: 1, participants: JSON.stringify(P), current_version: 1 },
       { key_type: 2, wallet_id: 'frost-wallet', threshold: 1, participants: JSON.stringify(P), current_version: 2 },
     ]);
-    expect(await q('SELECT s.key_type, s.wallet_id, s.version, s.status, s.retired_by, r.data_key_id, length(r.sealed) AS sealed FROM shares s LEFT JOIN records r ON r.share_id = s.id ORDER BY s.key_type, s.wallet_id, s.version')).toEqual([
-      { key_type: 1, wallet_id: 'ecdsa-wallet', version: 1, status: 2, retired_by: null, data_key_id: 1, sealed: ECDSA_SIGNED().length + 29 },
+    expect(
+      await q(
+        'SELECT s.key_type, s.wallet_id, s.version, s.status, s.retired_by, r.data_key_id, length(r.sealed) AS sealed FROM shares s LEFT JOIN records r ON r.share_id = s.id ORDER BY s.key_type, s.wallet_id, s.version',
+      ),
+    ).toEqual([
+      {
+        key_type: 1,
+        wallet_id: 'ecdsa-wallet',
+        version: 1,
+        status: 2,
+        retired_by: null,
+        data_key_id: 1,
+        sealed: ECDSA_SIGNED().length + 29,
+      },
       { key_type: 2, wallet_id: 'frost-wallet', version: 1, status: 3, retired_by: 2, data_key_id: null, sealed: null },
-      { key_type: 2, wallet_id: 'frost-wallet', version: 2, status: 2, retired_by: null, data_key_id: 1, sealed: FROST_V2().length + 29 },
+      {
+        key_type: 2,
+        wallet_id: 'frost-wallet',
+        version: 2,
+        status: 2,
+        retired_by: null,
+        data_key_id: 1,
+        sealed: FROST_V2().length + 29,
+      },
     ]);
-    expect(await q('SELECT key_type, wallet_id, version, hex(context) AS c FROM signing_log')).toEqual([{ key_type: 1, wallet_id: 'ecdsa-wallet', version: 1, c: hex(SIGNING_CTX).toUpperCase() }]);
+    expect(await q('SELECT key_type, wallet_id, version, hex(context) AS c FROM signing_log')).toEqual([
+      { key_type: 1, wallet_id: 'ecdsa-wallet', version: 1, c: hex(SIGNING_CTX).toUpperCase() },
+    ]);
     expect(await q('SELECT hex(context) AS c FROM setup_log')).toEqual([{ c: hex(SETUP_CTX).toUpperCase() }]);
-    const sealed = (await q("SELECT hex(r.sealed) AS h FROM records r JOIN shares s ON s.id = r.share_id WHERE s.wallet_id = 'frost-wallet'")) as { h: string }[];
+    const sealed = (await q(
+      "SELECT hex(r.sealed) AS h FROM records r JOIN shares s ON s.id = r.share_id WHERE s.wallet_id = 'frost-wallet'",
+    )) as { h: string }[];
     expect(sealed[0]!.h.slice(0, 2)).toBe('01'); // envelope format 1
   });
 
-  it('the fixture vault\'s keyring files are the documented layout and open with the password\'s KEK', async () => {
+  it("the fixture vault's keyring files are the documented layout and open with the password's KEK", async () => {
     const file = readFileSync(join(VAULT_DIR, 'keyring'));
     expect(readFileSync(join(VAULT_DIR, 'keyring.bak')).equals(file)).toBe(true);
     expect(file.subarray(0, 10).toString('hex')).toBe(`${Buffer.from('TESSKRNG').toString('hex')}0001`);
     const sealed = parseKeyring(file);
     expect([sealed.header.kdf, sealed.header.argon2, sealed.header.generation]).toEqual([1, FAST_ARGON2, 1]);
-    const { kek, verifier } = await deriveKeys(password(PW), 1, sealed.header.argon2, sealed.header.salt, sealed.header.vaultId);
+    const { kek, verifier } = await deriveKeys(
+      password(PW),
+      1,
+      sealed.header.argon2,
+      sealed.header.salt,
+      sealed.header.vaultId,
+    );
     expect(hex(verifier)).toBe(hex(sealed.header.verifier));
     const body = openKeyring(sealed, kek);
     expect(body.pageKeys.map((k) => [k.id, k.role])).toEqual([[1, 'current']]);
     expect(body.dataKeys.map((k) => [k.id, k.status, k.createdAt])).toEqual([[1, 'primary', T0]]);
   });
 
-  it('the sealed keyring written by today\'s code still parses and opens with its known KEK, and today\'s sealKeyring writes the same header', () => {
+  it("the sealed keyring written by today's code still parses and opens with its known KEK, and today's sealKeyring writes the same header", () => {
     const file = readHexFixture('vault/sealed-keyring.hex');
     const sealed = parseKeyring(file);
-    expect({ ...sealed.header, vaultId: hex(sealed.header.vaultId), salt: hex(sealed.header.salt), verifier: hex(sealed.header.verifier) }).toEqual({
+    expect({
+      ...sealed.header,
+      vaultId: hex(sealed.header.vaultId),
+      salt: hex(sealed.header.salt),
+      verifier: hex(sealed.header.verifier),
+    }).toEqual({
       ...KEYRING_HEADER,
       vaultId: hex(KEYRING_HEADER.vaultId),
       salt: hex(KEYRING_HEADER.salt),
@@ -251,20 +348,27 @@ describe('schema-3 vault directory written by today\'s code (test/fixtures/forma
   });
 });
 
-describe('format-2 backup chain written by today\'s code (test/fixtures/formats/backup/chain)', () => {
-  const files = () => readdirSync(CHAIN_DIR).filter((f) => f.endsWith('.age')).sort();
+describe("format-2 backup chain written by today's code (test/fixtures/formats/backup/chain)", () => {
+  const files = () =>
+    readdirSync(CHAIN_DIR)
+      .filter((f) => f.endsWith('.age'))
+      .sort();
 
-  it('today\'s code verifies the fixture chain and restores exactly the vault\'s wallets, versions and shares', async () => {
+  it("today's code verifies the fixture chain and restores exactly the vault's wallets, versions and shares", async () => {
     const dec = { identities: [identity()] };
     const report = await verifyChain(CHAIN_DIR, dec);
     expect(report.files.map((f) => f.name)).toEqual(files());
-    expect(files().map((f) => f.replace(/^tessera-[0-9a-f]{16}-/, ''))).toEqual(['c000001-0000000000000000-0000000000000004-full.age', 'c000001-0000000000000004-0000000000000009-incr.age']);
+    expect(files().map((f) => f.replace(/^tessera-[0-9a-f]{16}-/, ''))).toEqual([
+      'c000001-0000000000000000-0000000000000004-full.age',
+      'c000001-0000000000000004-0000000000000009-incr.age',
+    ]);
     const to = join(tempDir(), 'r');
     await restoreChain(CHAIN_DIR, to, dec, password('restored'), { argon2: FAST_ARGON2 });
     const v = await Vault.open(to, password('restored'));
     const src = await Vault.open(copyVault(), password(PW));
     try {
-      const strip = (d: ReturnType<typeof describeVault>) => d.wallets.map((w) => ({ ...w, seq: 0, versions: w.versions.map((s) => ({ ...s, seq: 0, dataKeyId: 0 })) }));
+      const strip = (d: ReturnType<typeof describeVault>) =>
+        d.wallets.map((w) => ({ ...w, seq: 0, versions: w.versions.map((s) => ({ ...s, seq: 0, dataKeyId: 0 })) }));
       expect(strip(describeVault(v))).toEqual(strip(describeVault(src)));
       expect(Buffer.from(v.getShare('eddsa', 'frost-wallet').share)).toEqual(Buffer.from(FROST_V2()));
       expect(Buffer.from(v.getShare('ecdsa', 'ecdsa-wallet').share)).toEqual(Buffer.from(ECDSA_SIGNED()));
@@ -277,15 +381,36 @@ describe('format-2 backup chain written by today\'s code (test/fixtures/formats/
     }
   });
 
-  it('the fixture chain\'s decrypted payloads have the pinned frames, manifests, records and trailers, and the incremental links to the full', async () => {
+  it("the fixture chain's decrypted payloads have the pinned frames, manifests, records and trailers, and the incremental links to the full", async () => {
     const id = identity();
     const [full, incr] = files();
     const pf = framesOf(await payloadOf(join(CHAIN_DIR, full!), id));
     const pi = framesOf(await payloadOf(join(CHAIN_DIR, incr!), id));
     expect(pf.types).toEqual([1, 2, 2, 2, 2, 0x7f]);
-    expect(pf.manifest).toMatchObject({ formatVersion: 2, nodeId: 'node-1', kind: 'full', chain: 1, fromSeq: 0, prevDigest: '00'.repeat(32) });
-    expect(pi.manifest).toMatchObject({ formatVersion: 2, kind: 'incremental', chain: 1, fromSeq: 4, prevDigest: sha256hex(readFileSync(join(CHAIN_DIR, full!))) });
-    const kinds = (p: ReturnType<typeof framesOf>) => p.records.map((r) => [r.kind, 'info' in r ? `${r.info.keyType}/${r.info.walletId} v${r.info.version} ${r.info.status}` : 'wallet' in r ? `${r.wallet.keyType}/${r.wallet.walletId}` : '']);
+    expect(pf.manifest).toMatchObject({
+      formatVersion: 2,
+      nodeId: 'node-1',
+      kind: 'full',
+      chain: 1,
+      fromSeq: 0,
+      prevDigest: '00'.repeat(32),
+    });
+    expect(pi.manifest).toMatchObject({
+      formatVersion: 2,
+      kind: 'incremental',
+      chain: 1,
+      fromSeq: 4,
+      prevDigest: sha256hex(readFileSync(join(CHAIN_DIR, full!))),
+    });
+    const kinds = (p: ReturnType<typeof framesOf>) =>
+      p.records.map((r) => [
+        r.kind,
+        'info' in r
+          ? `${r.info.keyType}/${r.info.walletId} v${r.info.version} ${r.info.status}`
+          : 'wallet' in r
+            ? `${r.wallet.keyType}/${r.wallet.walletId}`
+            : '',
+      ]);
     expect(kinds(pf)).toEqual([
       ['wallet', 'eddsa/frost-wallet'],
       ['share', 'eddsa/frost-wallet v1 active'],
@@ -301,13 +426,19 @@ describe('format-2 backup chain written by today\'s code (test/fixtures/formats/
     pinJson('backup', 'backup/chain-payloads.json', { full: pf, incremental: pi });
   });
 
-  it('today\'s backup writer, run on the fixture vault with a fixed clock, writes the pinned full-backup payload byte for byte', async () => {
+  it("today's backup writer, run on the fixture vault with a fixed clock, writes the pinned full-backup payload byte for byte", async () => {
     const dir = copyVault();
     const v = await Vault.open(dir, password(PW));
     const out = join(tempDir(), 'b');
     const id = await generateIdentity();
     try {
-      await runBackup(v, { outDir: out, nodeId: 'node-1', recipients: [await identityToRecipient(id)], mode: 'full', now: () => T0 + 60_000 });
+      await runBackup(v, {
+        outDir: out,
+        nodeId: 'node-1',
+        recipients: [await identityToRecipient(id)],
+        mode: 'full',
+        now: () => T0 + 60_000,
+      });
     } finally {
       v.close();
     }
@@ -315,6 +446,10 @@ describe('format-2 backup chain written by today\'s code (test/fixtures/formats/
     const payload = await payloadOf(join(out, file!), id);
     const frames = framesOf(payload);
     expect(frames.records.map((r) => r.kind).sort()).toEqual(['share', 'share', 'share-retired', 'wallet', 'wallet']);
-    pinJson('backup', 'backup/full-of-fixture-vault.json', { payloadSha256: sha256hex(payload), payloadBytes: payload.length, ...frames });
+    pinJson('backup', 'backup/full-of-fixture-vault.json', {
+      payloadSha256: sha256hex(payload),
+      payloadBytes: payload.length,
+      ...frames,
+    });
   });
 });

@@ -25,7 +25,12 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-export function share(walletId: string, version: number, fill = version, extra: Partial<PutShareInput> = {}): PutShareInput {
+export function share(
+  walletId: string,
+  version: number,
+  fill = version,
+  extra: Partial<PutShareInput> = {},
+): PutShareInput {
   return {
     keyType: 'eddsa',
     walletId,

@@ -7,10 +7,10 @@ import { EcdsaKeyShare } from '../../src/tss/ecdsa/key-share.js';
 import { EcdsaOtResetupParty } from '../../src/tss/ecdsa/ot-resetup.js';
 import { shareCheckpoint } from '../../src/tss/ecdsa/share-checkpoint.js';
 import { EcdsaSignParty } from '../../src/tss/ecdsa/sign.js';
+import { seededRng } from '../../src/tss/math/rng.js';
 import { checkpointed } from '../../src/tss/session/checkpoint.js';
 import { runParties } from '../../src/tss/session/runner.js';
 import { SetupContextReusedError, SigningContextReusedError } from '../../src/tss/session/signing-log.js';
-import { seededRng } from '../../src/tss/math/rng.js';
 import { Vault } from '../../src/vault/vault.js';
 import { FAST_ARGON2, password, tempDir } from '../helpers/vault.js';
 import { dkg, names, nobleVerifies, sha256 } from '../tss/ecdsa/protocol-helpers.js';
@@ -24,14 +24,29 @@ async function nodes(ps: string[]): Promise<Map<string, { dir: string; vault: Va
     const dir = tempDir();
     const vault = await Vault.create(dir, password(`pw-${p}`), { argon2: FAST_ARGON2 });
     const ks = shares.get(p)!;
-    vault.putShare({ keyType: 'ecdsa', walletId: WALLET, version: 1, threshold: ks.threshold, participants: [...ks.participants], publicKey: ks.groupPublicKey, share: ks.serialize(), activate: true });
+    vault.putShare({
+      keyType: 'ecdsa',
+      walletId: WALLET,
+      version: 1,
+      threshold: ks.threshold,
+      participants: [...ks.participants],
+      publicKey: ks.groupPublicKey,
+      share: ks.serialize(),
+      activate: true,
+    });
     ks.dispose();
     out.set(p, { dir, vault });
   }
   return out;
 }
 
-function signWithVaults(vaults: Map<string, { vault: Vault }>, signers: string[], sessionId: string, digest: Uint8Array, seed: string) {
+function signWithVaults(
+  vaults: Map<string, { vault: Vault }>,
+  signers: string[],
+  sessionId: string,
+  digest: Uint8Array,
+  seed: string,
+) {
   const parties = signers.map((self) => {
     const { vault } = vaults.get(self)!;
     const stored = vault.getShare('ecdsa', WALLET);
@@ -77,7 +92,18 @@ describe('DKLs23 shares kept in the vault', () => {
     const stale = EcdsaKeyShare.deserialize(staleP1!);
     const current = EcdsaKeyShare.deserialize(vs.get(ps[0]!)!.vault.getShare('ecdsa', WALLET).share);
     const rolledBack = runParties(
-      [ps[0]!, ps[1]!].map((self) => new EcdsaSignParty({ sessionId: 'tx-rollback', self, signers: [ps[0]!, ps[1]!], keyShare: self === ps[1] ? stale : current, digest: sha256(Uint8Array.of(42)), signingLog: { claim: () => true }, rng: seededRng(self) })),
+      [ps[0]!, ps[1]!].map(
+        (self) =>
+          new EcdsaSignParty({
+            sessionId: 'tx-rollback',
+            self,
+            signers: [ps[0]!, ps[1]!],
+            keyShare: self === ps[1] ? stale : current,
+            digest: sha256(Uint8Array.of(42)),
+            signingLog: { claim: () => true },
+            rng: seededRng(self),
+          }),
+      ),
       { rng: seededRng('rb') },
     );
     expect(rolledBack.results.size).toBe(0);
@@ -125,10 +151,18 @@ describe('DKLs23 shares kept in the vault', () => {
         const keyShare = EcdsaKeyShare.deserialize(stored.share);
         stored.share.fill(0);
         shares.set(self, keyShare);
-        return new EcdsaOtResetupParty({ sessionId, self, members, keyShare, setupLog: { claim: (c) => vault.claimSetupContext(c) }, rng: seededRng(`${seed}/${self}`) });
+        return new EcdsaOtResetupParty({
+          sessionId,
+          self,
+          members,
+          keyShare,
+          setupLog: { claim: (c) => vault.claimSetupContext(c) },
+          rng: seededRng(`${seed}/${self}`),
+        });
       });
       const rep = runParties(parties, { rng: seededRng(`${seed}/order`) });
-      for (const [self, ks] of shares) if (rep.results.has(self)) vs.get(self)!.vault.updateShare('ecdsa', WALLET, 1, ks.serialize());
+      for (const [self, ks] of shares)
+        if (rep.results.has(self)) vs.get(self)!.vault.updateShare('ecdsa', WALLET, 1, ks.serialize());
       return rep;
     };
     // Node 0 starts re-setup 1 (its context is claimed, its first flight drawn) and stops before any peer answered.

@@ -9,7 +9,15 @@ import { FAST_ARGON2, password, tempDir } from '../helpers/vault.js';
 import { clone, dkg, names, nobleVerifies, reshare, sha256, sign } from '../tss/ecdsa/protocol-helpers.js';
 
 /** Tries to sign `digest` with n1's share read from its vault at `version` and the attacker's stolen share. */
-function trySign(vault: Vault, version: number, stolen: Uint8Array, n1: string, n3: string, digest: Uint8Array, groupKey: Uint8Array): { signed: boolean; error: unknown } {
+function trySign(
+  vault: Vault,
+  version: number,
+  stolen: Uint8Array,
+  n1: string,
+  n3: string,
+  digest: Uint8Array,
+  groupKey: Uint8Array,
+): { signed: boolean; error: unknown } {
   let n1Share: EcdsaKeyShare;
   try {
     const stored = vault.getShare('ecdsa', 'w', version);
@@ -37,13 +45,30 @@ describe('a reshare expels (review R-E)', () => {
     const vault = await Vault.create(dir, password('pw-n1'), { argon2: FAST_ARGON2 });
     try {
       const s1 = v1.get(n1)!;
-      vault.putShare({ keyType: 'ecdsa', walletId: 'w', version: 1, threshold: 1, participants: [...s1.participants], publicKey: groupKey, share: s1.serialize(), activate: true });
+      vault.putShare({
+        keyType: 'ecdsa',
+        walletId: 'w',
+        version: 1,
+        threshold: 1,
+        participants: [...s1.participants],
+        publicKey: groupKey,
+        share: s1.serialize(),
+        activate: true,
+      });
       // Sanity: before the reshare, n1's v1 plus n3's v1 do sign (2-of-3): the check below is meaningful.
       expect(trySign(vault, 1, stolenN3, n1, n3, digest, groupKey).signed).toBe(true);
       // Reshare {n1,n2,n3} → {n1,n2,n4} to expel n3; v2 pending, then activated.
       const v2 = reshare(clone(v1), [n1, n2], [n1, n2, n4], 1, { seed: 'reshare-expels-rs' });
       const s1v2 = v2.get(n1)!;
-      vault.putShare({ keyType: 'ecdsa', walletId: 'w', version: 2, threshold: 1, participants: [...s1v2.participants], publicKey: s1v2.groupPublicKey, share: s1v2.serialize() });
+      vault.putShare({
+        keyType: 'ecdsa',
+        walletId: 'w',
+        version: 2,
+        threshold: 1,
+        participants: [...s1v2.participants],
+        publicKey: s1v2.groupPublicKey,
+        share: s1v2.serialize(),
+      });
       vault.activate('ecdsa', 'w', 2);
       // Later the attacker compromises n1 (its vault and password): v1's secret is gone.
       vault.close();

@@ -32,12 +32,18 @@ function snapshot(v: Vault) {
       threshold: s.threshold,
       participants: s.participants,
       // a retired version has no secret to read (getShare refuses it)
-      share: s.status === 'retired' ? null : Buffer.from(v.getShare(w.keyType, w.walletId, s.version).share).toString('hex'),
+      share:
+        s.status === 'retired' ? null : Buffer.from(v.getShare(w.keyType, w.walletId, s.version).share).toString('hex'),
     })),
   }));
 }
 
-type Op = { op: 'put'; w: number; activate: boolean } | { op: 'activate'; w: number } | { op: 'delete'; w: number } | { op: 'prune'; keep: number } | { op: 'cut' };
+type Op =
+  | { op: 'put'; w: number; activate: boolean }
+  | { op: 'activate'; w: number }
+  | { op: 'delete'; w: number }
+  | { op: 'prune'; keep: number }
+  | { op: 'cut' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('put' as const), w: fc.nat({ max: 4 }), activate: fc.boolean() }),
@@ -56,9 +62,14 @@ function run(v: Vault, op: Op): void {
       return [];
     }
   })();
-  if (op.op === 'put') v.putShare({ ...share(id, (versions.at(-1)?.version ?? 0) + 1, versions.length + 1), activate: op.activate });
+  if (op.op === 'put')
+    v.putShare({ ...share(id, (versions.at(-1)?.version ?? 0) + 1, versions.length + 1), activate: op.activate });
   else if (op.op === 'activate') {
-    const p = versions.find((x) => x.status === 'pending' && x.version > Math.max(0, ...versions.filter((y) => y.status === 'active').map((y) => y.version)));
+    const p = versions.find(
+      (x) =>
+        x.status === 'pending' &&
+        x.version > Math.max(0, ...versions.filter((y) => y.status === 'active').map((y) => y.version)),
+    );
     if (p) v.activate('eddsa', id, p.version);
   } else if (op.op === 'delete') {
     if (versions.length > 0) v.deleteWallet('eddsa', id);

@@ -26,7 +26,8 @@ async function readAll(dir: string): Promise<Outcome> {
     v = await Vault.open(dir, password('pw-a'));
     for (const [id, versions] of expected()) {
       const w = v.getWallet('eddsa', id);
-      if (w.currentVersion !== Math.max(...versions.keys())) throw new Error(`WRONG DATA: ${id} current version ${w.currentVersion}`);
+      if (w.currentVersion !== Math.max(...versions.keys()))
+        throw new Error(`WRONG DATA: ${id} current version ${w.currentVersion}`);
       for (const [version, fill] of versions) {
         if (version < w.currentVersion!) {
           // retired: its secret was destroyed; reading it must say so, never return bytes
@@ -41,7 +42,8 @@ async function readAll(dir: string): Promise<Outcome> {
           continue;
         }
         const s = v.getShare('eddsa', id, version);
-        if (!s.share.every((b) => b === fill) || s.share.length !== 1024 + (fill % 7) * 512) throw new Error(`WRONG DATA: ${id} v${version}`);
+        if (!s.share.every((b) => b === fill) || s.share.length !== 1024 + (fill % 7) * 512)
+          throw new Error(`WRONG DATA: ${id} v${version}`);
       }
     }
     if (v.listWallets().length !== 40) throw new Error('WRONG DATA: wallet count');
@@ -63,7 +65,11 @@ const ALLOWED: Record<string, string[]> = {
 };
 
 /** Flips one random byte of one file per trial, in a fresh copy of `base`; tallies the outcomes. */
-async function flipTrials(base: string, trialsPerFile: number, rng: () => number): Promise<Record<string, Record<string, number>>> {
+async function flipTrials(
+  base: string,
+  trialsPerFile: number,
+  rng: () => number,
+): Promise<Record<string, Record<string, number>>> {
   const files = Object.keys(ALLOWED).filter((f) => existsSync(join(base, f)));
   const tally: Record<string, Record<string, number>> = {};
   for (const f of files) {

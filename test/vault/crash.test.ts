@@ -9,7 +9,10 @@ interface ModelVersion {
   status: 'pending' | 'active' | 'retired';
 }
 /** The model of what must be in the vault: every acknowledged write. */
-type Model = Map<string, { versions: Map<number, ModelVersion>; active: number; claims: { version: number; ctx: string }[] }>;
+type Model = Map<
+  string,
+  { versions: Map<number, ModelVersion>; active: number; claims: { version: number; ctx: string }[] }
+>;
 
 /**
  * Activating `version` retires the active one and every pending version below it, whose secrets
@@ -76,10 +79,15 @@ describe('crash safety (kill -9 of a real process)', () => {
           if (v.getShare('eddsa', id, version).share[0] === fill) model.get(id)!.versions.get(version)!.fill = fill;
         }
         // A put or an activation announced but not acknowledged committed entirely or not at all.
-        if (last?.op === 'put-start' && v.listWallets().some((w) => w.walletId === last.id) && v.listVersions('eddsa', last.id as string).some((x) => x.version === last.version)) {
+        if (
+          last?.op === 'put-start' &&
+          v.listWallets().some((w) => w.walletId === last.id) &&
+          v.listVersions('eddsa', last.id as string).some((x) => x.version === last.version)
+        ) {
           apply(model, setupClaims, { ...last, op: 'put' });
         }
-        if (last?.op === 'activate-start' && v.getWallet('eddsa', last.id as string).currentVersion === last.version) apply(model, setupClaims, { ...last, op: 'activate' });
+        if (last?.op === 'activate-start' && v.getWallet('eddsa', last.id as string).currentVersion === last.version)
+          apply(model, setupClaims, { ...last, op: 'activate' });
         if (maybeDeleted !== undefined) {
           const gone = v.listWallets().every((w) => w.walletId !== maybeDeleted);
           if (gone) model.delete(maybeDeleted);
@@ -101,8 +109,15 @@ describe('crash safety (kill -9 of a real process)', () => {
           }
           // an acknowledged claim is never lost: claiming it again is refused (a retired version refuses every claim)
           for (const c of w.claims) {
-            if (w.versions.get(c.version)!.status === 'retired') expect(() => v.claimSigningContext('eddsa', id, c.version, Buffer.from(c.ctx, 'hex'))).toThrow(ShareDestroyedError);
-            else expect(v.claimSigningContext('eddsa', id, c.version, Buffer.from(c.ctx, 'hex')), `${id} v${c.version} claim`).toBe(false);
+            if (w.versions.get(c.version)!.status === 'retired')
+              expect(() => v.claimSigningContext('eddsa', id, c.version, Buffer.from(c.ctx, 'hex'))).toThrow(
+                ShareDestroyedError,
+              );
+            else
+              expect(
+                v.claimSigningContext('eddsa', id, c.version, Buffer.from(c.ctx, 'hex')),
+                `${id} v${c.version} claim`,
+              ).toBe(false);
           }
         }
         for (const c of setupClaims) expect(v.claimSetupContext(Buffer.from(c, 'hex')), `setup claim ${c}`).toBe(false);

@@ -5,8 +5,8 @@ import {
   decodeBody,
   encodeBody,
   type KeyringBody,
-  type KeyringHeader,
   KeyringFormatError,
+  type KeyringHeader,
   openKeyring,
   parseKeyring,
   sealKeyring,
@@ -26,14 +26,34 @@ const identity: fc.Arbitrary<RecordIdentity> = fc.record({
 const key32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((a) => Buffer.from(a));
 
 const body: fc.Arbitrary<KeyringBody> = fc
-  .record({ page: key32, next: fc.option(key32, { nil: undefined }), data: fc.array(key32, { minLength: 1, maxLength: 4 }), t: fc.nat({ max: 2 ** 45 }) })
+  .record({
+    page: key32,
+    next: fc.option(key32, { nil: undefined }),
+    data: fc.array(key32, { minLength: 1, maxLength: 4 }),
+    t: fc.nat({ max: 2 ** 45 }),
+  })
   .map(({ page, next, data, t }) => ({
-    pageKeys: [{ id: 1, role: 'current' as const, key: page }, ...(next ? [{ id: 2, role: 'next' as const, key: next }] : [])],
-    dataKeys: data.map((key, i) => ({ id: i + 1, status: i === data.length - 1 ? ('primary' as const) : ('decrypt-only' as const), createdAt: t, key })),
+    pageKeys: [
+      { id: 1, role: 'current' as const, key: page },
+      ...(next ? [{ id: 2, role: 'next' as const, key: next }] : []),
+    ],
+    dataKeys: data.map((key, i) => ({
+      id: i + 1,
+      status: i === data.length - 1 ? ('primary' as const) : ('decrypt-only' as const),
+      createdAt: t,
+      key,
+    })),
   }));
 
 function header(): KeyringHeader {
-  return { vaultId: randomBytes(16), kdf: 1, argon2: { opsLimit: 3, memLimit: 65536 * 1024 }, salt: randomBytes(16), generation: 7, verifier: randomBytes(32) };
+  return {
+    vaultId: randomBytes(16),
+    kdf: 1,
+    argon2: { opsLimit: 3, memLimit: 65536 * 1024 },
+    salt: randomBytes(16),
+    generation: 7,
+    verifier: randomBytes(32),
+  };
 }
 
 const plain = (b: KeyringBody) =>
@@ -46,7 +66,8 @@ describe('record envelope and AAD encodings', () => {
   it('the AAD encoding is injective: distinct identities never encode alike', () => {
     fc.assert(
       fc.property(identity, identity, (a, b) => {
-        const same = JSON.stringify({ ...a, vaultId: [...a.vaultId] }) === JSON.stringify({ ...b, vaultId: [...b.vaultId] });
+        const same =
+          JSON.stringify({ ...a, vaultId: [...a.vaultId] }) === JSON.stringify({ ...b, vaultId: [...b.vaultId] });
         expect(Buffer.from(encodeAad(a)).equals(Buffer.from(encodeAad(b)))).toBe(same);
       }),
     );
@@ -65,19 +86,34 @@ describe('record envelope and AAD encodings', () => {
 
   it('a record with any byte flipped fails to open', () => {
     fc.assert(
-      fc.property(identity, fc.uint8Array({ minLength: 1, maxLength: 100 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (id, data, pos, x) => {
-        const key = randomBytes(32);
-        const sealed = Buffer.from(sealRecord(key, id, data));
-        sealed[pos % sealed.length]! ^= x;
-        expect(openRecord(key, id, sealed)).toBeNull();
-      }),
+      fc.property(
+        identity,
+        fc.uint8Array({ minLength: 1, maxLength: 100 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        (id, data, pos, x) => {
+          const key = randomBytes(32);
+          const sealed = Buffer.from(sealRecord(key, id, data));
+          sealed[pos % sealed.length]! ^= x;
+          expect(openRecord(key, id, sealed)).toBeNull();
+        },
+      ),
     );
   });
 
   it('the same plaintext sealed twice gives different envelopes (fresh nonce)', () => {
     const key = randomBytes(32);
-    const id: RecordIdentity = { vaultId: randomBytes(16), kind: 'share', keyType: 'ecdsa', walletId: 'w', version: 1, dataKeyId: 1 };
-    expect(Buffer.from(sealRecord(key, id, Buffer.alloc(32))).equals(Buffer.from(sealRecord(key, id, Buffer.alloc(32))))).toBe(false);
+    const id: RecordIdentity = {
+      vaultId: randomBytes(16),
+      kind: 'share',
+      keyType: 'ecdsa',
+      walletId: 'w',
+      version: 1,
+      dataKeyId: 1,
+    };
+    expect(
+      Buffer.from(sealRecord(key, id, Buffer.alloc(32))).equals(Buffer.from(sealRecord(key, id, Buffer.alloc(32)))),
+    ).toBe(false);
   });
 });
 
@@ -123,7 +159,9 @@ describe('keyring file encoding', () => {
 
   it('a keyring body breaking its invariants is refused', () => {
     const k = randomBytes(32);
-    expect(() => decodeBody(encodeBody({ pageKeys: [], dataKeys: [{ id: 1, status: 'primary', createdAt: 0, key: k }] }))).toThrow(KeyringFormatError);
+    expect(() =>
+      decodeBody(encodeBody({ pageKeys: [], dataKeys: [{ id: 1, status: 'primary', createdAt: 0, key: k }] })),
+    ).toThrow(KeyringFormatError);
     expect(() =>
       decodeBody(
         encodeBody({
@@ -135,21 +173,29 @@ describe('keyring file encoding', () => {
         }),
       ),
     ).toThrow(KeyringFormatError);
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (junk) => {
-      try {
-        decodeBody(junk);
-      } catch (e) {
-        expect(e).toBeInstanceOf(KeyringFormatError);
-      }
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (junk) => {
+        try {
+          decodeBody(junk);
+        } catch (e) {
+          expect(e).toBeInstanceOf(KeyringFormatError);
+        }
+      }),
+    );
   });
 });
 
 describe('WAL checker', () => {
   it('never throws on arbitrary bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 5000 }), fc.option(fc.uint8Array({ maxLength: 200 }), { nil: undefined }), (wal, shm) => {
-      const v = checkWal(wal, shm);
-      expect(typeof v.ok).toBe('boolean');
-    }));
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 5000 }),
+        fc.option(fc.uint8Array({ maxLength: 200 }), { nil: undefined }),
+        (wal, shm) => {
+          const v = checkWal(wal, shm);
+          expect(typeof v.ok).toBe('boolean');
+        },
+      ),
+    );
   });
 });

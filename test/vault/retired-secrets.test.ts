@@ -5,10 +5,9 @@ import { cpSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidStateError, ShareDestroyedError } from '../../src/common/errors.js';
-import { SCHEMA_VERSION } from '../../src/vault/database.js';
-import { Vault } from '../../src/vault/vault.js';
-import { openDatabase } from '../../src/vault/database.js';
+import { openDatabase, SCHEMA_VERSION } from '../../src/vault/database.js';
 import { unlockKeyring } from '../../src/vault/keyring-store.js';
+import { Vault } from '../../src/vault/vault.js';
 import { FAST_ARGON2, password, rawSql, share, tempDir } from '../helpers/vault.js';
 
 const ctx = (b: number) => new Uint8Array(32).fill(b);
@@ -36,8 +35,18 @@ describe('retiring a version destroys its secret (review R-E)', () => {
     v.claimSigningContext('eddsa', 'c', 1, ctx(3));
     v.retireActive('eddsa', 'c'); // this node left the committee
     const info = v.listVersions('eddsa', 'a')[0]!;
-    expect(info).toMatchObject({ version: 1, status: 'retired', threshold: 1, participants: ['node0', 'node1', 'node2'], dataKeyId: 0 });
-    expect(v.getWallet('eddsa', 'a')).toMatchObject({ currentVersion: 2, threshold: 2, participants: ['n1', 'n2', 'n4'] });
+    expect(info).toMatchObject({
+      version: 1,
+      status: 'retired',
+      threshold: 1,
+      participants: ['node0', 'node1', 'node2'],
+      dataKeyId: 0,
+    });
+    expect(v.getWallet('eddsa', 'a')).toMatchObject({
+      currentVersion: 2,
+      threshold: 2,
+      participants: ['n1', 'n2', 'n4'],
+    });
     expect(Buffer.from(v.getWallet('eddsa', 'c').publicKey)).toEqual(Buffer.alloc(32, 7));
     expect(v.status().shares).toEqual({ pending: 0, active: 2, retired: 3 });
     expect((await v.verify()).problems).toEqual([]);
@@ -142,11 +151,21 @@ describe('retiring a version destroys its secret (review R-E)', () => {
     v.putShare({ ...share('w', 2), activate: true });
     v.close();
     // as an older build would have left it: a record for the retired v1
-    await rawSql(dir, 'pw', "INSERT INTO records (share_id, data_key_id, sealed) SELECT id, 1, x'00' FROM shares WHERE version = 1");
+    await rawSql(
+      dir,
+      'pw',
+      "INSERT INTO records (share_id, data_key_id, sealed) SELECT id, 1, x'00' FROM shares WHERE version = 1",
+    );
     const v2 = await Vault.open(dir, password('pw'));
     const report = await v2.verify();
     expect(report.ok).toBe(false);
-    expect(report.problems).toEqual([expect.objectContaining({ part: 'record', where: 'share eddsa/w v1', what: expect.stringMatching(/retired version still holds its sealed secret/) })]);
+    expect(report.problems).toEqual([
+      expect.objectContaining({
+        part: 'record',
+        where: 'share eddsa/w v1',
+        what: expect.stringMatching(/retired version still holds its sealed secret/),
+      }),
+    ]);
     v2.close();
   });
 });
@@ -233,16 +252,27 @@ describe('a pending version below the active one holds no secret (sixth review F
     v.putShare(share('w', 3));
     v.close();
     // what the build before this fix left after activating v3: v2 still pending with its record
-    await rawSql(dir, 'pw', "UPDATE shares SET status = 2 WHERE wallet_id = 'w' AND version = 3; UPDATE shares SET status = 3, retired_by = 3 WHERE wallet_id = 'w' AND version = 1; DELETE FROM records WHERE share_id IN (SELECT id FROM shares WHERE wallet_id = 'w' AND version = 1); UPDATE wallets SET current_version = 3 WHERE wallet_id = 'w';");
-    const before = (await rawSql(dir, 'pw', "SELECT count(*) AS n FROM records r JOIN shares s ON s.id = r.share_id WHERE s.version = 2")) as { n: number }[];
+    await rawSql(
+      dir,
+      'pw',
+      "UPDATE shares SET status = 2 WHERE wallet_id = 'w' AND version = 3; UPDATE shares SET status = 3, retired_by = 3 WHERE wallet_id = 'w' AND version = 1; DELETE FROM records WHERE share_id IN (SELECT id FROM shares WHERE wallet_id = 'w' AND version = 1); UPDATE wallets SET current_version = 3 WHERE wallet_id = 'w';",
+    );
+    const before = (await rawSql(
+      dir,
+      'pw',
+      'SELECT count(*) AS n FROM records r JOIN shares s ON s.id = r.share_id WHERE s.version = 2',
+    )) as { n: number }[];
     expect(before[0]!.n).toBe(1);
     const again = await Vault.open(dir, password('pw'));
     expect(() => again.getShare('eddsa', 'w', 2)).toThrow(ShareDestroyedError);
     expect(again.listVersions('eddsa', 'w').find((s) => s.version === 2)?.status).toBe('retired');
     expect((await again.verify()).ok).toBe(true);
     again.close();
-    const after = (await rawSql(dir, 'pw', "SELECT count(*) AS n FROM records r JOIN shares s ON s.id = r.share_id WHERE s.version = 2")) as { n: number }[];
+    const after = (await rawSql(
+      dir,
+      'pw',
+      'SELECT count(*) AS n FROM records r JOIN shares s ON s.id = r.share_id WHERE s.version = 2',
+    )) as { n: number }[];
     expect(after[0]!.n).toBe(0);
   });
 });
-

@@ -2,7 +2,7 @@
 // 32-byte setup contexts and step markers here before drawing or answering any secret (review R-D).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runBackup, restoreChain } from '../../src/backup/index.js';
+import { restoreChain, runBackup } from '../../src/backup/index.js';
 import { InvalidArgumentError, InvalidStateError } from '../../src/common/errors.js';
 import { Vault } from '../../src/vault/vault.js';
 import { newKeys } from '../backup/helpers.js';

@@ -1,6 +1,11 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, NotFoundError, ShareDestroyedError, VaultCorruptedError } from '../../src/common/errors.js';
+import {
+  InvalidArgumentError,
+  NotFoundError,
+  ShareDestroyedError,
+  VaultCorruptedError,
+} from '../../src/common/errors.js';
 import { openDatabase, SCHEMA_VERSION } from '../../src/vault/database.js';
 import { unlockKeyring } from '../../src/vault/keyring-store.js';
 import { Vault } from '../../src/vault/vault.js';
@@ -48,7 +53,12 @@ describe('the vault as a durable signing log (finding F2)', () => {
     v.putShare(share('w', 2));
     v.putShare({ ...share('x', 1), activate: true });
     v.putShare({ ...share('w', 1), keyType: 'ecdsa', publicKey: new Uint8Array(33).fill(2), activate: true });
-    for (const [kt, w, ver] of [['eddsa', 'w', 1], ['eddsa', 'w', 2], ['eddsa', 'x', 1], ['ecdsa', 'w', 1]] as const) {
+    for (const [kt, w, ver] of [
+      ['eddsa', 'w', 1],
+      ['eddsa', 'w', 2],
+      ['eddsa', 'x', 1],
+      ['ecdsa', 'w', 1],
+    ] as const) {
       expect(v.claimSigningContext(kt, w, ver, ctx(9))).toBe(true);
     }
     v.close();
@@ -60,7 +70,9 @@ describe('the vault as a durable signing log (finding F2)', () => {
     expect(() => v.claimSigningContext('eddsa', 'w', 5, ctx(1))).toThrow(NotFoundError);
     expect(() => v.claimSigningContext('eddsa', 'nobody', 1, ctx(1))).toThrow(NotFoundError);
     expect(() => v.claimSigningContext('eddsa', 'w', 1, new Uint8Array(31))).toThrow(InvalidArgumentError);
-    expect(() => v.claimSigningContext('eddsa', 'w', 1, 'x'.repeat(32) as unknown as Uint8Array)).toThrow(InvalidArgumentError);
+    expect(() => v.claimSigningContext('eddsa', 'w', 1, 'x'.repeat(32) as unknown as Uint8Array)).toThrow(
+      InvalidArgumentError,
+    );
     expect(() => v.claimSigningContext('eddsa', 'w', -1, ctx(1))).toThrow(InvalidArgumentError);
     expect(v.signingLogSize('eddsa', 'w', 1)).toBe(0);
     v.close();

@@ -9,7 +9,13 @@ describe('updating a share version in place (state that moves on within a versio
     const v = await Vault.create(dir, password('pw'), { argon2: FAST_ARGON2 });
     const put = v.putShare({ ...share('w', 1, 1), activate: true });
     const upd = v.updateShare('eddsa', 'w', 1, new Uint8Array(300).fill(9));
-    expect(upd).toMatchObject({ version: 1, status: 'active', threshold: put.threshold, participants: put.participants, createdAt: put.createdAt });
+    expect(upd).toMatchObject({
+      version: 1,
+      status: 'active',
+      threshold: put.threshold,
+      participants: put.participants,
+      createdAt: put.createdAt,
+    });
     expect(upd.seq).toBeGreaterThan(put.seq);
     v.close();
     const v2 = await Vault.open(dir, password('pw'));
@@ -32,7 +38,11 @@ describe('updating a share version in place (state that moves on within a versio
     const c = changes[0] as Extract<(typeof changes)[number], { kind: 'share' }>;
     expect([...v.openChange(c)]).toEqual([1, 2, 3]);
     const other = await Vault.create(tempDir(), password('pw2'), { argon2: FAST_ARGON2 });
-    other.applyChanges(v.changesSince(0).map((x) => (x.kind === 'share' ? { kind: 'share' as const, info: x.info, share: v.openChange(x) } : x)));
+    other.applyChanges(
+      v
+        .changesSince(0)
+        .map((x) => (x.kind === 'share' ? { kind: 'share' as const, info: x.info, share: v.openChange(x) } : x)),
+    );
     expect([...other.getShare('eddsa', 'w', 1).share]).toEqual([1, 2, 3]);
     other.close();
     v.close();

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Vault } from '../../src/vault/vault.js';
 import { ShareDestroyedError } from '../../src/common/errors.js';
+import { Vault } from '../../src/vault/vault.js';
 import { FAST_ARGON2, password, share, tempDir } from '../helpers/vault.js';
 
 describe('vault basics', () => {
@@ -90,7 +90,13 @@ describe('vault basics', () => {
     const secretShare = new Uint8Array(4096);
     for (let i = 0; i < secretShare.length; i++) secretShare[i] = (i * 131 + 17) & 0xff;
     const pub = new Uint8Array(32).map((_, i) => 200 - i);
-    v.putShare({ ...share('wallet-needle-7f3a', 1), participants: ['node-needle-a', 'node-needle-b'], publicKey: pub, share: secretShare, activate: true });
+    v.putShare({
+      ...share('wallet-needle-7f3a', 1),
+      participants: ['node-needle-a', 'node-needle-b'],
+      publicKey: pub,
+      share: secretShare,
+      activate: true,
+    });
     const check = () => {
       for (const f of readdirSync(dir)) {
         const bytes = readFileSync(join(dir, f));
@@ -128,7 +134,12 @@ describe('version life cycle edges', () => {
     v.putShare(share('gone', 1));
     v.discardPending('eddsa', 'gone', 1);
     expect(() => v.getWallet('eddsa', 'gone')).toThrow(/not found/);
-    expect(v.changesSince(0).filter((c) => c.kind === 'share-deleted' || c.kind === 'wallet-deleted').map((c) => c.kind)).toEqual(['share-deleted', 'share-deleted', 'wallet-deleted']);
+    expect(
+      v
+        .changesSince(0)
+        .filter((c) => c.kind === 'share-deleted' || c.kind === 'wallet-deleted')
+        .map((c) => c.kind),
+    ).toEqual(['share-deleted', 'share-deleted', 'wallet-deleted']);
     expect(() => v.discardPending('eddsa', 'kept', 1)).toThrow(/not pending/);
     v.close();
   });

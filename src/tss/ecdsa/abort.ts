@@ -4,9 +4,16 @@
  * which aborts are **OT evidence** (review R-A): only those make a signer burn the pair.
  */
 import { TesseraError } from '../../common/errors.js';
+import {
+  MalformedMessageError,
+  OtAbortedError,
+  OtCheckFailedError,
+  OtReuseError,
+  OtStateBurnedError,
+  OtWindowExceededError,
+} from '../ot/errors.js';
 import { ProtocolAbortedError } from '../session/errors.js';
 import { MultiplicationAbortedError } from './errors.js';
-import { MalformedMessageError, OtAbortedError, OtCheckFailedError, OtReuseError, OtStateBurnedError, OtWindowExceededError } from '../ot/errors.js';
 
 /**
  * An abort caused by evidence against the OT pair with the blamed peers: a failed KOS check, a
@@ -40,18 +47,27 @@ export function withOtAbort<T>(peer: string, what: string, fn: () => T): T {
     return fn();
   } catch (e) {
     if (e instanceof ProtocolAbortedError) throw e;
-    if (e instanceof OtCheckFailedError || e instanceof MultiplicationAbortedError || e instanceof MalformedMessageError) {
+    if (
+      e instanceof OtCheckFailedError ||
+      e instanceof MultiplicationAbortedError ||
+      e instanceof MalformedMessageError
+    ) {
       throw new OtEvidenceAbortError(`${what}: ${e.reason}`, e.blame === undefined ? [] : [e.blame]);
     }
     if (e instanceof OtAbortedError) {
       throw new ProtocolAbortedError(`${what}: ${e.reason}`, e.blame === undefined ? [] : [e.blame]);
     }
     if (e instanceof OtWindowExceededError) {
-      throw new ProtocolAbortedError(`${what}: OT extension index below the window (more than the window of sessions in flight on this pair; not a replay); retry with a new session`, []);
+      throw new ProtocolAbortedError(
+        `${what}: OT extension index below the window (more than the window of sessions in flight on this pair; not a replay); retry with a new session`,
+        [],
+      );
     }
-    if (e instanceof OtReuseError) throw new OtEvidenceAbortError(`${what}: OT index reused (replayed message)`, [peer]);
+    if (e instanceof OtReuseError)
+      throw new OtEvidenceAbortError(`${what}: OT index reused (replayed message)`, [peer]);
     if (e instanceof OtStateBurnedError) throw new ProtocolAbortedError(`${what}: the pairwise OT state is burnt`, []);
-    if (e instanceof TesseraError && e.code === 'INVALID_ARGUMENT') throw new OtEvidenceAbortError(`malformed ${what}`, [peer]);
+    if (e instanceof TesseraError && e.code === 'INVALID_ARGUMENT')
+      throw new OtEvidenceAbortError(`malformed ${what}`, [peer]);
     throw e;
   }
 }

@@ -20,19 +20,32 @@
  * every bad dealer), zero-seed opening against its commitment, every OT check (blame the peer),
  * confirmation mismatch (blame the confirming party). Result: a version-1 {@link EcdsaKeyShare}.
  */
+
+import { ByteReader, ByteWriter } from '../../common/bytes.js';
 import { InvalidArgumentError } from '../../common/errors.js';
 import { mod } from '../group/group.js';
-import { getGroup, type Group, type Point } from '../group/index.js';
+import { type Group, getGroup, type Point } from '../group/index.js';
 import { bytesEqual, taggedHash, utf8 } from '../math/hash.js';
 import { commitPolynomial, evalCommitment, evalPolynomial } from '../math/polynomial.js';
-import { randomScalar, type Rng, setupRng, systemRng } from '../math/rng.js';
-import { ByteReader, ByteWriter } from '../../common/bytes.js';
+import { type Rng, randomScalar, setupRng, systemRng } from '../math/rng.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
+import {
+  type Outgoing,
+  type RoundExpectation,
+  type RoundInbox,
+  RoundProtocol,
+  type RoundStep,
+} from '../session/party.js';
 import { claimSetupContext, claimSetupStep, type SetupLog } from '../session/signing-log.js';
-import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
 import { withOtAbort } from './abort.js';
-import { ECDSA_KEY_TYPE, EcdsaKeyShare, type EcdsaKeyPublic, ecdsaIdentifiers, ecdsaKeyPublicDigest } from './key-share.js';
+import {
+  ECDSA_KEY_TYPE,
+  type EcdsaKeyPublic,
+  EcdsaKeyShare,
+  ecdsaIdentifiers,
+  ecdsaKeyPublicDigest,
+} from './key-share.js';
 import { type PairwiseOt, PairwiseOtSetup } from './pairwise.js';
 import { ZeroSeedPairSetup } from './zero-share.js';
 
@@ -68,7 +81,9 @@ export function ecdsaDkgContext(sessionId: string, threshold: number, participan
 }
 
 function pokChallenge(g: Group, ctx: Uint8Array, id: string, c0: Point, R: Point): bigint {
-  return g.reduceBytes(taggedHash('sha256', 'tessera/ecdsa/dkg/pok/v1', ctx, utf8(id), g.encodePoint(c0), g.encodePoint(R)));
+  return g.reduceBytes(
+    taggedHash('sha256', 'tessera/ecdsa/dkg/pok/v1', ctx, utf8(id), g.encodePoint(c0), g.encodePoint(R)),
+  );
 }
 
 /** Schnorr proof of knowledge of a0 with C0 = a0·G, bound to ctx and the prover's id: R ‖ μ. */
@@ -122,7 +137,8 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
     if (!Number.isInteger(opts.threshold) || opts.threshold < 1 || opts.threshold + 1 > n || n > 1024) {
       throw new InvalidArgumentError('threshold t must satisfy 1 ≤ t and t+1 ≤ n ≤ 1024');
     }
-    if (typeof opts.setupLog?.claim !== 'function') throw new InvalidArgumentError('a DKG party needs the node\'s setup log (setupLog)');
+    if (typeof opts.setupLog?.claim !== 'function')
+      throw new InvalidArgumentError("a DKG party needs the node's setup log (setupLog)");
     this.threshold = opts.threshold;
     this.ids = ecdsaIdentifiers(this.g, opts.participants);
     this.ctx = ecdsaDkgContext(opts.sessionId, opts.threshold, opts.participants);
@@ -152,7 +168,10 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
       const zero = new ZeroSeedPairSetup({ sessionId: this.ctx, selfId: this.self, peerId: p }, this.rng);
       this.otSetups.set(p, ot);
       this.zeroSetups.set(p, zero);
-      out.push({ to: p, payload: new ByteWriter().tag(R1D_TAG).raw(this.ctx).bytes(ot.round(1)).bytes(zero.commitMessage()).finish() });
+      out.push({
+        to: p,
+        payload: new ByteWriter().tag(R1D_TAG).raw(this.ctx).bytes(ot.round(1)).bytes(zero.commitMessage()).finish(),
+      });
     }
     return out;
   }
@@ -167,7 +186,9 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
         return this.round2(inbox);
       case 3:
       case 4:
-        return { send: this.others.map((p) => ({ to: p, payload: this.otFlight(p, round + 1, this.readOt(p, inbox)) })) };
+        return {
+          send: this.others.map((p) => ({ to: p, payload: this.otFlight(p, round + 1, this.readOt(p, inbox)) })),
+        };
       case 5:
         return this.round5(inbox);
       default:
@@ -179,7 +200,8 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
     return this.parse(p, 'DKG OT message', () => {
       const r = new ByteReader(inbox.direct.get(p)!);
       r.expectTag(ROT_TAG);
-      if (!bytesEqual(r.raw(32), this.ctx)) throw new ProtocolAbortedError('DKG context differs (another session or committee)', [p]);
+      if (!bytesEqual(r.raw(32), this.ctx))
+        throw new ProtocolAbortedError('DKG context differs (another session or committee)', [p]);
       const m = r.bytes(64 * 1024);
       r.end();
       return m;
@@ -203,7 +225,8 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
         for (let i = 0; i < count; i++) C.push(g.decodePoint(r.raw(33)));
         const proof = r.raw(65);
         r.end();
-        if (!verifyPok(g, this.ctx, p, C[0]!, proof)) throw new ProtocolAbortedError('invalid proof of knowledge (or a package from another session)', [p]);
+        if (!verifyPok(g, this.ctx, p, C[0]!, proof))
+          throw new ProtocolAbortedError('invalid proof of knowledge (or a package from another session)', [p]);
         return C;
       });
       this.commitments.set(p, C);
@@ -216,7 +239,8 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
       const { otMsg, zeroCommit } = this.parse(p, 'DKG setup message', () => {
         const r = new ByteReader(inbox.direct.get(p)!);
         r.expectTag(R1D_TAG);
-        if (!bytesEqual(r.raw(32), this.ctx)) throw new ProtocolAbortedError('DKG context differs (another session or committee)', [p]);
+        if (!bytesEqual(r.raw(32), this.ctx))
+          throw new ProtocolAbortedError('DKG context differs (another session or committee)', [p]);
         const otMsg = r.bytes(64 * 1024);
         const zeroCommit = r.bytes(64);
         r.end();
@@ -226,7 +250,14 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
       withOtAbort(p, 'zero-sharing commitment', () => zero.onPeerCommitment(zeroCommit));
       const ot2 = withOtAbort(p, 'pairwise OT setup', () => this.otSetups.get(p)!.round(2, otMsg));
       const share = evalPolynomial(g, this.coeffs, this.ids.get(p)!);
-      const payload = new ByteWriter().tag(R2_TAG).raw(this.ctx).bytes(this.myEcho).raw(g.encodeScalar(share)).bytes(ot2).bytes(zero.openingMessage()).finish();
+      const payload = new ByteWriter()
+        .tag(R2_TAG)
+        .raw(this.ctx)
+        .bytes(this.myEcho)
+        .raw(g.encodeScalar(share))
+        .bytes(ot2)
+        .bytes(zero.openingMessage())
+        .finish();
       out.push({ to: p, payload });
     }
     this.secret = evalPolynomial(g, this.coeffs, this.ids.get(this.self)!);
@@ -243,7 +274,8 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
       const v = this.parse(p, 'DKG share package', () => {
         const r = new ByteReader(inbox.direct.get(p)!);
         r.expectTag(R2_TAG);
-        if (!bytesEqual(r.raw(32), this.ctx)) throw new ProtocolAbortedError('DKG context differs (another session or committee)', [p]);
+        if (!bytesEqual(r.raw(32), this.ctx))
+          throw new ProtocolAbortedError('DKG context differs (another session or committee)', [p]);
         const echo = r.bytes(32 * this.participants.length);
         const share = g.decodeScalar(r.raw(32));
         const ot = r.bytes(64 * 1024);
@@ -256,7 +288,9 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
     }
     echoes.verdict();
     const myId = this.ids.get(this.self)!;
-    const bad = this.others.filter((p) => !g.equals(g.baseMul(parsed.get(p)!.share), evalCommitment(g, this.commitments.get(p)!, myId)));
+    const bad = this.others.filter(
+      (p) => !g.equals(g.baseMul(parsed.get(p)!.share), evalCommitment(g, this.commitments.get(p)!, myId)),
+    );
     if (bad.length > 0) throw new ProtocolAbortedError('secret share does not match the dealer commitment', bad);
     for (const p of this.others) {
       const seed = withOtAbort(p, 'zero-sharing opening', () => this.zeroSetups.get(p)!.finish(parsed.get(p)!.opening));
@@ -282,7 +316,14 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
     if (secret === 0n || !g.equals(g.baseMul(secret), g.decodePoint(publicShares.get(this.self)!))) {
       throw new ProtocolAbortedError('own share does not match the public package', []);
     }
-    this.pub = { keyType: ECDSA_KEY_TYPE, version: 1, threshold: this.threshold, participants: this.participants, publicShares, groupPublicKey: g.encodePoint(summed[0]!) };
+    this.pub = {
+      keyType: ECDSA_KEY_TYPE,
+      version: 1,
+      threshold: this.threshold,
+      participants: this.participants,
+      publicShares,
+      groupPublicKey: g.encodePoint(summed[0]!),
+    };
     return { send: this.others.map((p) => ({ to: p, payload: this.otFlight(p, 3, parsed.get(p)!.ot) })) };
   }
 
@@ -299,7 +340,12 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
     this.pairs.clear();
     this.zeroSeeds.clear();
     this.secret = 0n;
-    this.confirmation = taggedHash('sha256', 'tessera/ecdsa/dkg/confirmation/v1', this.ctx, ecdsaKeyPublicDigest(this.pub!));
+    this.confirmation = taggedHash(
+      'sha256',
+      'tessera/ecdsa/dkg/confirmation/v1',
+      this.ctx,
+      ecdsaKeyPublicDigest(this.pub!),
+    );
     return { send: [{ to: null, payload: new ByteWriter().tag(R6_TAG).raw(this.confirmation).finish() }] };
   }
 

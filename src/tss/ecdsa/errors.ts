@@ -8,7 +8,11 @@ import { OtAbortedError } from '../ot/errors.js';
 /** The two-party multiplication's check failed: the sender used inconsistent inputs. The OT state is burnt. */
 export class MultiplicationAbortedError extends OtAbortedError {
   constructor(blame: string, detail: string) {
-    super('multiplication-check', blame, `two-party multiplication check failed: ${detail}; this pair's OT state is burnt and must be set up again`);
+    super(
+      'multiplication-check',
+      blame,
+      `two-party multiplication check failed: ${detail}; this pair's OT state is burnt and must be set up again`,
+    );
   }
 }
 

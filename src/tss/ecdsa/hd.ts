@@ -4,10 +4,11 @@
  * encoding, i.e. BIP32's public child derivation CKDpub. A signing session applies the total
  * tweak δ additively: Σ sk_i = x + δ, child key PK + δ·G.
  */
+
+import { ByteWriter } from '../../common/bytes.js';
 import { InvalidArgumentError } from '../../common/errors.js';
 import { getGroup } from '../group/index.js';
 import { deriveChild, validatePath } from '../math/hd.js';
-import { ByteWriter } from '../../common/bytes.js';
 
 /** A derivation request: the cluster chain code and a path of non-hardened indices. */
 export interface EcdsaDerivation {
@@ -16,9 +17,14 @@ export interface EcdsaDerivation {
 }
 
 /** Tweak δ, child key and the canonical encoding of the request (bound into the signing context). Throws `InvalidArgumentError`. */
-export function deriveTweak(masterPublicKey: Uint8Array, derivation?: EcdsaDerivation): { tweak: bigint; publicKey: Uint8Array; encoded: Uint8Array } {
-  if (derivation === undefined) return { tweak: 0n, publicKey: Uint8Array.from(masterPublicKey), encoded: new Uint8Array(0) };
-  if (!(derivation.chainCode instanceof Uint8Array) || derivation.chainCode.length !== 32) throw new InvalidArgumentError('chain code must be 32 bytes');
+export function deriveTweak(
+  masterPublicKey: Uint8Array,
+  derivation?: EcdsaDerivation,
+): { tweak: bigint; publicKey: Uint8Array; encoded: Uint8Array } {
+  if (derivation === undefined)
+    return { tweak: 0n, publicKey: Uint8Array.from(masterPublicKey), encoded: new Uint8Array(0) };
+  if (!(derivation.chainCode instanceof Uint8Array) || derivation.chainCode.length !== 32)
+    throw new InvalidArgumentError('chain code must be 32 bytes');
   validatePath(derivation.path);
   const child = deriveChild(getGroup('secp256k1'), masterPublicKey, derivation.chainCode, derivation.path);
   const w = new ByteWriter().raw(derivation.chainCode).u16(derivation.path.length);
@@ -27,6 +33,10 @@ export function deriveTweak(masterPublicKey: Uint8Array, derivation?: EcdsaDeriv
 }
 
 /** Client side: the 33-byte compressed child public key of a master key. Throws `InvalidArgumentError`. */
-export function deriveEcdsaChildPublicKey(masterPublicKey: Uint8Array, chainCode: Uint8Array, path: readonly number[]): Uint8Array {
+export function deriveEcdsaChildPublicKey(
+  masterPublicKey: Uint8Array,
+  chainCode: Uint8Array,
+  path: readonly number[],
+): Uint8Array {
   return deriveChild(getGroup('secp256k1'), masterPublicKey, chainCode, path).publicKey;
 }

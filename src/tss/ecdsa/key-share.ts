@@ -11,15 +11,16 @@
  *   ‖ 33-byte group key ‖ for each peer in participant order:
  *       32-byte zero-sharing seed ‖ 32-byte OT setup id ‖ u8 (1 live | 0 burnt) ‖ [bytes pairwise OT]
  */
+
+import { ByteReader, ByteWriter, constantTimeEqual } from '../../common/bytes.js';
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { mod } from '../group/group.js';
-import { getGroup, type Group, type Point } from '../group/index.js';
+import { type Group, getGroup, type Point } from '../group/index.js';
 import { bytesEqual, taggedHash, utf8 } from '../math/hash.js';
+import { identifiersOf } from '../math/identifiers.js';
 import { lagrangeCoefficient } from '../math/polynomial.js';
 import { pairContext } from '../ot/wire.js';
-import { ByteReader, ByteWriter, constantTimeEqual } from '../../common/bytes.js';
 import { PairwiseOt } from './pairwise.js';
-import { identifiersOf } from '../math/identifiers.js';
 
 export const ECDSA_KEY_TYPE = 'secp256k1';
 const TAG = 'tessera/ecdsa/key-share';
@@ -53,7 +54,13 @@ export interface EcdsaKeyPublic {
 
 /** Canonical bytes of the public package. Does not throw for a valid package. */
 export function serializeEcdsaKeyPublic(p: EcdsaKeyPublic): Uint8Array {
-  const w = new ByteWriter().tag(PUBLIC_TAG).u8(FORMAT).str(p.keyType).u32(p.version).u16(p.threshold).u16(p.participants.length);
+  const w = new ByteWriter()
+    .tag(PUBLIC_TAG)
+    .u8(FORMAT)
+    .str(p.keyType)
+    .u32(p.version)
+    .u16(p.threshold)
+    .u16(p.participants.length);
   for (const q of p.participants) w.str(q);
   for (const q of p.participants) w.raw(p.publicShares.get(q)!);
   return w.raw(p.groupPublicKey).finish();
@@ -104,9 +111,12 @@ export function decodeEcdsaKeyPublic(p: EcdsaKeyPublic): DecodedPublic {
 function validatePublic(p: EcdsaKeyPublic, g: Group): DecodedPublic {
   const n = p.participants.length;
   if (p.keyType !== ECDSA_KEY_TYPE) throw new InvalidArgumentError('not a secp256k1 key');
-  if (!Number.isInteger(p.version) || p.version < 1 || p.version > 0xffffffff) throw new InvalidArgumentError('invalid key version');
-  if (n < 2 || n > MAX_PARTIES || new Set(p.participants).size !== n) throw new InvalidArgumentError('invalid participant list');
-  if (!Number.isInteger(p.threshold) || p.threshold < 1 || p.threshold + 1 > n) throw new InvalidArgumentError('invalid threshold');
+  if (!Number.isInteger(p.version) || p.version < 1 || p.version > 0xffffffff)
+    throw new InvalidArgumentError('invalid key version');
+  if (n < 2 || n > MAX_PARTIES || new Set(p.participants).size !== n)
+    throw new InvalidArgumentError('invalid participant list');
+  if (!Number.isInteger(p.threshold) || p.threshold < 1 || p.threshold + 1 > n)
+    throw new InvalidArgumentError('invalid threshold');
   const ids = ecdsaIdentifiers(g, p.participants);
   const groupKey = g.decodePoint(p.groupPublicKey);
   const shares = new Map<string, Point>();
@@ -123,9 +133,11 @@ function validatePublic(p: EcdsaKeyPublic, g: Group): DecodedPublic {
       base.map((q) => shares.get(q)!),
       xs.map((x) => lagrangeCoefficient(g, xs, x, at)),
     );
-  if (!g.equals(interpolate(0n), groupKey)) throw new InvalidArgumentError('public shares do not interpolate to the group key');
+  if (!g.equals(interpolate(0n), groupKey))
+    throw new InvalidArgumentError('public shares do not interpolate to the group key');
   for (const q of p.participants.slice(p.threshold + 1)) {
-    if (!g.equals(interpolate(ids.get(q)!), shares.get(q)!)) throw new InvalidArgumentError('public shares are not of degree t');
+    if (!g.equals(interpolate(ids.get(q)!), shares.get(q)!))
+      throw new InvalidArgumentError('public shares are not of degree t');
   }
   return { groupKey, shares };
 }
@@ -144,7 +156,13 @@ export class EcdsaKeyShare {
   /** Peers whose pair was burnt in the last state known to be durable (as loaded, or as last written: `markPersisted`). */
   #persistedBurnt: Set<string>;
 
-  private constructor(pub: EcdsaKeyPublic, self: string, secret: Uint8Array, peers: Map<string, PeerState>, decoded: DecodedPublic) {
+  private constructor(
+    pub: EcdsaKeyPublic,
+    self: string,
+    secret: Uint8Array,
+    peers: Map<string, PeerState>,
+    decoded: DecodedPublic,
+  ) {
     this.public = pub;
     this.self = self;
     this.#secret = secret;
@@ -274,7 +292,11 @@ export class EcdsaKeyShare {
     checkPairBinding(this.self, peer, otSetupId, ot);
     s.ot?.burn();
     this.#inFlight.delete(peer);
-    (this.peers as Map<string, PeerState>).set(peer, { zeroSeed: s.zeroSeed, otSetupId: Uint8Array.from(otSetupId), ot });
+    (this.peers as Map<string, PeerState>).set(peer, {
+      zeroSeed: s.zeroSeed,
+      otSetupId: Uint8Array.from(otSetupId),
+      ot,
+    });
   }
 
   #assertLive(): void {
@@ -285,7 +307,13 @@ export class EcdsaKeyShare {
   serialize(): Uint8Array {
     this.#assertLive();
     const p = this.public;
-    const w = new ByteWriter().tag(TAG).u8(FORMAT).str(p.keyType).u32(p.version).u16(p.threshold).u16(p.participants.length);
+    const w = new ByteWriter()
+      .tag(TAG)
+      .u8(FORMAT)
+      .str(p.keyType)
+      .u32(p.version)
+      .u16(p.threshold)
+      .u16(p.participants.length);
     for (const q of p.participants) w.str(q);
     w.str(this.self).raw(this.#secret);
     for (const q of p.participants) w.raw(p.publicShares.get(q)!);
@@ -334,7 +362,12 @@ export class EcdsaKeyShare {
         peers.set(q, { zeroSeed, otSetupId, ot });
       }
       r.end();
-      const share = EcdsaKeyShare.fromParts({ keyType, version, threshold, participants, publicShares, groupPublicKey }, self, secret, peers);
+      const share = EcdsaKeyShare.fromParts(
+        { keyType, version, threshold, participants, publicShares, groupPublicKey },
+        self,
+        secret,
+        peers,
+      );
       secret.fill(0);
       // The bytes hold the secret share: compare in constant time (review I-2).
       const again = share.serialize();
@@ -356,7 +389,12 @@ export class EcdsaKeyShare {
    * below q and matching the own public share, a peer state for every other participant).
    * Copies `secret`. Throws `InvalidArgumentError`.
    */
-  static fromParts(pub: EcdsaKeyPublic, self: string, secret: Uint8Array, peers: Map<string, PeerState>): EcdsaKeyShare {
+  static fromParts(
+    pub: EcdsaKeyPublic,
+    self: string,
+    secret: Uint8Array,
+    peers: Map<string, PeerState>,
+  ): EcdsaKeyShare {
     const g = getGroup('secp256k1');
     const frozen: EcdsaKeyPublic = Object.freeze({
       keyType: pub.keyType,
@@ -370,13 +408,16 @@ export class EcdsaKeyShare {
     if (!frozen.participants.includes(self)) throw new InvalidArgumentError('self is not a participant');
     if (secret.length !== 32) throw new InvalidArgumentError('secret share must be 32 bytes');
     const s = g.decodeScalar(secret);
-    if (s === 0n || !g.equals(g.baseMul(s), decoded.shares.get(self)!)) throw new InvalidArgumentError('secret share does not match its public share');
+    if (s === 0n || !g.equals(g.baseMul(s), decoded.shares.get(self)!))
+      throw new InvalidArgumentError('secret share does not match its public share');
     for (const q of frozen.participants) {
       if (q === self) continue;
       const st = peers.get(q);
-      if (st?.zeroSeed.length !== 32 || st.otSetupId.length !== 32) throw new InvalidArgumentError('missing or invalid peer state');
+      if (st?.zeroSeed.length !== 32 || st.otSetupId.length !== 32)
+        throw new InvalidArgumentError('missing or invalid peer state');
     }
-    if (peers.size !== frozen.participants.length - 1) throw new InvalidArgumentError('peer states do not match the participants');
+    if (peers.size !== frozen.participants.length - 1)
+      throw new InvalidArgumentError('peer states do not match the participants');
     return new EcdsaKeyShare(frozen, self, Uint8Array.from(secret), peers, decoded);
   }
 
@@ -386,7 +427,14 @@ export class EcdsaKeyShare {
    * of the seeds and pairs (the caller clears its maps); the encoded secret is wiped. Throws
    * `InvalidArgumentError` as {@link EcdsaKeyShare.fromParts}.
    */
-  static assemble(pub: EcdsaKeyPublic, self: string, secret: bigint, setupId: Uint8Array, zeroSeeds: ReadonlyMap<string, Uint8Array>, pairs: ReadonlyMap<string, PairwiseOt>): EcdsaKeyShare {
+  static assemble(
+    pub: EcdsaKeyPublic,
+    self: string,
+    secret: bigint,
+    setupId: Uint8Array,
+    zeroSeeds: ReadonlyMap<string, Uint8Array>,
+    pairs: ReadonlyMap<string, PairwiseOt>,
+  ): EcdsaKeyShare {
     const peers = new Map<string, PeerState>();
     for (const [p, ot] of pairs) peers.set(p, { zeroSeed: zeroSeeds.get(p)!, otSetupId: Uint8Array.from(setupId), ot });
     const secretBytes = getGroup('secp256k1').encodeScalar(secret);
@@ -412,8 +460,12 @@ export class EcdsaKeyShare {
 
 /** Checks that a pairwise OT state belongs to (self, peer) under `setupId`. Throws `InvalidArgumentError`. */
 export function checkPairBinding(self: string, peer: string, setupId: Uint8Array, ot: PairwiseOt): void {
-  if (ot.selfId !== self || ot.peerId !== peer) throw new InvalidArgumentError('pairwise OT state belongs to other parties');
-  if (!bytesEqual(ot.out.context, pairContext(setupId, self, peer)) || !bytesEqual(ot.in_.context, pairContext(setupId, peer, self))) {
+  if (ot.selfId !== self || ot.peerId !== peer)
+    throw new InvalidArgumentError('pairwise OT state belongs to other parties');
+  if (
+    !bytesEqual(ot.out.context, pairContext(setupId, self, peer)) ||
+    !bytesEqual(ot.in_.context, pairContext(setupId, peer, self))
+  ) {
     throw new InvalidArgumentError('pairwise OT state belongs to another setup');
   }
 }

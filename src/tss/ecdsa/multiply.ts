@@ -40,16 +40,16 @@
  * correlations pass through BigInt and cannot be wiped.
  */
 import { createHash } from 'node:crypto';
+import { constantTimeEqual } from '../../common/bytes.js';
 import { InvalidArgumentError } from '../../common/errors.js';
+import { getGroup } from '../group/index.js';
+import { taggedHash } from '../math/hash.js';
+import { type Rng, randomScalar, systemRng } from '../math/rng.js';
+import { MalformedMessageError, OtReuseError } from '../ot/errors.js';
 import type { OtExtReceiver, OtExtSender } from '../ot/kos.js';
 import { bytesToBigInt, decodeScalar, encodeScalar, mod, Q } from '../ot/scalar.js';
 import { encodeU32, messageWriter, readMessage, wipe } from '../ot/wire.js';
 import { MultiplicationAbortedError } from './errors.js';
-import { taggedHash } from '../math/hash.js';
-import { randomScalar, type Rng, systemRng } from '../math/rng.js';
-import { constantTimeEqual } from '../../common/bytes.js';
-import { getGroup } from '../group/index.js';
-import { MalformedMessageError, OtReuseError } from '../ot/errors.js';
 
 /** Statistical security parameter of the multiplication (DKLs19: s = 80). */
 export const MUL_STAT = 80;
@@ -74,7 +74,8 @@ export function gadgetVector(pairContext: Uint8Array): bigint[] {
   let g = gadgetCache.get(key);
   if (g === undefined) {
     g = [];
-    for (let j = 0; j < XI; j++) g.push(bytesToBigInt(taggedHash('sha512', 'tessera/mul/gadget', pairContext, encodeU32(j))) % Q);
+    for (let j = 0; j < XI; j++)
+      g.push(bytesToBigInt(taggedHash('sha512', 'tessera/mul/gadget', pairContext, encodeU32(j))) % Q);
     if (gadgetCache.size > 1024) gadgetCache.clear();
     gadgetCache.set(key, g);
   }
@@ -106,14 +107,34 @@ class PadHasher {
     const b = this.#buf;
     b.set(encodeU32(j), 32);
     b.set(key, 36);
-    const d = createHash('shake256', { outputLength: 96 * this.#L }).update(b).digest();
+    const d = createHash('shake256', { outputLength: 96 * this.#L })
+      .update(b)
+      .digest();
     b.fill(0, 36);
     return toScalars(new Uint8Array(d.buffer, d.byteOffset, d.length), 2 * this.#L);
   }
 }
 
-function challenges(ctx: Uint8Array, sessionId: Uint8Array, index: number, msg1Hash: Uint8Array, sigma: Uint8Array, tauBytes: Uint8Array, L: number): { chiT: bigint[]; chiH: bigint[] } {
-  const base = taggedHash('sha256', 'tessera/mul/transcript', ctx, sessionId, encodeU32(index), encodeU32(L), msg1Hash, sigma, tauBytes);
+function challenges(
+  ctx: Uint8Array,
+  sessionId: Uint8Array,
+  index: number,
+  msg1Hash: Uint8Array,
+  sigma: Uint8Array,
+  tauBytes: Uint8Array,
+  L: number,
+): { chiT: bigint[]; chiH: bigint[] } {
+  const base = taggedHash(
+    'sha256',
+    'tessera/mul/transcript',
+    ctx,
+    sessionId,
+    encodeU32(index),
+    encodeU32(L),
+    msg1Hash,
+    sigma,
+    tauBytes,
+  );
   const chiT: bigint[] = [];
   const chiH: bigint[] = [];
   for (let k = 0; k < L; k++) {
@@ -175,14 +196,29 @@ export class MulReceiverPending {
  * input vector. Throws `InvalidArgumentError` on bad arguments and `OtStateBurnedError` if the
  * pair's OT state is burnt.
  */
-export function mulReceiverStart(ot: OtExtReceiver, sessionId: Uint8Array, L: number, random: Rng = systemRng): { message: Uint8Array; pending: MulReceiverPending; b: Uint8Array } {
-  if (!Number.isInteger(L) || L < 1 || L > MAX_L) throw new InvalidArgumentError(`multiplication vector length must be 1..${MAX_L}`);
+export function mulReceiverStart(
+  ot: OtExtReceiver,
+  sessionId: Uint8Array,
+  L: number,
+  random: Rng = systemRng,
+): { message: Uint8Array; pending: MulReceiverPending; b: Uint8Array } {
+  if (!Number.isInteger(L) || L < 1 || L > MAX_L)
+    throw new InvalidArgumentError(`multiplication vector length must be 1..${MAX_L}`);
   const { message, output } = ot.extend(sessionId, XI, random, undefined, OT_KEY_LEN);
   const g = gadgetVector(ot.context);
   let b = 0n;
   for (let j = 0; j < XI; j++) b += g[j]! * BigInt(output.choices[j]!);
   b = mod(b);
-  const pending = new MulReceiverPending(ot.context, sessionId.slice(), L, output.index, sha256(message), output.choices, output.keys, b);
+  const pending = new MulReceiverPending(
+    ot.context,
+    sessionId.slice(),
+    L,
+    output.index,
+    sha256(message),
+    output.choices,
+    output.keys,
+    b,
+  );
   return { message, pending, b: encodeScalar(b) };
 }
 
@@ -194,12 +230,19 @@ export function mulReceiverStart(ot: OtExtReceiver, sessionId: Uint8Array, L: nu
  * (blaming Bob; a failed check burns `ot` for good), `OtReuseError` on a replayed index,
  * `OtStateBurnedError` if `ot` is burnt.
  */
-export function mulSenderRespond(ot: OtExtSender, sessionId: Uint8Array, inputs: Uint8Array[], message: Uint8Array, random: Rng = systemRng): { message: Uint8Array; shares: Uint8Array[] } {
+export function mulSenderRespond(
+  ot: OtExtSender,
+  sessionId: Uint8Array,
+  inputs: Uint8Array[],
+  message: Uint8Array,
+  random: Rng = systemRng,
+): { message: Uint8Array; shares: Uint8Array[] } {
   const L = inputs.length;
   if (L < 1 || L > MAX_L) throw new InvalidArgumentError(`multiplication vector length must be 1..${MAX_L}`);
   const a = inputs.map((x) => {
     const v = decodeScalar(x);
-    if (v === undefined) throw new InvalidArgumentError('multiplication input must be a 32-byte scalar below the group order');
+    if (v === undefined)
+      throw new InvalidArgumentError('multiplication input must be a 32-byte scalar below the group order');
     return v;
   });
   const ext = ot.extend(sessionId, message, XI, OT_KEY_LEN);
@@ -228,8 +271,11 @@ export function mulSenderRespond(ot: OtExtSender, sessionId: Uint8Array, inputs:
   const tauBytes = Buffer.concat(tauParts);
   const { chiT, chiH } = challenges(ctx, sessionId, ext.index, sha256(message), sigma, tauBytes, L);
   const r: bigint[] = [];
-  for (let j = 0; j < XI; j++) for (let k = 0; k < L; k++) r.push(mod(chiT[k]! * tA[j]![k]! + chiH[k]! * tA[j]![L + k]!));
-  w.raw(sigma).raw(tauBytes).raw(hashR(ctx, sessionId, ext.index, sigma, r));
+  for (let j = 0; j < XI; j++)
+    for (let k = 0; k < L; k++) r.push(mod(chiT[k]! * tA[j]![k]! + chiH[k]! * tA[j]![L + k]!));
+  w.raw(sigma)
+    .raw(tauBytes)
+    .raw(hashR(ctx, sessionId, ext.index, sigma, r));
   for (let k = 0; k < L; k++) w.raw(encodeScalar(mod(chiT[k]! * alpha[k]! + chiH[k]! * alpha[L + k]!)));
   for (let k = 0; k < L; k++) w.raw(encodeScalar(mod(a[k]! - alpha[k]!)));
   const shares: Uint8Array[] = [];
@@ -249,7 +295,8 @@ export function mulSenderRespond(ot: OtExtSender, sessionId: Uint8Array, inputs:
  * `InvalidArgumentError` if `pending` belongs to another pair.
  */
 export function mulReceiverFinish(ot: OtExtReceiver, pending: MulReceiverPending, message: Uint8Array): Uint8Array[] {
-  if (!constantTimeEqual(ot.context, pending.pairContext)) throw new InvalidArgumentError('this multiplication was started with another pair');
+  if (!constantTimeEqual(ot.context, pending.pairContext))
+    throw new InvalidArgumentError('this multiplication was started with another pair');
   pending.consume();
   const from = ot.senderId;
   const { L, sessionId, index, omega, keys, b } = pending;
@@ -260,17 +307,23 @@ export function mulReceiverFinish(ot: OtExtReceiver, pending: MulReceiverPending
       if (v === undefined) throw new MalformedMessageError(from, `${what} is not a scalar below the group order`);
       return v;
     };
-    const { sigma, tauBytes, rHash, u, gamma } = readMessage(message, T_MUL_RESPONSE, from, 'multiplication response', (rd) => {
-      const sigma = rd.raw(SALT_LEN);
-      const tauBytes = rd.raw(XI * 2 * L * 32);
-      const rHash = rd.raw(32);
-      const u: bigint[] = [];
-      for (let k = 0; k < L; k++) u.push(scalar(rd.raw(32), `u[${k}]`));
-      const gamma: bigint[] = [];
-      for (let k = 0; k < L; k++) gamma.push(scalar(rd.raw(32), `gamma[${k}]`));
-      rd.end();
-      return { sigma, tauBytes, rHash, u, gamma };
-    });
+    const { sigma, tauBytes, rHash, u, gamma } = readMessage(
+      message,
+      T_MUL_RESPONSE,
+      from,
+      'multiplication response',
+      (rd) => {
+        const sigma = rd.raw(SALT_LEN);
+        const tauBytes = rd.raw(XI * 2 * L * 32);
+        const rHash = rd.raw(32);
+        const u: bigint[] = [];
+        for (let k = 0; k < L; k++) u.push(scalar(rd.raw(32), `u[${k}]`));
+        const gamma: bigint[] = [];
+        for (let k = 0; k < L; k++) gamma.push(scalar(rd.raw(32), `gamma[${k}]`));
+        rd.end();
+        return { sigma, tauBytes, rHash, u, gamma };
+      },
+    );
     const pad = new PadHasher(ctx, sessionId, index, L, sigma);
     const tB: bigint[][] = [];
     for (let j = 0; j < XI; j++) {
@@ -290,7 +343,8 @@ export function mulReceiverFinish(ot: OtExtReceiver, pending: MulReceiverPending
       const w = BigInt(omega[j]!);
       for (let k = 0; k < L; k++) r.push(mod(w * u[k]! - chiT[k]! * tB[j]![k]! - chiH[k]! * tB[j]![L + k]!));
     }
-    if (!constantTimeEqual(hashR(ctx, sessionId, index, sigma, r), rHash)) throw new MultiplicationAbortedError(from, 'the sender used inconsistent correlations');
+    if (!constantTimeEqual(hashR(ctx, sessionId, index, sigma, r), rHash))
+      throw new MultiplicationAbortedError(from, 'the sender used inconsistent correlations');
     const g = gadgetVector(ctx);
     const out: Uint8Array[] = [];
     for (let k = 0; k < L; k++) {

@@ -11,14 +11,21 @@
  * The context binds session id, the key package digest (incl. version) and the ordered member
  * list; it is the setup id every new pair's OT context derives from.
  */
-import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
-import { bytesEqual, taggedHash, utf8 } from '../math/hash.js';
-import { getGroup } from '../group/index.js';
-import { type Rng, setupRng, systemRng } from '../math/rng.js';
+
 import { ByteReader, ByteWriter } from '../../common/bytes.js';
+import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
+import { getGroup } from '../group/index.js';
+import { bytesEqual, taggedHash, utf8 } from '../math/hash.js';
+import { type Rng, setupRng, systemRng } from '../math/rng.js';
 import { ProtocolAbortedError } from '../session/errors.js';
+import {
+  type Outgoing,
+  type RoundExpectation,
+  type RoundInbox,
+  RoundProtocol,
+  type RoundStep,
+} from '../session/party.js';
 import { claimSetupContext, claimSetupStep, type SetupLog } from '../session/signing-log.js';
-import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
 import { withOtAbort } from './abort.js';
 import { type EcdsaKeyShare, ecdsaKeyPublicDigest } from './key-share.js';
 import { type PairwiseOt, PairwiseOtSetup } from './pairwise.js';
@@ -65,12 +72,20 @@ export class EcdsaOtResetupParty extends RoundProtocol<EcdsaOtResetupResult> {
     super({ sessionId: opts.sessionId, self: opts.self, participants: opts.members }, 6, 64 * 1024);
     if (opts.keyShare.disposed) throw new InvalidStateError('key share was disposed');
     if (opts.keyShare.self !== opts.self) throw new InvalidArgumentError('key share belongs to another party');
-    for (const m of opts.members) if (!opts.keyShare.participants.includes(m)) throw new InvalidArgumentError('a member is not part of this key');
-    if (typeof opts.setupLog?.claim !== 'function') throw new InvalidArgumentError('a re-setup party needs the node\'s setup log (setupLog)');
+    for (const m of opts.members)
+      if (!opts.keyShare.participants.includes(m)) throw new InvalidArgumentError('a member is not part of this key');
+    if (typeof opts.setupLog?.claim !== 'function')
+      throw new InvalidArgumentError("a re-setup party needs the node's setup log (setupLog)");
     this.share = opts.keyShare;
     this.setupLog = opts.setupLog;
     this.others = opts.members.filter((p) => p !== opts.self);
-    this.ctx = taggedHash('sha256', 'tessera/ecdsa/ot-resetup/context/v1', utf8(opts.sessionId), ecdsaKeyPublicDigest(opts.keyShare.public), ...opts.members.map(utf8));
+    this.ctx = taggedHash(
+      'sha256',
+      'tessera/ecdsa/ot-resetup/context/v1',
+      utf8(opts.sessionId),
+      ecdsaKeyPublicDigest(opts.keyShare.public),
+      ...opts.members.map(utf8),
+    );
     // Hedged with the context and the key share's secret (review finding R-D).
     const secret = getGroup('secp256k1').encodeScalar(opts.keyShare.secretScalar());
     this.rng = setupRng(opts.rng ?? systemRng, 'tessera/ecdsa/ot-resetup', this.ctx, opts.self, { secret });
@@ -80,7 +95,10 @@ export class EcdsaOtResetupParty extends RoundProtocol<EcdsaOtResetupResult> {
     // attempts could not be told apart at signing (fourth review, info). Refuse the repeat.
     for (const p of this.others) {
       const st = opts.keyShare.peers.get(p);
-      if (st !== undefined && bytesEqual(st.otSetupId, this.ctx)) throw new InvalidArgumentError('this re-setup session id was already used with these members for this key; use a new session id');
+      if (st !== undefined && bytesEqual(st.otSetupId, this.ctx))
+        throw new InvalidArgumentError(
+          'this re-setup session id was already used with these members for this key; use a new session id',
+        );
     }
   }
 
@@ -110,14 +128,20 @@ export class EcdsaOtResetupParty extends RoundProtocol<EcdsaOtResetupResult> {
       const msg = this.parse(p, 'OT setup message', () => {
         const r = new ByteReader(inbox.direct.get(p)!);
         r.expectTag(OT_TAG);
-        if (!bytesEqual(r.raw(32), this.ctx)) throw new ProtocolAbortedError('re-setup context differs (another session, key or member set)', [p]);
+        if (!bytesEqual(r.raw(32), this.ctx))
+          throw new ProtocolAbortedError('re-setup context differs (another session, key or member set)', [p]);
         const m = r.bytes(64 * 1024);
         r.end();
         return m;
       });
       const setup = this.setups.get(p)!;
-      if (round < 5) out.push({ to: p, payload: this.wrap(withOtAbort(p, 'pairwise OT setup', () => setup.round(round + 1, msg))) });
-      else this.pairs.set(p, withOtAbort(p, 'pairwise OT setup', () => setup.finish(msg)));
+      if (round < 5)
+        out.push({ to: p, payload: this.wrap(withOtAbort(p, 'pairwise OT setup', () => setup.round(round + 1, msg))) });
+      else
+        this.pairs.set(
+          p,
+          withOtAbort(p, 'pairwise OT setup', () => setup.finish(msg)),
+        );
     }
     if (round < 5) return { send: out };
     this.setups.clear();

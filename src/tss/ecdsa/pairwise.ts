@@ -12,11 +12,11 @@
  * in. Any failure burns everything of this pair; a burnt pair must be set up again from scratch.
  */
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
-import { OtExtReceiver, OtExtSender, OtSetupAsReceiver, OtSetupAsSender } from '../ot/kos.js';
-import { type Rng, setupRng, systemRng } from '../math/rng.js';
-import { encodeU32 } from '../ot/wire.js';
 import { concat } from '../math/hash.js';
+import { type Rng, setupRng, systemRng } from '../math/rng.js';
 import { OtStateBurnedError } from '../ot/errors.js';
+import { OtExtReceiver, OtExtSender, OtSetupAsReceiver, OtSetupAsSender } from '../ot/kos.js';
+import { encodeU32 } from '../ot/wire.js';
 
 const PAIR_VERSION = 1;
 
@@ -104,9 +104,13 @@ export class PairwiseOtSetup {
     if (params.selfId === params.peerId) throw new InvalidArgumentError('a pair needs two distinct parties');
     const { setupId, selfId, peerId } = params;
     this.#params = { setupId, selfId, peerId };
-    const stream = (role: string) => setupRng(random, `tessera/ot/pair-setup/${role}`, setupId, selfId, { peer: peerId });
+    const stream = (role: string) =>
+      setupRng(random, `tessera/ot/pair-setup/${role}`, setupId, selfId, { peer: peerId });
     this.#asSender = new OtSetupAsSender({ setupId, senderId: selfId, receiverId: peerId }, stream('extension-sender'));
-    this.#asReceiver = new OtSetupAsReceiver({ setupId, senderId: peerId, receiverId: selfId }, stream('extension-receiver'));
+    this.#asReceiver = new OtSetupAsReceiver(
+      { setupId, senderId: peerId, receiverId: selfId },
+      stream('extension-receiver'),
+    );
   }
 
   #guard<T>(f: () => T): T {
@@ -142,7 +146,8 @@ export class PairwiseOtSetup {
   round(r: number, incoming?: Uint8Array): Uint8Array {
     if (this.#failed) throw new OtStateBurnedError(`the pairwise OT setup with ${this.#params.peerId}`);
     if (r !== this.#round + 1 || r > 5) throw new InvalidStateError(`pairwise OT setup: round ${r} out of order`);
-    if ((r === 1) !== (incoming === undefined)) throw new InvalidArgumentError('round 1 takes no incoming message; later rounds need one');
+    if ((r === 1) !== (incoming === undefined))
+      throw new InvalidArgumentError('round 1 takes no incoming message; later rounds need one');
     return this.#guard(() => {
       this.#round = r;
       const inc = incoming as Uint8Array;
@@ -167,7 +172,8 @@ export class PairwiseOtSetup {
   /** Takes the peer's round-5 message and returns the finished pairwise state. Same errors as `round`. */
   finish(incoming: Uint8Array): PairwiseOt {
     if (this.#failed) throw new OtStateBurnedError(`the pairwise OT setup with ${this.#params.peerId}`);
-    if (this.#round !== 5 || this.#inResult === undefined) throw new InvalidStateError('pairwise OT setup: finish before round 5');
+    if (this.#round !== 5 || this.#inResult === undefined)
+      throw new InvalidStateError('pairwise OT setup: finish before round 5');
     return this.#guard(() => {
       this.#round = 6;
       const out = this.#asSender.finish(this.#asSender.baseOt.onOpenings(incoming)); // out: flight 5

@@ -27,23 +27,30 @@
  * once every new member's (signed) confirmation is known, and retires v only after that; a party
  * that aborted in the confirmation round keeps its validated outcome as `pendingResult()`.
  */
+
+import { ByteReader, ByteWriter } from '../../common/bytes.js';
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { mod } from '../group/group.js';
-import { getGroup, type Group, type Point } from '../group/index.js';
+import { type Group, getGroup, type Point } from '../group/index.js';
 import { bytesEqual, taggedHash } from '../math/hash.js';
 import { commitPolynomial, evalCommitment, evalPolynomial } from '../math/polynomial.js';
-import { randomScalar, type Rng, setupRng, systemRng } from '../math/rng.js';
-import { ByteReader, ByteWriter } from '../../common/bytes.js';
+import { type Rng, randomScalar, setupRng, systemRng } from '../math/rng.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
+import {
+  type Outgoing,
+  type RoundExpectation,
+  type RoundInbox,
+  RoundProtocol,
+  type RoundStep,
+} from '../session/party.js';
 import { claimSetupContext, claimSetupStep, type SetupLog } from '../session/signing-log.js';
-import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
 import { withOtAbort } from './abort.js';
 import {
+  decodeEcdsaKeyPublic,
   ECDSA_KEY_TYPE,
   type EcdsaKeyPublic,
   EcdsaKeyShare,
-  decodeEcdsaKeyPublic,
   ecdsaIdentifiers,
   ecdsaKeyPublicDigest,
   ecdsaLagrange,
@@ -88,7 +95,13 @@ export interface EcdsaReshareResult {
 }
 
 /** Reshare context: session, old package digest, dealers, new committee and t′ (each list length-prefixed). Does not throw. */
-export function ecdsaReshareContext(sessionId: string, oldDigest: Uint8Array, dealers: readonly string[], newParticipants: readonly string[], newThreshold: number): Uint8Array {
+export function ecdsaReshareContext(
+  sessionId: string,
+  oldDigest: Uint8Array,
+  dealers: readonly string[],
+  newParticipants: readonly string[],
+  newThreshold: number,
+): Uint8Array {
   const w = new ByteWriter().str(sessionId).raw(oldDigest).u16(dealers.length);
   for (const d of dealers) w.str(d);
   w.u16(newParticipants.length);
@@ -132,18 +145,24 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
     const g = this.g;
     const old = opts.oldPublic;
     const decoded = decodeEcdsaKeyPublic(old);
-    if (new Set(opts.dealers).size !== opts.dealers.length || opts.dealers.length < old.threshold + 1) throw new InvalidArgumentError('need at least t+1 distinct dealers');
-    for (const d of opts.dealers) if (!old.participants.includes(d)) throw new InvalidArgumentError('a dealer is not a member of the old committee');
+    if (new Set(opts.dealers).size !== opts.dealers.length || opts.dealers.length < old.threshold + 1)
+      throw new InvalidArgumentError('need at least t+1 distinct dealers');
+    for (const d of opts.dealers)
+      if (!old.participants.includes(d))
+        throw new InvalidArgumentError('a dealer is not a member of the old committee');
     const n2 = opts.newParticipants.length;
-    if (n2 < 2 || n2 > 1024 || new Set(opts.newParticipants).size !== n2) throw new InvalidArgumentError('invalid new committee');
-    if (!Number.isInteger(opts.newThreshold) || opts.newThreshold < 1 || opts.newThreshold + 1 > n2) throw new InvalidArgumentError('new threshold t′ must satisfy 1 ≤ t′ and t′+1 ≤ n′');
+    if (n2 < 2 || n2 > 1024 || new Set(opts.newParticipants).size !== n2)
+      throw new InvalidArgumentError('invalid new committee');
+    if (!Number.isInteger(opts.newThreshold) || opts.newThreshold < 1 || opts.newThreshold + 1 > n2)
+      throw new InvalidArgumentError('new threshold t′ must satisfy 1 ≤ t′ and t′+1 ≤ n′');
     this.isDealer = opts.dealers.includes(opts.self);
     this.isNew = opts.newParticipants.includes(opts.self);
     if (this.isDealer) {
       const k = opts.keyShare;
       if (!k) throw new InvalidArgumentError('a dealer needs its old key share');
       if (k.disposed) throw new InvalidStateError('key share was disposed');
-      if (k.self !== opts.self || !bytesEqual(ecdsaKeyPublicDigest(k.public), ecdsaKeyPublicDigest(old))) throw new InvalidArgumentError('key share does not belong to this party and key version');
+      if (k.self !== opts.self || !bytesEqual(ecdsaKeyPublicDigest(k.public), ecdsaKeyPublicDigest(old)))
+        throw new InvalidArgumentError('key share does not belong to this party and key version');
     }
     if (old.version >= 0xffffffff) throw new InvalidArgumentError('key version exhausted');
     this.keyShare = opts.keyShare;
@@ -154,9 +173,16 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
     this.oldShares = decoded.shares;
     this.oldKey = decoded.groupKey;
     this.newIds = ecdsaIdentifiers(g, opts.newParticipants);
-    if (typeof opts.setupLog?.claim !== 'function') throw new InvalidArgumentError('a reshare party needs the node\'s setup log (setupLog)');
+    if (typeof opts.setupLog?.claim !== 'function')
+      throw new InvalidArgumentError("a reshare party needs the node's setup log (setupLog)");
     this.setupLog = opts.setupLog;
-    this.ctx = ecdsaReshareContext(opts.sessionId, ecdsaKeyPublicDigest(old), opts.dealers, opts.newParticipants, opts.newThreshold);
+    this.ctx = ecdsaReshareContext(
+      opts.sessionId,
+      ecdsaKeyPublicDigest(old),
+      opts.dealers,
+      opts.newParticipants,
+      opts.newThreshold,
+    );
     // A dealer's randomness is hedged with its old share as well as the context (review finding R-D).
     const secret = this.isDealer ? g.encodeScalar(opts.keyShare!.secretScalar()) : undefined;
     this.rng = setupRng(opts.rng ?? systemRng, 'tessera/ecdsa/reshare', this.ctx, opts.self, { secret });
@@ -215,7 +241,8 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
       }
       out.push({ to: j, payload: w.finish() });
     }
-    if (this.isDealer && this.isNew) this.dealt.set(this.self, evalPolynomial(g, this.coeffs, this.newIds.get(this.self)!));
+    if (this.isDealer && this.isNew)
+      this.dealt.set(this.self, evalPolynomial(g, this.coeffs, this.newIds.get(this.self)!));
     return out;
   }
 
@@ -244,7 +271,8 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
       const C = this.parse(d, 'reshare commitment', () => {
         const r = new ByteReader(inbox.broadcast.get(d)!);
         r.expectTag(R1B_TAG);
-        if (!bytesEqual(r.raw(32), this.ctx)) throw new ProtocolAbortedError('reshare context differs (another session, key version or committee)', [d]);
+        if (!bytesEqual(r.raw(32), this.ctx))
+          throw new ProtocolAbortedError('reshare context differs (another session, key version or committee)', [d]);
         const count = r.u16();
         if (count !== this.t2 + 1) throw new ProtocolAbortedError('commitment has the wrong degree', [d]);
         const C: Point[] = [];
@@ -256,12 +284,15 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
       if (!g.equals(C[0]!, g.mul(this.oldShares.get(d)!, lambda))) wrongConstant.push(d);
       this.commitments.set(d, C);
     }
-    if (wrongConstant.length > 0) throw new ProtocolAbortedError('a dealer did not re-deal its own share (wrong constant term)', wrongConstant);
+    if (wrongConstant.length > 0)
+      throw new ProtocolAbortedError('a dealer did not re-deal its own share (wrong constant term)', wrongConstant);
     const all = new Map<string, Uint8Array>();
     for (const d of this.othersIn(this.dealers)) all.set(d, inbox.broadcast.get(d)!);
     if (this.isDealer) all.set(this.self, this.ownR1);
     this.myEcho = echoVector(this.sessionId, 1, this.dealers, all);
-    const out: Outgoing[] = [{ to: null, payload: new ByteWriter().tag(R2B_TAG).raw(this.ctx).bytes(this.myEcho).finish() }];
+    const out: Outgoing[] = [
+      { to: null, payload: new ByteWriter().tag(R2B_TAG).raw(this.ctx).bytes(this.myEcho).finish() },
+    ];
     if (!this.isNew) return { send: out };
     for (const p of this.expect(1).direct) {
       const fromDealer = this.dealers.includes(p);
@@ -269,7 +300,8 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
       const v = this.parse(p, 'reshare direct message', () => {
         const r = new ByteReader(inbox.direct.get(p)!);
         r.expectTag(R1D_TAG);
-        if (!bytesEqual(r.raw(32), this.ctx)) throw new ProtocolAbortedError('reshare context differs (another session, key version or committee)', [p]);
+        if (!bytesEqual(r.raw(32), this.ctx))
+          throw new ProtocolAbortedError('reshare context differs (another session, key version or committee)', [p]);
         if (r.u8() !== (fromDealer ? 1 : 0)) throw new ProtocolAbortedError('malformed reshare direct message', [p]);
         const share = fromDealer ? g.decodeScalar(r.raw(32)) : undefined;
         if (r.u8() !== (fromNew ? 1 : 0)) throw new ProtocolAbortedError('malformed reshare direct message', [p]);
@@ -283,7 +315,10 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
       const z = this.zeroSetups.get(p)!;
       withOtAbort(p, 'zero-sharing commitment', () => z.onPeerCommitment(v.zero!));
       const ot2 = withOtAbort(p, 'pairwise OT setup', () => this.otSetups.get(p)!.round(2, v.ot!));
-      out.push({ to: p, payload: new ByteWriter().tag(R2D_TAG).raw(this.ctx).bytes(ot2).bytes(z.openingMessage()).finish() });
+      out.push({
+        to: p,
+        payload: new ByteWriter().tag(R2D_TAG).raw(this.ctx).bytes(ot2).bytes(z.openingMessage()).finish(),
+      });
     }
     return { send: out };
   }
@@ -312,7 +347,9 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
     // attribute that case; it aborts without blame while the targeted member names the dealer.)
     if (this.isNew) {
       const myX = this.newIds.get(this.self)!;
-      const bad = this.dealers.filter((d) => !g.equals(g.baseMul(this.dealt.get(d)!), evalCommitment(g, this.commitments.get(d)!, myX)));
+      const bad = this.dealers.filter(
+        (d) => !g.equals(g.baseMul(this.dealt.get(d)!), evalCommitment(g, this.commitments.get(d)!, myX)),
+      );
       if (bad.length > 0) throw new ProtocolAbortedError('secret share does not match the dealer commitment', bad);
     }
     // New public package: C′ = Σ C_i, C′_0 = PK, Y′_k = C′(x_k).
@@ -322,7 +359,8 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
       for (const d of this.dealers) acc = g.add(acc, this.commitments.get(d)![k]!);
       summed.push(acc);
     }
-    if (!g.equals(summed[0]!, this.oldKey)) throw new ProtocolAbortedError('the dealt polynomials do not share the group key', []);
+    if (!g.equals(summed[0]!, this.oldKey))
+      throw new ProtocolAbortedError('the dealt polynomials do not share the group key', []);
     const publicShares = new Map<string, Uint8Array>();
     for (const p of this.newMembers) {
       const y = evalCommitment(g, summed, this.newIds.get(p)!);
@@ -337,12 +375,18 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
       publicShares,
       groupPublicKey: Uint8Array.from(this.oldPublic.groupPublicKey),
     };
-    this.confirmation = taggedHash('sha256', 'tessera/ecdsa/reshare/confirmation/v1', this.ctx, ecdsaKeyPublicDigest(this.pub));
+    this.confirmation = taggedHash(
+      'sha256',
+      'tessera/ecdsa/reshare/confirmation/v1',
+      this.ctx,
+      ecdsaKeyPublicDigest(this.pub),
+    );
     if (!this.isNew) return { send: [] };
     let s = 0n;
     for (const d of this.dealers) s = mod(s + this.dealt.get(d)!, g.order);
     this.dealt.clear();
-    if (s === 0n || !g.equals(g.baseMul(s), g.decodePoint(publicShares.get(this.self)!))) throw new ProtocolAbortedError('own new share does not match the public package', []);
+    if (s === 0n || !g.equals(g.baseMul(s), g.decodePoint(publicShares.get(this.self)!)))
+      throw new ProtocolAbortedError('own new share does not match the public package', []);
     this.secret = s;
     const out: Outgoing[] = [];
     for (const p of this.othersIn(this.newMembers)) {
@@ -367,7 +411,8 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
 
   /** Every payload carries the context: a message replayed from another session is refused (blame its sender). */
   private expectContext(r: ByteReader, from: string): void {
-    if (!bytesEqual(r.raw(32), this.ctx)) throw new ProtocolAbortedError('reshare context differs (another session, key version or committee)', [from]);
+    if (!bytesEqual(r.raw(32), this.ctx))
+      throw new ProtocolAbortedError('reshare context differs (another session, key version or committee)', [from]);
   }
 
   private readOt(p: string, inbox: RoundInbox): Uint8Array {

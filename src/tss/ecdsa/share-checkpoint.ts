@@ -29,7 +29,11 @@ export interface ShareCheckpointOptions {
  * Otherwise the returned function throws what `share.serialize()` (a disposed share) or `write`
  * throws; after a throw the next call writes again.
  */
-export function shareCheckpoint(share: EcdsaKeyShare, write: (bytes: Uint8Array) => void, opts: ShareCheckpointOptions = {}): () => void {
+export function shareCheckpoint(
+  share: EcdsaKeyShare,
+  write: (bytes: Uint8Array) => void,
+  opts: ShareCheckpointOptions = {},
+): () => void {
   const attempts = Math.max(1, Math.floor(opts.burnWriteAttempts ?? 3));
   let last: Uint8Array | undefined;
   return () => {

@@ -18,17 +18,24 @@
  * bind j's effective multiplication inputs to R_j and pk_j (χ_ij is hidden from j), and
  * Σ_j pk_j = PK binds the additive shares to the key. Failures name j and burn the pair with j.
  */
+
+import { createHash } from 'node:crypto';
+import { ByteReader, ByteWriter } from '../../common/bytes.js';
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
 import { bytesToBigBE, mod } from '../group/group.js';
-import { getGroup, type Group, type Point } from '../group/index.js';
-import { createHash } from 'node:crypto';
+import { type Group, getGroup, type Point } from '../group/index.js';
 import { bytesEqual, sha512, taggedHash, utf8 } from '../math/hash.js';
 import { invert } from '../math/polynomial.js';
 import { type Rng, systemRng } from '../math/rng.js';
-import { ByteReader, ByteWriter } from '../../common/bytes.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
-import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
+import {
+  type Outgoing,
+  type RoundExpectation,
+  type RoundInbox,
+  RoundProtocol,
+  type RoundStep,
+} from '../session/party.js';
 import { claimSigningContext, claimSigningStep, type SigningLog } from '../session/signing-log.js';
 import { isOtEvidence, OtEvidenceAbortError, withOtAbort } from './abort.js';
 import { deriveTweak, type EcdsaDerivation } from './hd.js';
@@ -83,8 +90,22 @@ export interface EcdsaSignResult {
 }
 
 /** Signing context: binds session id, key package, digest, derivation and ordered signers. Does not throw. */
-export function ecdsaSignContext(sessionId: string, keyDigest: Uint8Array, digest: Uint8Array, derivationBytes: Uint8Array, signers: readonly string[]): Uint8Array {
-  return taggedHash('sha256', 'tessera/ecdsa/sign/context/v1', utf8(sessionId), keyDigest, digest, derivationBytes, ...signers.map(utf8));
+export function ecdsaSignContext(
+  sessionId: string,
+  keyDigest: Uint8Array,
+  digest: Uint8Array,
+  derivationBytes: Uint8Array,
+  signers: readonly string[],
+): Uint8Array {
+  return taggedHash(
+    'sha256',
+    'tessera/ecdsa/sign/context/v1',
+    utf8(sessionId),
+    keyDigest,
+    digest,
+    derivationBytes,
+    ...signers.map(utf8),
+  );
 }
 
 interface Peer {
@@ -129,10 +150,13 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     const share = opts.keyShare;
     if (share.disposed) throw new InvalidStateError('key share was disposed');
     if (share.self !== opts.self) throw new InvalidArgumentError('key share belongs to another party');
-    for (const p of opts.signers) if (!share.participants.includes(p)) throw new InvalidArgumentError('a signer is not a member of this key');
+    for (const p of opts.signers)
+      if (!share.participants.includes(p)) throw new InvalidArgumentError('a signer is not a member of this key');
     if (opts.signers.length < share.threshold + 1) throw new InvalidArgumentError('fewer than t+1 signers');
-    if (!(opts.digest instanceof Uint8Array) || opts.digest.length !== 32) throw new InvalidArgumentError('digest must be 32 bytes');
-    if (typeof opts.signingLog?.claim !== 'function') throw new InvalidArgumentError('a signing log is required (the vault\'s durable log in a node)');
+    if (!(opts.digest instanceof Uint8Array) || opts.digest.length !== 32)
+      throw new InvalidArgumentError('digest must be 32 bytes');
+    if (typeof opts.signingLog?.claim !== 'function')
+      throw new InvalidArgumentError("a signing log is required (the vault's durable log in a node)");
     this.share = share;
     this.signingLog = opts.signingLog;
     this.rng = opts.rng ?? systemRng;
@@ -140,14 +164,21 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     for (const p of this.others) {
       const st = share.peers.get(p);
       const ot = st?.ot;
-      if (st === undefined || ot === undefined || ot.burned) throw new InvalidStateError(`the OT pair with ${p} is burnt; run a pairwise re-setup first`);
+      if (st === undefined || ot === undefined || ot.burned)
+        throw new InvalidStateError(`the OT pair with ${p} is burnt; run a pairwise re-setup first`);
       this.peers.set(p, { id: p, pair: ot, setupId: st.otSetupId });
     }
     const g = this.g;
     const d = deriveTweak(share.public.groupPublicKey, opts.derivation);
     this.tweak = d.tweak;
     this.publicKey = g.decodePoint(d.publicKey);
-    this.ctx = ecdsaSignContext(opts.sessionId, ecdsaKeyPublicDigest(share.public), opts.digest, d.encoded, opts.signers);
+    this.ctx = ecdsaSignContext(
+      opts.sessionId,
+      ecdsaKeyPublicDigest(share.public),
+      opts.digest,
+      d.encoded,
+      opts.signers,
+    );
     this.e = mod(bytesToBigBE(opts.digest), g.order);
   }
 
@@ -159,7 +190,10 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
 
   /** Every payload carries the context: a message replayed from another session is refused (blame its sender). */
   private expectContext(r: ByteReader, from: string): void {
-    if (!bytesEqual(r.raw(32), this.ctx)) throw new ProtocolAbortedError('signing context differs (another session, message, key version or signer set)', [from]);
+    if (!bytesEqual(r.raw(32), this.ctx))
+      throw new ProtocolAbortedError('signing context differs (another session, message, key version or signer set)', [
+        from,
+      ]);
   }
 
   private commitment(id: string, R: Uint8Array, salt: Uint8Array): Uint8Array {
@@ -176,7 +210,9 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     const secret = g.encodeScalar(this.share.secretScalar());
     try {
       for (let i = 0; ; i++) {
-        const x = g.reduceBytes(sha512(utf8(`tessera/ecdsa/sign/${label}/v1`), Uint8Array.of(i), fresh, secret, this.ctx));
+        const x = g.reduceBytes(
+          sha512(utf8(`tessera/ecdsa/sign/${label}/v1`), Uint8Array.of(i), fresh, secret, this.ctx),
+        );
         if (x !== 0n) return x;
       }
     } finally {
@@ -248,7 +284,9 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
       const hedge = this.hedgedStream(peer.id, 'mul-receiver');
       let started: ReturnType<typeof mulReceiverStart>;
       try {
-        started = withOtAbort(peer.id, 'multiplication', () => mulReceiverStart(peer.pair.in_, this.ctx, 2, hedge.random));
+        started = withOtAbort(peer.id, 'multiplication', () =>
+          mulReceiverStart(peer.pair.in_, this.ctx, 2, hedge.random),
+        );
       } finally {
         hedge.dispose();
       }
@@ -257,7 +295,10 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
       this.share.extensionStarted(peer.id, pending.index);
       peer.chi = g.decodeScalar(b);
       b.fill(0);
-      out.push({ to: peer.id, payload: new ByteWriter().tag(R1D_TAG).raw(this.ctx).raw(peer.setupId).bytes(message).finish() });
+      out.push({
+        to: peer.id,
+        payload: new ByteWriter().tag(R1D_TAG).raw(this.ctx).raw(peer.setupId).bytes(message).finish(),
+      });
     }
     return out;
   }
@@ -292,7 +333,11 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
         r.end();
         return { ctx, com };
       });
-      if (!bytesEqual(ctx, this.ctx)) throw new ProtocolAbortedError('signing context differs (another session, message, key version or signer set)', [p]);
+      if (!bytesEqual(ctx, this.ctx))
+        throw new ProtocolAbortedError(
+          'signing context differs (another session, message, key version or signer set)',
+          [p],
+        );
       this.peers.get(p)!.commitment = com;
     }
     const all = new Map(inbox.broadcast);
@@ -329,7 +374,10 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
       // gains its sender nothing but this abort. No blame; nothing has been answered. The pair is
       // useless until a re-setup, so it is burnt here (the node persists that).
       for (const p of outOfSync) this.share.burnPair(p);
-      throw new ProtocolAbortedError(`the OT pair with ${outOfSync.join(', ')} comes from a different setup on the other side (an interrupted OT re-setup; not attributable); run an OT re-setup`, []);
+      throw new ProtocolAbortedError(
+        `the OT pair with ${outOfSync.join(', ')} comes from a different setup on the other side (an interrupted OT re-setup; not attributable); run an OT re-setup`,
+        [],
+      );
     }
     const out: Outgoing[] = [];
     for (const peer of this.peers.values()) {
@@ -338,7 +386,9 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
       const hedge = this.hedgedStream(peer.id, 'mul-sender', createHash('sha256').update(msg1).digest());
       let answered: ReturnType<typeof mulSenderRespond>;
       try {
-        answered = withOtAbort(peer.id, 'multiplication', () => mulSenderRespond(peer.pair.out, this.ctx, inputs, msg1, hedge.random));
+        answered = withOtAbort(peer.id, 'multiplication', () =>
+          mulSenderRespond(peer.pair.out, this.ctx, inputs, msg1, hedge.random),
+        );
       } finally {
         hedge.dispose();
       }
@@ -368,7 +418,10 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
   private round2(inbox: RoundInbox): RoundStep<EcdsaSignResult> {
     const g = this.g;
     const echoes = new EchoCollector(this.self, this.participants, this.myEcho);
-    const parsed = new Map<string, { R: Point; pk: Point; gu: Point; gv: Point; psi: bigint; msg2: Uint8Array; Rb: Uint8Array; salt: Uint8Array }>();
+    const parsed = new Map<
+      string,
+      { R: Point; pk: Point; gu: Point; gv: Point; psi: bigint; msg2: Uint8Array; Rb: Uint8Array; salt: Uint8Array }
+    >();
     for (const p of this.others) {
       const v = this.parse(p, 'signing round-2 message', () => {
         const r = new ByteReader(inbox.direct.get(p)!);
@@ -446,7 +499,8 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
       pkSum = g.add(pkSum, parsed.get(p)!.pk);
       bigR = g.add(bigR, parsed.get(p)!.R);
     }
-    if (!g.equals(pkSum, this.publicKey)) throw new ProtocolAbortedError('the signers’ key shares do not add up to the public key', []);
+    if (!g.equals(pkSum, this.publicKey))
+      throw new ProtocolAbortedError('the signers’ key shares do not add up to the public key', []);
     if (g.isIdentity(bigR)) throw new ProtocolAbortedError('the instance point is the identity', []);
     this.bigR = bigR;
     const rx = mod(g.affine(bigR).x, g.order);
@@ -458,7 +512,14 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     this.phi = 0n;
     this.ownU = u;
     this.ownW = w;
-    return { send: [{ to: null, payload: new ByteWriter().tag(R3_TAG).raw(this.ctx).raw(g.encodeScalar(u)).raw(g.encodeScalar(w)).finish() }] };
+    return {
+      send: [
+        {
+          to: null,
+          payload: new ByteWriter().tag(R3_TAG).raw(this.ctx).raw(g.encodeScalar(u)).raw(g.encodeScalar(w)).finish(),
+        },
+      ],
+    };
   }
 
   private round3(inbox: RoundInbox): RoundStep<EcdsaSignResult> {
@@ -479,16 +540,22 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
       u = mod(u + uj, q);
       w = mod(w + wj, q);
     }
-    const unattributable = 'signature does not verify (a signer sent inconsistent u, w or ψ; not attributable in DKLs23)';
+    const unattributable =
+      'signature does not verify (a signer sent inconsistent u, w or ψ; not attributable in DKLs23)';
     if (u === 0n) throw new ProtocolAbortedError(unattributable, []);
     let s = mod(w * invert(g, u), q);
     const R = this.bigR!;
     const { x, y } = g.affine(R);
-    if (x >= q) throw new ProtocolAbortedError('instance point x-coordinate exceeds the group order (recovery id > 1); sign again', []);
+    if (x >= q)
+      throw new ProtocolAbortedError(
+        'instance point x-coordinate exceeds the group order (recovery id > 1); sign again',
+        [],
+      );
     const rx = x;
     if (s === 0n || rx === 0n) throw new ProtocolAbortedError(unattributable, []);
     // Verify s·R = e·G + r·PK (this also fixes R, hence the recovery id).
-    if (!g.equals(g.mul(R, s), g.add(g.baseMul(this.e), g.mul(this.publicKey, rx)))) throw new ProtocolAbortedError(unattributable, []);
+    if (!g.equals(g.mul(R, s), g.add(g.baseMul(this.e), g.mul(this.publicKey, rx))))
+      throw new ProtocolAbortedError(unattributable, []);
     let recoveryId = Number(y & 1n) as 0 | 1;
     if (s > q >> 1n) {
       s = q - s;

@@ -16,13 +16,14 @@
  *
  * NOT CONSTANT-TIME: the share sum is computed with BigInt (see docs/ecdsa.md).
  */
+
+import { constantTimeEqual } from '../../common/bytes.js';
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
+import { taggedHash } from '../math/hash.js';
+import { type Rng, systemRng } from '../math/rng.js';
+import { OtAbortedError } from '../ot/errors.js';
 import { bytesToBigInt, decodeScalar, encodeScalar, mod, Q } from '../ot/scalar.js';
 import { messageWriter, readMessage, wipe } from '../ot/wire.js';
-import { taggedHash } from '../math/hash.js';
-import { systemRng, type Rng } from '../math/rng.js';
-import { constantTimeEqual } from '../../common/bytes.js';
-import { OtAbortedError } from '../ot/errors.js';
 
 const T_COMMIT = 0x41;
 const T_OPEN = 0x42;
@@ -63,7 +64,8 @@ export class ZeroSeedPairSetup {
   /** Throws `InvalidArgumentError` on bad parameters. */
   constructor(params: ZeroSeedParams, random: Rng = systemRng) {
     if (params.selfId === params.peerId) throw new InvalidArgumentError('zero-sharing seeds need two distinct parties');
-    if (params.sessionId.length === 0) throw new InvalidArgumentError('zero-sharing setup needs a non-empty session id');
+    if (params.sessionId.length === 0)
+      throw new InvalidArgumentError('zero-sharing setup needs a non-empty session id');
     this.#params = { ...params };
     this.#ctx = pairCtx(params.sessionId, params.selfId, params.peerId);
     this.#seed = random(32).slice();
@@ -88,7 +90,9 @@ export class ZeroSeedPairSetup {
   /** The commitment to this party's seed contribution (public). */
   commitMessage(): Uint8Array {
     if (this.#done) throw new InvalidStateError('zero-sharing setup already finished or abandoned');
-    return messageWriter(T_COMMIT).raw(this.#commitmentOf(this.#params.selfId, this.#seed, this.#salt)).finish();
+    return messageWriter(T_COMMIT)
+      .raw(this.#commitmentOf(this.#params.selfId, this.#seed, this.#salt))
+      .finish();
   }
 
   /** Records the peer's commitment. Throws `MalformedMessageError` blaming the peer, `InvalidStateError` if called twice. */
@@ -103,7 +107,8 @@ export class ZeroSeedPairSetup {
 
   /** The opening (seed and salt; secret, send over the private channel). Throws `InvalidStateError` before the peer's commitment arrived. */
   openingMessage(): Uint8Array {
-    if (this.#peerCommitment === undefined) throw new InvalidStateError('open the seed only after the peer committed to its own');
+    if (this.#peerCommitment === undefined)
+      throw new InvalidStateError('open the seed only after the peer committed to its own');
     if (this.#done) throw new InvalidStateError('zero-sharing setup already finished');
     this.#opened = true;
     return messageWriter(T_OPEN).raw(this.#seed).raw(this.#salt).finish();
@@ -116,7 +121,8 @@ export class ZeroSeedPairSetup {
    * was produced) or repeated.
    */
   finish(message: Uint8Array): Uint8Array {
-    if (this.#peerCommitment === undefined || !this.#opened || this.#done) throw new InvalidStateError('zero-sharing setup: finish called out of order');
+    if (this.#peerCommitment === undefined || !this.#opened || this.#done)
+      throw new InvalidStateError('zero-sharing setup: finish called out of order');
     const { peerId, selfId } = this.#params;
     const { seed, salt } = readMessage(message, T_OPEN, peerId, 'zero-sharing opening', (r) => {
       const opening = { seed: r.raw(32), salt: r.raw(32) };
@@ -124,7 +130,11 @@ export class ZeroSeedPairSetup {
       return opening;
     });
     if (!constantTimeEqual(this.#commitmentOf(peerId, seed, salt), this.#peerCommitment)) {
-      throw new OtAbortedError('commitment-mismatch', peerId, 'zero-sharing seed opening does not match its commitment');
+      throw new OtAbortedError(
+        'commitment-mismatch',
+        peerId,
+        'zero-sharing seed opening does not match its commitment',
+      );
     }
     this.#done = true;
     const [lo, hi] = compareIds(selfId, peerId) < 0 ? [this.#seed, seed] : [seed, this.#seed];
@@ -140,17 +150,24 @@ export class ZeroSeedPairSetup {
  * 32-byte scalar; the shares of all participants sum to 0 mod q. Throws `InvalidArgumentError` if
  * the participant list is invalid or a seed is missing.
  */
-export function zeroShare(selfId: string, seeds: ReadonlyMap<string, Uint8Array>, participants: readonly string[], sessionId: Uint8Array): Uint8Array {
+export function zeroShare(
+  selfId: string,
+  seeds: ReadonlyMap<string, Uint8Array>,
+  participants: readonly string[],
+  sessionId: Uint8Array,
+): Uint8Array {
   if (sessionId.length === 0) throw new InvalidArgumentError('zero share needs a non-empty session id');
   const sorted = [...participants].sort(compareIds);
-  for (let i = 1; i < sorted.length; i++) if (sorted[i] === sorted[i - 1]) throw new InvalidArgumentError('duplicate participant');
+  for (let i = 1; i < sorted.length; i++)
+    if (sorted[i] === sorted[i - 1]) throw new InvalidArgumentError('duplicate participant');
   if (!sorted.includes(selfId)) throw new InvalidArgumentError('participants must include this party');
   const setHash = taggedHash('sha256', 'tessera/zero/participants', ...sorted.map((p) => enc.encode(p)));
   let z = 0n;
   for (const peer of sorted) {
     if (peer === selfId) continue;
     const seed = seeds.get(peer);
-    if (seed === undefined || seed.length !== 32) throw new InvalidArgumentError(`no zero-sharing seed for participant ${peer}`);
+    if (seed === undefined || seed.length !== 32)
+      throw new InvalidArgumentError(`no zero-sharing seed for participant ${peer}`);
     const v = bytesToBigInt(taggedHash('sha512', 'tessera/zero/share', seed, sessionId, setHash)) % Q;
     z += compareIds(selfId, peer) < 0 ? v : -v;
   }
@@ -161,6 +178,7 @@ export function zeroShare(selfId: string, seeds: ReadonlyMap<string, Uint8Array>
 export function rerandomize(additiveShare: Uint8Array, zero: Uint8Array): Uint8Array {
   const a = decodeScalar(additiveShare);
   const z = decodeScalar(zero);
-  if (a === undefined || z === undefined) throw new InvalidArgumentError('shares must be 32-byte scalars below the group order');
+  if (a === undefined || z === undefined)
+    throw new InvalidArgumentError('shares must be 32-byte scalars below the group order');
   return encodeScalar(mod(a + z));
 }

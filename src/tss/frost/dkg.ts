@@ -15,16 +15,23 @@
  *           bad share to one victim only: the victim aborts while the others finish (a split outcome).
  * Result: a version-1 {@link FrostKeyShare}. Threshold semantics as mpcium: t+1 signers.
  */
+
+import { ByteReader, ByteWriter } from '../../common/bytes.js';
 import { InvalidArgumentError } from '../../common/errors.js';
 import { mod } from '../group/group.js';
-import { getGroup, type Group, type Point } from '../group/index.js';
+import { type Group, getGroup, type Point } from '../group/index.js';
 import { bytesEqual, concat, taggedHash, utf8 } from '../math/hash.js';
 import { commitPolynomial, evalCommitment, evalPolynomial } from '../math/polynomial.js';
-import { randomScalar, type Rng, setupRng, systemRng } from '../math/rng.js';
-import { ByteReader, ByteWriter } from '../../common/bytes.js';
+import { type Rng, randomScalar, setupRng, systemRng } from '../math/rng.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
-import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
+import {
+  type Outgoing,
+  type RoundExpectation,
+  type RoundInbox,
+  RoundProtocol,
+  type RoundStep,
+} from '../session/party.js';
 import { partyIdentifiers } from './identifiers.js';
 import { type FrostKeyShare, KEY_TYPE, keyPublicDigest, shareFromComputed } from './key-share.js';
 import { ed25519Suite, type Suite } from './suite.js';
@@ -60,7 +67,14 @@ export function pokChallenge(suite: Suite, context: Uint8Array, id: bigint, c0: 
 }
 
 /** Proves knowledge of a0 (C_0 = a0·G): returns R ‖ μ with μ = k + a0·c. Throws `InvalidArgumentError` for out-of-range scalars. */
-export function proveKnowledge(suite: Suite, context: Uint8Array, id: bigint, a0: bigint, c0: Point, rng: Rng): Uint8Array {
+export function proveKnowledge(
+  suite: Suite,
+  context: Uint8Array,
+  id: bigint,
+  a0: bigint,
+  c0: Point,
+  rng: Rng,
+): Uint8Array {
   const g = suite.group;
   const k = randomScalar(g, rng);
   const R = g.baseMul(k);
@@ -108,7 +122,11 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
   constructor(opts: DkgOptions) {
     // The committee is a set: it is canonicalised (sorted) so parties that list it in different
     // orders still run the same session, and the key share lists participants in sorted order.
-    super({ sessionId: opts.sessionId, self: opts.self, participants: [...opts.participants].sort() }, 3, 64 + 8 + 33 * 1024);
+    super(
+      { sessionId: opts.sessionId, self: opts.self, participants: [...opts.participants].sort() },
+      3,
+      64 + 8 + 33 * 1024,
+    );
     const n = opts.participants.length;
     if (!Number.isInteger(opts.threshold) || opts.threshold < 1 || opts.threshold + 1 > n || n > 1024) {
       throw new InvalidArgumentError('threshold t must satisfy 1 ≤ t and t+1 ≤ n ≤ 1024');
@@ -162,7 +180,8 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
         return this.round2(inbox);
       } catch (e) {
         // Tell everyone (a complaint in place of the confirmation) so that nobody finishes without us.
-        if (e instanceof ProtocolAbortedError) throw this.withOutbound(e, 3, [{ to: null, payload: this.complaint(e.blame) }]);
+        if (e instanceof ProtocolAbortedError)
+          throw this.withOutbound(e, 3, [{ to: null, payload: this.complaint(e.blame) }]);
         throw e;
       }
     }
@@ -170,7 +189,9 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
   }
 
   private complaint(blame: readonly string[]): Uint8Array {
-    const idx = [...new Set(blame)].map((p) => this.participants.indexOf(p)).filter((i) => i >= 0 && this.participants[i] !== this.self);
+    const idx = [...new Set(blame)]
+      .map((p) => this.participants.indexOf(p))
+      .filter((i) => i >= 0 && this.participants[i] !== this.self);
     idx.sort((a, b) => a - b);
     const w = new ByteWriter().tag(COMPLAINT_TAG).u16(idx.length);
     for (const i of idx) w.u16(i);
@@ -215,9 +236,13 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
     const order = (xs: Iterable<string>) => this.participants.filter((q) => q !== this.self && [...xs].includes(q));
     if (complainers.length > 0) {
       // Direct messages are unsigned: this party cannot tell a cheating dealer from a false complaint.
-      throw new ProtocolAbortedError('a participant reported a failed DKG check (complaint)', order([...complainers, ...accused, ...mismatched]));
+      throw new ProtocolAbortedError(
+        'a participant reported a failed DKG check (complaint)',
+        order([...complainers, ...accused, ...mismatched]),
+      );
     }
-    if (mismatched.length > 0) throw new ProtocolAbortedError('a participant confirmed a different key package', mismatched);
+    if (mismatched.length > 0)
+      throw new ProtocolAbortedError('a participant confirmed a different key package', mismatched);
     return { result: this.pending! };
   }
 
@@ -310,7 +335,14 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
     const secretBytes = g.encodeScalar(secret);
     try {
       const share = shareFromComputed(
-        { keyType: KEY_TYPE, version: 1, threshold: this.threshold, participants: this.participants, verifyingShares, groupPublicKey: g.encodePoint(summed[0]!) },
+        {
+          keyType: KEY_TYPE,
+          version: 1,
+          threshold: this.threshold,
+          participants: this.participants,
+          verifyingShares,
+          groupPublicKey: g.encodePoint(summed[0]!),
+        },
         { groupPublicKey: summed[0]!, verifyingShares: yPoints },
         this.self,
         secretBytes,

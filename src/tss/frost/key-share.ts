@@ -12,11 +12,12 @@
  * The secret share lives in a Uint8Array that {@link FrostKeyShare.dispose} zeroes. Arithmetic
  * needs it as a bigint for the duration of one call; BigInt values cannot be wiped (docs/tss.md).
  */
+
+import { ByteReader, ByteWriter } from '../../common/bytes.js';
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
-import { getGroup, type Group, type Point } from '../group/index.js';
+import { type Group, getGroup, type Point } from '../group/index.js';
 import { bytesEqual, taggedHash, utf8 } from '../math/hash.js';
 import { lagrangeCoefficient } from '../math/polynomial.js';
-import { ByteReader, ByteWriter } from '../../common/bytes.js';
 import { partyIdentifiers } from './identifiers.js';
 import { ed25519Suite } from './suite.js';
 
@@ -95,7 +96,8 @@ export function decodeKeyPublic(pub: FrostKeyPublic, group: Group = getGroup('ed
       basis.map((p) => verifyingShares.get(p)!),
       xs.map((x) => lagrangeCoefficient(group, xs, x, at)),
     );
-  if (!group.equals(interpolate(0n), groupPublicKey)) throw new InvalidArgumentError('verifying shares do not interpolate to the group public key');
+  if (!group.equals(interpolate(0n), groupPublicKey))
+    throw new InvalidArgumentError('verifying shares do not interpolate to the group public key');
   for (const p of pub.participants.slice(pub.threshold + 1)) {
     if (!group.equals(interpolate(identifiers.get(p)!), verifyingShares.get(p)!)) {
       throw new InvalidArgumentError('verifying shares are not consistent with the threshold');
@@ -108,20 +110,25 @@ export function decodeKeyPublic(pub: FrostKeyPublic, group: Group = getGroup('ed
 
 function validatePublicShape(pub: FrostKeyPublic): void {
   if (pub.keyType !== KEY_TYPE) throw new InvalidArgumentError('key type must be ed25519');
-  if (!Number.isInteger(pub.version) || pub.version < 1 || pub.version > 0xffffffff) throw new InvalidArgumentError('version must be a positive 32-bit integer');
+  if (!Number.isInteger(pub.version) || pub.version < 1 || pub.version > 0xffffffff)
+    throw new InvalidArgumentError('version must be a positive 32-bit integer');
   const n = pub.participants.length;
   if (n < 2 || n > MAX_PARTIES) throw new InvalidArgumentError('a key needs 2 to 1024 participants');
-  if (!Number.isInteger(pub.threshold) || pub.threshold < 1 || pub.threshold + 1 > n) throw new InvalidArgumentError('threshold t must satisfy 1 ≤ t and t+1 ≤ n');
+  if (!Number.isInteger(pub.threshold) || pub.threshold < 1 || pub.threshold + 1 > n)
+    throw new InvalidArgumentError('threshold t must satisfy 1 ≤ t and t+1 ≤ n');
   if (new Set(pub.participants).size !== n) throw new InvalidArgumentError('participant list has duplicates');
   for (const p of pub.participants) {
     if (typeof p !== 'string' || p.length === 0 || !p.isWellFormed() || utf8(p).length > 256) {
       throw new InvalidArgumentError('party ids must be non-empty well-formed strings of at most 256 bytes');
     }
     const y = pub.verifyingShares.get(p);
-    if (!(y instanceof Uint8Array) || y.length !== 32) throw new InvalidArgumentError('every participant needs a 32-byte verifying share');
+    if (!(y instanceof Uint8Array) || y.length !== 32)
+      throw new InvalidArgumentError('every participant needs a 32-byte verifying share');
   }
-  if (pub.verifyingShares.size !== n) throw new InvalidArgumentError('verifying shares must cover exactly the participants');
-  if (!(pub.groupPublicKey instanceof Uint8Array) || pub.groupPublicKey.length !== 32) throw new InvalidArgumentError('group public key must be 32 bytes');
+  if (pub.verifyingShares.size !== n)
+    throw new InvalidArgumentError('verifying shares must cover exactly the participants');
+  if (!(pub.groupPublicKey instanceof Uint8Array) || pub.groupPublicKey.length !== 32)
+    throw new InvalidArgumentError('group public key must be 32 bytes');
 }
 
 function writePublicBody(w: ByteWriter, pub: FrostKeyPublic, self?: string, secret?: Uint8Array): void {
@@ -132,7 +139,10 @@ function writePublicBody(w: ByteWriter, pub: FrostKeyPublic, self?: string, secr
   w.raw(pub.groupPublicKey);
 }
 
-function readPublicBody(r: ByteReader, withSecret: boolean): { pub: FrostKeyPublic; self?: string; secret?: Uint8Array } {
+function readPublicBody(
+  r: ByteReader,
+  withSecret: boolean,
+): { pub: FrostKeyPublic; self?: string; secret?: Uint8Array } {
   const keyType = r.str(16);
   if (keyType !== KEY_TYPE) throw new InvalidArgumentError('key type must be ed25519');
   const version = r.u32();
@@ -232,7 +242,12 @@ export class FrostKeyShare {
    * non-zero reduced scalar with secret·G equal to self's verifying share. Copies `secret`.
    * Throws `InvalidArgumentError`.
    */
-  static create(pub: FrostKeyPublic, self: string, secret: Uint8Array, group: Group = getGroup('ed25519')): FrostKeyShare {
+  static create(
+    pub: FrostKeyPublic,
+    self: string,
+    secret: Uint8Array,
+    group: Group = getGroup('ed25519'),
+  ): FrostKeyShare {
     const frozen = freezePublic(pub);
     return FrostKeyShare.finish(frozen, decodeKeyPublic(frozen, group), self, secret, group);
   }
@@ -242,25 +257,40 @@ export class FrostKeyShare {
       const frozen = freezePublic(pub);
       validatePublicShape(frozen);
       // The points must be exactly the package's encodings, so the cache entry matches its key.
-      if (!bytesEqual(group.encodePoint(points.groupPublicKey), frozen.groupPublicKey)) throw new InvalidArgumentError('computed points do not match the package');
-      if (points.verifyingShares.size !== frozen.participants.length) throw new InvalidArgumentError('computed points do not match the package');
+      if (!bytesEqual(group.encodePoint(points.groupPublicKey), frozen.groupPublicKey))
+        throw new InvalidArgumentError('computed points do not match the package');
+      if (points.verifyingShares.size !== frozen.participants.length)
+        throw new InvalidArgumentError('computed points do not match the package');
       for (const p of frozen.participants) {
         const y = points.verifyingShares.get(p);
-        if (y === undefined || !bytesEqual(group.encodePoint(y), frozen.verifyingShares.get(p)!)) throw new InvalidArgumentError('computed points do not match the package');
+        if (y === undefined || !bytesEqual(group.encodePoint(y), frozen.verifyingShares.get(p)!))
+          throw new InvalidArgumentError('computed points do not match the package');
       }
       const digest = keyPublicDigest(frozen);
-      const dec: DecodedKey = { ...points, identifiers: partyIdentifiers(ed25519Suite(group), frozen.participants), digest };
+      const dec: DecodedKey = {
+        ...points,
+        identifiers: partyIdentifiers(ed25519Suite(group), frozen.participants),
+        digest,
+      };
       const share = FrostKeyShare.finish(frozen, dec, self, secret, group);
       cachePut(group, hex(digest), dec);
       return share;
     };
   }
 
-  private static finish(frozen: FrostKeyPublic, dec: DecodedKey, self: string, secret: Uint8Array, group: Group): FrostKeyShare {
-    if (!frozen.participants.includes(self)) throw new InvalidArgumentError('the share owner is not a participant of the key');
+  private static finish(
+    frozen: FrostKeyPublic,
+    dec: DecodedKey,
+    self: string,
+    secret: Uint8Array,
+    group: Group,
+  ): FrostKeyShare {
+    if (!frozen.participants.includes(self))
+      throw new InvalidArgumentError('the share owner is not a participant of the key');
     const s = group.decodeScalar(secret);
     if (s === 0n) throw new InvalidArgumentError('secret share is zero');
-    if (!group.equals(group.baseMul(s), dec.verifyingShares.get(self)!)) throw new InvalidArgumentError('secret share does not match its verifying share');
+    if (!group.equals(group.baseMul(s), dec.verifyingShares.get(self)!))
+      throw new InvalidArgumentError('secret share does not match its verifying share');
     return new FrostKeyShare(frozen, self, Uint8Array.from(secret));
   }
 

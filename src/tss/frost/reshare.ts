@@ -23,18 +23,34 @@
  * Refresh = reshare to the same committee. Every message binds a context digest (session id, old
  * key package incl. version, dealers, new committee, new threshold).
  */
+
+import { ByteReader, ByteWriter } from '../../common/bytes.js';
 import { InvalidArgumentError } from '../../common/errors.js';
 import { mod } from '../group/group.js';
-import { getGroup, type Group, type Point } from '../group/index.js';
+import { type Group, getGroup, type Point } from '../group/index.js';
 import { bytesEqual, taggedHash, utf8 } from '../math/hash.js';
 import { commitPolynomial, evalCommitment, evalPolynomial, lagrangeCoefficient } from '../math/polynomial.js';
-import { randomScalar, type Rng, setupRng, systemRng } from '../math/rng.js';
-import { ByteReader, ByteWriter } from '../../common/bytes.js';
+import { type Rng, randomScalar, setupRng, systemRng } from '../math/rng.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
-import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
+import {
+  type Outgoing,
+  type RoundExpectation,
+  type RoundInbox,
+  RoundProtocol,
+  type RoundStep,
+} from '../session/party.js';
 import { partyIdentifiers } from './identifiers.js';
-import { type DecodedKey, decodeKeyPublic, type FrostKeyPublic, type FrostKeyShare, KEY_TYPE, keyPublicDigest, sameKeyPublic, shareFromComputed } from './key-share.js';
+import {
+  type DecodedKey,
+  decodeKeyPublic,
+  type FrostKeyPublic,
+  type FrostKeyShare,
+  KEY_TYPE,
+  keyPublicDigest,
+  sameKeyPublic,
+  shareFromComputed,
+} from './key-share.js';
 import { ed25519Suite } from './suite.js';
 
 const R1_TAG = 'tessera/frost/reshare/commit/v1';
@@ -92,7 +108,11 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
 
   constructor(input: ReshareOptions) {
     // Dealers and the new committee are sets: canonicalised (sorted) so every party runs the same session.
-    const opts: ReshareOptions = { ...input, dealers: [...input.dealers].sort(), newParticipants: [...input.newParticipants].sort() };
+    const opts: ReshareOptions = {
+      ...input,
+      dealers: [...input.dealers].sort(),
+      newParticipants: [...input.newParticipants].sort(),
+    };
     const union = [...opts.dealers, ...opts.newParticipants.filter((p) => !opts.dealers.includes(p))];
     super({ sessionId: opts.sessionId, self: opts.self, participants: union }, 3, 256 + 32 * 1024);
     this.group = opts.group ?? getGroup('ed25519');
@@ -101,10 +121,14 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
     this.old = opts.oldPublic;
     this.oldDec = decodeKeyPublic(opts.oldPublic, this.group);
     const n2 = opts.newParticipants.length;
-    if (new Set(opts.dealers).size !== opts.dealers.length) throw new InvalidArgumentError('dealer list has duplicates');
+    if (new Set(opts.dealers).size !== opts.dealers.length)
+      throw new InvalidArgumentError('dealer list has duplicates');
     if (new Set(opts.newParticipants).size !== n2) throw new InvalidArgumentError('new committee has duplicates');
-    if (opts.dealers.length < opts.oldPublic.threshold + 1) throw new InvalidArgumentError('resharing needs at least t+1 dealers of the old version');
-    for (const d of opts.dealers) if (!opts.oldPublic.participants.includes(d)) throw new InvalidArgumentError('a dealer does not hold the old version');
+    if (opts.dealers.length < opts.oldPublic.threshold + 1)
+      throw new InvalidArgumentError('resharing needs at least t+1 dealers of the old version');
+    for (const d of opts.dealers)
+      if (!opts.oldPublic.participants.includes(d))
+        throw new InvalidArgumentError('a dealer does not hold the old version');
     if (!Number.isInteger(opts.newThreshold) || opts.newThreshold < 1 || opts.newThreshold + 1 > n2 || n2 > 1024) {
       throw new InvalidArgumentError("new threshold t' must satisfy 1 ≤ t' and t'+1 ≤ n' ≤ 1024");
     }
@@ -117,13 +141,15 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
     if (this.isDealer) {
       const k = opts.keyShare;
       if (!k || k.isDisposed) throw new InvalidArgumentError('a dealer needs its live key share of the old version');
-      if (k.self !== opts.self || !sameKeyPublic(k.public, opts.oldPublic)) throw new InvalidArgumentError('the key share does not belong to this party and old version');
+      if (k.self !== opts.self || !sameKeyPublic(k.public, opts.oldPublic))
+        throw new InvalidArgumentError('the key share does not belong to this party and old version');
       this.key = k;
     }
     this.ids = partyIdentifiers(suite, union);
     const t = new Uint8Array(2);
     new DataView(t.buffer).setUint16(0, opts.newThreshold);
-    this.context = taggedHash('sha256', 
+    this.context = taggedHash(
+      'sha256',
       'tessera/frost/reshare/context/v1',
       utf8(opts.sessionId),
       keyPublicDigest(opts.oldPublic),
@@ -200,7 +226,8 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
         r.end();
         return d;
       });
-      if (!bytesEqual(digest, this.outcomeDigest)) throw new ProtocolAbortedError('a new member confirmed a different key package', [m]);
+      if (!bytesEqual(digest, this.outcomeDigest))
+        throw new ProtocolAbortedError('a new member confirmed a different key package', [m]);
     }
     return { result: this.outcome! };
   }
@@ -214,9 +241,11 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
       const C = this.parse(d, 'reshare commitment', () => {
         const r = new ByteReader(payload);
         r.expectTag(R1_TAG);
-        if (!bytesEqual(r.raw(32), this.context)) throw new ProtocolAbortedError('reshare context mismatch (another session, key version or committee)', [d]);
+        if (!bytesEqual(r.raw(32), this.context))
+          throw new ProtocolAbortedError('reshare context mismatch (another session, key version or committee)', [d]);
         const count = r.u16();
-        if (count !== this.newThreshold + 1) throw new ProtocolAbortedError('reshare commitment has the wrong degree', [d]);
+        if (count !== this.newThreshold + 1)
+          throw new ProtocolAbortedError('reshare commitment has the wrong degree', [d]);
         const C: Point[] = [];
         for (let i = 0; i < count; i++) C.push(g.decodePoint(r.raw(g.pointLength)));
         r.end();
@@ -233,7 +262,8 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
         const s = this.parse(d, 'reshare share', () => {
           const r = new ByteReader(payload);
           r.expectTag(SHARE_TAG);
-          if (!bytesEqual(r.raw(32), this.context)) throw new ProtocolAbortedError('reshare context mismatch (another session, key version or committee)', [d]);
+          if (!bytesEqual(r.raw(32), this.context))
+            throw new ProtocolAbortedError('reshare context mismatch (another session, key version or committee)', [d]);
           const raw = r.raw(g.scalarLength);
           try {
             const s = g.decodeScalar(raw);
@@ -277,7 +307,8 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
       for (const d of this.dealers) acc = g.add(acc, this.commitments.get(d)![k]!);
       summed.push(acc);
     }
-    if (!g.equals(summed[0]!, this.oldDec.groupPublicKey)) throw new ProtocolAbortedError('reshared key differs from the old group key', []);
+    if (!g.equals(summed[0]!, this.oldDec.groupPublicKey))
+      throw new ProtocolAbortedError('reshared key differs from the old group key', []);
     const yPoints = new Map<string, Point>();
     const verifyingShares = new Map<string, Uint8Array>();
     for (const m of this.members) {
@@ -296,7 +327,12 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
     };
     const confirm = (result: ReshareResult): RoundStep<ReshareResult> => {
       this.outcome = result;
-      this.outcomeDigest = taggedHash('sha256', 'tessera/frost/reshare/confirm/v1', this.context, keyPublicDigest(result.public));
+      this.outcomeDigest = taggedHash(
+        'sha256',
+        'tessera/frost/reshare/confirm/v1',
+        this.context,
+        keyPublicDigest(result.public),
+      );
       if (!this.isMember) return { send: [] };
       return { send: [{ to: null, payload: new ByteWriter().tag(R3_TAG).raw(this.outcomeDigest).finish() }] };
     };
@@ -309,7 +345,13 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
     this.received.clear();
     const bytes = g.encodeScalar(s);
     try {
-      const share = shareFromComputed(pub, { groupPublicKey: this.oldDec.groupPublicKey, verifyingShares: yPoints }, this.self, bytes, g);
+      const share = shareFromComputed(
+        pub,
+        { groupPublicKey: this.oldDec.groupPublicKey, verifyingShares: yPoints },
+        this.self,
+        bytes,
+        g,
+      );
       return confirm({ public: share.public, share });
     } finally {
       bytes.fill(0);

@@ -11,19 +11,36 @@
  * Nonces are generated per session (RFC 9591 nonce_generate over RNG bytes hedged with the signing
  * context) and consumed by the share computation: never reused.
  */
+
+import { ByteReader, ByteWriter } from '../../common/bytes.js';
 import { InvalidArgumentError } from '../../common/errors.js';
 import { mod } from '../group/group.js';
-import { getGroup, type Group, type Point } from '../group/index.js';
+import { type Group, getGroup, type Point } from '../group/index.js';
 import { bytesEqual, taggedHash, utf8 } from '../math/hash.js';
 import { hedgedRng, type Rng, systemRng } from '../math/rng.js';
-import { ByteReader, ByteWriter } from '../../common/bytes.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
-import { type Outgoing, type RoundExpectation, type RoundInbox, RoundProtocol, type RoundStep } from '../session/party.js';
+import {
+  type Outgoing,
+  type RoundExpectation,
+  type RoundInbox,
+  RoundProtocol,
+  type RoundStep,
+} from '../session/party.js';
 import { claimSigningContext, claimSigningStep, type SigningLog } from '../session/signing-log.js';
 import { deriveChild, validatePath } from './hd.js';
 import { decodeKeyPublic, type FrostKeyShare } from './key-share.js';
-import { aggregate, commit, prepareSigning, type SignerCommitment, type SigningNonces, type SigningPackage, signShare, verifyShare, verifySignature } from './signing-core.js';
+import {
+  aggregate,
+  commit,
+  prepareSigning,
+  type SignerCommitment,
+  type SigningNonces,
+  type SigningPackage,
+  signShare,
+  verifyShare,
+  verifySignature,
+} from './signing-core.js';
 import { ed25519Suite, type Suite } from './suite.js';
 
 const R1_TAG = 'tessera/frost/sign/r1/v1';
@@ -91,13 +108,16 @@ export class FrostSignParty extends RoundProtocol<SignResult> {
     const key = opts.keyShare;
     if (key.isDisposed) throw new InvalidArgumentError('key share was disposed');
     if (key.self !== opts.self) throw new InvalidArgumentError('the key share belongs to another party');
-    if (opts.signers.length < key.threshold + 1) throw new InvalidArgumentError(`signing needs at least t+1 = ${key.threshold + 1} signers`);
-    for (const s of opts.signers) if (!key.participants.includes(s)) throw new InvalidArgumentError('a signer is not a participant of the key');
+    if (opts.signers.length < key.threshold + 1)
+      throw new InvalidArgumentError(`signing needs at least t+1 = ${key.threshold + 1} signers`);
+    for (const s of opts.signers)
+      if (!key.participants.includes(s)) throw new InvalidArgumentError('a signer is not a participant of the key');
     if (!(opts.message instanceof Uint8Array)) throw new InvalidArgumentError('message must be bytes');
     if (opts.derivation) validatePath(opts.derivation.path);
     this.group = opts.group ?? getGroup('ed25519');
     this.suite = ed25519Suite(this.group);
-    if (typeof opts.signingLog?.claim !== 'function') throw new InvalidArgumentError('a signing log is required (the vault\'s durable log in a node)');
+    if (typeof opts.signingLog?.claim !== 'function')
+      throw new InvalidArgumentError("a signing log is required (the vault's durable log in a node)");
     this.signingLog = opts.signingLog;
     this.rng = opts.rng ?? systemRng;
     this.share = key;
@@ -122,7 +142,8 @@ export class FrostSignParty extends RoundProtocol<SignResult> {
     const kd = dec.digest;
     const path = new ByteWriter().u16(opts.derivation?.path.length ?? 0);
     for (const i of opts.derivation?.path ?? []) path.u32(i);
-    this.context = taggedHash('sha256', 
+    this.context = taggedHash(
+      'sha256',
       'tessera/frost/sign/context/v1',
       utf8(opts.sessionId),
       kd,
@@ -148,7 +169,12 @@ export class FrostSignParty extends RoundProtocol<SignResult> {
     this.nonces = c.nonces;
     const id = this.ids.get(this.self)!;
     this.commitments.set(this.self, { identifier: id, hiding: c.hiding, binding: c.binding });
-    this.ownR1 = new ByteWriter().tag(R1_TAG).raw(this.context).raw(g.encodePoint(c.hiding)).raw(g.encodePoint(c.binding)).finish();
+    this.ownR1 = new ByteWriter()
+      .tag(R1_TAG)
+      .raw(this.context)
+      .raw(g.encodePoint(c.hiding))
+      .raw(g.encodePoint(c.binding))
+      .finish();
     return [{ to: null, payload: this.ownR1 }];
   }
 
@@ -175,7 +201,10 @@ export class FrostSignParty extends RoundProtocol<SignResult> {
         r.expectTag(R1_TAG);
         const ctx = r.raw(32);
         if (!bytesEqual(ctx, this.context)) {
-          throw new ProtocolAbortedError('signing context mismatch (key version, message, derivation or signer set differ)', [p]);
+          throw new ProtocolAbortedError(
+            'signing context mismatch (key version, message, derivation or signer set differ)',
+            [p],
+          );
         }
         const hiding = g.decodePoint(r.raw(g.pointLength));
         const binding = g.decodePoint(r.raw(g.pointLength));
@@ -215,9 +244,15 @@ export class FrostSignParty extends RoundProtocol<SignResult> {
       zs.set(p, z);
     }
     echoes.verdict();
-    const cheaters = this.others.filter((p) => !verifyShare(this.suite, pkg, this.ids.get(p)!, this.verifying.get(p)!, zs.get(p)!));
+    const cheaters = this.others.filter(
+      (p) => !verifyShare(this.suite, pkg, this.ids.get(p)!, this.verifying.get(p)!, zs.get(p)!),
+    );
     if (cheaters.length > 0) throw new ProtocolAbortedError('invalid signature share', cheaters);
-    const signature = aggregate(this.suite, pkg, this.participants.map((p) => zs.get(p)!));
+    const signature = aggregate(
+      this.suite,
+      pkg,
+      this.participants.map((p) => zs.get(p)!),
+    );
     if (!verifySignature(this.suite, this.publicKey, this.message, signature)) {
       throw new ProtocolAbortedError('aggregate signature does not verify', []);
     }

@@ -74,7 +74,11 @@ export function generateNonce(suite: Suite, secret: bigint, rng: Rng): bigint {
 }
 
 /** RFC 9591 §5.1 commit: fresh nonces and their commitments. Throws `InvalidArgumentError` if the share is out of range. */
-export function commit(suite: Suite, secretShare: bigint, rng: Rng): { nonces: SigningNonces; hiding: Point; binding: Point } {
+export function commit(
+  suite: Suite,
+  secretShare: bigint,
+  rng: Rng,
+): { nonces: SigningNonces; hiding: Point; binding: Point } {
   const hiding = generateNonce(suite, secretShare, rng);
   const binding = generateNonce(suite, secretShare, rng);
   const g = suite.group;
@@ -96,11 +100,18 @@ export interface SigningPackage {
 /** RFC 9591 §4.3 encode_group_commitment_list over sorted commitments. Does not throw for validated points. */
 export function encodeCommitmentList(suite: Suite, sorted: readonly SignerCommitment[]): Uint8Array {
   const g = suite.group;
-  return concat(...sorted.flatMap((c) => [g.encodeScalar(c.identifier), g.encodePoint(c.hiding), g.encodePoint(c.binding)]));
+  return concat(
+    ...sorted.flatMap((c) => [g.encodeScalar(c.identifier), g.encodePoint(c.hiding), g.encodePoint(c.binding)]),
+  );
 }
 
 /** RFC 9591 §4.4 binding-factor input prefix: SerializeElement(PK) ‖ H4(msg) ‖ H5(encoded commitments). */
-export function bindingFactorPrefix(suite: Suite, pkBytes: Uint8Array, sorted: readonly SignerCommitment[], msg: Uint8Array): Uint8Array {
+export function bindingFactorPrefix(
+  suite: Suite,
+  pkBytes: Uint8Array,
+  sorted: readonly SignerCommitment[],
+  msg: Uint8Array,
+): Uint8Array {
   return concat(pkBytes, suite.H4(msg), suite.H5(encodeCommitmentList(suite, sorted)));
 }
 
@@ -108,9 +119,16 @@ export function bindingFactorPrefix(suite: Suite, pkBytes: Uint8Array, sorted: r
  * Computes binding factors, group commitment and challenge (RFC 9591 §4.4–4.6).
  * Throws `InvalidArgumentError` on duplicate identifiers.
  */
-export function prepareSigning(suite: Suite, groupPublicKey: Point, commitments: readonly SignerCommitment[], msg: Uint8Array): SigningPackage {
+export function prepareSigning(
+  suite: Suite,
+  groupPublicKey: Point,
+  commitments: readonly SignerCommitment[],
+  msg: Uint8Array,
+): SigningPackage {
   const g = suite.group;
-  const sorted = [...commitments].sort((a, b) => (a.identifier < b.identifier ? -1 : a.identifier > b.identifier ? 1 : 0));
+  const sorted = [...commitments].sort((a, b) =>
+    a.identifier < b.identifier ? -1 : a.identifier > b.identifier ? 1 : 0,
+  );
   const identifiers = sorted.map((c) => c.identifier);
   if (new Set(identifiers).size !== identifiers.length) throw new InvalidArgumentError('duplicate signer identifiers');
   const pkBytes = g.encodePoint(groupPublicKey);
@@ -120,7 +138,15 @@ export function prepareSigning(suite: Suite, groupPublicKey: Point, commitments:
   let R = g.identity;
   for (const c of sorted) R = g.add(R, g.add(c.hiding, g.mul(c.binding, bindingFactors.get(c.identifier)!)));
   const challenge = suite.H2(concat(g.encodePoint(R), pkBytes, msg));
-  return { commitments: sorted, identifiers, bindingFactors, groupCommitment: R, challenge, groupPublicKey, groupPublicKeyBytes: pkBytes };
+  return {
+    commitments: sorted,
+    identifiers,
+    bindingFactors,
+    groupCommitment: R,
+    challenge,
+    groupPublicKey,
+    groupPublicKeyBytes: pkBytes,
+  };
 }
 
 /**
@@ -128,7 +154,13 @@ export function prepareSigning(suite: Suite, groupPublicKey: Point, commitments:
  * Throws `InvalidArgumentError` if the signer is not in the package, `InvalidStateError` if the
  * nonces were already used.
  */
-export function signShare(suite: Suite, pkg: SigningPackage, identifier: bigint, secretShare: bigint, nonces: SigningNonces): bigint {
+export function signShare(
+  suite: Suite,
+  pkg: SigningPackage,
+  identifier: bigint,
+  secretShare: bigint,
+  nonces: SigningNonces,
+): bigint {
   const n = suite.group.order;
   const rho = pkg.bindingFactors.get(identifier);
   if (rho === undefined) throw new InvalidArgumentError('signer is not in the commitment list');
@@ -138,14 +170,23 @@ export function signShare(suite: Suite, pkg: SigningPackage, identifier: bigint,
 }
 
 /** RFC 9591 §5.4 verify_signature_share: z_i·G == D_i + ρ_i·E_i + (c·λ_i)·Y_i. Returns false (never throws) for a signer outside the package. */
-export function verifyShare(suite: Suite, pkg: SigningPackage, identifier: bigint, verifyingShare: Point, z: bigint): boolean {
+export function verifyShare(
+  suite: Suite,
+  pkg: SigningPackage,
+  identifier: bigint,
+  verifyingShare: Point,
+  z: bigint,
+): boolean {
   const g = suite.group;
   const c = pkg.commitments.find((x) => x.identifier === identifier);
   const rho = pkg.bindingFactors.get(identifier);
   if (!c || rho === undefined) return false;
   const lambda = lagrangeCoefficient(g, pkg.identifiers, identifier);
   const lhs = g.baseMul(z);
-  const rhs = g.add(g.add(c.hiding, g.mul(c.binding, rho)), g.mul(verifyingShare, mod(pkg.challenge * lambda, g.order)));
+  const rhs = g.add(
+    g.add(c.hiding, g.mul(c.binding, rho)),
+    g.mul(verifyingShare, mod(pkg.challenge * lambda, g.order)),
+  );
   return g.equals(lhs, rhs);
 }
 

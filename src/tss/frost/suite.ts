@@ -58,7 +58,14 @@ export const SECP256K1_CONTEXT = 'FROST-secp256k1-SHA256-v1';
 export function secp256k1Suite(group: Group): Suite {
   if (group.curve !== 'secp256k1') throw new TypeError('the FROST(secp256k1, SHA-256) suite needs a secp256k1 group');
   const h2f = (label: string) => (m: Uint8Array) =>
-    hash_to_field(m, 1, { DST: `${SECP256K1_CONTEXT}${label}`, p: group.order, m: 1, k: 128, expand: 'xmd', hash: nobleSha256 })[0]![0]!;
+    hash_to_field(m, 1, {
+      DST: `${SECP256K1_CONTEXT}${label}`,
+      p: group.order,
+      m: 1,
+      k: 128,
+      expand: 'xmd',
+      hash: nobleSha256,
+    })[0]![0]!;
   const msgP = utf8(`${SECP256K1_CONTEXT}msg`);
   const comP = utf8(`${SECP256K1_CONTEXT}com`);
   return {

@@ -76,7 +76,8 @@ export const ed25519Fast: Group = Object.freeze({
   base: wrap(BASE),
   ...codec,
   decodePoint(bytes: Uint8Array): Point {
-    if (!(bytes instanceof Uint8Array) || bytes.length !== 32) throw new InvalidArgumentError('ed25519 point must be 32 bytes');
+    if (!(bytes instanceof Uint8Array) || bytes.length !== 32)
+      throw new InvalidArgumentError('ed25519 point must be 32 bytes');
     if (!sodium.crypto_core_ed25519_is_valid_point(bytes)) {
       throw new InvalidArgumentError('ed25519 point is not a canonical prime-order-subgroup point');
     }

@@ -98,7 +98,8 @@ export const ed25519Noble: Group = nobleGroup<EdPoint>({
   pointLength: 32,
   scalarLittleEndian: true,
   decode(bytes) {
-    if (!(bytes instanceof Uint8Array) || bytes.length !== 32) throw new InvalidArgumentError('ed25519 point must be 32 bytes');
+    if (!(bytes instanceof Uint8Array) || bytes.length !== 32)
+      throw new InvalidArgumentError('ed25519 point must be 32 bytes');
     let p: EdPoint;
     try {
       p = ed25519.Point.fromBytes(bytes, false);
@@ -110,7 +111,8 @@ export const ed25519Noble: Group = nobleGroup<EdPoint>({
     if (!p.isTorsionFree()) throw new InvalidArgumentError('ed25519 point is not in the prime-order subgroup');
     // noble decodes some non-canonical encodings; insist on the canonical one.
     const again = p.toBytes();
-    for (let i = 0; i < 32; i++) if (again[i] !== bytes[i]) throw new InvalidArgumentError('ed25519 point encoding is not canonical');
+    for (let i = 0; i < 32; i++)
+      if (again[i] !== bytes[i]) throw new InvalidArgumentError('ed25519 point encoding is not canonical');
     return p;
   },
   encode: (p) => p.toBytes(),

@@ -35,7 +35,9 @@ export function validatePath(path: readonly number[]): void {
   if (path.length > MAX_PATH_LENGTH) throw new InvalidArgumentError('derivation path is longer than 255 indices');
   for (const i of path) {
     if (!Number.isInteger(i) || i < 0 || i >= HARDENED_OFFSET) {
-      throw new InvalidArgumentError('derivation indices must be integers in [0, 2^31): hardened derivation is not possible on a threshold key');
+      throw new InvalidArgumentError(
+        'derivation indices must be integers in [0, 2^31): hardened derivation is not possible on a threshold key',
+      );
     }
   }
 }
@@ -53,8 +55,14 @@ export function ser33(group: Group, p: Point): Uint8Array {
  * Derives the child of `masterPublicKey` along `path`. Throws `InvalidArgumentError` on a bad
  * key, chain code or path, or if a step yields IL = 0 or the identity.
  */
-export function deriveChild(group: Group, masterPublicKey: Uint8Array, chainCode: Uint8Array, path: readonly number[]): ChildKey {
-  if (!(chainCode instanceof Uint8Array) || chainCode.length !== 32) throw new InvalidArgumentError('chain code must be 32 bytes');
+export function deriveChild(
+  group: Group,
+  masterPublicKey: Uint8Array,
+  chainCode: Uint8Array,
+  path: readonly number[],
+): ChildKey {
+  if (!(chainCode instanceof Uint8Array) || chainCode.length !== 32)
+    throw new InvalidArgumentError('chain code must be 32 bytes');
   validatePath(path);
   let P = group.decodePoint(masterPublicKey);
   let cc = Uint8Array.from(chainCode);

@@ -112,10 +112,24 @@ export function hedgedRng(rng: Rng, context: Uint8Array): Rng {
  * The digest of the secret stays inside the returned closure; the caller wipes its own copy.
  * Throws `RangeError` if `purpose` is empty.
  */
-export function setupRng(rng: Rng, purpose: string, context: Uint8Array, self: string, bind: { peer?: string; secret?: Uint8Array } = {}): Rng {
+export function setupRng(
+  rng: Rng,
+  purpose: string,
+  context: Uint8Array,
+  self: string,
+  bind: { peer?: string; secret?: Uint8Array } = {},
+): Rng {
   if (purpose.length === 0) throw new RangeError('a setup hedge needs a purpose');
   const none = new Uint8Array(0);
-  const key = taggedHash('sha256', 'tessera/setup/hedge/v1', utf8(purpose), context, utf8(self), bind.peer === undefined ? none : utf8(bind.peer), bind.secret ?? none);
+  const key = taggedHash(
+    'sha256',
+    'tessera/setup/hedge/v1',
+    utf8(purpose),
+    context,
+    utf8(self),
+    bind.peer === undefined ? none : utf8(bind.peer),
+    bind.secret ?? none,
+  );
   const hedged = hedgedRng(rng, key);
   key.fill(0);
   return hedged;

@@ -26,12 +26,12 @@
  * z = k + e·b are computed with BigInt (not constant-time; documented in docs/ecdsa.md).
  */
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
+import { taggedHash } from '../math/hash.js';
+import { type Rng, systemRng } from '../math/rng.js';
 import { DLOG_PROOF_LEN, proveDlog, verifyDlog } from './dlog-proof.js';
+import { MalformedMessageError, OtCheckFailedError, OtStateBurnedError } from './errors.js';
 import { baseMul, decodePoint, negateScalar, POINT_LEN, pointAdd, pointMul, randomSecretScalar } from './point.js';
 import { encodeU32, messageWriter, pairContext, readMessage, wipe } from './wire.js';
-import { taggedHash } from '../math/hash.js';
-import { systemRng, type Rng } from '../math/rng.js';
-import { MalformedMessageError, OtCheckFailedError, OtStateBurnedError } from './errors.js';
 
 /** Message types of VSOT. */
 const T_SETUP = 0x11;
@@ -55,8 +55,10 @@ export interface BaseOtParams {
 }
 
 function checkParams(p: BaseOtParams): Uint8Array {
-  if (!Number.isInteger(p.count) || p.count < 1 || p.count > MAX_BASE_OT) throw new InvalidArgumentError(`base OT count must be 1..${MAX_BASE_OT}`);
-  if (!(p.sessionId instanceof Uint8Array) || p.sessionId.length === 0) throw new InvalidArgumentError('base OT needs a non-empty session id');
+  if (!Number.isInteger(p.count) || p.count < 1 || p.count > MAX_BASE_OT)
+    throw new InvalidArgumentError(`base OT count must be 1..${MAX_BASE_OT}`);
+  if (!(p.sessionId instanceof Uint8Array) || p.sessionId.length === 0)
+    throw new InvalidArgumentError('base OT needs a non-empty session id');
   if (p.senderId === p.receiverId) throw new InvalidArgumentError('base OT needs two distinct parties');
   return pairContext(p.sessionId, p.senderId, p.receiverId);
 }
@@ -77,7 +79,9 @@ function h2(ctx: Uint8Array, i: number, x: Uint8Array): Uint8Array {
  */
 function receiverScalar(seed: Uint8Array, answered: Uint8Array, i: number): Uint8Array {
   let attempt = 0;
-  return randomSecretScalar(() => taggedHash('sha256', 'tessera/vsot/receiver-a/v1', seed, answered, encodeU32(i), encodeU32(attempt++)));
+  return randomSecretScalar(() =>
+    taggedHash('sha256', 'tessera/vsot/receiver-a/v1', seed, answered, encodeU32(i), encodeU32(attempt++)),
+  );
 }
 
 /** Output of the base-OT sender: two random 32-byte strings per instance. */
@@ -112,7 +116,10 @@ export class BaseOtSender {
     // −(b·B), to form b·(A − B) = b·A − b·B
     this.#negBB = pointMul(this.#B, negateScalar(b))!;
     // Fischlin proof of knowledge of b (straight-line extractable), bound to the pair context
-    this.#setup = messageWriter(T_SETUP).raw(this.#B).raw(proveDlog(this.#ctx, b, this.#B, random)).finish();
+    this.#setup = messageWriter(T_SETUP)
+      .raw(this.#B)
+      .raw(proveDlog(this.#ctx, b, this.#B, random))
+      .finish();
   }
 
   #enter(step: number, what: string): void {
@@ -228,7 +235,8 @@ export class BaseOtReceiver {
   constructor(params: BaseOtParams, choices: Uint8Array, random: Rng = systemRng) {
     this.#ctx = checkParams(params);
     this.#params = { ...params };
-    if (choices.length !== params.count || choices.some((c) => c > 1)) throw new InvalidArgumentError('base OT choices must be count bits (0 or 1)');
+    if (choices.length !== params.count || choices.some((c) => c > 1))
+      throw new InvalidArgumentError('base OT choices must be count bits (0 or 1)');
     this.#choices = Uint8Array.from(choices);
     this.#random = random;
   }

@@ -19,14 +19,15 @@
  * NOT CONSTANT-TIME: the responses z_i = k_i + e·b are computed with BigInt (b is secret) and the
  * prover's running time depends on the hash outputs (not on b).
  */
+
+import { constantTimeEqual } from '../../common/bytes.js';
 import { InvalidStateError } from '../../common/errors.js';
+import { concat, taggedHash } from '../math/hash.js';
+import type { Rng } from '../math/rng.js';
+import { OtCheckFailedError } from './errors.js';
 import { baseMul, decodePoint, POINT_LEN, pointAdd, pointMul, randomSecretScalar } from './point.js';
 import { decodeScalar, encodeScalar, mod } from './scalar.js';
 import { sha256Raw } from './wire.js';
-import { concat, taggedHash } from '../math/hash.js';
-import type { Rng } from '../math/rng.js';
-import { constantTimeEqual } from '../../common/bytes.js';
-import { OtCheckFailedError } from './errors.js';
 
 export const REPS = 16;
 export const BITS = 8;
@@ -87,7 +88,8 @@ export function proveDlog(ctx: Uint8Array, b: Uint8Array, B: Uint8Array, random:
 export function verifyDlog(ctx: Uint8Array, B: Uint8Array, proof: Uint8Array, from: string): void {
   if (proof.length !== DLOG_PROOF_LEN) throw new OtCheckFailedError(from, 'proof of knowledge has the wrong length');
   const Rs: Uint8Array[] = [];
-  for (let i = 0; i < REPS; i++) Rs.push(decodePoint(proof.subarray(i * REP_LEN, i * REP_LEN + POINT_LEN), from, `proof commitment ${i}`));
+  for (let i = 0; i < REPS; i++)
+    Rs.push(decodePoint(proof.subarray(i * REP_LEN, i * REP_LEN + POINT_LEN), from, `proof commitment ${i}`));
   const buf = new Uint8Array(67);
   buf.set(prefixOf(ctx, B, Rs), 0);
   for (let i = 0; i < REPS; i++) {
@@ -99,6 +101,7 @@ export function verifyDlog(ctx: Uint8Array, B: Uint8Array, proof: Uint8Array, fr
     if (!hashOk(buf, i, e, zBytes)) throw new OtCheckFailedError(from, 'proof of knowledge fails the work check');
     const lhs = baseMul(zBytes);
     const rhs = e === 0 ? Rs[i]! : pointAdd(Rs[i]!, pointMul(B, encodeScalar(BigInt(e)))!);
-    if (rhs === null || !constantTimeEqual(lhs, rhs)) throw new OtCheckFailedError(from, 'proof of knowledge of the base-OT key does not verify');
+    if (rhs === null || !constantTimeEqual(lhs, rhs))
+      throw new OtCheckFailedError(from, 'proof of knowledge of the base-OT key does not verify');
   }
 }

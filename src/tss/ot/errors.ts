@@ -14,7 +14,10 @@ export class OtAbortedError extends TesseraError {
   /** Short machine-readable reason, e.g. `'malformed-message'`, `'kos-check'`. */
   readonly reason: string;
   constructor(reason: string, blame: string | undefined, message: string) {
-    super('PROTOCOL_ABORTED', `${message}${blame === undefined ? '' : ` (blamed party: ${blame})`}; the session is aborted`);
+    super(
+      'PROTOCOL_ABORTED',
+      `${message}${blame === undefined ? '' : ` (blamed party: ${blame})`}; the session is aborted`,
+    );
     this.blame = blame;
     this.reason = reason;
   }
@@ -33,14 +36,21 @@ export class MalformedMessageError extends OtAbortedError {
  */
 export class OtCheckFailedError extends OtAbortedError {
   constructor(blame: string, detail: string) {
-    super('ot-check', blame, `OT consistency check failed: ${detail}; this pair's OT state is burnt and must be set up again`);
+    super(
+      'ot-check',
+      blame,
+      `OT consistency check failed: ${detail}; this pair's OT state is burnt and must be set up again`,
+    );
   }
 }
 
 /** The OT state was burnt by an earlier failed check (or explicitly destroyed): it can never be used again. */
 export class OtStateBurnedError extends TesseraError {
   constructor(what: string) {
-    super('INVALID_STATE', `${what} is burnt after a failed check or was destroyed; run base OT setup for this pair again`);
+    super(
+      'INVALID_STATE',
+      `${what} is burnt after a failed check or was destroyed; run base OT setup for this pair again`,
+    );
   }
 }
 
@@ -60,6 +70,9 @@ export class OtReuseError extends TesseraError {
  */
 export class OtWindowExceededError extends TesseraError {
   constructor(detail: string) {
-    super('INVALID_STATE', `OT extension index below the sender's window: ${detail}; too many sessions were in flight on this pair — retry with a new session`);
+    super(
+      'INVALID_STATE',
+      `OT extension index below the sender's window: ${detail}; too many sessions were in flight on this pair — retry with a new session`,
+    );
   }
 }

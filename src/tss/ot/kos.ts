@@ -32,14 +32,20 @@
  * PRG nonce and every hash bind (pair context, session id, index).
  */
 import { createCipheriv, createHash } from 'node:crypto';
+import { ByteReader, ByteWriter, constantTimeEqual, MalformedError } from '../../common/bytes.js';
 import { InvalidArgumentError } from '../../common/errors.js';
+import { taggedHash } from '../math/hash.js';
+import { type Rng, systemRng } from '../math/rng.js';
 import { BaseOtReceiver, BaseOtSender, type BaseOtSenderOutput } from './base-ot.js';
+import {
+  MalformedMessageError,
+  OtCheckFailedError,
+  OtReuseError,
+  OtStateBurnedError,
+  OtWindowExceededError,
+} from './errors.js';
 import { type Gf128, gfAddInto, gfFromBytes, gfMulAddInto, gfToBytes } from './gf128.js';
 import { encodeU32, messageWriter, pairContext, readMessage, wipe } from './wire.js';
-import { taggedHash } from '../math/hash.js';
-import { systemRng, type Rng } from '../math/rng.js';
-import { ByteReader, ByteWriter, constantTimeEqual, MalformedError } from '../../common/bytes.js';
-import { MalformedMessageError, OtCheckFailedError, OtReuseError, OtStateBurnedError, OtWindowExceededError } from './errors.js';
 
 /** Number of base OTs (computational security parameter κ). */
 export const KAPPA = 128;
@@ -84,7 +90,14 @@ function nonceOf(ctx: Uint8Array, sessionId: Uint8Array, index: number): Uint8Ar
   return taggedHash('sha256', 'tessera/kos/prg-nonce', ctx, sessionId, encodeU32(index)).slice(0, 16);
 }
 
-function chiOf(ctx: Uint8Array, sessionId: Uint8Array, index: number, ell: number, u: Uint8Array, rows: number): Uint8Array {
+function chiOf(
+  ctx: Uint8Array,
+  sessionId: Uint8Array,
+  index: number,
+  ell: number,
+  u: Uint8Array,
+  rows: number,
+): Uint8Array {
   const seed = taggedHash('sha256', 'tessera/kos/chi', ctx, sessionId, encodeU32(index), encodeU32(ell), u);
   return prg(seed, new Uint8Array(16), rows * 16);
 }
@@ -128,12 +141,15 @@ export const MIN_OUTPUT_LEN = 16;
 export const MAX_OUTPUT_LEN = 1024;
 
 function checkOutLen(n: number): void {
-  if (!Number.isInteger(n) || n < MIN_OUTPUT_LEN || n > MAX_OUTPUT_LEN) throw new InvalidArgumentError(`OT output length must be ${MIN_OUTPUT_LEN}..${MAX_OUTPUT_LEN} bytes`);
+  if (!Number.isInteger(n) || n < MIN_OUTPUT_LEN || n > MAX_OUTPUT_LEN)
+    throw new InvalidArgumentError(`OT output length must be ${MIN_OUTPUT_LEN}..${MAX_OUTPUT_LEN} bytes`);
 }
 
 function checkSession(sessionId: Uint8Array, index: number): void {
-  if (!(sessionId instanceof Uint8Array) || sessionId.length === 0) throw new InvalidArgumentError('OT extension needs a non-empty session id');
-  if (!Number.isInteger(index) || index < 0 || index > 0xffffffff) throw new InvalidArgumentError('OT extension index must be a u32');
+  if (!(sessionId instanceof Uint8Array) || sessionId.length === 0)
+    throw new InvalidArgumentError('OT extension needs a non-empty session id');
+  if (!Number.isInteger(index) || index < 0 || index > 0xffffffff)
+    throw new InvalidArgumentError('OT extension index must be a u32');
 }
 
 /** What the receiver keeps from one extension: its choices and one key per OT. */
@@ -166,7 +182,15 @@ export class OtExtSender {
   #used: Set<number>;
   #burned = false;
 
-  private constructor(ctx: Uint8Array, senderId: string, receiverId: string, delta: Uint8Array, seeds: Uint8Array[], floor: number, used: number[]) {
+  private constructor(
+    ctx: Uint8Array,
+    senderId: string,
+    receiverId: string,
+    delta: Uint8Array,
+    seeds: Uint8Array[],
+    floor: number,
+    used: number[],
+  ) {
     this.#ctx = ctx;
     this.senderId = senderId;
     this.receiverId = receiverId;
@@ -193,7 +217,8 @@ export class OtExtSender {
   }
 
   #assertUsable(): void {
-    if (this.#burned) throw new OtStateBurnedError(`the OT-extension sender state of pair ${this.senderId}→${this.receiverId}`);
+    if (this.#burned)
+      throw new OtStateBurnedError(`the OT-extension sender state of pair ${this.senderId}→${this.receiverId}`);
   }
 
   /** Wipes the secrets and makes the state permanently unusable. */
@@ -212,7 +237,12 @@ export class OtExtSender {
    * `OtCheckFailedError` (blaming the receiver) if the KOS check fails — that burns this state
    * for good. Throws `OtStateBurnedError` if the state is already burnt.
    */
-  extend(sessionId: Uint8Array, message: Uint8Array, expectedCount?: number, outputLen = 32): ExtensionSenderOutput & { index: number } {
+  extend(
+    sessionId: Uint8Array,
+    message: Uint8Array,
+    expectedCount?: number,
+    outputLen = 32,
+  ): ExtensionSenderOutput & { index: number } {
     this.#assertUsable();
     checkSession(sessionId, 0);
     checkOutLen(outputLen);
@@ -234,7 +264,10 @@ export class OtExtSender {
     if (this.#used.has(index)) throw new OtReuseError(`extension index ${index} was already used by this pair`);
     // Below the window: forgotten, so it may or may not have been used — refuse it, but it is no
     // evidence of a replay (review R-C: more than INDEX_WINDOW sessions in flight on the pair).
-    if (index < this.#floor) throw new OtWindowExceededError(`extension index ${index} is below the window floor ${this.#floor} of pair ${this.receiverId}→${this.senderId}`);
+    if (index < this.#floor)
+      throw new OtWindowExceededError(
+        `extension index ${index} is below the window floor ${this.#floor} of pair ${this.receiverId}→${this.senderId}`,
+      );
     // Consume the index before any secret-dependent work: a failure below cannot be retried with it.
     this.#used.add(index);
     while (this.#used.size > INDEX_WINDOW) {
@@ -305,7 +338,8 @@ export class OtExtSender {
       const used: number[] = [];
       for (let i = 0; i < n; i++) {
         const v = r.u32();
-        if (v < floor || (used.length > 0 && v <= used[used.length - 1]!)) throw new Error('used indices not canonical');
+        if (v < floor || (used.length > 0 && v <= used[used.length - 1]!))
+          throw new Error('used indices not canonical');
         used.push(v);
       }
       r.end();
@@ -329,7 +363,14 @@ export class OtExtReceiver {
   #nextIndex: number;
   #burned = false;
 
-  private constructor(ctx: Uint8Array, senderId: string, receiverId: string, k0: Uint8Array[], k1: Uint8Array[], nextIndex: number) {
+  private constructor(
+    ctx: Uint8Array,
+    senderId: string,
+    receiverId: string,
+    k0: Uint8Array[],
+    k1: Uint8Array[],
+    nextIndex: number,
+  ) {
     this.#ctx = ctx;
     this.senderId = senderId;
     this.receiverId = receiverId;
@@ -372,12 +413,21 @@ export class OtExtReceiver {
    * Returns the message for the sender and this side's output. Throws `InvalidArgumentError` on bad
    * arguments and `OtStateBurnedError` if the state is burnt.
    */
-  extend(sessionId: Uint8Array, count: number, random: Rng = systemRng, choices?: Uint8Array, outputLen = 32): { message: Uint8Array; output: ExtensionReceiverOutput } {
-    if (this.#burned) throw new OtStateBurnedError(`the OT-extension receiver state of pair ${this.senderId}→${this.receiverId}`);
+  extend(
+    sessionId: Uint8Array,
+    count: number,
+    random: Rng = systemRng,
+    choices?: Uint8Array,
+    outputLen = 32,
+  ): { message: Uint8Array; output: ExtensionReceiverOutput } {
+    if (this.#burned)
+      throw new OtStateBurnedError(`the OT-extension receiver state of pair ${this.senderId}→${this.receiverId}`);
     checkSession(sessionId, this.#nextIndex);
     checkOutLen(outputLen);
-    if (!Number.isInteger(count) || count <= 0 || count % 8 !== 0 || count > MAX_EXTENSION) throw new InvalidArgumentError('OT-extension size must be a positive multiple of 8');
-    if (this.#nextIndex >= 0xffffffff) throw new OtReuseError('extension indices of this pair are exhausted; set the pair up again');
+    if (!Number.isInteger(count) || count <= 0 || count % 8 !== 0 || count > MAX_EXTENSION)
+      throw new InvalidArgumentError('OT-extension size must be a positive multiple of 8');
+    if (this.#nextIndex >= 0xffffffff)
+      throw new OtReuseError('extension indices of this pair are exhausted; set the pair up again');
     const index = this.#nextIndex++;
     const rows = count + KOS_PAD;
     const colLen = rows / 8;
@@ -389,7 +439,8 @@ export class OtExtReceiver {
       ch = new Uint8Array(count);
       for (let j = 0; j < count; j++) ch[j] = (x[j >>> 3]! >>> (j & 7)) & 1;
     } else {
-      if (choices.length !== count || choices.some((c) => c > 1)) throw new InvalidArgumentError('choices must be count bits (0 or 1)');
+      if (choices.length !== count || choices.some((c) => c > 1))
+        throw new InvalidArgumentError('choices must be count bits (0 or 1)');
       ch = Uint8Array.from(choices);
       for (let j = 0; j < count; j += 8) {
         let b = 0;
@@ -421,7 +472,13 @@ export class OtExtReceiver {
       gfAddInto(xTilde, masked);
       gfMulAddInto(tTilde, gfFromBytes(tRows, j * 16), c);
     }
-    const message = messageWriter(T_EXTEND, 2 + 8 + uAll.length + 32).u32(index).u32(count).raw(uAll).raw(gfToBytes(xTilde)).raw(gfToBytes(tTilde)).finish();
+    const message = messageWriter(T_EXTEND, 2 + 8 + uAll.length + 32)
+      .u32(index)
+      .u32(count)
+      .raw(uAll)
+      .raw(gfToBytes(xTilde))
+      .raw(gfToBytes(tTilde))
+      .finish();
     const keys: Uint8Array[] = [];
     const out = new OutputHasher(this.#ctx, sessionId, index);
     for (let j = 0; j < count; j++) keys.push(out.derive(j, tRows.subarray(j * 16, j * 16 + 16), outputLen));
@@ -432,7 +489,8 @@ export class OtExtReceiver {
 
   /** Canonical serialisation (secret: store encrypted). Throws `OtStateBurnedError` if burnt. */
   serialize(): Uint8Array {
-    if (this.#burned) throw new OtStateBurnedError(`the OT-extension receiver state of pair ${this.senderId}→${this.receiverId}`);
+    if (this.#burned)
+      throw new OtStateBurnedError(`the OT-extension receiver state of pair ${this.senderId}→${this.receiverId}`);
     const w = stateWriter(ROLE_RECEIVER).raw(this.#ctx).str(this.senderId).str(this.receiverId);
     for (const k of this.#k0) w.raw(k);
     for (const k of this.#k1) w.raw(k);
@@ -490,7 +548,11 @@ export class OtSetupAsSender {
     this.#delta = Uint8Array.from(delta);
     const bits = new Uint8Array(KAPPA);
     for (let i = 0; i < KAPPA; i++) bits[i] = (delta[i >>> 3]! >>> (i & 7)) & 1;
-    this.baseOt = new BaseOtReceiver({ sessionId: params.setupId, senderId: params.receiverId, receiverId: params.senderId, count: KAPPA }, bits, random);
+    this.baseOt = new BaseOtReceiver(
+      { sessionId: params.setupId, senderId: params.receiverId, receiverId: params.senderId, count: KAPPA },
+      bits,
+      random,
+    );
     wipe(bits);
   }
 
@@ -522,7 +584,10 @@ export class OtSetupAsReceiver {
 
   constructor(params: OtPairParams, random: Rng = systemRng) {
     this.#params = { ...params };
-    this.baseOt = new BaseOtSender({ sessionId: params.setupId, senderId: params.receiverId, receiverId: params.senderId, count: KAPPA }, random);
+    this.baseOt = new BaseOtSender(
+      { sessionId: params.setupId, senderId: params.receiverId, receiverId: params.senderId, count: KAPPA },
+      random,
+    );
   }
 
   /** Wipes the base-OT run (its secret b and ρ values) of a setup that will not be finished. Does not throw. */
@@ -534,7 +599,8 @@ export class OtSetupAsReceiver {
   /** Builds the extension state from the base OT's output (`baseOt.onResponses(...).output`). Callable once. */
   finish(baseOutput: BaseOtSenderOutput): OtExtReceiver {
     if (this.#done) throw new OtReuseError('this setup was already finished');
-    if (baseOutput.rho0.length !== KAPPA || baseOutput.rho1.length !== KAPPA) throw new InvalidArgumentError('base OT output has the wrong size');
+    if (baseOutput.rho0.length !== KAPPA || baseOutput.rho1.length !== KAPPA)
+      throw new InvalidArgumentError('base OT output has the wrong size');
     this.#done = true;
     return OtExtReceiver.fromBaseOt(this.#params, baseOutput);
   }

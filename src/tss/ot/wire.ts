@@ -61,7 +61,13 @@ export function messageWriter(type: number, size = 256): ByteWriter {
  * (it must end with `r.end()`), and turns every codec failure into a `MalformedMessageError`
  * blaming `from`. Other errors of `read` (a failed check) propagate unchanged.
  */
-export function readMessage<T>(message: Uint8Array, type: number, from: string, what: string, read: (r: ByteReader) => T): T {
+export function readMessage<T>(
+  message: Uint8Array,
+  type: number,
+  from: string,
+  what: string,
+  read: (r: ByteReader) => T,
+): T {
   if (!(message instanceof Uint8Array)) throw new MalformedMessageError(from, `${what} is not a byte string`);
   if (message.length < 2) throw new MalformedMessageError(from, `${what} is truncated`);
   if (message[0] !== WIRE_VERSION) throw new MalformedMessageError(from, `${what} has unknown version ${message[0]}`);

@@ -84,7 +84,11 @@ class CheckpointedParty<R> implements ProtocolParty<R> {
       // Tessera's own errors (e.g. a share checkpoint's BurnNotPersistedError, which the node must
       // act on) travel as the cause; a foreign error only by its code (its message may name paths).
       const cause = e instanceof TesseraError ? { cause: e } : undefined;
-      this.failed = new ProtocolAbortedError(`the party's state could not be persisted (${errorCode(e)}); nothing of this step was sent`, [], cause);
+      this.failed = new ProtocolAbortedError(
+        `the party's state could not be persisted (${errorCode(e)}); nothing of this step was sent`,
+        [],
+        cause,
+      );
       this.inner.abort(this.failed.reason);
       throw this.failed;
     }

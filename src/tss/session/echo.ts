@@ -19,7 +19,12 @@ export function broadcastDigest(sessionId: string, round: number, sender: string
 }
 
 /** The echo vector: digests of the broadcasts of `senders` (in that order). Throws ProtocolAbortedError if one is missing. */
-export function echoVector(sessionId: string, round: number, senders: readonly string[], payloads: ReadonlyMap<string, Uint8Array>): Uint8Array {
+export function echoVector(
+  sessionId: string,
+  round: number,
+  senders: readonly string[],
+  payloads: ReadonlyMap<string, Uint8Array>,
+): Uint8Array {
   return concat(
     ...senders.map((s) => {
       const p = payloads.get(s);

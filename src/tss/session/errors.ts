@@ -26,7 +26,11 @@ export class ProtocolAbortedError extends TesseraError {
   outbound: readonly Message[] = [];
   /** `options.cause`: the error behind an abort from outside the protocol (e.g. a typed storage error of a checkpoint). */
   constructor(reason: string, blame: readonly string[] = [], options?: { cause?: unknown }) {
-    super('PROTOCOL_ABORTED', `protocol aborted: ${reason}${blame.length > 0 ? ` (blamed: ${blame.join(', ')})` : ''}`, options);
+    super(
+      'PROTOCOL_ABORTED',
+      `protocol aborted: ${reason}${blame.length > 0 ? ` (blamed: ${blame.join(', ')})` : ''}`,
+      options,
+    );
     this.reason = reason;
     this.blame = Object.freeze([...blame]);
   }

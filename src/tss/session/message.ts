@@ -7,9 +7,10 @@
  *   ‖ payload (u32 len ‖ bytes)
  * Decoding is strict: any other byte string is refused.
  */
+
+import { ByteReader, ByteWriter, MalformedError } from '../../common/bytes.js';
 import { InvalidArgumentError } from '../../common/errors.js';
 import { utf8 } from '../math/hash.js';
-import { ByteReader, ByteWriter, MalformedError } from '../../common/bytes.js';
 
 /** A protocol message. `to` is a party id for a direct message, `null` for a broadcast. */
 export interface Message {
@@ -38,7 +39,8 @@ export function encodeMessage(m: Message): Uint8Array {
       throw new InvalidArgumentError('message ids must be well-formed strings of at most 256 bytes');
     }
   }
-  if (!(m.payload instanceof Uint8Array) || m.payload.length > MAX_PAYLOAD_BYTES) throw new InvalidArgumentError('payload must be at most 1 MiB of bytes');
+  if (!(m.payload instanceof Uint8Array) || m.payload.length > MAX_PAYLOAD_BYTES)
+    throw new InvalidArgumentError('payload must be at most 1 MiB of bytes');
   const w = new ByteWriter().tag(MESSAGE_TAG).u8(MESSAGE_FORMAT_VERSION).str(m.sessionId).u16(m.round).str(m.from);
   if (m.to === null) w.u8(0);
   else w.u8(1).str(m.to);

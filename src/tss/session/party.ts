@@ -91,10 +91,15 @@ export function isValidId(s: unknown): s is string {
 
 /** Validates a session configuration. Throws `InvalidArgumentError`. */
 export function validateSessionConfig(c: SessionConfig): void {
-  if (!isValidId(c.sessionId)) throw new InvalidArgumentError('session id must be a non-empty well-formed string of at most 256 bytes');
-  if (!Array.isArray(c.participants) || c.participants.length < 2) throw new InvalidArgumentError('a session needs at least two participants');
-  for (const p of c.participants) if (!isValidId(p)) throw new InvalidArgumentError('party ids must be non-empty well-formed strings of at most 256 bytes');
-  if (new Set(c.participants).size !== c.participants.length) throw new InvalidArgumentError('participant list has duplicates');
+  if (!isValidId(c.sessionId))
+    throw new InvalidArgumentError('session id must be a non-empty well-formed string of at most 256 bytes');
+  if (!Array.isArray(c.participants) || c.participants.length < 2)
+    throw new InvalidArgumentError('a session needs at least two participants');
+  for (const p of c.participants)
+    if (!isValidId(p))
+      throw new InvalidArgumentError('party ids must be non-empty well-formed strings of at most 256 bytes');
+  if (new Set(c.participants).size !== c.participants.length)
+    throw new InvalidArgumentError('participant list has duplicates');
   if (!c.participants.includes(c.self)) throw new InvalidArgumentError('participant list does not contain this party');
 }
 
@@ -175,21 +180,32 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
     if (this.abortErr) throw this.abortErr;
     if (this.state === 'done') return [];
     if (typeof msg !== 'object' || msg === null || typeof msg.from !== 'string' || typeof msg.sessionId !== 'string') {
-      throw this.fail(new ProtocolAbortedError('malformed message', authenticatedSender !== undefined ? [authenticatedSender] : []));
+      throw this.fail(
+        new ProtocolAbortedError('malformed message', authenticatedSender !== undefined ? [authenticatedSender] : []),
+      );
     }
     const from = msg.from;
     if (authenticatedSender !== undefined && from !== authenticatedSender) {
       throw this.fail(new ProtocolAbortedError('message claims to come from another party', [authenticatedSender]));
     }
     const known = this.participants.includes(from) && from !== this.self;
-    if (!known) throw this.fail(new ProtocolAbortedError('message from an unknown sender', authenticatedSender ? [authenticatedSender] : [from]));
-    if (msg.sessionId !== this.sessionId) throw this.fail(new ProtocolAbortedError('message belongs to another session', [from]));
+    if (!known)
+      throw this.fail(
+        new ProtocolAbortedError(
+          'message from an unknown sender',
+          authenticatedSender ? [authenticatedSender] : [from],
+        ),
+      );
+    if (msg.sessionId !== this.sessionId)
+      throw this.fail(new ProtocolAbortedError('message belongs to another session', [from]));
     if (!Number.isInteger(msg.round) || msg.round < 1 || msg.round > this.totalRounds) {
       throw this.fail(new ProtocolAbortedError('message for a wrong round', [from]));
     }
-    if (msg.to !== null && msg.to !== this.self) throw this.fail(new ProtocolAbortedError('message addressed to another party', [from]));
+    if (msg.to !== null && msg.to !== this.self)
+      throw this.fail(new ProtocolAbortedError('message addressed to another party', [from]));
     if (!(msg.payload instanceof Uint8Array)) throw this.fail(new ProtocolAbortedError('malformed message', [from]));
-    if (msg.payload.length > this.maxPayloadBytes) throw this.fail(new ProtocolAbortedError('oversized payload', [from]));
+    if (msg.payload.length > this.maxPayloadBytes)
+      throw this.fail(new ProtocolAbortedError('oversized payload', [from]));
     const kind = msg.to === null ? 'broadcast' : 'direct';
     // One slot per (round, kind, sender). A byte-identical repeat of the message that filled a slot
     // (at-least-once delivery, a retransmission, a replayed authenticated message) is ignored, also
@@ -200,11 +216,14 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
     const prior = this.seen.get(slot);
     if (prior !== undefined) {
       if (timingSafeEqual(prior, digest)) return [];
-      throw this.fail(new ProtocolAbortedError('duplicate message with different content for the same round slot', [from]));
+      throw this.fail(
+        new ProtocolAbortedError('duplicate message with different content for the same round slot', [from]),
+      );
     }
     if (msg.round < this.current) throw this.fail(new ProtocolAbortedError('message for a wrong round', [from]));
     const exp = this.guard(() => this.expect(msg.round));
-    if (!exp[kind].includes(from)) throw this.fail(new ProtocolAbortedError(`unexpected ${kind} message in this round`, [from]));
+    if (!exp[kind].includes(from))
+      throw this.fail(new ProtocolAbortedError(`unexpected ${kind} message in this round`, [from]));
     this.seen.set(slot, digest);
     this.box(msg.round)[kind].set(from, Uint8Array.from(msg.payload));
     return this.pump();
@@ -217,7 +236,9 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
 
   abort(reason: string): void {
     if (this.state === 'done' || this.abortErr) return;
-    this.fail(new ProtocolAbortedError(typeof reason === 'string' && reason.length > 0 ? reason : 'aborted by the node', []));
+    this.fail(
+      new ProtocolAbortedError(typeof reason === 'string' && reason.length > 0 ? reason : 'aborted by the node', []),
+    );
   }
 
   /**

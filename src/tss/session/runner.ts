@@ -44,7 +44,10 @@ interface InFlight {
 }
 
 /** Runs the parties to completion. */
-export function runParties<R>(parties: readonly ProtocolParty<R>[], opts: { rng: Rng; fault?: FaultInjector; maxDeliveries?: number }): RunReport<R> {
+export function runParties<R>(
+  parties: readonly ProtocolParty<R>[],
+  opts: { rng: Rng; fault?: FaultInjector; maxDeliveries?: number },
+): RunReport<R> {
   const byId = new Map(parties.map((p) => [p.self, p]));
   const results = new Map<string, R>();
   const aborts = new Map<string, ProtocolAbortedError>();

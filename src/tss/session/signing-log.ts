@@ -19,8 +19,9 @@
  * the durable log and aborts before computing anything. (If the disk is rolled back with the
  * memory, no log can help: docs/tss.md's deployment rule.)
  */
-import { errorCode, ProtocolAbortedError } from './errors.js';
+
 import { taggedHash } from '../math/hash.js';
+import { errorCode, ProtocolAbortedError } from './errors.js';
 
 /** Where a signer records the signing contexts it has started. */
 export interface SigningLog {
@@ -36,14 +37,18 @@ export interface SigningLog {
 /** A signing party was asked to start a signing context its share had started before. */
 export class SigningContextReusedError extends ProtocolAbortedError {
   constructor() {
-    super('this key share has already started this signing context (same session id, key version, digest, derivation and signers); retry with a new session id');
+    super(
+      'this key share has already started this signing context (same session id, key version, digest, derivation and signers); retry with a new session id',
+    );
   }
 }
 
 /** A signing party was asked to take a step of a session that this share had already taken (a process resumed from a snapshot, or a duplicated party). */
 export class SigningStepReplayedError extends ProtocolAbortedError {
   constructor(step: number) {
-    super(`this key share already took step ${step} of this signing session (a process resumed from a snapshot, or a second copy of the party); nothing of this step was computed or sent`);
+    super(
+      `this key share already took step ${step} of this signing session (a process resumed from a snapshot, or a second copy of the party); nothing of this step was computed or sent`,
+    );
   }
 }
 
@@ -55,7 +60,8 @@ export class MemorySigningLog implements SigningLog {
   private readonly seen = new Set<string>();
   /** Throws `RangeError` on a context that is not 32 bytes. */
   claim(context: Uint8Array): boolean {
-    if (!(context instanceof Uint8Array) || context.length !== 32) throw new RangeError('a signing context is 32 bytes');
+    if (!(context instanceof Uint8Array) || context.length !== 32)
+      throw new RangeError('a signing context is 32 bytes');
     const k = Buffer.from(context).toString('hex');
     if (this.seen.has(k)) return false;
     this.seen.add(k);
@@ -86,7 +92,8 @@ export function signingStepMarker(context: Uint8Array, step: number): Uint8Array
  * `ProtocolAbortedError` (no blame) if the log could not record it.
  */
 export function claimSigningStep(log: SigningLog, context: Uint8Array, step: number): void {
-  if (!claim(log, signingStepMarker(context, step), `step ${step} of the signing session`)) throw new SigningStepReplayedError(step);
+  if (!claim(log, signingStepMarker(context, step), `step ${step} of the signing session`))
+    throw new SigningStepReplayedError(step);
 }
 
 /**
@@ -106,14 +113,18 @@ export type SetupLog = SigningLog;
 /** A setup party was asked to start a setup context this node had started before. */
 export class SetupContextReusedError extends ProtocolAbortedError {
   constructor() {
-    super('this node has already started this key-setup session (same session id and inputs); retry with a new session id');
+    super(
+      'this node has already started this key-setup session (same session id and inputs); retry with a new session id',
+    );
   }
 }
 
 /** A setup party was asked to take a step of a setup session that this node had already taken. */
 export class SetupStepReplayedError extends ProtocolAbortedError {
   constructor(step: number) {
-    super(`this node already took step ${step} of this key-setup session (a process resumed from a snapshot, or a second copy of the party); nothing of this step was computed or sent — retry with a new session id`);
+    super(
+      `this node already took step ${step} of this key-setup session (a process resumed from a snapshot, or a second copy of the party); nothing of this step was computed or sent — retry with a new session id`,
+    );
   }
 }
 
@@ -137,7 +148,8 @@ export function setupStepMarker(context: Uint8Array, step: number): Uint8Array {
  * `ProtocolAbortedError` (no blame) if the log could not record it.
  */
 export function claimSetupStep(log: SetupLog, context: Uint8Array, step: number): void {
-  if (!claim(log, setupStepMarker(context, step), `step ${step} of the key-setup session`)) throw new SetupStepReplayedError(step);
+  if (!claim(log, setupStepMarker(context, step), `step ${step} of the key-setup session`))
+    throw new SetupStepReplayedError(step);
 }
 
 function claim(log: SigningLog, marker: Uint8Array, what: string): boolean {
@@ -145,7 +157,9 @@ function claim(log: SigningLog, marker: Uint8Array, what: string): boolean {
   try {
     fresh = log.claim(marker);
   } catch (e) {
-    throw new ProtocolAbortedError(`the ${what} could not be recorded (${errorCode(e)}); nothing was sent — check the vault and retry with a new session id`);
+    throw new ProtocolAbortedError(
+      `the ${what} could not be recorded (${errorCode(e)}); nothing was sent — check the vault and retry with a new session id`,
+    );
   }
   return fresh === true;
 }

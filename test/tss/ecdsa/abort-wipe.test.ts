@@ -9,12 +9,12 @@ import { EcdsaReshareParty } from '../../../src/tss/ecdsa/reshare.js';
 import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
 import { ZeroSeedPairSetup } from '../../../src/tss/ecdsa/zero-share.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
+import { OtReuseError } from '../../../src/tss/ot/errors.js';
 import { encodeScalar } from '../../../src/tss/ot/scalar.js';
 import { encodeMessage } from '../../../src/tss/session/message.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
 import { freshPair, seededRandom } from '../ot/helpers.js';
 import { clone, dkg, names, sha256 } from './protocol-helpers.js';
-import { OtReuseError } from '../../../src/tss/ot/errors.js';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -23,7 +23,15 @@ describe('R-F: an aborted signer wipes Bob-side secrets', () => {
     const ps = names(3);
     const shares = clone(dkg(ps, 1, { seed: 'wipe' }));
     const [a, b] = [ps[0]!, ps[1]!];
-    const party = new EcdsaSignParty({ sessionId: 'w-1', self: a, signers: [a, b], keyShare: shares.get(a)!, digest: sha256(Uint8Array.of(1)), signingLog: new MemorySigningLog(), rng: seededRng('w') });
+    const party = new EcdsaSignParty({
+      sessionId: 'w-1',
+      self: a,
+      signers: [a, b],
+      keyShare: shares.get(a)!,
+      digest: sha256(Uint8Array.of(1)),
+      signingLog: new MemorySigningLog(),
+      rng: seededRng('w'),
+    });
     party.start();
     // a reference to the pending multiplication (as a heap dump / later memory disclosure would keep)
     // biome-ignore lint/suspicious/noExplicitAny: the test reaches into private state on purpose
@@ -70,7 +78,14 @@ describe('R-F: an aborted DKG or reshare abandons its zero-seed setups', () => {
   it('an aborted DKG abandons every zero-seed setup it holds', () => {
     const spy = vi.spyOn(ZeroSeedPairSetup.prototype, 'abandon');
     const ps = names(3);
-    const party = new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: 'dkg-abort', self: ps[0]!, participants: ps, threshold: 1, rng: seededRng('d') });
+    const party = new EcdsaDkgParty({
+      setupLog: new MemorySigningLog(),
+      sessionId: 'dkg-abort',
+      self: ps[0]!,
+      participants: ps,
+      threshold: 1,
+      rng: seededRng('d'),
+    });
     party.start();
     party.abort('timeout');
     expect(party.status).toBe('aborted');

@@ -4,9 +4,9 @@ import { TesseraError } from '../../../src/common/errors.js';
 import { mulReceiverFinish, mulReceiverStart, mulSenderRespond } from '../../../src/tss/ecdsa/multiply.js';
 import { ZeroSeedPairSetup } from '../../../src/tss/ecdsa/zero-share.js';
 import { BaseOtReceiver, BaseOtSender } from '../../../src/tss/ot/base-ot.js';
+import { OtAbortedError } from '../../../src/tss/ot/errors.js';
 import { encodeScalar } from '../../../src/tss/ot/scalar.js';
 import { freshPair, seededRandom } from '../ot/helpers.js';
-import { OtAbortedError } from '../../../src/tss/ot/errors.js';
 
 const sid = (s: string) => new TextEncoder().encode(s);
 
@@ -51,8 +51,15 @@ describe('adversarial messages: every mutation aborts with blame on the sender o
   it('base-OT messages (all five)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 4 }), mutation, (which, mu) => {
-        const s = new BaseOtSender({ sessionId: sid('adv'), senderId: 'S', receiverId: 'R', count: 3 }, seededRandom('s'));
-        const r = new BaseOtReceiver({ sessionId: sid('adv'), senderId: 'S', receiverId: 'R', count: 3 }, Uint8Array.of(0, 1, 1), seededRandom('r'));
+        const s = new BaseOtSender(
+          { sessionId: sid('adv'), senderId: 'S', receiverId: 'R', count: 3 },
+          seededRandom('s'),
+        );
+        const r = new BaseOtReceiver(
+          { sessionId: sid('adv'), senderId: 'S', receiverId: 'R', count: 3 },
+          Uint8Array.of(0, 1, 1),
+          seededRandom('r'),
+        );
         const steps: [(m: Uint8Array) => Uint8Array, string][] = [
           [(m) => r.onSetup(m), 'S'],
           [(m) => s.onChoices(m), 'R'],
@@ -138,7 +145,9 @@ describe('adversarial messages: every mutation aborts with blame on the sender o
         a.openingMessage();
         const o = b.openingMessage();
         const badO = commit ? o : mutate(o, mu);
-        const changed = Buffer.compare(Buffer.from(badC), Buffer.from(c)) !== 0 || Buffer.compare(Buffer.from(badO), Buffer.from(o)) !== 0;
+        const changed =
+          Buffer.compare(Buffer.from(badC), Buffer.from(c)) !== 0 ||
+          Buffer.compare(Buffer.from(badO), Buffer.from(o)) !== 0;
         expect(expectAbortOrOk(() => a.finish(badO), 'b')).toBe(!changed);
       }),
       { numRuns: 100 },

@@ -4,12 +4,12 @@
 // index — never on context mismatches, envelope errors, duplicates or a window overflow.
 import { describe, expect, it } from 'vitest';
 import { InvalidStateError } from '../../../src/common/errors.js';
-import { type Group, getGroup, type Point } from '../../../src/tss/group/index.js';
 import { OtEvidenceAbortError } from '../../../src/tss/ecdsa/abort.js';
 import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
+import { type Group, getGroup, type Point } from '../../../src/tss/group/index.js';
+import { seededRng } from '../../../src/tss/math/rng.js';
 import { INDEX_WINDOW } from '../../../src/tss/ot/kos.js';
 import { Q } from '../../../src/tss/ot/scalar.js';
-import { seededRng } from '../../../src/tss/math/rng.js';
 import { decodeMessage, encodeMessage, type Message } from '../../../src/tss/session/message.js';
 import { runParties } from '../../../src/tss/session/runner.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
@@ -23,8 +23,22 @@ const R1D_TAG = 'tessera/ecdsa/sign/r1d/v1';
 /** Offset of the OT payload (multiplication message 1) inside a round-1 direct payload: tag, ctx, setup id, length. */
 const MSG1_OFFSET = 4 + R1D_TAG.length + 32 + 32 + 4;
 
-function party(shares: ReturnType<typeof clone>, self: string, sessionId: string, d = digest, log = new MemorySigningLog()): EcdsaSignParty {
-  return new EcdsaSignParty({ sessionId, self, signers: [a, b], keyShare: shares.get(self)!, digest: d, signingLog: log, rng: seededRng(`${sessionId}/${self}`) });
+function party(
+  shares: ReturnType<typeof clone>,
+  self: string,
+  sessionId: string,
+  d = digest,
+  log = new MemorySigningLog(),
+): EcdsaSignParty {
+  return new EcdsaSignParty({
+    sessionId,
+    self,
+    signers: [a, b],
+    keyShare: shares.get(self)!,
+    digest: d,
+    signingLog: log,
+    rng: seededRng(`${sessionId}/${self}`),
+  });
 }
 
 describe('R-A: no burn without OT evidence', () => {
@@ -83,10 +97,13 @@ describe('R-A: no burn without OT evidence', () => {
     const off = 4 + 'tessera/ecdsa/sign/r2/v1'.length + 32 + 4 + 32 * 2; // R_j's encoding
     const rep = signRun(shares, [a, b], digest, {
       seed: 'bad-point',
-      fault: tamper((d) => d.from === b && d.message.round === 2, (p) => {
-        p[off] = 0x07; // not a valid SEC1 prefix
-        return p;
-      }),
+      fault: tamper(
+        (d) => d.from === b && d.message.round === 2,
+        (p) => {
+          p[off] = 0x07; // not a valid SEC1 prefix
+          return p;
+        },
+      ),
     });
     expect(rep.aborts.get(a)?.blame).toEqual([b]);
     expect(rep.aborts.get(a)?.reason).toMatch(/malformed signing round-2 message/);
@@ -109,10 +126,13 @@ describe('R-A: OT evidence still burns both directions', () => {
     const pair = peerPair(shares)!;
     const rep = signRun(shares, [a, b], digest, {
       seed: 'kos',
-      fault: tamper((d) => d.from === b && d.message.round === 1 && d.message.to !== null, (p) => {
-        p[p.length - 1] = p[p.length - 1]! ^ 1; // t̃ of the extension: the KOS check fails
-        return p;
-      }),
+      fault: tamper(
+        (d) => d.from === b && d.message.round === 1 && d.message.to !== null,
+        (p) => {
+          p[p.length - 1] = p[p.length - 1]! ^ 1; // t̃ of the extension: the KOS check fails
+          return p;
+        },
+      ),
     });
     expect(rep.aborts.get(a)).toBeInstanceOf(OtEvidenceAbortError);
     expect(rep.aborts.get(a)?.blame).toEqual([b]);
@@ -125,10 +145,13 @@ describe('R-A: OT evidence still burns both directions', () => {
     const pair = peerPair(shares)!;
     const rep = signRun(shares, [a, b], digest, {
       seed: 'malformed-ot',
-      fault: tamper((d) => d.from === b && d.message.round === 1 && d.message.to !== null, (p) => {
-        p[MSG1_OFFSET] = p[MSG1_OFFSET]! ^ 0xff; // the OT message's own header
-        return p;
-      }),
+      fault: tamper(
+        (d) => d.from === b && d.message.round === 1 && d.message.to !== null,
+        (p) => {
+          p[MSG1_OFFSET] = p[MSG1_OFFSET]! ^ 0xff; // the OT message's own header
+          return p;
+        },
+      ),
     });
     expect(rep.aborts.get(a)).toBeInstanceOf(OtEvidenceAbortError);
     expect(rep.aborts.get(a)?.blame).toEqual([b]);
@@ -140,10 +163,13 @@ describe('R-A: OT evidence still burns both directions', () => {
     const pair = peerPair(shares)!;
     const rep = signRun(shares, [a, b], digest, {
       seed: 'mul-check',
-      fault: tamper((d) => d.from === b && d.message.round === 2, (p) => {
-        p[p.length - 100] = p[p.length - 100]! ^ 1;
-        return p;
-      }),
+      fault: tamper(
+        (d) => d.from === b && d.message.round === 2,
+        (p) => {
+          p[p.length - 100] = p[p.length - 100]! ^ 1;
+          return p;
+        },
+      ),
     });
     expect(rep.aborts.get(a)).toBeInstanceOf(OtEvidenceAbortError);
     expect(rep.aborts.get(a)?.blame).toEqual([b]);
@@ -158,7 +184,10 @@ describe('R-A: OT evidence still burns both directions', () => {
     }
     const shares = clone(base);
     const pair = peerPair(shares)!;
-    const rep = signRun(shares, [a, b], digest, { seed: 'consistency', make: (self) => (self === b ? (o) => new Cheat(o) : undefined) });
+    const rep = signRun(shares, [a, b], digest, {
+      seed: 'consistency',
+      make: (self) => (self === b ? (o) => new Cheat(o) : undefined),
+    });
     expect(rep.aborts.get(a)).toBeInstanceOf(OtEvidenceAbortError);
     expect(rep.aborts.get(a)?.reason).toMatch(/multiplication inputs inconsistent/);
     expect(rep.aborts.get(a)?.blame).toEqual([b]);
@@ -179,7 +208,9 @@ describe('R-C: the sliding window of extension indices', () => {
     };
     const sessions: { parties: Map<string, EcdsaSignParty>; queue: Item[] }[] = [];
     for (let s = 0; s < SESSIONS; s++) {
-      const parties = new Map([a, b].map((self) => [self, party(shares, self, `conc-${s}`, sha256(Uint8Array.of(s)), logs.get(self)!)]));
+      const parties = new Map(
+        [a, b].map((self) => [self, party(shares, self, `conc-${s}`, sha256(Uint8Array.of(s)), logs.get(self)!)]),
+      );
       const queue: Item[] = [];
       for (const p of parties.values()) for (const m of p.start()) queue.push(...fanOut(p.self, m));
       sessions.push({ parties, queue });
@@ -205,7 +236,10 @@ describe('R-C: the sliding window of extension indices', () => {
     }
     expect(shares.get(a)!.extensionSpan(b)).toBe(SESSIONS); // session 0 still holds index 0
     drive(sessions[0]!);
-    for (const [self, peer] of [[a, b], [b, a]] as const) {
+    for (const [self, peer] of [
+      [a, b],
+      [b, a],
+    ] as const) {
       const err = sessions[0]!.parties.get(self)!.abortError;
       expect(err?.reason).toMatch(/below the window .* retry with a new session/);
       expect(err?.blame).toEqual([]);

@@ -3,18 +3,23 @@
 // party's validated share (R-1), colluding echoers cannot make an honest sender the only one
 // blamed (R-3), and a rushing dealer that shapes a degenerate package is named (R-4).
 import { describe, expect, it } from 'vitest';
+import { ByteReader, ByteWriter } from '../../../src/common/bytes.js';
 import { EcdsaDkgParty } from '../../../src/tss/ecdsa/dkg.js';
-import { EcdsaKeyShare, ecdsaIdentifiers, ecdsaKeyPublicDigest, ecdsaLagrange } from '../../../src/tss/ecdsa/key-share.js';
+import {
+  EcdsaKeyShare,
+  ecdsaIdentifiers,
+  ecdsaKeyPublicDigest,
+  ecdsaLagrange,
+} from '../../../src/tss/ecdsa/key-share.js';
 import { EcdsaReshareParty, ecdsaReshareContext } from '../../../src/tss/ecdsa/reshare.js';
 import { mod } from '../../../src/tss/group/group.js';
 import { getGroup, type Point } from '../../../src/tss/group/index.js';
 import { evalCommitment, invert } from '../../../src/tss/math/polynomial.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
-import { ByteReader, ByteWriter } from '../../../src/common/bytes.js';
 import { broadcastDigest } from '../../../src/tss/session/echo.js';
 import { decodeMessage, encodeMessage } from '../../../src/tss/session/message.js';
-import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
 import { type FaultInjector, runParties } from '../../../src/tss/session/runner.js';
+import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
 import { clone, dkg, nobleVerifies, sha256, signRun } from './protocol-helpers.js';
 
 const digest = sha256(new TextEncoder().encode('confirmation-and-blame'));
@@ -36,15 +41,30 @@ const flipLast = (p: Uint8Array) => {
 describe('a confirmation withheld or falsified for some parties does not destroy their validated share (review R-1)', () => {
   it('DKG: n3 sends a wrong confirmation to n2 only — n2 aborts blaming n3 but keeps its validated share as pendingResult, which signs with the others', () => {
     const P = ['n1', 'n2', 'n3'];
-    const parties = P.map((self) => new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: 'r1-dkg', self, participants: P, threshold: 1, rng: seededRng(`r1/${self}`) }));
-    const rep = runParties(parties, { rng: seededRng('r1-order'), fault: edit((from, to, round) => from === 'n3' && to === 'n2' && round === 6, flipLast) });
+    const parties = P.map(
+      (self) =>
+        new EcdsaDkgParty({
+          setupLog: new MemorySigningLog(),
+          sessionId: 'r1-dkg',
+          self,
+          participants: P,
+          threshold: 1,
+          rng: seededRng(`r1/${self}`),
+        }),
+    );
+    const rep = runParties(parties, {
+      rng: seededRng('r1-order'),
+      fault: edit((from, to, round) => from === 'n3' && to === 'n2' && round === 6, flipLast),
+    });
     expect(rep.crashes.size).toBe(0);
     expect(rep.aborts.get('n2')?.blame).toEqual(['n3']);
     const pending = parties[1]!.pendingResult();
     expect(pending).toBeInstanceOf(EcdsaKeyShare);
     expect(pending!.disposed).toBe(false);
     const n1 = rep.results.get('n1')!;
-    expect(Buffer.from(ecdsaKeyPublicDigest(pending!.public)).equals(Buffer.from(ecdsaKeyPublicDigest(n1.public)))).toBe(true);
+    expect(
+      Buffer.from(ecdsaKeyPublicDigest(pending!.public)).equals(Buffer.from(ecdsaKeyPublicDigest(n1.public))),
+    ).toBe(true);
     // Once the node knows every member's confirmation it activates the pending share: n2 signs with n1.
     const shares = new Map([...rep.results, ['n2', pending!]] as [string, EcdsaKeyShare][]);
     const sig = signRun(clone(shares), ['n1', 'n2'], digest, { seed: 'r1-sign' });
@@ -54,12 +74,39 @@ describe('a confirmation withheld or falsified for some parties does not destroy
 
   it('DKG: a party that stalls for want of a confirmation already holds its pending share; a party whose own checks failed holds none', () => {
     const P = ['n1', 'n2', 'n3'];
-    const parties = P.map((self) => new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: 'r1-drop', self, participants: P, threshold: 1, rng: seededRng(`r1d/${self}`) }));
-    const rep = runParties(parties, { rng: seededRng('r1d-order'), fault: (d) => (d.from === 'n3' && d.to === 'n2' && d.message.round === 6 ? { kind: 'drop' } : { kind: 'deliver' }) });
+    const parties = P.map(
+      (self) =>
+        new EcdsaDkgParty({
+          setupLog: new MemorySigningLog(),
+          sessionId: 'r1-drop',
+          self,
+          participants: P,
+          threshold: 1,
+          rng: seededRng(`r1d/${self}`),
+        }),
+    );
+    const rep = runParties(parties, {
+      rng: seededRng('r1d-order'),
+      fault: (d) =>
+        d.from === 'n3' && d.to === 'n2' && d.message.round === 6 ? { kind: 'drop' } : { kind: 'deliver' },
+    });
     expect(rep.stalled).toEqual(['n2']);
     expect(parties[1]!.pendingResult()).toBeInstanceOf(EcdsaKeyShare);
-    const bad = P.map((self) => new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: 'r1-bad', self, participants: P, threshold: 1, rng: seededRng(`r1b/${self}`) }));
-    const rep2 = runParties(bad, { rng: seededRng('r1b-order'), fault: edit((from, to, round) => from === 'n3' && to === 'n2' && round === 3, flipLast) });
+    const bad = P.map(
+      (self) =>
+        new EcdsaDkgParty({
+          setupLog: new MemorySigningLog(),
+          sessionId: 'r1-bad',
+          self,
+          participants: P,
+          threshold: 1,
+          rng: seededRng(`r1b/${self}`),
+        }),
+    );
+    const rep2 = runParties(bad, {
+      rng: seededRng('r1b-order'),
+      fault: edit((from, to, round) => from === 'n3' && to === 'n2' && round === 3, flipLast),
+    });
     expect(rep2.aborts.get('n2')?.blame).toEqual(['n3']);
     expect(bad[1]!.pendingResult()).toBeUndefined();
   });
@@ -71,9 +118,22 @@ describe('a confirmation withheld or falsified for some parties does not destroy
     const union = ['n1', ...news];
     const parties = union.map(
       (self) =>
-        new EcdsaReshareParty({ setupLog: new MemorySigningLog(), sessionId: 'r1-reshare', self, dealers, newParticipants: news, newThreshold: 2, oldPublic: old.get('n1')!.public, keyShare: dealers.includes(self) ? old.get(self) : undefined, rng: seededRng(`r1r/${self}`) }),
+        new EcdsaReshareParty({
+          setupLog: new MemorySigningLog(),
+          sessionId: 'r1-reshare',
+          self,
+          dealers,
+          newParticipants: news,
+          newThreshold: 2,
+          oldPublic: old.get('n1')!.public,
+          keyShare: dealers.includes(self) ? old.get(self) : undefined,
+          rng: seededRng(`r1r/${self}`),
+        }),
     );
-    const rep = runParties(parties, { rng: seededRng('r1r-order'), fault: edit((from, to, round) => from === 'n6' && (to === 'n4' || to === 'n5') && round === 6, flipLast) });
+    const rep = runParties(parties, {
+      rng: seededRng('r1r-order'),
+      fault: edit((from, to, round) => from === 'n6' && (to === 'n4' || to === 'n5') && round === 6, flipLast),
+    });
     expect(rep.crashes.size).toBe(0);
     const v2 = new Map<string, EcdsaKeyShare>();
     for (const [p, r] of rep.results) if (r.share) v2.set(p, r.share);
@@ -92,11 +152,21 @@ describe('a confirmation withheld or falsified for some parties does not destroy
 });
 
 describe('echo blame always contains a culprit (review R-3)', () => {
-  it('DKG 3-of-5: n3, n4, n5 misreport honest n2\'s round-1 digest to n1 — n1 blames n2 together with them, never n2 alone', () => {
+  it("DKG 3-of-5: n3, n4, n5 misreport honest n2's round-1 digest to n1 — n1 blames n2 together with them, never n2 alone", () => {
     const P = ['n1', 'n2', 'n3', 'n4', 'n5'];
     const off = 4 + 'tessera/ecdsa/dkg/r2/v1'.length + 32 + 4 + 32 * 1; // n2's slot in the echo vector
     const rep = runParties(
-      P.map((self) => new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: 'r3', self, participants: P, threshold: 2, rng: seededRng(`r3/${self}`) })),
+      P.map(
+        (self) =>
+          new EcdsaDkgParty({
+            setupLog: new MemorySigningLog(),
+            sessionId: 'r3',
+            self,
+            participants: P,
+            threshold: 2,
+            rng: seededRng(`r3/${self}`),
+          }),
+      ),
       {
         rng: seededRng('r3-order'),
         fault: edit(
@@ -123,7 +193,17 @@ describe('a rushing dealer that makes the new package degenerate is named (revie
     const make = () =>
       union.map(
         (self) =>
-          new EcdsaReshareParty({ setupLog: new MemorySigningLog(), sessionId: sid, self, dealers, newParticipants: news, newThreshold: 2, oldPublic: old.get('n1')!.public, keyShare: dealers.includes(self) ? EcdsaKeyShare.deserialize(old.get(self)!.serialize()) : undefined, rng: seededRng(`r4/${self}`) }),
+          new EcdsaReshareParty({
+            setupLog: new MemorySigningLog(),
+            sessionId: sid,
+            self,
+            dealers,
+            newParticipants: news,
+            newThreshold: 2,
+            oldPublic: old.get('n1')!.public,
+            keyShare: dealers.includes(self) ? EcdsaKeyShare.deserialize(old.get(self)!.serialize()) : undefined,
+            rng: seededRng(`r4/${self}`),
+          }),
       );
     // Rushing: the attacker sees n2's and n3's round-1 commitments first.
     const seen = new Map<string, Uint8Array>();
@@ -153,7 +233,9 @@ describe('a rushing dealer that makes the new package degenerate is named (revie
     const w = new ByteWriter().tag(R1B).raw(ctx).u16(3);
     for (const c of [c0, c1, c2]) w.raw(g.encodePoint(c));
     const forged = w.finish();
-    const summed = [c0, c1, c2].map((c, i) => g.add(g.add(c, decodeC(seen.get('n2')!)[i]!), decodeC(seen.get('n3')!)[i]!));
+    const summed = [c0, c1, c2].map((c, i) =>
+      g.add(g.add(c, decodeC(seen.get('n2')!)[i]!), decodeC(seen.get('n3')!)[i]!),
+    );
     expect(g.isIdentity(evalCommitment(g, summed, xk))).toBe(true);
     // n1 broadcasts the forged commitment to everyone and echoes it consistently.
     const R2B = 'tessera/ecdsa/reshare/r2b/v1';
@@ -180,7 +262,7 @@ describe('a rushing dealer that makes the new package degenerate is named (revie
 });
 
 describe('echo suspicion does not cost honest pairs (review 2, L-2)', () => {
-  it('a signer misreporting an honest co-signer\'s round-1 digest makes the victim abort blaming both, but no OT pair is burnt', () => {
+  it("a signer misreporting an honest co-signer's round-1 digest makes the victim abort blaming both, but no OT pair is burnt", () => {
     const ps = ['n1', 'n2', 'n3'];
     const shares = clone(dkg(ps, 1, { seed: 'echo-burn' }));
     const [A, B, M] = ps as [string, string, string];

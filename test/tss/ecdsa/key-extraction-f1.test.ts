@@ -1,13 +1,13 @@
-import { describe, expect, it } from 'vitest';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { describe, expect, it } from 'vitest';
 import { ByteReader, ByteWriter } from '../../../src/common/bytes.js';
-import type { Delivery } from '../../../src/tss/session/runner.js';
-import { decodeMessage, encodeMessage } from '../../../src/tss/session/message.js';
+import { ecdsaKeyPublicDigest, ecdsaLagrange } from '../../../src/tss/ecdsa/key-share.js';
 import { XI } from '../../../src/tss/ecdsa/multiply.js';
-import { ecdsaLagrange, ecdsaKeyPublicDigest } from '../../../src/tss/ecdsa/key-share.js';
 import { ecdsaSignContext } from '../../../src/tss/ecdsa/sign.js';
 import { zeroShare } from '../../../src/tss/ecdsa/zero-share.js';
 import { getGroup } from '../../../src/tss/group/index.js';
+import { decodeMessage, encodeMessage } from '../../../src/tss/session/message.js';
+import type { Delivery } from '../../../src/tss/session/runner.js';
 import { clone, dkg, names, sha256, signRun } from './protocol-helpers.js';
 
 const Q = secp256k1.Point.CURVE().n;
@@ -18,8 +18,14 @@ const inv2 = (Q + 1n) / 2n;
 function r2(payload: Uint8Array) {
   const r = new ByteReader(payload);
   r.expectTag('tessera/ecdsa/sign/r2/v1');
-  r.raw(32); r.bytes(1 << 20);
-  const R = r.raw(33); r.raw(32); const pk = r.raw(33); r.raw(33); r.raw(33); r.raw(32);
+  r.raw(32);
+  r.bytes(1 << 20);
+  const R = r.raw(33);
+  r.raw(32);
+  const pk = r.raw(33);
+  r.raw(33);
+  r.raw(33);
+  r.raw(32);
   const m2 = r.bytes(1 << 20);
   // m2: tag/header then σ | τ (XI*4*32) | H(r) | u(64) | γ(64); locate from the end
   const tauStart = m2.length - 64 - 64 - 32 - XI * 4 * 32;
@@ -41,7 +47,7 @@ describe('snapshot + stale share + flipped-choice replay (F1)', () => {
     const [A, B] = [ps[0]!, ps[1]!];
     const digest = sha256(new TextEncoder().encode('pay 1 BTC'));
     const answers: ReturnType<typeof r2>[] = [];
-    const bits = Uint8Array.from({ length: XI }, (_, i) => (i * 7 + 3) % 5 < 2 ? 1 : 0);
+    const bits = Uint8Array.from({ length: XI }, (_, i) => ((i * 7 + 3) % 5 < 2 ? 1 : 0));
     for (const flip of [0, 1]) {
       const bShare = clone(vault).get(B)!; // B's receiver state at the same index (B is malicious; it can always do this)
       const fault = (d: Delivery) => {
@@ -53,7 +59,13 @@ describe('snapshot + stale share + flipped-choice replay (F1)', () => {
           const ch = bits.map((b) => b ^ flip);
           const { message } = bShare.peers.get(A)!.ot!.in_.extend(ctx, XI, (n) => new Uint8Array(n), ch, 32);
           const m = decodeMessage(d.bytes);
-          return { kind: 'replace', bytes: encodeMessage({ ...m, payload: new ByteWriter().tag('tessera/ecdsa/sign/r1d/v1').raw(ctx).raw(setupId).bytes(message).finish() }) } as const;
+          return {
+            kind: 'replace',
+            bytes: encodeMessage({
+              ...m,
+              payload: new ByteWriter().tag('tessera/ecdsa/sign/r1d/v1').raw(ctx).raw(setupId).bytes(message).finish(),
+            }),
+          } as const;
         }
         if (d.from === A && d.message.to === B && d.message.round === 2) answers.push(r2(d.message.payload));
         return { kind: 'deliver' } as const;

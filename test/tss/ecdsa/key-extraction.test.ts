@@ -3,15 +3,19 @@
 import { randomBytes } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
+import { ByteReader } from '../../../src/common/bytes.js';
+import { EcdsaKeyShare } from '../../../src/tss/ecdsa/key-share.js';
 import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
 import { getGroup } from '../../../src/tss/group/index.js';
 import { invert } from '../../../src/tss/math/polynomial.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
-import { ByteReader } from '../../../src/common/bytes.js';
-import type { Delivery } from '../../../src/tss/session/runner.js';
-import { MemorySigningLog, SigningContextReusedError, SigningStepReplayedError } from '../../../src/tss/session/signing-log.js';
 import type { Message } from '../../../src/tss/session/message.js';
-import { EcdsaKeyShare } from '../../../src/tss/ecdsa/key-share.js';
+import type { Delivery } from '../../../src/tss/session/runner.js';
+import {
+  MemorySigningLog,
+  SigningContextReusedError,
+  SigningStepReplayedError,
+} from '../../../src/tss/session/signing-log.js';
 import { clone, dkg, names, sha256, signRun } from './protocol-helpers.js';
 
 const Q = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -38,11 +42,20 @@ function mulAnswer(payload: Uint8Array): Uint8Array {
 function parseAnswer(payload: Uint8Array): { gamma: [bigint, bigint]; tau0: bigint } {
   const m2 = mulAnswer(payload);
   const tauStart = m2.length - 64 - 64 - 32 - 416 * 4 * 32;
-  return { gamma: [big(m2.subarray(m2.length - 64, m2.length - 32)), big(m2.subarray(m2.length - 32))], tau0: big(m2.subarray(tauStart, tauStart + 32)) };
+  return {
+    gamma: [big(m2.subarray(m2.length - 64, m2.length - 32)), big(m2.subarray(m2.length - 32))],
+    tau0: big(m2.subarray(tauStart, tauStart + 32)),
+  };
 }
 
 /** Tries the reviewer's key recovery: D = k1 − k2 guessed by the attacker. */
-function recovers(D: bigint, e1: bigint, e2: bigint, sig1: { r: Uint8Array; s: Uint8Array; publicKey: Uint8Array }, sig2: { r: Uint8Array; s: Uint8Array }): boolean {
+function recovers(
+  D: bigint,
+  e1: bigint,
+  e2: bigint,
+  sig1: { r: Uint8Array; s: Uint8Array; publicKey: Uint8Array },
+  sig2: { r: Uint8Array; s: Uint8Array },
+): boolean {
   const r1 = big(sig1.r);
   const s1 = big(sig1.s);
   const r2 = big(sig2.r);
@@ -62,7 +75,12 @@ describe('security fix H1: all secret randomness of a signing session is hedged'
     const ps = names(3);
     const shares = dkg(ps, 1, { seed: 'rng' });
     const [A, B] = [ps[0]!, ps[1]!];
-    const runs: { g?: bigint; rB?: bigint; sig?: { r: Uint8Array; s: Uint8Array; publicKey: Uint8Array }; e: bigint }[] = [];
+    const runs: {
+      g?: bigint;
+      rB?: bigint;
+      sig?: { r: Uint8Array; s: Uint8Array; publicKey: Uint8Array };
+      e: bigint;
+    }[] = [];
     for (const [i, msg] of ['pay Alice 1 BTC', 'pay Mallory 100 BTC'].entries()) {
       const digest = sha256(new TextEncoder().encode(msg));
       const rec: (typeof runs)[number] = { e: big(digest) };
@@ -76,11 +94,13 @@ describe('security fix H1: all secret randomness of a signing session is hedged'
         sessionId: `s-${i}`,
         seed: `fresh-${i}`,
         fault: (d: Delivery) => {
-          if (d.from === A && d.message.to === B && d.message.round === 2) rec.g = parseAnswer(d.message.payload).gamma[0];
+          if (d.from === A && d.message.to === B && d.message.round === 2)
+            rec.g = parseAnswer(d.message.payload).gamma[0];
           return { kind: 'deliver' } as const;
         },
         // A's RNG replays the same stream in both sessions (restored VM snapshot).
-        make: (self) => (self === A ? (o) => new EcdsaSignParty({ ...o, rng: seededRng('restored-vm-snapshot') }) : (o) => new Spy(o)),
+        make: (self) =>
+          self === A ? (o) => new EcdsaSignParty({ ...o, rng: seededRng('restored-vm-snapshot') }) : (o) => new Spy(o),
       });
       rec.sig = rep.results.get(B);
       expect(rec.sig).toBeTruthy();
@@ -113,7 +133,10 @@ describe('security fix H2: two answers to one extension message use independent 
       sessionId: 'sess-42',
       seed: 'attempt1',
       fault: grab(m2),
-      make: (self) => (self === A ? (o) => new EcdsaSignParty({ ...o, rng: (n: number) => new Uint8Array(randomBytes(n)) }) : undefined),
+      make: (self) =>
+        self === A
+          ? (o) => new EcdsaSignParty({ ...o, rng: (n: number) => new Uint8Array(randomBytes(n)) })
+          : undefined,
     });
     const sig2 = run2.results.get(B)!;
     expect(sig1 && sig2).toBeTruthy();
@@ -146,7 +169,8 @@ describe('finding F2: one signing context retried by a signer whose randomness r
       sessionId: 'withdrawal-7',
       seed: `attacker-${i}`,
       logs: new Map([[A, logA]]),
-      make: (self) => (self === A ? (o) => new EcdsaSignParty({ ...o, rng: seededRng('resumed-snapshot') }) : (o) => new Spy(o)),
+      make: (self) =>
+        self === A ? (o) => new EcdsaSignParty({ ...o, rng: seededRng('resumed-snapshot') }) : (o) => new Spy(o),
     });
     return { rep, rB: rec.rB, sig: rep.results.get(B) };
   }
@@ -159,7 +183,7 @@ describe('finding F2: one signing context retried by a signer whose randomness r
     expect(recovers(mod(a1.rB! - a2.rB!), e, e, a1.sig!, a2.sig!)).toBe(true);
   });
 
-  it('with the signer\'s signing log kept, the retried context is refused before any message exists and no second signature is made', () => {
+  it("with the signer's signing log kept, the retried context is refused before any message exists and no second signature is made", () => {
     const logA = new MemorySigningLog();
     const a1 = attempt(1, logA);
     expect(a1.sig).toBeTruthy();
@@ -196,7 +220,15 @@ describe('third review M-1: a signer resumed from a memory snapshot taken in the
       const durable = new MemorySigningLog();
       const snapshot = shares.get(A)!.serialize();
       const mk = (log: { claim: (c: Uint8Array) => boolean }, self: string, bytes: Uint8Array, seed: string) =>
-        new EcdsaSignParty({ sessionId: 'withdrawal-9', self, signers, keyShare: EcdsaKeyShare.deserialize(bytes), digest, signingLog: log, rng: seededRng(seed) });
+        new EcdsaSignParty({
+          sessionId: 'withdrawal-9',
+          self,
+          signers,
+          keyShare: EcdsaKeyShare.deserialize(bytes),
+          digest,
+          signingLog: log,
+          rng: seededRng(seed),
+        });
       // Timeline 1 runs to the end, recording B's messages to A.
       const a1 = mk(durable, A, snapshot, 'A');
       const b = mk(new MemorySigningLog(), B, shares.get(B)!.serialize(), 'B');
@@ -218,13 +250,15 @@ describe('third review M-1: a signer resumed from a memory snapshot taken in the
       if (after === 'round 1') for (const m of fromB.filter((x) => x.round === 1)) a2.receive(m, B);
       state.resumed = true;
       // B answers the resumed A differently: for round 1 the same messages, for round 2 ψ_B + 1.
-      const next = fromB.filter((x) => x.round === (after === 'start' ? 1 : 2)).map((m) => {
-        if (m.round !== 2) return m;
-        const p = Uint8Array.from(m.payload);
-        const psiOff = 4 + R2.length + 32 + 4 + 32 * signers.length + 33 + 32 + 33 + 33 + 33;
-        p[psiOff + 31] = p[psiOff + 31]! ^ 1;
-        return { ...m, payload: p };
-      });
+      const next = fromB
+        .filter((x) => x.round === (after === 'start' ? 1 : 2))
+        .map((m) => {
+          if (m.round !== 2) return m;
+          const p = Uint8Array.from(m.payload);
+          const psiOff = 4 + R2.length + 32 + 4 + 32 * signers.length + 33 + 32 + 33 + 33 + 33;
+          p[psiOff + 31] = p[psiOff + 31]! ^ 1;
+          return { ...m, payload: p };
+        });
       let err: unknown;
       let sent: Message[] = [];
       try {

@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, InvalidStateError } from '../../../src/common/errors.js';
 import { EcdsaKeyShare } from '../../../src/tss/ecdsa/key-share.js';
 import { EcdsaOtResetupParty } from '../../../src/tss/ecdsa/ot-resetup.js';
+import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
 import { runParties } from '../../../src/tss/session/runner.js';
-import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
-import { clone, dkg, names, sha256, signRun } from './protocol-helpers.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
+import { clone, dkg, names, sha256, signRun } from './protocol-helpers.js';
 
 const P = names(3);
 const keys = dkg(P, 1, { seed: 'ks' });
@@ -31,7 +31,11 @@ describe('ECDSA key share serialization', () => {
       fc.property(
         fc.oneof(
           fc.record({ kind: fc.constant('flip' as const), pos: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
-          fc.record({ kind: fc.constant('flip-header' as const), pos: fc.nat({ max: 400 }), xor: fc.integer({ min: 1, max: 255 }) }),
+          fc.record({
+            kind: fc.constant('flip-header' as const),
+            pos: fc.nat({ max: 400 }),
+            xor: fc.integer({ min: 1, max: 255 }),
+          }),
           fc.record({ kind: fc.constant('truncate' as const), cut: fc.nat() }),
           fc.record({ kind: fc.constant('extend' as const), extra: fc.uint8Array({ minLength: 1, maxLength: 4 }) }),
         ),
@@ -63,16 +67,24 @@ describe('ECDSA key share serialization', () => {
     expect(() => EcdsaKeyShare.fromParts(pub, 'node-1', enc(s + 1n), peers)).toThrow(InvalidArgumentError);
     const wrongShares = new Map(pub.publicShares);
     wrongShares.set('node-2', pub.publicShares.get('node-3')!);
-    expect(() => EcdsaKeyShare.fromParts({ ...pub, publicShares: wrongShares }, 'node-1', enc(s), peers)).toThrow(InvalidArgumentError);
-    expect(() => EcdsaKeyShare.fromParts({ ...pub, groupPublicKey: pub.publicShares.get('node-2')! }, 'node-1', enc(s), peers)).toThrow(InvalidArgumentError);
+    expect(() => EcdsaKeyShare.fromParts({ ...pub, publicShares: wrongShares }, 'node-1', enc(s), peers)).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() =>
+      EcdsaKeyShare.fromParts({ ...pub, groupPublicKey: pub.publicShares.get('node-2')! }, 'node-1', enc(s), peers),
+    ).toThrow(InvalidArgumentError);
   });
 
   it('OT state from another setup (another DKG session or participant set) is refused', () => {
     const mine = keys.get('node-1')!;
     const foreign = other.get('node-1')!.peers.get('node-2')!.ot!;
-    expect(() => mine.installPair('node-2', mine.peers.get('node-2')!.otSetupId, foreign)).toThrow(InvalidArgumentError);
+    expect(() => mine.installPair('node-2', mine.peers.get('node-2')!.otSetupId, foreign)).toThrow(
+      InvalidArgumentError,
+    );
     const reversed = other.get('node-2')!.peers.get('node-1')!.ot!;
-    expect(() => mine.installPair('node-2', other.get('node-1')!.peers.get('node-2')!.otSetupId, reversed)).toThrow(InvalidArgumentError);
+    expect(() => mine.installPair('node-2', other.get('node-1')!.peers.get('node-2')!.otSetupId, reversed)).toThrow(
+      InvalidArgumentError,
+    );
   });
 
   it('shares of different key generations (same party ids) cannot sign together: the signing context differs and the sender is blamed', () => {
@@ -92,7 +104,17 @@ describe('ECDSA key share serialization', () => {
     expect(seed.every((b) => b === 0)).toBe(true);
     expect(() => k.serialize()).toThrow(InvalidStateError);
     expect(() => k.secretScalar()).toThrow(InvalidStateError);
-    expect(() => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: 's', self: 'node-1', signers: P, keyShare: k, digest: new Uint8Array(32) })).toThrow(InvalidStateError);
+    expect(
+      () =>
+        new EcdsaSignParty({
+          signingLog: new MemorySigningLog(),
+          sessionId: 's',
+          self: 'node-1',
+          signers: P,
+          keyShare: k,
+          digest: new Uint8Array(32),
+        }),
+    ).toThrow(InvalidStateError);
   });
 
   it('after a restore, requireResetup() burns every pair: the share is persisted as such, refuses to sign, and signs again after an OT re-setup (review R-G)', () => {
@@ -107,9 +129,29 @@ describe('ECDSA key share serialization', () => {
     expect(back.unpersistedBurns()).toEqual([]); // as loaded: the stored state is the durable one
     restored.markPersisted();
     expect(restored.unpersistedBurns()).toEqual([]);
-    expect(() => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: 's', self: 'node-1', signers: ['node-1', 'node-2'], keyShare: restored, digest: sha256(Uint8Array.of(1)) })).toThrow(InvalidStateError);
+    expect(
+      () =>
+        new EcdsaSignParty({
+          signingLog: new MemorySigningLog(),
+          sessionId: 's',
+          self: 'node-1',
+          signers: ['node-1', 'node-2'],
+          keyShare: restored,
+          digest: sha256(Uint8Array.of(1)),
+        }),
+    ).toThrow(InvalidStateError);
     const re = runParties(
-      ['node-1', 'node-2'].map((self) => new EcdsaOtResetupParty({ setupLog: new MemorySigningLog(), sessionId: 'after-restore', self, members: ['node-1', 'node-2'], keyShare: ks.get(self)!, rng: seededRng(self) })),
+      ['node-1', 'node-2'].map(
+        (self) =>
+          new EcdsaOtResetupParty({
+            setupLog: new MemorySigningLog(),
+            sessionId: 'after-restore',
+            self,
+            members: ['node-1', 'node-2'],
+            keyShare: ks.get(self)!,
+            rng: seededRng(self),
+          }),
+      ),
       { rng: seededRng('after-restore') },
     );
     expect(re.results.size).toBe(2);
@@ -122,7 +164,27 @@ describe('ECDSA key share serialization', () => {
     k.burnPair('node-3');
     const back = EcdsaKeyShare.deserialize(k.serialize());
     expect(back.burntPeers()).toEqual(['node-3']);
-    expect(() => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: 's', self: 'node-1', signers: ['node-1', 'node-3'], keyShare: back, digest: new Uint8Array(32) })).toThrow(InvalidStateError);
-    expect(() => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: 's', self: 'node-1', signers: ['node-1', 'node-2'], keyShare: back, digest: new Uint8Array(32) })).not.toThrow();
+    expect(
+      () =>
+        new EcdsaSignParty({
+          signingLog: new MemorySigningLog(),
+          sessionId: 's',
+          self: 'node-1',
+          signers: ['node-1', 'node-3'],
+          keyShare: back,
+          digest: new Uint8Array(32),
+        }),
+    ).toThrow(InvalidStateError);
+    expect(
+      () =>
+        new EcdsaSignParty({
+          signingLog: new MemorySigningLog(),
+          sessionId: 's',
+          self: 'node-1',
+          signers: ['node-1', 'node-2'],
+          keyShare: back,
+          digest: new Uint8Array(32),
+        }),
+    ).not.toThrow();
   });
 });

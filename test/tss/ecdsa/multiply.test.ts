@@ -3,13 +3,24 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../../src/common/errors.js';
 import { MultiplicationAbortedError } from '../../../src/tss/ecdsa/errors.js';
-import { gadgetVector, mulReceiverFinish, mulReceiverStart, mulSenderRespond, XI } from '../../../src/tss/ecdsa/multiply.js';
+import {
+  gadgetVector,
+  mulReceiverFinish,
+  mulReceiverStart,
+  mulSenderRespond,
+  XI,
+} from '../../../src/tss/ecdsa/multiply.js';
+import { concat, taggedHash } from '../../../src/tss/math/hash.js';
+import {
+  MalformedMessageError,
+  OtCheckFailedError,
+  OtReuseError,
+  OtStateBurnedError,
+} from '../../../src/tss/ot/errors.js';
 import { type OtExtSender, OtExtSender as OtExtSenderClass } from '../../../src/tss/ot/kos.js';
 import { decodeScalar, encodeScalar, mod, Q } from '../../../src/tss/ot/scalar.js';
 import { encodeU32 } from '../../../src/tss/ot/wire.js';
 import { freshPair, seededRandom } from '../ot/helpers.js';
-import { concat, taggedHash } from '../../../src/tss/math/hash.js';
-import { MalformedMessageError, OtCheckFailedError, OtReuseError, OtStateBurnedError } from '../../../src/tss/ot/errors.js';
 
 const sid = (s: string) => new TextEncoder().encode(s);
 const scalarArb = fc.bigInt({ min: 0n, max: Q - 1n });
@@ -30,9 +41,24 @@ function expand(bytes: Uint8Array, n: number): bigint[] {
   return Array.from({ length: n }, (_, i) => wide(bytes.subarray(48 * i, 48 * i + 48)));
 }
 /** The salted pads of OT j (re-implemented): SHAKE256(H(ctx, sid, index, L, σ) ‖ j ‖ v_j), 2L scalars. */
-function padsOf(ctx: Uint8Array, session: Uint8Array, index: number, L: number, sigma: Uint8Array, j: number, key: Uint8Array): bigint[] {
+function padsOf(
+  ctx: Uint8Array,
+  session: Uint8Array,
+  index: number,
+  L: number,
+  sigma: Uint8Array,
+  j: number,
+  key: Uint8Array,
+): bigint[] {
   const prefix = taggedHash('sha256', 'tessera/mul/pad', ctx, session, encodeU32(index), encodeU32(L), sigma);
-  return expand(new Uint8Array(createHash('shake256', { outputLength: 96 * L }).update(concat(prefix, encodeU32(j), key)).digest()), 2 * L);
+  return expand(
+    new Uint8Array(
+      createHash('shake256', { outputLength: 96 * L })
+        .update(concat(prefix, encodeU32(j), key))
+        .digest(),
+    ),
+    2 * L,
+  );
 }
 
 /**
@@ -71,22 +97,56 @@ function lineAttackAlice(sender: OtExtSender, session: Uint8Array, a: bigint, ms
     for (let k = 0; k < 2; k++) tau.push(encodeScalar(mod([aT, aH][k]! + s0s[j]![k]! - s1s[j]![k]!)));
   }
   const msg1Hash = new Uint8Array(createHash('sha256').update(msg1).digest());
-  const base = taggedHash('sha256', 'tessera/mul/transcript', ctx, session, encodeU32(ext.index), encodeU32(1), msg1Hash, sigma, concat(...tau));
+  const base = taggedHash(
+    'sha256',
+    'tessera/mul/transcript',
+    ctx,
+    session,
+    encodeU32(ext.index),
+    encodeU32(1),
+    msg1Hash,
+    sigma,
+    concat(...tau),
+  );
   const chiT = wide(taggedHash('sha512', 'tessera/mul/chi-tilde', base, encodeU32(0)));
   const chiH = wide(taggedHash('sha512', 'tessera/mul/chi-hat', base, encodeU32(0)));
   // shift row `row`: ã' = ã + 1, â' = â − χ̃/χ̂, so χ̃·ã' + χ̂·â' = u
   const shifted = [mod(aT + 1n), mod(aH - chiT * powMod(chiH, Q - 2n))];
   for (let k = 0; k < 2; k++) tau[2 * row + k] = encodeScalar(mod(shifted[k]! + s0s[row]![k]! - s1s[row]![k]!));
-  const h = createHash('sha256').update(taggedHash('sha256', 'tessera/mul/r', ctx, session, encodeU32(ext.index), sigma));
+  const h = createHash('sha256').update(
+    taggedHash('sha256', 'tessera/mul/r', ctx, session, encodeU32(ext.index), sigma),
+  );
   const rA: bigint[] = [];
   for (let j = 0; j < XI; j++) rA.push(mod(-chiT * s0s[j]![0]! - chiH * s0s[j]![1]!));
   for (const x of rA) h.update(encodeScalar(x));
   const u = mod(chiT * aT + chiH * aH);
   const tauBytes = concat(...tau);
-  return { message: concat(Uint8Array.of(1, 0x31), sigma, tauBytes, new Uint8Array(h.digest()), encodeScalar(u), encodeScalar(mod(a - aT))), chiT, chiH, u, rA, tauBytes, sigma, index: ext.index };
+  return {
+    message: concat(
+      Uint8Array.of(1, 0x31),
+      sigma,
+      tauBytes,
+      new Uint8Array(h.digest()),
+      encodeScalar(u),
+      encodeScalar(mod(a - aT)),
+    ),
+    chiT,
+    chiH,
+    u,
+    rA,
+    tauBytes,
+    sigma,
+    index: ext.index,
+  };
 }
 
-function cheatingAlice(sender: OtExtSender, session: Uint8Array, a: bigint, msg1: Uint8Array, cheatRow: number): Uint8Array {
+function cheatingAlice(
+  sender: OtExtSender,
+  session: Uint8Array,
+  a: bigint,
+  msg1: Uint8Array,
+  cheatRow: number,
+): Uint8Array {
   const ext = sender.extend(session, msg1, XI, 32);
   const ctx = sender.context;
   const rnd = seededRandom('cheat');
@@ -104,13 +164,32 @@ function cheatingAlice(sender: OtExtSender, session: Uint8Array, a: bigint, msg1
   }
   const tauBytes = concat(...tau);
   const msg1Hash = new Uint8Array(createHash('sha256').update(msg1).digest());
-  const base = taggedHash('sha256', 'tessera/mul/transcript', ctx, session, encodeU32(ext.index), encodeU32(1), msg1Hash, sigma, tauBytes);
+  const base = taggedHash(
+    'sha256',
+    'tessera/mul/transcript',
+    ctx,
+    session,
+    encodeU32(ext.index),
+    encodeU32(1),
+    msg1Hash,
+    sigma,
+    tauBytes,
+  );
   const chiT = wide(taggedHash('sha512', 'tessera/mul/chi-tilde', base, encodeU32(0)));
   const chiH = wide(taggedHash('sha512', 'tessera/mul/chi-hat', base, encodeU32(0)));
-  const h = createHash('sha256').update(taggedHash('sha256', 'tessera/mul/r', ctx, session, encodeU32(ext.index), sigma));
+  const h = createHash('sha256').update(
+    taggedHash('sha256', 'tessera/mul/r', ctx, session, encodeU32(ext.index), sigma),
+  );
   for (let j = 0; j < XI; j++) h.update(encodeScalar(mod(chiT * tA[j]![0]! + chiH * tA[j]![1]!)));
   const u = mod(chiT * aT + chiH * aH);
-  return concat(Uint8Array.of(1, 0x31), sigma, tauBytes, new Uint8Array(h.digest()), encodeScalar(u), encodeScalar(mod(a - aT)));
+  return concat(
+    Uint8Array.of(1, 0x31),
+    sigma,
+    tauBytes,
+    new Uint8Array(h.digest()),
+    encodeScalar(u),
+    encodeScalar(mod(a - aT)),
+  );
 }
 
 async function mulOnce(a: bigint[], session = 'mul', seed = 1) {
@@ -201,7 +280,13 @@ describe('two-party random VOLE multiplication (DKLs23 / DKLs19 Protocol 1)', ()
 
   it('a truncated salt σ is a malformed message blaming Alice', async () => {
     const { receiver, bob } = await mulOnce([1n], 'sigma-short');
-    const e = (() => { try { mulReceiverFinish(receiver, bob.pending, Uint8Array.of(1, 0x31, ...new Uint8Array(31))); } catch (err) { return err; } })() as MalformedMessageError;
+    const e = (() => {
+      try {
+        mulReceiverFinish(receiver, bob.pending, Uint8Array.of(1, 0x31, ...new Uint8Array(31)));
+      } catch (err) {
+        return err;
+      }
+    })() as MalformedMessageError;
     expect(e).toBeInstanceOf(MalformedMessageError);
     expect(e.blame).toBe('alice');
     expect(receiver.burned).toBe(true);
@@ -213,7 +298,9 @@ describe('two-party random VOLE multiplication (DKLs23 / DKLs19 Protocol 1)', ()
     const bob = mulReceiverStart(receiver, sid('replay'), 1, seededRandom('replay'));
     const a1 = mulSenderRespond(sender, sid('replay'), [encodeScalar(7n)], bob.message, seededRandom('fresh-1'));
     const a2 = mulSenderRespond(stale, sid('replay'), [encodeScalar(7n)], bob.message, seededRandom('fresh-2'));
-    expect(Buffer.from(a1.message.subarray(offSigma, offTau)).equals(Buffer.from(a2.message.subarray(offSigma, offTau)))).toBe(false);
+    expect(
+      Buffer.from(a1.message.subarray(offSigma, offTau)).equals(Buffer.from(a2.message.subarray(offSigma, offTau))),
+    ).toBe(false);
     // Without the salt, τ_j − τ′_j = ã − ã′ for every OT j (one constant); with it, the differences are independent.
     const diffs = new Set<bigint>();
     for (let j = 0; j < 8; j++) {
@@ -291,9 +378,20 @@ describe('two-party random VOLE multiplication (DKLs23 / DKLs19 Protocol 1)', ()
     tooBig.fill(0xff, offU(L), offU(L) + 32);
     const tauBig = alice.message.slice();
     tauBig.fill(0xff, offTau, offTau + 32);
-    for (const m of [alice.message.subarray(0, alice.message.length - 1), Uint8Array.of(...alice.message, 0), tooBig, tauBig]) {
+    for (const m of [
+      alice.message.subarray(0, alice.message.length - 1),
+      Uint8Array.of(...alice.message, 0),
+      tooBig,
+      tauBig,
+    ]) {
       const { receiver, bob } = await mulOnce([1n]);
-      const e = (() => { try { mulReceiverFinish(receiver, bob.pending, m); } catch (err) { return err; } })() as MalformedMessageError;
+      const e = (() => {
+        try {
+          mulReceiverFinish(receiver, bob.pending, m);
+        } catch (err) {
+          return err;
+        }
+      })() as MalformedMessageError;
       expect(e).toBeInstanceOf(MalformedMessageError);
       expect(e.blame).toBe('alice');
       expect(receiver.burned).toBe(true);
@@ -303,7 +401,13 @@ describe('two-party random VOLE multiplication (DKLs23 / DKLs19 Protocol 1)', ()
   it('a cheating Bob (tampered extension matrix) is caught by Alice’s KOS check, and Alice’s OT state is burnt', async () => {
     const { sender, receiver } = await freshPair();
     const bob = mulReceiverStart(receiver, sid('cb'), 1, seededRandom(1));
-    const e = (() => { try { mulSenderRespond(sender, sid('cb'), [encodeScalar(2n)], flip(bob.message, 500)); } catch (err) { return err; } })() as OtCheckFailedError;
+    const e = (() => {
+      try {
+        mulSenderRespond(sender, sid('cb'), [encodeScalar(2n)], flip(bob.message, 500));
+      } catch (err) {
+        return err;
+      }
+    })() as OtCheckFailedError;
     expect(e).toBeInstanceOf(OtCheckFailedError);
     expect(e.blame).toBe('bob');
     expect(() => mulSenderRespond(sender, sid('cb'), [encodeScalar(2n)], bob.message)).toThrow(OtStateBurnedError);
@@ -311,7 +415,9 @@ describe('two-party random VOLE multiplication (DKLs23 / DKLs19 Protocol 1)', ()
 
   it('refuses reuse: Alice will not answer the same extension twice, Bob will not finish twice', async () => {
     const { sender, receiver, bob, alice } = await mulOnce([2n, 3n], 'reuse');
-    expect(() => mulSenderRespond(sender, sid('reuse'), [encodeScalar(1n), encodeScalar(1n)], bob.message)).toThrow(OtReuseError);
+    expect(() => mulSenderRespond(sender, sid('reuse'), [encodeScalar(1n), encodeScalar(1n)], bob.message)).toThrow(
+      OtReuseError,
+    );
     mulReceiverFinish(receiver, bob.pending, alice.message);
     expect(bob.pending.omega.every((v) => v === 0)).toBe(true); // Bob's choice bits are wiped once used
     expect(() => mulReceiverFinish(receiver, bob.pending, alice.message)).toThrow(OtReuseError);
@@ -336,7 +442,9 @@ describe('two-party random VOLE multiplication (DKLs23 / DKLs19 Protocol 1)', ()
     const { sender, receiver } = await freshPair();
     expect(() => mulReceiverStart(receiver, sid('x'), 0)).toThrow(InvalidArgumentError);
     const bob = mulReceiverStart(receiver, sid('x'), 1, seededRandom(1));
-    expect(() => mulSenderRespond(sender, sid('x'), [new Uint8Array(32).fill(0xff)], bob.message)).toThrow(InvalidArgumentError);
+    expect(() => mulSenderRespond(sender, sid('x'), [new Uint8Array(32).fill(0xff)], bob.message)).toThrow(
+      InvalidArgumentError,
+    );
     expect(() => mulSenderRespond(sender, sid('x'), [], bob.message)).toThrow(InvalidArgumentError);
     const { setupPair } = await import('../ot/helpers.js');
     const other = setupPair({ setupId: sid('other'), senderId: 'alice', receiverId: 'bob' }, 'o');

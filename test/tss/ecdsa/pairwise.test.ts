@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, InvalidStateError } from '../../../src/common/errors.js';
 import { mulReceiverFinish, mulReceiverStart, mulSenderRespond } from '../../../src/tss/ecdsa/multiply.js';
 import { PairwiseOt, PairwiseOtSetup } from '../../../src/tss/ecdsa/pairwise.js';
+import { OtAbortedError, OtStateBurnedError } from '../../../src/tss/ot/errors.js';
 import { decodeScalar, encodeScalar, mod } from '../../../src/tss/ot/scalar.js';
 import { seededRandom } from '../ot/helpers.js';
-import { OtAbortedError, OtStateBurnedError } from '../../../src/tss/ot/errors.js';
 
 const sid = (s: string) => new TextEncoder().encode(s);
 
@@ -49,7 +49,11 @@ describe('pairwise OT (both directions) and its five-round setup', () => {
     expect(p2.selfId).toBe('P');
     multiply(p2, q2, 5n, 'restored');
     const bytes = p.serialize();
-    for (const bad of [bytes.subarray(0, bytes.length - 1), Uint8Array.of(...bytes, 0), Uint8Array.of(2, ...bytes.subarray(1))]) {
+    for (const bad of [
+      bytes.subarray(0, bytes.length - 1),
+      Uint8Array.of(...bytes, 0),
+      Uint8Array.of(2, ...bytes.subarray(1)),
+    ]) {
       expect(() => PairwiseOt.deserialize(bad)).toThrow(InvalidArgumentError);
     }
   });

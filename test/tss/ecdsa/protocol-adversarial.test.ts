@@ -2,18 +2,18 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, InvalidStateError } from '../../../src/common/errors.js';
 import { EcdsaDkgParty, ecdsaDkgContext, provePok, verifyPok } from '../../../src/tss/ecdsa/dkg.js';
-import { getGroup } from '../../../src/tss/group/index.js';
 import { EcdsaKeyShare } from '../../../src/tss/ecdsa/key-share.js';
 import { EcdsaOtResetupParty } from '../../../src/tss/ecdsa/ot-resetup.js';
 import { EcdsaReshareParty } from '../../../src/tss/ecdsa/reshare.js';
 import { EcdsaSignParty, type EcdsaSignResult } from '../../../src/tss/ecdsa/sign.js';
 import { mod } from '../../../src/tss/group/group.js';
+import { getGroup } from '../../../src/tss/group/index.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
 import { decodeMessage, encodeMessage, type Message } from '../../../src/tss/session/message.js';
 import type { ProtocolParty } from '../../../src/tss/session/party.js';
 import { type FaultInjector, runParties } from '../../../src/tss/session/runner.js';
-import { clone, dkg, nobleVerifies, sha256, signRun, tamper } from './protocol-helpers.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
+import { clone, dkg, nobleVerifies, sha256, signRun, tamper } from './protocol-helpers.js';
 
 const P = ['n1', 'n2', 'n3'];
 const digest = sha256(new TextEncoder().encode('adversarial'));
@@ -23,42 +23,64 @@ const Q = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
 type Proto = 'dkg' | 'sign' | 'reshare' | 'resetup';
 /** Every message type of DKG, signing, resharing and OT re-setup: round, kind, senders. */
-const messageTypes: { proto: Proto; round: number; kind: 'broadcast' | 'direct'; runs: number; senders?: string[] }[] = [
-  { proto: 'dkg', round: 1, kind: 'broadcast', runs: 4 },
-  { proto: 'dkg', round: 1, kind: 'direct', runs: 4 },
-  { proto: 'dkg', round: 2, kind: 'direct', runs: 4 },
-  { proto: 'dkg', round: 3, kind: 'direct', runs: 3 },
-  { proto: 'dkg', round: 4, kind: 'direct', runs: 3 },
-  { proto: 'dkg', round: 5, kind: 'direct', runs: 3 },
-  { proto: 'dkg', round: 6, kind: 'broadcast', runs: 3 },
-  { proto: 'sign', round: 1, kind: 'broadcast', runs: 12 },
-  { proto: 'sign', round: 1, kind: 'direct', runs: 12 },
-  { proto: 'sign', round: 2, kind: 'direct', runs: 12 },
-  { proto: 'sign', round: 3, kind: 'broadcast', runs: 12 },
-  // reshare: dealers n1, n2 → new committee n2, n3 (t′ = 1)
-  { proto: 'reshare', round: 1, kind: 'broadcast', runs: 3, senders: ['n1', 'n2'] },
-  { proto: 'reshare', round: 1, kind: 'direct', runs: 3 },
-  { proto: 'reshare', round: 2, kind: 'broadcast', runs: 3 },
-  { proto: 'reshare', round: 2, kind: 'direct', runs: 3, senders: ['n2', 'n3'] },
-  { proto: 'reshare', round: 3, kind: 'direct', runs: 2, senders: ['n2', 'n3'] },
-  { proto: 'reshare', round: 4, kind: 'direct', runs: 2, senders: ['n2', 'n3'] },
-  { proto: 'reshare', round: 5, kind: 'direct', runs: 2, senders: ['n2', 'n3'] },
-  { proto: 'reshare', round: 6, kind: 'broadcast', runs: 3, senders: ['n2', 'n3'] },
-  // pairwise OT re-setup between n1 and n3
-  { proto: 'resetup', round: 1, kind: 'direct', runs: 3, senders: ['n1', 'n3'] },
-  { proto: 'resetup', round: 2, kind: 'direct', runs: 2, senders: ['n1', 'n3'] },
-  { proto: 'resetup', round: 3, kind: 'direct', runs: 2, senders: ['n1', 'n3'] },
-  { proto: 'resetup', round: 4, kind: 'direct', runs: 3, senders: ['n1', 'n3'] },
-  { proto: 'resetup', round: 5, kind: 'direct', runs: 2, senders: ['n1', 'n3'] },
-  { proto: 'resetup', round: 6, kind: 'broadcast', runs: 3, senders: ['n1', 'n3'] },
-];
+const messageTypes: { proto: Proto; round: number; kind: 'broadcast' | 'direct'; runs: number; senders?: string[] }[] =
+  [
+    { proto: 'dkg', round: 1, kind: 'broadcast', runs: 4 },
+    { proto: 'dkg', round: 1, kind: 'direct', runs: 4 },
+    { proto: 'dkg', round: 2, kind: 'direct', runs: 4 },
+    { proto: 'dkg', round: 3, kind: 'direct', runs: 3 },
+    { proto: 'dkg', round: 4, kind: 'direct', runs: 3 },
+    { proto: 'dkg', round: 5, kind: 'direct', runs: 3 },
+    { proto: 'dkg', round: 6, kind: 'broadcast', runs: 3 },
+    { proto: 'sign', round: 1, kind: 'broadcast', runs: 12 },
+    { proto: 'sign', round: 1, kind: 'direct', runs: 12 },
+    { proto: 'sign', round: 2, kind: 'direct', runs: 12 },
+    { proto: 'sign', round: 3, kind: 'broadcast', runs: 12 },
+    // reshare: dealers n1, n2 → new committee n2, n3 (t′ = 1)
+    { proto: 'reshare', round: 1, kind: 'broadcast', runs: 3, senders: ['n1', 'n2'] },
+    { proto: 'reshare', round: 1, kind: 'direct', runs: 3 },
+    { proto: 'reshare', round: 2, kind: 'broadcast', runs: 3 },
+    { proto: 'reshare', round: 2, kind: 'direct', runs: 3, senders: ['n2', 'n3'] },
+    { proto: 'reshare', round: 3, kind: 'direct', runs: 2, senders: ['n2', 'n3'] },
+    { proto: 'reshare', round: 4, kind: 'direct', runs: 2, senders: ['n2', 'n3'] },
+    { proto: 'reshare', round: 5, kind: 'direct', runs: 2, senders: ['n2', 'n3'] },
+    { proto: 'reshare', round: 6, kind: 'broadcast', runs: 3, senders: ['n2', 'n3'] },
+    // pairwise OT re-setup between n1 and n3
+    { proto: 'resetup', round: 1, kind: 'direct', runs: 3, senders: ['n1', 'n3'] },
+    { proto: 'resetup', round: 2, kind: 'direct', runs: 2, senders: ['n1', 'n3'] },
+    { proto: 'resetup', round: 3, kind: 'direct', runs: 2, senders: ['n1', 'n3'] },
+    { proto: 'resetup', round: 4, kind: 'direct', runs: 3, senders: ['n1', 'n3'] },
+    { proto: 'resetup', round: 5, kind: 'direct', runs: 2, senders: ['n1', 'n3'] },
+    { proto: 'resetup', round: 6, kind: 'broadcast', runs: 3, senders: ['n1', 'n3'] },
+  ];
 
 function parties(proto: Proto, sessionId: string, seed: string): ProtocolParty<unknown>[] {
   const rng = (p: string) => seededRng(`${seed}/${p}`);
-  if (proto === 'dkg') return P.map((self) => new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId, self, participants: P, threshold: 1, rng: rng(self) }));
+  if (proto === 'dkg')
+    return P.map(
+      (self) =>
+        new EcdsaDkgParty({
+          setupLog: new MemorySigningLog(),
+          sessionId,
+          self,
+          participants: P,
+          threshold: 1,
+          rng: rng(self),
+        }),
+    );
   const ks = clone(keys);
   if (proto === 'resetup') {
-    return ['n1', 'n3'].map((self) => new EcdsaOtResetupParty({ setupLog: new MemorySigningLog(), sessionId, self, members: ['n1', 'n3'], keyShare: ks.get(self)!, rng: rng(self) }));
+    return ['n1', 'n3'].map(
+      (self) =>
+        new EcdsaOtResetupParty({
+          setupLog: new MemorySigningLog(),
+          sessionId,
+          self,
+          members: ['n1', 'n3'],
+          keyShare: ks.get(self)!,
+          rng: rng(self),
+        }),
+    );
   }
   if (proto === 'reshare') {
     return P.map(
@@ -76,7 +98,18 @@ function parties(proto: Proto, sessionId: string, seed: string): ProtocolParty<u
         }),
     );
   }
-  return P.map((self) => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId, self, signers: P, keyShare: ks.get(self)!, digest, rng: rng(self) }));
+  return P.map(
+    (self) =>
+      new EcdsaSignParty({
+        signingLog: new MemorySigningLog(),
+        sessionId,
+        self,
+        signers: P,
+        keyShare: ks.get(self)!,
+        digest,
+        rng: rng(self),
+      }),
+  );
 }
 
 function capture(proto: Proto, seed: string): Map<string, Uint8Array> {
@@ -141,40 +174,49 @@ describe('adversarial messages: tampering ends in ProtocolAbortedError blaming t
   for (const t of messageTypes) {
     it(`${t.proto} round ${t.round} ${t.kind}: mutated field, truncation, extension, replay from another session or impersonation`, () => {
       fc.assert(
-        fc.property(fc.constantFrom(...(t.senders ?? P)), mutation, fc.boolean(), fc.nat(), (bad, mu, allVictims, seedN) => {
-          const seed = `s${seedN % 2}`;
-          const key = `${t.proto}/${seed}`;
-          if (mu.kind === 'replay' && !replays.has(key)) replays.set(key, capture(t.proto, seed));
-          const victims = new Set<string>();
-          const fault: FaultInjector = (d) => {
-            const kind = d.message.to === null ? 'broadcast' : 'direct';
-            if (d.from !== bad || d.message.round !== t.round || kind !== t.kind) return { kind: 'deliver' };
-            if (!allVictims && victims.size > 0 && !victims.has(d.to)) return { kind: 'deliver' };
-            victims.add(d.to);
-            return { kind: 'replace', bytes: mutate(decodeMessage(d.bytes), mu, replays.get(key) ?? new Map(), d.to) };
-          };
-          const rep = runParties(parties(t.proto, 'the-session', seed), { rng: seededRng(`order-${seedN}`), fault });
-          expect([...rep.crashes.values()]).toEqual([]);
-          expect(victims.size).toBeGreaterThan(0);
-          // Only honest parties are judged (the tamperer's process believes it sent the original). A party waiting
-          // on an aborted peer stalls (the node layer's timeout ends it), so not every honest party must abort.
-          for (const [p, e] of rep.aborts) {
-            if (p === bad) continue;
-            if (e.blame.length === 0) {
-              expect(t.proto === 'sign' && (t.round >= 2 || (t.round === 1 && t.kind === 'direct'))).toBe(true);
-              expect(e.reason).toMatch(UNATTRIBUTABLE);
-            } else expect(e.blame).toContain(bad);
-          }
-          for (const v of victims) {
-            expect(rep.results.has(v)).toBe(false);
-            if (mu.kind === 'impersonate' && rep.aborts.has(v)) expect(rep.aborts.get(v)!.blame).toEqual([bad]);
-          }
-          for (const r of rep.results.values()) {
-            if (t.proto === 'sign') expect(nobleVerifies((r as EcdsaSignResult).signature, digest, pk)).toBe(true);
-          }
-          // Somebody honest either aborts or is left waiting: no honest party finishes with the tampered input.
-          expect(rep.aborts.size + rep.stalled.length).toBeGreaterThan(0);
-        }),
+        fc.property(
+          fc.constantFrom(...(t.senders ?? P)),
+          mutation,
+          fc.boolean(),
+          fc.nat(),
+          (bad, mu, allVictims, seedN) => {
+            const seed = `s${seedN % 2}`;
+            const key = `${t.proto}/${seed}`;
+            if (mu.kind === 'replay' && !replays.has(key)) replays.set(key, capture(t.proto, seed));
+            const victims = new Set<string>();
+            const fault: FaultInjector = (d) => {
+              const kind = d.message.to === null ? 'broadcast' : 'direct';
+              if (d.from !== bad || d.message.round !== t.round || kind !== t.kind) return { kind: 'deliver' };
+              if (!allVictims && victims.size > 0 && !victims.has(d.to)) return { kind: 'deliver' };
+              victims.add(d.to);
+              return {
+                kind: 'replace',
+                bytes: mutate(decodeMessage(d.bytes), mu, replays.get(key) ?? new Map(), d.to),
+              };
+            };
+            const rep = runParties(parties(t.proto, 'the-session', seed), { rng: seededRng(`order-${seedN}`), fault });
+            expect([...rep.crashes.values()]).toEqual([]);
+            expect(victims.size).toBeGreaterThan(0);
+            // Only honest parties are judged (the tamperer's process believes it sent the original). A party waiting
+            // on an aborted peer stalls (the node layer's timeout ends it), so not every honest party must abort.
+            for (const [p, e] of rep.aborts) {
+              if (p === bad) continue;
+              if (e.blame.length === 0) {
+                expect(t.proto === 'sign' && (t.round >= 2 || (t.round === 1 && t.kind === 'direct'))).toBe(true);
+                expect(e.reason).toMatch(UNATTRIBUTABLE);
+              } else expect(e.blame).toContain(bad);
+            }
+            for (const v of victims) {
+              expect(rep.results.has(v)).toBe(false);
+              if (mu.kind === 'impersonate' && rep.aborts.has(v)) expect(rep.aborts.get(v)!.blame).toEqual([bad]);
+            }
+            for (const r of rep.results.values()) {
+              if (t.proto === 'sign') expect(nobleVerifies((r as EcdsaSignResult).signature, digest, pk)).toBe(true);
+            }
+            // Somebody honest either aborts or is left waiting: no honest party finishes with the tampered input.
+            expect(rep.aborts.size + rep.stalled.length).toBeGreaterThan(0);
+          },
+        ),
         { numRuns: t.runs },
       );
     });
@@ -212,14 +254,34 @@ describe('DKLs23 consistency checks', () => {
       expect(ks.get('n1')!.burntPeers()).toEqual(['n2']);
       const persisted = EcdsaKeyShare.deserialize(ks.get('n1')!.serialize());
       expect(persisted.burntPeers()).toEqual(['n2']);
-      expect(() => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: 'next', self: 'n1', signers: ['n1', 'n2'], keyShare: persisted, digest })).toThrow(InvalidStateError);
+      expect(
+        () =>
+          new EcdsaSignParty({
+            signingLog: new MemorySigningLog(),
+            sessionId: 'next',
+            self: 'n1',
+            signers: ['n1', 'n2'],
+            keyShare: persisted,
+            digest,
+          }),
+      ).toThrow(InvalidStateError);
       // n1 still signs with n3.
       const after = new Map([...ks, ['n1', persisted]]);
       const ok = signRun(after, ['n1', 'n3'], digest, { seed: 'after' });
       expect(ok.results.size).toBe(2);
       // A pairwise re-setup restores the pair; then n1 and n2 sign again.
       const re = runParties(
-        ['n1', 'n2'].map((self) => new EcdsaOtResetupParty({ setupLog: new MemorySigningLog(), sessionId: `resetup-${which}`, self, members: ['n1', 'n2'], keyShare: after.get(self)!, rng: seededRng(self) })),
+        ['n1', 'n2'].map(
+          (self) =>
+            new EcdsaOtResetupParty({
+              setupLog: new MemorySigningLog(),
+              sessionId: `resetup-${which}`,
+              self,
+              members: ['n1', 'n2'],
+              keyShare: after.get(self)!,
+              rng: seededRng(self),
+            }),
+        ),
         { rng: seededRng('re') },
       );
       expect(re.aborts.size + re.crashes.size + re.stalled.length).toBe(0);
@@ -233,10 +295,30 @@ describe('DKLs23 consistency checks', () => {
 
   it('a re-setup cannot be repeated with the session id and members of one already installed (its pairs would carry the same setup id)', () => {
     const ks = clone(keys);
-    const make = (sid: string) => ['n1', 'n2'].map((self) => new EcdsaOtResetupParty({ setupLog: new MemorySigningLog(), sessionId: sid, self, members: ['n1', 'n2'], keyShare: ks.get(self)!, rng: seededRng(self) }));
+    const make = (sid: string) =>
+      ['n1', 'n2'].map(
+        (self) =>
+          new EcdsaOtResetupParty({
+            setupLog: new MemorySigningLog(),
+            sessionId: sid,
+            self,
+            members: ['n1', 'n2'],
+            keyShare: ks.get(self)!,
+            rng: seededRng(self),
+          }),
+      );
     expect(runParties(make('resetup-once'), { rng: seededRng('once') }).results.size).toBe(2);
     expect(() => make('resetup-once')).toThrow(InvalidArgumentError);
-    expect(() => new EcdsaOtResetupParty({ setupLog: new MemorySigningLog(), sessionId: 'resetup-once', self: 'n1', members: ['n1', 'n2', 'n3'], keyShare: ks.get('n1')! })).not.toThrow();
+    expect(
+      () =>
+        new EcdsaOtResetupParty({
+          setupLog: new MemorySigningLog(),
+          sessionId: 'resetup-once',
+          self: 'n1',
+          members: ['n1', 'n2', 'n3'],
+          keyShare: ks.get('n1')!,
+        }),
+    ).not.toThrow();
     expect(runParties(make('resetup-twice'), { rng: seededRng('twice') }).results.size).toBe(2);
   });
 
@@ -244,8 +326,27 @@ describe('DKLs23 consistency checks', () => {
     const ks = clone(keys);
     const before = ks.get('n1')!.serialize();
     const rep = runParties(
-      ['n1', 'n2'].map((self) => new EcdsaOtResetupParty({ setupLog: new MemorySigningLog(), sessionId: 'resetup-bad', self, members: ['n1', 'n2'], keyShare: ks.get(self)!, rng: seededRng(self) })),
-      { rng: seededRng('re'), fault: tamper((d) => d.from === 'n2' && d.message.round === 2, (p) => { p[p.length - 1] = p[p.length - 1]! ^ 1; return p; }) },
+      ['n1', 'n2'].map(
+        (self) =>
+          new EcdsaOtResetupParty({
+            setupLog: new MemorySigningLog(),
+            sessionId: 'resetup-bad',
+            self,
+            members: ['n1', 'n2'],
+            keyShare: ks.get(self)!,
+            rng: seededRng(self),
+          }),
+      ),
+      {
+        rng: seededRng('re'),
+        fault: tamper(
+          (d) => d.from === 'n2' && d.message.round === 2,
+          (p) => {
+            p[p.length - 1] = p[p.length - 1]! ^ 1;
+            return p;
+          },
+        ),
+      },
     );
     expect(rep.crashes.size).toBe(0);
     expect(rep.results.has('n1')).toBe(false);
@@ -256,9 +357,23 @@ describe('DKLs23 consistency checks', () => {
   it('a re-setup that one member confirmed to some peers only leaves pairs out of sync: the next signing aborts before any answer naming no honest party, burns the pair, and a re-setup restores signing (finding L1)', () => {
     const ks = clone(keys);
     const re = runParties(
-      ['n1', 'n2', 'n3'].map((self) => new EcdsaOtResetupParty({ setupLog: new MemorySigningLog(), sessionId: 'resetup-withheld', self, members: ['n1', 'n2', 'n3'], keyShare: ks.get(self)!, rng: seededRng(self) })),
+      ['n1', 'n2', 'n3'].map(
+        (self) =>
+          new EcdsaOtResetupParty({
+            setupLog: new MemorySigningLog(),
+            sessionId: 'resetup-withheld',
+            self,
+            members: ['n1', 'n2', 'n3'],
+            keyShare: ks.get(self)!,
+            rng: seededRng(self),
+          }),
+      ),
       // n3 withholds its confirmation from n2: n1 and n3 install the new pairs, n2 keeps its old ones.
-      { rng: seededRng('withheld'), fault: (d) => (d.from === 'n3' && d.to === 'n2' && d.message.round === 6 ? { kind: 'drop' } : { kind: 'deliver' }) },
+      {
+        rng: seededRng('withheld'),
+        fault: (d) =>
+          d.from === 'n3' && d.to === 'n2' && d.message.round === 6 ? { kind: 'drop' } : { kind: 'deliver' },
+      },
     );
     expect([...re.results.keys()].sort()).toEqual(['n1', 'n3']);
     expect(re.stalled).toEqual(['n2']);
@@ -272,7 +387,17 @@ describe('DKLs23 consistency checks', () => {
     expect(ks.get('n1')!.burntPeers()).toEqual(['n2']);
     expect(ks.get('n2')!.burntPeers()).toEqual(['n1']);
     const fix = runParties(
-      ['n1', 'n2'].map((self) => new EcdsaOtResetupParty({ setupLog: new MemorySigningLog(), sessionId: 'resetup-fix', self, members: ['n1', 'n2'], keyShare: ks.get(self)!, rng: seededRng(self) })),
+      ['n1', 'n2'].map(
+        (self) =>
+          new EcdsaOtResetupParty({
+            setupLog: new MemorySigningLog(),
+            sessionId: 'resetup-fix',
+            self,
+            members: ['n1', 'n2'],
+            keyShare: ks.get(self)!,
+            rng: seededRng(self),
+          }),
+      ),
       { rng: seededRng('fix') },
     );
     expect(fix.results.size).toBe(2);
@@ -286,7 +411,13 @@ describe('DKLs23 consistency checks', () => {
     const off = 4 + 'tessera/ecdsa/sign/r1d/v1'.length + 32;
     const rep = signRun(ks, ['n1', 'n2'], digest, {
       seed: 'setup-id',
-      fault: tamper((d) => d.from === 'n2' && d.message.round === 1 && d.message.to !== null, (p) => { p[off + 5] = p[off + 5]! ^ 0x40; return p; }),
+      fault: tamper(
+        (d) => d.from === 'n2' && d.message.round === 1 && d.message.to !== null,
+        (p) => {
+          p[off + 5] = p[off + 5]! ^ 0x40;
+          return p;
+        },
+      ),
     });
     expect(rep.crashes.size).toBe(0);
     expect(rep.results.size).toBe(0);
@@ -334,7 +465,18 @@ describe('no continuation after an abort (BitForge)', () => {
   it('an aborted signer re-throws the same abort for every later message, sends nothing and never yields a result', () => {
     const ks = clone(keys);
     const signers = ['n1', 'n2'];
-    const ps = signers.map((self) => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: 'bf', self, signers, keyShare: ks.get(self)!, digest, rng: seededRng(self) }));
+    const ps = signers.map(
+      (self) =>
+        new EcdsaSignParty({
+          signingLog: new MemorySigningLog(),
+          sessionId: 'bf',
+          self,
+          signers,
+          keyShare: ks.get(self)!,
+          digest,
+          rng: seededRng(self),
+        }),
+    );
     const m1 = ps[0]!.start();
     const m2 = ps[1]!.start();
     // n2's round-1 broadcast arrives with a wrong context: n1 aborts.
@@ -380,7 +522,17 @@ describe('DKG checks', () => {
       },
     );
     const rep = runParties(
-      P.map((self) => new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: 'bad-share', self, participants: P, threshold: 1, rng: seededRng(self) })),
+      P.map(
+        (self) =>
+          new EcdsaDkgParty({
+            setupLog: new MemorySigningLog(),
+            sessionId: 'bad-share',
+            self,
+            participants: P,
+            threshold: 1,
+            rng: seededRng(self),
+          }),
+      ),
       { rng: seededRng('b'), fault },
     );
     expect(rep.aborts.get('n1')?.blame).toEqual(['n3']);
@@ -393,13 +545,33 @@ describe('DKG checks', () => {
       ['old-session', P],
       ['new-session', ['n1', 'n2', 'n4']],
     ] as const) {
-      const other = new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: sid, self: 'n2', participants: [...committee], threshold: 1, rng: seededRng('o') });
+      const other = new EcdsaDkgParty({
+        setupLog: new MemorySigningLog(),
+        sessionId: sid,
+        self: 'n2',
+        participants: [...committee],
+        threshold: 1,
+        rng: seededRng('o'),
+      });
       const stale = other.start().find((m) => m.to === null)!;
       const rep = runParties(
-        P.map((self) => new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: 'new-session', self, participants: P, threshold: 1, rng: seededRng(self) })),
+        P.map(
+          (self) =>
+            new EcdsaDkgParty({
+              setupLog: new MemorySigningLog(),
+              sessionId: 'new-session',
+              self,
+              participants: P,
+              threshold: 1,
+              rng: seededRng(self),
+            }),
+        ),
         {
           rng: seededRng('x'),
-          fault: (d) => (d.from === 'n2' && d.message.round === 1 && d.message.to === null ? { kind: 'replace', bytes: encodeMessage({ ...stale, sessionId: 'new-session' }) } : { kind: 'deliver' }),
+          fault: (d) =>
+            d.from === 'n2' && d.message.round === 1 && d.message.to === null
+              ? { kind: 'replace', bytes: encodeMessage({ ...stale, sessionId: 'new-session' }) }
+              : { kind: 'deliver' },
         },
       );
       for (const p of ['n1', 'n3']) {

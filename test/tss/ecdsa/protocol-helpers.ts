@@ -19,14 +19,32 @@ export function expectClean<R>(rep: RunReport<R>): void {
   expect(rep.stalled).toEqual([]);
 }
 
-export function dkgRun(participants: string[], t: number, opts: { seed?: string; sessionId?: string; fault?: FaultInjector } = {}): RunReport<EcdsaKeyShare> {
+export function dkgRun(
+  participants: string[],
+  t: number,
+  opts: { seed?: string; sessionId?: string; fault?: FaultInjector } = {},
+): RunReport<EcdsaKeyShare> {
   const seed = opts.seed ?? 'dkg';
-  const parties = participants.map((self) => new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: opts.sessionId ?? `dkg-${seed}`, self, participants, threshold: t, rng: seededRng(`${seed}/${self}`) }));
+  const parties = participants.map(
+    (self) =>
+      new EcdsaDkgParty({
+        setupLog: new MemorySigningLog(),
+        sessionId: opts.sessionId ?? `dkg-${seed}`,
+        self,
+        participants,
+        threshold: t,
+        rng: seededRng(`${seed}/${self}`),
+      }),
+  );
   return runParties(parties, { rng: seededRng(`${seed}/order`), fault: opts.fault });
 }
 
 /** Runs a DKG (asserting success). */
-export function dkg(participants: string[], t: number, opts: { seed?: string; sessionId?: string } = {}): Map<string, EcdsaKeyShare> {
+export function dkg(
+  participants: string[],
+  t: number,
+  opts: { seed?: string; sessionId?: string } = {},
+): Map<string, EcdsaKeyShare> {
   const rep = dkgRun(participants, t, opts);
   expectClean(rep);
   return rep.results;
@@ -56,14 +74,28 @@ export function signRun(
   const seed = opts.seed ?? 'sign';
   const parties = signers.map((self) => {
     const signingLog = opts.logs?.get(self) ?? new MemorySigningLog();
-    const o = { sessionId: opts.sessionId ?? `sign-${seed}`, self, signers, keyShare: shares.get(self)!, digest, derivation: opts.derivation, signingLog, rng: seededRng(`${seed}/${self}`) };
+    const o = {
+      sessionId: opts.sessionId ?? `sign-${seed}`,
+      self,
+      signers,
+      keyShare: shares.get(self)!,
+      digest,
+      derivation: opts.derivation,
+      signingLog,
+      rng: seededRng(`${seed}/${self}`),
+    };
     const f = opts.make?.(self);
     return f ? f(o) : new EcdsaSignParty(o);
   });
   return runParties(parties, { rng: seededRng(`${seed}/order`), fault: opts.fault });
 }
 
-export function sign(shares: Map<string, EcdsaKeyShare>, signers: string[], digest: Uint8Array, opts: Parameters<typeof signRun>[3] = {}): EcdsaSignResult {
+export function sign(
+  shares: Map<string, EcdsaKeyShare>,
+  signers: string[],
+  digest: Uint8Array,
+  opts: Parameters<typeof signRun>[3] = {},
+): EcdsaSignResult {
   const rep = signRun(shares, signers, digest, opts);
   expectClean(rep);
   const sigs = [...rep.results.values()];
@@ -81,7 +113,10 @@ export function nobleVerifies(sig: Uint8Array, digest: Uint8Array, publicKey: Ui
 
 /** Verifies (r ‖ s) over the SHA-256 of `msg` with node:crypto. */
 export function nodeVerifies(sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean {
-  const spki = Buffer.concat([Buffer.from('3036301006072a8648ce3d020106052b8104000a032200', 'hex'), Buffer.from(publicKey)]);
+  const spki = Buffer.concat([
+    Buffer.from('3036301006072a8648ce3d020106052b8104000a032200', 'hex'),
+    Buffer.from(publicKey),
+  ]);
   const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
   return nodeVerify('sha256', msg, { key, dsaEncoding: 'ieee-p1363' }, sig);
 }
@@ -132,7 +167,13 @@ export function reshareRun(
 }
 
 /** Reshares and returns the new committee's shares (asserting success). */
-export function reshare(oldShares: Map<string, EcdsaKeyShare>, dealers: string[], newParticipants: string[], newThreshold: number, opts: Parameters<typeof reshareRun>[4] = {}): Map<string, EcdsaKeyShare> {
+export function reshare(
+  oldShares: Map<string, EcdsaKeyShare>,
+  dealers: string[],
+  newParticipants: string[],
+  newThreshold: number,
+  opts: Parameters<typeof reshareRun>[4] = {},
+): Map<string, EcdsaKeyShare> {
   const rep = reshareRun(oldShares, dealers, newParticipants, newThreshold, opts);
   expectClean(rep);
   const out = new Map<string, EcdsaKeyShare>();

@@ -3,8 +3,8 @@ import { InvalidArgumentError } from '../../../src/common/errors.js';
 import { EcdsaKeyShare } from '../../../src/tss/ecdsa/key-share.js';
 import { EcdsaReshareParty } from '../../../src/tss/ecdsa/reshare.js';
 import { decodeMessage, encodeMessage } from '../../../src/tss/session/message.js';
-import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
 import type { FaultInjector } from '../../../src/tss/session/runner.js';
+import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
 import { dkg, names, nobleVerifies, reshare, reshareRun, sha256, sign, signRun, subsets } from './protocol-helpers.js';
 
 const digest = sha256(new TextEncoder().encode('reshare'));
@@ -21,7 +21,8 @@ describe('ECDSA resharing and refresh', () => {
       expect(k.version).toBe(2);
       expect(k.threshold).toBe(2);
     }
-    for (const set of subsets(B, 3).slice(0, 3)) expect(nobleVerifies(sign(keysB, set, digest, { seed: set.join() }).signature, digest, pk)).toBe(true);
+    for (const set of subsets(B, 3).slice(0, 3))
+      expect(nobleVerifies(sign(keysB, set, digest, { seed: set.join() }).signature, digest, pk)).toBe(true);
 
     const C = ['c-1', 'c-2'];
     const keysC = reshare(keysB, ['b-3', 'a-2', 'b-1'], C, 1, { seed: 'bc' });
@@ -77,7 +78,8 @@ describe('ECDSA resharing and refresh', () => {
     const rep = reshareRun(keysA, ['a-1', 'a-2'], A, 1, {
       seed: 'bad-share',
       fault: (d) => {
-        if (d.from !== 'a-1' || d.to !== 'a-3' || d.message.round !== 1 || d.message.to === null) return { kind: 'deliver' };
+        if (d.from !== 'a-1' || d.to !== 'a-3' || d.message.round !== 1 || d.message.to === null)
+          return { kind: 'deliver' };
         const m = decodeMessage(d.bytes);
         const p = Uint8Array.from(m.payload);
         const off = 4 + 'tessera/ecdsa/reshare/r1d/v1'.length + 32 + 1;
@@ -109,10 +111,27 @@ describe('ECDSA resharing and refresh', () => {
 
   it('inputs are validated: too few dealers, a dealer without its share, a share of another version', () => {
     const oldPublic = keysA.get('a-1')!.public;
-    const base = { sessionId: 's', self: 'a-1', dealers: ['a-1', 'a-2'], newParticipants: A, newThreshold: 1, oldPublic, keyShare: keysA.get('a-1') };
-    expect(() => new EcdsaReshareParty({ setupLog: new MemorySigningLog(), ...base, dealers: ['a-1'] })).toThrow(InvalidArgumentError);
-    expect(() => new EcdsaReshareParty({ setupLog: new MemorySigningLog(), ...base, keyShare: undefined })).toThrow(InvalidArgumentError);
-    expect(() => new EcdsaReshareParty({ setupLog: new MemorySigningLog(), ...base, newThreshold: 3 })).toThrow(InvalidArgumentError);
-    expect(() => new EcdsaReshareParty({ setupLog: new MemorySigningLog(), ...base, oldPublic: { ...oldPublic, version: 2 } })).toThrow(InvalidArgumentError);
+    const base = {
+      sessionId: 's',
+      self: 'a-1',
+      dealers: ['a-1', 'a-2'],
+      newParticipants: A,
+      newThreshold: 1,
+      oldPublic,
+      keyShare: keysA.get('a-1'),
+    };
+    expect(() => new EcdsaReshareParty({ setupLog: new MemorySigningLog(), ...base, dealers: ['a-1'] })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => new EcdsaReshareParty({ setupLog: new MemorySigningLog(), ...base, keyShare: undefined })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => new EcdsaReshareParty({ setupLog: new MemorySigningLog(), ...base, newThreshold: 3 })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(
+      () =>
+        new EcdsaReshareParty({ setupLog: new MemorySigningLog(), ...base, oldPublic: { ...oldPublic, version: 2 } }),
+    ).toThrow(InvalidArgumentError);
   });
 });

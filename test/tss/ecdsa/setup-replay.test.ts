@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
+import { ByteReader } from '../../../src/common/bytes.js';
 import { EcdsaDkgParty, ecdsaDkgContext } from '../../../src/tss/ecdsa/dkg.js';
 import { mulReceiverStart, mulSenderRespond, XI } from '../../../src/tss/ecdsa/multiply.js';
 import { EcdsaOtResetupParty } from '../../../src/tss/ecdsa/ot-resetup.js';
@@ -16,13 +17,13 @@ import { EcdsaReshareParty } from '../../../src/tss/ecdsa/reshare.js';
 import { FrostDkgParty } from '../../../src/tss/frost/dkg.js';
 import { FrostReshareParty } from '../../../src/tss/frost/reshare.js';
 import { getGroup } from '../../../src/tss/group/index.js';
+import { taggedHash } from '../../../src/tss/math/hash.js';
 import { invert } from '../../../src/tss/math/polynomial.js';
 import { type Rng, seededRng } from '../../../src/tss/math/rng.js';
 import { BaseOtReceiver, BaseOtSender } from '../../../src/tss/ot/base-ot.js';
 import { OtExtSender } from '../../../src/tss/ot/kos.js';
 import { bytesToBigInt, decodeScalar, encodeScalar, mod, Q } from '../../../src/tss/ot/scalar.js';
 import { encodeU32 } from '../../../src/tss/ot/wire.js';
-import { ByteReader } from '../../../src/common/bytes.js';
 import type { Message } from '../../../src/tss/session/message.js';
 import {
   MemorySigningLog,
@@ -35,7 +36,6 @@ import {
 import { dkg as frostDkg } from '../frost/helpers.js';
 import { seededRandom } from '../ot/helpers.js';
 import { dkg, names } from './protocol-helpers.js';
-import { taggedHash } from '../../../src/tss/math/hash.js';
 
 const sid = (s: string) => new TextEncoder().encode(s);
 const inv = (a: bigint) => invert(getGroup('secp256k1'), a);
@@ -65,13 +65,27 @@ function inferDelta(m1: Uint8Array, m2: Uint8Array): Uint8Array {
   const A2 = m2.subarray(2);
   expect(A1.length).toBe(128 * 33);
   const delta = new Uint8Array(16);
-  for (let i = 0; i < 128; i++) if (hex(A1.subarray(33 * i, 33 * i + 33)) !== hex(A2.subarray(33 * i, 33 * i + 33))) delta[i >>> 3]! |= 1 << (i & 7);
+  for (let i = 0; i < 128; i++)
+    if (hex(A1.subarray(33 * i, 33 * i + 33)) !== hex(A2.subarray(33 * i, 33 * i + 33)))
+      delta[i >>> 3]! |= 1 << (i & 7);
   return delta;
 }
 
-function pads(ctx: Uint8Array, session: Uint8Array, index: number, L: number, sigma: Uint8Array, j: number, key: Uint8Array): bigint[] {
+function pads(
+  ctx: Uint8Array,
+  session: Uint8Array,
+  index: number,
+  L: number,
+  sigma: Uint8Array,
+  j: number,
+  key: Uint8Array,
+): bigint[] {
   const prefix = taggedHash('sha256', 'tessera/mul/pad', ctx, session, encodeU32(index), encodeU32(L), sigma);
-  const d = createHash('shake256', { outputLength: 96 * L }).update(prefix).update(encodeU32(j)).update(key).digest();
+  const d = createHash('shake256', { outputLength: 96 * L })
+    .update(prefix)
+    .update(encodeU32(j))
+    .update(key)
+    .digest();
   const out: bigint[] = [];
   for (let i = 0; i < 2 * L; i++) out.push(bytesToBigInt(new Uint8Array(d.subarray(48 * i, 48 * i + 48))) % Q);
   return out;
@@ -94,7 +108,8 @@ describe('pairwise OT setup under a replayed RNG', () => {
     const forged = new Uint8Array(victim.length);
     forged.set(victim.subarray(0, off), 0);
     forged.set(delta, off);
-    for (let i = 0; i < 128; i++) forged.set(((delta[i >>> 3]! >>> (i & 7)) & 1) === 1 ? k1(i) : k0(i), off + 16 + 32 * i);
+    for (let i = 0; i < 128; i++)
+      forged.set(((delta[i >>> 3]! >>> (i & 7)) & 1) === 1 ? k1(i) : k0(i), off + 16 + 32 * i);
     forged.set(victim.subarray(off + 16 + 4096), off + 16 + 4096);
     const stateForged = hex(forged) === hex(victim);
     // In a multiplication where A is Alice with inputs (r_A, sk_A), the forged state would give M both OT outputs.
@@ -107,7 +122,8 @@ describe('pairwise OT setup under a replayed RNG', () => {
     const L = 2;
     const body = answer.subarray(2);
     const sigma = body.subarray(0, 32);
-    const tau = (j: number, k: number) => decodeScalar(body.subarray(32 + (j * 2 * L + k) * 32, 32 + (j * 2 * L + k + 1) * 32))!;
+    const tau = (j: number, k: number) =>
+      decodeScalar(body.subarray(32 + (j * 2 * L + k) * 32, 32 + (j * 2 * L + k + 1) * 32))!;
     const after = 32 + XI * 2 * L * 32 + 32 + L * 32;
     const gamma = (k: number) => decodeScalar(body.subarray(after + 32 * k, after + 32 * k + 32))!;
     const ctx = t2.a!.out.context;
@@ -115,7 +131,11 @@ describe('pairwise OT setup under a replayed RNG', () => {
     const s1 = pads(ctx, session, ext.index, L, sigma, 0, ext.v1[0]!);
     const recovered = [0, 1].map((k) => mod(gamma(k) + mod(tau(0, k) - s0[k]! + s1[k]!)));
     const inputsRecovered = recovered[0] === rA && recovered[1] === skA;
-    expect({ deltaRecovered, stateForged, inputsRecovered }).toEqual({ deltaRecovered: false, stateForged: false, inputsRecovered: false });
+    expect({ deltaRecovered, stateForged, inputsRecovered }).toEqual({
+      deltaRecovered: false,
+      stateForged: false,
+      inputsRecovered: false,
+    });
   });
 
   it('a replayed RNG answering a different B under the SAME setup id draws unrelated a_i: no A_i repeats, so the answers say nothing about Δ', () => {
@@ -124,7 +144,8 @@ describe('pairwise OT setup under a replayed RNG', () => {
     const A1 = t1.aRound2.subarray(2);
     const A2 = t2.aRound2.subarray(2);
     let repeated = 0;
-    for (let i = 0; i < 128; i++) if (hex(A1.subarray(33 * i, 33 * i + 33)) === hex(A2.subarray(33 * i, 33 * i + 33))) repeated++;
+    for (let i = 0; i < 128; i++)
+      if (hex(A1.subarray(33 * i, 33 * i + 33)) === hex(A2.subarray(33 * i, 33 * i + 33))) repeated++;
     expect(repeated).toBe(0);
     // ... while the same B is answered byte for byte the same (a replay under one context repeats, it does not diverge).
     const t3 = pairSetup('same-session', 'victim-snapshot', 'attacker-run-1', false);
@@ -132,8 +153,14 @@ describe('pairwise OT setup under a replayed RNG', () => {
   });
 
   it('the victim’s base-OT sender secret b does not fall out of two Fischlin proofs made under two setup ids', () => {
-    const m1 = new PairwiseOtSetup({ setupId: sid('resetup-session-1'), selfId: 'A', peerId: 'M' }, seededRandom('victim-snapshot')).round(1);
-    const m2 = new PairwiseOtSetup({ setupId: sid('resetup-session-2'), selfId: 'A', peerId: 'M' }, seededRandom('victim-snapshot')).round(1);
+    const m1 = new PairwiseOtSetup(
+      { setupId: sid('resetup-session-1'), selfId: 'A', peerId: 'M' },
+      seededRandom('victim-snapshot'),
+    ).round(1);
+    const m2 = new PairwiseOtSetup(
+      { setupId: sid('resetup-session-2'), selfId: 'A', peerId: 'M' },
+      seededRandom('victim-snapshot'),
+    ).round(1);
     expect(hex(m1.subarray(2, 35))).not.toBe(hex(m2.subarray(2, 35))); // a different b, hence B
     const rep = (m: Uint8Array, i: number) => {
       const o = 35 + i * 67;
@@ -169,7 +196,14 @@ describe('DKG and reshare under a replayed RNG', () => {
     const g = getGroup('secp256k1');
     const ps = ['victim', 'attacker'];
     const pok = (sessionId: string) => {
-      const v = new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId, self: 'victim', participants: ps, threshold: 1, rng: seededRng('victim-snapshot') });
+      const v = new EcdsaDkgParty({
+        setupLog: new MemorySigningLog(),
+        sessionId,
+        self: 'victim',
+        participants: ps,
+        threshold: 1,
+        rng: seededRng('victim-snapshot'),
+      });
       const r = new ByteReader(broadcastOf(v.start()));
       r.expectTag('tessera/ecdsa/dkg/r1b/v1');
       const n = r.u16();
@@ -178,7 +212,9 @@ describe('DKG and reshare under a replayed RNG', () => {
       const R = r.raw(33);
       const mu = g.decodeScalar(r.raw(32));
       const ctx = ecdsaDkgContext(sessionId, 1, ps);
-      const c = g.reduceBytes(taggedHash('sha256', 'tessera/ecdsa/dkg/pok/v1', ctx, new TextEncoder().encode('victim'), C0, R));
+      const c = g.reduceBytes(
+        taggedHash('sha256', 'tessera/ecdsa/dkg/pok/v1', ctx, new TextEncoder().encode('victim'), C0, R),
+      );
       return { C0, R, mu, c };
     };
     const p1 = pok('dkg-before-resume');
@@ -186,7 +222,9 @@ describe('DKG and reshare under a replayed RNG', () => {
     expect(hex(p1.R)).not.toBe(hex(p2.R)); // the proof nonce is not reused
     const a0 = mod((p1.mu - p2.mu) * inv(mod(p1.c - p2.c)));
     const a0Leaked = a0 !== 0n && hex(g.encodePoint(g.baseMul(a0))) === hex(p2.C0);
-    expect(a0Leaked, 'the co-signer recovered the victim’s constant term (in a 2-of-2 key: the group secret)').toBe(false);
+    expect(a0Leaked, 'the co-signer recovered the victim’s constant term (in a 2-of-2 key: the group secret)').toBe(
+      false,
+    );
   });
 
   const scenarios: { name: string; run: (sessionId: string, rng: Rng) => string[] }[] = [
@@ -194,7 +232,16 @@ describe('DKG and reshare under a replayed RNG', () => {
       name: 'an ECDSA DKG dealer',
       run: (sessionId, rng) =>
         dealerCommitments(
-          broadcastOf(new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId, self: 'a', participants: ['a', 'b', 'c'], threshold: 1, rng }).start()),
+          broadcastOf(
+            new EcdsaDkgParty({
+              setupLog: new MemorySigningLog(),
+              sessionId,
+              self: 'a',
+              participants: ['a', 'b', 'c'],
+              threshold: 1,
+              rng,
+            }).start(),
+          ),
           'tessera/ecdsa/dkg/r1b/v1',
           false,
           33,
@@ -203,7 +250,14 @@ describe('DKG and reshare under a replayed RNG', () => {
     {
       name: 'a FROST DKG dealer',
       run: (sessionId, rng) =>
-        dealerCommitments(broadcastOf(new FrostDkgParty({ sessionId, self: 'a', participants: ['a', 'b', 'c'], threshold: 1, rng }).start()), 'tessera/frost/dkg/r1/v1', false, 32),
+        dealerCommitments(
+          broadcastOf(
+            new FrostDkgParty({ sessionId, self: 'a', participants: ['a', 'b', 'c'], threshold: 1, rng }).start(),
+          ),
+          'tessera/frost/dkg/r1/v1',
+          false,
+          32,
+        ),
     },
     {
       name: 'an ECDSA reshare dealer',
@@ -238,7 +292,16 @@ describe('DKG and reshare under a replayed RNG', () => {
         return (sessionId: string, rng: Rng) =>
           dealerCommitments(
             broadcastOf(
-              new FrostReshareParty({ sessionId, self: 'a', dealers: ['a', 'b'], newParticipants: ['a', 'b', 'c'], newThreshold: 1, oldPublic: shares.get('a')!.public, keyShare: shares.get('a')!, rng }).start(),
+              new FrostReshareParty({
+                sessionId,
+                self: 'a',
+                dealers: ['a', 'b'],
+                newParticipants: ['a', 'b', 'c'],
+                newThreshold: 1,
+                oldPublic: shares.get('a')!.public,
+                keyShare: shares.get('a')!,
+                rng,
+              }).start(),
             ),
             'tessera/frost/reshare/commit/v1',
             true,
@@ -262,7 +325,7 @@ describe('DKG and reshare under a replayed RNG', () => {
 describe('the durable setup log', () => {
   it('a base-OT receiver answering two different challenges from one state reveals its choice bits (the extension sender’s Δ): why each answering step is logged', () => {
     const params = { sessionId: sid('one-context'), senderId: 'M', receiverId: 'A', count: 64 };
-    const choices = Uint8Array.from({ length: 64 }, (_, i) => (i * 7 + 3) % 5 < 2 ? 1 : 0);
+    const choices = Uint8Array.from({ length: 64 }, (_, i) => ((i * 7 + 3) % 5 < 2 ? 1 : 0));
     const sender = new BaseOtSender(params, seededRandom('attacker'));
     const setup = sender.setupMessage();
     const answer = (challengeSeed: string) => {
@@ -285,7 +348,8 @@ describe('the durable setup log', () => {
 
   it('an ECDSA DKG, reshare and OT re-setup each refuse a setup context the node started before, before any message exists', () => {
     const log = new MemorySigningLog();
-    const makeDkg = () => new EcdsaDkgParty({ setupLog: log, sessionId: 'dkg-once', self: 'a', participants: ['a', 'b'], threshold: 1 });
+    const makeDkg = () =>
+      new EcdsaDkgParty({ setupLog: log, sessionId: 'dkg-once', self: 'a', participants: ['a', 'b'], threshold: 1 });
     expect(makeDkg().start().length).toBeGreaterThan(0);
     const again = makeDkg();
     expect(() => again.start()).toThrow(SetupContextReusedError);
@@ -295,11 +359,27 @@ describe('the durable setup log', () => {
     const shares = dkg(names(3), 1, { seed: 'setup-log' });
     const [a, b, c] = names(3) as [string, string, string];
     const makeReshare = () =>
-      new EcdsaReshareParty({ setupLog: log, sessionId: 'reshare-once', self: a, dealers: [a, b], newParticipants: [a, b, c], newThreshold: 1, oldPublic: shares.get(a)!.public, keyShare: shares.get(a)! });
+      new EcdsaReshareParty({
+        setupLog: log,
+        sessionId: 'reshare-once',
+        self: a,
+        dealers: [a, b],
+        newParticipants: [a, b, c],
+        newThreshold: 1,
+        oldPublic: shares.get(a)!.public,
+        keyShare: shares.get(a)!,
+      });
     makeReshare().start();
     expect(() => makeReshare().start()).toThrow(SetupContextReusedError);
 
-    const makeResetup = () => new EcdsaOtResetupParty({ setupLog: log, sessionId: 'resetup-once', self: a, members: [a, b], keyShare: shares.get(a)! });
+    const makeResetup = () =>
+      new EcdsaOtResetupParty({
+        setupLog: log,
+        sessionId: 'resetup-once',
+        self: a,
+        members: [a, b],
+        keyShare: shares.get(a)!,
+      });
     makeResetup().start();
     const r2 = makeResetup();
     expect(() => r2.start()).toThrow(SetupContextReusedError);
@@ -310,7 +390,15 @@ describe('the durable setup log', () => {
     const shares = dkg(names(3), 1, { seed: 'setup-log-resume' });
     const [a, b] = names(3) as [string, string];
     const durable = new MemorySigningLog();
-    const make = (self: string, setupLog: SetupLog) => new EcdsaOtResetupParty({ setupLog, sessionId: 'resetup-resume', self, members: [a, b], keyShare: shares.get(self)!, rng: seededRng(`resume/${self}`) });
+    const make = (self: string, setupLog: SetupLog) =>
+      new EcdsaOtResetupParty({
+        setupLog,
+        sessionId: 'resetup-resume',
+        self,
+        members: [a, b],
+        keyShare: shares.get(self)!,
+        rng: seededRng(`resume/${self}`),
+      });
     const peer = make(b, new MemorySigningLog());
     const fromPeer1 = peer.start();
     const first = make(a, durable);
@@ -338,7 +426,13 @@ describe('the durable setup log', () => {
 
   it('setup step markers differ from the context, from each other and from signing step markers', () => {
     const c = taggedHash('sha256', 'ctx', Uint8Array.of(1));
-    const marks = [c, setupStepMarker(c, 2), setupStepMarker(c, 3), signingStepMarker(c, 2), setupStepMarker(taggedHash('sha256', 'ctx', Uint8Array.of(2)), 2)].map(hex);
+    const marks = [
+      c,
+      setupStepMarker(c, 2),
+      setupStepMarker(c, 3),
+      signingStepMarker(c, 2),
+      setupStepMarker(taggedHash('sha256', 'ctx', Uint8Array.of(2)), 2),
+    ].map(hex);
     expect(new Set(marks).size).toBe(5);
   });
 });

@@ -1,5 +1,5 @@
-import { HDKey } from '@scure/bip32';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { HDKey } from '@scure/bip32';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, InvalidStateError } from '../../../src/common/errors.js';
@@ -11,8 +11,8 @@ import { getGroup } from '../../../src/tss/group/index.js';
 import { lagrangeCoefficient } from '../../../src/tss/math/polynomial.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
 import { runParties } from '../../../src/tss/session/runner.js';
-import { clone, dkg, names, nobleVerifies, nodeVerifies, sha256, sign, signRun, subsets } from './protocol-helpers.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
+import { clone, dkg, names, nobleVerifies, nodeVerifies, sha256, sign, signRun, subsets } from './protocol-helpers.js';
 
 const Q = secp256k1.Point.Fn.ORDER;
 const P3 = names(3);
@@ -51,7 +51,17 @@ describe('DKG', () => {
     };
     for (const set of subsets(P5, 3)) expect(combine(set)).toEqual(pk);
     for (const set of subsets(P5, 2)) expect(combine(set)).not.toEqual(pk);
-    expect(() => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: 's', self: P5[0]!, signers: P5.slice(0, 2), keyShare: keys5.get(P5[0]!)!, digest: new Uint8Array(32) })).toThrow(InvalidArgumentError);
+    expect(
+      () =>
+        new EcdsaSignParty({
+          signingLog: new MemorySigningLog(),
+          sessionId: 's',
+          self: P5[0]!,
+          signers: P5.slice(0, 2),
+          keyShare: keys5.get(P5[0]!)!,
+          digest: new Uint8Array(32),
+        }),
+    ).toThrow(InvalidArgumentError);
   });
 
   it('mpcium public key form is 64-byte X ‖ Y of the group key', () => {
@@ -92,11 +102,16 @@ describe('signing', () => {
   it('signatures over random digests verify (fast-check), across many sessions with the same OT state', () => {
     const pk = keys3.get(P3[0]!)!.groupPublicKey;
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.constantFrom(...subsets(P3, 2)), fc.nat(), (d, set, n) => {
-        const res = sign(keys3, set, d, { seed: `rand-${n}` });
-        expect(nobleVerifies(res.signature, d, pk)).toBe(true);
-        expect(recovers(res.signature, res.recoveryId, d, pk)).toBe(true);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.constantFrom(...subsets(P3, 2)),
+        fc.nat(),
+        (d, set, n) => {
+          const res = sign(keys3, set, d, { seed: `rand-${n}` });
+          expect(nobleVerifies(res.signature, d, pk)).toBe(true);
+          expect(recovers(res.signature, res.recoveryId, d, pk)).toBe(true);
+        },
+      ),
       { numRuns: 6 },
     );
   });
@@ -150,7 +165,18 @@ describe('signing', () => {
       ['stuck-2', digest],
       ['stuck-3', sha256(digest)],
     ] as const) {
-      const parties = signers.map((self) => new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: sid, self, signers, keyShare: ks.get(self)!, digest: d, rng: seededRng(`replayed-stream/${self}`) }));
+      const parties = signers.map(
+        (self) =>
+          new EcdsaSignParty({
+            signingLog: new MemorySigningLog(),
+            sessionId: sid,
+            self,
+            signers,
+            keyShare: ks.get(self)!,
+            digest: d,
+            rng: seededRng(`replayed-stream/${self}`),
+          }),
+      );
       const rep = runParties(parties, { rng: seededRng(sid) });
       expect(rep.results.size).toBe(2);
       const res = rep.results.get('node-1')!;
@@ -163,7 +189,16 @@ describe('signing', () => {
   it('inputs are validated before anything is sent', () => {
     const k = keys3.get('node-1')!;
     const mk = (o: Partial<ConstructorParameters<typeof EcdsaSignParty>[0]>) => () =>
-      new EcdsaSignParty({ signingLog: new MemorySigningLog(), sessionId: 's', self: 'node-1', signers: ['node-1', 'node-2'], keyShare: k, digest: new Uint8Array(32), rng: seededRng('x'), ...o });
+      new EcdsaSignParty({
+        signingLog: new MemorySigningLog(),
+        sessionId: 's',
+        self: 'node-1',
+        signers: ['node-1', 'node-2'],
+        keyShare: k,
+        digest: new Uint8Array(32),
+        rng: seededRng('x'),
+        ...o,
+      });
     expect(mk({ digest: new Uint8Array(31) })).toThrow(InvalidArgumentError);
     expect(mk({ signers: ['node-1', 'stranger'] })).toThrow(InvalidArgumentError);
     expect(mk({ self: 'node-2' })).toThrow(InvalidArgumentError);

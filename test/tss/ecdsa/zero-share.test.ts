@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, InvalidStateError } from '../../../src/common/errors.js';
 import { rerandomize, ZeroSeedPairSetup, zeroShare } from '../../../src/tss/ecdsa/zero-share.js';
+import { MalformedMessageError, OtAbortedError } from '../../../src/tss/ot/errors.js';
 import { decodeScalar, encodeScalar, mod, Q } from '../../../src/tss/ot/scalar.js';
 import { seededRandom } from '../ot/helpers.js';
-import { MalformedMessageError, OtAbortedError } from '../../../src/tss/ot/errors.js';
 
 const sid = (s: string) => new TextEncoder().encode(s);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -16,8 +16,14 @@ function setupSeeds(ids: string[], session = 'dkg'): Map<string, Map<string, Uin
     for (let y = x + 1; y < ids.length; y++) {
       const a = ids[x]!;
       const b = ids[y]!;
-      const sa = new ZeroSeedPairSetup({ sessionId: sid(session), selfId: a, peerId: b }, seededRandom(`${session}/${a}/${b}`));
-      const sb = new ZeroSeedPairSetup({ sessionId: sid(session), selfId: b, peerId: a }, seededRandom(`${session}/${b}/${a}`));
+      const sa = new ZeroSeedPairSetup(
+        { sessionId: sid(session), selfId: a, peerId: b },
+        seededRandom(`${session}/${a}/${b}`),
+      );
+      const sb = new ZeroSeedPairSetup(
+        { sessionId: sid(session), selfId: b, peerId: a },
+        seededRandom(`${session}/${b}/${a}`),
+      );
       sa.onPeerCommitment(sb.commitMessage());
       sb.onPeerCommitment(sa.commitMessage());
       const oa = sa.openingMessage();
@@ -42,10 +48,14 @@ describe('pairwise zero-sharing (DKLs23 F_Zero)', () => {
 
   it('the shares of every participant subset sum to zero, for any session id', () => {
     fc.assert(
-      fc.property(fc.subarray(ids, { minLength: 2 }), fc.uint8Array({ minLength: 1, maxLength: 40 }), (subset, session) => {
-        const shares = subset.map((id) => zeroShare(id, seeds.get(id)!, subset, session));
-        expect(sum(shares)).toBe(0n);
-      }),
+      fc.property(
+        fc.subarray(ids, { minLength: 2 }),
+        fc.uint8Array({ minLength: 1, maxLength: 40 }),
+        (subset, session) => {
+          const shares = subset.map((id) => zeroShare(id, seeds.get(id)!, subset, session));
+          expect(sum(shares)).toBe(0n);
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -70,11 +80,17 @@ describe('pairwise zero-sharing (DKLs23 F_Zero)', () => {
 
   it('re-randomised additive shares still sum to the same secret', () => {
     fc.assert(
-      fc.property(fc.array(fc.bigInt({ min: 0n, max: Q - 1n }), { minLength: 3, maxLength: 3 }), fc.string(), (add, session) => {
-        const set = ['p2', 'p4', 'p6'];
-        const fresh = set.map((id, i) => rerandomize(encodeScalar(add[i]!), zeroShare(id, seeds.get(id)!, set, sid(`r${session}`))));
-        expect(sum(fresh)).toBe(mod(add[0]! + add[1]! + add[2]!));
-      }),
+      fc.property(
+        fc.array(fc.bigInt({ min: 0n, max: Q - 1n }), { minLength: 3, maxLength: 3 }),
+        fc.string(),
+        (add, session) => {
+          const set = ['p2', 'p4', 'p6'];
+          const fresh = set.map((id, i) =>
+            rerandomize(encodeScalar(add[i]!), zeroShare(id, seeds.get(id)!, set, sid(`r${session}`))),
+          );
+          expect(sum(fresh)).toBe(mod(add[0]! + add[1]! + add[2]!));
+        },
+      ),
       { numRuns: 30 },
     );
   });
@@ -87,7 +103,13 @@ describe('pairwise zero-sharing (DKLs23 F_Zero)', () => {
     a.openingMessage();
     const open = b.openingMessage().slice();
     open[5]! ^= 1;
-    const e = (() => { try { a.finish(open); } catch (err) { return err; } })() as OtAbortedError;
+    const e = (() => {
+      try {
+        a.finish(open);
+      } catch (err) {
+        return err;
+      }
+    })() as OtAbortedError;
     expect(e).toBeInstanceOf(OtAbortedError);
     expect(e.blame).toBe('b');
     expect(() => a.finish(open.subarray(0, 10))).toThrow(MalformedMessageError);

@@ -10,8 +10,8 @@ import { ProtocolAbortedError } from '../../../src/tss/session/errors.js';
 import { decodeMessage, encodeMessage, type Message } from '../../../src/tss/session/message.js';
 import type { ProtocolParty } from '../../../src/tss/session/party.js';
 import { type FaultInjector, runParties } from '../../../src/tss/session/runner.js';
-import { dkg, verifiesEverywhere } from './helpers.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
+import { dkg, verifiesEverywhere } from './helpers.js';
 
 const P = ['n1', 'n2', 'n3'];
 const msg = new TextEncoder().encode('adversarial');
@@ -34,8 +34,21 @@ const messageTypes: { proto: Proto; round: number; kind: 'broadcast' | 'direct';
 
 function parties(proto: Proto, sessionId: string, seed: string): ProtocolParty<unknown>[] {
   const rng = (p: string) => seededRng(`${seed}/${p}`);
-  if (proto === 'dkg') return P.map((self) => new FrostDkgParty({ sessionId, self, participants: P, threshold: 1, rng: rng(self) }));
-  if (proto === 'sign') return P.map((self) => new FrostSignParty({ signingLog: new MemorySigningLog(), sessionId, self, signers: P, keyShare: keys.get(self)!, message: msg, rng: rng(self) }));
+  if (proto === 'dkg')
+    return P.map((self) => new FrostDkgParty({ sessionId, self, participants: P, threshold: 1, rng: rng(self) }));
+  if (proto === 'sign')
+    return P.map(
+      (self) =>
+        new FrostSignParty({
+          signingLog: new MemorySigningLog(),
+          sessionId,
+          self,
+          signers: P,
+          keyShare: keys.get(self)!,
+          message: msg,
+          rng: rng(self),
+        }),
+    );
   return P.map(
     (self) =>
       new FrostReshareParty({
@@ -110,8 +123,11 @@ describe('adversarial messages: every tampering ends in ProtocolAbortedError bla
       fc.assert(
         fc.property(fc.constantFrom(...t.senders), mutation, fc.boolean(), fc.nat(), (bad, mu, allVictims, seedN) => {
           const seed = `s${seedN % 4}`;
-          if (mu.kind === 'replay' && !replays.has(seed)) for (const [k, v] of capture(t.proto, seed)) replays.set(`${seed}#${k}`, v);
-          const seedReplays = new Map([...replays].filter(([k]) => k.startsWith(`${seed}#`)).map(([k, v]) => [k.slice(seed.length + 1), v]));
+          if (mu.kind === 'replay' && !replays.has(seed))
+            for (const [k, v] of capture(t.proto, seed)) replays.set(`${seed}#${k}`, v);
+          const seedReplays = new Map(
+            [...replays].filter(([k]) => k.startsWith(`${seed}#`)).map(([k, v]) => [k.slice(seed.length + 1), v]),
+          );
           const victims = new Set<string>();
           const fault: FaultInjector = (d) => {
             const kind = d.message.to === null ? 'broadcast' : 'direct';
@@ -186,7 +202,8 @@ describe('every received point is validated', () => {
 describe('echo broadcast', () => {
   it('a party that equivocates in a broadcast (different valid packages to different peers) is detected and blamed', () => {
     const N = ['n1', 'n2', 'n3', 'n4', 'n5'];
-    const mk = (self: string, rngSeed: string) => new FrostDkgParty({ sessionId: 'eq', self, participants: N, threshold: 2, rng: seededRng(rngSeed) });
+    const mk = (self: string, rngSeed: string) =>
+      new FrostDkgParty({ sessionId: 'eq', self, participants: N, threshold: 2, rng: seededRng(rngSeed) });
     // n1's second face: a fully valid round-1 package from the same identity and session, other randomness.
     const twin = mk('n1', 'twin');
     const twinR1 = twin.start()[0]!;
@@ -194,7 +211,10 @@ describe('echo broadcast', () => {
       N.map((p) => mk(p, p)),
       {
         rng: seededRng('eq'),
-        fault: (d) => (d.from === 'n1' && d.to === 'n5' && d.message.round === 1 ? { kind: 'replace', bytes: encodeMessage(twinR1) } : { kind: 'deliver' }),
+        fault: (d) =>
+          d.from === 'n1' && d.to === 'n5' && d.message.round === 1
+            ? { kind: 'replace', bytes: encodeMessage(twinR1) }
+            : { kind: 'deliver' },
       },
     );
     expect(rep.crashes.size).toBe(0);
@@ -225,7 +245,18 @@ describe('signing share verification', () => {
 
   it('a signature share from a party outside the signing set is refused and blamed', () => {
     const signers = ['n1', 'n2'];
-    const ps = signers.map((self) => new FrostSignParty({ signingLog: new MemorySigningLog(), sessionId: 'outside', self, signers, keyShare: keys.get(self)!, message: msg, rng: seededRng(self) }));
+    const ps = signers.map(
+      (self) =>
+        new FrostSignParty({
+          signingLog: new MemorySigningLog(),
+          sessionId: 'outside',
+          self,
+          signers,
+          keyShare: keys.get(self)!,
+          message: msg,
+          rng: seededRng(self),
+        }),
+    );
     const r1 = ps.map((p) => p.start()[0]!);
     const r2 = ps[1]!.receive(r1[0]!)[0]!;
     // n3 holds a share of the key but is not in this signing set; it sends n2's share as its own.
@@ -254,11 +285,20 @@ describe('signing share verification', () => {
   });
 
   it('a DKG package from another session is refused (its proof of knowledge is bound to the session)', () => {
-    const other = new FrostDkgParty({ sessionId: 'old-session', self: 'n2', participants: P, threshold: 1, rng: seededRng('o') });
+    const other = new FrostDkgParty({
+      sessionId: 'old-session',
+      self: 'n2',
+      participants: P,
+      threshold: 1,
+      rng: seededRng('o'),
+    });
     const stale = other.start()[0]!;
     const rep = runParties(parties('dkg', 'new-session', 'x'), {
       rng: seededRng('x'),
-      fault: (d) => (d.from === 'n2' && d.message.round === 1 ? { kind: 'replace', bytes: encodeMessage({ ...stale, sessionId: 'new-session' }) } : { kind: 'deliver' }),
+      fault: (d) =>
+        d.from === 'n2' && d.message.round === 1
+          ? { kind: 'replace', bytes: encodeMessage({ ...stale, sessionId: 'new-session' }) }
+          : { kind: 'deliver' },
     });
     for (const p of ['n1', 'n3']) {
       expect(rep.aborts.get(p)?.blame).toEqual(['n2']);

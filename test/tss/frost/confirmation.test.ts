@@ -52,7 +52,8 @@ describe('DKG confirmation round (M1): no split outcome', () => {
   });
 
   it('a missing confirmation leaves its receiver waiting (node-layer timeout), never with a result', () => {
-    const fault: FaultInjector = (d) => (d.from === 'n2' && d.to === 'n3' && d.message.round === 3 ? { kind: 'drop' } : { kind: 'deliver' });
+    const fault: FaultInjector = (d) =>
+      d.from === 'n2' && d.to === 'n3' && d.message.round === 3 ? { kind: 'drop' } : { kind: 'deliver' };
     const rep = dkgRun(P, 1, 'dkg-missing', fault);
     expect(rep.stalled).toEqual(['n3']);
     expect(rep.results.has('n3')).toBe(false);
@@ -83,7 +84,9 @@ describe('pending results (M2): a validated share survives a failed confirmation
       expect(share.isDisposed).toBe(false);
       expect(share.serialize().length).toBeGreaterThan(0);
     }
-    expect(Buffer.from(p1!.pendingResult()!.groupPublicKey).equals(Buffer.from(p3!.pendingResult()!.groupPublicKey))).toBe(true);
+    expect(
+      Buffer.from(p1!.pendingResult()!.groupPublicKey).equals(Buffer.from(p3!.pendingResult()!.groupPublicKey)),
+    ).toBe(true);
   });
 
   it('DKG: on success the result is the pending share', () => {
@@ -95,7 +98,8 @@ describe('pending results (M2): a validated share survives a failed confirmation
     const old = dkg(P, 1, { seed: 'pending-reshare' });
     const newP = ['n1', 'n2', 'n3', 'n4'];
     // n4 withholds its confirmation from n1 only: n2, n3, n4 finish, n1 waits.
-    const fault: FaultInjector = (d) => (d.from === 'n4' && d.to === 'n1' && d.message.round === 3 ? { kind: 'drop' } : { kind: 'deliver' });
+    const fault: FaultInjector = (d) =>
+      d.from === 'n4' && d.to === 'n1' && d.message.round === 3 ? { kind: 'drop' } : { kind: 'deliver' };
     const rep = reshareRun(old, ['n1', 'n2'], newP, 2, { seed: 'withhold', fault });
     expect(rep.crashes.size).toBe(0);
     expect(rep.stalled).toEqual(['n1']);
@@ -129,7 +133,10 @@ describe('pending results (M2): a validated share survives a failed confirmation
 
   it('reshare: a party whose own round-1 checks failed has no pending result', () => {
     const old = dkg(P, 1, { seed: 'pending-reshare-3' });
-    const fault = tamper((d) => d.from === 'n1' && d.to === 'n3' && d.message.round === 1 && d.message.to !== null, flipShareByte);
+    const fault = tamper(
+      (d) => d.from === 'n1' && d.to === 'n3' && d.message.round === 1 && d.message.to !== null,
+      flipShareByte,
+    );
     const rep = reshareRun(old, ['n1', 'n2'], P, 1, { seed: 'bad-dealer', fault });
     expect(rep.aborts.get('n3')?.blame).toEqual(['n1']);
     expect(rep.parties.find((p) => p.self === 'n3')!.pendingResult()).toBeUndefined();

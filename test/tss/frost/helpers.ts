@@ -3,10 +3,10 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { expect } from 'vitest';
 import { FrostDkgParty } from '../../../src/tss/frost/dkg.js';
 import type { FrostKeyShare } from '../../../src/tss/frost/key-share.js';
+import { FrostReshareParty, type ReshareResult } from '../../../src/tss/frost/reshare.js';
 import { type Derivation, FrostSignParty, type SignResult } from '../../../src/tss/frost/sign.js';
 import { type BackendName, getGroup } from '../../../src/tss/group/index.js';
 import { type Rng, seededRng } from '../../../src/tss/math/rng.js';
-import { FrostReshareParty, type ReshareResult } from '../../../src/tss/frost/reshare.js';
 import { decodeMessage, encodeMessage } from '../../../src/tss/session/message.js';
 import { type Delivery, type FaultInjector, type RunReport, runParties } from '../../../src/tss/session/runner.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
@@ -14,11 +14,23 @@ import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
 export const names = (n: number, prefix = 'node') => Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`);
 
 /** Runs a DKG among `participants` and returns each party's share (asserting success). */
-export function dkg(participants: string[], t: number, opts: { backend?: BackendName; seed?: string; sessionId?: string } = {}): Map<string, FrostKeyShare> {
+export function dkg(
+  participants: string[],
+  t: number,
+  opts: { backend?: BackendName; seed?: string; sessionId?: string } = {},
+): Map<string, FrostKeyShare> {
   const group = getGroup('ed25519', opts.backend ?? 'fast');
   const seed = opts.seed ?? 'dkg';
   const parties = participants.map(
-    (self) => new FrostDkgParty({ sessionId: opts.sessionId ?? `dkg-${seed}`, self, participants, threshold: t, rng: seededRng(`${seed}/${self}`), group }),
+    (self) =>
+      new FrostDkgParty({
+        sessionId: opts.sessionId ?? `dkg-${seed}`,
+        self,
+        participants,
+        threshold: t,
+        rng: seededRng(`${seed}/${self}`),
+        group,
+      }),
   );
   const rep = runParties(parties, { rng: seededRng(`${seed}/order`) });
   expectClean(rep);
@@ -34,7 +46,17 @@ export function dkgRun(
   backend: BackendName = 'fast',
 ): RunReport<FrostKeyShare> & { parties: FrostDkgParty[] } {
   const group = getGroup('ed25519', backend);
-  const parties = participants.map((self) => new FrostDkgParty({ sessionId: `dkg-${seed}`, self, participants, threshold: t, rng: seededRng(`${seed}/${self}`), group }));
+  const parties = participants.map(
+    (self) =>
+      new FrostDkgParty({
+        sessionId: `dkg-${seed}`,
+        self,
+        participants,
+        threshold: t,
+        rng: seededRng(`${seed}/${self}`),
+        group,
+      }),
+  );
   return { ...runParties(parties, { rng: seededRng(`${seed}/order`), fault }), parties };
 }
 
@@ -43,7 +65,14 @@ export function signRun(
   shares: Map<string, FrostKeyShare>,
   signers: string[],
   message: Uint8Array,
-  opts: { backend?: BackendName; seed?: string; sessionId?: string; derivation?: Derivation; fault?: FaultInjector; rng?: (self: string) => Rng } = {},
+  opts: {
+    backend?: BackendName;
+    seed?: string;
+    sessionId?: string;
+    derivation?: Derivation;
+    fault?: FaultInjector;
+    rng?: (self: string) => Rng;
+  } = {},
 ): RunReport<SignResult> {
   const group = getGroup('ed25519', opts.backend ?? 'fast');
   const seed = opts.seed ?? 'sign';
@@ -65,7 +94,12 @@ export function signRun(
 }
 
 /** Signs and returns the one signature all signers agree on. */
-export function sign(shares: Map<string, FrostKeyShare>, signers: string[], message: Uint8Array, opts: Parameters<typeof signRun>[3] = {}): SignResult {
+export function sign(
+  shares: Map<string, FrostKeyShare>,
+  signers: string[],
+  message: Uint8Array,
+  opts: Parameters<typeof signRun>[3] = {},
+): SignResult {
   const rep = signRun(shares, signers, message, opts);
   expectClean(rep);
   const sigs = [...rep.results.values()];

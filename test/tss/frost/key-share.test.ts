@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, InvalidStateError } from '../../../src/common/errors.js';
-import { decodeKeyPublic, deserializeKeyPublic, FrostKeyShare, serializeKeyPublic } from '../../../src/tss/frost/key-share.js';
+import {
+  decodeKeyPublic,
+  deserializeKeyPublic,
+  FrostKeyShare,
+  serializeKeyPublic,
+} from '../../../src/tss/frost/key-share.js';
 import { getGroup } from '../../../src/tss/group/index.js';
 import { dkg, names } from './helpers.js';
 
@@ -37,11 +42,15 @@ describe('FROST key share object', () => {
     const bytes = share.serialize();
     const tail = 32 + 32 * 3 + 32; // secret, verifying shares, group key
     fc.assert(
-      fc.property(fc.integer({ min: bytes.length - tail, max: bytes.length - 1 }), fc.integer({ min: 1, max: 255 }), (pos, x) => {
-        const bad = Uint8Array.from(bytes);
-        bad[pos] = bad[pos]! ^ x;
-        expect(() => FrostKeyShare.deserialize(bad)).toThrow(InvalidArgumentError);
-      }),
+      fc.property(
+        fc.integer({ min: bytes.length - tail, max: bytes.length - 1 }),
+        fc.integer({ min: 1, max: 255 }),
+        (pos, x) => {
+          const bad = Uint8Array.from(bytes);
+          bad[pos] = bad[pos]! ^ x;
+          expect(() => FrostKeyShare.deserialize(bad)).toThrow(InvalidArgumentError);
+        },
+      ),
       { numRuns: 60 },
     );
     fc.assert(
@@ -56,9 +65,16 @@ describe('FROST key share object', () => {
   it('a share whose secret does not match its verifying share, or whose owner is not a participant, is refused', () => {
     const other = shares.get(parts[0]!)!;
     const g = getGroup('ed25519');
-    expect(() => FrostKeyShare.create(share.public, parts[1]!, g.encodeScalar(other.secretScalar(g)))).toThrow(/does not match/);
-    expect(() => FrostKeyShare.create(share.public, 'stranger', g.encodeScalar(share.secretScalar(g)))).toThrow(/not a participant/);
-    for (const threshold of [0, 3]) expect(() => FrostKeyShare.create({ ...share.public, threshold }, parts[1]!, g.encodeScalar(share.secretScalar(g)))).toThrow(/threshold/);
+    expect(() => FrostKeyShare.create(share.public, parts[1]!, g.encodeScalar(other.secretScalar(g)))).toThrow(
+      /does not match/,
+    );
+    expect(() => FrostKeyShare.create(share.public, 'stranger', g.encodeScalar(share.secretScalar(g)))).toThrow(
+      /not a participant/,
+    );
+    for (const threshold of [0, 3])
+      expect(() =>
+        FrostKeyShare.create({ ...share.public, threshold }, parts[1]!, g.encodeScalar(share.secretScalar(g))),
+      ).toThrow(/threshold/);
   });
 
   it('decoded packages are cached by content: a changed package is validated afresh, never served a stale decoding', () => {

@@ -1,12 +1,12 @@
 import { ed25519_FROST } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { proveKnowledge, samplePolynomial } from '../../../src/tss/frost/dkg.js';
-import { decodeKeyPublic } from '../../../src/tss/frost/key-share.js';
-import { ed25519Suite } from '../../../src/tss/frost/suite.js';
 import { partyIdentifier } from '../../../src/tss/frost/identifiers.js';
+import { decodeKeyPublic } from '../../../src/tss/frost/key-share.js';
+import { FrostSignParty } from '../../../src/tss/frost/sign.js';
+import { ed25519Suite } from '../../../src/tss/frost/suite.js';
 import { getGroup } from '../../../src/tss/group/index.js';
 import { commitPolynomial } from '../../../src/tss/math/polynomial.js';
-import { FrostSignParty } from '../../../src/tss/frost/sign.js';
 import { hedgedRng, seededRng as ourRng } from '../../../src/tss/math/rng.js';
 
 // noble's RNG type takes an optional length and returns an ArrayBuffer-backed array.
@@ -14,8 +14,9 @@ const seededRng = (seed: string) => {
   const r = ourRng(seed);
   return (n?: number) => Uint8Array.from(r(n ?? 32));
 };
-import { dkg, names, sign, subsets } from './helpers.js';
+
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
+import { dkg, names, sign, subsets } from './helpers.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const msg = new TextEncoder().encode('oracle');
@@ -40,7 +41,14 @@ describe('noble ed25519_FROST is the oracle: both backends match it byte for byt
         const rng = seededRng(`pok${t}`);
         const coeffs = samplePolynomial(g, t, rng);
         const C = commitPolynomial(g, coeffs);
-        const proof = proveKnowledge(suite, new Uint8Array(0), partyIdentifier(suite, 'node-1'), coeffs[0]!, C[0]!, rng);
+        const proof = proveKnowledge(
+          suite,
+          new Uint8Array(0),
+          partyIdentifier(suite, 'node-1'),
+          coeffs[0]!,
+          C[0]!,
+          rng,
+        );
         expect(C.map((c) => hex(g.encodePoint(c)))).toEqual(ref.public.commitment.map(hex));
         expect(hex(proof)).toBe(hex(ref.public.proofOfKnowledge));
       }
@@ -62,16 +70,28 @@ describe('noble ed25519_FROST is the oracle: both backends match it byte for byt
     for (const signers of subsets(parts, 3).slice(0, 3)) {
       const seed = `o-${signers.join()}`;
       const ours = sign(shares, signers, msg, { seed, backend: 'fast' });
-      const secrets = signers.map((p) => ({ identifier: idHex(p), signingShare: g.encodeScalar(shares.get(p)!.secretScalar(g)) }));
+      const secrets = signers.map((p) => ({
+        identifier: idHex(p),
+        signingShare: g.encodeScalar(shares.get(p)!.secretScalar(g)),
+      }));
       // The session hedges its RNG bytes with its signing context before RFC 9591 nonce_generate; feed noble the same bytes.
       const hedged = (p: string) => {
-        const ctx = new FrostSignParty({ signingLog: new MemorySigningLog(), sessionId: `sign-${seed}`, self: p, signers, keyShare: shares.get(p)!, message: msg }).context;
+        const ctx = new FrostSignParty({
+          signingLog: new MemorySigningLog(),
+          sessionId: `sign-${seed}`,
+          self: p,
+          signers,
+          keyShare: shares.get(p)!,
+          message: msg,
+        }).context;
         const r = hedgedRng(ourRng(`${seed}/${p}`), ctx);
         return (n?: number) => Uint8Array.from(r(n ?? 32));
       };
       const commits = secrets.map((s, i) => ed25519_FROST.commit(s, hedged(signers[i]!)));
       const list = commits.map((c) => c.commitments);
-      const zs = Object.fromEntries(secrets.map((s, i) => [s.identifier, ed25519_FROST.signShare(s, pub, commits[i]!.nonces, list, msg)]));
+      const zs = Object.fromEntries(
+        secrets.map((s, i) => [s.identifier, ed25519_FROST.signShare(s, pub, commits[i]!.nonces, list, msg)]),
+      );
       const ref = ed25519_FROST.aggregate(pub, list, msg, zs);
       expect(hex(ours.signature)).toBe(hex(ref));
     }
@@ -86,8 +106,16 @@ describe('noble ed25519_FROST is the oracle: both backends match it byte for byt
     const sb = sign(b, parts.slice(1), msg, { seed: 's', backend: 'fast' });
     expect(hex(sa.signature)).toBe(hex(sb.signature));
     const chainCode = new Uint8Array(32).fill(9);
-    const da = sign(a, parts.slice(0, 2), msg, { seed: 'd', backend: 'noble', derivation: { chainCode, path: [0, 7, 2 ** 31 - 1] } });
-    const db = sign(b, parts.slice(0, 2), msg, { seed: 'd', backend: 'fast', derivation: { chainCode, path: [0, 7, 2 ** 31 - 1] } });
+    const da = sign(a, parts.slice(0, 2), msg, {
+      seed: 'd',
+      backend: 'noble',
+      derivation: { chainCode, path: [0, 7, 2 ** 31 - 1] },
+    });
+    const db = sign(b, parts.slice(0, 2), msg, {
+      seed: 'd',
+      backend: 'fast',
+      derivation: { chainCode, path: [0, 7, 2 ** 31 - 1] },
+    });
     expect(hex(da.signature)).toBe(hex(db.signature));
     expect(hex(da.publicKey)).toBe(hex(db.publicKey));
   });

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { ed25519_FROST } from '@noble/curves/ed25519.js';
+import { describe, expect, it } from 'vitest';
 import { decodeKeyPublic, type FrostKeyShare } from '../../../src/tss/frost/key-share.js';
 import { FrostReshareParty } from '../../../src/tss/frost/reshare.js';
 import { getGroup } from '../../../src/tss/group/index.js';
@@ -13,7 +13,11 @@ describe('FROST resharing and refresh', () => {
     const a = names(3, 'a');
     const v1 = dkg(a, 1, { seed: 'chain' });
     const pk = hex(v1.get(a[0]!)!.groupPublicKey);
-    const check = (shares: Map<string, ReturnType<typeof dkg> extends Map<string, infer S> ? S : never>, signers: string[], version: number) => {
+    const check = (
+      shares: Map<string, ReturnType<typeof dkg> extends Map<string, infer S> ? S : never>,
+      signers: string[],
+      version: number,
+    ) => {
       for (const s of shares.values()) {
         expect(hex(s.groupPublicKey)).toBe(pk);
         expect(s.version).toBe(version);
@@ -46,7 +50,10 @@ describe('FROST resharing and refresh', () => {
       const dec = decodeKeyPublic(shares.get(set[0]!)!.public, g);
       return hex(
         ed25519_FROST.combineSecret(
-          set.map((p) => ({ identifier: hex(g.encodeScalar(dec.identifiers.get(p)!)), signingShare: g.encodeScalar(shares.get(p)!.secretScalar(g)) })),
+          set.map((p) => ({
+            identifier: hex(g.encodeScalar(dec.identifiers.get(p)!)),
+            signingShare: g.encodeScalar(shares.get(p)!.secretScalar(g)),
+          })),
           { min: t + 1, max: set.length },
         ),
       );
@@ -56,7 +63,9 @@ describe('FROST resharing and refresh', () => {
     expect(combine(v2, ['x-1', 'x-2', 'x-3'], 2)).toBe(secret);
     expect(combine(v2, [a[2]!, 'x-1', 'x-3'], 2)).toBe(secret);
     expect(combine(v2, [a[2]!, 'x-1'], 1)).not.toBe(secret);
-    expect(hex(g.encodePoint(g.baseMul(g.decodeScalar(Buffer.from(secret, 'hex')))))).toBe(hex(v1.get(a[0]!)!.groupPublicKey));
+    expect(hex(g.encodePoint(g.baseMul(g.decodeScalar(Buffer.from(secret, 'hex')))))).toBe(
+      hex(v1.get(a[0]!)!.groupPublicKey),
+    );
   });
 
   it('old-version shares on their own still sign after a reshare (so the node must retire them)', () => {
@@ -153,7 +162,10 @@ describe('FROST resharing and refresh', () => {
     expect(captured).toBeDefined();
     const rep = reshareRun(v1, a.slice(0, 2), a, 1, {
       sessionId: 'second',
-      fault: tamper((d) => d.from === a[0] && d.message.to === null && d.message.round === 1, () => Uint8Array.from(captured!)),
+      fault: tamper(
+        (d) => d.from === a[0] && d.message.to === null && d.message.round === 1,
+        () => Uint8Array.from(captured!),
+      ),
     });
     for (const p of [a[1]!, a[2]!]) {
       expect(rep.aborts.get(p)?.blame).toEqual([a[0]]);
@@ -174,8 +186,14 @@ describe('FROST resharing and refresh', () => {
     const a = names(5);
     const v1 = dkg(a, 2, { seed: 'few' });
     const base = { sessionId: 's', newParticipants: a, newThreshold: 2, oldPublic: v1.get(a[0]!)!.public };
-    expect(() => new FrostReshareParty({ ...base, self: a[0]!, dealers: a.slice(0, 2), keyShare: v1.get(a[0]!) })).toThrow(/t\+1 dealers/);
-    expect(() => new FrostReshareParty({ ...base, self: a[0]!, dealers: a.slice(0, 3) })).toThrow(/needs its live key share/);
-    expect(() => new FrostReshareParty({ ...base, self: a[0]!, dealers: a.slice(0, 3), keyShare: v1.get(a[1]!) })).toThrow(/does not belong/);
+    expect(
+      () => new FrostReshareParty({ ...base, self: a[0]!, dealers: a.slice(0, 2), keyShare: v1.get(a[0]!) }),
+    ).toThrow(/t\+1 dealers/);
+    expect(() => new FrostReshareParty({ ...base, self: a[0]!, dealers: a.slice(0, 3) })).toThrow(
+      /needs its live key share/,
+    );
+    expect(
+      () => new FrostReshareParty({ ...base, self: a[0]!, dealers: a.slice(0, 3), keyShare: v1.get(a[1]!) }),
+    ).toThrow(/does not belong/);
   });
 });

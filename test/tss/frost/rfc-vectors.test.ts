@@ -2,27 +2,52 @@ import { readFileSync } from 'node:fs';
 import { ed25519_FROST } from '@noble/curves/ed25519.js';
 import { secp256k1_FROST } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
-import { getGroup } from '../../../src/tss/group/index.js';
-import { commit, prepareSigning, signShare, verifyShare } from '../../../src/tss/frost/signing-core.js';
-import { aggregate, bindingFactorPrefix, type SignerCommitment, verifySignature } from '../../../src/tss/frost/signing-core.js';
-import { ed25519Suite, secp256k1Suite, type Suite } from '../../../src/tss/frost/suite.js';
+import {
+  aggregate,
+  bindingFactorPrefix,
+  commit,
+  prepareSigning,
+  type SignerCommitment,
+  signShare,
+  verifyShare,
+  verifySignature,
+} from '../../../src/tss/frost/signing-core.js';
+import { ed25519Suite, type Suite, secp256k1Suite } from '../../../src/tss/frost/suite.js';
 import type { Group } from '../../../src/tss/group/index.js';
+import { getGroup } from '../../../src/tss/group/index.js';
 import { lagrangeCoefficient } from '../../../src/tss/math/polynomial.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 
 interface Vectors {
-  inputs: { participant_list: number[]; group_secret_key: string; group_public_key: string; message: string; participant_shares: { identifier: number; participant_share: string }[] };
+  inputs: {
+    participant_list: number[];
+    group_secret_key: string;
+    group_public_key: string;
+    message: string;
+    participant_shares: { identifier: number; participant_share: string }[];
+  };
   round_one_outputs: { outputs: Record<string, string | number>[] };
   round_two_outputs: { outputs: { identifier: number; sig_share: string }[] };
   final_output: { sig: string };
 }
-const load = (f: string) => JSON.parse(readFileSync(new URL(`../../fixtures/frost/${f}`, import.meta.url), 'utf8')) as Vectors;
+const load = (f: string) =>
+  JSON.parse(readFileSync(new URL(`../../fixtures/frost/${f}`, import.meta.url), 'utf8')) as Vectors;
 const cases: [string, 'noble' | 'fast', Suite, Vectors][] = [];
 for (const backend of ['noble', 'fast'] as const) {
-  cases.push(['FROST(Ed25519, SHA-512)', backend, ed25519Suite(getGroup('ed25519', backend)), load('rfc-ed25519-sha512.json')]);
-  cases.push(['FROST(secp256k1, SHA-256)', backend, secp256k1Suite(getGroup('secp256k1', backend)), load('rfc-secp256k1-sha256.json')]);
+  cases.push([
+    'FROST(Ed25519, SHA-512)',
+    backend,
+    ed25519Suite(getGroup('ed25519', backend)),
+    load('rfc-ed25519-sha512.json'),
+  ]);
+  cases.push([
+    'FROST(secp256k1, SHA-256)',
+    backend,
+    secp256k1Suite(getGroup('secp256k1', backend)),
+    load('rfc-secp256k1-sha256.json'),
+  ]);
 }
 
 describe.each(cases)('RFC 9591 %s vectors on the %s backend', (_name, _backend, suite, v) => {
@@ -30,9 +55,12 @@ describe.each(cases)('RFC 9591 %s vectors on the %s backend', (_name, _backend, 
 
   it('reproduces nonces, commitments, binding factors, signature shares and the signature', () => {
     const pk = g.decodePoint(unhex(v.inputs.group_public_key));
-    expect(hex(g.encodePoint(g.baseMul(g.decodeScalar(unhex(v.inputs.group_secret_key)))))).toBe(v.inputs.group_public_key);
+    expect(hex(g.encodePoint(g.baseMul(g.decodeScalar(unhex(v.inputs.group_secret_key)))))).toBe(
+      v.inputs.group_public_key,
+    );
     const msg = unhex(v.inputs.message);
-    const share = (id: number) => g.decodeScalar(unhex(v.inputs.participant_shares.find((s) => s.identifier === id)!.participant_share));
+    const share = (id: number) =>
+      g.decodeScalar(unhex(v.inputs.participant_shares.find((s) => s.identifier === id)!.participant_share));
     const r1 = v.round_one_outputs.outputs;
     const commits = r1.map((o) => {
       const id = Number(o.identifier);
@@ -42,7 +70,11 @@ describe.each(cases)('RFC 9591 %s vectors on the %s backend', (_name, _backend, 
       expect(hex(g.encodePoint(c.binding))).toBe(o.binding_nonce_commitment);
       return { id, ...c };
     });
-    const list: SignerCommitment[] = commits.map((c) => ({ identifier: BigInt(c.id), hiding: c.hiding, binding: c.binding }));
+    const list: SignerCommitment[] = commits.map((c) => ({
+      identifier: BigInt(c.id),
+      hiding: c.hiding,
+      binding: c.binding,
+    }));
     const pkg = prepareSigning(suite, pk, list, msg);
     for (const o of r1) {
       const id = BigInt(Number(o.identifier));
@@ -66,7 +98,11 @@ describe.each(cases)('RFC 9591 %s vectors on the %s backend', (_name, _backend, 
 
   it('interpolating the vector shares at zero gives the group secret (Lagrange over any two of three)', () => {
     const s = (id: bigint) => g.decodeScalar(unhex(v.inputs.participant_shares[Number(id) - 1]!.participant_share));
-    for (const pair of [[1n, 2n], [1n, 3n], [2n, 3n]]) {
+    for (const pair of [
+      [1n, 2n],
+      [1n, 3n],
+      [2n, 3n],
+    ]) {
       let acc = 0n;
       for (const i of pair) acc = (acc + lagrangeCoefficient(g, pair, i) * s(i)) % g.order;
       expect(hex(g.encodeScalar(acc))).toBe(v.inputs.group_secret_key);
@@ -76,10 +112,15 @@ describe.each(cases)('RFC 9591 %s vectors on the %s backend', (_name, _backend, 
   it('a nonce pair is single-use: a second signShare with the same nonces throws', () => {
     const x = g.decodeScalar(unhex(v.inputs.participant_shares[0]!.participant_share));
     const c = commit(suite, x, (n) => new Uint8Array(n).fill(7));
-    const pkg = prepareSigning(suite, g.decodePoint(unhex(v.inputs.group_public_key)), [
-      { identifier: 1n, hiding: c.hiding, binding: c.binding },
-      { identifier: 3n, hiding: g.baseMul(5n), binding: g.baseMul(6n) },
-    ], unhex('74657374'));
+    const pkg = prepareSigning(
+      suite,
+      g.decodePoint(unhex(v.inputs.group_public_key)),
+      [
+        { identifier: 1n, hiding: c.hiding, binding: c.binding },
+        { identifier: 3n, hiding: g.baseMul(5n), binding: g.baseMul(6n) },
+      ],
+      unhex('74657374'),
+    );
     signShare(suite, pkg, 1n, x, c.nonces);
     expect(() => signShare(suite, pkg, 1n, x, c.nonces)).toThrow(/already used/);
   });

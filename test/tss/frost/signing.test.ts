@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { FrostSignParty } from '../../../src/tss/frost/sign.js';
+import { FrostDkgParty } from '../../../src/tss/frost/dkg.js';
 import { decodeKeyPublic, FrostKeyShare } from '../../../src/tss/frost/key-share.js';
+import { FrostReshareParty } from '../../../src/tss/frost/reshare.js';
+import { FrostSignParty } from '../../../src/tss/frost/sign.js';
 import { aggregate, commit, prepareSigning, signShare } from '../../../src/tss/frost/signing-core.js';
 import { ed25519Suite } from '../../../src/tss/frost/suite.js';
 import { getGroup } from '../../../src/tss/group/index.js';
 import { lagrangeCoefficient } from '../../../src/tss/math/polynomial.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
 import { runParties } from '../../../src/tss/session/runner.js';
-import { FrostDkgParty } from '../../../src/tss/frost/dkg.js';
-import { FrostReshareParty } from '../../../src/tss/frost/reshare.js';
-import { dkg, names, sign, subsets, verifiesEverywhere } from './helpers.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
+import { dkg, names, sign, subsets, verifiesEverywhere } from './helpers.js';
 
 const msg = new TextEncoder().encode('transfer 1 SOL to alice');
 
@@ -45,7 +45,15 @@ describe('FROST DKG and signing', () => {
     const parts = names(5);
     const shares = dkg(parts, 2, { seed: 'tooFew' });
     expect(
-      () => new FrostSignParty({ signingLog: new MemorySigningLog(), sessionId: 's', self: parts[0]!, signers: parts.slice(0, 2), keyShare: shares.get(parts[0]!)!, message: msg }),
+      () =>
+        new FrostSignParty({
+          signingLog: new MemorySigningLog(),
+          sessionId: 's',
+          self: parts[0]!,
+          signers: parts.slice(0, 2),
+          keyShare: shares.get(parts[0]!)!,
+          message: msg,
+        }),
     ).toThrow(/at least t\+1/);
   });
 
@@ -63,7 +71,9 @@ describe('FROST DKG and signing', () => {
         commits.map((c) => ({ identifier: dec.identifiers.get(c.p)!, hiding: c.hiding, binding: c.binding })),
         msg,
       );
-      const zs = commits.map((c) => signShare(suite, pkg, dec.identifiers.get(c.p)!, shares.get(c.p)!.secretScalar(g), c.nonces));
+      const zs = commits.map((c) =>
+        signShare(suite, pkg, dec.identifiers.get(c.p)!, shares.get(c.p)!.secretScalar(g), c.nonces),
+      );
       const sig = aggregate(suite, pkg, zs);
       expect(verifiesEverywhere(sig, msg, shares.get(parts[0]!)!.groupPublicKey)).toBe(false);
     }
@@ -74,7 +84,9 @@ describe('FROST DKG and signing', () => {
     const shares = dkg(parts, 2, { seed: 'lowT' });
     const s = shares.get(parts[0]!)!;
     const g = getGroup('ed25519');
-    expect(() => FrostKeyShare.create({ ...s.public, threshold: 1 }, parts[0]!, g.encodeScalar(s.secretScalar(g)))).toThrow(/verifying shares/);
+    expect(() =>
+      FrostKeyShare.create({ ...s.public, threshold: 1 }, parts[0]!, g.encodeScalar(s.secretScalar(g))),
+    ).toThrow(/verifying shares/);
   });
 
   it('t shares do not determine the key: interpolating any t verifying shares misses the group key, any t+1 hit it', () => {
@@ -110,7 +122,15 @@ describe('FROST DKG and signing', () => {
     const signers = parts.slice(0, 2);
     const parties = signers.map(
       (self, i) =>
-        new FrostSignParty({ signingLog: new MemorySigningLog(), sessionId: 'd', self, signers, keyShare: shares.get(self)!, message: i === 0 ? msg : Uint8Array.of(1), rng: seededRng(self) }),
+        new FrostSignParty({
+          signingLog: new MemorySigningLog(),
+          sessionId: 'd',
+          self,
+          signers,
+          keyShare: shares.get(self)!,
+          message: i === 0 ? msg : Uint8Array.of(1),
+          rng: seededRng(self),
+        }),
     );
     const rep = runParties(parties, { rng: seededRng('o') });
     expect(rep.results.size).toBe(0);
@@ -125,7 +145,16 @@ describe('committees are sets: the order each party lists them in does not matte
     const parts = names(3);
     const orders = [parts, [...parts].reverse(), [parts[1]!, parts[2]!, parts[0]!]];
     const rep = runParties(
-      parts.map((self, i) => new FrostDkgParty({ sessionId: 'ord-dkg', self, participants: orders[i]!, threshold: 1, rng: seededRng(self) })),
+      parts.map(
+        (self, i) =>
+          new FrostDkgParty({
+            sessionId: 'ord-dkg',
+            self,
+            participants: orders[i]!,
+            threshold: 1,
+            rng: seededRng(self),
+          }),
+      ),
       { rng: seededRng('o') },
     );
     expect(rep.results.size).toBe(3);
@@ -164,10 +193,21 @@ describe('committees are sets: the order each party lists them in does not matte
     ];
     const signers = [parts[4]!, parts[0]!, parts[2]!];
     const ps = signers.map(
-      (self, i) => new FrostSignParty({ signingLog: new MemorySigningLog(), sessionId: 'ord', self, signers: views[i]!, keyShare: shares.get(self)!, message: msg, rng: seededRng(self) }),
+      (self, i) =>
+        new FrostSignParty({
+          signingLog: new MemorySigningLog(),
+          sessionId: 'ord',
+          self,
+          signers: views[i]!,
+          keyShare: shares.get(self)!,
+          message: msg,
+          rng: seededRng(self),
+        }),
     );
     const rep = runParties(ps, { rng: seededRng('ord') });
     expect(rep.results.size).toBe(3);
-    expect(verifiesEverywhere(rep.results.get(signers[0]!)!.signature, msg, shares.get(parts[0]!)!.groupPublicKey)).toBe(true);
+    expect(
+      verifiesEverywhere(rep.results.get(signers[0]!)!.signature, msg, shares.get(parts[0]!)!.groupPublicKey),
+    ).toBe(true);
   });
 });

@@ -5,8 +5,8 @@ import { FrostSignParty } from '../../../src/tss/frost/sign.js';
 import { getGroup } from '../../../src/tss/group/index.js';
 import * as tss from '../../../src/tss/index.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
-import { dkg } from './helpers.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
+import { dkg } from './helpers.js';
 
 const P = ['n1', 'n2', 'n3'];
 
@@ -19,7 +19,17 @@ describe('public surface and key package caches (review notes c, d, e)', () => {
   });
 
   it('the public tss surface offers both protocols and the node-facing safety pieces (signing log, checkpointed parties)', () => {
-    for (const name of ['FrostSignParty', 'EcdsaDkgParty', 'EcdsaSignParty', 'EcdsaReshareParty', 'EcdsaOtResetupParty', 'EcdsaKeyShare', 'MemorySigningLog', 'SigningContextReusedError', 'checkpointed']) {
+    for (const name of [
+      'FrostSignParty',
+      'EcdsaDkgParty',
+      'EcdsaSignParty',
+      'EcdsaReshareParty',
+      'EcdsaOtResetupParty',
+      'EcdsaKeyShare',
+      'MemorySigningLog',
+      'SigningContextReusedError',
+      'checkpointed',
+    ]) {
       expect(typeof (tss as Record<string, unknown>)[name], name).toBe('function');
     }
   });
@@ -42,7 +52,15 @@ describe('public surface and key package caches (review notes c, d, e)', () => {
     const a = dkg(P, 1, { seed: 'content-a' }).get('n1')!;
     const b = dkg(P, 1, { seed: 'content-b' }).get('n1')!;
     const mk = () =>
-      new FrostSignParty({ signingLog: new MemorySigningLog(), sessionId: 'ctx', self: 'n1', signers: ['n1', 'n2'], keyShare: a, message: Uint8Array.of(1), rng: seededRng('ctx') });
+      new FrostSignParty({
+        signingLog: new MemorySigningLog(),
+        sessionId: 'ctx',
+        self: 'n1',
+        signers: ['n1', 'n2'],
+        keyShare: a,
+        message: Uint8Array.of(1),
+        rng: seededRng('ctx'),
+      });
     const before = mk().context;
     // The package is frozen only shallowly: its byte arrays can be overwritten in place.
     for (const p of P) (a.public.verifyingShares.get(p) as Uint8Array).set(b.public.verifyingShares.get(p)!);
@@ -50,7 +68,15 @@ describe('public surface and key package caches (review notes c, d, e)', () => {
     expect(Buffer.from(keyPublicDigest(a.public)).equals(Buffer.from(keyPublicDigest(b.public)))).toBe(true);
     const after = mk().context;
     expect(Buffer.from(after).equals(Buffer.from(before))).toBe(false);
-    const expected = new FrostSignParty({ signingLog: new MemorySigningLog(), sessionId: 'ctx', self: 'n1', signers: ['n1', 'n2'], keyShare: b, message: Uint8Array.of(1), rng: seededRng('ctx') }).context;
+    const expected = new FrostSignParty({
+      signingLog: new MemorySigningLog(),
+      sessionId: 'ctx',
+      self: 'n1',
+      signers: ['n1', 'n2'],
+      keyShare: b,
+      message: Uint8Array.of(1),
+      rng: seededRng('ctx'),
+    }).context;
     expect(Buffer.from(after).equals(Buffer.from(expected))).toBe(true);
   });
 });

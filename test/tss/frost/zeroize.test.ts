@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { ByteWriter } from '../../../src/common/bytes.js';
 import { InvalidStateError } from '../../../src/common/errors.js';
 import { generateNonce, SigningNonces } from '../../../src/tss/frost/signing-core.js';
 import { ed25519Suite } from '../../../src/tss/frost/suite.js';
-import { getGroup, type Group } from '../../../src/tss/group/index.js';
+import { type Group, getGroup } from '../../../src/tss/group/index.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
-import { ByteWriter } from '../../../src/common/bytes.js';
 import { dkg } from './helpers.js';
 
 const allZero = (b: Uint8Array) => b.every((x) => x === 0);

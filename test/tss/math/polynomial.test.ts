@@ -18,12 +18,16 @@ describe.each(['ed25519', 'secp256k1'] as const)('scalar-field math over %s', (c
 
   it('any t+1 evaluations of a degree-t polynomial interpolate its constant term (Shamir)', () => {
     fc.assert(
-      fc.property(fc.array(nz, { minLength: 1, maxLength: 4 }), fc.uniqueArray(nz, { minLength: 5, maxLength: 5 }), (coeffs, xs) => {
-        const pts = xs.slice(0, coeffs.length);
-        let acc = 0n;
-        for (const x of pts) acc = (acc + lagrangeCoefficient(g, pts, x) * evalPolynomial(g, coeffs, x)) % g.order;
-        expect(acc).toBe(coeffs[0]);
-      }),
+      fc.property(
+        fc.array(nz, { minLength: 1, maxLength: 4 }),
+        fc.uniqueArray(nz, { minLength: 5, maxLength: 5 }),
+        (coeffs, xs) => {
+          const pts = xs.slice(0, coeffs.length);
+          let acc = 0n;
+          for (const x of pts) acc = (acc + lagrangeCoefficient(g, pts, x) * evalPolynomial(g, coeffs, x)) % g.order;
+          expect(acc).toBe(coeffs[0]);
+        },
+      ),
       { numRuns: 50 },
     );
   });

@@ -1,11 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidStateError } from '../../../src/common/errors.js';
-import { BaseOtReceiver, type BaseOtParams, BaseOtSender } from '../../../src/tss/ot/base-ot.js';
-import { seededRandom } from './helpers.js';
+import { type BaseOtParams, BaseOtReceiver, BaseOtSender } from '../../../src/tss/ot/base-ot.js';
 import { MalformedMessageError, OtCheckFailedError, OtStateBurnedError } from '../../../src/tss/ot/errors.js';
+import { seededRandom } from './helpers.js';
 
-const params = (count: number, sid = 'sid-1'): BaseOtParams => ({ sessionId: new TextEncoder().encode(sid), senderId: 'S', receiverId: 'R', count });
+const params = (count: number, sid = 'sid-1'): BaseOtParams => ({
+  sessionId: new TextEncoder().encode(sid),
+  senderId: 'S',
+  receiverId: 'R',
+  count,
+});
 
 function start(count: number, choices: Uint8Array, seed = 'x') {
   const s = new BaseOtSender(params(count), seededRandom(`s/${seed}`));
@@ -48,13 +53,31 @@ describe('base OT (verified Simplest OT)', () => {
     const { s } = start(4, new Uint8Array(4));
     const setup = s.setupMessage();
     const bad = [
-      (() => { const m = setup.slice(); m[2] = 0x04; return m; })(),
-      (() => { const m = setup.slice(); m.fill(0, 2, 35); return m; })(),
-      (() => { const m = setup.slice(); m.fill(0xff, 3, 35); return m; })(),
+      (() => {
+        const m = setup.slice();
+        m[2] = 0x04;
+        return m;
+      })(),
+      (() => {
+        const m = setup.slice();
+        m.fill(0, 2, 35);
+        return m;
+      })(),
+      (() => {
+        const m = setup.slice();
+        m.fill(0xff, 3, 35);
+        return m;
+      })(),
     ];
     for (const m of bad) {
       const r = new BaseOtReceiver(params(4), new Uint8Array(4), seededRandom('r'));
-      const e = (() => { try { r.onSetup(m); } catch (err) { return err; } })() as MalformedMessageError;
+      const e = (() => {
+        try {
+          r.onSetup(m);
+        } catch (err) {
+          return err;
+        }
+      })() as MalformedMessageError;
       expect(e).toBeInstanceOf(MalformedMessageError);
       expect(e.blame).toBe('S');
       expect(e.code).toBe('PROTOCOL_ABORTED');
@@ -77,7 +100,11 @@ describe('base OT (verified Simplest OT)', () => {
     const r = new BaseOtReceiver(params(4, 'session-B'), new Uint8Array(4), seededRandom('r'));
     const setup = s.setupMessage();
     expect(() => r.onSetup(setup)).toThrow(OtCheckFailedError);
-    const swapped = new BaseOtReceiver({ ...params(4, 'session-A'), senderId: 'R', receiverId: 'S' }, new Uint8Array(4), seededRandom('r'));
+    const swapped = new BaseOtReceiver(
+      { ...params(4, 'session-A'), senderId: 'R', receiverId: 'S' },
+      new Uint8Array(4),
+      seededRandom('r'),
+    );
     expect(() => swapped.onSetup(setup)).toThrow(OtCheckFailedError);
   });
 
@@ -87,7 +114,13 @@ describe('base OT (verified Simplest OT)', () => {
     const m2 = r.onSetup(setup);
     const bad = m2.slice();
     bad.fill(0xff, 2 + 33 + 1, 2 + 66);
-    const e = (() => { try { s.onChoices(bad); } catch (err) { return err; } })() as MalformedMessageError;
+    const e = (() => {
+      try {
+        s.onChoices(bad);
+      } catch (err) {
+        return err;
+      }
+    })() as MalformedMessageError;
     expect(e).toBeInstanceOf(MalformedMessageError);
     expect(e.blame).toBe('R');
     expect(() => s.onResponses(new Uint8Array(0))).toThrow(OtStateBurnedError);
@@ -101,7 +134,12 @@ describe('base OT (verified Simplest OT)', () => {
   it('rejects truncated, extended and mistyped messages', () => {
     const { s, r } = start(4, new Uint8Array(4));
     const setup = s.setupMessage();
-    for (const m of [setup.subarray(0, setup.length - 1), Uint8Array.of(...setup, 0), Uint8Array.of(2, ...setup.subarray(1)), Uint8Array.of(1, 0x12, ...setup.subarray(2))]) {
+    for (const m of [
+      setup.subarray(0, setup.length - 1),
+      Uint8Array.of(...setup, 0),
+      Uint8Array.of(2, ...setup.subarray(1)),
+      Uint8Array.of(1, 0x12, ...setup.subarray(2)),
+    ]) {
       const rr = new BaseOtReceiver(params(4), new Uint8Array(4), seededRandom('r'));
       expect(() => rr.onSetup(m)).toThrow(MalformedMessageError);
     }
@@ -112,7 +150,13 @@ describe('base OT (verified Simplest OT)', () => {
   it('catches a receiver whose verification response is wrong, and the sender state is then burnt', () => {
     const { s, r } = start(4, Uint8Array.of(1, 0, 1, 1));
     const m4 = r.onChallenges(s.onChoices(r.onSetup(s.setupMessage())));
-    const e = (() => { try { s.onResponses(flip(m4, 2 + 32 + 5)); } catch (err) { return err; } })() as OtCheckFailedError;
+    const e = (() => {
+      try {
+        s.onResponses(flip(m4, 2 + 32 + 5));
+      } catch (err) {
+        return err;
+      }
+    })() as OtCheckFailedError;
     expect(e).toBeInstanceOf(OtCheckFailedError);
     expect(e.blame).toBe('R');
     expect(() => s.onResponses(m4)).toThrow(OtStateBurnedError);
@@ -142,7 +186,13 @@ describe('base OT (verified Simplest OT)', () => {
     for (const at of [2, 2 + 32 + 3, message.length - 1]) {
       const { s: s2, r: r2 } = start(3, Uint8Array.of(0, 1, 0));
       const { message: m5 } = s2.onResponses(r2.onChallenges(s2.onChoices(r2.onSetup(s2.setupMessage()))));
-      const e = (() => { try { r2.onOpenings(flip(m5, at)); } catch (err) { return err; } })() as OtCheckFailedError;
+      const e = (() => {
+        try {
+          r2.onOpenings(flip(m5, at));
+        } catch (err) {
+          return err;
+        }
+      })() as OtCheckFailedError;
       expect(e).toBeInstanceOf(OtCheckFailedError);
       expect(e.blame).toBe('S');
       expect(() => r2.onOpenings(m5)).toThrow(OtStateBurnedError);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DLOG_PROOF_LEN, proveDlog, REPS, verifyDlog } from '../../../src/tss/ot/dlog-proof.js';
+import { MalformedMessageError, OtCheckFailedError } from '../../../src/tss/ot/errors.js';
 import { baseMul, randomSecretScalar } from '../../../src/tss/ot/point.js';
 import { decodeScalar, encodeScalar, mod } from '../../../src/tss/ot/scalar.js';
 import { seededRandom } from './helpers.js';
-import { MalformedMessageError, OtCheckFailedError } from '../../../src/tss/ot/errors.js';
 
 const ctx = new Uint8Array(32).fill(9);
 const b = randomSecretScalar(seededRandom('b'));
@@ -19,7 +19,9 @@ describe('Fischlin proof of knowledge of a discrete log', () => {
 
   it('is bound to the context and to the statement', () => {
     expect(() => verifyDlog(new Uint8Array(32), B, proof, 'S')).toThrow(OtCheckFailedError);
-    expect(() => verifyDlog(ctx, baseMul(randomSecretScalar(seededRandom('other'))), proof, 'S')).toThrow(OtCheckFailedError);
+    expect(() => verifyDlog(ctx, baseMul(randomSecretScalar(seededRandom('other'))), proof, 'S')).toThrow(
+      OtCheckFailedError,
+    );
   });
 
   it('an answer to another challenge that satisfies the group equation still fails the work check', () => {
@@ -43,7 +45,13 @@ describe('Fischlin proof of knowledge of a discrete log', () => {
     expect(() => verifyDlog(ctx, B, badR, 'S')).toThrow(MalformedMessageError);
     const badZ = proof.slice();
     badZ.fill(0xff, 35, 67);
-    const e = (() => { try { verifyDlog(ctx, B, badZ, 'S'); } catch (err) { return err; } })() as OtCheckFailedError;
+    const e = (() => {
+      try {
+        verifyDlog(ctx, B, badZ, 'S');
+      } catch (err) {
+        return err;
+      }
+    })() as OtCheckFailedError;
     expect(e).toBeInstanceOf(OtCheckFailedError);
     expect(e.blame).toBe('S');
     expect(() => verifyDlog(ctx, B, proof.subarray(1), 'S')).toThrow(OtCheckFailedError);

@@ -26,9 +26,12 @@ const xor = (a: Uint8Array, b: Uint8Array) => a.map((v, i) => v ^ b[i]!);
 
 describe('GF(2^128) multiplication', () => {
   it('agrees with a schoolbook BigInt carry-less multiplication reduced by X^128+X^7+X^2+X+1', () => {
-    fc.assert(fc.property(el, el, (a, b) => {
+    fc.assert(
+      fc.property(el, el, (a, b) => {
         expect(toBig(mul(a, b))).toBe(refMul(toBig(a), toBig(b)));
-      }), { numRuns: 300 });
+      }),
+      { numRuns: 300 },
+    );
   });
   it('reduces X^127·X to X^7+X^2+X+1', () => {
     expect(toBig(mul(fromBig(1n << 127n), fromBig(2n)))).toBe(0x87n);
@@ -45,9 +48,19 @@ describe('GF(2^128) multiplication', () => {
     );
   });
   it('is not XOR: a·b differs from a⊕b for random operands', () => {
-    fc.assert(fc.property(el, el, (a, b) => toBig(a) < 2n || toBig(b) < 2n || !Buffer.from(mul(a, b)).equals(Buffer.from(xor(a, b)))), { numRuns: 100 });
+    fc.assert(
+      fc.property(
+        el,
+        el,
+        (a, b) => toBig(a) < 2n || toBig(b) < 2n || !Buffer.from(mul(a, b)).equals(Buffer.from(xor(a, b))),
+      ),
+      { numRuns: 100 },
+    );
   });
   it('has no zero divisors: a·b = 0 only if a = 0 or b = 0', () => {
-    fc.assert(fc.property(el, el, (a, b) => toBig(a) === 0n || toBig(b) === 0n || toBig(mul(a, b)) !== 0n), { numRuns: 100 });
+    fc.assert(
+      fc.property(el, el, (a, b) => toBig(a) === 0n || toBig(b) === 0n || toBig(mul(a, b)) !== 0n),
+      { numRuns: 100 },
+    );
   });
 });

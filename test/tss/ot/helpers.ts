@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
-import { OtExtReceiver, type OtExtSender, type OtPairParams, OtSetupAsReceiver, OtSetupAsSender } from '../../../src/tss/ot/kos.js';
 import type { Rng } from '../../../src/tss/math/rng.js';
+import {
+  OtExtReceiver,
+  type OtExtSender,
+  type OtPairParams,
+  OtSetupAsReceiver,
+  OtSetupAsSender,
+} from '../../../src/tss/ot/kos.js';
 
 /** Deterministic test randomness: SHA-256 in counter mode over a seed. */
 export function seededRandom(seed: string | number): Rng {
@@ -18,10 +24,17 @@ export function seededRandom(seed: string | number): Rng {
   };
 }
 
-export const PAIR: OtPairParams = { setupId: new TextEncoder().encode('dkg-session-1'), senderId: 'alice', receiverId: 'bob' };
+export const PAIR: OtPairParams = {
+  setupId: new TextEncoder().encode('dkg-session-1'),
+  senderId: 'alice',
+  receiverId: 'bob',
+};
 
 /** Runs the whole pair setup (base OT with verification) honestly. */
-export function setupPair(params: OtPairParams = PAIR, seed: string | number = 1): { sender: OtExtSender; receiver: OtExtReceiver } {
+export function setupPair(
+  params: OtPairParams = PAIR,
+  seed: string | number = 1,
+): { sender: OtExtSender; receiver: OtExtReceiver } {
   const a = new OtSetupAsSender(params, seededRandom(`a/${seed}`));
   const b = new OtSetupAsReceiver(params, seededRandom(`b/${seed}`));
   const m1 = b.baseOt.setupMessage();

@@ -1,12 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../../src/common/errors.js';
+import { concat, taggedHash } from '../../../src/tss/math/hash.js';
+import {
+  MalformedMessageError,
+  OtCheckFailedError,
+  OtReuseError,
+  OtStateBurnedError,
+  OtWindowExceededError,
+} from '../../../src/tss/ot/errors.js';
 import { gfFromBytes, gfMulAddInto, gfToBytes } from '../../../src/tss/ot/gf128.js';
 import { INDEX_WINDOW, KAPPA, KOS_PAD, OtExtReceiver, OtExtSender, prg } from '../../../src/tss/ot/kos.js';
 import { encodeU32 } from '../../../src/tss/ot/wire.js';
 import { freshPair, seededRandom, setupPair } from './helpers.js';
-import { concat, taggedHash } from '../../../src/tss/math/hash.js';
-import { MalformedMessageError, OtCheckFailedError, OtReuseError, OtStateBurnedError, OtWindowExceededError } from '../../../src/tss/ot/errors.js';
 
 const sid = (s: string) => new TextEncoder().encode(s);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -34,7 +40,14 @@ function senderDelta(s: OtExtSender): Uint8Array {
  * `cheat.column` uses the choice vector with bit `cheat.row` flipped, and the check values are
  * computed as if Δ_column = `cheat.guess`.
  */
-function receiverMessage(r: OtExtReceiver, session: Uint8Array, index: number, count: number, x: Uint8Array, cheat?: { column: number; row: number; guess: 0 | 1 }): Uint8Array {
+function receiverMessage(
+  r: OtExtReceiver,
+  session: Uint8Array,
+  index: number,
+  count: number,
+  x: Uint8Array,
+  cheat?: { column: number; row: number; guess: 0 | 1 },
+): Uint8Array {
   const { ctx, k0, k1 } = receiverSecrets(r);
   const rows = count + KOS_PAD;
   const colLen = rows / 8;
@@ -49,7 +62,11 @@ function receiverMessage(r: OtExtReceiver, session: Uint8Array, index: number, c
     for (let j = 0; j < rows; j++) tRows[j * 16 + (c >> 3)]! |= ((t0[j >> 3]! >> (j & 7)) & 1) << (c & 7);
   }
   if (cheat?.guess) tRows[cheat.row * 16 + (cheat.column >> 3)]! ^= 1 << (cheat.column & 7);
-  const chi = prg(taggedHash('sha256', 'tessera/kos/chi', ctx, session, encodeU32(index), encodeU32(count), u), new Uint8Array(16), rows * 16);
+  const chi = prg(
+    taggedHash('sha256', 'tessera/kos/chi', ctx, session, encodeU32(index), encodeU32(count), u),
+    new Uint8Array(16),
+    rows * 16,
+  );
   const xt = new Uint32Array(4);
   const tt = new Uint32Array(4);
   for (let j = 0; j < rows; j++) {
@@ -64,16 +81,19 @@ describe('KOS OT extension', () => {
     const { sender, receiver } = await freshPair();
     let n = 0;
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 64 }).chain((k) => fc.uint8Array({ minLength: 8 * k, maxLength: 8 * k, max: 1 })), (choices) => {
-        const s = sid(`prop-${n++}`);
-        const { message, output } = receiver.extend(s, choices.length, seededRandom(n), choices);
-        const out = sender.extend(s, message);
-        expect(out.index).toBe(output.index);
-        for (let j = 0; j < choices.length; j++) {
-          expect(hex(output.keys[j]!)).toBe(hex(choices[j] ? out.v1[j]! : out.v0[j]!));
-          expect(hex(output.keys[j]!)).not.toBe(hex(choices[j] ? out.v0[j]! : out.v1[j]!));
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 64 }).chain((k) => fc.uint8Array({ minLength: 8 * k, maxLength: 8 * k, max: 1 })),
+        (choices) => {
+          const s = sid(`prop-${n++}`);
+          const { message, output } = receiver.extend(s, choices.length, seededRandom(n), choices);
+          const out = sender.extend(s, message);
+          expect(out.index).toBe(output.index);
+          for (let j = 0; j < choices.length; j++) {
+            expect(hex(output.keys[j]!)).toBe(hex(choices[j] ? out.v1[j]! : out.v0[j]!));
+            expect(hex(output.keys[j]!)).not.toBe(hex(choices[j] ? out.v0[j]! : out.v1[j]!));
+          }
+        },
+      ),
       { numRuns: 20 },
     );
   });
@@ -87,7 +107,11 @@ describe('KOS OT extension', () => {
   });
 
   it('the check catches a receiver with an inconsistent column unless it guesses that bit of Δ: exactly one guess passes', async () => {
-    for (const [column, row] of [[0, 0], [77, 13], [127, 70]] as const) {
+    for (const [column, row] of [
+      [0, 0],
+      [77, 13],
+      [127, 70],
+    ] as const) {
       const passes: boolean[] = [];
       let delta: Uint8Array = new Uint8Array(0);
       for (const guess of [0, 1] as const) {
@@ -117,7 +141,13 @@ describe('KOS OT extension', () => {
       const { sender } = await freshPair();
       const m = message.slice();
       m[at]! ^= 0x04;
-      const e = (() => { try { sender.extend(sid('t'), m); } catch (err) { return err; } })();
+      const e = (() => {
+        try {
+          sender.extend(sid('t'), m);
+        } catch (err) {
+          return err;
+        }
+      })();
       expect(e).toBeInstanceOf(OtCheckFailedError);
     }
   });
@@ -162,7 +192,10 @@ describe('KOS OT extension', () => {
   it('a window overflow (an honest index below the floor after more than INDEX_WINDOW extensions in flight) is told apart from a replay: OtWindowExceededError, nothing consumed, and the next fresh index works', async () => {
     const { sender, receiver } = await freshPair();
     const oldest = receiver.extend(sid('oldest'), 8, seededRandom(0));
-    const newer = Array.from({ length: INDEX_WINDOW + 1 }, (_, i) => ({ i, ext: receiver.extend(sid(`n${i}`), 8, seededRandom(i + 1)) }));
+    const newer = Array.from({ length: INDEX_WINDOW + 1 }, (_, i) => ({
+      i,
+      ext: receiver.extend(sid(`n${i}`), 8, seededRandom(i + 1)),
+    }));
     for (const { i, ext } of newer) sender.extend(sid(`n${i}`), ext.message);
     let err: unknown;
     try {
@@ -179,7 +212,8 @@ describe('KOS OT extension', () => {
     // the retry with a fresh index succeeds and gives matching outputs
     const retry = receiver.extend(sid('retry'), 8, seededRandom(99));
     const out = sender.extend(sid('retry'), retry.message);
-    for (let j = 0; j < 8; j++) expect(hex(retry.output.keys[j]!)).toBe(hex(retry.output.choices[j] ? out.v1[j]! : out.v0[j]!));
+    for (let j = 0; j < 8; j++)
+      expect(hex(retry.output.keys[j]!)).toBe(hex(retry.output.choices[j] ? out.v1[j]! : out.v0[j]!));
   });
 
   it('serialisation round-trips and the restored states keep working and keep their used indices', async () => {
@@ -199,14 +233,29 @@ describe('KOS OT extension', () => {
   it('rejects malformed state bytes and malformed extension messages without consuming anything', async () => {
     const { sender, receiver } = await freshPair();
     const sb = sender.serialize();
-    for (const b of [sb.subarray(0, sb.length - 1), Uint8Array.of(...sb, 0), Uint8Array.of(1, 0x52, ...sb.subarray(2))]) {
+    for (const b of [
+      sb.subarray(0, sb.length - 1),
+      Uint8Array.of(...sb, 0),
+      Uint8Array.of(1, 0x52, ...sb.subarray(2)),
+    ]) {
       expect(() => OtExtSender.deserialize(b)).toThrow(InvalidArgumentError);
     }
     expect(() => OtExtReceiver.deserialize(sb)).toThrow(InvalidArgumentError);
     const { message } = receiver.extend(sid('m'), 64, seededRandom(1));
     const wrongSize = concat(message.subarray(0, 6), encodeU32(72), message.subarray(10));
-    for (const m of [message.subarray(0, message.length - 1), Uint8Array.of(...message, 0), Uint8Array.of(2, ...message.subarray(1)), wrongSize]) {
-      const e = (() => { try { sender.extend(sid('m'), m); } catch (err) { return err; } })() as MalformedMessageError;
+    for (const m of [
+      message.subarray(0, message.length - 1),
+      Uint8Array.of(...message, 0),
+      Uint8Array.of(2, ...message.subarray(1)),
+      wrongSize,
+    ]) {
+      const e = (() => {
+        try {
+          sender.extend(sid('m'), m);
+        } catch (err) {
+          return err;
+        }
+      })() as MalformedMessageError;
       expect(e).toBeInstanceOf(MalformedMessageError);
       expect(e.blame).toBe('bob');
     }

@@ -1,17 +1,17 @@
-import { describe, expect, it } from 'vitest';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { describe, expect, it } from 'vitest';
 import { InvalidStateError } from '../../../src/common/errors.js';
 import { BurnNotPersistedError } from '../../../src/tss/ecdsa/errors.js';
+import { EcdsaKeyShare } from '../../../src/tss/ecdsa/key-share.js';
+import { shareCheckpoint } from '../../../src/tss/ecdsa/share-checkpoint.js';
+import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
+import { seededRng } from '../../../src/tss/math/rng.js';
 import { checkpointed } from '../../../src/tss/session/checkpoint.js';
 import { ProtocolAbortedError } from '../../../src/tss/session/errors.js';
 import type { Message } from '../../../src/tss/session/message.js';
 import type { PartyStatus, ProtocolParty } from '../../../src/tss/session/party.js';
 import { runParties } from '../../../src/tss/session/runner.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
-import { EcdsaKeyShare } from '../../../src/tss/ecdsa/key-share.js';
-import { shareCheckpoint } from '../../../src/tss/ecdsa/share-checkpoint.js';
-import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
-import { seededRng } from '../../../src/tss/math/rng.js';
 import { dkg, names, sha256 } from '../ecdsa/protocol-helpers.js';
 
 /** A scripted party: each step returns one message or throws an abort. */
@@ -79,7 +79,7 @@ describe('checkpointed parties: state is persisted before any message of a step 
     expect(p.abortError?.blame).toEqual(['b']);
   });
 
-  it('a failed checkpoint withholds the step\'s messages and aborts the party for good, naming no one', () => {
+  it("a failed checkpoint withholds the step's messages and aborts the party for good, naming no one", () => {
     const log: string[] = [];
     let fail = false;
     const inner = new Scripted(log);
@@ -117,7 +117,15 @@ describe('checkpointed parties: state is persisted before any message of a step 
     let steps = 0;
     const parties = signers.map((self) =>
       checkpointed(
-        new EcdsaSignParty({ sessionId: 'scp', self, signers, keyShare: shares.get(self)!, digest: sha256(Uint8Array.of(2)), signingLog: new MemorySigningLog(), rng: seededRng(self) }),
+        new EcdsaSignParty({
+          sessionId: 'scp',
+          self,
+          signers,
+          keyShare: shares.get(self)!,
+          digest: sha256(Uint8Array.of(2)),
+          signingLog: new MemorySigningLog(),
+          rng: seededRng(self),
+        }),
         (() => {
           const cp = shareCheckpoint(shares.get(self)!, (bytes) => {
             handed.push(bytes);
@@ -148,8 +156,24 @@ describe('checkpointed parties: state is persisted before any message of a step 
     const ps = names(3);
     const shares = dkg(ps, 1, { seed: 'checkpoint-fail' });
     const signers = [ps[0]!, ps[1]!];
-    const inner = new EcdsaSignParty({ sessionId: 'cpf', self: signers[0]!, signers, keyShare: shares.get(signers[0]!)!, digest: sha256(Uint8Array.of(3)), signingLog: new MemorySigningLog(), rng: seededRng('x') });
-    const peer = new EcdsaSignParty({ sessionId: 'cpf', self: signers[1]!, signers, keyShare: shares.get(signers[1]!)!, digest: sha256(Uint8Array.of(3)), signingLog: new MemorySigningLog(), rng: seededRng('y') });
+    const inner = new EcdsaSignParty({
+      sessionId: 'cpf',
+      self: signers[0]!,
+      signers,
+      keyShare: shares.get(signers[0]!)!,
+      digest: sha256(Uint8Array.of(3)),
+      signingLog: new MemorySigningLog(),
+      rng: seededRng('x'),
+    });
+    const peer = new EcdsaSignParty({
+      sessionId: 'cpf',
+      self: signers[1]!,
+      signers,
+      keyShare: shares.get(signers[1]!)!,
+      digest: sha256(Uint8Array.of(3)),
+      signingLog: new MemorySigningLog(),
+      rng: seededRng('y'),
+    });
     let writes = 0;
     const p = checkpointed(inner, () => {
       if (++writes > 1) throw Object.assign(new Error('EIO'), { code: 'IO_ERROR' });
@@ -172,7 +196,15 @@ describe('checkpointed parties: state is persisted before any message of a step 
     const saved = new Map<string, Uint8Array[]>(signers.map((p) => [p, [shares.get(p)!.serialize()]]));
     const parties = signers.map((self) =>
       checkpointed(
-        new EcdsaSignParty({ sessionId: 'cp', self, signers, keyShare: shares.get(self)!, digest: sha256(Uint8Array.of(1)), signingLog: new MemorySigningLog(), rng: seededRng(self) }),
+        new EcdsaSignParty({
+          sessionId: 'cp',
+          self,
+          signers,
+          keyShare: shares.get(self)!,
+          digest: sha256(Uint8Array.of(1)),
+          signingLog: new MemorySigningLog(),
+          rng: seededRng(self),
+        }),
         () => saved.get(self)!.push(shares.get(self)!.serialize()),
       ),
     );
@@ -207,8 +239,18 @@ describe('checkpointed parties: state is persisted before any message of a step 
       }
       stored = Uint8Array.from(bytes);
     });
-    const opts = (self: string) => ({ sessionId: 'burn-cp', self, signers: [a, b], keyShare: shares.get(self)!, digest: sha256(Uint8Array.of(4)), signingLog: new MemorySigningLog(), rng: seededRng(self) });
-    const rep = runParties([checkpointed(new EcdsaSignParty(opts(a)), checkpoint), new Cheat(opts(b))], { rng: seededRng('burn-cp') });
+    const opts = (self: string) => ({
+      sessionId: 'burn-cp',
+      self,
+      signers: [a, b],
+      keyShare: shares.get(self)!,
+      digest: sha256(Uint8Array.of(4)),
+      signingLog: new MemorySigningLog(),
+      rng: seededRng(self),
+    });
+    const rep = runParties([checkpointed(new EcdsaSignParty(opts(a)), checkpoint), new Cheat(opts(b))], {
+      rng: seededRng('burn-cp'),
+    });
     const err = rep.aborts.get(a)!;
     expect(err.blame).toEqual([]);
     expect(err.reason).toMatch(/could not be persisted \(IO_ERROR\)/);

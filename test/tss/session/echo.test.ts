@@ -33,41 +33,83 @@ describe('echo broadcast verdicts', () => {
   });
 
   it('consistent echoes pass', () => {
-    expect(verdict('a', S.slice(1).map((k) => [k, honest]))).toBeUndefined();
+    expect(
+      verdict(
+        'a',
+        S.slice(1).map((k) => [k, honest]),
+      ),
+    ).toBeUndefined();
   });
 
   it('a sender whose own echo contradicts the payload it sent this party is blamed alone', () => {
     // 'a' received another payload from 'b' than c, d, e did, and b's echo of its own broadcast says so.
     const mine = withFor('b', 'forged');
-    const e = verdict('a', [['b', honest], ['c', honest], ['d', honest], ['e', honest]], mine);
+    const e = verdict(
+      'a',
+      [
+        ['b', honest],
+        ['c', honest],
+        ['d', honest],
+        ['e', honest],
+      ],
+      mine,
+    );
     expect(e?.blame).toEqual(['b']);
   });
 
   it('an echoer that disagrees with everyone about several senders is blamed together with them (two colluding senders could have equivocated towards it)', () => {
     const lie = withFor('c', 'x');
     lie.set(withFor('d', 'y').subarray(96, 128), 96);
-    const e = verdict('a', [['b', lie], ['c', honest], ['d', honest], ['e', honest]]);
+    const e = verdict('a', [
+      ['b', lie],
+      ['c', honest],
+      ['d', honest],
+      ['e', honest],
+    ]);
     expect(e?.blame).toEqual(['b', 'c', 'd']);
   });
 
   it('3-of-5, two colluders misreporting an honest sender’s digest cannot make the victim blame only that sender (L1)', () => {
     // a is the victim; d and e collude and echo a false digest for honest b; c is honest.
     const fake = withFor('b', 'framed');
-    const e = verdict('a', [['b', honest], ['c', honest], ['d', fake], ['e', fake]]);
+    const e = verdict('a', [
+      ['b', honest],
+      ['c', honest],
+      ['d', fake],
+      ['e', fake],
+    ]);
     expect(e?.blame).toEqual(['b', 'd', 'e']);
     // Same with two different false digests.
-    const e2 = verdict('a', [['b', honest], ['c', honest], ['d', fake], ['e', withFor('b', 'other')]]);
+    const e2 = verdict('a', [
+      ['b', honest],
+      ['c', honest],
+      ['d', fake],
+      ['e', withFor('b', 'other')],
+    ]);
     expect(e2?.blame).toEqual(['b', 'd', 'e']);
   });
 
-  it('when every other echoer reports one digest for a sender that differs from this party\'s view, the sender is blamed together with them: n−2 colluders cannot frame an honest sender alone (review R-3)', () => {
+  it("when every other echoer reports one digest for a sender that differs from this party's view, the sender is blamed together with them: n−2 colluders cannot frame an honest sender alone (review R-3)", () => {
     // Either b showed 'a' a forged payload, or c, d, e collude and misreport b: 'a' cannot tell.
     const mine = withFor('b', 'forged');
-    const e = verdict('a', [['c', honest], ['d', honest], ['e', honest]], mine);
+    const e = verdict(
+      'a',
+      [
+        ['c', honest],
+        ['d', honest],
+        ['e', honest],
+      ],
+      mine,
+    );
     expect(e?.blame).toEqual(['b', 'c', 'd', 'e']);
     // The framing itself: c, d, e report a fake digest for honest b, whose own echo agrees with 'a'.
     const fake = withFor('b', 'framed');
-    const f = verdict('a', [['b', honest], ['c', fake], ['d', fake], ['e', fake]]);
+    const f = verdict('a', [
+      ['b', honest],
+      ['c', fake],
+      ['d', fake],
+      ['e', fake],
+    ]);
     expect(f?.blame).toEqual(['b', 'c', 'd', 'e']);
   });
 
@@ -88,12 +130,25 @@ describe('echo broadcast verdicts', () => {
   });
 
   it('an echoer that misreports this party’s own broadcast, or its own, is blamed alone', () => {
-    expect(verdict('a', [['b', withFor('a', 'x')], ['c', honest]])?.blame).toEqual(['b']);
-    expect(verdict('a', [['b', withFor('b', 'x')], ['c', honest]])?.blame).toEqual(['b']);
+    expect(
+      verdict('a', [
+        ['b', withFor('a', 'x')],
+        ['c', honest],
+      ])?.blame,
+    ).toEqual(['b']);
+    expect(
+      verdict('a', [
+        ['b', withFor('b', 'x')],
+        ['c', honest],
+      ])?.blame,
+    ).toEqual(['b']);
   });
 
   it('a single disagreement that cannot be attributed blames both ends', () => {
-    const e = verdict('a', [['b', honest], ['c', withFor('d', 'x')]]);
+    const e = verdict('a', [
+      ['b', honest],
+      ['c', withFor('d', 'x')],
+    ]);
     expect(e?.blame).toEqual(['c', 'd']);
   });
 

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ByteWriter } from '../../../src/common/bytes.js';
 import { InvalidArgumentError } from '../../../src/common/errors.js';
 import { FrostDkgParty } from '../../../src/tss/frost/dkg.js';
 import { type FrostKeyPublic, serializeKeyPublic } from '../../../src/tss/frost/key-share.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
-import { ByteWriter } from '../../../src/common/bytes.js';
 import { ProtocolAbortedError } from '../../../src/tss/session/errors.js';
 import { decodeMessage, encodeMessage, type Message } from '../../../src/tss/session/message.js';
 import { validateSessionConfig } from '../../../src/tss/session/party.js';
@@ -49,7 +49,12 @@ describe('canonical message encoding', () => {
       fc.property(message, message, (a, b) => {
         const ea = Buffer.from(encodeMessage(a));
         const eb = Buffer.from(encodeMessage(b));
-        const same = a.sessionId === b.sessionId && a.round === b.round && a.from === b.from && a.to === b.to && Buffer.from(a.payload).equals(Buffer.from(b.payload));
+        const same =
+          a.sessionId === b.sessionId &&
+          a.round === b.round &&
+          a.from === b.from &&
+          a.to === b.to &&
+          Buffer.from(a.payload).equals(Buffer.from(b.payload));
         expect(ea.equals(eb)).toBe(same);
       }),
     );
@@ -94,12 +99,25 @@ describe('ids are encoded injectively (L2)', () => {
       expect(() => encodeMessage({ ...ok, sessionId: bad })).toThrow(InvalidArgumentError);
       expect(() => encodeMessage({ ...ok, to: bad })).toThrow(InvalidArgumentError);
       expect(() => new ByteWriter().str(bad)).toThrow(InvalidArgumentError);
-      expect(() => validateSessionConfig({ sessionId: bad, self: 'a', participants: ['a', 'b'] })).toThrow(InvalidArgumentError);
-      expect(() => validateSessionConfig({ sessionId: 's', self: 'a', participants: ['a', bad] })).toThrow(InvalidArgumentError);
-      expect(() => new FrostDkgParty({ sessionId: 's', self: 'a', participants: ['a', bad], threshold: 1 })).toThrow(InvalidArgumentError);
-      expect(() => serializeKeyPublic({ ...pub, participants: [pub.participants[0]!, bad], verifyingShares: new Map([[pub.participants[0]!, new Uint8Array(32)], [bad, new Uint8Array(32)]]) })).toThrow(
+      expect(() => validateSessionConfig({ sessionId: bad, self: 'a', participants: ['a', 'b'] })).toThrow(
         InvalidArgumentError,
       );
+      expect(() => validateSessionConfig({ sessionId: 's', self: 'a', participants: ['a', bad] })).toThrow(
+        InvalidArgumentError,
+      );
+      expect(() => new FrostDkgParty({ sessionId: 's', self: 'a', participants: ['a', bad], threshold: 1 })).toThrow(
+        InvalidArgumentError,
+      );
+      expect(() =>
+        serializeKeyPublic({
+          ...pub,
+          participants: [pub.participants[0]!, bad],
+          verifyingShares: new Map([
+            [pub.participants[0]!, new Uint8Array(32)],
+            [bad, new Uint8Array(32)],
+          ]),
+        }),
+      ).toThrow(InvalidArgumentError);
     }
     // A well-formed surrogate pair is fine.
     expect(decodeMessage(encodeMessage({ ...ok, from: 'n\uD83D\uDE00' })).from).toBe('n\uD83D\uDE00');
@@ -107,7 +125,9 @@ describe('ids are encoded injectively (L2)', () => {
 
   it('a party refuses a message whose sender differs from the authenticated one only by a leading BOM', () => {
     const P = ['n1', 'n2', 'n3'];
-    const ps = P.map((self) => new FrostDkgParty({ sessionId: 'bom', self, participants: P, threshold: 1, rng: seededRng(self) }));
+    const ps = P.map(
+      (self) => new FrostDkgParty({ sessionId: 'bom', self, participants: P, threshold: 1, rng: seededRng(self) }),
+    );
     const m = ps[1]!.start()[0]!;
     ps[0]!.start();
     let err: unknown;

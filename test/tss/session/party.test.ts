@@ -7,7 +7,8 @@ import { encodeMessage, type Message } from '../../../src/tss/session/message.js
 import { runParties } from '../../../src/tss/session/runner.js';
 
 const P = ['n1', 'n2', 'n3'];
-const mk = (self: string, sessionId = 'sess') => new FrostDkgParty({ sessionId, self, participants: P, threshold: 1, rng: seededRng(self) });
+const mk = (self: string, sessionId = 'sess') =>
+  new FrostDkgParty({ sessionId, self, participants: P, threshold: 1, rng: seededRng(self) });
 
 /** Starts all three parties and returns them with their first-round messages. */
 function started() {
@@ -173,7 +174,10 @@ describe('the round state machine enforces the envelope rules', () => {
     const r2: Message[] = [];
     r2.push(...parties[1]!.receive(r1[0]!), ...parties[1]!.receive(r1[2]!));
     r2.push(...parties[2]!.receive(r1[0]!), ...parties[2]!.receive(r1[1]!));
-    const [fromN2, fromN3] = [r2.find((m) => m.from === 'n2' && m.to === 'n1')!, r2.find((m) => m.from === 'n3' && m.to === 'n1')!];
+    const [fromN2, fromN3] = [
+      r2.find((m) => m.from === 'n2' && m.to === 'n1')!,
+      r2.find((m) => m.from === 'n3' && m.to === 'n1')!,
+    ];
     parties[0]!.receive({ ...fromN2, payload: fromN2.payload.subarray(0, 5) }); // garbage, buffered for round 2
     parties[0]!.receive(fromN3);
     parties[0]!.receive(r1[1]!);
@@ -197,8 +201,12 @@ describe('the round state machine enforces the envelope rules', () => {
   });
 
   it('bad session inputs are refused at construction with InvalidArgumentError', () => {
-    expect(() => new FrostDkgParty({ sessionId: 's', self: 'n9', participants: P, threshold: 1 })).toThrow(InvalidArgumentError);
-    expect(() => new FrostDkgParty({ sessionId: 's', self: 'n1', participants: ['n1', 'n1', 'n2'], threshold: 1 })).toThrow(/duplicates/);
+    expect(() => new FrostDkgParty({ sessionId: 's', self: 'n9', participants: P, threshold: 1 })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(
+      () => new FrostDkgParty({ sessionId: 's', self: 'n1', participants: ['n1', 'n1', 'n2'], threshold: 1 }),
+    ).toThrow(/duplicates/);
     expect(() => new FrostDkgParty({ sessionId: 's', self: 'n1', participants: P, threshold: 3 })).toThrow(/threshold/);
     expect(() => new FrostDkgParty({ sessionId: 's', self: 'n1', participants: P, threshold: 0 })).toThrow(/threshold/);
     expect(() => new FrostDkgParty({ sessionId: '', self: 'n1', participants: P, threshold: 1 })).toThrow(/session id/);
@@ -238,7 +246,11 @@ describe('the local runner', () => {
   it('a dropped message leaves its receiver stalled without any partial result (and, in a DKG, the others wait for its confirmation)', () => {
     const rep = runParties(
       P.map((p) => mk(p)),
-      { rng: seededRng('drop'), fault: (d) => (d.from === 'n2' && d.to === 'n3' && d.message.round === 2 ? { kind: 'drop' } : { kind: 'deliver' }) },
+      {
+        rng: seededRng('drop'),
+        fault: (d) =>
+          d.from === 'n2' && d.to === 'n3' && d.message.round === 2 ? { kind: 'drop' } : { kind: 'deliver' },
+      },
     );
     expect(rep.stalled).toContain('n3');
     expect(rep.results.size).toBe(0);

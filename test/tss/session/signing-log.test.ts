@@ -1,18 +1,35 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '../../../src/common/errors.js';
 import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
 import { FrostSignParty } from '../../../src/tss/frost/sign.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
 import { ProtocolAbortedError } from '../../../src/tss/session/errors.js';
-import { MemorySigningLog, type SigningLog, SigningContextReusedError, SigningStepReplayedError, signingStepMarker } from '../../../src/tss/session/signing-log.js';
-import { InvalidArgumentError } from '../../../src/common/errors.js';
+import {
+  MemorySigningLog,
+  SigningContextReusedError,
+  type SigningLog,
+  SigningStepReplayedError,
+  signingStepMarker,
+} from '../../../src/tss/session/signing-log.js';
 import { dkg as ecdsaDkg, names, sha256 } from '../ecdsa/protocol-helpers.js';
 import { dkg as frostDkg } from '../frost/helpers.js';
 
 const ecdsaShares = ecdsaDkg(names(3), 1, { seed: 'signing-log' });
 
-function ecdsaParty(log: SigningLog, over: { sessionId?: string; digest?: Uint8Array; signers?: string[] } = {}): EcdsaSignParty {
+function ecdsaParty(
+  log: SigningLog,
+  over: { sessionId?: string; digest?: Uint8Array; signers?: string[] } = {},
+): EcdsaSignParty {
   const signers = over.signers ?? ['node-1', 'node-2'];
-  return new EcdsaSignParty({ sessionId: over.sessionId ?? 's', self: 'node-1', signers, keyShare: ecdsaShares.get('node-1')!, digest: over.digest ?? sha256(Uint8Array.of(1)), signingLog: log, rng: seededRng('x') });
+  return new EcdsaSignParty({
+    sessionId: over.sessionId ?? 's',
+    self: 'node-1',
+    signers,
+    keyShare: ecdsaShares.get('node-1')!,
+    digest: over.digest ?? sha256(Uint8Array.of(1)),
+    signingLog: log,
+    rng: seededRng('x'),
+  });
 }
 
 describe('signing log (finding F2)', () => {
@@ -37,7 +54,7 @@ describe('signing log (finding F2)', () => {
     expect(log.size).toBe(5);
   });
 
-  it('the log records the party\'s signing context (32 bytes), which the node can use as the request\'s identity', () => {
+  it("the log records the party's signing context (32 bytes), which the node can use as the request's identity", () => {
     const seen: Uint8Array[] = [];
     const p = ecdsaParty({
       claim: (c) => {
@@ -73,13 +90,32 @@ describe('signing log (finding F2)', () => {
   it('a signer cannot be built without a signing log', () => {
     expect(() => ecdsaParty(undefined as unknown as SigningLog)).toThrow(InvalidArgumentError);
     const shares = frostDkg(['a', 'b', 'c'], 1, { seed: 'signing-log' });
-    expect(() => new FrostSignParty({ sessionId: 's', self: 'a', signers: ['a', 'b'], keyShare: shares.get('a')!, message: Uint8Array.of(1), signingLog: {} as SigningLog })).toThrow(InvalidArgumentError);
+    expect(
+      () =>
+        new FrostSignParty({
+          sessionId: 's',
+          self: 'a',
+          signers: ['a', 'b'],
+          keyShare: shares.get('a')!,
+          message: Uint8Array.of(1),
+          signingLog: {} as SigningLog,
+        }),
+    ).toThrow(InvalidArgumentError);
   });
 
   it('a FROST signer refuses to start a signing context it started before', () => {
     const shares = frostDkg(['a', 'b', 'c'], 1, { seed: 'signing-log' });
     const log = new MemorySigningLog();
-    const make = (message: Uint8Array) => new FrostSignParty({ sessionId: 's', self: 'a', signers: ['a', 'b'], keyShare: shares.get('a')!, message, signingLog: log, rng: seededRng('y') });
+    const make = (message: Uint8Array) =>
+      new FrostSignParty({
+        sessionId: 's',
+        self: 'a',
+        signers: ['a', 'b'],
+        keyShare: shares.get('a')!,
+        message,
+        signingLog: log,
+        rng: seededRng('y'),
+      });
     make(Uint8Array.of(1)).start();
     const again = make(Uint8Array.of(1));
     expect(() => again.start()).toThrow(SigningContextReusedError);
@@ -91,7 +127,16 @@ describe('signing log (finding F2)', () => {
   it('a FROST signer resumed after its commitments (the durable log already holds its step 2) refuses to compute a second signature share', () => {
     const shares = frostDkg(['a', 'b', 'c'], 1, { seed: 'signing-log-step' });
     const durable = new MemorySigningLog();
-    const make = (self: string, log: SigningLog) => new FrostSignParty({ sessionId: 's', self, signers: ['a', 'b'], keyShare: shares.get(self)!, message: Uint8Array.of(1), signingLog: log, rng: seededRng(self) });
+    const make = (self: string, log: SigningLog) =>
+      new FrostSignParty({
+        sessionId: 's',
+        self,
+        signers: ['a', 'b'],
+        keyShare: shares.get(self)!,
+        message: Uint8Array.of(1),
+        signingLog: log,
+        rng: seededRng(self),
+      });
     const b = make('b', new MemorySigningLog());
     const fromB = b.start();
     const a1 = make('a', durable);
@@ -107,7 +152,12 @@ describe('signing log (finding F2)', () => {
 
   it('step markers are distinct from the context and from each other', () => {
     const c = sha256(Uint8Array.of(9));
-    const marks = [c, signingStepMarker(c, 2), signingStepMarker(c, 3), signingStepMarker(sha256(Uint8Array.of(8)), 2)].map((x) => Buffer.from(x).toString('hex'));
+    const marks = [
+      c,
+      signingStepMarker(c, 2),
+      signingStepMarker(c, 3),
+      signingStepMarker(sha256(Uint8Array.of(8)), 2),
+    ].map((x) => Buffer.from(x).toString('hex'));
     expect(new Set(marks).size).toBe(4);
   });
 
