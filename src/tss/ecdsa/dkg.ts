@@ -128,7 +128,7 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
   private readonly zeroSeeds = new Map<string, Uint8Array>();
   private readonly pairs = new Map<string, PairwiseOt>();
   private pub: EcdsaKeyPublic | undefined;
-  private confirmation: Uint8Array = new Uint8Array(0);
+  private confirmDigest: Uint8Array = new Uint8Array(0);
   private pending: EcdsaKeyShare | undefined;
 
   constructor(opts: EcdsaDkgOptions) {
@@ -340,13 +340,13 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
     this.pairs.clear();
     this.zeroSeeds.clear();
     this.secret = 0n;
-    this.confirmation = taggedHash(
+    this.confirmDigest = taggedHash(
       'sha256',
       'tessera/ecdsa/dkg/confirmation/v1',
       this.ctx,
       ecdsaKeyPublicDigest(this.pub!),
     );
-    return { send: [{ to: null, payload: new ByteWriter().tag(R6_TAG).raw(this.confirmation).finish() }] };
+    return { send: [this.confirmationMessage(R6_TAG, this.confirmDigest)] };
   }
 
   /**
@@ -362,18 +362,13 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
   }
 
   private round6(inbox: RoundInbox): RoundStep<EcdsaKeyShare> {
-    const bad: string[] = [];
-    for (const p of this.others) {
-      const c = this.parse(p, 'DKG confirmation', () => {
-        const r = new ByteReader(inbox.broadcast.get(p)!);
-        r.expectTag(R6_TAG);
-        const c = r.raw(32);
-        r.end();
-        return c;
-      });
-      if (!bytesEqual(c, this.confirmation)) bad.push(p);
-    }
-    if (bad.length > 0) throw new ProtocolAbortedError('a party confirmed a different key package', bad);
+    this.checkConfirmations(
+      inbox,
+      this.others,
+      R6_TAG,
+      this.confirmDigest,
+      'a party confirmed a different key package',
+    );
     return { result: this.pending! };
   }
 

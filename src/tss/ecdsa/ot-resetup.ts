@@ -145,26 +145,21 @@ export class EcdsaOtResetupParty extends RoundProtocol<EcdsaOtResetupResult> {
     }
     if (round < 5) return { send: out };
     this.setups.clear();
-    return { send: [{ to: null, payload: new ByteWriter().tag(CONFIRM_TAG).raw(this.confirmation()).finish() }] };
+    return { send: [this.confirmationMessage(CONFIRM_TAG, this.confirmDigest())] };
   }
 
-  private confirmation(): Uint8Array {
+  private confirmDigest(): Uint8Array {
     return taggedHash('sha256', 'tessera/ecdsa/ot-resetup/confirmation/v1', this.ctx);
   }
 
   private confirm(inbox: RoundInbox): RoundStep<EcdsaOtResetupResult> {
-    const bad: string[] = [];
-    for (const p of this.others) {
-      const c = this.parse(p, 'OT setup confirmation', () => {
-        const r = new ByteReader(inbox.broadcast.get(p)!);
-        r.expectTag(CONFIRM_TAG);
-        const c = r.raw(32);
-        r.end();
-        return c;
-      });
-      if (!bytesEqual(c, this.confirmation())) bad.push(p);
-    }
-    if (bad.length > 0) throw new ProtocolAbortedError('a member confirmed another re-setup', bad);
+    this.checkConfirmations(
+      inbox,
+      this.others,
+      CONFIRM_TAG,
+      this.confirmDigest(),
+      'a member confirmed another re-setup',
+    );
     for (const [p, pair] of this.pairs) this.share.installPair(p, this.ctx, pair);
     this.pairs.clear();
     return { result: { keyShare: this.share, peers: [...this.others] } };

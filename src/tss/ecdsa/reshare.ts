@@ -132,7 +132,7 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
   private readonly dealt = new Map<string, bigint>();
   private secret = 0n;
   private pub: EcdsaKeyPublic | undefined;
-  private confirmation: Uint8Array = new Uint8Array(0);
+  private confirmDigest: Uint8Array = new Uint8Array(0);
   private pending: EcdsaReshareResult | undefined;
   private readonly otSetups = new Map<string, PairwiseOtSetup>();
   private readonly zeroSetups = new Map<string, ZeroSeedPairSetup>();
@@ -375,7 +375,7 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
       publicShares,
       groupPublicKey: Uint8Array.from(this.oldPublic.groupPublicKey),
     };
-    this.confirmation = taggedHash(
+    this.confirmDigest = taggedHash(
       'sha256',
       'tessera/ecdsa/reshare/confirmation/v1',
       this.ctx,
@@ -453,7 +453,7 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
     this.pairs.clear();
     this.zeroSeeds.clear();
     this.secret = 0n;
-    return { send: [{ to: null, payload: new ByteWriter().tag(R6_TAG).raw(this.confirmation).finish() }] };
+    return { send: [this.confirmationMessage(R6_TAG, this.confirmDigest)] };
   }
 
   /**
@@ -468,18 +468,13 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
   }
 
   private round6(inbox: RoundInbox): RoundStep<EcdsaReshareResult> {
-    const bad: string[] = [];
-    for (const p of this.othersIn(this.newMembers)) {
-      const c = this.parse(p, 'reshare confirmation', () => {
-        const r = new ByteReader(inbox.broadcast.get(p)!);
-        r.expectTag(R6_TAG);
-        const c = r.raw(32);
-        r.end();
-        return c;
-      });
-      if (!bytesEqual(c, this.confirmation)) bad.push(p);
-    }
-    if (bad.length > 0) throw new ProtocolAbortedError('a new member confirmed a different key package', bad);
+    this.checkConfirmations(
+      inbox,
+      this.othersIn(this.newMembers),
+      R6_TAG,
+      this.confirmDigest,
+      'a new member confirmed a different key package',
+    );
     return { result: this.pending! };
   }
 

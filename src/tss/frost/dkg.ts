@@ -350,7 +350,7 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
       );
       this.pending = share;
       this.confirmDigest = taggedHash('sha256', CONFIRM_TAG, this.context, keyPublicDigest(share.public));
-      return { send: [{ to: null, payload: new ByteWriter().tag(CONFIRM_TAG).raw(this.confirmDigest).finish() }] };
+      return { send: [this.confirmationMessage(CONFIRM_TAG, this.confirmDigest)] };
     } finally {
       secretBytes.fill(0);
     }

@@ -216,19 +216,14 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
   }
 
   private round3(inbox: RoundInbox): RoundStep<ReshareResult> {
-    for (const m of this.members) {
-      if (m === this.self) continue;
-      const payload = inbox.broadcast.get(m)!;
-      const digest = this.parse(m, 'reshare confirmation', () => {
-        const r = new ByteReader(payload);
-        r.expectTag(R3_TAG);
-        const d = r.raw(32);
-        r.end();
-        return d;
-      });
-      if (!bytesEqual(digest, this.outcomeDigest))
-        throw new ProtocolAbortedError('a new member confirmed a different key package', [m]);
-    }
+    const others = this.members.filter((m) => m !== this.self);
+    this.checkConfirmations(
+      inbox,
+      others,
+      R3_TAG,
+      this.outcomeDigest,
+      'a new member confirmed a different key package',
+    );
     return { result: this.outcome! };
   }
 
@@ -334,7 +329,7 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> {
         keyPublicDigest(result.public),
       );
       if (!this.isMember) return { send: [] };
-      return { send: [{ to: null, payload: new ByteWriter().tag(R3_TAG).raw(this.outcomeDigest).finish() }] };
+      return { send: [this.confirmationMessage(R3_TAG, this.outcomeDigest)] };
     };
     if (!this.isMember) {
       decodeKeyPublic(pub, g);

@@ -11,9 +11,9 @@
  * round are buffered.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { MalformedError } from '../../common/bytes.js';
+import { ByteReader, ByteWriter, MalformedError } from '../../common/bytes.js';
 import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js';
-import { utf8 } from '../math/hash.js';
+import { bytesEqual, utf8 } from '../math/hash.js';
 import { ProtocolAbortedError } from './errors.js';
 import { decodeMessage, MAX_ID_BYTES, type Message } from './message.js';
 
@@ -249,6 +249,41 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
   protected withOutbound(e: ProtocolAbortedError, round: number, send: readonly Outgoing[]): ProtocolAbortedError {
     e.outbound = [...e.outbound, ...this.envelope(round, send)];
     return e;
+  }
+
+  /**
+   * The broadcast of a confirmation round: `tag ‖ digest`, where `digest` binds the session context
+   * and the validated public result (every key-generating protocol ends with one).
+   */
+  protected confirmationMessage(tag: string, digest: Uint8Array): Outgoing {
+    return { to: null, payload: new ByteWriter().tag(tag).raw(digest).finish() };
+  }
+
+  /**
+   * Reads the confirmations of `from` (a malformed one aborts blaming its sender) and aborts, with
+   * `reason`, naming **every** party whose digest differs from `digest`. All of them, not the first
+   * found: the abort's blame then names each party that confirmed another package, and no party
+   * escapes because another one was read first. Returns normally when all agree.
+   */
+  protected checkConfirmations(
+    inbox: RoundInbox,
+    from: readonly string[],
+    tag: string,
+    digest: Uint8Array,
+    reason: string,
+  ): void {
+    const differing: string[] = [];
+    for (const p of from) {
+      const theirs = this.parse(p, 'confirmation', () => {
+        const r = new ByteReader(inbox.broadcast.get(p)!);
+        r.expectTag(tag);
+        const d = r.raw(32);
+        r.end();
+        return d;
+      });
+      if (!bytesEqual(theirs, digest)) differing.push(p);
+    }
+    if (differing.length > 0) throw new ProtocolAbortedError(reason, differing);
   }
 
   /** Runs `fn` parsing data from `from`; any failure aborts with blame on `from`. */
