@@ -16,13 +16,11 @@ export {
   type FileSummary,
   inspectFile,
   parseIdentityFile,
-  type RestoreOptions,
-  type RestoreReport,
   readBackupFile,
-  restoreChain,
   type VerifiedFile,
   verifyChain,
 } from './reader.js';
+export { type RestoreOptions, type RestoreReport, restoreChain } from './restore.js';
 export { applyRetention } from './retention.js';
 export { BackupScheduler, realClock, type SchedulerClock, type SchedulerOptions } from './scheduler.js';
 export { type BackupEncryption, type RunBackupOptions, type RunBackupResult, runBackup } from './writer.js';
