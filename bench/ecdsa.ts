@@ -12,18 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EcdsaDkgParty } from '../src/tss/ecdsa/dkg.js';
-import type { EcdsaKeyShare } from '../src/tss/ecdsa/key-share.js';
-import { EcdsaOtResetupParty } from '../src/tss/ecdsa/ot-resetup.js';
-import { EcdsaReshareParty } from '../src/tss/ecdsa/reshare.js';
-import { shareCheckpoint } from '../src/tss/ecdsa/share-checkpoint.js';
-import { EcdsaSignParty } from '../src/tss/ecdsa/sign.js';
-import { seededRng } from '../src/tss/math/rng.js';
-import { checkpointed } from '../src/tss/session/checkpoint.js';
-import type { ProtocolParty } from '../src/tss/session/party.js';
-import { runParties } from '../src/tss/session/runner.js';
-import { MemorySigningLog } from '../src/tss/session/signing-log.js';
-import { Vault } from '../src/vault/vault.js';
+import { checkpointed, ecdsa, type ProtocolParty } from '../src/tss/index.js';
+import { MemorySigningLog, runParties, seededRng } from '../src/tss/testing.js';
+import { Vault } from '../src/vault/index.js';
 import { type Comparison, compareCpu, emitter, medianWall, round, secp256k1SignVerify } from './harness.js';
 
 const emit = emitter('ecdsa');
@@ -49,13 +40,13 @@ function run<R>(parties: ProtocolParty<R>[]): { bytes: number; results: Map<stri
   return { bytes, results: rep.results };
 }
 
-function dkg(n: number, t: number): { bytes: number; shares: Map<string, EcdsaKeyShare> } {
+function dkg(n: number, t: number): { bytes: number; shares: Map<string, ecdsa.KeyShare> } {
   const P = Array.from({ length: n }, (_, i) => `node-${i + 1}`);
   const sid = `bench-dkg-${counter++}`;
   const r = run(
     P.map(
       (self) =>
-        new EcdsaDkgParty({ setupLog: new MemorySigningLog(), sessionId: sid, self, participants: P, threshold: t }),
+        new ecdsa.DkgParty({ setupLog: new MemorySigningLog(), sessionId: sid, self, participants: P, threshold: t }),
     ),
   );
   return { bytes: r.bytes, shares: r.results };
@@ -93,7 +84,7 @@ const sign = (): number => {
   return run(
     signers.map(
       (self) =>
-        new EcdsaSignParty({
+        new ecdsa.SignParty({
           signingLog: new MemorySigningLog(),
           sessionId: sid,
           self,
@@ -116,7 +107,7 @@ const hdSign = (): number => {
   return run(
     signers.map(
       (self) =>
-        new EcdsaSignParty({
+        new ecdsa.SignParty({
           signingLog: new MemorySigningLog(),
           sessionId: sid,
           self,
@@ -134,7 +125,7 @@ const resetup = (): number => {
   return run(
     signers.map(
       (self) =>
-        new EcdsaOtResetupParty({
+        new ecdsa.OtResetupParty({
           setupLog: new MemorySigningLog(),
           sessionId: sid,
           self,
@@ -154,7 +145,7 @@ const reshare = (): number => {
   return run(
     union.map(
       (self) =>
-        new EcdsaReshareParty({
+        new ecdsa.ReshareParty({
           setupLog: new MemorySigningLog(),
           sessionId: sid,
           self,
@@ -211,10 +202,10 @@ const nodeSign = (): number => {
           return v.claimSigningContext('ecdsa', 'bench', 1, c);
         },
       };
-      const party = new EcdsaSignParty({ sessionId: sid, self, signers, keyShare: ks, digest, signingLog });
+      const party = new ecdsa.SignParty({ sessionId: sid, self, signers, keyShare: ks, digest, signingLog });
       return checkpointed(
         party,
-        shareCheckpoint(ks, (bytes) => {
+        ecdsa.shareCheckpoint(ks, (bytes) => {
           commits++;
           v.updateShare('ecdsa', 'bench', 1, bytes);
         }),

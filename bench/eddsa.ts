@@ -7,14 +7,9 @@
  * All parties run in this one process, so CPU time per operation is the total across parties.
  */
 import { ed25519, ed25519_FROST } from '@noble/curves/ed25519.js';
-import { FrostDkgParty } from '../src/tss/frost/dkg.js';
-import type { FrostKeyShare } from '../src/tss/frost/key-share.js';
-import { FrostReshareParty } from '../src/tss/frost/reshare.js';
-import { FrostSignParty } from '../src/tss/frost/sign.js';
 import { type BackendName, getGroup } from '../src/tss/group/index.js';
-import { seededRng } from '../src/tss/math/rng.js';
-import { runParties } from '../src/tss/session/runner.js';
-import { MemorySigningLog } from '../src/tss/session/signing-log.js';
+import { frost } from '../src/tss/index.js';
+import { MemorySigningLog, runParties, seededRng } from '../src/tss/testing.js';
 import { type BatchTiming, bestOfBatches, emitter, round } from './harness.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');
@@ -30,13 +25,13 @@ function must<R>(rep: ReturnType<typeof runParties<R>>): Map<string, R> {
   return rep.results;
 }
 
-function dkg(parts: string[], t: number, seed: string, backend: BackendName = 'fast'): Map<string, FrostKeyShare> {
+function dkg(parts: string[], t: number, seed: string, backend: BackendName = 'fast'): Map<string, frost.KeyShare> {
   const group = getGroup('ed25519', backend);
   return must(
     runParties(
       parts.map(
         (self) =>
-          new FrostDkgParty({
+          new frost.DkgParty({
             sessionId: `dkg-${seed}`,
             self,
             participants: parts,
@@ -51,7 +46,7 @@ function dkg(parts: string[], t: number, seed: string, backend: BackendName = 'f
 }
 
 function sign(
-  shares: Map<string, FrostKeyShare>,
+  shares: Map<string, frost.KeyShare>,
   signers: string[],
   msg: Uint8Array,
   seed: string,
@@ -62,7 +57,7 @@ function sign(
     runParties(
       signers.map(
         (self) =>
-          new FrostSignParty({
+          new frost.SignParty({
             signingLog: new MemorySigningLog(),
             sessionId: `sign-${seed}`,
             self,
@@ -156,7 +151,7 @@ for (const [n, t] of [
       runParties(
         union.map(
           (self) =>
-            new FrostReshareParty({
+            new frost.ReshareParty({
               sessionId: `r-${i}`,
               self,
               dealers,

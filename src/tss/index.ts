@@ -1,32 +1,20 @@
 /**
- * Public surface of the `tss` layer for the node and client layers.
+ * The public face of the `tss` layer for the node and client layers: the two protocol families
+ * as namespaces with the same names (`frost.DkgParty`, `ecdsa.DkgParty`, …), the interfaces every
+ * key share and key-generating party implements, the session pieces a node wires (messages,
+ * aborts, logs, checkpoints), HD paths and the production rng. Test tooling is in `testing.ts`.
  */
 
-export * from './ecdsa/index.js';
-export { type DkgOptions, FrostDkgParty } from './frost/dkg.js';
-export { deriveChild, deriveChildPublicKey, HARDENED_OFFSET, validatePath } from './frost/hd.js';
-export { partyIdentifier, partyIdentifiers } from './frost/identifiers.js';
-export {
-  decodeKeyPublic,
-  deserializeKeyPublic,
-  type FrostKeyPublic,
-  FrostKeyShare,
-  KEY_TYPE as FROST_KEY_TYPE,
-  keyPublicDigest,
-  serializeKeyPublic,
-} from './frost/key-share.js';
-export { FrostReshareParty, type ReshareOptions, type ReshareResult } from './frost/reshare.js';
-export { type Derivation, FrostSignParty, type SignOptions, type SignResult } from './frost/sign.js';
-export { type BackendName, type CurveName, type Group, getGroup, type Point } from './group/index.js';
-// seededRng (deterministic, test-only) is deliberately not part of the public surface: tests import it from math/rng.js.
+export * as ecdsa from './ecdsa/index.js';
+export * as frost from './frost/index.js';
+export { HARDENED_OFFSET, MAX_PATH_LENGTH, validatePath } from './math/hd.js';
 export { type Rng, systemRng } from './math/rng.js';
 export { checkpointed } from './session/checkpoint.js';
 export { ProtocolAbortedError } from './session/errors.js';
+export type { KeygenParty, KeyShare } from './session/key-share.js';
 export { decodeMessage, encodeMessage, MAX_PAYLOAD_BYTES, type Message } from './session/message.js';
 export type { PartyStatus, ProtocolParty } from './session/party.js';
-export { type Delivery, type FaultAction, type FaultInjector, type RunReport, runParties } from './session/runner.js';
 export {
-  MemorySigningLog,
   SetupContextReusedError,
   type SetupLog,
   SetupStepReplayedError,

@@ -3,15 +3,9 @@
 // share (its OT counters) is written back with `updateShare` before any message leaves; setup
 // parties claim their contexts in the vault's node-wide setup log.
 import { describe, expect, it } from 'vitest';
-import { EcdsaKeyShare } from '../../src/tss/ecdsa/key-share.js';
-import { EcdsaOtResetupParty } from '../../src/tss/ecdsa/ot-resetup.js';
-import { shareCheckpoint } from '../../src/tss/ecdsa/share-checkpoint.js';
-import { EcdsaSignParty } from '../../src/tss/ecdsa/sign.js';
-import { seededRng } from '../../src/tss/math/rng.js';
-import { checkpointed } from '../../src/tss/session/checkpoint.js';
-import { runParties } from '../../src/tss/session/runner.js';
-import { SetupContextReusedError, SigningContextReusedError } from '../../src/tss/session/signing-log.js';
-import { Vault } from '../../src/vault/vault.js';
+import { checkpointed, ecdsa, SetupContextReusedError, SigningContextReusedError } from '../../src/tss/index.js';
+import { runParties, seededRng } from '../../src/tss/testing.js';
+import { Vault } from '../../src/vault/index.js';
 import { FAST_ARGON2, password, tempDir } from '../helpers/vault.js';
 import { dkg, names, nobleVerifies, sha256 } from '../tss/ecdsa/protocol-helpers.js';
 
@@ -50,9 +44,9 @@ function signWithVaults(
   const parties = signers.map((self) => {
     const { vault } = vaults.get(self)!;
     const stored = vault.getShare('ecdsa', WALLET);
-    const keyShare = EcdsaKeyShare.deserialize(stored.share);
+    const keyShare = ecdsa.KeyShare.deserialize(stored.share);
     stored.share.fill(0);
-    const inner = new EcdsaSignParty({
+    const inner = new ecdsa.SignParty({
       sessionId,
       self,
       signers,
@@ -65,7 +59,7 @@ function signWithVaults(
     let seq = stored.seq; // compare-and-swap: a stale copy of this process could not overwrite newer counters
     return checkpointed(
       inner,
-      shareCheckpoint(keyShare, (bytes) => {
+      ecdsa.shareCheckpoint(keyShare, (bytes) => {
         seq = vault.updateShare('ecdsa', WALLET, stored.version, bytes, { expectSeq: seq }).seq;
       }),
     );
@@ -89,12 +83,12 @@ describe('DKLs23 shares kept in the vault', () => {
     }
     // The vault holds the moved-on state: p1's share as it was before signature 2 is refused by p0
     // (its used OT indices were written back), i.e. the write-back happened and a rollback is caught.
-    const stale = EcdsaKeyShare.deserialize(staleP1!);
-    const current = EcdsaKeyShare.deserialize(vs.get(ps[0]!)!.vault.getShare('ecdsa', WALLET).share);
+    const stale = ecdsa.KeyShare.deserialize(staleP1!);
+    const current = ecdsa.KeyShare.deserialize(vs.get(ps[0]!)!.vault.getShare('ecdsa', WALLET).share);
     const rolledBack = runParties(
       [ps[0]!, ps[1]!].map(
         (self) =>
-          new EcdsaSignParty({
+          new ecdsa.SignParty({
             sessionId: 'tx-rollback',
             self,
             signers: [ps[0]!, ps[1]!],
@@ -144,14 +138,14 @@ describe('DKLs23 shares kept in the vault', () => {
     const vs = await nodes(ps);
     const members = [ps[0]!, ps[1]!];
     const resetup = (sessionId: string, seed: string) => {
-      const shares = new Map<string, EcdsaKeyShare>();
+      const shares = new Map<string, ecdsa.KeyShare>();
       const parties = members.map((self) => {
         const { vault } = vs.get(self)!;
         const stored = vault.getShare('ecdsa', WALLET);
-        const keyShare = EcdsaKeyShare.deserialize(stored.share);
+        const keyShare = ecdsa.KeyShare.deserialize(stored.share);
         stored.share.fill(0);
         shares.set(self, keyShare);
-        return new EcdsaOtResetupParty({
+        return new ecdsa.OtResetupParty({
           sessionId,
           self,
           members,
@@ -168,11 +162,11 @@ describe('DKLs23 shares kept in the vault', () => {
     // Node 0 starts re-setup 1 (its context is claimed, its first flight drawn) and stops before any peer answered.
     const n0 = vs.get(ps[0]!)!;
     const stored = n0.vault.getShare('ecdsa', WALLET);
-    const interrupted = new EcdsaOtResetupParty({
+    const interrupted = new ecdsa.OtResetupParty({
       sessionId: 'resetup-1',
       self: ps[0]!,
       members,
-      keyShare: EcdsaKeyShare.deserialize(stored.share),
+      keyShare: ecdsa.KeyShare.deserialize(stored.share),
       setupLog: { claim: (c) => n0.vault.claimSetupContext(c) },
     });
     expect(interrupted.start()).toHaveLength(1);

@@ -3,8 +3,8 @@
 // committee), so an old share stolen from the expelled member finds no retired share to sign with.
 import { describe, expect, it } from 'vitest';
 import { ShareDestroyedError } from '../../src/common/errors.js';
-import { EcdsaKeyShare } from '../../src/tss/ecdsa/key-share.js';
-import { Vault } from '../../src/vault/vault.js';
+import { ecdsa } from '../../src/tss/index.js';
+import { Vault } from '../../src/vault/index.js';
 import { FAST_ARGON2, password, tempDir } from '../helpers/vault.js';
 import { clone, dkg, names, nobleVerifies, reshare, sha256, sign } from '../tss/ecdsa/protocol-helpers.js';
 
@@ -18,17 +18,17 @@ function trySign(
   digest: Uint8Array,
   groupKey: Uint8Array,
 ): { signed: boolean; error: unknown } {
-  let n1Share: EcdsaKeyShare;
+  let n1Share: ecdsa.KeyShare;
   try {
     const stored = vault.getShare('ecdsa', 'w', version);
-    n1Share = EcdsaKeyShare.deserialize(stored.share);
+    n1Share = ecdsa.KeyShare.deserialize(stored.share);
     stored.share.fill(0);
   } catch (e) {
     return { signed: false, error: e };
   }
   const shares = new Map([
     [n1, n1Share],
-    [n3, EcdsaKeyShare.deserialize(stolen)],
+    [n3, ecdsa.KeyShare.deserialize(stolen)],
   ]);
   const sig = sign(shares, [n1, n3], digest, { seed: 'reshare-expels-sign' });
   return { signed: nobleVerifies(sig.signature, digest, groupKey), error: undefined };

@@ -30,6 +30,7 @@ import { commitPolynomial, evalCommitment, evalPolynomial } from '../math/polyno
 import { type Rng, randomScalar, setupRng, systemRng } from '../math/rng.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
+import type { KeygenParty } from '../session/key-share.js';
 import {
   type Outgoing,
   type RoundExpectation,
@@ -110,7 +111,7 @@ export function verifyPok(g: Group, ctx: Uint8Array, id: string, c0: Point, proo
 }
 
 /** One party of a threshold ECDSA DKG. Construction throws `InvalidArgumentError` on bad inputs. */
-export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> {
+export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> implements KeygenParty<EcdsaKeyShare> {
   private readonly g: Group = getGroup('secp256k1');
   private readonly threshold: number;
   private readonly rng: Rng;

@@ -20,6 +20,7 @@ import { bytesEqual, taggedHash, utf8 } from '../math/hash.js';
 import { identifiersOf } from '../math/identifiers.js';
 import { lagrangeCoefficient } from '../math/polynomial.js';
 import { pairContext } from '../ot/wire.js';
+import type { KeyShare } from '../session/key-share.js';
 import { PairwiseOt } from './pairwise.js';
 
 export const ECDSA_KEY_TYPE = 'secp256k1';
@@ -143,7 +144,7 @@ function validatePublic(p: EcdsaKeyPublic, g: Group): DecodedPublic {
 }
 
 /** One party's threshold ECDSA key share. */
-export class EcdsaKeyShare {
+export class EcdsaKeyShare implements KeyShare {
   readonly keyType = ECDSA_KEY_TYPE;
   readonly public: EcdsaKeyPublic;
   readonly self: string;
@@ -192,7 +193,7 @@ export class EcdsaKeyShare {
   get decoded(): DecodedPublic {
     return this.#decoded;
   }
-  get disposed(): boolean {
+  get isDisposed(): boolean {
     return this.#disposed;
   }
 

@@ -70,7 +70,7 @@ export class EcdsaOtResetupParty extends RoundProtocol<EcdsaOtResetupResult> {
   /** Throws `InvalidArgumentError` on bad inputs and `InvalidStateError` for a disposed share. */
   constructor(opts: EcdsaOtResetupOptions) {
     super({ sessionId: opts.sessionId, self: opts.self, participants: opts.members }, 6, 64 * 1024);
-    if (opts.keyShare.disposed) throw new InvalidStateError('key share was disposed');
+    if (opts.keyShare.isDisposed) throw new InvalidStateError('key share was disposed');
     if (opts.keyShare.self !== opts.self) throw new InvalidArgumentError('key share belongs to another party');
     for (const m of opts.members)
       if (!opts.keyShare.participants.includes(m)) throw new InvalidArgumentError('a member is not part of this key');

@@ -37,6 +37,7 @@ import { commitPolynomial, evalCommitment, evalPolynomial } from '../math/polyno
 import { type Rng, randomScalar, setupRng, systemRng } from '../math/rng.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
+import type { KeygenParty } from '../session/key-share.js';
 import {
   type Outgoing,
   type RoundExpectation,
@@ -110,7 +111,7 @@ export function ecdsaReshareContext(
 }
 
 /** One party of a reshare. Construction throws `InvalidArgumentError` / `InvalidStateError`. */
-export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
+export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> implements KeygenParty<EcdsaReshareResult> {
   private readonly g: Group = getGroup('secp256k1');
   private readonly dealers: readonly string[];
   private readonly newMembers: readonly string[];
@@ -160,7 +161,7 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> {
     if (this.isDealer) {
       const k = opts.keyShare;
       if (!k) throw new InvalidArgumentError('a dealer needs its old key share');
-      if (k.disposed) throw new InvalidStateError('key share was disposed');
+      if (k.isDisposed) throw new InvalidStateError('key share was disposed');
       if (k.self !== opts.self || !bytesEqual(ecdsaKeyPublicDigest(k.public), ecdsaKeyPublicDigest(old)))
         throw new InvalidArgumentError('key share does not belong to this party and key version');
     }

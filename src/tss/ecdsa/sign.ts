@@ -148,7 +148,7 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
   constructor(opts: EcdsaSignOptions) {
     super({ sessionId: opts.sessionId, self: opts.self, participants: opts.signers }, 3, 128 * 1024);
     const share = opts.keyShare;
-    if (share.disposed) throw new InvalidStateError('key share was disposed');
+    if (share.isDisposed) throw new InvalidStateError('key share was disposed');
     if (share.self !== opts.self) throw new InvalidArgumentError('key share belongs to another party');
     for (const p of opts.signers)
       if (!share.participants.includes(p)) throw new InvalidArgumentError('a signer is not a member of this key');

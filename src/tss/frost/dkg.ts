@@ -25,6 +25,7 @@ import { commitPolynomial, evalCommitment, evalPolynomial } from '../math/polyno
 import { type Rng, randomScalar, setupRng, systemRng } from '../math/rng.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
+import type { KeygenParty } from '../session/key-share.js';
 import {
   type Outgoing,
   type RoundExpectation,
@@ -104,7 +105,7 @@ export function samplePolynomial(group: Group, degree: number, rng: Rng): bigint
 }
 
 /** One party of a FROST DKG. Construction throws `InvalidArgumentError` on bad inputs. */
-export class FrostDkgParty extends RoundProtocol<FrostKeyShare> {
+export class FrostDkgParty extends RoundProtocol<FrostKeyShare> implements KeygenParty<FrostKeyShare> {
   private readonly suite: Suite;
   private readonly group: Group;
   private readonly threshold: number;

@@ -18,6 +18,7 @@ import { InvalidArgumentError, InvalidStateError } from '../../common/errors.js'
 import { type Group, getGroup, type Point } from '../group/index.js';
 import { bytesEqual, taggedHash, utf8 } from '../math/hash.js';
 import { lagrangeCoefficient } from '../math/polynomial.js';
+import type { KeyShare } from '../session/key-share.js';
 import { partyIdentifiers } from './identifiers.js';
 import { ed25519Suite } from './suite.js';
 
@@ -225,7 +226,7 @@ export function shareFromComputed(...args: Parameters<ComputedFactory>): FrostKe
 }
 
 /** One party's FROST key share. */
-export class FrostKeyShare {
+export class FrostKeyShare implements KeyShare {
   readonly public: FrostKeyPublic;
   readonly self: string;
   private readonly secret: Uint8Array;

@@ -33,6 +33,7 @@ import { commitPolynomial, evalCommitment, evalPolynomial, lagrangeCoefficient }
 import { type Rng, randomScalar, setupRng, systemRng } from '../math/rng.js';
 import { EchoCollector, echoVector } from '../session/echo.js';
 import { ProtocolAbortedError } from '../session/errors.js';
+import type { KeygenParty } from '../session/key-share.js';
 import {
   type Outgoing,
   type RoundExpectation,
@@ -85,7 +86,7 @@ export interface ReshareResult {
 }
 
 /** One party (dealer, new member, or both) of a reshare. Construction throws `InvalidArgumentError`. */
-export class FrostReshareParty extends RoundProtocol<ReshareResult> {
+export class FrostReshareParty extends RoundProtocol<ReshareResult> implements KeygenParty<ReshareResult> {
   private readonly group: Group;
   private readonly rng: Rng;
   private readonly dealers: readonly string[];

@@ -60,7 +60,7 @@ describe('a confirmation withheld or falsified for some parties does not destroy
     expect(rep.aborts.get('n2')?.blame).toEqual(['n3']);
     const pending = parties[1]!.pendingResult();
     expect(pending).toBeInstanceOf(EcdsaKeyShare);
-    expect(pending!.disposed).toBe(false);
+    expect(pending!.isDisposed).toBe(false);
     const n1 = rep.results.get('n1')!;
     expect(
       Buffer.from(ecdsaKeyPublicDigest(pending!.public)).equals(Buffer.from(ecdsaKeyPublicDigest(n1.public))),

@@ -6,32 +6,72 @@ import { getGroup } from '../../../src/tss/group/index.js';
 import * as tss from '../../../src/tss/index.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
+import * as testing from '../../../src/tss/testing.js';
 import { dkg } from './helpers.js';
 
 const P = ['n1', 'n2', 'n3'];
 
 describe('public surface and key package caches (review notes c, d, e)', () => {
   it('test-only and unvalidated helpers are not part of the public tss surface', () => {
-    expect('seededRng' in tss).toBe(false);
-    expect('shareFromComputed' in tss).toBe(false);
+    for (const name of ['seededRng', 'shareFromComputed', 'runParties', 'MemorySigningLog', 'getGroup']) {
+      expect(name in tss, name).toBe(false);
+      expect(name in tss.frost, name).toBe(false);
+      expect(name in tss.ecdsa, name).toBe(false);
+    }
     expect('fromComputed' in FrostKeyShare).toBe(false);
     expect(typeof tss.systemRng).toBe('function');
+    // the test tooling lives in its own module
+    expect(Object.keys(testing).sort()).toEqual(['MemorySigningLog', 'runParties', 'seededRng']);
   });
 
-  it('the public tss surface offers both protocols and the node-facing safety pieces (signing log, checkpointed parties)', () => {
-    for (const name of [
-      'FrostSignParty',
-      'EcdsaDkgParty',
-      'EcdsaSignParty',
-      'EcdsaReshareParty',
-      'EcdsaOtResetupParty',
-      'EcdsaKeyShare',
-      'MemorySigningLog',
+  it('the public tss surface is exactly the pinned names, and both protocol namespaces offer the same core under the same names', () => {
+    expect(Object.keys(tss).sort()).toEqual([
+      'HARDENED_OFFSET',
+      'MAX_PATH_LENGTH',
+      'MAX_PAYLOAD_BYTES',
+      'ProtocolAbortedError',
+      'SetupContextReusedError',
+      'SetupStepReplayedError',
       'SigningContextReusedError',
+      'SigningStepReplayedError',
       'checkpointed',
-    ]) {
-      expect(typeof (tss as Record<string, unknown>)[name], name).toBe('function');
+      'decodeMessage',
+      'ecdsa',
+      'encodeMessage',
+      'frost',
+      'systemRng',
+      'validatePath',
+    ]);
+    const core = [
+      'DkgParty',
+      'KEY_TYPE',
+      'KeyShare',
+      'ReshareParty',
+      'SignParty',
+      'decodeKeyPublic',
+      'deriveChildPublicKey',
+      'keyPublicDigest',
+      'serializeKeyPublic',
+    ];
+    expect(Object.keys(tss.frost).sort()).toEqual([...core, 'deserializeKeyPublic'].sort());
+    expect(Object.keys(tss.ecdsa).sort()).toEqual(
+      [
+        ...core,
+        'BurnNotPersistedError',
+        'OT_INDEX_WINDOW',
+        'OtEvidenceAbortError',
+        'OtResetupParty',
+        'OtWindowExceededError',
+        'isOtEvidence',
+        'publicKeyXY',
+        'shareCheckpoint',
+      ].sort(),
+    );
+    for (const ns of [tss.frost, tss.ecdsa] as Record<string, unknown>[]) {
+      for (const name of ['DkgParty', 'SignParty', 'ReshareParty', 'KeyShare', 'deriveChildPublicKey'])
+        expect(typeof ns[name], name).toBe('function');
     }
+    expect([tss.frost.KEY_TYPE, tss.ecdsa.KEY_TYPE]).toEqual(['ed25519', 'secp256k1']);
   });
 
   it('shareFromComputed refuses points that are not the decoding of the package (it would seed the validated-point cache)', () => {
