@@ -8,8 +8,8 @@ import { readBackupFile, restoreChain, runBackup, verifyChain } from '../../src/
 import { ByteWriter, MalformedError } from '../../src/common/bytes.js';
 import { ShareDestroyedError } from '../../src/common/errors.js';
 import { Vault } from '../../src/vault/vault.js';
-import { FAST_ARGON2, password, rawSql, share, tempDir } from '../helpers/vault.js';
-import { newKeys, newVault, snapshot, snapshotOf } from './helpers.js';
+import { FAST_ARGON2, password, rawSql, share, snapshot, snapshotOf, tempDir } from '../helpers/vault.js';
+import { newKeys, newVault } from './helpers.js';
 
 /** Every record of every file of `dir` (share bytes as hex). */
 async function records(dir: string, files: string[], identity: string): Promise<(BackupRecord & { hex?: string })[]> {
