@@ -9,10 +9,11 @@ import { EcdsaSignParty, type EcdsaSignResult } from '../../../src/tss/ecdsa/sig
 import { mod } from '../../../src/tss/group/group.js';
 import { getGroup } from '../../../src/tss/group/index.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
-import { decodeMessage, encodeMessage, type Message } from '../../../src/tss/session/message.js';
+import { encodeMessage } from '../../../src/tss/session/message.js';
 import type { ProtocolParty } from '../../../src/tss/session/party.js';
-import { type FaultInjector, runParties } from '../../../src/tss/session/runner.js';
+import { runParties } from '../../../src/tss/session/runner.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
+import { capturePayloads, messageMutation, mutatingFault, type Replays } from '../../helpers/mutations.js';
 import { clone, dkg, nobleVerifies, sha256, signRun, tamper } from './protocol-helpers.js';
 
 const P = ['n1', 'n2', 'n3'];
@@ -112,55 +113,9 @@ function parties(proto: Proto, sessionId: string, seed: string): ProtocolParty<u
   );
 }
 
-function capture(proto: Proto, seed: string): Map<string, Uint8Array> {
-  const out = new Map<string, Uint8Array>();
-  runParties(parties(proto, 'another-session', seed), {
-    rng: seededRng(seed),
-    fault: (d) => {
-      out.set(`${d.message.round}|${d.message.to === null ? 'b' : 'd'}|${d.from}|${d.to}`, d.message.payload);
-      return { kind: 'deliver' };
-    },
-  });
-  return out;
-}
-
-const mutation = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), pos: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
-  fc.record({ kind: fc.constant('truncate' as const), cut: fc.nat() }),
-  fc.record({ kind: fc.constant('extend' as const), extra: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
-  fc.record({ kind: fc.constant('random' as const), seed: fc.nat() }),
-  fc.record({ kind: fc.constant('replay' as const) }),
-  fc.record({ kind: fc.constant('impersonate' as const), as: fc.nat() }),
-);
-type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
-
-function mutate(m: Message, mu: Mutation, replays: Map<string, Uint8Array>, to: string): Uint8Array {
-  const p = Uint8Array.from(m.payload);
-  let payload: Uint8Array = p;
-  let from = m.from;
-  switch (mu.kind) {
-    case 'flip':
-      payload[mu.pos % p.length] = payload[mu.pos % p.length]! ^ mu.xor;
-      break;
-    case 'truncate':
-      payload = p.subarray(0, mu.cut % p.length);
-      break;
-    case 'extend':
-      payload = Uint8Array.from([...p, ...mu.extra]);
-      break;
-    case 'random':
-      payload = seededRng(String(mu.seed))(p.length);
-      break;
-    case 'replay':
-      payload = replays.get(`${m.round}|${m.to === null ? 'b' : 'd'}|${m.from}|${to}`)!;
-      break;
-    case 'impersonate': {
-      const others = P.filter((x) => x !== m.from);
-      from = others[mu.as % others.length]!;
-      break;
-    }
-  }
-  return encodeMessage({ ...m, from, payload });
+/** Payloads of an honest run in another session, for replays. */
+function capture(proto: Proto, seed: string): Replays {
+  return capturePayloads(parties(proto, 'another-session', seed), seed);
 }
 
 /**
@@ -170,13 +125,13 @@ function mutate(m: Message, mu: Mutation, replays: Map<string, Uint8Array>, to: 
 const UNATTRIBUTABLE = /not attributable|do not add up/;
 
 describe('adversarial messages: tampering ends in ProtocolAbortedError blaming the tamperer (or, where DKLs23 cannot attribute, nobody), never a crash or a wrong result', () => {
-  const replays = new Map<string, Map<string, Uint8Array>>();
+  const replays = new Map<string, Replays>();
   for (const t of messageTypes) {
     it(`${t.proto} round ${t.round} ${t.kind}: mutated field, truncation, extension, replay from another session or impersonation`, () => {
       fc.assert(
         fc.property(
           fc.constantFrom(...(t.senders ?? P)),
-          mutation,
+          messageMutation,
           fc.boolean(),
           fc.nat(),
           (bad, mu, allVictims, seedN) => {
@@ -184,16 +139,16 @@ describe('adversarial messages: tampering ends in ProtocolAbortedError blaming t
             const key = `${t.proto}/${seed}`;
             if (mu.kind === 'replay' && !replays.has(key)) replays.set(key, capture(t.proto, seed));
             const victims = new Set<string>();
-            const fault: FaultInjector = (d) => {
-              const kind = d.message.to === null ? 'broadcast' : 'direct';
-              if (d.from !== bad || d.message.round !== t.round || kind !== t.kind) return { kind: 'deliver' };
-              if (!allVictims && victims.size > 0 && !victims.has(d.to)) return { kind: 'deliver' };
-              victims.add(d.to);
-              return {
-                kind: 'replace',
-                bytes: mutate(decodeMessage(d.bytes), mu, replays.get(key) ?? new Map(), d.to),
-              };
-            };
+            const fault = mutatingFault({
+              bad,
+              round: t.round,
+              kind: t.kind,
+              mutation: mu,
+              allVictims,
+              replays: replays.get(key) ?? new Map(),
+              participants: P,
+              victims,
+            });
             const rep = runParties(parties(t.proto, 'the-session', seed), { rng: seededRng(`order-${seedN}`), fault });
             expect([...rep.crashes.values()]).toEqual([]);
             expect(victims.size).toBeGreaterThan(0);
