@@ -12,13 +12,14 @@ import { checkpointed } from '../../src/tss/session/checkpoint.js';
 import { runParties } from '../../src/tss/session/runner.js';
 import { SetupContextReusedError, SigningContextReusedError } from '../../src/tss/session/signing-log.js';
 import { Vault } from '../../src/vault/vault.js';
+import { ecdsaDkg, names } from '../helpers/protocol-runs.js';
 import { FAST_ARGON2, password, tempDir } from '../helpers/vault.js';
-import { dkg, names, nobleVerifies, sha256 } from '../tss/ecdsa/protocol-helpers.js';
+import { nobleVerifies, sha256 } from '../tss/ecdsa/protocol-helpers.js';
 
 const WALLET = 'btc-treasury';
 
 async function nodes(ps: string[]): Promise<Map<string, { dir: string; vault: Vault }>> {
-  const shares = dkg(ps, 1, { seed: 'vault-integration' });
+  const shares = ecdsaDkg(ps, 1, { seed: 'vault-integration' });
   const out = new Map<string, { dir: string; vault: Vault }>();
   for (const p of ps) {
     const dir = tempDir();

@@ -8,7 +8,8 @@ import { zeroShare } from '../../../src/tss/ecdsa/zero-share.js';
 import { getGroup } from '../../../src/tss/group/index.js';
 import { decodeMessage, encodeMessage } from '../../../src/tss/session/message.js';
 import type { Delivery } from '../../../src/tss/session/runner.js';
-import { clone, dkg, names, sha256, signRun } from './protocol-helpers.js';
+import { ecdsaDkg, ecdsaSignRun, names } from '../../helpers/protocol-runs.js';
+import { clone, sha256 } from './protocol-helpers.js';
 
 const Q = secp256k1.Point.CURVE().n;
 const mod = (a: bigint) => ((a % Q) + Q) % Q;
@@ -42,7 +43,7 @@ function r2(payload: Uint8Array) {
 describe('snapshot + stale share + flipped-choice replay (F1)', () => {
   it('a co-signer replaying its extension with flipped choice bits against a snapshot-restored signer learns neither σ reuse nor the key', () => {
     const ps = names(3);
-    const shares = dkg(ps, 1, { seed: 'snap' });
+    const shares = ecdsaDkg(ps, 1, { seed: 'snap' });
     const vault = clone(shares);
     const [A, B] = [ps[0]!, ps[1]!];
     const digest = sha256(new TextEncoder().encode('pay 1 BTC'));
@@ -71,7 +72,7 @@ describe('snapshot + stale share + flipped-choice replay (F1)', () => {
         return { kind: 'deliver' } as const;
       };
       // same session id; A restored from the same VM snapshot: same share copy and same RNG stream (seed)
-      signRun(clone(vault), [A, B], digest, { sessionId: 'sess-7', seed: 'snapshot', fault });
+      ecdsaSignRun(clone(vault), [A, B], digest, { sessionId: 'sess-7', seed: 'snapshot', fault });
     }
     expect(answers.length).toBe(2);
     const [a1, a2] = answers as [ReturnType<typeof r2>, ReturnType<typeof r2>];

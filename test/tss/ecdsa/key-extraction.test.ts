@@ -16,7 +16,8 @@ import {
   SigningContextReusedError,
   SigningStepReplayedError,
 } from '../../../src/tss/session/signing-log.js';
-import { clone, dkg, names, sha256, signRun } from './protocol-helpers.js';
+import { ecdsaDkg, ecdsaSignRun, names } from '../../helpers/protocol-runs.js';
+import { clone, sha256 } from './protocol-helpers.js';
 
 const Q = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const mod = (a: bigint) => ((a % Q) + Q) % Q;
@@ -73,7 +74,7 @@ function recovers(
 describe('security fix H1: all secret randomness of a signing session is hedged', () => {
   it('a replayed RNG stream does not let a co-signer recover the key from two signatures on different digests', () => {
     const ps = names(3);
-    const shares = dkg(ps, 1, { seed: 'rng' });
+    const shares = ecdsaDkg(ps, 1, { seed: 'rng' });
     const [A, B] = [ps[0]!, ps[1]!];
     const runs: {
       g?: bigint;
@@ -90,7 +91,7 @@ describe('security fix H1: all secret randomness of a signing session is hedged'
           return [r, sk];
         }
       }
-      const rep = signRun(shares, [A, B], digest, {
+      const rep = ecdsaSignRun(shares, [A, B], digest, {
         sessionId: `s-${i}`,
         seed: `fresh-${i}`,
         fault: (d: Delivery) => {
@@ -115,7 +116,7 @@ describe('security fix H1: all secret randomness of a signing session is hedged'
 describe('security fix H2: two answers to one extension message use independent pads', () => {
   it('retrying a session id against a restored (not persisted) share does not leak the group key to a co-signer', () => {
     const ps = names(3);
-    const shares = dkg(ps, 1, { seed: 'replay' });
+    const shares = ecdsaDkg(ps, 1, { seed: 'replay' });
     const vault = clone(shares); // what the vault holds before the session
     const [A, B] = [ps[0]!, ps[1]!];
     const digest = sha256(new TextEncoder().encode('pay 1 BTC'));
@@ -126,10 +127,14 @@ describe('security fix H2: two answers to one extension message use independent 
     const m1: { p?: Uint8Array } = {};
     const m2: { p?: Uint8Array } = {};
     // attempt 1 completes (B gets the signature), but A's node crashes before persisting its share
-    const run1 = signRun(clone(vault), [A, B], digest, { sessionId: 'sess-42', seed: 'attempt1', fault: grab(m1) });
+    const run1 = ecdsaSignRun(clone(vault), [A, B], digest, {
+      sessionId: 'sess-42',
+      seed: 'attempt1',
+      fault: grab(m1),
+    });
     const sig1 = run1.results.get(B)!;
     // attempt 2: same session id, A restored from the vault; B replays the same round 1 (same rng seed)
-    const run2 = signRun(clone(vault), [A, B], digest, {
+    const run2 = ecdsaSignRun(clone(vault), [A, B], digest, {
       sessionId: 'sess-42',
       seed: 'attempt1',
       fault: grab(m2),
@@ -154,7 +159,7 @@ describe('finding F2: one signing context retried by a signer whose randomness r
   // request is signed again. A's randomness replays, so its instance key r_A repeats; B, malicious,
   // picks a fresh r_B. The signatures then have nonces k1 − k2 = r_B1 − r_B2, known to B.
   const ps = names(3);
-  const shares = dkg(ps, 1, { seed: 'f2' });
+  const shares = ecdsaDkg(ps, 1, { seed: 'f2' });
   const [A, B] = [ps[0]!, ps[1]!];
   const digest = sha256(new TextEncoder().encode('pay 5 BTC to the cold wallet'));
   function attempt(i: number, logA: MemorySigningLog) {
@@ -165,7 +170,7 @@ describe('finding F2: one signing context retried by a signer whose randomness r
         return [r, sk];
       }
     }
-    const rep = signRun(clone(shares), [A, B], digest, {
+    const rep = ecdsaSignRun(clone(shares), [A, B], digest, {
       sessionId: 'withdrawal-7',
       seed: `attacker-${i}`,
       logs: new Map([[A, logA]]),
@@ -203,7 +208,7 @@ describe('third review M-1: a signer resumed from a memory snapshot taken in the
   // timeline differently. Without step markers B learned A's additive key share (the reviewer's
   // reproduction: ψ changed in round 2 gives Δu = r_A·Δψ, Δw = r·sk_A·Δψ).
   const ps = names(3);
-  const shares = dkg(ps, 1, { seed: 'm1' });
+  const shares = ecdsaDkg(ps, 1, { seed: 'm1' });
   const [A, B] = [ps[0]!, ps[1]!];
   const signers = [A, B];
   const digest = sha256(Uint8Array.of(5));

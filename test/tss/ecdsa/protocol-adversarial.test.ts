@@ -14,11 +14,12 @@ import type { ProtocolParty } from '../../../src/tss/session/party.js';
 import { runParties } from '../../../src/tss/session/runner.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
 import { capturePayloads, messageMutation, mutatingFault, type Replays } from '../../helpers/mutations.js';
-import { clone, dkg, nobleVerifies, sha256, signRun, tamper } from './protocol-helpers.js';
+import { ecdsaDkg, ecdsaSignRun, tamper } from '../../helpers/protocol-runs.js';
+import { clone, nobleVerifies, sha256 } from './protocol-helpers.js';
 
 const P = ['n1', 'n2', 'n3'];
 const digest = sha256(new TextEncoder().encode('adversarial'));
-const keys = dkg(P, 1, { seed: 'adv' });
+const keys = ecdsaDkg(P, 1, { seed: 'adv' });
 const pk = keys.get('n1')!.groupPublicKey;
 const Q = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
@@ -197,7 +198,7 @@ describe('DKLs23 consistency checks', () => {
   for (const which of ['instance', 'key'] as const) {
     it(`a signer using an inconsistent ${which === 'instance' ? 'instance key' : 'key share'} in the multiplication (the γ attack) is caught and blamed; the pair is burnt and refuses to sign until re-setup`, () => {
       const ks = clone(keys);
-      const rep = signRun(ks, ['n1', 'n2'], digest, {
+      const rep = ecdsaSignRun(ks, ['n1', 'n2'], digest, {
         seed: `gamma-${which}`,
         make: (self) => (self === 'n2' ? (o) => new CheatingSigner(o, 'n1', which) : undefined),
       });
@@ -222,7 +223,7 @@ describe('DKLs23 consistency checks', () => {
       ).toThrow(InvalidStateError);
       // n1 still signs with n3.
       const after = new Map([...ks, ['n1', persisted]]);
-      const ok = signRun(after, ['n1', 'n3'], digest, { seed: 'after' });
+      const ok = ecdsaSignRun(after, ['n1', 'n3'], digest, { seed: 'after' });
       expect(ok.results.size).toBe(2);
       // A pairwise re-setup restores the pair; then n1 and n2 sign again.
       const re = runParties(
@@ -242,7 +243,7 @@ describe('DKLs23 consistency checks', () => {
       expect(re.aborts.size + re.crashes.size + re.stalled.length).toBe(0);
       expect(after.get('n1')!.burntPeers()).toEqual([]);
       const reloaded = new Map([...after].map(([k, v]) => [k, EcdsaKeyShare.deserialize(v.serialize())]));
-      const again = signRun(reloaded, ['n2', 'n1'], digest, { seed: 'again' });
+      const again = ecdsaSignRun(reloaded, ['n2', 'n1'], digest, { seed: 'again' });
       expect(again.results.size).toBe(2);
       expect(nobleVerifies(again.results.get('n1')!.signature, digest, pk)).toBe(true);
     });
@@ -332,7 +333,7 @@ describe('DKLs23 consistency checks', () => {
     );
     expect([...re.results.keys()].sort()).toEqual(['n1', 'n3']);
     expect(re.stalled).toEqual(['n2']);
-    const rep = signRun(ks, ['n1', 'n2'], digest, { seed: 'out-of-sync' });
+    const rep = ecdsaSignRun(ks, ['n1', 'n2'], digest, { seed: 'out-of-sync' });
     expect(rep.crashes.size).toBe(0);
     expect(rep.results.size).toBe(0);
     for (const p of ['n1', 'n2']) {
@@ -356,7 +357,7 @@ describe('DKLs23 consistency checks', () => {
       { rng: seededRng('fix') },
     );
     expect(fix.results.size).toBe(2);
-    const ok = signRun(ks, ['n2', 'n1'], digest, { seed: 'resynced' });
+    const ok = ecdsaSignRun(ks, ['n2', 'n1'], digest, { seed: 'resynced' });
     expect(ok.results.size).toBe(2);
     expect(nobleVerifies(ok.results.get('n2')!.signature, digest, pk)).toBe(true);
   });
@@ -364,7 +365,7 @@ describe('DKLs23 consistency checks', () => {
   it('a multiplication request claiming another OT setup is refused before any answer and burns the pair (not attributable: it may be stale state)', () => {
     const ks = clone(keys);
     const off = 4 + 'tessera/ecdsa/sign/r1d/v1'.length + 32;
-    const rep = signRun(ks, ['n1', 'n2'], digest, {
+    const rep = ecdsaSignRun(ks, ['n1', 'n2'], digest, {
       seed: 'setup-id',
       fault: tamper(
         (d) => d.from === 'n2' && d.message.round === 1 && d.message.to !== null,
@@ -384,7 +385,7 @@ describe('DKLs23 consistency checks', () => {
   it('a signer who opens a different instance point than it committed to is blamed', () => {
     const ks = clone(keys);
     // n2's round-2 payload: tag, echo, R (33), salt … — flip a bit of R's x coordinate via a re-encoded valid point is hard; flip the salt instead.
-    const rep = signRun(ks, ['n1', 'n2'], digest, {
+    const rep = ecdsaSignRun(ks, ['n1', 'n2'], digest, {
       seed: 'open',
       fault: tamper(
         (d) => d.from === 'n2' && d.message.round === 2,
@@ -401,7 +402,7 @@ describe('DKLs23 consistency checks', () => {
 
   it('a tampered multiplication answer (KOS / multiplication check) blames the sender and burns the pair', () => {
     const ks = clone(keys);
-    const rep = signRun(ks, ['n1', 'n2'], digest, {
+    const rep = ecdsaSignRun(ks, ['n1', 'n2'], digest, {
       seed: 'mul',
       fault: tamper(
         (d) => d.from === 'n2' && d.message.round === 2,

@@ -12,11 +12,12 @@ import type { ProtocolParty } from '../../../src/tss/session/party.js';
 import { type FaultInjector, runParties } from '../../../src/tss/session/runner.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
 import { capturePayloads, messageMutation, mutatingFault, type Replays } from '../../helpers/mutations.js';
-import { dkg, verifiesEverywhere } from './helpers.js';
+import { frostDkg } from '../../helpers/protocol-runs.js';
+import { verifiesEverywhere } from './helpers.js';
 
 const P = ['n1', 'n2', 'n3'];
 const msg = new TextEncoder().encode('adversarial');
-const keys = dkg(P, 1, { seed: 'adv' });
+const keys = frostDkg(P, 1, { seed: 'adv' });
 const pk = keys.get('n1')!.groupPublicKey;
 
 type Proto = 'dkg' | 'sign' | 'reshare';

@@ -11,8 +11,8 @@ import {
   SigningStepReplayedError,
   signingStepMarker,
 } from '../../../src/tss/session/signing-log.js';
-import { dkg as ecdsaDkg, names, sha256 } from '../ecdsa/protocol-helpers.js';
-import { dkg as frostDkg } from '../frost/helpers.js';
+import { ecdsaDkg, frostDkg, names } from '../../helpers/protocol-runs.js';
+import { sha256 } from '../ecdsa/protocol-helpers.js';
 
 const ecdsaShares = ecdsaDkg(names(3), 1, { seed: 'signing-log' });
 
