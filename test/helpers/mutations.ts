@@ -77,26 +77,24 @@ export function mutateMessage(
 }
 
 /**
- * A fault injector that mutates what `bad` sends in `round` as `kind`: to every receiver, or (without
- * `allVictims`) only to the first one it sends to. The receivers that got a mutated message are added
- * to `victims`.
+ * A fault injector that mutates what `bad` sends in `target`'s round as its kind (broadcast or
+ * direct): to every receiver, or (without `allVictims`) only to the first one it sends to. `victims`
+ * collects the receivers that got a mutated message.
  */
-export function mutatingFault(opts: {
-  bad: string;
-  round: number;
-  kind: 'broadcast' | 'direct';
-  mutation: MessageMutation;
-  allVictims: boolean;
-  replays: Replays;
-  participants: readonly string[];
-  victims: Set<string>;
-}): FaultInjector {
-  const { bad, round, kind, mutation, allVictims, replays, participants, victims } = opts;
-  return (d) => {
-    const k = d.message.to === null ? 'broadcast' : 'direct';
-    if (d.from !== bad || d.message.round !== round || k !== kind) return { kind: 'deliver' };
-    if (!allVictims && victims.size > 0 && !victims.has(d.to)) return { kind: 'deliver' };
+export function mutatingFault(
+  bad: string,
+  target: { round: number; kind: 'broadcast' | 'direct' },
+  mutation: MessageMutation,
+  opts: { allVictims: boolean; replays: Replays; participants: readonly string[] },
+): { fault: FaultInjector; victims: Set<string> } {
+  const victims = new Set<string>();
+  const fault: FaultInjector = (d) => {
+    const kind = d.message.to === null ? 'broadcast' : 'direct';
+    if (d.from !== bad || d.message.round !== target.round || kind !== target.kind) return { kind: 'deliver' };
+    if (!opts.allVictims && victims.size > 0 && !victims.has(d.to)) return { kind: 'deliver' };
     victims.add(d.to);
-    return { kind: 'replace', bytes: mutateMessage(decodeMessage(d.bytes), mutation, replays, d.to, participants) };
+    const bytes = mutateMessage(decodeMessage(d.bytes), mutation, opts.replays, d.to, opts.participants);
+    return { kind: 'replace', bytes };
   };
+  return { fault, victims };
 }

@@ -1,8 +1,9 @@
 /**
  * Deterministic DKG, signing and resharing runs for both curves. Party `p` draws from
  * `seededRng('<seed>/<p>')` and the runner's delivery order from `seededRng('<seed>/order')`, so a
- * run is a function of its seed. The `…Run` functions return the run report; the others assert a
- * clean run and return its result.
+ * run is a function of its seed. `ecdsaDkgRun`, `frostSignRun`, … return the run report; their
+ * twins without `Run` take the same arguments, assert a clean run and return its result: the
+ * shares, the one signature all signers agree on, or the new committee's shares.
  */
 import { expect } from 'vitest';
 import { EcdsaDkgParty } from '../../src/tss/ecdsa/dkg.js';
@@ -58,9 +59,101 @@ function run<R, P extends ProtocolParty<R>>(
   return { ...runParties(parties, { rng: seededRng(`${seed}/order`), fault }), parties };
 }
 
-/** A reshare's parties: the dealers, then the new participants that are not dealers. */
-function reshareMembers(dealers: readonly string[], newParticipants: readonly string[]): string[] {
-  return [...dealers, ...newParticipants.filter((p) => !dealers.includes(p))];
+interface RunOptions {
+  seed?: string;
+  sessionId?: string;
+  fault?: FaultInjector;
+}
+
+/** A DKG run function whose parties `make` builds from the options both curves' DKG parties take. */
+function dkgRunner<O extends RunOptions, R, P extends ProtocolParty<R>>(
+  make: (o: { sessionId: string; self: string; participants: string[]; threshold: number; rng: Rng }, opts: O) => P,
+) {
+  return (participants: string[], t: number, opts: O = {} as O): RunReport<R> & { parties: P[] } => {
+    const seed = opts.seed ?? 'dkg';
+    const sessionId = opts.sessionId ?? `dkg-${seed}`;
+    return run(
+      participants,
+      seed,
+      (self, rng) => make({ sessionId, self, participants, threshold: t, rng }, opts),
+      opts.fault,
+    );
+  };
+}
+
+/** A signing session whose parties `make` builds from the options both curves' signing parties take. */
+function signRun<K, R, P extends ProtocolParty<R>>(
+  shares: Map<string, K>,
+  signers: string[],
+  opts: RunOptions,
+  make: (o: { sessionId: string; self: string; signers: string[]; keyShare: K; rng: Rng }) => P,
+): RunReport<R> & { parties: P[] } {
+  const seed = opts.seed ?? 'sign';
+  const sessionId = opts.sessionId ?? `sign-${seed}`;
+  return run(
+    signers,
+    seed,
+    (self, rng) => make({ sessionId, self, signers, keyShare: shares.get(self)!, rng }),
+    opts.fault,
+  );
+}
+
+/**
+ * A reshare run function among the dealers and the new participants that are not dealers, whose
+ * parties `make` builds from the options both curves' reshare parties take.
+ */
+function reshareRunner<K extends { public: unknown }, O extends RunOptions, R, P extends ProtocolParty<R>>(
+  make: (
+    o: {
+      sessionId: string;
+      self: string;
+      dealers: string[];
+      newParticipants: string[];
+      newThreshold: number;
+      oldPublic: K['public'];
+      keyShare: K | undefined;
+      rng: Rng;
+    },
+    opts: O,
+  ) => P,
+) {
+  return (
+    oldShares: Map<string, K>,
+    dealers: string[],
+    newParticipants: string[],
+    newThreshold: number,
+    opts: O = {} as O,
+  ): RunReport<R> & { parties: P[] } => {
+    const seed = opts.seed ?? 'reshare';
+    const sessionId = opts.sessionId ?? `reshare-${seed}`;
+    const oldPublic = oldShares.get(dealers[0]!)!.public;
+    const members = [...dealers, ...newParticipants.filter((p) => !dealers.includes(p))];
+    return run(
+      members,
+      seed,
+      (self, rng) =>
+        make(
+          {
+            sessionId,
+            self,
+            dealers,
+            newParticipants,
+            newThreshold,
+            oldPublic,
+            keyShare: dealers.includes(self) ? oldShares.get(self) : undefined,
+            rng,
+          },
+          opts,
+        ),
+      opts.fault,
+    );
+  };
+}
+
+/** The results of a clean run (asserting it was clean). */
+function cleanResults<R>(rep: RunReport<R>): Map<string, R> {
+  expectClean(rep);
+  return rep.results;
 }
 
 /** The one signature every signer output (asserting a clean run). */
@@ -81,240 +174,86 @@ function newShares<K>(rep: RunReport<{ share?: K }>, newParticipants: readonly s
   return out;
 }
 
-// ECDSA (DKLs23 over secp256k1)
+// ECDSA (DKLs23 over secp256k1); every party gets a fresh in-memory setup or signing log
 
 export type EcdsaSignPartyFactory = (opts: ConstructorParameters<typeof EcdsaSignParty>[0]) => EcdsaSignParty;
 
-export function ecdsaDkgRun(
-  participants: string[],
-  t: number,
-  opts: { seed?: string; sessionId?: string; fault?: FaultInjector } = {},
-): RunReport<EcdsaKeyShare> & { parties: EcdsaDkgParty[] } {
-  const seed = opts.seed ?? 'dkg';
-  return run(
-    participants,
-    seed,
-    (self, rng) =>
-      new EcdsaDkgParty({
-        setupLog: new MemorySigningLog(),
-        sessionId: opts.sessionId ?? `dkg-${seed}`,
-        self,
-        participants,
-        threshold: t,
-        rng,
-      }),
-    opts.fault,
-  );
-}
-
-export function ecdsaDkg(
-  participants: string[],
-  t: number,
-  opts: { seed?: string; sessionId?: string } = {},
-): Map<string, EcdsaKeyShare> {
-  const rep = ecdsaDkgRun(participants, t, opts);
-  expectClean(rep);
-  return rep.results;
-}
+export const ecdsaDkgRun = dkgRunner<RunOptions, EcdsaKeyShare, EcdsaDkgParty>(
+  (o) => new EcdsaDkgParty({ ...o, setupLog: new MemorySigningLog() }),
+);
+export const ecdsaDkg = (...a: Parameters<typeof ecdsaDkgRun>) => cleanResults(ecdsaDkgRun(...a));
 
 export function ecdsaSignRun(
   shares: Map<string, EcdsaKeyShare>,
   signers: string[],
   digest: Uint8Array,
-  opts: {
-    seed?: string;
-    sessionId?: string;
+  opts: RunOptions & {
     derivation?: EcdsaDerivation;
-    fault?: FaultInjector;
     /** A signer's own party class (e.g. a cheating one); default `EcdsaSignParty`. */
     make?: (self: string) => EcdsaSignPartyFactory | undefined;
     /** Each signer's signing log (default: a fresh in-memory one per run). */
     logs?: Map<string, SigningLog>;
   } = {},
 ): RunReport<EcdsaSignResult> & { parties: EcdsaSignParty[] } {
-  const seed = opts.seed ?? 'sign';
-  return run(
-    signers,
-    seed,
-    (self, rng) => {
-      const o = {
-        sessionId: opts.sessionId ?? `sign-${seed}`,
-        self,
-        signers,
-        keyShare: shares.get(self)!,
-        digest,
-        derivation: opts.derivation,
-        signingLog: opts.logs?.get(self) ?? new MemorySigningLog(),
-        rng,
-      };
-      const f = opts.make?.(self);
-      return f ? f(o) : new EcdsaSignParty(o);
-    },
-    opts.fault,
-  );
+  return signRun(shares, signers, opts, (common) => {
+    const o = {
+      ...common,
+      digest,
+      derivation: opts.derivation,
+      signingLog: opts.logs?.get(common.self) ?? new MemorySigningLog(),
+    };
+    const f = opts.make?.(common.self);
+    return f ? f(o) : new EcdsaSignParty(o);
+  });
 }
+export const ecdsaSign = (...a: Parameters<typeof ecdsaSignRun>) => agreedSignature(ecdsaSignRun(...a), a[1]);
 
-export function ecdsaSign(
-  shares: Map<string, EcdsaKeyShare>,
-  signers: string[],
-  digest: Uint8Array,
-  opts: Parameters<typeof ecdsaSignRun>[3] = {},
-): EcdsaSignResult {
-  return agreedSignature(ecdsaSignRun(shares, signers, digest, opts), signers);
-}
-
-export function ecdsaReshareRun(
-  oldShares: Map<string, EcdsaKeyShare>,
-  dealers: string[],
-  newParticipants: string[],
-  newThreshold: number,
-  opts: { seed?: string; sessionId?: string; fault?: FaultInjector } = {},
-): RunReport<EcdsaReshareResult> & { parties: EcdsaReshareParty[] } {
-  const seed = opts.seed ?? 'reshare';
-  const oldPublic = oldShares.get(dealers[0]!)!.public;
-  return run(
-    reshareMembers(dealers, newParticipants),
-    seed,
-    (self, rng) =>
-      new EcdsaReshareParty({
-        setupLog: new MemorySigningLog(),
-        sessionId: opts.sessionId ?? `reshare-${seed}`,
-        self,
-        dealers,
-        newParticipants,
-        newThreshold,
-        oldPublic,
-        keyShare: dealers.includes(self) ? oldShares.get(self) : undefined,
-        rng,
-      }),
-    opts.fault,
-  );
-}
-
-export function ecdsaReshare(
-  oldShares: Map<string, EcdsaKeyShare>,
-  dealers: string[],
-  newParticipants: string[],
-  newThreshold: number,
-  opts: Parameters<typeof ecdsaReshareRun>[4] = {},
-): Map<string, EcdsaKeyShare> {
-  return newShares(ecdsaReshareRun(oldShares, dealers, newParticipants, newThreshold, opts), newParticipants);
-}
+export const ecdsaReshareRun = reshareRunner<EcdsaKeyShare, RunOptions, EcdsaReshareResult, EcdsaReshareParty>(
+  (o) => new EcdsaReshareParty({ ...o, setupLog: new MemorySigningLog() }),
+);
+export const ecdsaReshare = (...a: Parameters<typeof ecdsaReshareRun>) => newShares(ecdsaReshareRun(...a), a[2]);
 
 // FROST (Ed25519); `backend` picks the group implementation (default 'fast')
 
-export function frostDkgRun(
-  participants: string[],
-  t: number,
-  opts: { backend?: BackendName; seed?: string; sessionId?: string; fault?: FaultInjector } = {},
-): RunReport<FrostKeyShare> & { parties: FrostDkgParty[] } {
-  const group = getGroup('ed25519', opts.backend ?? 'fast');
-  const seed = opts.seed ?? 'dkg';
-  return run(
-    participants,
-    seed,
-    (self, rng) =>
-      new FrostDkgParty({
-        sessionId: opts.sessionId ?? `dkg-${seed}`,
-        self,
-        participants,
-        threshold: t,
-        rng,
-        group,
-      }),
-    opts.fault,
-  );
+interface FrostRunOptions extends RunOptions {
+  backend?: BackendName;
 }
 
-export function frostDkg(
-  participants: string[],
-  t: number,
-  opts: { backend?: BackendName; seed?: string; sessionId?: string } = {},
-): Map<string, FrostKeyShare> {
-  const rep = frostDkgRun(participants, t, opts);
-  expectClean(rep);
-  return rep.results;
-}
+const ed25519 = (opts: FrostRunOptions) => getGroup('ed25519', opts.backend ?? 'fast');
+
+export const frostDkgRun = dkgRunner<FrostRunOptions, FrostKeyShare, FrostDkgParty>(
+  (o, opts) => new FrostDkgParty({ ...o, group: ed25519(opts) }),
+);
+export const frostDkg = (...a: Parameters<typeof frostDkgRun>) => cleanResults(frostDkgRun(...a));
 
 export function frostSignRun(
   shares: Map<string, FrostKeyShare>,
   signers: string[],
   message: Uint8Array,
-  opts: {
-    backend?: BackendName;
-    seed?: string;
-    sessionId?: string;
+  opts: FrostRunOptions & {
     derivation?: Derivation;
-    fault?: FaultInjector;
     /** Each signer's rng (default: the seeded one). */
     rng?: (self: string) => Rng;
   } = {},
 ): RunReport<SignResult> & { parties: FrostSignParty[] } {
-  const group = getGroup('ed25519', opts.backend ?? 'fast');
-  const seed = opts.seed ?? 'sign';
-  return run(
+  return signRun(
+    shares,
     signers,
-    seed,
-    (self, rng) =>
+    opts,
+    (o) =>
       new FrostSignParty({
-        signingLog: new MemorySigningLog(),
-        sessionId: opts.sessionId ?? `sign-${seed}`,
-        self,
-        signers,
-        keyShare: shares.get(self)!,
+        ...o,
         message,
         derivation: opts.derivation,
-        rng: opts.rng ? opts.rng(self) : rng,
-        group,
+        signingLog: new MemorySigningLog(),
+        rng: opts.rng ? opts.rng(o.self) : o.rng,
+        group: ed25519(opts),
       }),
-    opts.fault,
   );
 }
+export const frostSign = (...a: Parameters<typeof frostSignRun>) => agreedSignature(frostSignRun(...a), a[1]);
 
-export function frostSign(
-  shares: Map<string, FrostKeyShare>,
-  signers: string[],
-  message: Uint8Array,
-  opts: Parameters<typeof frostSignRun>[3] = {},
-): SignResult {
-  return agreedSignature(frostSignRun(shares, signers, message, opts), signers);
-}
-
-export function frostReshareRun(
-  oldShares: Map<string, FrostKeyShare>,
-  dealers: string[],
-  newParticipants: string[],
-  newThreshold: number,
-  opts: { backend?: BackendName; seed?: string; sessionId?: string; fault?: FaultInjector } = {},
-): RunReport<ReshareResult> & { parties: FrostReshareParty[] } {
-  const group = getGroup('ed25519', opts.backend ?? 'fast');
-  const seed = opts.seed ?? 'reshare';
-  const oldPublic = oldShares.get(dealers[0]!)!.public;
-  return run(
-    reshareMembers(dealers, newParticipants),
-    seed,
-    (self, rng) =>
-      new FrostReshareParty({
-        sessionId: opts.sessionId ?? `reshare-${seed}`,
-        self,
-        dealers,
-        newParticipants,
-        newThreshold,
-        oldPublic,
-        keyShare: dealers.includes(self) ? oldShares.get(self) : undefined,
-        rng,
-        group,
-      }),
-    opts.fault,
-  );
-}
-
-export function frostReshare(
-  oldShares: Map<string, FrostKeyShare>,
-  dealers: string[],
-  newParticipants: string[],
-  newThreshold: number,
-  opts: Parameters<typeof frostReshareRun>[4] = {},
-): Map<string, FrostKeyShare> {
-  return newShares(frostReshareRun(oldShares, dealers, newParticipants, newThreshold, opts), newParticipants);
-}
+export const frostReshareRun = reshareRunner<FrostKeyShare, FrostRunOptions, ReshareResult, FrostReshareParty>(
+  (o, opts) => new FrostReshareParty({ ...o, group: ed25519(opts) }),
+);
+export const frostReshare = (...a: Parameters<typeof frostReshareRun>) => newShares(frostReshareRun(...a), a[2]);

@@ -139,16 +139,10 @@ describe('adversarial messages: tampering ends in ProtocolAbortedError blaming t
             const seed = `s${seedN % 2}`;
             const key = `${t.proto}/${seed}`;
             if (mu.kind === 'replay' && !replays.has(key)) replays.set(key, capture(t.proto, seed));
-            const victims = new Set<string>();
-            const fault = mutatingFault({
-              bad,
-              round: t.round,
-              kind: t.kind,
-              mutation: mu,
+            const { fault, victims } = mutatingFault(bad, t, mu, {
               allVictims,
               replays: replays.get(key) ?? new Map(),
               participants: P,
-              victims,
             });
             const rep = runParties(parties(t.proto, 'the-session', seed), { rng: seededRng(`order-${seedN}`), fault });
             expect([...rep.crashes.values()]).toEqual([]);

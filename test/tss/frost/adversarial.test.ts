@@ -88,17 +88,7 @@ describe('adversarial messages: every tampering ends in ProtocolAbortedError bla
             const seedReplays = new Map(
               [...replays].filter(([k]) => k.startsWith(`${seed}#`)).map(([k, v]) => [k.slice(seed.length + 1), v]),
             );
-            const victims = new Set<string>();
-            const fault = mutatingFault({
-              bad,
-              round: t.round,
-              kind: t.kind,
-              mutation: mu,
-              allVictims,
-              replays: seedReplays,
-              participants: P,
-              victims,
-            });
+            const { fault, victims } = mutatingFault(bad, t, mu, { allVictims, replays: seedReplays, participants: P });
             const rep = runParties(parties(t.proto, 'the-session', seed), { rng: seededRng(`order-${seedN}`), fault });
             expect([...rep.crashes.values()]).toEqual([]);
             expect(victims.size).toBeGreaterThan(0);
