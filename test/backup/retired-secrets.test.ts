@@ -22,7 +22,7 @@ async function records(dir: string, files: string[], identity: string): Promise<
   return out;
 }
 
-describe('backups carry no secret of a retired version (review R-E)', () => {
+describe('backups carry no secret of a retired version [5/R-E]', () => {
   it('full and incremental backups after reshares and a departure hold retired versions as metadata only, and a restore of the chain ends in the same state', async () => {
     const keys = await newKeys();
     const v = await newVault();

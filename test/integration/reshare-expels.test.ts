@@ -35,7 +35,7 @@ function trySign(
   return { signed: nobleVerifies(sig.signature, digest, groupKey), error: undefined };
 }
 
-describe('a reshare expels (review R-E)', () => {
+describe('a reshare expels [5/R-E]', () => {
   it("after a reshare is activated, the expelled member's stolen old share plus this node's retired version cannot sign", async () => {
     const [n1, n2, n3, n4] = names(4) as [string, string, string, string];
     const v1 = ecdsaDkg([n1, n2, n3], 1, { seed: 'reshare-expels' });

@@ -19,7 +19,7 @@ import { clone, sha256 } from './protocol-helpers.js';
 
 afterEach(() => vi.restoreAllMocks());
 
-describe('R-F: an aborted signer wipes Bob-side secrets', () => {
+describe('an aborted signer wipes Bob-side secrets [5/R-F]', () => {
   it("an aborted signer wipes Bob's choice bits and OT keys (abort in round 1, before the answer arrived)", () => {
     const ps = names(3);
     const shares = clone(ecdsaDkg(ps, 1, { seed: 'wipe' }));
@@ -61,7 +61,7 @@ describe('R-F: an aborted signer wipes Bob-side secrets', () => {
   });
 });
 
-describe('R-F: an aborted DKG or reshare abandons its zero-seed setups', () => {
+describe('an aborted DKG or reshare abandons its zero-seed setups [5/R-F]', () => {
   it('an abandoned zero-seed setup refuses every further step (its seed and salt are wiped)', () => {
     const sid = new TextEncoder().encode('zs');
     const x = new ZeroSeedPairSetup({ sessionId: sid, selfId: 'p1', peerId: 'p2' }, seededRandom('x'));

@@ -42,7 +42,7 @@ function party(
   });
 }
 
-describe('R-A: no burn without OT evidence', () => {
+describe('no burn without OT evidence [5/R-A]', () => {
   it('two honest signers given different digests keep their OT pair (a context mismatch blames but burns nothing)', () => {
     const shares = clone(base);
     const parties = [a, b].map((self) => party(shares, self, 'tx-1', sha256(Uint8Array.of(self === a ? 1 : 2))));
@@ -112,7 +112,7 @@ describe('R-A: no burn without OT evidence', () => {
   });
 });
 
-describe('R-A: OT evidence still burns both directions', () => {
+describe('OT evidence still burns both directions [5/R-A]', () => {
   /** Both directions of a's pair with b must be destroyed and the pair recorded as burnt (and persisted as such). */
   function expectBurntBothWays(shares: ReturnType<typeof clone>, pair: NonNullable<ReturnType<typeof peerPair>>) {
     expect(shares.get(a)!.burntPeers()).toEqual([b]);
@@ -196,7 +196,7 @@ describe('R-A: OT evidence still burns both directions', () => {
   });
 });
 
-describe('R-C: the sliding window of extension indices', () => {
+describe('the sliding window of extension indices [5/R-C]', () => {
   it('a window overflow aborts without blame or burn and a retry succeeds', () => {
     const shares = clone(base);
     const logs = new Map([a, b].map((p) => [p, new MemorySigningLog()]));
@@ -273,7 +273,7 @@ describe('R-C: the sliding window of extension indices', () => {
   });
 });
 
-describe('I-1: secret scalars never go through the variable-time mul', () => {
+describe('secret scalars never go through the variable-time mul [5/I-1]', () => {
   it('the consistency checks multiply by χ_ij with mulSecret only', () => {
     const calls = { mul: [] as bigint[], mulSecret: [] as bigint[] };
     const real = getGroup('secp256k1');

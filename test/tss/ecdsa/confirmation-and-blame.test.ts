@@ -39,7 +39,7 @@ const flipLast = (p: Uint8Array) => {
   return p;
 };
 
-describe('a confirmation withheld or falsified for some parties does not destroy their validated share (review R-1)', () => {
+describe('a confirmation withheld or falsified for some parties does not destroy their validated share [3/R-1]', () => {
   it('DKG: n3 sends a wrong confirmation to n2 only — n2 aborts blaming n3 but keeps its validated share as pendingResult, which signs with the others', () => {
     const P = ['n1', 'n2', 'n3'];
     const parties = P.map(
@@ -152,7 +152,7 @@ describe('a confirmation withheld or falsified for some parties does not destroy
   });
 });
 
-describe('echo blame always contains a culprit (review R-3)', () => {
+describe('echo blame always contains a culprit [3/R-3]', () => {
   it("DKG 3-of-5: n3, n4, n5 misreport honest n2's round-1 digest to n1 — n1 blames n2 together with them, never n2 alone", () => {
     const P = ['n1', 'n2', 'n3', 'n4', 'n5'];
     const off = 4 + 'tessera/ecdsa/dkg/r2/v1'.length + 32 + 4 + 32 * 1; // n2's slot in the echo vector
@@ -184,7 +184,7 @@ describe('echo blame always contains a culprit (review R-3)', () => {
   });
 });
 
-describe('a rushing dealer that makes the new package degenerate is named (review R-4)', () => {
+describe('a rushing dealer that makes the new package degenerate is named [3/R-4]', () => {
   it('dealer n1 picks its commitment so that Y′(n4) is the identity; every new member names n1 by its Feldman check instead of aborting without blame', () => {
     const old = ecdsaDkg(['n1', 'n2', 'n3'], 1, { seed: 'r4-old' });
     const dealers = ['n1', 'n2', 'n3'];
@@ -262,7 +262,7 @@ describe('a rushing dealer that makes the new package degenerate is named (revie
   });
 });
 
-describe('echo suspicion does not cost honest pairs (review 2, L-2)', () => {
+describe('echo suspicion does not cost honest pairs [4/L-2]', () => {
   it("a signer misreporting an honest co-signer's round-1 digest makes the victim abort blaming both, but no OT pair is burnt", () => {
     const ps = ['n1', 'n2', 'n3'];
     const shares = clone(ecdsaDkg(ps, 1, { seed: 'echo-burn' }));

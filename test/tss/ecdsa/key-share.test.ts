@@ -118,7 +118,7 @@ describe('ECDSA key share serialization', () => {
     ).toThrow(InvalidStateError);
   });
 
-  it('after a restore, requireResetup() burns every pair: the share is persisted as such, refuses to sign, and signs again after an OT re-setup (review R-G)', () => {
+  it('after a restore, requireResetup() burns every pair: the share is persisted as such, refuses to sign, and signs again after an OT re-setup [5/R-G]', () => {
     const ks = clone(keys);
     const restored = ks.get('node-1')!;
     expect(restored.requireResetup()).toEqual(['node-2', 'node-3']);

@@ -304,7 +304,7 @@ describe('DKLs23 consistency checks', () => {
     expect(ks.get('n1')!.serialize()).toEqual(before);
   });
 
-  it('a re-setup that one member confirmed to some peers only leaves pairs out of sync: the next signing aborts before any answer naming no honest party, burns the pair, and a re-setup restores signing (finding L1)', () => {
+  it('a re-setup that one member confirmed to some peers only leaves pairs out of sync: the next signing aborts before any answer naming no honest party, burns the pair, and a re-setup restores signing [2/L1]', () => {
     const ks = clone(keys);
     const re = runParties(
       ['n1', 'n2', 'n3'].map(

@@ -218,7 +218,7 @@ describe('checkpointed parties: state is persisted before any message of a step 
       EcdsaKeyShare.deserialize(states.at(-1)!).dispose();
     }
   });
-  it('a burn is durable before the share counts as written: after a failed checkpoint write following an abort that burnt a pair, the in-memory share stays burnt and reports the unpersisted burn until a write succeeds (review R-G)', () => {
+  it('a burn is durable before the share counts as written: after a failed checkpoint write following an abort that burnt a pair, the in-memory share stays burnt and reports the unpersisted burn until a write succeeds [5/R-G]', () => {
     const ps = names(3);
     const shares = ecdsaDkg(ps, 1, { seed: 'checkpoint-burn' });
     const [a, b] = [ps[0]!, ps[1]!];

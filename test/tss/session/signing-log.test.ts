@@ -32,7 +32,7 @@ function ecdsaParty(
   });
 }
 
-describe('signing log (finding F2)', () => {
+describe('the signing log refuses a signing context or step claimed before [2/F2]', () => {
   it('an ECDSA signer refuses to start a signing context it started before, before any message exists', () => {
     const log = new MemorySigningLog();
     expect(ecdsaParty(log).start().length).toBeGreaterThan(0);
