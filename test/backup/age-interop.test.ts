@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAGIC } from '../../src/backup/format.js';
 import { readBackupFile, restoreChain, runBackup, verifyChain } from '../../src/backup/index.js';
-import { FAST_ARGON2, password, share, tempDir } from '../helpers/vault.js';
-import { newVault, snapshot, snapshotOf } from './helpers.js';
+import { FAST_ARGON2, password, share, snapshot, snapshotOf, tempDir } from '../helpers/vault.js';
+import { newVault } from './helpers.js';
 
 const hasAge = spawnSync('age', ['--version']).status === 0 && spawnSync('age-keygen', ['--version']).status === 0;
 if (!hasAge)

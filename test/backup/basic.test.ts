@@ -2,8 +2,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { restoreChain, runBackup, verifyChain } from '../../src/backup/index.js';
-import { FAST_ARGON2, password, share, tempDir } from '../helpers/vault.js';
-import { newKeys, newVault, snapshot, snapshotOf } from './helpers.js';
+import { FAST_ARGON2, password, share, snapshot, snapshotOf, tempDir } from '../helpers/vault.js';
+import { newKeys, newVault } from './helpers.js';
 
 describe('backup run, verify, restore', () => {
   it('a full then incrementals restore to exactly the source state', async () => {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBackupFileName, restoreChain, runBackup, verifyChain } from '../../src/backup/index.js';
 import { Vault } from '../../src/vault/vault.js';
-import { FAST_ARGON2, password, share, tempDir } from '../helpers/vault.js';
-import { type Keys, newKeys, snapshot, snapshotOf } from './helpers.js';
+import { FAST_ARGON2, password, share, snapshot, snapshotOf, tempDir } from '../helpers/vault.js';
+import { type Keys, newKeys } from './helpers.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures', 'backup-child.mjs');
 

@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { restoreChain, runBackup, verifyChain } from '../../src/backup/index.js';
 import type { Vault } from '../../src/vault/vault.js';
-import { FAST_ARGON2, password, share, tempDir } from '../helpers/vault.js';
-import { newKeys, newVault, snapshot, snapshotOf } from './helpers.js';
+import { FAST_ARGON2, password, share, snapshot, snapshotOf, tempDir } from '../helpers/vault.js';
+import { newKeys, newVault } from './helpers.js';
 
 type Op =
   | { op: 'put'; w: number; activate: boolean; kt: 'ecdsa' | 'eddsa' }

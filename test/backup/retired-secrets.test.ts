@@ -8,8 +8,8 @@ import { readBackupFile, restoreChain, runBackup, verifyChain } from '../../src/
 import { ByteWriter, MalformedError } from '../../src/common/bytes.js';
 import { ShareDestroyedError } from '../../src/common/errors.js';
 import { Vault } from '../../src/vault/vault.js';
-import { FAST_ARGON2, password, rawSql, share, tempDir } from '../helpers/vault.js';
-import { newKeys, newVault, snapshot, snapshotOf } from './helpers.js';
+import { FAST_ARGON2, password, rawSql, share, snapshot, snapshotOf, tempDir } from '../helpers/vault.js';
+import { newKeys, newVault } from './helpers.js';
 
 /** Every record of every file of `dir` (share bytes as hex). */
 async function records(dir: string, files: string[], identity: string): Promise<(BackupRecord & { hex?: string })[]> {
@@ -22,7 +22,7 @@ async function records(dir: string, files: string[], identity: string): Promise<
   return out;
 }
 
-describe('backups carry no secret of a retired version (review R-E)', () => {
+describe('backups carry no secret of a retired version [5/R-E]', () => {
   it('full and incremental backups after reshares and a departure hold retired versions as metadata only, and a restore of the chain ends in the same state', async () => {
     const keys = await newKeys();
     const v = await newVault();

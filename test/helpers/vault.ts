@@ -6,6 +6,7 @@ import { openDatabase } from '../../src/vault/database.js';
 import { unlockKeyring } from '../../src/vault/keyring-store.js';
 import type { VaultSecret } from '../../src/vault/secret.js';
 import type { PutShareInput } from '../../src/vault/types.js';
+import { Vault } from '../../src/vault/vault.js';
 
 /** Cheap Argon2id parameters for tests (the default costs ~150 ms per derivation). */
 export const FAST_ARGON2 = { opsLimit: 1, memLimit: 8192 };
@@ -56,5 +57,38 @@ export async function rawSql(dir: string, pw: string, sql: string): Promise<unkn
     return [];
   } finally {
     db.close();
+  }
+}
+
+/**
+ * Everything observable about a vault's content, for equality: wallets, their versions and every
+ * readable secret. `timestamps: false` leaves out the versions' createdAt and updatedAt.
+ */
+export function snapshot(v: Vault, opts: { timestamps?: boolean } = {}) {
+  const timestamps = opts.timestamps ?? true;
+  return v.listWallets().map((w) => ({
+    ...w,
+    seq: 0,
+    publicKey: Buffer.from(w.publicKey).toString('hex'),
+    versions: v.listVersions(w.keyType, w.walletId).map((s) => ({
+      version: s.version,
+      status: s.status,
+      threshold: s.threshold,
+      participants: s.participants,
+      ...(timestamps ? { createdAt: s.createdAt, updatedAt: s.updatedAt } : {}),
+      // a retired version has no secret to read (getShare refuses it)
+      share:
+        s.status === 'retired' ? null : Buffer.from(v.getShare(w.keyType, w.walletId, s.version).share).toString('hex'),
+    })),
+  }));
+}
+
+/** Snapshot of the vault in `dir`, opened and closed. */
+export async function snapshotOf(dir: string, pw: string) {
+  const v = await Vault.open(dir, password(pw));
+  try {
+    return snapshot(v);
+  } finally {
+    v.close();
   }
 }

@@ -6,13 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { checkpointed, ecdsa, SetupContextReusedError, SigningContextReusedError } from '../../src/tss/index.js';
 import { runParties, seededRng } from '../../src/tss/testing.js';
 import { Vault } from '../../src/vault/index.js';
+import { ecdsaDkg, names } from '../helpers/protocol-runs.js';
 import { FAST_ARGON2, password, tempDir } from '../helpers/vault.js';
-import { dkg, names, nobleVerifies, sha256 } from '../tss/ecdsa/protocol-helpers.js';
+import { nobleVerifies, sha256 } from '../tss/ecdsa/protocol-helpers.js';
 
 const WALLET = 'btc-treasury';
 
 async function nodes(ps: string[]): Promise<Map<string, { dir: string; vault: Vault }>> {
-  const shares = dkg(ps, 1, { seed: 'vault-integration' });
+  const shares = ecdsaDkg(ps, 1, { seed: 'vault-integration' });
   const out = new Map<string, { dir: string; vault: Vault }>();
   for (const p of ps) {
     const dir = tempDir();

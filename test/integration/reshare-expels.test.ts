@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { ShareDestroyedError } from '../../src/common/errors.js';
 import { ecdsa } from '../../src/tss/index.js';
 import { Vault } from '../../src/vault/index.js';
+import { ecdsaDkg, ecdsaReshare, ecdsaSign, names } from '../helpers/protocol-runs.js';
 import { FAST_ARGON2, password, tempDir } from '../helpers/vault.js';
-import { clone, dkg, names, nobleVerifies, reshare, sha256, sign } from '../tss/ecdsa/protocol-helpers.js';
+import { clone, nobleVerifies, sha256 } from '../tss/ecdsa/protocol-helpers.js';
 
 /** Tries to sign `digest` with n1's share read from its vault at `version` and the attacker's stolen share. */
 function trySign(
@@ -30,14 +31,14 @@ function trySign(
     [n1, n1Share],
     [n3, ecdsa.KeyShare.deserialize(stolen)],
   ]);
-  const sig = sign(shares, [n1, n3], digest, { seed: 'reshare-expels-sign' });
+  const sig = ecdsaSign(shares, [n1, n3], digest, { seed: 'reshare-expels-sign' });
   return { signed: nobleVerifies(sig.signature, digest, groupKey), error: undefined };
 }
 
-describe('a reshare expels (review R-E)', () => {
+describe('a reshare expels [5/R-E]', () => {
   it("after a reshare is activated, the expelled member's stolen old share plus this node's retired version cannot sign", async () => {
     const [n1, n2, n3, n4] = names(4) as [string, string, string, string];
-    const v1 = dkg([n1, n2, n3], 1, { seed: 'reshare-expels' });
+    const v1 = ecdsaDkg([n1, n2, n3], 1, { seed: 'reshare-expels' });
     const stolenN3 = v1.get(n3)!.serialize(); // the attacker copies n3's share before the reshare
     const groupKey = v1.get(n1)!.groupPublicKey;
     const digest = sha256(new TextEncoder().encode('drain the wallet'));
@@ -58,7 +59,7 @@ describe('a reshare expels (review R-E)', () => {
       // Sanity: before the reshare, n1's v1 plus n3's v1 do sign (2-of-3): the check below is meaningful.
       expect(trySign(vault, 1, stolenN3, n1, n3, digest, groupKey).signed).toBe(true);
       // Reshare {n1,n2,n3} → {n1,n2,n4} to expel n3; v2 pending, then activated.
-      const v2 = reshare(clone(v1), [n1, n2], [n1, n2, n4], 1, { seed: 'reshare-expels-rs' });
+      const v2 = ecdsaReshare(clone(v1), [n1, n2], [n1, n2, n4], 1, { seed: 'reshare-expels-rs' });
       const s1v2 = v2.get(n1)!;
       vault.putShare({
         keyType: 'ecdsa',

@@ -21,7 +21,7 @@ function sharesWithRecords(dir: string) {
   );
 }
 
-describe('retiring a version destroys its secret (review R-E)', () => {
+describe('retiring a version destroys its secret [5/R-E]', () => {
   it('activate, putShare with activate and retireActive delete the retired sealed record and its signing-log entries; its public metadata stays', async () => {
     const dir = tempDir();
     const v = await Vault.create(dir, password('pw'), { argon2: FAST_ARGON2 });
@@ -170,7 +170,7 @@ describe('retiring a version destroys its secret (review R-E)', () => {
   });
 });
 
-describe('upgrade of a schema-2 vault (written by the build before R-E was fixed)', () => {
+describe('upgrading a schema-2 vault (written before retiring destroyed secrets) [5/R-E]', () => {
   it('opening it destroys the secrets of its already-retired versions and keeps everything else', async () => {
     // fixtures/schema2-vault was written by ac6d3f1 (schema 2; password 'pw'): w v1 retired by
     // activating v2 (with a signing-log entry each), x v1 retired by retireActive, y v1 active + v2 pending.
@@ -206,7 +206,7 @@ describe('upgrade of a schema-2 vault (written by the build before R-E was fixed
   });
 });
 
-describe('a pending version below the active one holds no secret (sixth review F1)', () => {
+describe('a pending version below the active one holds no secret [6/F1]', () => {
   it('activating v3 also retires an older version that is still pending, destroying its secret', async () => {
     const v = await Vault.create(tempDir(), password('pw'), { argon2: FAST_ARGON2 });
     v.putShare({ ...share('w', 1), activate: true });

@@ -32,7 +32,7 @@ async function vaultWith(dir: string): Promise<Vault> {
   return v;
 }
 
-describe('the vault as a durable signing log (finding F2)', () => {
+describe('the vault as a durable signing log [2/F2]', () => {
   it('a signing context is claimed once: the second claim is refused, also after close and reopen', async () => {
     const dir = tempDir();
     const v = await vaultWith(dir);

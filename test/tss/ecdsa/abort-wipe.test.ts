@@ -13,15 +13,16 @@ import { OtReuseError } from '../../../src/tss/ot/errors.js';
 import { encodeScalar } from '../../../src/tss/ot/scalar.js';
 import { encodeMessage } from '../../../src/tss/session/message.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
+import { ecdsaDkg, names } from '../../helpers/protocol-runs.js';
 import { freshPair, seededRandom } from '../ot/helpers.js';
-import { clone, dkg, names, sha256 } from './protocol-helpers.js';
+import { clone, sha256 } from './protocol-helpers.js';
 
 afterEach(() => vi.restoreAllMocks());
 
-describe('R-F: an aborted signer wipes Bob-side secrets', () => {
+describe('an aborted signer wipes Bob-side secrets [5/R-F]', () => {
   it("an aborted signer wipes Bob's choice bits and OT keys (abort in round 1, before the answer arrived)", () => {
     const ps = names(3);
-    const shares = clone(dkg(ps, 1, { seed: 'wipe' }));
+    const shares = clone(ecdsaDkg(ps, 1, { seed: 'wipe' }));
     const [a, b] = [ps[0]!, ps[1]!];
     const party = new EcdsaSignParty({
       sessionId: 'w-1',
@@ -60,7 +61,7 @@ describe('R-F: an aborted signer wipes Bob-side secrets', () => {
   });
 });
 
-describe('R-F: an aborted DKG or reshare abandons its zero-seed setups', () => {
+describe('an aborted DKG or reshare abandons its zero-seed setups [5/R-F]', () => {
   it('an abandoned zero-seed setup refuses every further step (its seed and salt are wiped)', () => {
     const sid = new TextEncoder().encode('zs');
     const x = new ZeroSeedPairSetup({ sessionId: sid, selfId: 'p1', peerId: 'p2' }, seededRandom('x'));
@@ -94,7 +95,7 @@ describe('R-F: an aborted DKG or reshare abandons its zero-seed setups', () => {
 
   it('an aborted reshare abandons every zero-seed setup it holds', () => {
     const ps = names(3);
-    const old = dkg(ps, 1, { seed: 'wipe-rs' });
+    const old = ecdsaDkg(ps, 1, { seed: 'wipe-rs' });
     const spy = vi.spyOn(ZeroSeedPairSetup.prototype, 'abandon');
     const newCommittee = [ps[0]!, ps[1]!, 'node-4'];
     const party = new EcdsaReshareParty({

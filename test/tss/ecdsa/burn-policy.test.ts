@@ -13,10 +13,11 @@ import { Q } from '../../../src/tss/ot/scalar.js';
 import { decodeMessage, encodeMessage, type Message } from '../../../src/tss/session/message.js';
 import { runParties } from '../../../src/tss/session/runner.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
-import { clone, dkg, expectClean, names, nobleVerifies, sha256, signRun, tamper } from './protocol-helpers.js';
+import { ecdsaDkg, ecdsaSignRun, expectClean, names, tamper } from '../../helpers/protocol-runs.js';
+import { clone, nobleVerifies, sha256 } from './protocol-helpers.js';
 
 const ps = names(3);
-const base = dkg(ps, 1, { seed: 'burn-policy' });
+const base = ecdsaDkg(ps, 1, { seed: 'burn-policy' });
 const [a, b] = [ps[0]!, ps[1]!];
 const digest = sha256(Uint8Array.of(9));
 const R1D_TAG = 'tessera/ecdsa/sign/r1d/v1';
@@ -41,7 +42,7 @@ function party(
   });
 }
 
-describe('R-A: no burn without OT evidence', () => {
+describe('no burn without OT evidence [5/R-A]', () => {
   it('two honest signers given different digests keep their OT pair (a context mismatch blames but burns nothing)', () => {
     const shares = clone(base);
     const parties = [a, b].map((self) => party(shares, self, 'tx-1', sha256(Uint8Array.of(self === a ? 1 : 2))));
@@ -52,7 +53,7 @@ describe('R-A: no burn without OT evidence', () => {
     expect(shares.get(a)!.burntPeers()).toEqual([]);
     expect(shares.get(b)!.burntPeers()).toEqual([]);
     // and the next consistent signing between them works
-    const ok = signRun(shares, [a, b], digest, { seed: 'ra-after' });
+    const ok = ecdsaSignRun(shares, [a, b], digest, { seed: 'ra-after' });
     expectClean(ok);
     expect(nobleVerifies(ok.results.get(a)!.signature, digest, shares.get(a)!.groupPublicKey)).toBe(true);
   });
@@ -60,7 +61,7 @@ describe('R-A: no burn without OT evidence', () => {
   it('a transport duplicate of an honest round-1 multiplication request is ignored: the signature completes and the pair is kept', () => {
     const shares = clone(base);
     let duplicated = 0;
-    const rep = signRun(shares, [a, b], digest, {
+    const rep = ecdsaSignRun(shares, [a, b], digest, {
       seed: 'rb',
       fault: (d) => {
         // deliver every message twice, A's round-1 direct message (the multiplication request) included
@@ -95,7 +96,7 @@ describe('R-A: no burn without OT evidence', () => {
   it('an unparsable non-OT field (an invalid point in round 2) blames its sender and burns nothing', () => {
     const shares = clone(base);
     const off = 4 + 'tessera/ecdsa/sign/r2/v1'.length + 32 + 4 + 32 * 2; // R_j's encoding
-    const rep = signRun(shares, [a, b], digest, {
+    const rep = ecdsaSignRun(shares, [a, b], digest, {
       seed: 'bad-point',
       fault: tamper(
         (d) => d.from === b && d.message.round === 2,
@@ -111,7 +112,7 @@ describe('R-A: no burn without OT evidence', () => {
   });
 });
 
-describe('R-A: OT evidence still burns both directions', () => {
+describe('OT evidence still burns both directions [5/R-A]', () => {
   /** Both directions of a's pair with b must be destroyed and the pair recorded as burnt (and persisted as such). */
   function expectBurntBothWays(shares: ReturnType<typeof clone>, pair: NonNullable<ReturnType<typeof peerPair>>) {
     expect(shares.get(a)!.burntPeers()).toEqual([b]);
@@ -124,7 +125,7 @@ describe('R-A: OT evidence still burns both directions', () => {
   it('a failed KOS check (tampered multiplication request) burns both directions and blames the sender', () => {
     const shares = clone(base);
     const pair = peerPair(shares)!;
-    const rep = signRun(shares, [a, b], digest, {
+    const rep = ecdsaSignRun(shares, [a, b], digest, {
       seed: 'kos',
       fault: tamper(
         (d) => d.from === b && d.message.round === 1 && d.message.to !== null,
@@ -143,7 +144,7 @@ describe('R-A: OT evidence still burns both directions', () => {
   it('a malformed OT payload (multiplication message 1) burns both directions and blames the sender', () => {
     const shares = clone(base);
     const pair = peerPair(shares)!;
-    const rep = signRun(shares, [a, b], digest, {
+    const rep = ecdsaSignRun(shares, [a, b], digest, {
       seed: 'malformed-ot',
       fault: tamper(
         (d) => d.from === b && d.message.round === 1 && d.message.to !== null,
@@ -161,7 +162,7 @@ describe('R-A: OT evidence still burns both directions', () => {
   it('a failed multiplication check (tampered answer) burns both directions and blames the sender', () => {
     const shares = clone(base);
     const pair = peerPair(shares)!;
-    const rep = signRun(shares, [a, b], digest, {
+    const rep = ecdsaSignRun(shares, [a, b], digest, {
       seed: 'mul-check',
       fault: tamper(
         (d) => d.from === b && d.message.round === 2,
@@ -184,7 +185,7 @@ describe('R-A: OT evidence still burns both directions', () => {
     }
     const shares = clone(base);
     const pair = peerPair(shares)!;
-    const rep = signRun(shares, [a, b], digest, {
+    const rep = ecdsaSignRun(shares, [a, b], digest, {
       seed: 'consistency',
       make: (self) => (self === b ? (o) => new Cheat(o) : undefined),
     });
@@ -195,7 +196,7 @@ describe('R-A: OT evidence still burns both directions', () => {
   });
 });
 
-describe('R-C: the sliding window of extension indices', () => {
+describe('the sliding window of extension indices [5/R-C]', () => {
   it('a window overflow aborts without blame or burn and a retry succeeds', () => {
     const shares = clone(base);
     const logs = new Map([a, b].map((p) => [p, new MemorySigningLog()]));
@@ -248,7 +249,7 @@ describe('R-C: the sliding window of extension indices', () => {
       expect(shares.get(self)!.extensionSpan(peer)).toBe(0);
     }
     // the retry (a new session, hence new indices) signs
-    const retry = signRun(shares, [a, b], sha256(Uint8Array.of(0)), { seed: 'conc-retry', logs });
+    const retry = ecdsaSignRun(shares, [a, b], sha256(Uint8Array.of(0)), { seed: 'conc-retry', logs });
     expectClean(retry);
   });
 
@@ -266,13 +267,13 @@ describe('R-C: the sliding window of extension indices', () => {
     expect(shares.get(a)!.extensionSpan(b)).toBe(1); // index 1 is the oldest in flight; next is 2
     p2.abort('timeout');
     expect(shares.get(a)!.extensionSpan(b)).toBe(0);
-    expectClean(signRun(shares, [a, b], digest, { seed: 'span-done' }));
+    expectClean(ecdsaSignRun(shares, [a, b], digest, { seed: 'span-done' }));
     expect(shares.get(a)!.extensionSpan(b)).toBe(0);
     expect(shares.get(b)!.extensionSpan(a)).toBe(0);
   });
 });
 
-describe('I-1: secret scalars never go through the variable-time mul', () => {
+describe('secret scalars never go through the variable-time mul [5/I-1]', () => {
   it('the consistency checks multiply by χ_ij with mulSecret only', () => {
     const calls = { mul: [] as bigint[], mulSecret: [] as bigint[] };
     const real = getGroup('secp256k1');
@@ -291,7 +292,7 @@ describe('I-1: secret scalars never go through the variable-time mul', () => {
       protected override readonly g: Group = spy;
     }
     const shares = clone(base);
-    expectClean(signRun(shares, [a, b], digest, { seed: 'spy', make: () => (o) => new Spied(o) }));
+    expectClean(ecdsaSignRun(shares, [a, b], digest, { seed: 'spy', make: () => (o) => new Spied(o) }));
     // two consistency checks per signer (χ·R_j and χ·pk_j), with the signer's χ
     expect(calls.mulSecret).toHaveLength(4);
     for (const chi of calls.mulSecret) expect(calls.mul).not.toContain(chi);
@@ -307,7 +308,7 @@ describe('every peer with OT evidence against it is burnt, not only the last one
         return [r, (sk + 1n) % Q]; // b: a's consistency check on b fails
       }
     }
-    const rep = signRun(shares, [a, b, c], sha256(Uint8Array.of(1)), {
+    const rep = ecdsaSignRun(shares, [a, b, c], sha256(Uint8Array.of(1)), {
       seed: 'shield',
       make: (self) => (self === b ? (o) => new Cheat(o) : undefined),
       // c's answer to a fails a's multiplication check (processed after b in a's loop)

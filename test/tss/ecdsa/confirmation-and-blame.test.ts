@@ -20,7 +20,8 @@ import { broadcastDigest } from '../../../src/tss/session/echo.js';
 import { decodeMessage, encodeMessage } from '../../../src/tss/session/message.js';
 import { type FaultInjector, runParties } from '../../../src/tss/session/runner.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
-import { clone, dkg, nobleVerifies, sha256, signRun } from './protocol-helpers.js';
+import { ecdsaDkg, ecdsaSignRun } from '../../helpers/protocol-runs.js';
+import { clone, nobleVerifies, sha256 } from './protocol-helpers.js';
 
 const digest = sha256(new TextEncoder().encode('confirmation-and-blame'));
 const g = getGroup('secp256k1');
@@ -38,7 +39,7 @@ const flipLast = (p: Uint8Array) => {
   return p;
 };
 
-describe('a confirmation withheld or falsified for some parties does not destroy their validated share (review R-1)', () => {
+describe('a confirmation withheld or falsified for some parties does not destroy their validated share [3/R-1]', () => {
   it('DKG: n3 sends a wrong confirmation to n2 only — n2 aborts blaming n3 but keeps its validated share as pendingResult, which signs with the others', () => {
     const P = ['n1', 'n2', 'n3'];
     const parties = P.map(
@@ -67,7 +68,7 @@ describe('a confirmation withheld or falsified for some parties does not destroy
     ).toBe(true);
     // Once the node knows every member's confirmation it activates the pending share: n2 signs with n1.
     const shares = new Map([...rep.results, ['n2', pending!]] as [string, EcdsaKeyShare][]);
-    const sig = signRun(clone(shares), ['n1', 'n2'], digest, { seed: 'r1-sign' });
+    const sig = ecdsaSignRun(clone(shares), ['n1', 'n2'], digest, { seed: 'r1-sign' });
     expect(sig.results.size).toBe(2);
     expect(nobleVerifies(sig.results.get('n2')!.signature, digest, n1.groupPublicKey)).toBe(true);
   });
@@ -112,7 +113,7 @@ describe('a confirmation withheld or falsified for some parties does not destroy
   });
 
   it('reshare 2-of-3 → 3-of-5: new member n6 falsifies its confirmation to n4 and n5; they abort blaming n6 but keep their v+1 shares, so the honest members sign v+1 without n6', () => {
-    const old = dkg(['n1', 'n2', 'n3'], 1, { seed: 'r1-old' });
+    const old = ecdsaDkg(['n1', 'n2', 'n3'], 1, { seed: 'r1-old' });
     const dealers = ['n1', 'n2', 'n3'];
     const news = ['n2', 'n3', 'n4', 'n5', 'n6'];
     const union = ['n1', ...news];
@@ -145,13 +146,13 @@ describe('a confirmation withheld or falsified for some parties does not destroy
       v2.set(p, pending!.share!);
     }
     expect(parties[0]!.pendingResult()?.share).toBeUndefined(); // the old-only dealer gets the package only
-    const sig = signRun(clone(v2), ['n2', 'n4', 'n5'], digest, { seed: 'r1r-sign' });
+    const sig = ecdsaSignRun(clone(v2), ['n2', 'n4', 'n5'], digest, { seed: 'r1r-sign' });
     expect(sig.results.size).toBe(3);
     expect(nobleVerifies(sig.results.get('n4')!.signature, digest, old.get('n1')!.groupPublicKey)).toBe(true);
   });
 });
 
-describe('echo blame always contains a culprit (review R-3)', () => {
+describe('echo blame always contains a culprit [3/R-3]', () => {
   it("DKG 3-of-5: n3, n4, n5 misreport honest n2's round-1 digest to n1 — n1 blames n2 together with them, never n2 alone", () => {
     const P = ['n1', 'n2', 'n3', 'n4', 'n5'];
     const off = 4 + 'tessera/ecdsa/dkg/r2/v1'.length + 32 + 4 + 32 * 1; // n2's slot in the echo vector
@@ -183,9 +184,9 @@ describe('echo blame always contains a culprit (review R-3)', () => {
   });
 });
 
-describe('a rushing dealer that makes the new package degenerate is named (review R-4)', () => {
+describe('a rushing dealer that makes the new package degenerate is named [3/R-4]', () => {
   it('dealer n1 picks its commitment so that Y′(n4) is the identity; every new member names n1 by its Feldman check instead of aborting without blame', () => {
-    const old = dkg(['n1', 'n2', 'n3'], 1, { seed: 'r4-old' });
+    const old = ecdsaDkg(['n1', 'n2', 'n3'], 1, { seed: 'r4-old' });
     const dealers = ['n1', 'n2', 'n3'];
     const news = ['n2', 'n3', 'n4', 'n5', 'n6'];
     const union = ['n1', ...news];
@@ -261,13 +262,13 @@ describe('a rushing dealer that makes the new package degenerate is named (revie
   });
 });
 
-describe('echo suspicion does not cost honest pairs (review 2, L-2)', () => {
+describe('echo suspicion does not cost honest pairs [4/L-2]', () => {
   it("a signer misreporting an honest co-signer's round-1 digest makes the victim abort blaming both, but no OT pair is burnt", () => {
     const ps = ['n1', 'n2', 'n3'];
-    const shares = clone(dkg(ps, 1, { seed: 'echo-burn' }));
+    const shares = clone(ecdsaDkg(ps, 1, { seed: 'echo-burn' }));
     const [A, B, M] = ps as [string, string, string];
     const off = 4 + 'tessera/ecdsa/sign/r2/v1'.length + 32 + 4 + 32 * ps.indexOf(B);
-    const rep = signRun(shares, ps, digest, {
+    const rep = ecdsaSignRun(shares, ps, digest, {
       fault: edit(
         (from, to, round) => from === M && to === A && round === 2,
         (p) => {
@@ -280,6 +281,6 @@ describe('echo suspicion does not cost honest pairs (review 2, L-2)', () => {
     expect(rep.aborts.get(A)?.blame).toEqual([B, M]);
     expect(shares.get(A)!.burntPeers()).toEqual([]);
     // A and B sign together right after.
-    expect(signRun(shares, [A, B], digest, { seed: 'after-echo' }).results.size).toBe(2);
+    expect(ecdsaSignRun(shares, [A, B], digest, { seed: 'after-echo' }).results.size).toBe(2);
   });
 });

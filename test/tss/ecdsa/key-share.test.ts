@@ -7,11 +7,12 @@ import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
 import { runParties } from '../../../src/tss/session/runner.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
-import { clone, dkg, names, sha256, signRun } from './protocol-helpers.js';
+import { ecdsaDkg, ecdsaSignRun, names } from '../../helpers/protocol-runs.js';
+import { clone, sha256 } from './protocol-helpers.js';
 
 const P = names(3);
-const keys = dkg(P, 1, { seed: 'ks' });
-const other = dkg(P, 1, { seed: 'ks-other' });
+const keys = ecdsaDkg(P, 1, { seed: 'ks' });
+const other = ecdsaDkg(P, 1, { seed: 'ks-other' });
 const bytes = keys.get('node-1')!.serialize();
 
 describe('ECDSA key share serialization', () => {
@@ -90,7 +91,7 @@ describe('ECDSA key share serialization', () => {
   it('shares of different key generations (same party ids) cannot sign together: the signing context differs and the sender is blamed', () => {
     const mixed = clone(keys);
     mixed.set('node-2', clone(other).get('node-2')!);
-    const rep = signRun(mixed, ['node-1', 'node-2'], sha256(new Uint8Array(1)), { seed: 'mix' });
+    const rep = ecdsaSignRun(mixed, ['node-1', 'node-2'], sha256(new Uint8Array(1)), { seed: 'mix' });
     expect(rep.results.size).toBe(0);
     expect(rep.crashes.size).toBe(0);
     expect(rep.aborts.get('node-1')?.blame).toEqual(['node-2']);
@@ -117,7 +118,7 @@ describe('ECDSA key share serialization', () => {
     ).toThrow(InvalidStateError);
   });
 
-  it('after a restore, requireResetup() burns every pair: the share is persisted as such, refuses to sign, and signs again after an OT re-setup (review R-G)', () => {
+  it('after a restore, requireResetup() burns every pair: the share is persisted as such, refuses to sign, and signs again after an OT re-setup [5/R-G]', () => {
     const ks = clone(keys);
     const restored = ks.get('node-1')!;
     expect(restored.requireResetup()).toEqual(['node-2', 'node-3']);
@@ -156,7 +157,7 @@ describe('ECDSA key share serialization', () => {
     );
     expect(re.results.size).toBe(2);
     expect(restored.burntPeers()).toEqual(['node-3']);
-    expect(signRun(ks, ['node-1', 'node-2'], sha256(Uint8Array.of(2)), { seed: 'restored' }).results.size).toBe(2);
+    expect(ecdsaSignRun(ks, ['node-1', 'node-2'], sha256(Uint8Array.of(2)), { seed: 'restored' }).results.size).toBe(2);
   });
 
   it('a burnt pair is persisted as burnt and refuses to sign until it is set up again', () => {

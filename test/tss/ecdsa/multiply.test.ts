@@ -292,7 +292,7 @@ describe('two-party random VOLE multiplication (DKLs23 / DKLs19 Protocol 1)', ()
     expect(receiver.burned).toBe(true);
   });
 
-  it('security fix H2: a replayed extension message answered by a stale copy of Alice’s OT state uses independent pads (τ − τ′ is not ã − ã′)', async () => {
+  it('a replayed extension message answered by a stale copy of Alice’s OT state uses independent pads (τ − τ′ is not ã − ã′) [1/H2]', async () => {
     const { sender, receiver } = await freshPair();
     const stale = OtExtSenderClass.deserialize(sender.serialize()); // e.g. the vault copy before the session
     const bob = mulReceiverStart(receiver, sid('replay'), 1, seededRandom('replay'));

@@ -9,15 +9,17 @@ import { EcdsaSignParty, type EcdsaSignResult } from '../../../src/tss/ecdsa/sig
 import { mod } from '../../../src/tss/group/group.js';
 import { getGroup } from '../../../src/tss/group/index.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
-import { decodeMessage, encodeMessage, type Message } from '../../../src/tss/session/message.js';
+import { encodeMessage } from '../../../src/tss/session/message.js';
 import type { ProtocolParty } from '../../../src/tss/session/party.js';
-import { type FaultInjector, runParties } from '../../../src/tss/session/runner.js';
+import { runParties } from '../../../src/tss/session/runner.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
-import { clone, dkg, nobleVerifies, sha256, signRun, tamper } from './protocol-helpers.js';
+import { capturePayloads, messageMutation, mutatingFault, type Replays } from '../../helpers/mutations.js';
+import { ecdsaDkg, ecdsaSignRun, tamper } from '../../helpers/protocol-runs.js';
+import { clone, nobleVerifies, sha256 } from './protocol-helpers.js';
 
 const P = ['n1', 'n2', 'n3'];
 const digest = sha256(new TextEncoder().encode('adversarial'));
-const keys = dkg(P, 1, { seed: 'adv' });
+const keys = ecdsaDkg(P, 1, { seed: 'adv' });
 const pk = keys.get('n1')!.groupPublicKey;
 const Q = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
@@ -112,55 +114,9 @@ function parties(proto: Proto, sessionId: string, seed: string): ProtocolParty<u
   );
 }
 
-function capture(proto: Proto, seed: string): Map<string, Uint8Array> {
-  const out = new Map<string, Uint8Array>();
-  runParties(parties(proto, 'another-session', seed), {
-    rng: seededRng(seed),
-    fault: (d) => {
-      out.set(`${d.message.round}|${d.message.to === null ? 'b' : 'd'}|${d.from}|${d.to}`, d.message.payload);
-      return { kind: 'deliver' };
-    },
-  });
-  return out;
-}
-
-const mutation = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), pos: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
-  fc.record({ kind: fc.constant('truncate' as const), cut: fc.nat() }),
-  fc.record({ kind: fc.constant('extend' as const), extra: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
-  fc.record({ kind: fc.constant('random' as const), seed: fc.nat() }),
-  fc.record({ kind: fc.constant('replay' as const) }),
-  fc.record({ kind: fc.constant('impersonate' as const), as: fc.nat() }),
-);
-type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
-
-function mutate(m: Message, mu: Mutation, replays: Map<string, Uint8Array>, to: string): Uint8Array {
-  const p = Uint8Array.from(m.payload);
-  let payload: Uint8Array = p;
-  let from = m.from;
-  switch (mu.kind) {
-    case 'flip':
-      payload[mu.pos % p.length] = payload[mu.pos % p.length]! ^ mu.xor;
-      break;
-    case 'truncate':
-      payload = p.subarray(0, mu.cut % p.length);
-      break;
-    case 'extend':
-      payload = Uint8Array.from([...p, ...mu.extra]);
-      break;
-    case 'random':
-      payload = seededRng(String(mu.seed))(p.length);
-      break;
-    case 'replay':
-      payload = replays.get(`${m.round}|${m.to === null ? 'b' : 'd'}|${m.from}|${to}`)!;
-      break;
-    case 'impersonate': {
-      const others = P.filter((x) => x !== m.from);
-      from = others[mu.as % others.length]!;
-      break;
-    }
-  }
-  return encodeMessage({ ...m, from, payload });
+/** Payloads of an honest run in another session, for replays. */
+function capture(proto: Proto, seed: string): Replays {
+  return capturePayloads(parties(proto, 'another-session', seed), seed);
 }
 
 /**
@@ -170,30 +126,24 @@ function mutate(m: Message, mu: Mutation, replays: Map<string, Uint8Array>, to: 
 const UNATTRIBUTABLE = /not attributable|do not add up/;
 
 describe('adversarial messages: tampering ends in ProtocolAbortedError blaming the tamperer (or, where DKLs23 cannot attribute, nobody), never a crash or a wrong result', () => {
-  const replays = new Map<string, Map<string, Uint8Array>>();
+  const replays = new Map<string, Replays>();
   for (const t of messageTypes) {
     it(`${t.proto} round ${t.round} ${t.kind}: mutated field, truncation, extension, replay from another session or impersonation`, () => {
       fc.assert(
         fc.property(
           fc.constantFrom(...(t.senders ?? P)),
-          mutation,
+          messageMutation,
           fc.boolean(),
           fc.nat(),
           (bad, mu, allVictims, seedN) => {
             const seed = `s${seedN % 2}`;
             const key = `${t.proto}/${seed}`;
             if (mu.kind === 'replay' && !replays.has(key)) replays.set(key, capture(t.proto, seed));
-            const victims = new Set<string>();
-            const fault: FaultInjector = (d) => {
-              const kind = d.message.to === null ? 'broadcast' : 'direct';
-              if (d.from !== bad || d.message.round !== t.round || kind !== t.kind) return { kind: 'deliver' };
-              if (!allVictims && victims.size > 0 && !victims.has(d.to)) return { kind: 'deliver' };
-              victims.add(d.to);
-              return {
-                kind: 'replace',
-                bytes: mutate(decodeMessage(d.bytes), mu, replays.get(key) ?? new Map(), d.to),
-              };
-            };
+            const { fault, victims } = mutatingFault(bad, t, mu, {
+              allVictims,
+              replays: replays.get(key) ?? new Map(),
+              participants: P,
+            });
             const rep = runParties(parties(t.proto, 'the-session', seed), { rng: seededRng(`order-${seedN}`), fault });
             expect([...rep.crashes.values()]).toEqual([]);
             expect(victims.size).toBeGreaterThan(0);
@@ -242,7 +192,7 @@ describe('DKLs23 consistency checks', () => {
   for (const which of ['instance', 'key'] as const) {
     it(`a signer using an inconsistent ${which === 'instance' ? 'instance key' : 'key share'} in the multiplication (the γ attack) is caught and blamed; the pair is burnt and refuses to sign until re-setup`, () => {
       const ks = clone(keys);
-      const rep = signRun(ks, ['n1', 'n2'], digest, {
+      const rep = ecdsaSignRun(ks, ['n1', 'n2'], digest, {
         seed: `gamma-${which}`,
         make: (self) => (self === 'n2' ? (o) => new CheatingSigner(o, 'n1', which) : undefined),
       });
@@ -267,7 +217,7 @@ describe('DKLs23 consistency checks', () => {
       ).toThrow(InvalidStateError);
       // n1 still signs with n3.
       const after = new Map([...ks, ['n1', persisted]]);
-      const ok = signRun(after, ['n1', 'n3'], digest, { seed: 'after' });
+      const ok = ecdsaSignRun(after, ['n1', 'n3'], digest, { seed: 'after' });
       expect(ok.results.size).toBe(2);
       // A pairwise re-setup restores the pair; then n1 and n2 sign again.
       const re = runParties(
@@ -287,7 +237,7 @@ describe('DKLs23 consistency checks', () => {
       expect(re.aborts.size + re.crashes.size + re.stalled.length).toBe(0);
       expect(after.get('n1')!.burntPeers()).toEqual([]);
       const reloaded = new Map([...after].map(([k, v]) => [k, EcdsaKeyShare.deserialize(v.serialize())]));
-      const again = signRun(reloaded, ['n2', 'n1'], digest, { seed: 'again' });
+      const again = ecdsaSignRun(reloaded, ['n2', 'n1'], digest, { seed: 'again' });
       expect(again.results.size).toBe(2);
       expect(nobleVerifies(again.results.get('n1')!.signature, digest, pk)).toBe(true);
     });
@@ -354,7 +304,7 @@ describe('DKLs23 consistency checks', () => {
     expect(ks.get('n1')!.serialize()).toEqual(before);
   });
 
-  it('a re-setup that one member confirmed to some peers only leaves pairs out of sync: the next signing aborts before any answer naming no honest party, burns the pair, and a re-setup restores signing (finding L1)', () => {
+  it('a re-setup that one member confirmed to some peers only leaves pairs out of sync: the next signing aborts before any answer naming no honest party, burns the pair, and a re-setup restores signing [2/L1]', () => {
     const ks = clone(keys);
     const re = runParties(
       ['n1', 'n2', 'n3'].map(
@@ -377,7 +327,7 @@ describe('DKLs23 consistency checks', () => {
     );
     expect([...re.results.keys()].sort()).toEqual(['n1', 'n3']);
     expect(re.stalled).toEqual(['n2']);
-    const rep = signRun(ks, ['n1', 'n2'], digest, { seed: 'out-of-sync' });
+    const rep = ecdsaSignRun(ks, ['n1', 'n2'], digest, { seed: 'out-of-sync' });
     expect(rep.crashes.size).toBe(0);
     expect(rep.results.size).toBe(0);
     for (const p of ['n1', 'n2']) {
@@ -401,7 +351,7 @@ describe('DKLs23 consistency checks', () => {
       { rng: seededRng('fix') },
     );
     expect(fix.results.size).toBe(2);
-    const ok = signRun(ks, ['n2', 'n1'], digest, { seed: 'resynced' });
+    const ok = ecdsaSignRun(ks, ['n2', 'n1'], digest, { seed: 'resynced' });
     expect(ok.results.size).toBe(2);
     expect(nobleVerifies(ok.results.get('n2')!.signature, digest, pk)).toBe(true);
   });
@@ -409,7 +359,7 @@ describe('DKLs23 consistency checks', () => {
   it('a multiplication request claiming another OT setup is refused before any answer and burns the pair (not attributable: it may be stale state)', () => {
     const ks = clone(keys);
     const off = 4 + 'tessera/ecdsa/sign/r1d/v1'.length + 32;
-    const rep = signRun(ks, ['n1', 'n2'], digest, {
+    const rep = ecdsaSignRun(ks, ['n1', 'n2'], digest, {
       seed: 'setup-id',
       fault: tamper(
         (d) => d.from === 'n2' && d.message.round === 1 && d.message.to !== null,
@@ -429,7 +379,7 @@ describe('DKLs23 consistency checks', () => {
   it('a signer who opens a different instance point than it committed to is blamed', () => {
     const ks = clone(keys);
     // n2's round-2 payload: tag, echo, R (33), salt … — flip a bit of R's x coordinate via a re-encoded valid point is hard; flip the salt instead.
-    const rep = signRun(ks, ['n1', 'n2'], digest, {
+    const rep = ecdsaSignRun(ks, ['n1', 'n2'], digest, {
       seed: 'open',
       fault: tamper(
         (d) => d.from === 'n2' && d.message.round === 2,
@@ -446,7 +396,7 @@ describe('DKLs23 consistency checks', () => {
 
   it('a tampered multiplication answer (KOS / multiplication check) blames the sender and burns the pair', () => {
     const ks = clone(keys);
-    const rep = signRun(ks, ['n1', 'n2'], digest, {
+    const rep = ecdsaSignRun(ks, ['n1', 'n2'], digest, {
       seed: 'mul',
       fault: tamper(
         (d) => d.from === 'n2' && d.message.round === 2,

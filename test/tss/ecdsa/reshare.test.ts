@@ -5,42 +5,51 @@ import { EcdsaReshareParty } from '../../../src/tss/ecdsa/reshare.js';
 import { decodeMessage, encodeMessage } from '../../../src/tss/session/message.js';
 import type { FaultInjector } from '../../../src/tss/session/runner.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
-import { dkg, names, nobleVerifies, reshare, reshareRun, sha256, sign, signRun, subsets } from './protocol-helpers.js';
+import {
+  ecdsaDkg,
+  ecdsaReshare,
+  ecdsaReshareRun,
+  ecdsaSign,
+  ecdsaSignRun,
+  names,
+  subsets,
+} from '../../helpers/protocol-runs.js';
+import { nobleVerifies, sha256 } from './protocol-helpers.js';
 
 const digest = sha256(new TextEncoder().encode('reshare'));
 const A = names(3, 'a');
-const keysA = dkg(A, 1, { seed: 'rs' });
+const keysA = ecdsaDkg(A, 1, { seed: 'rs' });
 const pk = keysA.get('a-1')!.groupPublicKey;
 
 describe('ECDSA resharing and refresh', () => {
   it('2-of-3 → 3-of-5 (overlapping) → 2-of-2 (disjoint) → refresh keeps the key, bumps the version and signs at every step; old and new shares cannot be mixed', () => {
     const B = ['a-2', 'a-3', 'b-1', 'b-2', 'b-3'];
-    const keysB = reshare(keysA, ['a-1', 'a-3'], B, 2, { seed: 'ab' });
+    const keysB = ecdsaReshare(keysA, ['a-1', 'a-3'], B, 2, { seed: 'ab' });
     for (const k of keysB.values()) {
       expect(k.groupPublicKey).toEqual(pk);
       expect(k.version).toBe(2);
       expect(k.threshold).toBe(2);
     }
     for (const set of subsets(B, 3).slice(0, 3))
-      expect(nobleVerifies(sign(keysB, set, digest, { seed: set.join() }).signature, digest, pk)).toBe(true);
+      expect(nobleVerifies(ecdsaSign(keysB, set, digest, { seed: set.join() }).signature, digest, pk)).toBe(true);
 
     const C = ['c-1', 'c-2'];
-    const keysC = reshare(keysB, ['b-3', 'a-2', 'b-1'], C, 1, { seed: 'bc' });
+    const keysC = ecdsaReshare(keysB, ['b-3', 'a-2', 'b-1'], C, 1, { seed: 'bc' });
     expect(keysC.get('c-1')!.version).toBe(3);
-    expect(nobleVerifies(sign(keysC, C, digest, { seed: 'c' }).signature, digest, pk)).toBe(true);
+    expect(nobleVerifies(ecdsaSign(keysC, C, digest, { seed: 'c' }).signature, digest, pk)).toBe(true);
 
-    const keysD = reshare(keysC, C, C, 1, { seed: 'refresh' });
+    const keysD = ecdsaReshare(keysC, C, C, 1, { seed: 'refresh' });
     expect(keysD.get('c-2')!.version).toBe(4);
     expect(keysD.get('c-2')!.secretScalar()).not.toBe(keysC.get('c-2')!.secretScalar());
     const persisted = new Map([...keysD].map(([k, v]) => [k, EcdsaKeyShare.deserialize(v.serialize())]));
-    expect(nobleVerifies(sign(persisted, ['c-2', 'c-1'], digest, { seed: 'd' }).signature, digest, pk)).toBe(true);
+    expect(nobleVerifies(ecdsaSign(persisted, ['c-2', 'c-1'], digest, { seed: 'd' }).signature, digest, pk)).toBe(true);
 
     // Old (v3) and refreshed (v4) shares of the same committee cannot sign together.
     const mixed = new Map([
       ['c-1', keysC.get('c-1')!],
       ['c-2', keysD.get('c-2')!],
     ]);
-    const rep = signRun(mixed, C, digest, { seed: 'mixed' });
+    const rep = ecdsaSignRun(mixed, C, digest, { seed: 'mixed' });
     expect(rep.results.size).toBe(0);
     expect(rep.crashes.size).toBe(0);
     for (const e of rep.aborts.values()) expect(e.reason).toMatch(/signing context differs/);
@@ -54,8 +63,8 @@ describe('ECDSA resharing and refresh', () => {
       if (d.from === 'a-1') a1Commit = d.message.payload;
       return { kind: 'deliver' };
     };
-    reshareRun(keysA, ['a-1', 'a-2'], A, 1, { seed: 'peek', fault });
-    const rep = reshareRun(keysA, ['a-1', 'a-2'], A, 1, {
+    ecdsaReshareRun(keysA, ['a-1', 'a-2'], A, 1, { seed: 'peek', fault });
+    const rep = ecdsaReshareRun(keysA, ['a-1', 'a-2'], A, 1, {
       seed: 'peek',
       fault: (d) => {
         if (d.from !== 'a-2' || d.message.round !== 1 || d.message.to !== null) return { kind: 'deliver' };
@@ -75,7 +84,7 @@ describe('ECDSA resharing and refresh', () => {
   });
 
   it('a tampered share names its dealer; a package from another session is refused', () => {
-    const rep = reshareRun(keysA, ['a-1', 'a-2'], A, 1, {
+    const rep = ecdsaReshareRun(keysA, ['a-1', 'a-2'], A, 1, {
       seed: 'bad-share',
       fault: (d) => {
         if (d.from !== 'a-1' || d.to !== 'a-3' || d.message.round !== 1 || d.message.to === null)
@@ -91,7 +100,7 @@ describe('ECDSA resharing and refresh', () => {
     expect(rep.aborts.get('a-3')?.reason).toMatch(/does not match the dealer commitment/);
 
     let stale: Uint8Array | undefined;
-    reshareRun(keysA, ['a-1', 'a-2'], A, 1, {
+    ecdsaReshareRun(keysA, ['a-1', 'a-2'], A, 1, {
       seed: 'old',
       sessionId: 'old-session',
       fault: (d) => {
@@ -99,7 +108,7 @@ describe('ECDSA resharing and refresh', () => {
         return { kind: 'deliver' };
       },
     });
-    const rep2 = reshareRun(keysA, ['a-1', 'a-2'], A, 1, {
+    const rep2 = ecdsaReshareRun(keysA, ['a-1', 'a-2'], A, 1, {
       seed: 'new',
       fault: (d) => {
         if (d.from !== 'a-2' || d.message.round !== 1 || d.message.to !== null) return { kind: 'deliver' };

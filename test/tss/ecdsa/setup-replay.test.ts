@@ -33,9 +33,8 @@ import {
   setupStepMarker,
   signingStepMarker,
 } from '../../../src/tss/session/signing-log.js';
-import { dkg as frostDkg } from '../frost/helpers.js';
+import { ecdsaDkg, frostDkg, names } from '../../helpers/protocol-runs.js';
 import { seededRandom } from '../ot/helpers.js';
-import { dkg, names } from './protocol-helpers.js';
 
 const sid = (s: string) => new TextEncoder().encode(s);
 const inv = (a: bigint) => invert(getGroup('secp256k1'), a);
@@ -262,7 +261,7 @@ describe('DKG and reshare under a replayed RNG', () => {
     {
       name: 'an ECDSA reshare dealer',
       run: (() => {
-        const shares = dkg(names(3), 1, { seed: 'replay-reshare' });
+        const shares = ecdsaDkg(names(3), 1, { seed: 'replay-reshare' });
         const [a, b, c] = names(3) as [string, string, string];
         return (sessionId: string, rng: Rng) =>
           dealerCommitments(
@@ -356,7 +355,7 @@ describe('the durable setup log', () => {
     expect(again.abortError!.outbound).toHaveLength(0);
     expect(again.abortError!.blame).toEqual([]);
 
-    const shares = dkg(names(3), 1, { seed: 'setup-log' });
+    const shares = ecdsaDkg(names(3), 1, { seed: 'setup-log' });
     const [a, b, c] = names(3) as [string, string, string];
     const makeReshare = () =>
       new EcdsaReshareParty({
@@ -387,7 +386,7 @@ describe('the durable setup log', () => {
   });
 
   it('an OT re-setup resumed from a snapshot taken after a step finds the next step taken in the durable log and answers nothing', () => {
-    const shares = dkg(names(3), 1, { seed: 'setup-log-resume' });
+    const shares = ecdsaDkg(names(3), 1, { seed: 'setup-log-resume' });
     const [a, b] = names(3) as [string, string];
     const durable = new MemorySigningLog();
     const make = (self: string, setupLog: SetupLog) =>

@@ -12,13 +12,14 @@ import { lagrangeCoefficient } from '../../../src/tss/math/polynomial.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
 import { runParties } from '../../../src/tss/session/runner.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
-import { clone, dkg, names, nobleVerifies, nodeVerifies, sha256, sign, signRun, subsets } from './protocol-helpers.js';
+import { ecdsaDkg, ecdsaSign, ecdsaSignRun, names, subsets } from '../../helpers/protocol-runs.js';
+import { clone, nobleVerifies, nodeVerifies, sha256 } from './protocol-helpers.js';
 
 const Q = secp256k1.Point.Fn.ORDER;
 const P3 = names(3);
 const P5 = names(5);
-const keys3 = dkg(P3, 1, { seed: 'k3' });
-const keys5 = dkg(P5, 2, { seed: 'k5' });
+const keys3 = ecdsaDkg(P3, 1, { seed: 'k3' });
+const keys5 = ecdsaDkg(P5, 2, { seed: 'k5' });
 
 function recovers(sig: Uint8Array, recid: number, digest: Uint8Array, pk: Uint8Array): boolean {
   const S = secp256k1.Signature.fromBytes(sig, 'compact').addRecoveryBit(recid);
@@ -81,7 +82,7 @@ describe('signing', () => {
     it(`every (t+1)-subset of ${label} signs; the signature verifies with noble and node:crypto, s is low, (r, s, recid) recovers the group key`, () => {
       const pk = keys.get(P[0]!)!.groupPublicKey;
       for (const set of subsets([...P], t + 1)) {
-        const res = sign(keys, set, digest, { seed: `${label}/${set.join(',')}` });
+        const res = ecdsaSign(keys, set, digest, { seed: `${label}/${set.join(',')}` });
         expect(res.publicKey).toEqual(pk);
         expect(nobleVerifies(res.signature, digest, pk)).toBe(true);
         expect(nodeVerifies(res.signature, msg, pk)).toBe(true);
@@ -95,7 +96,7 @@ describe('signing', () => {
 
   it('more than t+1 signers (all of 2-of-3) sign too', () => {
     const pk = keys3.get(P3[0]!)!.groupPublicKey;
-    const res = sign(keys3, P3, digest, { seed: 'all3' });
+    const res = ecdsaSign(keys3, P3, digest, { seed: 'all3' });
     expect(nobleVerifies(res.signature, digest, pk)).toBe(true);
   });
 
@@ -107,7 +108,7 @@ describe('signing', () => {
         fc.constantFrom(...subsets(P3, 2)),
         fc.nat(),
         (d, set, n) => {
-          const res = sign(keys3, set, d, { seed: `rand-${n}` });
+          const res = ecdsaSign(keys3, set, d, { seed: `rand-${n}` });
           expect(nobleVerifies(res.signature, d, pk)).toBe(true);
           expect(recovers(res.signature, res.recoveryId, d, pk)).toBe(true);
         },
@@ -118,19 +119,19 @@ describe('signing', () => {
 
   it('a share persisted after signing and reloaded keeps signing (OT indices advance, never reuse)', () => {
     const ks = clone(keys3);
-    sign(ks, ['node-1', 'node-2'], digest, { seed: 'p1' });
+    ecdsaSign(ks, ['node-1', 'node-2'], digest, { seed: 'p1' });
     const reloaded = clone(ks);
-    const res = sign(reloaded, ['node-1', 'node-2'], digest, { seed: 'p2' });
+    const res = ecdsaSign(reloaded, ['node-1', 'node-2'], digest, { seed: 'p2' });
     expect(nobleVerifies(res.signature, digest, ks.get('node-1')!.groupPublicKey)).toBe(true);
   });
 
   it('a share rolled back to an older OT state is refused by its peer (index reuse), and the pair is burnt', () => {
     const ks = clone(keys3);
     const old = ks.get('node-2')!.serialize();
-    sign(ks, ['node-1', 'node-2'], digest, { seed: 'rb1' });
+    ecdsaSign(ks, ['node-1', 'node-2'], digest, { seed: 'rb1' });
     const rolled = new Map(ks);
     rolled.set('node-2', EcdsaKeyShare.deserialize(old));
-    const rep = signRun(rolled, ['node-1', 'node-2'], digest, { seed: 'rb2' });
+    const rep = ecdsaSignRun(rolled, ['node-1', 'node-2'], digest, { seed: 'rb2' });
     expect(rep.results.size).toBe(0);
     expect(rep.aborts.get('node-1')?.blame).toEqual(['node-2']);
     expect(rolled.get('node-1')!.burntPeers()).toEqual(['node-2']);
@@ -149,7 +150,7 @@ describe('signing', () => {
     );
     const path = [44, 0, 7];
     const child = deriveEcdsaChildPublicKey(master, chainCode, path);
-    const res = sign(keys3, ['node-3', 'node-1'], digest, { seed: 'hd', derivation: { chainCode, path } });
+    const res = ecdsaSign(keys3, ['node-3', 'node-1'], digest, { seed: 'hd', derivation: { chainCode, path } });
     expect(res.publicKey).toEqual(child);
     expect(nobleVerifies(res.signature, digest, child)).toBe(true);
     expect(nobleVerifies(res.signature, digest, master)).toBe(false);

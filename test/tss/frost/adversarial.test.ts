@@ -7,15 +7,17 @@ import { FrostReshareParty } from '../../../src/tss/frost/reshare.js';
 import { FrostSignParty, type SignResult } from '../../../src/tss/frost/sign.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
 import { ProtocolAbortedError } from '../../../src/tss/session/errors.js';
-import { decodeMessage, encodeMessage, type Message } from '../../../src/tss/session/message.js';
+import { decodeMessage, encodeMessage } from '../../../src/tss/session/message.js';
 import type { ProtocolParty } from '../../../src/tss/session/party.js';
 import { type FaultInjector, runParties } from '../../../src/tss/session/runner.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
-import { dkg, verifiesEverywhere } from './helpers.js';
+import { capturePayloads, messageMutation, mutatingFault, type Replays } from '../../helpers/mutations.js';
+import { frostDkg } from '../../helpers/protocol-runs.js';
+import { verifiesEverywhere } from './helpers.js';
 
 const P = ['n1', 'n2', 'n3'];
 const msg = new TextEncoder().encode('adversarial');
-const keys = dkg(P, 1, { seed: 'adv' });
+const keys = frostDkg(P, 1, { seed: 'adv' });
 const pk = keys.get('n1')!.groupPublicKey;
 
 type Proto = 'dkg' | 'sign' | 'reshare';
@@ -64,95 +66,47 @@ function parties(proto: Proto, sessionId: string, seed: string): ProtocolParty<u
   );
 }
 
-/** Payloads of an honest run in another session, keyed by round/kind/from/to, for replays. */
-function capture(proto: Proto, seed: string): Map<string, Uint8Array> {
-  const out = new Map<string, Uint8Array>();
-  runParties(parties(proto, 'another-session', seed), {
-    rng: seededRng(seed),
-    fault: (d) => {
-      out.set(`${d.message.round}|${d.message.to === null ? 'b' : 'd'}|${d.from}|${d.to}`, d.message.payload);
-      return { kind: 'deliver' };
-    },
-  });
-  return out;
-}
-
-const mutation = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), pos: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
-  fc.record({ kind: fc.constant('truncate' as const), cut: fc.nat() }),
-  fc.record({ kind: fc.constant('extend' as const), extra: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
-  fc.record({ kind: fc.constant('random' as const), seed: fc.nat() }),
-  fc.record({ kind: fc.constant('replay' as const) }),
-  fc.record({ kind: fc.constant('impersonate' as const), as: fc.nat() }),
-);
-type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
-
-function mutate(m: Message, mu: Mutation, replays: Map<string, Uint8Array>, to: string): { bytes: Uint8Array } {
-  const p = Uint8Array.from(m.payload);
-  let payload: Uint8Array = p;
-  let from = m.from;
-  switch (mu.kind) {
-    case 'flip':
-      payload[mu.pos % p.length] = payload[mu.pos % p.length]! ^ mu.xor;
-      break;
-    case 'truncate':
-      payload = p.subarray(0, mu.cut % p.length);
-      break;
-    case 'extend':
-      payload = Uint8Array.from([...p, ...mu.extra]);
-      break;
-    case 'random':
-      payload = seededRng(String(mu.seed))(p.length);
-      break;
-    case 'replay':
-      payload = replays.get(`${m.round}|${m.to === null ? 'b' : 'd'}|${m.from}|${to}`)!;
-      break;
-    case 'impersonate': {
-      const others = P.filter((x) => x !== m.from);
-      from = others[mu.as % others.length]!;
-      break;
-    }
-  }
-  return { bytes: encodeMessage({ ...m, from, payload }) };
+/** Payloads of an honest run in another session, for replays. */
+function capture(proto: Proto, seed: string): Replays {
+  return capturePayloads(parties(proto, 'another-session', seed), seed);
 }
 
 describe('adversarial messages: every tampering ends in ProtocolAbortedError blaming the tamperer, never a crash or a wrong result', () => {
   for (const t of messageTypes) {
     it(`${t.proto} round ${t.round} ${t.kind}: mutated field, truncation, extension, replay from another session or impersonation`, () => {
-      const replays = new Map<string, Uint8Array>();
+      const replays: Replays = new Map();
       fc.assert(
-        fc.property(fc.constantFrom(...t.senders), mutation, fc.boolean(), fc.nat(), (bad, mu, allVictims, seedN) => {
-          const seed = `s${seedN % 4}`;
-          if (mu.kind === 'replay' && !replays.has(seed))
-            for (const [k, v] of capture(t.proto, seed)) replays.set(`${seed}#${k}`, v);
-          const seedReplays = new Map(
-            [...replays].filter(([k]) => k.startsWith(`${seed}#`)).map(([k, v]) => [k.slice(seed.length + 1), v]),
-          );
-          const victims = new Set<string>();
-          const fault: FaultInjector = (d) => {
-            const kind = d.message.to === null ? 'broadcast' : 'direct';
-            if (d.from !== bad || d.message.round !== t.round || kind !== t.kind) return { kind: 'deliver' };
-            if (!allVictims && victims.size > 0 && !victims.has(d.to)) return { kind: 'deliver' };
-            victims.add(d.to);
-            return { kind: 'replace', ...mutate(decodeMessage(d.bytes), mu, seedReplays, d.to) };
-          };
-          const rep = runParties(parties(t.proto, 'the-session', seed), { rng: seededRng(`order-${seedN}`), fault });
-          expect([...rep.crashes.values()]).toEqual([]);
-          expect(victims.size).toBeGreaterThan(0);
-          // The tamperer's own process believes it sent the original, so only honest parties are judged.
-          const honestAborts = [...rep.aborts].filter(([p]) => p !== bad);
-          // Somebody honest notices (a party waiting on an aborted peer may stall instead: the node layer's timeout ends it).
-          expect(honestAborts.length).toBeGreaterThan(0);
-          for (const [, e] of honestAborts) expect(e.blame).toContain(bad);
-          for (const v of victims) {
-            expect(rep.results.has(v)).toBe(false);
-            if (mu.kind === 'impersonate' && rep.aborts.has(v)) expect(rep.aborts.get(v)!.blame).toEqual([bad]);
-          }
-          for (const r of rep.results.values()) {
-            if (t.proto === 'sign') expect(verifiesEverywhere((r as SignResult).signature, msg, pk)).toBe(true);
-            if (t.proto === 'dkg') expect((r as FrostKeyShare).groupPublicKey).toHaveLength(32);
-          }
-        }),
+        fc.property(
+          fc.constantFrom(...t.senders),
+          messageMutation,
+          fc.boolean(),
+          fc.nat(),
+          (bad, mu, allVictims, seedN) => {
+            const seed = `s${seedN % 4}`;
+            if (mu.kind === 'replay' && !replays.has(seed))
+              for (const [k, v] of capture(t.proto, seed)) replays.set(`${seed}#${k}`, v);
+            const seedReplays = new Map(
+              [...replays].filter(([k]) => k.startsWith(`${seed}#`)).map(([k, v]) => [k.slice(seed.length + 1), v]),
+            );
+            const { fault, victims } = mutatingFault(bad, t, mu, { allVictims, replays: seedReplays, participants: P });
+            const rep = runParties(parties(t.proto, 'the-session', seed), { rng: seededRng(`order-${seedN}`), fault });
+            expect([...rep.crashes.values()]).toEqual([]);
+            expect(victims.size).toBeGreaterThan(0);
+            // The tamperer's own process believes it sent the original, so only honest parties are judged.
+            const honestAborts = [...rep.aborts].filter(([p]) => p !== bad);
+            // Somebody honest notices (a party waiting on an aborted peer may stall instead: the node layer's timeout ends it).
+            expect(honestAborts.length).toBeGreaterThan(0);
+            for (const [, e] of honestAborts) expect(e.blame).toContain(bad);
+            for (const v of victims) {
+              expect(rep.results.has(v)).toBe(false);
+              if (mu.kind === 'impersonate' && rep.aborts.has(v)) expect(rep.aborts.get(v)!.blame).toEqual([bad]);
+            }
+            for (const r of rep.results.values()) {
+              if (t.proto === 'sign') expect(verifiesEverywhere((r as SignResult).signature, msg, pk)).toBe(true);
+              if (t.proto === 'dkg') expect((r as FrostKeyShare).groupPublicKey).toHaveLength(32);
+            }
+          },
+        ),
         { numRuns: Number(process.env.ADV_RUNS ?? 40) },
       );
     });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage } from '../../../src/tss/session/message.js';
 import type { FaultInjector } from '../../../src/tss/session/runner.js';
-import { dkg, dkgRun, reshareRun, sign, tamper, verifiesEverywhere } from './helpers.js';
+import { frostDkg, frostDkgRun, frostReshareRun, frostSign, tamper } from '../../helpers/protocol-runs.js';
+import { verifiesEverywhere } from './helpers.js';
 
 const P = ['n1', 'n2', 'n3'];
 const flipShareByte = (p: Uint8Array) => {
@@ -13,7 +14,7 @@ const isConfirm = (payload: Uint8Array) => Buffer.from(payload).includes(Buffer.
 describe('DKG confirmation round (M1): no split outcome', () => {
   it('a bad share sent to one victim leaves NO party with a result: the victim complains and everyone aborts', () => {
     const fault = tamper((d) => d.from === 'n1' && d.to === 'n2' && d.message.round === 2, flipShareByte);
-    const rep = dkgRun(P, 1, 'dkg-split', fault);
+    const rep = frostDkgRun(P, 1, { seed: 'dkg-split', fault });
     expect(rep.crashes.size).toBe(0);
     expect(rep.stalled).toEqual([]);
     expect(rep.results.size).toBe(0);
@@ -29,7 +30,7 @@ describe('DKG confirmation round (M1): no split outcome', () => {
 
   it('the same split with t+1 = n (3-of-3) also leaves no party with a result', () => {
     const fault = tamper((d) => d.from === 'n3' && d.to === 'n1' && d.message.round === 2, flipShareByte);
-    const rep = dkgRun(P, 2, 'dkg-split-3', fault);
+    const rep = frostDkgRun(P, 2, { seed: 'dkg-split-3', fault });
     expect(rep.results.size).toBe(0);
     expect(rep.crashes.size).toBe(0);
     expect(rep.aborts.get('n1')?.blame).toEqual(['n3']);
@@ -44,7 +45,7 @@ describe('DKG confirmation round (M1): no split outcome', () => {
         return p;
       },
     );
-    const rep = dkgRun(P, 1, 'dkg-confirm', fault);
+    const rep = frostDkgRun(P, 1, { seed: 'dkg-confirm', fault });
     expect(rep.crashes.size).toBe(0);
     expect(rep.aborts.get('n1')?.blame).toEqual(['n3']);
     expect(rep.aborts.get('n1')?.reason).toMatch(/different key package/);
@@ -54,16 +55,19 @@ describe('DKG confirmation round (M1): no split outcome', () => {
   it('a missing confirmation leaves its receiver waiting (node-layer timeout), never with a result', () => {
     const fault: FaultInjector = (d) =>
       d.from === 'n2' && d.to === 'n3' && d.message.round === 3 ? { kind: 'drop' } : { kind: 'deliver' };
-    const rep = dkgRun(P, 1, 'dkg-missing', fault);
+    const rep = frostDkgRun(P, 1, { seed: 'dkg-missing', fault });
     expect(rep.stalled).toEqual(['n3']);
     expect(rep.results.has('n3')).toBe(false);
   });
 
   it('the confirmation is a tagged digest of the public key package, the same for every party', () => {
     const seen: Uint8Array[] = [];
-    const rep = dkgRun(P, 1, 'dkg-digest', (d) => {
-      if (d.message.round === 3) seen.push(decodeMessage(d.bytes).payload);
-      return { kind: 'deliver' };
+    const rep = frostDkgRun(P, 1, {
+      seed: 'dkg-digest',
+      fault: (d) => {
+        if (d.message.round === 3) seen.push(decodeMessage(d.bytes).payload);
+        return { kind: 'deliver' };
+      },
     });
     expect(rep.results.size).toBe(3);
     expect(seen.length).toBe(6);
@@ -75,7 +79,7 @@ describe('DKG confirmation round (M1): no split outcome', () => {
 describe('pending results (M2): a validated share survives a failed confirmation round', () => {
   it('DKG: a party whose confirmation round failed keeps its validated share as pending (not wiped); a party whose own checks failed has none', () => {
     const fault = tamper((d) => d.from === 'n1' && d.to === 'n2' && d.message.round === 2, flipShareByte);
-    const rep = dkgRun(P, 1, 'dkg-pending', fault);
+    const rep = frostDkgRun(P, 1, { seed: 'dkg-pending', fault });
     const [p1, p2, p3] = rep.parties;
     expect(p2!.pendingResult()).toBeUndefined();
     for (const p of [p1!, p3!]) {
@@ -90,17 +94,17 @@ describe('pending results (M2): a validated share survives a failed confirmation
   });
 
   it('DKG: on success the result is the pending share', () => {
-    const rep = dkgRun(P, 1, 'dkg-ok');
+    const rep = frostDkgRun(P, 1, { seed: 'dkg-ok' });
     for (const p of rep.parties) expect(p.result()).toBe(p.pendingResult());
   });
 
   it('reshare: a member denied one confirmation stalls but keeps a valid pending v+1 share that signs with the others', () => {
-    const old = dkg(P, 1, { seed: 'pending-reshare' });
+    const old = frostDkg(P, 1, { seed: 'pending-reshare' });
     const newP = ['n1', 'n2', 'n3', 'n4'];
     // n4 withholds its confirmation from n1 only: n2, n3, n4 finish, n1 waits.
     const fault: FaultInjector = (d) =>
       d.from === 'n4' && d.to === 'n1' && d.message.round === 3 ? { kind: 'drop' } : { kind: 'deliver' };
-    const rep = reshareRun(old, ['n1', 'n2'], newP, 2, { seed: 'withhold', fault });
+    const rep = frostReshareRun(old, ['n1', 'n2'], newP, 2, { seed: 'withhold', fault });
     expect(rep.crashes.size).toBe(0);
     expect(rep.stalled).toEqual(['n1']);
     expect([...rep.results.keys()].sort()).toEqual(['n2', 'n3', 'n4']);
@@ -110,12 +114,12 @@ describe('pending results (M2): a validated share survives a failed confirmation
     const shares = new Map([...rep.results].map(([p, r]) => [p, r.share!]));
     shares.set('n1', pending.share!);
     const msg = new TextEncoder().encode('pending share signs');
-    const sig = sign(shares, ['n1', 'n2', 'n4'], msg, { seed: 'pending-sign' });
+    const sig = frostSign(shares, ['n1', 'n2', 'n4'], msg, { seed: 'pending-sign' });
     expect(verifiesEverywhere(sig.signature, msg, old.get('n1')!.groupPublicKey)).toBe(true);
   });
 
   it('reshare: a mismatching confirmation aborts the receiver without wiping its pending share', () => {
-    const old = dkg(P, 1, { seed: 'pending-reshare-2' });
+    const old = frostDkg(P, 1, { seed: 'pending-reshare-2' });
     const fault = tamper(
       (d) => d.from === 'n3' && d.to === 'n2' && d.message.round === 3,
       (p) => {
@@ -123,7 +127,7 @@ describe('pending results (M2): a validated share survives a failed confirmation
         return p;
       },
     );
-    const rep = reshareRun(old, ['n1', 'n2'], P, 1, { seed: 'mismatch', fault });
+    const rep = frostReshareRun(old, ['n1', 'n2'], P, 1, { seed: 'mismatch', fault });
     expect(rep.aborts.get('n2')?.blame).toEqual(['n3']);
     const p2 = rep.parties.find((p) => p.self === 'n2')!;
     const share = p2.pendingResult()!.share!;
@@ -132,12 +136,12 @@ describe('pending results (M2): a validated share survives a failed confirmation
   });
 
   it('reshare: a party whose own round-1 checks failed has no pending result', () => {
-    const old = dkg(P, 1, { seed: 'pending-reshare-3' });
+    const old = frostDkg(P, 1, { seed: 'pending-reshare-3' });
     const fault = tamper(
       (d) => d.from === 'n1' && d.to === 'n3' && d.message.round === 1 && d.message.to !== null,
       flipShareByte,
     );
-    const rep = reshareRun(old, ['n1', 'n2'], P, 1, { seed: 'bad-dealer', fault });
+    const rep = frostReshareRun(old, ['n1', 'n2'], P, 1, { seed: 'bad-dealer', fault });
     expect(rep.aborts.get('n3')?.blame).toEqual(['n1']);
     expect(rep.parties.find((p) => p.self === 'n3')!.pendingResult()).toBeUndefined();
   });

@@ -5,7 +5,8 @@ import { deriveChild, deriveChildPublicKey, HARDENED_OFFSET } from '../../../src
 import { FrostSignParty } from '../../../src/tss/frost/sign.js';
 import { getGroup } from '../../../src/tss/group/index.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
-import { dkg, names, sign, verifiesEverywhere } from './helpers.js';
+import { frostDkg, frostSign, names } from '../../helpers/protocol-runs.js';
+import { verifiesEverywhere } from './helpers.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
@@ -74,7 +75,7 @@ describe('mpcium-compatible HD derivation', () => {
 
   it('a signing session refuses a hardened index', () => {
     const parts = names(3);
-    const shares = dkg(parts, 1, { seed: 'hd-hard' });
+    const shares = frostDkg(parts, 1, { seed: 'hd-hard' });
     expect(
       () =>
         new FrostSignParty({
@@ -91,7 +92,7 @@ describe('mpcium-compatible HD derivation', () => {
 
   it('node side (tweaked key package) and client side (public derivation) agree on random paths, and the signatures verify under the child key', () => {
     const parts = names(3);
-    const shares = dkg(parts, 1, { seed: 'hd' });
+    const shares = frostDkg(parts, 1, { seed: 'hd' });
     const master = shares.get(parts[0]!)!.groupPublicKey;
     const msg = new TextEncoder().encode('derived');
     fc.assert(
@@ -100,7 +101,7 @@ describe('mpcium-compatible HD derivation', () => {
         fc.array(fc.integer({ min: 0, max: HARDENED_OFFSET - 1 }), { minLength: 0, maxLength: 5 }),
         (chainCode, path) => {
           const client = deriveChildPublicKey(master, chainCode, path);
-          const res = sign(shares, [parts[2]!, parts[0]!], msg, {
+          const res = frostSign(shares, [parts[2]!, parts[0]!], msg, {
             derivation: { chainCode, path },
             seed: `hd-${path.join('/')}`,
           });

@@ -8,10 +8,10 @@ import {
   serializeKeyPublic,
 } from '../../../src/tss/frost/key-share.js';
 import { getGroup } from '../../../src/tss/group/index.js';
-import { dkg, names } from './helpers.js';
+import { frostDkg, names } from '../../helpers/protocol-runs.js';
 
 const parts = names(3);
-const shares = dkg(parts, 1, { seed: 'ks' });
+const shares = frostDkg(parts, 1, { seed: 'ks' });
 const share = shares.get(parts[1]!)!;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 

@@ -16,7 +16,7 @@ const seededRng = (seed: string) => {
 };
 
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
-import { dkg, names, sign, subsets } from './helpers.js';
+import { frostDkg, frostSign, names, subsets } from '../../helpers/protocol-runs.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const msg = new TextEncoder().encode('oracle');
@@ -57,7 +57,7 @@ describe('noble ed25519_FROST is the oracle: both backends match it byte for byt
 
   it('threshold signatures equal noble commit/signShare/aggregate on the same shares and randomness', () => {
     const parts = names(5);
-    const shares = dkg(parts, 2, { seed: 'oracle' });
+    const shares = frostDkg(parts, 2, { seed: 'oracle' });
     const first = shares.get(parts[0]!)!;
     const g = getGroup('ed25519', 'noble');
     const dec = decodeKeyPublic(first.public, g);
@@ -69,7 +69,7 @@ describe('noble ed25519_FROST is the oracle: both backends match it byte for byt
     };
     for (const signers of subsets(parts, 3).slice(0, 3)) {
       const seed = `o-${signers.join()}`;
-      const ours = sign(shares, signers, msg, { seed, backend: 'fast' });
+      const ours = frostSign(shares, signers, msg, { seed, backend: 'fast' });
       const secrets = signers.map((p) => ({
         identifier: idHex(p),
         signingShare: g.encodeScalar(shares.get(p)!.secretScalar(g)),
@@ -99,19 +99,19 @@ describe('noble ed25519_FROST is the oracle: both backends match it byte for byt
 
   it('DKG and signing on the noble and fast backends give identical bytes from the same seeds', () => {
     const parts = names(3);
-    const a = dkg(parts, 1, { seed: 'same', backend: 'noble' });
-    const b = dkg(parts, 1, { seed: 'same', backend: 'fast' });
+    const a = frostDkg(parts, 1, { seed: 'same', backend: 'noble' });
+    const b = frostDkg(parts, 1, { seed: 'same', backend: 'fast' });
     for (const p of parts) expect(hex(a.get(p)!.serialize())).toBe(hex(b.get(p)!.serialize()));
-    const sa = sign(a, parts.slice(1), msg, { seed: 's', backend: 'noble' });
-    const sb = sign(b, parts.slice(1), msg, { seed: 's', backend: 'fast' });
+    const sa = frostSign(a, parts.slice(1), msg, { seed: 's', backend: 'noble' });
+    const sb = frostSign(b, parts.slice(1), msg, { seed: 's', backend: 'fast' });
     expect(hex(sa.signature)).toBe(hex(sb.signature));
     const chainCode = new Uint8Array(32).fill(9);
-    const da = sign(a, parts.slice(0, 2), msg, {
+    const da = frostSign(a, parts.slice(0, 2), msg, {
       seed: 'd',
       backend: 'noble',
       derivation: { chainCode, path: [0, 7, 2 ** 31 - 1] },
     });
-    const db = sign(b, parts.slice(0, 2), msg, {
+    const db = frostSign(b, parts.slice(0, 2), msg, {
       seed: 'd',
       backend: 'fast',
       derivation: { chainCode, path: [0, 7, 2 ** 31 - 1] },

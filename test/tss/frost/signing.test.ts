@@ -10,7 +10,8 @@ import { lagrangeCoefficient } from '../../../src/tss/math/polynomial.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
 import { runParties } from '../../../src/tss/session/runner.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
-import { dkg, names, sign, subsets, verifiesEverywhere } from './helpers.js';
+import { frostDkg, frostSign, names, subsets } from '../../helpers/protocol-runs.js';
+import { verifiesEverywhere } from './helpers.js';
 
 const msg = new TextEncoder().encode('transfer 1 SOL to alice');
 
@@ -21,11 +22,11 @@ describe('FROST DKG and signing', () => {
   ] as const) {
     it(`every (t+1)-subset of a ${t + 1}-of-${n} key produces a signature that noble and node:crypto verify`, () => {
       const parts = names(n);
-      const shares = dkg(parts, t, { seed: `subsets-${n}` });
+      const shares = frostDkg(parts, t, { seed: `subsets-${n}` });
       const pk = shares.get(parts[0]!)!.groupPublicKey;
       for (const s of shares.values()) expect(Buffer.from(s.groupPublicKey).equals(Buffer.from(pk))).toBe(true);
       for (const signers of subsets(parts, t + 1)) {
-        const res = sign(shares, signers, msg, { seed: signers.join('+') });
+        const res = frostSign(shares, signers, msg, { seed: signers.join('+') });
         expect(res.signature).toHaveLength(64);
         expect(Buffer.from(res.publicKey).equals(Buffer.from(pk))).toBe(true);
         expect(verifiesEverywhere(res.signature, msg, pk)).toBe(true);
@@ -36,14 +37,14 @@ describe('FROST DKG and signing', () => {
 
   it('more than t+1 signers (all n) also produce a valid signature', () => {
     const parts = names(5);
-    const shares = dkg(parts, 2, { seed: 'all5' });
-    const res = sign(shares, parts, msg);
+    const shares = frostDkg(parts, 2, { seed: 'all5' });
+    const res = frostSign(shares, parts, msg);
     expect(verifiesEverywhere(res.signature, msg, shares.get(parts[0]!)!.groupPublicKey)).toBe(true);
   });
 
   it('t parties cannot sign: a signing set smaller than t+1 is refused', () => {
     const parts = names(5);
-    const shares = dkg(parts, 2, { seed: 'tooFew' });
+    const shares = frostDkg(parts, 2, { seed: 'tooFew' });
     expect(
       () =>
         new FrostSignParty({
@@ -59,7 +60,7 @@ describe('FROST DKG and signing', () => {
 
   it('t signers cannot produce a signature even when running the signing equations directly', () => {
     const parts = names(5);
-    const shares = dkg(parts, 2, { seed: 'tOnly' });
+    const shares = frostDkg(parts, 2, { seed: 'tOnly' });
     const g = getGroup('ed25519', 'fast');
     const suite = ed25519Suite(g);
     const dec = decodeKeyPublic(shares.get(parts[0]!)!.public, g);
@@ -81,7 +82,7 @@ describe('FROST DKG and signing', () => {
 
   it('a key package claiming a lower threshold is refused, so t parties cannot be talked into signing', () => {
     const parts = names(5);
-    const shares = dkg(parts, 2, { seed: 'lowT' });
+    const shares = frostDkg(parts, 2, { seed: 'lowT' });
     const s = shares.get(parts[0]!)!;
     const g = getGroup('ed25519');
     expect(() =>
@@ -91,7 +92,7 @@ describe('FROST DKG and signing', () => {
 
   it('t shares do not determine the key: interpolating any t verifying shares misses the group key, any t+1 hit it', () => {
     const parts = names(5);
-    const shares = dkg(parts, 2, { seed: 'forge' });
+    const shares = frostDkg(parts, 2, { seed: 'forge' });
     const key = shares.get(parts[0]!)!;
     const g = getGroup('ed25519', 'noble');
     const dec = decodeKeyPublic(key.public, g);
@@ -108,9 +109,9 @@ describe('FROST DKG and signing', () => {
 
   it('the message is signed byte-exactly, including leading zero bytes (unlike mpcium/tss-lib)', () => {
     const parts = names(3);
-    const shares = dkg(parts, 1, { seed: 'zeros' });
+    const shares = frostDkg(parts, 1, { seed: 'zeros' });
     const m = Uint8Array.of(0, 0, 1, 2, 3);
-    const res = sign(shares, parts.slice(0, 2), m);
+    const res = frostSign(shares, parts.slice(0, 2), m);
     const pk = shares.get(parts[0]!)!.groupPublicKey;
     expect(verifiesEverywhere(res.signature, m, pk)).toBe(true);
     expect(verifiesEverywhere(res.signature, m.subarray(2), pk)).toBe(false);
@@ -118,7 +119,7 @@ describe('FROST DKG and signing', () => {
 
   it('signers that disagree on the message abort with blame on the other side, and no signature is returned', () => {
     const parts = names(3);
-    const shares = dkg(parts, 1, { seed: 'disagree' });
+    const shares = frostDkg(parts, 1, { seed: 'disagree' });
     const signers = parts.slice(0, 2);
     const parties = signers.map(
       (self, i) =>
@@ -185,7 +186,7 @@ describe('committees are sets: the order each party lists them in does not matte
 
   it('signers that list the signing set in different orders still agree and sign', () => {
     const parts = names(5);
-    const shares = dkg(parts, 2, { seed: 'order' });
+    const shares = frostDkg(parts, 2, { seed: 'order' });
     const views = [
       [parts[4]!, parts[0]!, parts[2]!],
       [parts[0]!, parts[2]!, parts[4]!],

@@ -7,7 +7,7 @@ import * as tss from '../../../src/tss/index.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
 import * as testing from '../../../src/tss/testing.js';
-import { dkg } from './helpers.js';
+import { frostDkg } from '../../helpers/protocol-runs.js';
 
 const P = ['n1', 'n2', 'n3'];
 
@@ -76,8 +76,8 @@ describe('public surface and key package caches (review notes c, d, e)', () => {
 
   it('shareFromComputed refuses points that are not the decoding of the package (it would seed the validated-point cache)', () => {
     const g = getGroup('ed25519', 'fast');
-    const a = dkg(P, 1, { seed: 'surface-a' }).get('n1')!;
-    const b = dkg(P, 1, { seed: 'surface-b' }).get('n1')!;
+    const a = frostDkg(P, 1, { seed: 'surface-a' }).get('n1')!;
+    const b = frostDkg(P, 1, { seed: 'surface-b' }).get('n1')!;
     const pointsOf = (k: FrostKeyShare) => ({
       groupPublicKey: g.decodePoint(k.public.groupPublicKey),
       verifyingShares: new Map(P.map((p) => [p, g.decodePoint(k.public.verifyingShares.get(p)!)])),
@@ -89,8 +89,8 @@ describe('public surface and key package caches (review notes c, d, e)', () => {
   });
 
   it('the signing context binds the current content of the key package, not a digest cached by object identity', () => {
-    const a = dkg(P, 1, { seed: 'content-a' }).get('n1')!;
-    const b = dkg(P, 1, { seed: 'content-b' }).get('n1')!;
+    const a = frostDkg(P, 1, { seed: 'content-a' }).get('n1')!;
+    const b = frostDkg(P, 1, { seed: 'content-b' }).get('n1')!;
     const mk = () =>
       new FrostSignParty({
         signingLog: new MemorySigningLog(),

@@ -5,7 +5,7 @@ import { generateNonce, SigningNonces } from '../../../src/tss/frost/signing-cor
 import { ed25519Suite } from '../../../src/tss/frost/suite.js';
 import { type Group, getGroup } from '../../../src/tss/group/index.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
-import { dkg } from './helpers.js';
+import { frostDkg } from '../../helpers/protocol-runs.js';
 
 const allZero = (b: Uint8Array) => b.every((x) => x === 0);
 // the writer's internal buffer (grown buffers are zeroed as they are replaced)
@@ -26,7 +26,7 @@ describe('secret temporaries are zeroed (L4)', () => {
   });
 
   it('FrostKeyShare.serialize leaves no copy of the secret share in the writer', () => {
-    const share = dkg(['a', 'b', 'c'], 1, { seed: 'zeroize' }).get('a')!;
+    const share = frostDkg(['a', 'b', 'c'], 1, { seed: 'zeroize' }).get('a')!;
     const held: Uint8Array[] = [];
     const orig = ByteWriter.prototype.finish;
     ByteWriter.prototype.finish = function (this: ByteWriter) {

@@ -12,7 +12,8 @@ import type { Message } from '../../../src/tss/session/message.js';
 import type { PartyStatus, ProtocolParty } from '../../../src/tss/session/party.js';
 import { runParties } from '../../../src/tss/session/runner.js';
 import { MemorySigningLog } from '../../../src/tss/session/signing-log.js';
-import { dkg, names, sha256 } from '../ecdsa/protocol-helpers.js';
+import { ecdsaDkg, names } from '../../helpers/protocol-runs.js';
+import { sha256 } from '../ecdsa/protocol-helpers.js';
 
 /** A scripted party: each step returns one message or throws an abort. */
 class Scripted implements ProtocolParty<string> {
@@ -110,7 +111,7 @@ describe('checkpointed parties: state is persisted before any message of a step 
 
   it('shareCheckpoint writes a DKLs23 share on the first call and whenever it changed, never twice the same state, and wipes what it handed out', () => {
     const ps = names(3);
-    const shares = dkg(ps, 1, { seed: 'share-checkpoint' });
+    const shares = ecdsaDkg(ps, 1, { seed: 'share-checkpoint' });
     const signers = [ps[0]!, ps[1]!];
     const written = new Map<string, Uint8Array[]>(signers.map((p) => [p, []]));
     const handed: Uint8Array[] = [];
@@ -154,7 +155,7 @@ describe('checkpointed parties: state is persisted before any message of a step 
 
   it('a DKLs23 signer whose state cannot be written is aborted and zeroes its instance key, inversion mask and key share', () => {
     const ps = names(3);
-    const shares = dkg(ps, 1, { seed: 'checkpoint-fail' });
+    const shares = ecdsaDkg(ps, 1, { seed: 'checkpoint-fail' });
     const signers = [ps[0]!, ps[1]!];
     const inner = new EcdsaSignParty({
       sessionId: 'cpf',
@@ -191,7 +192,7 @@ describe('checkpointed parties: state is persisted before any message of a step 
 
   it('real DKLs23 signers wrapped with a checkpoint of their share sign, and every checkpoint saw the share move on', () => {
     const ps = names(3);
-    const shares = dkg(ps, 1, { seed: 'checkpoint' });
+    const shares = ecdsaDkg(ps, 1, { seed: 'checkpoint' });
     const signers = [ps[0]!, ps[1]!];
     const saved = new Map<string, Uint8Array[]>(signers.map((p) => [p, [shares.get(p)!.serialize()]]));
     const parties = signers.map((self) =>
@@ -217,9 +218,9 @@ describe('checkpointed parties: state is persisted before any message of a step 
       EcdsaKeyShare.deserialize(states.at(-1)!).dispose();
     }
   });
-  it('a burn is durable before the share counts as written: after a failed checkpoint write following an abort that burnt a pair, the in-memory share stays burnt and reports the unpersisted burn until a write succeeds (review R-G)', () => {
+  it('a burn is durable before the share counts as written: after a failed checkpoint write following an abort that burnt a pair, the in-memory share stays burnt and reports the unpersisted burn until a write succeeds [5/R-G]', () => {
     const ps = names(3);
-    const shares = dkg(ps, 1, { seed: 'checkpoint-burn' });
+    const shares = ecdsaDkg(ps, 1, { seed: 'checkpoint-burn' });
     const [a, b] = [ps[0]!, ps[1]!];
     const share = shares.get(a)!;
     // b feeds another key share into the multiplication: a's consistency check fails (OT evidence, burn)

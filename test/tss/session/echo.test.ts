@@ -89,7 +89,7 @@ describe('echo broadcast verdicts', () => {
     expect(e2?.blame).toEqual(['b', 'd', 'e']);
   });
 
-  it("when every other echoer reports one digest for a sender that differs from this party's view, the sender is blamed together with them: n−2 colluders cannot frame an honest sender alone (review R-3)", () => {
+  it("when every other echoer reports one digest for a sender that differs from this party's view, the sender is blamed together with them: n−2 colluders cannot frame an honest sender alone [3/R-3]", () => {
     // Either b showed 'a' a forged payload, or c, d, e collude and misreport b: 'a' cannot tell.
     const mine = withFor('b', 'forged');
     const e = verdict(

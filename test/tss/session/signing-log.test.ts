@@ -11,8 +11,8 @@ import {
   SigningStepReplayedError,
   signingStepMarker,
 } from '../../../src/tss/session/signing-log.js';
-import { dkg as ecdsaDkg, names, sha256 } from '../ecdsa/protocol-helpers.js';
-import { dkg as frostDkg } from '../frost/helpers.js';
+import { ecdsaDkg, frostDkg, names } from '../../helpers/protocol-runs.js';
+import { sha256 } from '../ecdsa/protocol-helpers.js';
 
 const ecdsaShares = ecdsaDkg(names(3), 1, { seed: 'signing-log' });
 
@@ -32,7 +32,7 @@ function ecdsaParty(
   });
 }
 
-describe('signing log (finding F2)', () => {
+describe('the signing log refuses a signing context or step claimed before [2/F2]', () => {
   it('an ECDSA signer refuses to start a signing context it started before, before any message exists', () => {
     const log = new MemorySigningLog();
     expect(ecdsaParty(log).start().length).toBeGreaterThan(0);
