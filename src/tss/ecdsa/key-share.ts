@@ -211,9 +211,9 @@ export class EcdsaKeyShare implements KeyShare {
   }
 
   /**
-   * Peers whose pair is burnt in this object but not in the last state known to be durable — a
-   * burn that exists only in memory (review R-G). Non-empty after a signing abort burnt a pair and
-   * until a write of `serialize()` succeeded (`shareCheckpoint` calls `markPersisted`). While it is
+   * Peers whose pair is burnt in this object but not in the last state known to be durable — a burn
+   * that exists only in memory [5/R-G]. Non-empty after a signing abort burnt a pair and until a
+   * write of `serialize()` succeeded (`shareCheckpoint` calls `markPersisted`). While it is
    * non-empty the node must keep this object and must not reload this version from storage: the
    * stored copy still holds the live pair. Does not throw.
    */
@@ -232,11 +232,11 @@ export class EcdsaKeyShare implements KeyShare {
 
   /**
    * Burns every OT pair of this share, so that it cannot sign until `EcdsaOtResetupParty` has set
-   * up fresh pairs with its co-signers. The node calls it on every ECDSA share after **any restore**
-   * of its vault (a backup, a disk or VM snapshot, a copied file) and then writes the share back:
-   * a restored share may hold a pair whose burn was lost, or a sender state whose used indices were
-   * rolled back — which only the honest receiver would refuse (review R-G; docs/ecdsa.md). Returns
-   * the peers whose pair was live. Throws `InvalidStateError` after dispose.
+   * up fresh pairs with its co-signers. The node calls it on every ECDSA share after **any
+   * restore** of its vault (a backup, a disk or VM snapshot, a copied file) and then writes the
+   * share back: a restored share may hold a pair whose burn was lost, or a sender state whose used
+   * indices were rolled back — which only the honest receiver would refuse [5/R-G]. Returns the
+   * peers whose pair was live. Throws `InvalidStateError` after dispose.
    */
   requireResetup(): string[] {
     this.#assertLive();
@@ -259,9 +259,9 @@ export class EcdsaKeyShare implements KeyShare {
    * one still in flight — started by a signing session of this share object that has not yet
    * received the peer's answer and not ended — up to the newest allocated; 0 when none is in
    * flight. The peer remembers only the last `INDEX_WINDOW` indices it accepted and refuses older
-   * ones (without blame, retryable; review R-C), so the node starts a new signing session with
-   * `peer` only while `extensionSpan(peer) < INDEX_WINDOW` (docs/ecdsa.md, "What the node must
-   * do"); a session that never ends (no timeout) keeps the span growing. Does not throw.
+   * ones (without blame, retryable [5/R-C]), so the node starts a new signing session with `peer`
+   * only while `extensionSpan(peer) < INDEX_WINDOW` (docs/ecdsa.md, "What the node must do"); a
+   * session that never ends (no timeout) keeps the span growing. Does not throw.
    */
   extensionSpan(peer: string): number {
     const set = this.#inFlight.get(peer);
@@ -370,7 +370,7 @@ export class EcdsaKeyShare implements KeyShare {
         peers,
       );
       secret.fill(0);
-      // The bytes hold the secret share: compare in constant time (review I-2).
+      // The bytes hold the secret share: compare in constant time [5/I-2].
       const again = share.serialize();
       const canonical = constantTimeEqual(again, bytes);
       again.fill(0);

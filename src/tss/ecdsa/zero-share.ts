@@ -74,7 +74,7 @@ export class ZeroSeedPairSetup {
 
   /**
    * Wipes this party's seed contribution and salt of a setup that will not be finished (its DKG or
-   * reshare aborted; review R-F); every later call throws `InvalidStateError`. Idempotent; does not
+   * reshare aborted) [5/R-F]. Every later call throws `InvalidStateError`. Idempotent; does not
    * throw.
    */
   abandon(): void {

@@ -138,8 +138,8 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> implements Keyge
     this.ids = partyIdentifiers(this.suite, this.participants);
     this.context = dkgContext(opts.sessionId, opts.threshold, this.participants);
     // Polynomial and proof nonce from randomness hedged with the context: a replayed random stream
-    // under another session id draws an independent polynomial (review finding R-D). Every message
-    // is a function of the polynomial alone, so a repeat of the same context only repeats them.
+    // under another session id draws an independent polynomial [5/R-D]. Every message is a function
+    // of the polynomial alone, so a repeat of the same context only repeats them.
     this.rng = setupRng(opts.rng ?? systemRng, 'tessera/frost/dkg', this.context, opts.self);
     this.others = this.participants.filter((p) => p !== opts.self);
   }

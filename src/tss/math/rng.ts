@@ -14,8 +14,8 @@ export type Rng = (n: number) => Uint8Array;
 
 /**
  * The kernel's CSPRNG, read on every call (`secureRandomBytes`: no user-space generator state that
- * a memory snapshot could replay; threshold signing depends on this, docs/ecdsa.md finding F2).
- * Throws `RangeError` for a negative or non-integer `n`.
+ * a memory snapshot could replay; threshold signing depends on this [2/F2]). Throws `RangeError`
+ * for a negative or non-integer `n`.
  */
 export const systemRng: Rng = (n) => {
   const b = secureRandomBytes(n);
@@ -105,12 +105,12 @@ export function hedgedRng(rng: Rng, context: Uint8Array): Rng {
  * Why: a setup draws long-lived secrets (polynomials, proof nonces, the OT-extension Δ, base-OT
  * keys). If the randomness replays (a process or VM resumed from a memory snapshot) and a peer can
  * make the victim run another setup, unhedged draws repeat under a new session id and the peer
- * solves for them from two transcripts (review finding R-D). Hedged with the context, a run under
- * another context draws independent secrets, and a run under the same context repeats its
- * messages byte for byte until the first answer to a peer's message (bound to that message where
- * the protocol allows, and otherwise stopped by the durable setup log; docs/tss.md §6).
- * The digest of the secret stays inside the returned closure; the caller wipes its own copy.
- * Throws `RangeError` if `purpose` is empty.
+ * solves for them from two transcripts [5/R-D]. Hedged with the context, a run under another
+ * context draws independent secrets, and a run under the same context repeats its messages byte for
+ * byte until the first answer to a peer's message (bound to that message where the protocol allows,
+ * and otherwise stopped by the durable setup log; docs/tss.md §6). The digest of the secret stays
+ * inside the returned closure; the caller wipes its own copy. Throws `RangeError` if `purpose` is
+ * empty.
  */
 export function setupRng(
   rng: Rng,

@@ -274,7 +274,7 @@ export class BaseOtReceiver {
         // Each a_i is derived from fresh randomness AND the setup message answered (B and its
         // proof): a replayed random stream answering a different B yields unrelated a_i, so two
         // answers never show which A_i moved with B (which would reveal the choice bits, i.e. the
-        // extension sender's Δ; review finding R-D).
+        // extension sender's Δ) [5/R-D].
         const seed = this.#random(32).slice();
         const answered = taggedHash('sha256', 'tessera/vsot/answered/v1', this.#ctx, B, proof);
         const out = messageWriter(T_CHOICE);

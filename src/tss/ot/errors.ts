@@ -63,10 +63,10 @@ export class OtReuseError extends TesseraError {
 
 /**
  * An OT extension index lies below the sender's sliding window (`INDEX_WINDOW`): more sessions were
- * in flight on the pair than the window holds, and the sender already forgot which indices this
- * low it accepted. Not evidence of a replay (review R-C): nothing was consumed, nobody is to blame,
- * the pair stays usable — retry with a new session (a new index). The node caps the sessions in
- * flight per pair below the window (docs/ecdsa.md, "What the node must do").
+ * in flight on the pair than the window holds, and the sender already forgot which indices this low
+ * it accepted. Not evidence of a replay: nothing was consumed, nobody is to blame, the pair stays
+ * usable — retry with a new session (a new index) [5/R-C]. The node caps the sessions in flight per
+ * pair below the window (docs/ecdsa.md, "What the node must do").
  */
 export class OtWindowExceededError extends TesseraError {
   constructor(detail: string) {

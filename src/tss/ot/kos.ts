@@ -263,7 +263,7 @@ export class OtExtSender {
     const colLen = rows / 8;
     if (this.#used.has(index)) throw new OtReuseError(`extension index ${index} was already used by this pair`);
     // Below the window: forgotten, so it may or may not have been used — refuse it, but it is no
-    // evidence of a replay (review R-C: more than INDEX_WINDOW sessions in flight on the pair).
+    // evidence of a replay: more than INDEX_WINDOW sessions were in flight on the pair [5/R-C].
     if (index < this.#floor)
       throw new OtWindowExceededError(
         `extension index ${index} is below the window floor ${this.#floor} of pair ${this.receiverId}→${this.senderId}`,

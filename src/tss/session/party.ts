@@ -209,8 +209,8 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
     const kind = msg.to === null ? 'broadcast' : 'direct';
     // One slot per (round, kind, sender). A byte-identical repeat of the message that filled a slot
     // (at-least-once delivery, a retransmission, a replayed authenticated message) is ignored, also
-    // after its round was processed; different bytes for a filled slot abort blaming the sender
-    // (review R-A: a transport duplicate must not end a session, let alone burn OT pairs).
+    // after its round was processed; different bytes for a filled slot abort blaming the sender: a
+    // transport duplicate must not end a session, let alone burn OT pairs [5/R-A].
     const slot = `${msg.round}:${kind}:${from}`;
     const digest = payloadDigest(msg.payload);
     const prior = this.seen.get(slot);

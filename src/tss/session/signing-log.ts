@@ -1,6 +1,6 @@
 /**
  * The record of signing contexts a key share has started — the node's defence against a signing
- * session being run twice with the same inputs (docs/ecdsa.md, finding F2; docs/tss.md).
+ * session being run twice with the same inputs (docs/tss.md) [2/F2].
  *
  * Why: every signer's nonce contribution is derived from fresh randomness hedged with its secret
  * share and the signing context. If the randomness repeats (a process or VM resumed from a memory
@@ -13,11 +13,11 @@
  *
  * The same holds *within* a session: a process resumed from a memory snapshot taken mid-session
  * continues the in-memory party with its secrets already drawn, and a co-signer that answers the
- * two timelines differently learns the key from the two sets of secret-dependent messages (third
- * review, M-1). So the parties also claim a **step marker** H(context, step) before each step whose
- * messages depend on their secrets (`claimSigningStep`); a second timeline finds the step taken in
- * the durable log and aborts before computing anything. (If the disk is rolled back with the
- * memory, no log can help: docs/tss.md's deployment rule.)
+ * two timelines differently learns the key from the two sets of secret-dependent messages [4/M-1].
+ * So the parties also claim a **step marker** H(context, step) before each step whose messages
+ * depend on their secrets (`claimSigningStep`); a second timeline finds the step taken in the
+ * durable log and aborts before computing anything. (If the disk is rolled back with the memory, no
+ * log can help: docs/tss.md's deployment rule.)
  */
 
 import { taggedHash } from '../math/hash.js';
@@ -106,7 +106,7 @@ export function claimSigningStep(log: SigningLog, context: Uint8Array, step: num
  * fixed before (the base-OT receiver's answer to the challenge ξ is H2(ρ_i) ⊕ Δ_i·ξ_i: two
  * different ξ answered from one state reveal Δ, hence the party's OT-extension sender state and,
  * through its multiplications, its key share). A setup context must therefore run once, and each
- * answering step once, exactly like a signing session (review finding R-D).
+ * answering step once, exactly like a signing session [5/R-D].
  */
 export type SetupLog = SigningLog;
 
