@@ -201,9 +201,9 @@ const STATUS_RETIRED = 3;
  * Brings an opened database to {@link SCHEMA_VERSION} in one transaction. 1 → 2: create
  * `signing_log`. 2 → 3: add `shares.retired_by`, make `shares_full` a left join, create
  * `setup_log`, and destroy the secrets of versions that are already retired (their sealed records
- * and signing-log entries are deleted; their metadata stays) — finding R-E. At the current version,
- * recreate a log table an older build dropped. Returns true if it deleted sealed records (the
- * caller then checkpoints and truncates the log, see `Vault.open`).
+ * and signing-log entries are deleted; their metadata stays), so that a reshare expels [5/R-E]. At
+ * the current version, recreate a log table an older build dropped. Returns true if it deleted
+ * sealed records (the caller then checkpoints and truncates the log, see `Vault.open`).
  * @throws VaultCorruptedError if the stored version is unknown or newer than this build
  *   understands (a newer Tessera wrote it); the raw SQLite error.
  */

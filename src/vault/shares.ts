@@ -184,10 +184,10 @@ function setStatus(
 }
 
 /**
- * Retires a version and destroys its secret in the caller's transaction: its sealed record and
- * its signing-log entries are deleted; the metadata row stays (status retired, `retired_by`). A
- * reshare must expel: an old share of a departed member plus any other node's old share would
- * still sign (review finding R-E). The caller's commit is followed by a log truncation (`write`).
+ * Retires a version and destroys its secret in the caller's transaction: its sealed record and its
+ * signing-log entries are deleted; the metadata row stays (status retired, `retired_by`). A reshare
+ * must expel: an old share of a departed member plus any other node's old share would still sign
+ * [5/R-E]. The caller's commit is followed by a log truncation (`write`).
  */
 function retireInTx(
   store: VaultStore,
@@ -213,10 +213,10 @@ function retireInTx(
 /**
  * Retires, destroying their secrets, the pending versions of a wallet below `below`: once a newer
  * version is active they can never be activated (activation needs a version newer than the active
- * one), yet each holds a share of the same key — left alone it is exactly the secret a reshare
- * must destroy (e.g. a member that stalled in the confirmation round of v+1 while v+2 expelled a
- * compromised node; sixth review F1). `retiredBy` is the version whose activation made them stale
- * (null when a node leaves the committee). Returns how many were retired.
+ * one), yet each holds a share of the same key — left alone it is exactly the secret a reshare must
+ * destroy (e.g. a member that stalled in the confirmation round of v+1 while v+2 expelled a
+ * compromised node) [6/F1]. `retiredBy` is the version whose activation made them stale (null when
+ * a node leaves the committee). Returns how many were retired.
  */
 function retireStalePendingInTx(
   store: VaultStore,
