@@ -59,7 +59,8 @@ export function withOtAbort<T>(peer: string, what: string, fn: () => T): T {
     }
     if (e instanceof OtWindowExceededError) {
       throw new ProtocolAbortedError(
-        `${what}: OT extension index below the window (more than the window of sessions in flight on this pair; not a replay); retry with a new session`,
+        `${what}: OT extension index below the window (more than the window of ` +
+          `sessions in flight on this pair; not a replay); retry with a new session`,
         [],
       );
     }

@@ -373,7 +373,10 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> implements Keyge
     return { result: this.pending! };
   }
 
-  /** Wipes the secret temporaries and abandons unfinished OT setups. A pending (validated) share is left to the node layer (see pendingResult). */
+  /**
+   * Wipes the secret temporaries and abandons unfinished OT setups. A pending (validated) share is
+   * left to the node layer (see pendingResult).
+   */
   protected wipe(): void {
     this.coeffs.fill(0n);
     this.coeffs = [];

@@ -32,7 +32,9 @@ export class BurnNotPersistedError extends TesseraError {
   constructor(peers: readonly string[], writeErrorCode: string) {
     super(
       'IO_ERROR',
-      `the burn of the OT pair with ${peers.join(', ')} could not be written (${writeErrorCode}); keep this share object, do not reload this version from storage, and retry the write until it succeeds (or require an OT re-setup of every pair when the version is next loaded)`,
+      `the burn of the OT pair with ${peers.join(', ')} could not be written (${writeErrorCode}); ` +
+        `keep this share object, do not reload this version from storage, and retry the write ` +
+        `until it succeeds (or require an OT re-setup of every pair when the version is next loaded)`,
     );
     this.peers = Object.freeze([...peers]);
     this.writeErrorCode = writeErrorCode;

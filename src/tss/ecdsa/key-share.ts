@@ -152,9 +152,15 @@ export class EcdsaKeyShare implements KeyShare {
   readonly #secret: Uint8Array;
   readonly #decoded: DecodedPublic;
   #disposed = false;
-  /** Per peer: extension indices this party (as receiver, Bob) started in sessions still waiting for the answer. Memory only. */
+  /**
+   * Per peer: extension indices this party (as receiver, Bob) started in sessions still waiting for
+   * the answer. Memory only.
+   */
   readonly #inFlight = new Map<string, Set<number>>();
-  /** Peers whose pair was burnt in the last state known to be durable (as loaded, or as last written: `markPersisted`). */
+  /**
+   * Peers whose pair was burnt in the last state known to be durable (as loaded, or as last
+   * written: `markPersisted`).
+   */
   #persistedBurnt: Set<string>;
 
   private constructor(
@@ -285,7 +291,10 @@ export class EcdsaKeyShare implements KeyShare {
     this.#inFlight.get(peer)?.delete(index);
   }
 
-  /** Replaces the OT pair with `peer` after a successful re-setup. Throws `InvalidArgumentError` if it does not belong here. */
+  /**
+   * Replaces the OT pair with `peer` after a successful re-setup. Throws `InvalidArgumentError` if
+   * it does not belong here.
+   */
   installPair(peer: string, otSetupId: Uint8Array, ot: PairwiseOt): void {
     this.#assertLive();
     const s = this.peers.get(peer);
@@ -304,7 +313,10 @@ export class EcdsaKeyShare implements KeyShare {
     if (this.#disposed) throw new InvalidStateError('key share was disposed');
   }
 
-  /** Canonical bytes (secret; what the vault stores). A burnt pair is stored as burnt. Throws `InvalidStateError` after dispose. */
+  /**
+   * Canonical bytes (secret; what the vault stores). A burnt pair is stored as burnt. Throws
+   * `InvalidStateError` after dispose.
+   */
   serialize(): Uint8Array {
     this.#assertLive();
     const p = this.public;
@@ -331,7 +343,10 @@ export class EcdsaKeyShare implements KeyShare {
     return w.finish();
   }
 
-  /** Parses and fully validates a serialized share. Throws `InvalidArgumentError` on anything invalid or non-canonical. */
+  /**
+   * Parses and fully validates a serialized share. Throws `InvalidArgumentError` on anything
+   * invalid or non-canonical.
+   */
   static deserialize(bytes: Uint8Array): EcdsaKeyShare {
     try {
       const r = new ByteReader(bytes);

@@ -48,7 +48,10 @@ export class PairwiseOt {
     this.in_.destroy();
   }
 
-  /** Canonical serialisation of both directions (secret). Throws `OtStateBurnedError` if either is burnt (and then burns both). */
+  /**
+   * Canonical serialisation of both directions (secret). Throws `OtStateBurnedError` if either is
+   * burnt (and then burns both).
+   */
   serialize(): Uint8Array {
     if (this.burned) {
       this.burn();

@@ -95,7 +95,10 @@ export interface EcdsaReshareResult {
   readonly share: EcdsaKeyShare | undefined;
 }
 
-/** Reshare context: session, old package digest, dealers, new committee and t′ (each list length-prefixed). Does not throw. */
+/**
+ * Reshare context: session, old package digest, dealers, new committee and t′ (each list
+ * length-prefixed). Does not throw.
+ */
 export function ecdsaReshareContext(
   sessionId: string,
   oldDigest: Uint8Array,
@@ -480,7 +483,10 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> impleme
     return { result: this.pending! };
   }
 
-  /** Wipes the secret temporaries and abandons unfinished OT setups. A pending (validated) outcome is left to the node layer (see pendingResult). */
+  /**
+   * Wipes the secret temporaries and abandons unfinished OT setups. A pending (validated) outcome
+   * is left to the node layer (see pendingResult).
+   */
   protected wipe(): void {
     this.coeffs.fill(0n);
     this.coeffs = [];

@@ -9,7 +9,10 @@ import type { EcdsaKeyShare } from './key-share.js';
 
 /** Options of {@link shareCheckpoint}. */
 export interface ShareCheckpointOptions {
-  /** Write attempts for a state that records a burn not yet durable (default 3; at least 1). Other states are tried once. */
+  /**
+   * Write attempts for a state that records a burn not yet durable (default 3; at least 1). Other
+   * states are tried once.
+   */
   readonly burnWriteAttempts?: number;
 }
 

@@ -122,7 +122,10 @@ interface Peer {
   cv?: bigint;
 }
 
-/** One signer of a DKLs23 session. Construction throws `InvalidArgumentError` / `InvalidStateError` (burnt pair, disposed share). */
+/**
+ * One signer of a DKLs23 session. Construction throws `InvalidArgumentError` / `InvalidStateError`
+ * (burnt pair, disposed share).
+ */
 export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
   protected readonly g: Group = getGroup('secp256k1');
   private readonly share: EcdsaKeyShare;
@@ -259,7 +262,10 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     };
   }
 
-  /** The signing context (session id, key package incl. version, digest, derivation, ordered signers): what the signing log records. */
+  /**
+   * The signing context (session id, key package incl. version, digest, derivation, ordered
+   * signers): what the signing log records.
+   */
   get context(): Uint8Array {
     return Uint8Array.from(this.ctx);
   }
@@ -375,7 +381,8 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
       // until a re-setup, so it is burnt here (the node persists that).
       for (const p of outOfSync) this.share.burnPair(p);
       throw new ProtocolAbortedError(
-        `the OT pair with ${outOfSync.join(', ')} comes from a different setup on the other side (an interrupted OT re-setup; not attributable); run an OT re-setup`,
+        `the OT pair with ${outOfSync.join(', ')} comes from a different setup on the ` +
+          `other side (an interrupted OT re-setup; not attributable); run an OT re-setup`,
         [],
       );
     }

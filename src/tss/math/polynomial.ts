@@ -5,7 +5,10 @@ import { InvalidArgumentError } from '../../common/errors.js';
 import { mod } from '../group/group.js';
 import type { Group, Point } from '../group/index.js';
 
-/** Evaluates Σ coeffs[k]·x^k (Horner) modulo the group order. Throws `InvalidArgumentError` for an empty polynomial. */
+/**
+ * Evaluates Σ coeffs[k]·x^k (Horner) modulo the group order. Throws `InvalidArgumentError` for an
+ * empty polynomial.
+ */
 export function evalPolynomial(group: Group, coeffs: readonly bigint[], x: bigint): bigint {
   if (coeffs.length === 0) throw new InvalidArgumentError('empty polynomial');
   let acc = 0n;

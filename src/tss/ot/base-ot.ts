@@ -136,7 +136,10 @@ export class BaseOtSender {
     this.#rho1 = [];
   }
 
-  /** Wipes the secret b and the ρ values of a run that will not be finished; every later call throws `OtStateBurnedError`. Does not throw. */
+  /**
+   * Wipes the secret b and the ρ values of a run that will not be finished; every later call throws
+   * `OtStateBurnedError`. Does not throw.
+   */
   abandon(): void {
     this.#burn();
   }
@@ -253,7 +256,10 @@ export class BaseOtReceiver {
     this.#rho = [];
   }
 
-  /** Wipes the choice bits and ρ values of a run that will not be finished; every later call throws `OtStateBurnedError`. Does not throw. */
+  /**
+   * Wipes the choice bits and ρ values of a run that will not be finished; every later call throws
+   * `OtStateBurnedError`. Does not throw.
+   */
   abandon(): void {
     this.#burn();
   }

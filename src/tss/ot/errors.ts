@@ -23,7 +23,10 @@ export class OtAbortedError extends TesseraError {
   }
 }
 
-/** A received message could not be decoded or carries an invalid value (bad point, out-of-range scalar, wrong length). */
+/**
+ * A received message could not be decoded or carries an invalid value (bad point, out-of-range
+ * scalar, wrong length).
+ */
 export class MalformedMessageError extends OtAbortedError {
   constructor(blame: string, detail: string) {
     super('malformed-message', blame, `malformed message from ${blame}: ${detail}`);
@@ -72,7 +75,8 @@ export class OtWindowExceededError extends TesseraError {
   constructor(detail: string) {
     super(
       'INVALID_STATE',
-      `OT extension index below the sender's window: ${detail}; too many sessions were in flight on this pair — retry with a new session`,
+      `OT extension index below the sender's window: ${detail}; ` +
+        `too many sessions were in flight on this pair — retry with a new session`,
     );
   }
 }

@@ -18,7 +18,10 @@ export function broadcastDigest(sessionId: string, round: number, sender: string
   return taggedHash('sha256', 'tessera/tss/echo/v1', utf8(sessionId), r, utf8(sender), payload);
 }
 
-/** The echo vector: digests of the broadcasts of `senders` (in that order). Throws ProtocolAbortedError if one is missing. */
+/**
+ * The echo vector: digests of the broadcasts of `senders` (in that order). Throws
+ * ProtocolAbortedError if one is missing.
+ */
 export function echoVector(
   sessionId: string,
   round: number,

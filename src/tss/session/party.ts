@@ -28,15 +28,19 @@ export interface ProtocolParty<R> {
   readonly status: PartyStatus;
   /** The abort that ended this party, if any. */
   readonly abortError: ProtocolAbortedError | undefined;
-  /** Starts the session; returns the first round's messages. Throws `ProtocolAbortedError`, or `InvalidStateError` if called twice. */
+  /**
+   * Starts the session; returns the first round's messages. Throws `ProtocolAbortedError`, or
+   * `InvalidStateError` if called twice.
+   */
   start(): Message[];
   /**
    * Consumes one inbound message; returns the messages to send in reaction (possibly none).
    * `authenticatedSender` is the sender the transport authenticated; a message claiming another
-   * sender is refused. **Without `authenticatedSender` the sender binding is skipped** and `msg.from`
-   * is trusted as is: that is for tests and in-process use only. The node layer must always call
-   * {@link receiveBytes} (or pass `authenticatedSender`) with the channel-authenticated sender. Throws only `ProtocolAbortedError` (and keeps throwing it once aborted); its
-   * `outbound` holds messages of rounds completed in the same call, to be sent once.
+   * sender is refused. **Without `authenticatedSender` the sender binding is skipped** and
+   * `msg.from` is trusted as is: that is for tests and in-process use only. The node layer must
+   * always call {@link receiveBytes} (or pass `authenticatedSender`) with the channel-authenticated
+   * sender. Throws only `ProtocolAbortedError` (and keeps throwing it once aborted); its `outbound`
+   * holds messages of rounds completed in the same call, to be sent once.
    */
   receive(msg: Message, authenticatedSender?: string): Message[];
   /** Decodes and consumes one encoded message. Throws only `ProtocolAbortedError`. */

@@ -38,16 +38,21 @@ export interface SigningLog {
 export class SigningContextReusedError extends ProtocolAbortedError {
   constructor() {
     super(
-      'this key share has already started this signing context (same session id, key version, digest, derivation and signers); retry with a new session id',
+      'this key share has already started this signing context (same session id, ' +
+        'key version, digest, derivation and signers); retry with a new session id',
     );
   }
 }
 
-/** A signing party was asked to take a step of a session that this share had already taken (a process resumed from a snapshot, or a duplicated party). */
+/**
+ * A signing party was asked to take a step of a session that this share had already taken (a
+ * process resumed from a snapshot, or a duplicated party).
+ */
 export class SigningStepReplayedError extends ProtocolAbortedError {
   constructor(step: number) {
     super(
-      `this key share already took step ${step} of this signing session (a process resumed from a snapshot, or a second copy of the party); nothing of this step was computed or sent`,
+      `this key share already took step ${step} of this signing session (a process resumed from ` +
+        `a snapshot, or a second copy of the party); nothing of this step was computed or sent`,
     );
   }
 }
@@ -81,7 +86,10 @@ export function claimSigningContext(log: SigningLog, context: Uint8Array): void 
   if (!claim(log, Uint8Array.from(context), 'signing context')) throw new SigningContextReusedError();
 }
 
-/** The 32-byte marker of step `step` (the round whose messages are about to be produced) of the signing session `context`. Does not throw. */
+/**
+ * The 32-byte marker of step `step` (the round whose messages are about to be produced) of the
+ * signing session `context`. Does not throw.
+ */
 export function signingStepMarker(context: Uint8Array, step: number): Uint8Array {
   return taggedHash('sha256', 'tessera/sign/step/v1', context, Uint8Array.of(step));
 }
@@ -123,7 +131,8 @@ export class SetupContextReusedError extends ProtocolAbortedError {
 export class SetupStepReplayedError extends ProtocolAbortedError {
   constructor(step: number) {
     super(
-      `this node already took step ${step} of this key-setup session (a process resumed from a snapshot, or a second copy of the party); nothing of this step was computed or sent — retry with a new session id`,
+      `this node already took step ${step} of this key-setup session (a process resumed from a snapshot, or ` +
+        `a second copy of the party); nothing of this step was computed or sent — retry with a new session id`,
     );
   }
 }
@@ -137,7 +146,10 @@ export function claimSetupContext(log: SetupLog, context: Uint8Array): void {
   if (!claim(log, Uint8Array.from(context), 'key-setup context')) throw new SetupContextReusedError();
 }
 
-/** The 32-byte marker of step `step` of the setup session `context` (distinct from every signing marker). Does not throw. */
+/**
+ * The 32-byte marker of step `step` of the setup session `context` (distinct from every signing
+ * marker). Does not throw.
+ */
 export function setupStepMarker(context: Uint8Array, step: number): Uint8Array {
   return taggedHash('sha256', 'tessera/setup/step/v1', context, Uint8Array.of(step));
 }
@@ -158,7 +170,8 @@ function claim(log: SigningLog, marker: Uint8Array, what: string): boolean {
     fresh = log.claim(marker);
   } catch (e) {
     throw new ProtocolAbortedError(
-      `the ${what} could not be recorded (${errorCode(e)}); nothing was sent — check the vault and retry with a new session id`,
+      `the ${what} could not be recorded (${errorCode(e)}); ` +
+        `nothing was sent — check the vault and retry with a new session id`,
     );
   }
   return fresh === true;
