@@ -161,7 +161,10 @@ export class ByteWriter {
     return out;
   }
 
-  /** Returns a copy of the written bytes and zeroes the internal buffer. A second call, or any write after it, throws `InvalidStateError`. */
+  /**
+   * Returns a copy of the written bytes and zeroes the internal buffer. A second call, or any write
+   * after it, throws `InvalidStateError`.
+   */
   finish(): Uint8Array {
     if (this.finished) throw new InvalidStateError('byte writer already finished');
     this.finished = true;
