@@ -21,7 +21,10 @@ export function commitPolynomial(group: Group, coeffs: readonly bigint[]): Point
   return coeffs.map((c) => group.baseMul(c));
 }
 
-/** Evaluates a Feldman commitment at x: Σ C_k·x^k (the public image of f(x)). */
+/**
+ * Evaluates a Feldman commitment at x: Σ C_k·x^k (the public image of f(x)). Does not throw for
+ * points of `group` (the powers of x are reduced below the order).
+ */
 export function evalCommitment(group: Group, commitment: readonly Point[], x: bigint): Point {
   const powers: bigint[] = [];
   let p = 1n;

@@ -24,7 +24,7 @@ export const systemRng: Rng = (n) => {
 
 /**
  * Deterministic byte stream SHA-512(seed ‖ counter) — for tests and benchmarks only; never use it
- * for real keys.
+ * for real keys. Does not throw; the returned `Rng` throws `RangeError` for a negative `n`.
  */
 export function seededRng(seed: string | Uint8Array): Rng {
   const s = typeof seed === 'string' ? new TextEncoder().encode(seed) : Uint8Array.from(seed);
@@ -51,7 +51,7 @@ export function seededRng(seed: string | Uint8Array): Rng {
 /**
  * A uniformly random non-zero scalar: 48 random bytes (little- or big-endian as the curve encodes
  * scalars) reduced into [1, order−1] — the same construction as noble's FROST, so both give the
- * same scalars from the same bytes.
+ * same scalars from the same bytes. Throws only what `rng` throws.
  */
 export function randomScalar(group: Group, rng: Rng): bigint {
   const bytes = rng(group.scalarLength + group.scalarLength / 2);
@@ -73,7 +73,8 @@ function bytesToInt(group: Group, bytes: Uint8Array): bigint {
 /**
  * Hedges an Rng with a context: every output is SHA-512(tag ‖ context ‖ counter ‖ rng(n)) cut to
  * n bytes. Uniform if rng is; and if rng fails (repeats or returns constants) outputs still differ
- * between contexts (e.g. signing sessions), so nonces are not repeated across them.
+ * between contexts (e.g. signing sessions), so nonces are not repeated across them. Does not throw;
+ * the returned `Rng` throws what `rng` throws.
  */
 export function hedgedRng(rng: Rng, context: Uint8Array): Rng {
   const ctx = Uint8Array.from(context);

@@ -11,7 +11,7 @@ import { ProtocolAbortedError } from './errors.js';
 /** Bytes of one digest in an echo vector. */
 export const ECHO_DIGEST_BYTES = 32;
 
-/** Digest of one broadcast payload, bound to session, round and sender. */
+/** Digest of one broadcast payload, bound to session, round and sender. Does not throw. */
 export function broadcastDigest(sessionId: string, round: number, sender: string, payload: Uint8Array): Uint8Array {
   const r = new Uint8Array(2);
   new DataView(r.buffer).setUint16(0, round);

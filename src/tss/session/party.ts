@@ -87,7 +87,7 @@ export interface SessionConfig {
 
 /**
  * True for a usable session or party id: a non-empty, well-formed (no lone surrogate) string of at
- * most 256 UTF-8 bytes. Ids must round-trip through the UTF-8 wire encoding exactly.
+ * most 256 UTF-8 bytes. Ids must round-trip through the UTF-8 wire encoding exactly. Does not throw.
  */
 export function isValidId(s: unknown): s is string {
   return typeof s === 'string' && s.length > 0 && s.isWellFormed() && utf8(s).length <= MAX_ID_BYTES;
@@ -154,6 +154,10 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
     return this.abortErr;
   }
 
+  /**
+   * {@link ProtocolParty.start}. Throws `ProtocolAbortedError` (also the earlier abort of a party
+   * aborted before it started), or `InvalidStateError` if called twice.
+   */
   start(): Message[] {
     // A party aborted before start (e.g. by a message from an unknown sender) reports that abort.
     if (this.abortErr) throw this.abortErr;
@@ -169,6 +173,7 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
     }
   }
 
+  /** {@link ProtocolParty.receiveBytes}. Throws only `ProtocolAbortedError`. */
   receiveBytes(authenticatedSender: string, bytes: Uint8Array): Message[] {
     if (this.abortErr) throw this.abortErr;
     let msg: Message;
@@ -180,6 +185,7 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
     return this.receive(msg, authenticatedSender);
   }
 
+  /** {@link ProtocolParty.receive}. Throws only `ProtocolAbortedError`. */
   receive(msg: Message, authenticatedSender?: string): Message[] {
     if (this.abortErr) throw this.abortErr;
     if (this.state === 'done') return [];
@@ -233,11 +239,13 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
     return this.pump();
   }
 
+  /** {@link ProtocolParty.result}. Throws `InvalidStateError` unless the party is done. */
   result(): R {
     if (this.state !== 'done' || !this.output) throw new InvalidStateError('the session has not completed');
     return this.output.value;
   }
 
+  /** {@link ProtocolParty.abort}. Does not throw (a failing `wipe` is swallowed). */
   abort(reason: string): void {
     if (this.state === 'done' || this.abortErr) return;
     this.fail(

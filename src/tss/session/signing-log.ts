@@ -72,7 +72,7 @@ export class MemorySigningLog implements SigningLog {
     this.seen.add(k);
     return true;
   }
-  /** Number of contexts recorded. */
+  /** Number of contexts recorded. Does not throw. */
   get size(): number {
     return this.seen.size;
   }
