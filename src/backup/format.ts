@@ -75,7 +75,8 @@ export class BackupCorruptedError extends TesseraError {
   constructor(file: string, detail: string, options?: { cause?: unknown }) {
     super(
       'BACKUP_CORRUPTED',
-      `backup ${file}: ${detail}. Do not rely on this backup chain; keep the files for analysis and take a new full backup (\`tessera backup run --full\`)`,
+      `backup ${file}: ${detail}. Do not rely on this backup chain; keep the files ` +
+        `for analysis and take a new full backup (\`tessera backup run --full\`)`,
       options,
     );
     this.file = file;
@@ -117,7 +118,8 @@ export function decodeManifest(body: Uint8Array): Manifest {
   const formatVersion = r.u16();
   if (!READABLE_FORMAT_VERSIONS.includes(formatVersion)) {
     throw new MalformedError(
-      `format version ${formatVersion} is not supported (this build reads versions ${READABLE_FORMAT_VERSIONS.join(' and ')}); a newer Tessera wrote it — read it with that version`,
+      `format version ${formatVersion} is not supported (this build reads versions ` +
+        `${READABLE_FORMAT_VERSIONS.join(' and ')}); a newer Tessera wrote it — read it with that version`,
     );
   }
   const nodeId = r.str(MAX_NODE_ID_BYTES);
@@ -349,7 +351,10 @@ export function backupFileName(
   toSeq: number,
   kind: BackupKind,
 ): string {
-  return `tessera-${vaultId.slice(0, 16)}-c${String(chain).padStart(6, '0')}-${String(fromSeq).padStart(16, '0')}-${String(toSeq).padStart(16, '0')}-${kind === 'full' ? 'full' : 'incr'}.age`;
+  return (
+    `tessera-${vaultId.slice(0, 16)}-c${String(chain).padStart(6, '0')}-${String(fromSeq).padStart(16, '0')}-` +
+    `${String(toSeq).padStart(16, '0')}-${kind === 'full' ? 'full' : 'incr'}.age`
+  );
 }
 
 /** Parses a backup file name; null if `name` is not one. */

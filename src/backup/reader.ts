@@ -138,7 +138,8 @@ export async function readBackupFile(
     fileStream.destroy();
     if (e instanceof Error && /no identity matched/.test(e.message)) {
       throw new WrongPasswordError(
-        `no given identity or passphrase opens backup ${name}; check --identity or --passphrase-file (the file may be encrypted to another recipient)`,
+        `no given identity or passphrase opens backup ${name}; check --identity ` +
+          `or --passphrase-file (the file may be encrypted to another recipient)`,
       );
     }
     if (e instanceof TesseraError) throw e;
@@ -172,7 +173,8 @@ export async function readBackupFile(
           m.vaultId.slice(0, 16) !== expected.vaultTag
         ) {
           fail(
-            `the manifest (vault ${m.vaultId.slice(0, 16)}, chain ${m.chain}, ${m.kind} from ${m.fromSeq}) does not match the file name (renamed or reordered file)`,
+            `the manifest (vault ${m.vaultId.slice(0, 16)}, chain ${m.chain}, ${m.kind} ` +
+              `from ${m.fromSeq}) does not match the file name (renamed or reordered file)`,
           );
         }
       }
@@ -273,7 +275,8 @@ export async function readBackupFile(
     buf.fill(0);
     if (e instanceof TesseraError) throw e;
     return fail(
-      `the encrypted payload fails authentication after ${tap.bytes} bytes: truncated or modified (${describeAgeError(e)})`,
+      `the encrypted payload fails authentication after ${tap.bytes} bytes: ` +
+        `truncated or modified (${describeAgeError(e)})`,
       e,
     );
   }
@@ -451,7 +454,8 @@ export class ChainState {
       if (!Buffer.from(m.prevDigest).equals(Buffer.from(this.prev.digest))) {
         throw new BackupCorruptedError(
           s.name,
-          `its previous-file digest does not match ${this.prev.name} (that file was replaced, re-encrypted or modified)`,
+          `its previous-file digest does not match ${this.prev.name} ` +
+            `(that file was replaced, re-encrypted or modified)`,
         );
       }
       if (m.fromSeq !== this.prev.toSeq)

@@ -134,7 +134,8 @@ export async function restoreChain(
     if (report.problems.length > 0) {
       throw new BackupCorruptedError(
         selected.at(-1)!.name,
-        `the restored vault fails verification (${report.problems.length} problems; first: ${report.problems[0]!.part} at ${report.problems[0]!.where}: ${report.problems[0]!.what})`,
+        `the restored vault fails verification (${report.problems.length} problems; first: ` +
+          `${report.problems[0]!.part} at ${report.problems[0]!.where}: ${report.problems[0]!.what})`,
       );
     }
     const st = vault.status();

@@ -116,7 +116,8 @@ export function makeEncrypter(enc: BackupEncryption): Encrypter {
   for (const r of recipients) {
     if (!RECIPIENT_RE.test(r))
       throw new InvalidArgumentError(
-        `'${r.slice(0, 70)}' is not an age X25519 recipient (age1…); the recipient is the public line printed by \`age-keygen\``,
+        `'${r.slice(0, 70)}' is not an age X25519 recipient (age1…); ` +
+          `the recipient is the public line printed by \`age-keygen\``,
       );
     e.addRecipient(r);
   }
@@ -171,7 +172,8 @@ async function plan(
   while (last && last.toSeq > wm) {
     if (last.toSeq > seq) {
       throw new InvalidStateError(
-        `backup ${last.name} covers sequence ${last.toSeq} but this vault is only at ${seq}: the vault was rolled back or the directory belongs to a copy of it; back up to another directory`,
+        `backup ${last.name} covers sequence ${last.toSeq} but this vault is only at ${seq}: the ` +
+          `vault was rolled back or the directory belongs to a copy of it; back up to another directory`,
       );
     }
     rmSync(join(dir, last.name), { force: true });
@@ -192,7 +194,9 @@ async function plan(
   let why: string | null = null;
   if (!last) why = 'the directory holds no backup of this vault';
   else if (last.toSeq !== wm)
-    why = `the newest backup ends at sequence ${last.toSeq} but the vault's watermark is ${wm} (a file is missing or backups went elsewhere)`;
+    why =
+      `the newest backup ends at sequence ${last.toSeq} but the vault's ` +
+      `watermark is ${wm} (a file is missing or backups went elsewhere)`;
   else if (!mine.some((b) => b.chain === last!.chain && b.kind === 'full'))
     why = `chain ${last.chain} has no full backup`;
   if (why) {

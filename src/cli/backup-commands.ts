@@ -148,7 +148,8 @@ export function registerBackupCommands(program: Command, run: Runner): void {
             else if (r.file === null) process.stdout.write(`nothing to back up: ${r.reason} (watermark ${r.toSeq})\n`);
             else {
               process.stdout.write(
-                `wrote ${r.kind} backup ${r.file}: chain ${r.chain}, sequence ${r.fromSeq}..${r.toSeq}, ${r.records} records, ${r.bytes} bytes (${r.reason})\n`,
+                `wrote ${r.kind} backup ${r.file}: chain ${r.chain}, ` +
+                  `sequence ${r.fromSeq}..${r.toSeq}, ${r.records} records, ${r.bytes} bytes (${r.reason})\n`,
               );
               for (const f of r.removed) process.stdout.write(`removed ${f}\n`);
             }
@@ -200,11 +201,13 @@ export function registerBackupCommands(program: Command, run: Runner): void {
         if (o.json) printJson({ ok: true, ...r });
         else {
           process.stdout.write(
-            `backup chain OK: vault ${r.vaultId}, node ${r.nodeId}, ${r.chains.length} chain(s), ${r.files.length} file(s), ${r.records} records\n`,
+            `backup chain OK: vault ${r.vaultId}, node ${r.nodeId}, ${r.chains.length} ` +
+              `chain(s), ${r.files.length} file(s), ${r.records} records\n`,
           );
           for (const f of r.files)
             process.stdout.write(
-              `  chain ${f.chain}\t${f.kind}\t${f.fromSeq}..${f.toSeq}\t${f.records} records\t${iso(f.createdAt)}\t${f.name}\n`,
+              `  chain ${f.chain}\t${f.kind}\t${f.fromSeq}..${f.toSeq}\t` +
+                `${f.records} records\t${iso(f.createdAt)}\t${f.name}\n`,
             );
         }
         return EXIT.ok;
@@ -265,7 +268,9 @@ export function registerBackupCommands(program: Command, run: Runner): void {
           if (o.json) printJson(r);
           else {
             process.stdout.write(
-              `restored ${r.files.length} file(s) of chain ${r.chains[0]} (source vault ${r.vaultId}, up to sequence ${r.upToSeq}) into new vault ${r.newVaultId} at ${r.to}: ${r.wallets} wallets, ${r.shares} share versions\n`,
+              `restored ${r.files.length} file(s) of chain ${r.chains[0]} (source ` +
+                `vault ${r.vaultId}, up to sequence ${r.upToSeq}) into new vault ` +
+                `${r.newVaultId} at ${r.to}: ${r.wallets} wallets, ${r.shares} share versions\n`,
             );
           }
           return EXIT.ok;

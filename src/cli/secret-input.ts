@@ -83,7 +83,8 @@ export async function readSecret(opts: SecretOptions, prompt = 'Vault password: 
     if (key.length !== 32) {
       key.fill(0);
       throw new InvalidArgumentError(
-        `the key file ${opts.keyFile} must hold exactly 32 raw bytes (it holds ${key.length}); generate one with \`head -c 32 /dev/urandom > key\``,
+        `the key file ${opts.keyFile} must hold exactly 32 raw bytes (it holds ` +
+          `${key.length}); generate one with \`head -c 32 /dev/urandom > key\``,
       );
     }
     return { kind: 'key', key };

@@ -41,11 +41,17 @@ async function withVault<T>(opts: CommonOptions, fn: (v: Vault) => Promise<T> | 
 }
 
 function walletLine(w: WalletInfo): string {
-  return `${w.keyType}\t${w.walletId}\tv${w.currentVersion ?? '-'}\tt=${w.threshold}\t${w.participants.join(',')}\t${Buffer.from(w.publicKey).toString('hex')}`;
+  return (
+    `${w.keyType}\t${w.walletId}\tv${w.currentVersion ?? '-'}\tt=${w.threshold}\t` +
+    `${w.participants.join(',')}\t${Buffer.from(w.publicKey).toString('hex')}`
+  );
 }
 
 function versionLine(s: ShareVersionInfo): string {
-  return `v${s.version}\t${s.status}\tt=${s.threshold}\t${s.participants.join(',')}\tkey=${s.dataKeyId}\t${new Date(s.updatedAt).toISOString()}`;
+  return (
+    `v${s.version}\t${s.status}\tt=${s.threshold}\t${s.participants.join(',')}\t` +
+    `key=${s.dataKeyId}\t${new Date(s.updatedAt).toISOString()}`
+  );
 }
 
 const secretOptions = (c: Command) =>
@@ -95,12 +101,16 @@ export function registerVaultCommands(
             const s = v.status();
             if (o.json) printJson(s);
             else {
+              const argon2 = s.argon2 ? ` (m=${s.argon2.memLimit / 1024 / 1024} MiB, t=${s.argon2.opsLimit})` : '';
+              const held = s.dataKeyIds.join(', ');
+              const rotating = s.rotationInProgress ? ', rotation in progress' : '';
+              const { active, pending, retired } = s.shares;
               process.stdout.write(
                 `${[
                   `vault ${s.vaultId} (${s.dir})`,
-                  `unlock: ${s.kdf}${s.argon2 ? ` (m=${s.argon2.memLimit / 1024 / 1024} MiB, t=${s.argon2.opsLimit})` : ''}, keyring generation ${s.keyringGeneration}`,
-                  `data key ${s.primaryDataKeyId} (held: ${s.dataKeyIds.join(', ')}), page key ${s.pageKeyId}${s.rotationInProgress ? ', rotation in progress' : ''}`,
-                  `wallets ${s.wallets}; shares: ${s.shares.active} active, ${s.shares.pending} pending, ${s.shares.retired} retired`,
+                  `unlock: ${s.kdf}${argon2}, keyring generation ${s.keyringGeneration}`,
+                  `data key ${s.primaryDataKeyId} (held: ${held}), page key ${s.pageKeyId}${rotating}`,
+                  `wallets ${s.wallets}; shares: ${active} active, ${pending} pending, ${retired} retired`,
                   `change sequence ${s.seq}, backed up to ${s.backupWatermark}`,
                   ...s.keyringIssues.map((i) => `repaired keyring copy: ${i}`),
                 ].join('\n')}\n`,
@@ -150,7 +160,8 @@ export function registerVaultCommands(
             else {
               for (const p of report.problems) process.stdout.write(`PROBLEM ${p.part} at ${p.where}: ${p.what}\n`);
               process.stdout.write(
-                `${report.ok ? 'ok' : 'FAILED'}: ${report.wallets} wallets, ${report.records} records, ${report.problems.length} problems\n`,
+                `${report.ok ? 'ok' : 'FAILED'}: ${report.wallets} wallets, ` +
+                  `${report.records} records, ${report.problems.length} problems\n`,
               );
             }
             return report.ok ? EXIT.ok : EXIT.corrupted;
@@ -214,7 +225,8 @@ export function registerVaultCommands(
             if (o.json) printJson({ resealed, dataKeyId: s.primaryDataKeyId, pageKeyId: s.pageKeyId });
             else
               process.stdout.write(
-                `re-sealed ${resealed} shares under data key ${s.primaryDataKeyId}; pages under key ${s.pageKeyId}; old keys dropped\n`,
+                `re-sealed ${resealed} shares under data key ${s.primaryDataKeyId}; ` +
+                  `pages under key ${s.pageKeyId}; old keys dropped\n`,
               );
             return EXIT.ok;
           }),

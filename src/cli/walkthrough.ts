@@ -67,7 +67,9 @@ export async function walkthrough(): Promise<number> {
     }
     step(
       4,
-      `reopened: active v${got.version} reads back ${Buffer.from(got.share).equals(share2) ? 'identical' : 'DIFFERENT'}; retired v1 ${v1Destroyed ? 'has no secret any more (ShareDestroyedError)' : 'IS STILL READABLE'}`,
+      `reopened: active v${got.version} reads back ` +
+        `${Buffer.from(got.share).equals(share2) ? 'identical' : 'DIFFERENT'}; retired v1 ` +
+        `${v1Destroyed ? 'has no secret any more (ShareDestroyedError)' : 'IS STILL READABLE'}`,
       t,
     );
     got.share.fill(0);
@@ -83,7 +85,8 @@ export async function walkthrough(): Promise<number> {
     const s = v2.status();
     step(
       6,
-      `rotated keys: ${resealed} records re-sealed under data key ${s.primaryDataKeyId}, pages re-encrypted under page key ${s.pageKeyId}, old keys dropped`,
+      `rotated keys: ${resealed} records re-sealed under data key ${s.primaryDataKeyId}, ` +
+        `pages re-encrypted under page key ${s.pageKeyId}, old keys dropped`,
       t,
     );
 
@@ -91,7 +94,8 @@ export async function walkthrough(): Promise<number> {
     const report = await v2.verify();
     step(
       7,
-      `verify: ${report.ok ? 'ok' : 'FAILED'} (${report.wallets} wallet, ${report.records} records, ${report.problems.length} problems)`,
+      `verify: ${report.ok ? 'ok' : 'FAILED'} (${report.wallets} wallet, ` +
+        `${report.records} records, ${report.problems.length} problems)`,
       t,
     );
     v2.close();

@@ -105,7 +105,7 @@ export class ByteWriter {
     return this;
   }
 
-  /** Bytes of a length the format fixes (no prefix); copied in. */
+  /** Bytes of a length the format fixes (no prefix); copied in. Throws `InvalidStateError` after `finish`. */
   raw(bytes: Uint8Array): this {
     this.reserve(bytes.length);
     this.buf.set(bytes, this.len);
@@ -113,7 +113,10 @@ export class ByteWriter {
     return this;
   }
 
-  /** A u32 length prefix followed by the bytes. */
+  /**
+   * A u32 length prefix followed by the bytes. Throws `InvalidArgumentError` for more than 2^32 − 1
+   * bytes, `InvalidStateError` after `finish`.
+   */
   bytes(bytes: Uint8Array): this {
     return this.u32(bytes.length).raw(bytes);
   }
@@ -128,30 +131,39 @@ export class ByteWriter {
     return this.bytes(utf8Encoder.encode(s));
   }
 
-  /** A domain-separation tag (a length-prefixed string). */
+  /** A domain-separation tag (a length-prefixed string). Throws as `str` does. */
   tag(t: string): this {
     return this.str(t);
   }
 
-  /** Writes a u32 placeholder and returns its offset; `endLength` fills in the bytes written since. */
+  /**
+   * Writes a u32 placeholder and returns its offset; `endLength` fills in the bytes written since.
+   * Throws `InvalidStateError` after `finish`.
+   */
   beginLength(): number {
     const at = this.len;
     this.u32(0);
     return at;
   }
 
-  /** Patches the placeholder at `at` with the number of bytes written after it. */
+  /**
+   * Patches the placeholder at `at` with the number of bytes written after it. Throws `RangeError`
+   * if `at` is not an offset of the current buffer (e.g. one from before a `take`).
+   */
   endLength(at: number): this {
     this.view.setUint32(at, this.len - at - 4);
     return this;
   }
 
-  /** Bytes written since the last `take` (or the start). */
+  /** Bytes written since the last `take` (or the start). Does not throw. */
   get length(): number {
     return this.len;
   }
 
-  /** Hands over the bytes written so far (no copy) and starts a fresh buffer. */
+  /**
+   * Hands over the bytes written so far (no copy) and starts a fresh buffer. Throws
+   * `InvalidStateError` after `finish`.
+   */
   take(): Uint8Array {
     if (this.finished) throw new InvalidStateError('byte writer already finished');
     const out = this.buf.subarray(0, this.len);
@@ -161,7 +173,10 @@ export class ByteWriter {
     return out;
   }
 
-  /** Returns a copy of the written bytes and zeroes the internal buffer. A second call, or any write after it, throws `InvalidStateError`. */
+  /**
+   * Returns a copy of the written bytes and zeroes the internal buffer. A second call, or any write
+   * after it, throws `InvalidStateError`.
+   */
   finish(): Uint8Array {
     if (this.finished) throw new InvalidStateError('byte writer already finished');
     this.finished = true;
@@ -186,11 +201,13 @@ export class ByteReader {
       throw new MalformedError(`truncated: needed ${n} bytes at offset ${this.off}`);
   }
 
+  /** Throws `MalformedError` if truncated. */
   u8(): number {
     this.need(1);
     return this.buf[this.off++]!;
   }
 
+  /** Big-endian. Throws `MalformedError` if truncated. */
   u16(): number {
     this.need(2);
     const v = this.dv.getUint16(this.off);
@@ -198,6 +215,7 @@ export class ByteReader {
     return v;
   }
 
+  /** Big-endian. Throws `MalformedError` if truncated. */
   u32(): number {
     this.need(4);
     const v = this.dv.getUint32(this.off);
@@ -205,7 +223,7 @@ export class ByteReader {
     return v;
   }
 
-  /** Reads a u64 that must fit a safe integer. */
+  /** Reads a u64 that must fit a safe integer. Throws `MalformedError` if truncated or above 2^53 − 1. */
   u64(): number {
     this.need(8);
     const v = this.dv.getBigUint64(this.off);
@@ -216,7 +234,8 @@ export class ByteReader {
 
   /**
    * A view (no copy) of the next n bytes — for secrets the caller copies into memory it wipes, and
-   * for large payloads it consumes at once. Everything else should use `raw`.
+   * for large payloads it consumes at once. Everything else should use `raw`. Throws `MalformedError`
+   * if fewer than n bytes remain or n is not a non-negative integer.
    */
   view(n: number): Uint8Array {
     this.need(n);
@@ -225,24 +244,30 @@ export class ByteReader {
     return out;
   }
 
-  /** A copy of the next n bytes (a field whose length the format fixes). */
+  /** A copy of the next n bytes (a field whose length the format fixes). Throws as `view` does. */
   raw(n: number): Uint8Array {
     return Uint8Array.from(this.view(n));
   }
 
-  /** A u32 length prefix then a copy of the bytes; `max` bounds the declared length. */
+  /**
+   * A u32 length prefix then a copy of the bytes; `max` bounds the declared length. Throws
+   * `MalformedError` if truncated or the declared length exceeds `max`.
+   */
   bytes(max = 1 << 20): Uint8Array {
     return Uint8Array.from(this.bytesView(max));
   }
 
-  /** Like `bytes` but a view (no copy): see `view`. */
+  /** Like `bytes` but a view (no copy): see `view`. Throws as `bytes` does. */
   bytesView(max = 1 << 20): Uint8Array {
     const n = this.u32();
     if (n > max) throw new MalformedError(`field of ${n} bytes exceeds the limit of ${max}`);
     return this.view(n);
   }
 
-  /** A u32 length prefix then strict UTF-8 (a leading U+FEFF is kept); `max` bounds the byte length. */
+  /**
+   * A u32 length prefix then strict UTF-8 (a leading U+FEFF is kept); `max` bounds the byte length.
+   * Throws `MalformedError` if truncated, longer than `max` or not valid UTF-8.
+   */
   str(max = 256): string {
     const n = this.u32();
     if (n > max) throw new MalformedError(`string of ${n} bytes exceeds the limit of ${max}`);
@@ -254,15 +279,17 @@ export class ByteReader {
     }
   }
 
-  /** Reads a tag and requires it to equal `t`. */
+  /** Reads a tag and requires it to equal `t`. Throws `MalformedError` otherwise (or if truncated). */
   expectTag(t: string): void {
     if (this.str(256) !== t) throw new MalformedError('wrong domain-separation tag');
   }
 
+  /** Bytes consumed so far. Does not throw. */
   get offset(): number {
     return this.off;
   }
 
+  /** Bytes not yet consumed. Does not throw. */
   get remaining(): number {
     return this.buf.length - this.off;
   }

@@ -46,7 +46,8 @@ export class VaultCorruptedError extends TesseraError {
   constructor(part: CorruptPart, where: string, detail: string, options?: { cause?: unknown }) {
     super(
       'VAULT_CORRUPTED',
-      `vault ${part} is corrupted at ${where}: ${detail}. Do not write to this vault; run \`tessera vault verify\` for a full report and restore from a backup if it confirms the damage`,
+      `vault ${part} is corrupted at ${where}: ${detail}. Do not write to this vault; ` +
+        `run \`tessera vault verify\` for a full report and restore from a backup if it confirms the damage`,
       options,
     );
     this.part = part;
@@ -111,7 +112,8 @@ export class ShareDestroyedError extends InvalidStateError {
   readonly what: string;
   constructor(what: string, when: string, hint: string) {
     super(
-      `${what} is retired: its secret share was destroyed ${when}, so that a reshare expels the members of the old committee; only its public metadata is kept. ${hint}`,
+      `${what} is retired: its secret share was destroyed ${when}, so that a reshare ` +
+        `expels the members of the old committee; only its public metadata is kept. ${hint}`,
     );
     this.what = what;
   }

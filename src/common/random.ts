@@ -5,9 +5,9 @@
  *
  * Why not `node:crypto.randomBytes`: OpenSSL's DRBG keeps its state in process memory, so a process
  * or VM resumed from a memory snapshot replays its output until the next reseed — repeating an
- * AES-GCM nonce under a vault data key, or a signing nonce (docs/ecdsa.md, finding F2). A kernel
- * with VM generation-ID support (Linux ≥ 5.18 on Hyper-V, QEMU/KVM with a vmgenid device,
- * Firecracker) reseeds itself when a snapshot is resumed.
+ * AES-GCM nonce under a vault data key, or a signing nonce [2/F2]. A kernel with VM generation-ID
+ * support (Linux ≥ 5.18 on Hyper-V, QEMU/KVM with a vmgenid device, Firecracker) reseeds itself
+ * when a snapshot is resumed.
  */
 import sodium from 'sodium-native';
 

@@ -135,7 +135,8 @@ function applyInTx(store: VaultStore, c: PlainChange): void {
     const w = c.wallet;
     store
       .stmt(
-        'INSERT OR REPLACE INTO wallets (key_type, wallet_id, threshold, participants, current_version, public_key, created_at, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO wallets (key_type, wallet_id, threshold, participants, ' +
+          'current_version, public_key, created_at, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         KEY_TYPE_CODE[w.keyType],
@@ -160,7 +161,8 @@ function applyInTx(store: VaultStore, c: PlainChange): void {
     }
     const { lastInsertRowid } = store
       .stmt(
-        'INSERT INTO shares (key_type, wallet_id, version, status, threshold, participants, created_at, updated_at, seq, retired_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO shares (key_type, wallet_id, version, status, threshold, participants, ' +
+          'created_at, updated_at, seq, retired_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         kt,

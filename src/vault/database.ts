@@ -59,9 +59,12 @@ CREATE TABLE IF NOT EXISTS ${schema}.setup_log (
  * secret was destroyed), so its `sealed` is NULL and its `data_key_id` 0.
  */
 function sharesFullSql(schema: string): string {
+  const cols =
+    's.id, s.key_type, s.wallet_id, s.version, s.status, s.threshold, ' +
+    's.participants, coalesce(r.data_key_id, 0) AS data_key_id';
   return `
 CREATE VIEW ${schema}.shares_full AS
-  SELECT s.id, s.key_type, s.wallet_id, s.version, s.status, s.threshold, s.participants, coalesce(r.data_key_id, 0) AS data_key_id,
+  SELECT ${cols},
          s.created_at, s.updated_at, s.seq, r.sealed, s.retired_by
   FROM shares s LEFT JOIN records r ON r.share_id = s.id;
 `;
@@ -201,9 +204,9 @@ const STATUS_RETIRED = 3;
  * Brings an opened database to {@link SCHEMA_VERSION} in one transaction. 1 → 2: create
  * `signing_log`. 2 → 3: add `shares.retired_by`, make `shares_full` a left join, create
  * `setup_log`, and destroy the secrets of versions that are already retired (their sealed records
- * and signing-log entries are deleted; their metadata stays) — finding R-E. At the current version,
- * recreate a log table an older build dropped. Returns true if it deleted sealed records (the
- * caller then checkpoints and truncates the log, see `Vault.open`).
+ * and signing-log entries are deleted; their metadata stays), so that a reshare expels [5/R-E]. At
+ * the current version, recreate a log table an older build dropped. Returns true if it deleted
+ * sealed records (the caller then checkpoints and truncates the log, see `Vault.open`).
  * @throws VaultCorruptedError if the stored version is unknown or newer than this build
  *   understands (a newer Tessera wrote it); the raw SQLite error.
  */
@@ -229,7 +232,8 @@ export function upgradeSchema(db: Db, path: string): boolean {
     throw new VaultCorruptedError(
       'database',
       path,
-      `unknown schema version ${Number.isNaN(v) ? '(missing)' : v}; a newer Tessera may have written this vault — open it with that version`,
+      `unknown schema version ${Number.isNaN(v) ? '(missing)' : v}; ` +
+        `a newer Tessera may have written this vault — open it with that version`,
     );
   }
   return db.transaction(() => {
@@ -242,7 +246,8 @@ export function upgradeSchema(db: Db, path: string): boolean {
       db.exec(sharesFullSql('main'));
       db.exec(setupLogSql('main'));
       db.prepare(
-        'DELETE FROM signing_log WHERE (key_type, wallet_id, version) IN (SELECT key_type, wallet_id, version FROM shares WHERE status = ?)',
+        'DELETE FROM signing_log WHERE (key_type, wallet_id, version) IN ' +
+          '(SELECT key_type, wallet_id, version FROM shares WHERE status = ?)',
       ).run(STATUS_RETIRED);
       destroyed = db
         .prepare('DELETE FROM records WHERE share_id IN (SELECT id FROM shares WHERE status = ?)')

@@ -78,7 +78,9 @@ export async function unlockKeyring(dir: string, secret: VaultSecret): Promise<U
   try {
     for (const { name, sealed } of parsed) {
       const h = sealed.header;
-      const cacheKey = `${h.kdf}:${h.argon2.opsLimit}:${h.argon2.memLimit}:${Buffer.from(h.salt).toString('hex')}:${Buffer.from(h.vaultId).toString('hex')}`;
+      const cacheKey =
+        `${h.kdf}:${h.argon2.opsLimit}:${h.argon2.memLimit}:` +
+        `${Buffer.from(h.salt).toString('hex')}:${Buffer.from(h.vaultId).toString('hex')}`;
       let derived = cache.get(cacheKey);
       if (!derived) {
         try {
@@ -120,7 +122,8 @@ export async function unlockKeyring(dir: string, secret: VaultSecret): Promise<U
     throw new WrongPasswordError(
       secret.kind === 'password'
         ? 'this vault is locked with a raw key, not a password; provide the key file (--key-file) or TESSERA_VAULT_KEY'
-        : 'this vault is locked with a password, not a raw key; provide the password file (--password-file) or TESSERA_VAULT_PASSWORD',
+        : 'this vault is locked with a password, not a raw key; provide ' +
+            'the password file (--password-file) or TESSERA_VAULT_PASSWORD',
     );
   }
   throw new WrongPasswordError();

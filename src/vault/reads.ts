@@ -59,7 +59,9 @@ export function getShare(store: VaultStore, keyType: KeyType, walletId: string, 
     // One query on the hot path; the slow path below only explains a miss.
     const row = store
       .stmt(
-        'SELECT s.*, w.public_key FROM wallets w JOIN shares_full s ON s.key_type = w.key_type AND s.wallet_id = w.wallet_id AND s.version = coalesce(?, w.current_version) WHERE w.key_type = ? AND w.wallet_id = ?',
+        'SELECT s.*, w.public_key FROM wallets w JOIN shares_full s ' +
+          'ON s.key_type = w.key_type AND s.wallet_id = w.wallet_id AND s.version = coalesce(?, w.current_version) ' +
+          'WHERE w.key_type = ? AND w.wallet_id = ?',
       )
       .get(version ?? null, kt, walletId) as (ShareRow & { public_key: Buffer }) | undefined;
     if (row) {

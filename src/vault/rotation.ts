@@ -86,7 +86,8 @@ function resealBatch(store: VaultStore, limit: number): number {
     // Rows that have a record (a retired version has none).
     const rows = store
       .stmt(
-        `SELECT ${META_COLS}, sealed FROM shares_full WHERE id IN (SELECT share_id FROM records WHERE data_key_id != ? LIMIT ?)`,
+        `SELECT ${META_COLS}, sealed FROM shares_full WHERE id IN ` +
+          `(SELECT share_id FROM records WHERE data_key_id != ? LIMIT ?)`,
       )
       .all(primary.id, limit) as ShareRow[];
     const update = store.stmt('UPDATE records SET sealed = ?, data_key_id = ? WHERE share_id = ?');

@@ -31,7 +31,8 @@ export interface WalletRow {
 
 /** Columns of `shares_full` without the sealed bytes (reading them skips the record's overflow pages). */
 export const META_COLS =
-  'id, key_type, wallet_id, version, status, threshold, participants, data_key_id, created_at, updated_at, seq, retired_by';
+  'id, key_type, wallet_id, version, status, threshold, ' +
+  'participants, data_key_id, created_at, updated_at, seq, retired_by';
 
 export interface ShareMetaRow {
   id: number;

@@ -25,7 +25,8 @@ export function assertSecret(secret: VaultSecret): void {
     }
   } else if (secret.key.length !== RAW_KEY_BYTES) {
     throw new InvalidArgumentError(
-      `a vault key must be exactly ${RAW_KEY_BYTES} raw bytes (got ${secret.key.length}); write the key as raw bytes, not hex or base64`,
+      `a vault key must be exactly ${RAW_KEY_BYTES} raw bytes (got ` +
+        `${secret.key.length}); write the key as raw bytes, not hex or base64`,
     );
   }
 }

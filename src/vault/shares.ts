@@ -75,7 +75,8 @@ function putInTx(store: VaultStore, input: PutShareInput, where: string): ShareV
     // A new wallet's row comes first in the change stream, then its share.
     store
       .stmt(
-        'INSERT INTO wallets (key_type, wallet_id, threshold, participants, current_version, public_key, created_at, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO wallets (key_type, wallet_id, threshold, participants, current_version, ' +
+          'public_key, created_at, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         kt,
@@ -95,7 +96,8 @@ function putInTx(store: VaultStore, input: PutShareInput, where: string): ShareV
   const shareSeq = store.nextSeq();
   const { lastInsertRowid } = store
     .stmt(
-      'INSERT INTO shares (key_type, wallet_id, version, status, threshold, participants, created_at, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO shares (key_type, wallet_id, version, status, threshold, ' +
+        'participants, created_at, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     )
     .run(kt, input.walletId, input.version, status, input.threshold, participants, now, now, shareSeq);
   store
@@ -129,7 +131,8 @@ function setCurrentVersion(
 ): void {
   store
     .stmt(
-      'UPDATE wallets SET current_version = ?, threshold = ?, participants = ?, updated_at = ?, seq = ? WHERE key_type = ? AND wallet_id = ?',
+      'UPDATE wallets SET current_version = ?, threshold = ?, participants = ?, updated_at = ?, seq = ? ' +
+        'WHERE key_type = ? AND wallet_id = ?',
     )
     .run(version, threshold, participants, now, store.nextSeq(), kt, walletId);
 }
@@ -158,7 +161,8 @@ export function updateShare(
       throw new InvalidStateError(`${where} is retired; only pending and active versions can be updated`);
     if (expectSeq !== undefined && row.seq !== expectSeq) {
       throw new InvalidStateError(
-        `${where} was written since it was read (sequence ${row.seq}, expected ${expectSeq}); another process or a resumed copy holds newer state — stop this one and reload the share`,
+        `${where} was written since it was read (sequence ${row.seq}, expected ${expectSeq}); ` +
+          `another process or a resumed copy holds newer state — stop this one and reload the share`,
       );
     }
     const dk = store.primaryKey();
@@ -184,10 +188,10 @@ function setStatus(
 }
 
 /**
- * Retires a version and destroys its secret in the caller's transaction: its sealed record and
- * its signing-log entries are deleted; the metadata row stays (status retired, `retired_by`). A
- * reshare must expel: an old share of a departed member plus any other node's old share would
- * still sign (review finding R-E). The caller's commit is followed by a log truncation (`write`).
+ * Retires a version and destroys its secret in the caller's transaction: its sealed record and its
+ * signing-log entries are deleted; the metadata row stays (status retired, `retired_by`). A reshare
+ * must expel: an old share of a departed member plus any other node's old share would still sign
+ * [5/R-E]. The caller's commit is followed by a log truncation (`write`).
  */
 function retireInTx(
   store: VaultStore,
@@ -213,10 +217,10 @@ function retireInTx(
 /**
  * Retires, destroying their secrets, the pending versions of a wallet below `below`: once a newer
  * version is active they can never be activated (activation needs a version newer than the active
- * one), yet each holds a share of the same key — left alone it is exactly the secret a reshare
- * must destroy (e.g. a member that stalled in the confirmation round of v+1 while v+2 expelled a
- * compromised node; sixth review F1). `retiredBy` is the version whose activation made them stale
- * (null when a node leaves the committee). Returns how many were retired.
+ * one), yet each holds a share of the same key — left alone it is exactly the secret a reshare must
+ * destroy (e.g. a member that stalled in the confirmation round of v+1 while v+2 expelled a
+ * compromised node) [6/F1]. `retiredBy` is the version whose activation made them stale (null when
+ * a node leaves the committee). Returns how many were retired.
  */
 function retireStalePendingInTx(
   store: VaultStore,
@@ -242,7 +246,9 @@ export function retireStalePending(store: VaultStore): number {
   return store.write('retire stale pending versions', () => {
     const wallets = store
       .stmt(
-        'SELECT DISTINCT w.key_type AS kt, w.wallet_id AS walletId, w.current_version AS current FROM wallets w JOIN shares s ON s.key_type = w.key_type AND s.wallet_id = w.wallet_id WHERE w.current_version IS NOT NULL AND s.status = ? AND s.version < w.current_version',
+        'SELECT DISTINCT w.key_type AS kt, w.wallet_id AS walletId, w.current_version AS current ' +
+          'FROM wallets w JOIN shares s ON s.key_type = w.key_type AND s.wallet_id = w.wallet_id ' +
+          'WHERE w.current_version IS NOT NULL AND s.status = ? AND s.version < w.current_version',
       )
       .all(STATUS_CODE.pending) as { kt: number; walletId: string; current: number }[];
     const now = Date.now();
@@ -277,7 +283,8 @@ function activateInTx(store: VaultStore, keyType: KeyType, walletId: string, ver
   if (!wallet || !share) throw new NotFoundError(label(keyType, walletId, version));
   if (share.status !== STATUS_CODE.pending) {
     throw new InvalidStateError(
-      `${label(keyType, walletId, version)} is ${STATUS_NAME[share.status]}, not pending; only a pending version can be activated`,
+      `${label(keyType, walletId, version)} is ${STATUS_NAME[share.status]}, ` +
+        `not pending; only a pending version can be activated`,
     );
   }
   if (wallet.current_version !== null && version <= wallet.current_version) {
@@ -384,7 +391,8 @@ export function prune(store: VaultStore, keep: number, wallet?: { keyType: KeyTy
       if (!store.walletRow(kt, wallet.walletId)) throw new NotFoundError(label(wallet.keyType, wallet.walletId));
       rows = store
         .stmt(
-          `SELECT ${META_COLS} FROM shares_full WHERE key_type = ? AND wallet_id = ? AND status = ? ORDER BY version DESC`,
+          `SELECT ${META_COLS} FROM shares_full ` +
+            `WHERE key_type = ? AND wallet_id = ? AND status = ? ORDER BY version DESC`,
         )
         .all(kt, wallet.walletId, STATUS_CODE.retired) as ShareMetaRow[];
     } else {

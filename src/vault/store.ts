@@ -187,7 +187,8 @@ export class VaultStore {
 
   private loadSeq(): void {
     const row = this.stmt(
-      'SELECT max(coalesce((SELECT max(seq) FROM wallets), 0), coalesce((SELECT max(seq) FROM shares), 0), coalesce((SELECT max(seq) FROM tombstones), 0)) AS m',
+      'SELECT max(coalesce((SELECT max(seq) FROM wallets), 0), coalesce((SELECT max(seq) FROM shares), 0), ' +
+        'coalesce((SELECT max(seq) FROM tombstones), 0)) AS m',
     ).get() as { m: number };
     this.lastSeq = row.m;
   }

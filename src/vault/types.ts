@@ -92,7 +92,10 @@ export type PlainChange =
   | {
       kind: 'share';
       info: ShareVersionInfo;
-      /** The secret; if `info.status` is 'retired' (backups written before R-E) it is not stored. */
+      /**
+       * The secret. A 'retired' status comes only from format-1 backups, which still carried
+       * retired secrets; a restore does not store it [5/R-E].
+       */
       share: Uint8Array;
     }
   | { kind: 'share-retired'; info: ShareVersionInfo; retiredBy: number | null }

@@ -185,11 +185,10 @@ export class Vault implements ChangeFeed {
   /**
    * Records, durably, that this node has started a signing session with `context` (the signing
    * party's 32-byte context digest, or the marker of one of its steps) under the share (keyType,
-   * walletId, version). Returns true if
-   * it was recorded now, false if it had been recorded before — the caller must then refuse to
-   * sign (docs/ecdsa.md, finding F2). One fsynced commit; entries live as long as the share
-   * version and are deleted with it (or with its secret, when it is retired). This is the durable
-   * `SigningLog` the signing parties take:
+   * walletId, version). Returns true if it was recorded now, false if it had been recorded before —
+   * the caller must then refuse to sign [2/F2]. One fsynced commit; entries live as long as the
+   * share version and are deleted with it (or with its secret, when it is retired). This is the
+   * durable `SigningLog` the signing parties take:
    * `{ claim: (c) => vault.claimSigningContext(keyType, walletId, version, c) }`.
    * @throws InvalidArgumentError for a context that is not 32 bytes or a bad id; NotFoundError if
    *   the share version does not exist; ShareDestroyedError if it is retired (nothing can sign with

@@ -108,7 +108,8 @@ export async function verify(store: VaultStore, onProgress?: Progress): Promise<
     const maxSeq = (
       store
         .stmt(
-          'SELECT max(m) AS m FROM (SELECT max(seq) AS m FROM wallets UNION ALL SELECT max(seq) FROM shares UNION ALL SELECT max(seq) FROM tombstones)',
+          'SELECT max(m) AS m FROM (SELECT max(seq) AS m FROM wallets ' +
+            'UNION ALL SELECT max(seq) FROM shares UNION ALL SELECT max(seq) FROM tombstones)',
         )
         .get() as {
         m: number | null;
@@ -167,7 +168,8 @@ export async function verify(store: VaultStore, onProgress?: Progress): Promise<
               add(
                 'record',
                 where,
-                'a retired version still holds its sealed secret (it must be destroyed at retirement); open the vault with this build again, or restore from a backup',
+                'a retired version still holds its sealed secret (it must be destroyed at ' +
+                  'retirement); open the vault with this build again, or restore from a backup',
               );
           } else store.openRow(r).fill(0);
         } catch (e) {

@@ -69,7 +69,8 @@ export function checkWal(wal: Uint8Array, shm?: Uint8Array): WalVerdict {
 
 function checkFrames(wal: Uint8Array): WalVerdict & { validFrames?: number } {
   if (wal.length === 0) return { ok: true, frames: 0, validFrames: 0 };
-  if (wal.length < WAL_HEADER) return { ok: true, frames: 0, validFrames: 0 }; // a torn header write: nothing was committed
+  // A torn header write: nothing was committed.
+  if (wal.length < WAL_HEADER) return { ok: true, frames: 0, validFrames: 0 };
   const v = new DataView(wal.buffer, wal.byteOffset, wal.byteLength);
   const magic = v.getUint32(0);
   if (magic !== 0x377f0682 && magic !== 0x377f0683) return { ok: false, reason: 'bad WAL magic', frame: 0 };

@@ -1,7 +1,7 @@
 /**
  * Maps errors of the OT / multiplication / zero-sharing layer into the session's
- * `ProtocolAbortedError`, so an ECDSA session ends exactly like a FROST one — and classifies
- * which aborts are **OT evidence** (review R-A): only those make a signer burn the pair.
+ * `ProtocolAbortedError`, so an ECDSA session ends exactly like a FROST one — and classifies which
+ * aborts are **OT evidence**: only those make a signer burn the pair [5/R-A].
  */
 import { TesseraError } from '../../common/errors.js';
 import {
@@ -38,9 +38,9 @@ export function isOtEvidence(e: unknown): e is OtEvidenceAbortError {
  * Runs `fn`, which processes data received from `peer` with the OT layer. A failed OT or
  * multiplication check, a malformed OT message and a reused extension index (a replayed message)
  * become an {@link OtEvidenceAbortError} blaming the peer (OT evidence); an index below the
- * sender's sliding window (too many sessions in flight on the pair, review R-C) aborts without
- * blame and without OT evidence — retry with a new session; a burnt state blames nobody. Other
- * OT-layer aborts keep their blame but are not OT evidence. Anything else propagates unchanged.
+ * sender's sliding window (too many sessions in flight on the pair [5/R-C]) aborts without blame
+ * and without OT evidence — retry with a new session; a burnt state blames nobody. Other OT-layer
+ * aborts keep their blame but are not OT evidence. Anything else propagates unchanged.
  */
 export function withOtAbort<T>(peer: string, what: string, fn: () => T): T {
   try {
@@ -59,7 +59,8 @@ export function withOtAbort<T>(peer: string, what: string, fn: () => T): T {
     }
     if (e instanceof OtWindowExceededError) {
       throw new ProtocolAbortedError(
-        `${what}: OT extension index below the window (more than the window of sessions in flight on this pair; not a replay); retry with a new session`,
+        `${what}: OT extension index below the window (more than the window of ` +
+          `sessions in flight on this pair; not a replay); retry with a new session`,
         [],
       );
     }

@@ -66,9 +66,9 @@ export interface EcdsaDkgOptions {
   readonly threshold: number;
   /**
    * The node's durable setup log (the vault's `claimSetupContext`): the DKG claims its context
-   * before drawing any secret and a marker before each step that answers a peer's OT message, so
-   * a repeated session id or a process resumed from a mid-session snapshot aborts instead of
-   * answering twice from the same secrets (review finding R-D). `MemorySigningLog` in tests.
+   * before drawing any secret and a marker before each step that answers a peer's OT message, so a
+   * repeated session id or a process resumed from a mid-session snapshot aborts instead of
+   * answering twice from the same secrets [5/R-D]. `MemorySigningLog` in tests.
    */
   readonly setupLog: SetupLog;
   readonly rng?: Rng;
@@ -373,7 +373,10 @@ export class EcdsaDkgParty extends RoundProtocol<EcdsaKeyShare> implements Keyge
     return { result: this.pending! };
   }
 
-  /** Wipes the secret temporaries and abandons unfinished OT setups. A pending (validated) share is left to the node layer (see pendingResult). */
+  /**
+   * Wipes the secret temporaries and abandons unfinished OT setups. A pending (validated) share is
+   * left to the node layer (see pendingResult).
+   */
   protected wipe(): void {
     this.coeffs.fill(0n);
     this.coeffs = [];

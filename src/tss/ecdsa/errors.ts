@@ -17,12 +17,12 @@ export class MultiplicationAbortedError extends OtAbortedError {
 }
 
 /**
- * A share checkpoint could not write a state that records a burnt OT pair (review R-G): the burn is
- * only in memory, and the durable copy still holds the live pair — reloading it would give a
- * malicious peer another selective-failure guess against the same Δ. The share object stays burnt
- * (`unpersistedBurns()` lists `peers`). The node keeps that object, never reloads this version
- * from storage in its place, and retries the write until it succeeds; if it must stop first, it
- * calls `requireResetup()` on the version when it next loads it (docs/ecdsa.md).
+ * A share checkpoint could not write a state that records a burnt OT pair: the burn is only in
+ * memory, and the durable copy still holds the live pair — reloading it would give a malicious peer
+ * another selective-failure guess against the same Δ [5/R-G]. The share object stays burnt
+ * (`unpersistedBurns()` lists `peers`). The node keeps that object, never reloads this version from
+ * storage in its place, and retries the write until it succeeds; if it must stop first, it calls
+ * `requireResetup()` on the version when it next loads it (docs/ecdsa.md).
  */
 export class BurnNotPersistedError extends TesseraError {
   /** Peers whose pair is burnt in memory but not in storage. */
@@ -32,7 +32,9 @@ export class BurnNotPersistedError extends TesseraError {
   constructor(peers: readonly string[], writeErrorCode: string) {
     super(
       'IO_ERROR',
-      `the burn of the OT pair with ${peers.join(', ')} could not be written (${writeErrorCode}); keep this share object, do not reload this version from storage, and retry the write until it succeeds (or require an OT re-setup of every pair when the version is next loaded)`,
+      `the burn of the OT pair with ${peers.join(', ')} could not be written (${writeErrorCode}); ` +
+        `keep this share object, do not reload this version from storage, and retry the write ` +
+        `until it succeeds (or require an OT re-setup of every pair when the version is next loaded)`,
     );
     this.peers = Object.freeze([...peers]);
     this.writeErrorCode = writeErrorCode;

@@ -16,7 +16,10 @@ export interface EcdsaDerivation {
   readonly path: readonly number[];
 }
 
-/** Tweak δ, child key and the canonical encoding of the request (bound into the signing context). Throws `InvalidArgumentError`. */
+/**
+ * Tweak δ, child key and the canonical encoding of the request (bound into the signing context).
+ * Throws `InvalidArgumentError`.
+ */
 export function deriveTweak(
   masterPublicKey: Uint8Array,
   derivation?: EcdsaDerivation,

@@ -152,9 +152,15 @@ export class EcdsaKeyShare implements KeyShare {
   readonly #secret: Uint8Array;
   readonly #decoded: DecodedPublic;
   #disposed = false;
-  /** Per peer: extension indices this party (as receiver, Bob) started in sessions still waiting for the answer. Memory only. */
+  /**
+   * Per peer: extension indices this party (as receiver, Bob) started in sessions still waiting for
+   * the answer. Memory only.
+   */
   readonly #inFlight = new Map<string, Set<number>>();
-  /** Peers whose pair was burnt in the last state known to be durable (as loaded, or as last written: `markPersisted`). */
+  /**
+   * Peers whose pair was burnt in the last state known to be durable (as loaded, or as last
+   * written: `markPersisted`).
+   */
   #persistedBurnt: Set<string>;
 
   private constructor(
@@ -211,9 +217,9 @@ export class EcdsaKeyShare implements KeyShare {
   }
 
   /**
-   * Peers whose pair is burnt in this object but not in the last state known to be durable — a
-   * burn that exists only in memory (review R-G). Non-empty after a signing abort burnt a pair and
-   * until a write of `serialize()` succeeded (`shareCheckpoint` calls `markPersisted`). While it is
+   * Peers whose pair is burnt in this object but not in the last state known to be durable — a burn
+   * that exists only in memory [5/R-G]. Non-empty after a signing abort burnt a pair and until a
+   * write of `serialize()` succeeded (`shareCheckpoint` calls `markPersisted`). While it is
    * non-empty the node must keep this object and must not reload this version from storage: the
    * stored copy still holds the live pair. Does not throw.
    */
@@ -232,11 +238,11 @@ export class EcdsaKeyShare implements KeyShare {
 
   /**
    * Burns every OT pair of this share, so that it cannot sign until `EcdsaOtResetupParty` has set
-   * up fresh pairs with its co-signers. The node calls it on every ECDSA share after **any restore**
-   * of its vault (a backup, a disk or VM snapshot, a copied file) and then writes the share back:
-   * a restored share may hold a pair whose burn was lost, or a sender state whose used indices were
-   * rolled back — which only the honest receiver would refuse (review R-G; docs/ecdsa.md). Returns
-   * the peers whose pair was live. Throws `InvalidStateError` after dispose.
+   * up fresh pairs with its co-signers. The node calls it on every ECDSA share after **any
+   * restore** of its vault (a backup, a disk or VM snapshot, a copied file) and then writes the
+   * share back: a restored share may hold a pair whose burn was lost, or a sender state whose used
+   * indices were rolled back — which only the honest receiver would refuse [5/R-G]. Returns the
+   * peers whose pair was live. Throws `InvalidStateError` after dispose.
    */
   requireResetup(): string[] {
     this.#assertLive();
@@ -259,9 +265,9 @@ export class EcdsaKeyShare implements KeyShare {
    * one still in flight — started by a signing session of this share object that has not yet
    * received the peer's answer and not ended — up to the newest allocated; 0 when none is in
    * flight. The peer remembers only the last `INDEX_WINDOW` indices it accepted and refuses older
-   * ones (without blame, retryable; review R-C), so the node starts a new signing session with
-   * `peer` only while `extensionSpan(peer) < INDEX_WINDOW` (docs/ecdsa.md, "What the node must
-   * do"); a session that never ends (no timeout) keeps the span growing. Does not throw.
+   * ones (without blame, retryable [5/R-C]), so the node starts a new signing session with `peer`
+   * only while `extensionSpan(peer) < INDEX_WINDOW` (docs/ecdsa.md, "What the node must do"); a
+   * session that never ends (no timeout) keeps the span growing. Does not throw.
    */
   extensionSpan(peer: string): number {
     const set = this.#inFlight.get(peer);
@@ -285,7 +291,10 @@ export class EcdsaKeyShare implements KeyShare {
     this.#inFlight.get(peer)?.delete(index);
   }
 
-  /** Replaces the OT pair with `peer` after a successful re-setup. Throws `InvalidArgumentError` if it does not belong here. */
+  /**
+   * Replaces the OT pair with `peer` after a successful re-setup. Throws `InvalidArgumentError` if
+   * it does not belong here.
+   */
   installPair(peer: string, otSetupId: Uint8Array, ot: PairwiseOt): void {
     this.#assertLive();
     const s = this.peers.get(peer);
@@ -304,7 +313,10 @@ export class EcdsaKeyShare implements KeyShare {
     if (this.#disposed) throw new InvalidStateError('key share was disposed');
   }
 
-  /** Canonical bytes (secret; what the vault stores). A burnt pair is stored as burnt. Throws `InvalidStateError` after dispose. */
+  /**
+   * Canonical bytes (secret; what the vault stores). A burnt pair is stored as burnt. Throws
+   * `InvalidStateError` after dispose.
+   */
   serialize(): Uint8Array {
     this.#assertLive();
     const p = this.public;
@@ -331,7 +343,10 @@ export class EcdsaKeyShare implements KeyShare {
     return w.finish();
   }
 
-  /** Parses and fully validates a serialized share. Throws `InvalidArgumentError` on anything invalid or non-canonical. */
+  /**
+   * Parses and fully validates a serialized share. Throws `InvalidArgumentError` on anything
+   * invalid or non-canonical.
+   */
   static deserialize(bytes: Uint8Array): EcdsaKeyShare {
     try {
       const r = new ByteReader(bytes);
@@ -370,7 +385,7 @@ export class EcdsaKeyShare implements KeyShare {
         peers,
       );
       secret.fill(0);
-      // The bytes hold the secret share: compare in constant time (review I-2).
+      // The bytes hold the secret share: compare in constant time [5/I-2].
       const again = share.serialize();
       const canonical = constantTimeEqual(again, bytes);
       again.fill(0);

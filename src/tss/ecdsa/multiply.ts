@@ -24,14 +24,14 @@
  *        and aborts (blaming Alice, burning his OT state) unless its hash equals H(σ, r);
  *        d_k = b·γ_k + Σ_j g_j·t̃_B,j,k.
  *
- * Why σ (security fix H2, docs/ecdsa.md): the OT keys v_b,j are a deterministic function of
- * (pair, session id, index, q_j). If Alice's OT state is a stale copy (crash-restart from the
- * vault, a share deserialised twice), a replayed extension message would make her answer twice
- * with the same keys and fresh ã: τ − τ' = ã − ã' and γ − γ' would hand Bob r − r'. With a fresh
- * σ per answer the pads of two answers are independent random-oracle outputs, so a replay reveals
- * nothing beyond two independent multiplications. σ is Alice's choice; a malicious Alice gains
- * nothing by repeating it (she knows both pads anyway), and a tampered σ changes Bob's pads and
- * the Fiat–Shamir coefficients, so the check aborts with blame on Alice.
+ * Why σ: the OT keys v_b,j are a deterministic function of (pair, session id, index, q_j). If
+ * Alice's OT state is a stale copy (crash-restart from the vault, a share deserialised twice), a
+ * replayed extension message would make her answer twice with the same keys and fresh ã:
+ * τ − τ' = ã − ã' and γ − γ' would hand Bob r − r'. With a fresh σ per answer the pads of two
+ * answers are independent random-oracle outputs, so a replay reveals nothing beyond two independent
+ * multiplications. σ is Alice's choice; a malicious Alice gains nothing by repeating it (she knows
+ * both pads anyway), and a tampered σ changes Bob's pads and the Fiat–Shamir coefficients, so the
+ * check aborts with blame on Alice [1/H2].
  *
  * The check forces Alice to use the same (ã, â) in every OT; any deviation makes the check fail
  * except on choices she guessed, and what a guessed choice reveals is one of the 2s masking bits.
@@ -248,7 +248,7 @@ export function mulSenderRespond(
   const ext = ot.extend(sessionId, message, XI, OT_KEY_LEN);
   const ctx = ot.context;
   const g = gadgetVector(ctx);
-  // Fresh salt per answer: two answers to one extension message use independent pads (fix H2).
+  // Fresh salt per answer: two answers to one extension message use independent pads [1/H2].
   const sigma = random(SALT_LEN).slice();
   if (sigma.length !== SALT_LEN) throw new InvalidArgumentError('random source returned the wrong length');
   const pad = new PadHasher(ctx, sessionId, ext.index, L, sigma);

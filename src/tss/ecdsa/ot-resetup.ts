@@ -44,8 +44,8 @@ export interface EcdsaOtResetupOptions {
   /**
    * The node's durable setup log (the vault's `claimSetupContext`): the re-setup claims its context
    * before drawing any secret and a marker before each step that answers a peer's OT message, so a
-   * session id used before (even one whose pairs were never installed) is refused (review finding
-   * R-D; see `EcdsaDkgOptions.setupLog`).
+   * session id used before (even one whose pairs were never installed) is refused (see
+   * `EcdsaDkgOptions.setupLog`) [5/R-D].
    */
   readonly setupLog: SetupLog;
   readonly rng?: Rng;
@@ -86,13 +86,14 @@ export class EcdsaOtResetupParty extends RoundProtocol<EcdsaOtResetupResult> {
       ecdsaKeyPublicDigest(opts.keyShare.public),
       ...opts.members.map(utf8),
     );
-    // Hedged with the context and the key share's secret (review finding R-D).
+    // Hedged with the context and the key share's secret, so a replayed random stream under another
+    // context draws an independent Δ and base-OT keys [5/R-D].
     const secret = getGroup('secp256k1').encodeScalar(opts.keyShare.secretScalar());
     this.rng = setupRng(opts.rng ?? systemRng, 'tessera/ecdsa/ot-resetup', this.ctx, opts.self, { secret });
     secret.fill(0);
     // The setup id of the new pairs is this context: a re-setup repeated with the same session id
     // and members would install pairs with the same id as the earlier one, so ends from the two
-    // attempts could not be told apart at signing (fourth review, info). Refuse the repeat.
+    // attempts could not be told apart at signing. Refuse the repeat [4/Info].
     for (const p of this.others) {
       const st = opts.keyShare.peers.get(p);
       if (st !== undefined && bytesEqual(st.otSetupId, this.ctx))

@@ -48,7 +48,10 @@ export class PairwiseOt {
     this.in_.destroy();
   }
 
-  /** Canonical serialisation of both directions (secret). Throws `OtStateBurnedError` if either is burnt (and then burns both). */
+  /**
+   * Canonical serialisation of both directions (secret). Throws `OtStateBurnedError` if either is
+   * burnt (and then burns both).
+   */
   serialize(): Uint8Array {
     if (this.burned) {
       this.burn();
@@ -96,9 +99,9 @@ export class PairwiseOtSetup {
   /**
    * Each direction draws from its own stream: `random` hedged with (setup id, self, peer, role), so
    * Δ, the base-OT keys and the proof nonces of a run under another setup id are independent of
-   * this one's even if `random` replays (review finding R-D). The protocol parties pass their own
-   * stream, already hedged with their key share's secret where they hold one.
-   * Throws `InvalidArgumentError` on bad parameters.
+   * this one's even if `random` replays [5/R-D]. The protocol parties pass their own stream,
+   * already hedged with their key share's secret where they hold one. Throws `InvalidArgumentError`
+   * on bad parameters.
    */
   constructor(params: PairwiseOtParams, random: Rng = systemRng) {
     if (params.selfId === params.peerId) throw new InvalidArgumentError('a pair needs two distinct parties');

@@ -1,9 +1,9 @@
 /**
- * Resharing and refresh of a threshold ECDSA key (issue 6, milestone 6), as a six-round
- * {@link RoundProtocol} among the union of the dealers (≥ t+1 holders of version v) and the new
- * committee (any n′, t′; overlapping or disjoint). The group key is unchanged; the new committee
- * gets fresh Shamir shares of the same secret, fresh pairwise OT state and fresh zero-sharing
- * seeds: version v+1. Refresh = reshare to the same committee and threshold.
+ * Resharing and refresh of a threshold ECDSA key, as a six-round {@link RoundProtocol} among the
+ * union of the dealers (≥ t+1 holders of version v) and the new committee (any n′, t′; overlapping
+ * or disjoint). The group key is unchanged; the new committee gets fresh Shamir shares of the same
+ * secret, fresh pairwise OT state and fresh zero-sharing seeds: version v+1. Refresh = reshare to
+ * the same committee and threshold.
  *
  * Maths as FROST's reshare (docs/tss.md §4): dealer i deals f_i of degree t′ with
  * f_i(0) = λ_i·s_i (λ_i its Lagrange coefficient over the dealers); F = Σ f_i has F(0) = s.
@@ -82,8 +82,8 @@ export interface EcdsaReshareOptions {
   readonly keyShare?: EcdsaKeyShare;
   /**
    * The node's durable setup log (the vault's `claimSetupContext`): the reshare claims its context
-   * before drawing any secret and a marker before each step that answers a peer's OT message
-   * (review finding R-D; see `EcdsaDkgOptions.setupLog`).
+   * before drawing any secret and a marker before each step that answers a peer's OT message (see
+   * `EcdsaDkgOptions.setupLog`) [5/R-D].
    */
   readonly setupLog: SetupLog;
   readonly rng?: Rng;
@@ -95,7 +95,10 @@ export interface EcdsaReshareResult {
   readonly share: EcdsaKeyShare | undefined;
 }
 
-/** Reshare context: session, old package digest, dealers, new committee and t′ (each list length-prefixed). Does not throw. */
+/**
+ * Reshare context: session, old package digest, dealers, new committee and t′ (each list
+ * length-prefixed). Does not throw.
+ */
 export function ecdsaReshareContext(
   sessionId: string,
   oldDigest: Uint8Array,
@@ -184,7 +187,8 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> impleme
       opts.newParticipants,
       opts.newThreshold,
     );
-    // A dealer's randomness is hedged with its old share as well as the context (review finding R-D).
+    // A dealer's randomness is hedged with its old share as well as the context, so a replayed
+    // random stream under another context deals independent secrets [5/R-D].
     const secret = this.isDealer ? g.encodeScalar(opts.keyShare!.secretScalar()) : undefined;
     this.rng = setupRng(opts.rng ?? systemRng, 'tessera/ecdsa/reshare', this.ctx, opts.self, { secret });
     secret?.fill(0);
@@ -341,11 +345,11 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> impleme
     echoes.verdict();
     this.coeffs.fill(0n);
     this.coeffs = [];
-    // Per-dealer checks first (review R-4): a rushing dealer that shapes its commitment so that the
-    // package is degenerate (a public share at the identity) cannot also deal this member a share
-    // that matches it, so it is named here instead of causing an abort that names no one below.
-    // (A party that receives no shares — an old-only dealer — or is not the targeted member cannot
-    // attribute that case; it aborts without blame while the targeted member names the dealer.)
+    // Per-dealer checks first: a rushing dealer that shapes its commitment so that the package is
+    // degenerate (a public share at the identity) cannot also deal this member a share that matches
+    // it, so it is named here instead of causing an abort that names no one below [3/R-4]. (A party
+    // that receives no shares — an old-only dealer — or is not the targeted member cannot attribute
+    // that case; it aborts without blame while the targeted member names the dealer.)
     if (this.isNew) {
       const myX = this.newIds.get(this.self)!;
       const bad = this.dealers.filter(
@@ -479,7 +483,10 @@ export class EcdsaReshareParty extends RoundProtocol<EcdsaReshareResult> impleme
     return { result: this.pending! };
   }
 
-  /** Wipes the secret temporaries and abandons unfinished OT setups. A pending (validated) outcome is left to the node layer (see pendingResult). */
+  /**
+   * Wipes the secret temporaries and abandons unfinished OT setups. A pending (validated) outcome
+   * is left to the node layer (see pendingResult).
+   */
   protected wipe(): void {
     this.coeffs.fill(0n);
     this.coeffs = [];

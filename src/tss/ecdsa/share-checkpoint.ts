@@ -9,7 +9,10 @@ import type { EcdsaKeyShare } from './key-share.js';
 
 /** Options of {@link shareCheckpoint}. */
 export interface ShareCheckpointOptions {
-  /** Write attempts for a state that records a burn not yet durable (default 3; at least 1). Other states are tried once. */
+  /**
+   * Write attempts for a state that records a burn not yet durable (default 3; at least 1). Other
+   * states are tried once.
+   */
   readonly burnWriteAttempts?: number;
 }
 
@@ -21,13 +24,13 @@ export interface ShareCheckpointOptions {
  * wiped when it returns. After a successful write the share's burns count as durable
  * (`share.markPersisted()`).
  *
- * A burn must reach storage (review R-G): when the state to write records a burnt pair that is not
- * durable yet (`share.unpersistedBurns()`), a failed write is retried (`burnWriteAttempts`, each
- * time with freshly serialised bytes) and, if every attempt fails, `BurnNotPersistedError` is
- * thrown — the share object stays burnt, and the node must keep it and retry (calling the
- * checkpoint again writes again) instead of reloading the stale version from storage.
- * Otherwise the returned function throws what `share.serialize()` (a disposed share) or `write`
- * throws; after a throw the next call writes again.
+ * A burn must reach storage: when the state to write records a burnt pair that is not durable yet
+ * (`share.unpersistedBurns()`), a failed write is retried (`burnWriteAttempts`, each time with
+ * freshly serialised bytes) and, if every attempt fails, `BurnNotPersistedError` is thrown — the
+ * share object stays burnt, and the node must keep it and retry (calling the checkpoint again
+ * writes again) instead of reloading the stale version from storage [5/R-G]. Otherwise the returned
+ * function throws what `share.serialize()` (a disposed share) or `write` throws; after a throw the
+ * next call writes again.
  */
 export function shareCheckpoint(
   share: EcdsaKeyShare,

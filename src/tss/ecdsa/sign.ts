@@ -69,7 +69,7 @@ export interface EcdsaSignOptions {
   /**
    * Where this signer records the contexts it has started: `start()` refuses a context recorded
    * before (`SigningContextReusedError`), because a retried context with replayed randomness gives
-   * away the key (finding F2, docs/ecdsa.md). A node passes its vault's durable log.
+   * away the key [2/F2]. A node passes its vault's durable log.
    */
   readonly signingLog: SigningLog;
   readonly rng?: Rng;
@@ -122,7 +122,10 @@ interface Peer {
   cv?: bigint;
 }
 
-/** One signer of a DKLs23 session. Construction throws `InvalidArgumentError` / `InvalidStateError` (burnt pair, disposed share). */
+/**
+ * One signer of a DKLs23 session. Construction throws `InvalidArgumentError` / `InvalidStateError`
+ * (burnt pair, disposed share).
+ */
 export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
   protected readonly g: Group = getGroup('secp256k1');
   private readonly share: EcdsaKeyShare;
@@ -222,18 +225,18 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
   }
 
   /**
-   * Hedged byte stream for one purpose of this session (security fix H1, docs/ecdsa.md): key =
-   * tagged hash of (fresh rng(32), own secret share, signing context, self, peer, purpose);
-   * output n of call i = SHAKE256(key ‖ i ‖ n). A repeated RNG stream alone (VM snapshot, fork)
-   * does not repeat the multiplication pads ã, â, Bob's ω / KOS padding or the salt σ across
-   * sessions or digests. The hedge inputs are wiped; `dispose` wipes the key.
+   * Hedged byte stream for one purpose of this session: key = tagged hash of (fresh rng(32), own
+   * secret share, signing context, self, peer, purpose); output n of call
+   * i = SHAKE256(key ‖ i ‖ n). A repeated RNG stream alone (VM snapshot, fork) does not repeat the
+   * multiplication pads ã, â, Bob's ω / KOS padding or the salt σ across sessions or digests
+   * [1/H1]. The hedge inputs are wiped; `dispose` wipes the key.
    */
   private hedgedStream(peer: string, purpose: string, bind?: Uint8Array): HedgedStream {
     const g = this.g;
     const fresh = this.rng(32);
     const secret = g.encodeScalar(this.share.secretScalar());
     // `bind` ties the stream to the message being answered: a replayed RNG answering a different
-    // message (e.g. an extension with flipped choice bits) must not reuse σ and the pads (F1).
+    // message (e.g. an extension with flipped choice bits) must not reuse σ and the pads [2/F1].
     const parts = [fresh, secret, this.ctx, utf8(this.self), utf8(peer), utf8(purpose), ...(bind ? [bind] : [])];
     const key = taggedHash('sha256', 'tessera/ecdsa/sign/hedge/v1', ...parts);
     fresh.fill(0);
@@ -259,13 +262,16 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     };
   }
 
-  /** The signing context (session id, key package incl. version, digest, derivation, ordered signers): what the signing log records. */
+  /**
+   * The signing context (session id, key package incl. version, digest, derivation, ordered
+   * signers): what the signing log records.
+   */
   get context(): Uint8Array {
     return Uint8Array.from(this.ctx);
   }
 
   protected begin(): Outgoing[] {
-    // Before any secret randomness exists: a context started before is refused (finding F2).
+    // Before any secret randomness exists: a context started before is refused [2/F2].
     claimSigningContext(this.signingLog, this.ctx);
     const g = this.g;
     this.r = this.hedgedScalar('instance-key');
@@ -305,7 +311,7 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
 
   protected process(round: number, inbox: RoundInbox): RoundStep<EcdsaSignResult> {
     // Rounds 1 and 2 produce messages that depend on r_i, φ_i and sk_i: each is taken once, durably
-    // (a process resumed from a mid-session snapshot must not answer again; third review, M-1).
+    // (a process resumed from a mid-session snapshot must not answer again) [4/M-1].
     if (round === 1) {
       claimSigningStep(this.signingLog, this.ctx, 2);
       return this.round1(inbox);
@@ -368,14 +374,15 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
       requests.set(peer.id, m);
     }
     if (outOfSync.length > 0) {
-      // The two ends of a pair come from different setups: an OT re-setup that was confirmed on
-      // one side only (a member withheld its confirmation, finding L1) — either side may be the
-      // stale one, so blaming the peer could name an honest party — or a tampered message, which
-      // gains its sender nothing but this abort. No blame; nothing has been answered. The pair is
-      // useless until a re-setup, so it is burnt here (the node persists that).
+      // The two ends of a pair come from different setups: an OT re-setup that was confirmed on one
+      // side only (a member withheld its confirmation [2/L1]) — either side may be the stale one,
+      // so blaming the peer could name an honest party — or a tampered message, which gains its
+      // sender nothing but this abort. No blame; nothing has been answered. The pair is useless
+      // until a re-setup, so it is burnt here (the node persists that).
       for (const p of outOfSync) this.share.burnPair(p);
       throw new ProtocolAbortedError(
-        `the OT pair with ${outOfSync.join(', ')} comes from a different setup on the other side (an interrupted OT re-setup; not attributable); run an OT re-setup`,
+        `the OT pair with ${outOfSync.join(', ')} comes from a different setup on the ` +
+          `other side (an interrupted OT re-setup; not attributable); run an OT re-setup`,
         [],
       );
     }
@@ -576,8 +583,8 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     this.ownU = 0n;
     this.ownW = 0n;
     this.salt.fill(0);
-    // Bob's side of every unfinished multiplication: wipe ω (the bits of χ_ij) and the OT keys
-    // (review R-F), and let the share stop counting the extension as in flight.
+    // Bob's side of every unfinished multiplication: wipe ω (the bits of χ_ij) and the OT keys, and
+    // let the share stop counting the extension as in flight [5/R-F].
     for (const peer of this.peers.values()) {
       if (peer.pending === undefined) continue;
       peer.pending.dispose();
@@ -588,7 +595,7 @@ export class EcdsaSignParty extends RoundProtocol<EcdsaSignResult> {
     // (DKLs23 selective-abort defence, docs/ecdsa.md "Burning"): a failed KOS, multiplication or
     // χ·R / χ·pk consistency check, a malformed multiplication message or a reused index
     // (`OtEvidenceAbortError`, set where those checks fail). Context mismatches, envelope errors,
-    // unparsable non-OT fields and echo verdicts burn nothing (review R-A; third review L-2).
+    // unparsable non-OT fields and echo verdicts burn nothing [5/R-A, 4/L-2].
     const abort = this.abortError;
     if (isOtEvidence(abort)) for (const p of abort.blame) if (this.peers.has(p)) this.share.burnPair(p);
     // A direction the OT layer destroyed after a failed check burns the whole pair too.

@@ -74,7 +74,7 @@ export class ZeroSeedPairSetup {
 
   /**
    * Wipes this party's seed contribution and salt of a setup that will not be finished (its DKG or
-   * reshare aborted; review R-F); every later call throws `InvalidStateError`. Idempotent; does not
+   * reshare aborted) [5/R-F]. Every later call throws `InvalidStateError`. Idempotent; does not
    * throw.
    */
   abandon(): void {
@@ -95,7 +95,10 @@ export class ZeroSeedPairSetup {
       .finish();
   }
 
-  /** Records the peer's commitment. Throws `MalformedMessageError` blaming the peer, `InvalidStateError` if called twice. */
+  /**
+   * Records the peer's commitment. Throws `MalformedMessageError` blaming the peer,
+   * `InvalidStateError` if called twice.
+   */
   onPeerCommitment(message: Uint8Array): void {
     if (this.#peerCommitment !== undefined) throw new InvalidStateError('peer commitment already received');
     this.#peerCommitment = readMessage(message, T_COMMIT, this.#params.peerId, 'zero-sharing commitment', (r) => {
@@ -105,7 +108,10 @@ export class ZeroSeedPairSetup {
     });
   }
 
-  /** The opening (seed and salt; secret, send over the private channel). Throws `InvalidStateError` before the peer's commitment arrived. */
+  /**
+   * The opening (seed and salt; secret, send over the private channel). Throws `InvalidStateError`
+   * before the peer's commitment arrived.
+   */
   openingMessage(): Uint8Array {
     if (this.#peerCommitment === undefined)
       throw new InvalidStateError('open the seed only after the peer committed to its own');
@@ -174,7 +180,10 @@ export function zeroShare(
   return encodeScalar(mod(z));
 }
 
-/** Adds a zero share to an additive key share: (share + ζ) mod q, 32 bytes. Throws `InvalidArgumentError` on a value not below q. */
+/**
+ * Adds a zero share to an additive key share: (share + ζ) mod q, 32 bytes. Throws
+ * `InvalidArgumentError` on a value not below q.
+ */
 export function rerandomize(additiveShare: Uint8Array, zero: Uint8Array): Uint8Array {
   const a = decodeScalar(additiveShare);
   const z = decodeScalar(zero);

@@ -61,13 +61,19 @@ export function dkgContext(sessionId: string, threshold: number, participants: r
   return taggedHash('sha256', 'tessera/frost/dkg/context/v1', utf8(sessionId), t, ...participants.map(utf8));
 }
 
-/** Proof-of-knowledge challenge: HDKG(context ‖ id ‖ C_0 ‖ R). With an empty context this is noble's / frost-rs's. Throws `InvalidArgumentError` for an out-of-range id. */
+/**
+ * Proof-of-knowledge challenge: HDKG(context ‖ id ‖ C_0 ‖ R). With an empty context this is
+ * noble's / frost-rs's. Throws `InvalidArgumentError` for an out-of-range id.
+ */
 export function pokChallenge(suite: Suite, context: Uint8Array, id: bigint, c0: Point, R: Point): bigint {
   const g = suite.group;
   return suite.HDKG(concat(context, g.encodeScalar(id), g.encodePoint(c0), g.encodePoint(R)));
 }
 
-/** Proves knowledge of a0 (C_0 = a0·G): returns R ‖ μ with μ = k + a0·c. Throws `InvalidArgumentError` for out-of-range scalars. */
+/**
+ * Proves knowledge of a0 (C_0 = a0·G): returns R ‖ μ with μ = k + a0·c. Throws
+ * `InvalidArgumentError` for out-of-range scalars.
+ */
 export function proveKnowledge(
   suite: Suite,
   context: Uint8Array,
@@ -138,8 +144,8 @@ export class FrostDkgParty extends RoundProtocol<FrostKeyShare> implements Keyge
     this.ids = partyIdentifiers(this.suite, this.participants);
     this.context = dkgContext(opts.sessionId, opts.threshold, this.participants);
     // Polynomial and proof nonce from randomness hedged with the context: a replayed random stream
-    // under another session id draws an independent polynomial (review finding R-D). Every message
-    // is a function of the polynomial alone, so a repeat of the same context only repeats them.
+    // under another session id draws an independent polynomial [5/R-D]. Every message is a function
+    // of the polynomial alone, so a repeat of the same context only repeats them.
     this.rng = setupRng(opts.rng ?? systemRng, 'tessera/frost/dkg', this.context, opts.self);
     this.others = this.participants.filter((p) => p !== opts.self);
   }

@@ -200,7 +200,10 @@ export function deserializeKeyPublic(bytes: Uint8Array, group?: Group): FrostKey
   return pub;
 }
 
-/** Digest binding a public package (key, version, committee, threshold, every verifying share). Throws `InvalidArgumentError` if its shape is invalid. */
+/**
+ * Digest binding a public package (key, version, committee, threshold, every verifying share).
+ * Throws `InvalidArgumentError` if its shape is invalid.
+ */
 export function keyPublicDigest(pub: FrostKeyPublic): Uint8Array {
   return taggedHash('sha256', 'tessera/frost/key-digest/v1', serializeKeyPublic(pub));
 }

@@ -161,9 +161,9 @@ export class FrostReshareParty extends RoundProtocol<ReshareResult> implements K
       t,
     );
     // Coefficients drawn from randomness hedged with the context and, for a dealer, its old share:
-    // a replayed random stream under another session id deals an independent polynomial (review
-    // finding R-D). Every message is a function of the polynomial alone (no answer to a peer's
-    // message depends on a secret), so a repeat of the same context only repeats its messages.
+    // a replayed random stream under another session id deals an independent polynomial [5/R-D].
+    // Every message is a function of the polynomial alone (no answer to a peer's message depends on
+    // a secret), so a repeat of the same context only repeats its messages.
     const secret = this.key ? this.group.encodeScalar(this.key.secretScalar(this.group)) : undefined;
     this.rng = setupRng(rng, 'tessera/frost/reshare', this.context, opts.self, { secret });
     secret?.fill(0);

@@ -159,7 +159,7 @@ export class FrostSignParty extends RoundProtocol<SignResult> {
   }
 
   protected begin(): Outgoing[] {
-    // Before any nonce exists: a context started before is refused (finding F2, docs/tss.md).
+    // Before any nonce exists: a context started before is refused [2/F2].
     claimSigningContext(this.signingLog, this.context);
     const g = this.group;
     const s = this.secret();

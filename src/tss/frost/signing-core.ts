@@ -59,7 +59,10 @@ export class SigningNonces {
   }
 }
 
-/** RFC 9591 §4.1 nonce_generate: H3(random_bytes(32) ‖ SerializeScalar(secret)). Throws `InvalidArgumentError` if the secret is out of range. */
+/**
+ * RFC 9591 §4.1 nonce_generate: H3(random_bytes(32) ‖ SerializeScalar(secret)). Throws
+ * `InvalidArgumentError` if the secret is out of range.
+ */
 export function generateNonce(suite: Suite, secret: bigint, rng: Rng): bigint {
   const r = rng(32);
   const s = suite.group.encodeScalar(secret);
@@ -73,7 +76,10 @@ export function generateNonce(suite: Suite, secret: bigint, rng: Rng): bigint {
   }
 }
 
-/** RFC 9591 §5.1 commit: fresh nonces and their commitments. Throws `InvalidArgumentError` if the share is out of range. */
+/**
+ * RFC 9591 §5.1 commit: fresh nonces and their commitments. Throws `InvalidArgumentError` if the
+ * share is out of range.
+ */
 export function commit(
   suite: Suite,
   secretShare: bigint,
@@ -169,7 +175,10 @@ export function signShare(
   return mod(hiding + mod(binding * rho, n) + mod(mod(lambda * secretShare, n) * pkg.challenge, n), n);
 }
 
-/** RFC 9591 §5.4 verify_signature_share: z_i·G == D_i + ρ_i·E_i + (c·λ_i)·Y_i. Returns false (never throws) for a signer outside the package. */
+/**
+ * RFC 9591 §5.4 verify_signature_share: z_i·G == D_i + ρ_i·E_i + (c·λ_i)·Y_i. Returns false (never
+ * throws) for a signer outside the package.
+ */
 export function verifyShare(
   suite: Suite,
   pkg: SigningPackage,
@@ -190,7 +199,10 @@ export function verifyShare(
   return g.equals(lhs, rhs);
 }
 
-/** RFC 9591 §5.3 aggregate: (R, Σ z_i) encoded as R ‖ z. Throws `InvalidArgumentError` if R is an identity without encoding (secp256k1). */
+/**
+ * RFC 9591 §5.3 aggregate: (R, Σ z_i) encoded as R ‖ z. Throws `InvalidArgumentError` if R is an
+ * identity without encoding (secp256k1).
+ */
 export function aggregate(suite: Suite, pkg: SigningPackage, shares: readonly bigint[]): Uint8Array {
   const g = suite.group;
   let z = 0n;

@@ -34,7 +34,10 @@ export interface Group {
   /** The standard generator. */
   readonly base: Point;
 
-  /** Canonical encoding of a scalar (little-endian for ed25519, big-endian for secp256k1). Throws `InvalidArgumentError` if out of range. */
+  /**
+   * Canonical encoding of a scalar (little-endian for ed25519, big-endian for secp256k1). Throws
+   * `InvalidArgumentError` if out of range.
+   */
   encodeScalar(s: bigint): Uint8Array;
   /** Decodes a canonical scalar. Throws `InvalidArgumentError` on a wrong length or a value ≥ order. */
   decodeScalar(bytes: Uint8Array): bigint;
@@ -46,7 +49,10 @@ export interface Group {
    * prime-order subgroup, not the identity. Throws `InvalidArgumentError` otherwise.
    */
   decodePoint(bytes: Uint8Array): Point;
-  /** Canonical compressed encoding. Throws `InvalidArgumentError` for the identity on secp256k1 (it has no encoding). */
+  /**
+   * Canonical compressed encoding. Throws `InvalidArgumentError` for the identity on secp256k1 (it
+   * has no encoding).
+   */
   encodePoint(p: Point): Uint8Array;
   /** Affine coordinates (used by HD derivation's ser33). Throws `InvalidArgumentError` for the identity. */
   affine(p: Point): { x: bigint; y: bigint };
@@ -71,9 +77,15 @@ export interface Group {
    * k is in [0, order).
    */
   mulSecret(p: Point, k: bigint): Point;
-  /** G·k for a secret k: constant-time in every backend (libsecp256k1, libsodium, noble's `multiply`). Throws `InvalidArgumentError` unless k is in [0, order). */
+  /**
+   * G·k for a secret k: constant-time in every backend (libsecp256k1, libsodium, noble's
+   * `multiply`). Throws `InvalidArgumentError` unless k is in [0, order).
+   */
   baseMul(k: bigint): Point;
-  /** Σ points[i]·scalars[i] over public data. Throws `InvalidArgumentError` on length mismatch or a scalar out of range. */
+  /**
+   * Σ points[i]·scalars[i] over public data. Throws `InvalidArgumentError` on length mismatch or a
+   * scalar out of range.
+   */
   multiMul(points: readonly Point[], scalars: readonly bigint[]): Point;
   equals(a: Point, b: Point): boolean;
   isIdentity(p: Point): boolean;

@@ -29,7 +29,10 @@ interface NobleCurve<P extends NoblePoint<P>> {
   readonly order: bigint;
   readonly pointLength: number;
   readonly scalarLittleEndian: boolean;
-  /** Decodes and validates a point (on the curve, prime-order subgroup, not the identity, canonical); throws `InvalidArgumentError`. */
+  /**
+   * Decodes and validates a point (on the curve, prime-order subgroup, not the identity,
+   * canonical); throws `InvalidArgumentError`.
+   */
   decode(bytes: Uint8Array): P;
   /** Encodes a point; throws `InvalidArgumentError` for a point without an encoding. */
   encode(p: P): Uint8Array;

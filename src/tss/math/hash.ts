@@ -6,21 +6,21 @@ import { createHash } from 'node:crypto';
 
 const enc = new TextEncoder();
 
-/** SHA-512 of the concatenation of the parts. */
+/** SHA-512 of the concatenation of the parts. Does not throw. */
 export function sha512(...parts: Uint8Array[]): Uint8Array {
   const h = createHash('sha512');
   for (const p of parts) h.update(p);
   return new Uint8Array(h.digest());
 }
 
-/** SHA-256 of the concatenation of the parts. */
+/** SHA-256 of the concatenation of the parts. Does not throw. */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
   return new Uint8Array(h.digest());
 }
 
-/** UTF-8 bytes of a string. */
+/** UTF-8 bytes of a string (a lone surrogate becomes U+FFFD). Does not throw. */
 export function utf8(s: string): Uint8Array {
   return enc.encode(s);
 }
@@ -28,7 +28,8 @@ export function utf8(s: string): Uint8Array {
 /**
  * The tagged hash of every transcript, context and key digest: `alg` over the tag and each part,
  * each prefixed with its 4-byte big-endian length, so no two different (tag, parts) lists hash the
- * same input. SHA-256 gives 32 bytes; SHA-512 gives 64 (for wide reductions to scalars).
+ * same input. SHA-256 gives 32 bytes; SHA-512 gives 64 (for wide reductions to scalars). Does not
+ * throw.
  */
 export function taggedHash(alg: 'sha256' | 'sha512', tag: string, ...parts: Uint8Array[]): Uint8Array {
   const h = createHash(alg);
@@ -42,7 +43,7 @@ export function taggedHash(alg: 'sha256' | 'sha512', tag: string, ...parts: Uint
   return new Uint8Array(h.digest());
 }
 
-/** Concatenates byte arrays. */
+/** Concatenates byte arrays into a new one. Does not throw. */
 export function concat(...parts: Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
@@ -55,7 +56,7 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Byte equality (variable-time; for public data). */
+/** Byte equality (variable-time; for public data). Does not throw. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

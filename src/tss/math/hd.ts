@@ -44,7 +44,8 @@ export function validatePath(path: readonly number[]): void {
 
 /**
  * ser33 of a point per mpcium: parity of y, then big-endian x — the standard compressed encoding
- * on secp256k1, mpcium's own convention over the Edwards affine coordinates on Ed25519.
+ * on secp256k1, mpcium's own convention over the Edwards affine coordinates on Ed25519. Throws
+ * `InvalidArgumentError` for the identity (it has no affine coordinates).
  */
 export function ser33(group: Group, p: Point): Uint8Array {
   const { x, y } = group.affine(p);

@@ -5,7 +5,10 @@ import { InvalidArgumentError } from '../../common/errors.js';
 import { mod } from '../group/group.js';
 import type { Group, Point } from '../group/index.js';
 
-/** Evaluates Σ coeffs[k]·x^k (Horner) modulo the group order. Throws `InvalidArgumentError` for an empty polynomial. */
+/**
+ * Evaluates Σ coeffs[k]·x^k (Horner) modulo the group order. Throws `InvalidArgumentError` for an
+ * empty polynomial.
+ */
 export function evalPolynomial(group: Group, coeffs: readonly bigint[], x: bigint): bigint {
   if (coeffs.length === 0) throw new InvalidArgumentError('empty polynomial');
   let acc = 0n;
@@ -18,7 +21,10 @@ export function commitPolynomial(group: Group, coeffs: readonly bigint[]): Point
   return coeffs.map((c) => group.baseMul(c));
 }
 
-/** Evaluates a Feldman commitment at x: Σ C_k·x^k (the public image of f(x)). */
+/**
+ * Evaluates a Feldman commitment at x: Σ C_k·x^k (the public image of f(x)). Does not throw for
+ * points of `group` (the powers of x are reduced below the order).
+ */
 export function evalCommitment(group: Group, commitment: readonly Point[], x: bigint): Point {
   const powers: bigint[] = [];
   let p = 1n;

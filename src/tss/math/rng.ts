@@ -14,8 +14,8 @@ export type Rng = (n: number) => Uint8Array;
 
 /**
  * The kernel's CSPRNG, read on every call (`secureRandomBytes`: no user-space generator state that
- * a memory snapshot could replay; threshold signing depends on this, docs/ecdsa.md finding F2).
- * Throws `RangeError` for a negative or non-integer `n`.
+ * a memory snapshot could replay; threshold signing depends on this [2/F2]). Throws `RangeError`
+ * for a negative or non-integer `n`.
  */
 export const systemRng: Rng = (n) => {
   const b = secureRandomBytes(n);
@@ -24,7 +24,7 @@ export const systemRng: Rng = (n) => {
 
 /**
  * Deterministic byte stream SHA-512(seed ‖ counter) — for tests and benchmarks only; never use it
- * for real keys.
+ * for real keys. Does not throw; the returned `Rng` throws `RangeError` for a negative `n`.
  */
 export function seededRng(seed: string | Uint8Array): Rng {
   const s = typeof seed === 'string' ? new TextEncoder().encode(seed) : Uint8Array.from(seed);
@@ -51,7 +51,7 @@ export function seededRng(seed: string | Uint8Array): Rng {
 /**
  * A uniformly random non-zero scalar: 48 random bytes (little- or big-endian as the curve encodes
  * scalars) reduced into [1, order−1] — the same construction as noble's FROST, so both give the
- * same scalars from the same bytes.
+ * same scalars from the same bytes. Throws only what `rng` throws.
  */
 export function randomScalar(group: Group, rng: Rng): bigint {
   const bytes = rng(group.scalarLength + group.scalarLength / 2);
@@ -73,7 +73,8 @@ function bytesToInt(group: Group, bytes: Uint8Array): bigint {
 /**
  * Hedges an Rng with a context: every output is SHA-512(tag ‖ context ‖ counter ‖ rng(n)) cut to
  * n bytes. Uniform if rng is; and if rng fails (repeats or returns constants) outputs still differ
- * between contexts (e.g. signing sessions), so nonces are not repeated across them.
+ * between contexts (e.g. signing sessions), so nonces are not repeated across them. Does not throw;
+ * the returned `Rng` throws what `rng` throws.
  */
 export function hedgedRng(rng: Rng, context: Uint8Array): Rng {
   const ctx = Uint8Array.from(context);
@@ -105,12 +106,12 @@ export function hedgedRng(rng: Rng, context: Uint8Array): Rng {
  * Why: a setup draws long-lived secrets (polynomials, proof nonces, the OT-extension Δ, base-OT
  * keys). If the randomness replays (a process or VM resumed from a memory snapshot) and a peer can
  * make the victim run another setup, unhedged draws repeat under a new session id and the peer
- * solves for them from two transcripts (review finding R-D). Hedged with the context, a run under
- * another context draws independent secrets, and a run under the same context repeats its
- * messages byte for byte until the first answer to a peer's message (bound to that message where
- * the protocol allows, and otherwise stopped by the durable setup log; docs/tss.md §6).
- * The digest of the secret stays inside the returned closure; the caller wipes its own copy.
- * Throws `RangeError` if `purpose` is empty.
+ * solves for them from two transcripts [5/R-D]. Hedged with the context, a run under another
+ * context draws independent secrets, and a run under the same context repeats its messages byte for
+ * byte until the first answer to a peer's message (bound to that message where the protocol allows,
+ * and otherwise stopped by the durable setup log; docs/tss.md §6). The digest of the secret stays
+ * inside the returned closure; the caller wipes its own copy. Throws `RangeError` if `purpose` is
+ * empty.
  */
 export function setupRng(
   rng: Rng,

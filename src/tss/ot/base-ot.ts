@@ -136,7 +136,10 @@ export class BaseOtSender {
     this.#rho1 = [];
   }
 
-  /** Wipes the secret b and the ρ values of a run that will not be finished; every later call throws `OtStateBurnedError`. Does not throw. */
+  /**
+   * Wipes the secret b and the ρ values of a run that will not be finished; every later call throws
+   * `OtStateBurnedError`. Does not throw.
+   */
   abandon(): void {
     this.#burn();
   }
@@ -253,7 +256,10 @@ export class BaseOtReceiver {
     this.#rho = [];
   }
 
-  /** Wipes the choice bits and ρ values of a run that will not be finished; every later call throws `OtStateBurnedError`. Does not throw. */
+  /**
+   * Wipes the choice bits and ρ values of a run that will not be finished; every later call throws
+   * `OtStateBurnedError`. Does not throw.
+   */
   abandon(): void {
     this.#burn();
   }
@@ -274,7 +280,7 @@ export class BaseOtReceiver {
         // Each a_i is derived from fresh randomness AND the setup message answered (B and its
         // proof): a replayed random stream answering a different B yields unrelated a_i, so two
         // answers never show which A_i moved with B (which would reveal the choice bits, i.e. the
-        // extension sender's Δ; review finding R-D).
+        // extension sender's Δ) [5/R-D].
         const seed = this.#random(32).slice();
         const answered = taggedHash('sha256', 'tessera/vsot/answered/v1', this.#ctx, B, proof);
         const out = messageWriter(T_CHOICE);

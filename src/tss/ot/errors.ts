@@ -23,7 +23,10 @@ export class OtAbortedError extends TesseraError {
   }
 }
 
-/** A received message could not be decoded or carries an invalid value (bad point, out-of-range scalar, wrong length). */
+/**
+ * A received message could not be decoded or carries an invalid value (bad point, out-of-range
+ * scalar, wrong length).
+ */
 export class MalformedMessageError extends OtAbortedError {
   constructor(blame: string, detail: string) {
     super('malformed-message', blame, `malformed message from ${blame}: ${detail}`);
@@ -63,16 +66,17 @@ export class OtReuseError extends TesseraError {
 
 /**
  * An OT extension index lies below the sender's sliding window (`INDEX_WINDOW`): more sessions were
- * in flight on the pair than the window holds, and the sender already forgot which indices this
- * low it accepted. Not evidence of a replay (review R-C): nothing was consumed, nobody is to blame,
- * the pair stays usable — retry with a new session (a new index). The node caps the sessions in
- * flight per pair below the window (docs/ecdsa.md, "What the node must do").
+ * in flight on the pair than the window holds, and the sender already forgot which indices this low
+ * it accepted. Not evidence of a replay: nothing was consumed, nobody is to blame, the pair stays
+ * usable — retry with a new session (a new index) [5/R-C]. The node caps the sessions in flight per
+ * pair below the window (docs/ecdsa.md, "What the node must do").
  */
 export class OtWindowExceededError extends TesseraError {
   constructor(detail: string) {
     super(
       'INVALID_STATE',
-      `OT extension index below the sender's window: ${detail}; too many sessions were in flight on this pair — retry with a new session`,
+      `OT extension index below the sender's window: ${detail}; ` +
+        `too many sessions were in flight on this pair — retry with a new session`,
     );
   }
 }

@@ -230,12 +230,13 @@ export class OtExtSender {
 
   /**
    * Processes one extension message of the receiver for session `sessionId` and returns the
-   * sender's ℓ pairs of keys of `outputLen` bytes (ℓ must equal `expectedCount` when given). Throws `MalformedMessageError` (blaming the receiver) on a malformed
-   * message, `OtReuseError` if the message's index was used before (a replay; nothing is consumed),
-   * `OtWindowExceededError` if it lies below the window of remembered indices (too many sessions in
-   * flight; nothing is consumed, no replay evidence — retry with a new index), and
-   * `OtCheckFailedError` (blaming the receiver) if the KOS check fails — that burns this state
-   * for good. Throws `OtStateBurnedError` if the state is already burnt.
+   * sender's ℓ pairs of keys of `outputLen` bytes (ℓ must equal `expectedCount` when given). Throws
+   * `MalformedMessageError` (blaming the receiver) on a malformed message, `OtReuseError` if the
+   * message's index was used before (a replay; nothing is consumed), `OtWindowExceededError` if it
+   * lies below the window of remembered indices (too many sessions in flight; nothing is consumed,
+   * no replay evidence — retry with a new index), and `OtCheckFailedError` (blaming the receiver)
+   * if the KOS check fails — that burns this state for good. Throws `OtStateBurnedError` if the
+   * state is already burnt.
    */
   extend(
     sessionId: Uint8Array,
@@ -263,10 +264,11 @@ export class OtExtSender {
     const colLen = rows / 8;
     if (this.#used.has(index)) throw new OtReuseError(`extension index ${index} was already used by this pair`);
     // Below the window: forgotten, so it may or may not have been used — refuse it, but it is no
-    // evidence of a replay (review R-C: more than INDEX_WINDOW sessions in flight on the pair).
+    // evidence of a replay: more than INDEX_WINDOW sessions were in flight on the pair [5/R-C].
     if (index < this.#floor)
       throw new OtWindowExceededError(
-        `extension index ${index} is below the window floor ${this.#floor} of pair ${this.receiverId}→${this.senderId}`,
+        `extension index ${index} is below the window floor ` +
+          `${this.#floor} of pair ${this.receiverId}→${this.senderId}`,
       );
     // Consume the index before any secret-dependent work: a failure below cannot be retried with it.
     this.#used.add(index);
@@ -556,7 +558,10 @@ export class OtSetupAsSender {
     wipe(bits);
   }
 
-  /** Wipes Δ and the base-OT run (its choice bits are Δ's bits) of a setup that will not be finished (e.g. after an abort). Does not throw. */
+  /**
+   * Wipes Δ and the base-OT run (its choice bits are Δ's bits) of a setup that will not be finished
+   * (e.g. after an abort). Does not throw.
+   */
   abandon(): void {
     wipe(this.#delta);
     this.#delta = undefined;

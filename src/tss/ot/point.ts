@@ -11,7 +11,10 @@ import { MalformedMessageError } from './errors.js';
 /** Length of a compressed point. */
 export const POINT_LEN = 33;
 
-/** Validates a received compressed point: on the curve, not the identity, canonical; throws `MalformedMessageError` blaming `from`. */
+/**
+ * Validates a received compressed point: on the curve, not the identity, canonical; throws
+ * `MalformedMessageError` blaming `from`.
+ */
 export function decodePoint(bytes: Uint8Array, from: string, what: string): Uint8Array {
   if (bytes.length !== POINT_LEN || (bytes[0] !== 2 && bytes[0] !== 3) || !ecc.isPoint(bytes)) {
     throw new MalformedMessageError(from, `${what} is not a valid secp256k1 point`);

@@ -11,14 +11,17 @@ import { ProtocolAbortedError } from './errors.js';
 /** Bytes of one digest in an echo vector. */
 export const ECHO_DIGEST_BYTES = 32;
 
-/** Digest of one broadcast payload, bound to session, round and sender. */
+/** Digest of one broadcast payload, bound to session, round and sender. Does not throw. */
 export function broadcastDigest(sessionId: string, round: number, sender: string, payload: Uint8Array): Uint8Array {
   const r = new Uint8Array(2);
   new DataView(r.buffer).setUint16(0, round);
   return taggedHash('sha256', 'tessera/tss/echo/v1', utf8(sessionId), r, utf8(sender), payload);
 }
 
-/** The echo vector: digests of the broadcasts of `senders` (in that order). Throws ProtocolAbortedError if one is missing. */
+/**
+ * The echo vector: digests of the broadcasts of `senders` (in that order). Throws
+ * ProtocolAbortedError if one is missing.
+ */
 export function echoVector(
   sessionId: string,
   round: number,
@@ -53,12 +56,12 @@ export class EchoInconsistencyError extends ProtocolAbortedError {
  * can tell which. The verdict is a **suspicion**, never proof:
  * - an echoer that misreports this party's own broadcast, or its own, is blamed alone (this party
  *   knows what it sent; k's echo of its own broadcast contradicts k's message);
- * - otherwise j is blamed together with every echoer that disagreed with this party about j —
- *   even when all of them report the same digest and nobody agrees with this party. (Blaming j
- *   alone in that case would let colluding echoers — all n−2 others, within the dishonest-majority
- *   model — frame an honest sender by misreporting its digest (review R-3); blaming a common echoer
- *   alone would let two colluding senders that equivocated towards one honest echoer frame it.)
- *   The blame thus always contains a culprit, at the price of naming honest echoers with it.
+ * - otherwise j is blamed together with every echoer that disagreed with this party about j — even
+ *   when all of them report the same digest and nobody agrees with this party. (Blaming j alone in
+ *   that case would let colluding echoers — all n−2 others, within the dishonest-majority model —
+ *   frame an honest sender by misreporting its digest [3/R-3]; blaming a common echoer alone would
+ *   let two colluding senders that equivocated towards one honest echoer frame it.) The blame thus
+ *   always contains a culprit, at the price of naming honest echoers with it.
  * With signed broadcasts (node layer) the conflicting payloads are transferable evidence that
  * settles the question.
  */

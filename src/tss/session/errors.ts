@@ -24,7 +24,10 @@ export class ProtocolAbortedError extends TesseraError {
    * Send them once: they let the peers reach their own verdict instead of waiting for a timeout.
    */
   outbound: readonly Message[] = [];
-  /** `options.cause`: the error behind an abort from outside the protocol (e.g. a typed storage error of a checkpoint). */
+  /**
+   * `options.cause`: the error behind an abort from outside the protocol (e.g. a typed storage
+   * error of a checkpoint).
+   */
   constructor(reason: string, blame: readonly string[] = [], options?: { cause?: unknown }) {
     super(
       'PROTOCOL_ABORTED',
@@ -36,7 +39,11 @@ export class ProtocolAbortedError extends TesseraError {
   }
 }
 
-/** The stable `code` of an error thrown by a caller-supplied callback (a log, a storage write), or 'error' — for abort reasons that must not carry the error's message (it may name paths or data). Does not throw. */
+/**
+ * The stable `code` of an error thrown by a caller-supplied callback (a log, a storage write), or
+ * 'error' — for abort reasons that must not carry the error's message (it may name paths or data).
+ * Does not throw.
+ */
 export function errorCode(e: unknown): string {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : 'error';

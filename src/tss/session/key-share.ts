@@ -34,6 +34,9 @@ export interface KeyShare {
  * disposes of it.
  */
 export interface KeygenParty<R> extends ProtocolParty<R> {
-  /** The validated result before the confirmation round, or undefined before the party's own checks passed. Does not throw. */
+  /**
+   * The validated result before the confirmation round, or undefined before the party's own checks
+   * passed. Does not throw.
+   */
   pendingResult(): R | undefined;
 }

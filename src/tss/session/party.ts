@@ -28,15 +28,19 @@ export interface ProtocolParty<R> {
   readonly status: PartyStatus;
   /** The abort that ended this party, if any. */
   readonly abortError: ProtocolAbortedError | undefined;
-  /** Starts the session; returns the first round's messages. Throws `ProtocolAbortedError`, or `InvalidStateError` if called twice. */
+  /**
+   * Starts the session; returns the first round's messages. Throws `ProtocolAbortedError`, or
+   * `InvalidStateError` if called twice.
+   */
   start(): Message[];
   /**
    * Consumes one inbound message; returns the messages to send in reaction (possibly none).
    * `authenticatedSender` is the sender the transport authenticated; a message claiming another
-   * sender is refused. **Without `authenticatedSender` the sender binding is skipped** and `msg.from`
-   * is trusted as is: that is for tests and in-process use only. The node layer must always call
-   * {@link receiveBytes} (or pass `authenticatedSender`) with the channel-authenticated sender. Throws only `ProtocolAbortedError` (and keeps throwing it once aborted); its
-   * `outbound` holds messages of rounds completed in the same call, to be sent once.
+   * sender is refused. **Without `authenticatedSender` the sender binding is skipped** and
+   * `msg.from` is trusted as is: that is for tests and in-process use only. The node layer must
+   * always call {@link receiveBytes} (or pass `authenticatedSender`) with the channel-authenticated
+   * sender. Throws only `ProtocolAbortedError` (and keeps throwing it once aborted); its `outbound`
+   * holds messages of rounds completed in the same call, to be sent once.
    */
   receive(msg: Message, authenticatedSender?: string): Message[];
   /** Decodes and consumes one encoded message. Throws only `ProtocolAbortedError`. */
@@ -83,7 +87,7 @@ export interface SessionConfig {
 
 /**
  * True for a usable session or party id: a non-empty, well-formed (no lone surrogate) string of at
- * most 256 UTF-8 bytes. Ids must round-trip through the UTF-8 wire encoding exactly.
+ * most 256 UTF-8 bytes. Ids must round-trip through the UTF-8 wire encoding exactly. Does not throw.
  */
 export function isValidId(s: unknown): s is string {
   return typeof s === 'string' && s.length > 0 && s.isWellFormed() && utf8(s).length <= MAX_ID_BYTES;
@@ -150,6 +154,10 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
     return this.abortErr;
   }
 
+  /**
+   * {@link ProtocolParty.start}. Throws `ProtocolAbortedError` (also the earlier abort of a party
+   * aborted before it started), or `InvalidStateError` if called twice.
+   */
   start(): Message[] {
     // A party aborted before start (e.g. by a message from an unknown sender) reports that abort.
     if (this.abortErr) throw this.abortErr;
@@ -165,6 +173,7 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
     }
   }
 
+  /** {@link ProtocolParty.receiveBytes}. Throws only `ProtocolAbortedError`. */
   receiveBytes(authenticatedSender: string, bytes: Uint8Array): Message[] {
     if (this.abortErr) throw this.abortErr;
     let msg: Message;
@@ -176,6 +185,7 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
     return this.receive(msg, authenticatedSender);
   }
 
+  /** {@link ProtocolParty.receive}. Throws only `ProtocolAbortedError`. */
   receive(msg: Message, authenticatedSender?: string): Message[] {
     if (this.abortErr) throw this.abortErr;
     if (this.state === 'done') return [];
@@ -209,8 +219,8 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
     const kind = msg.to === null ? 'broadcast' : 'direct';
     // One slot per (round, kind, sender). A byte-identical repeat of the message that filled a slot
     // (at-least-once delivery, a retransmission, a replayed authenticated message) is ignored, also
-    // after its round was processed; different bytes for a filled slot abort blaming the sender
-    // (review R-A: a transport duplicate must not end a session, let alone burn OT pairs).
+    // after its round was processed; different bytes for a filled slot abort blaming the sender: a
+    // transport duplicate must not end a session, let alone burn OT pairs [5/R-A].
     const slot = `${msg.round}:${kind}:${from}`;
     const digest = payloadDigest(msg.payload);
     const prior = this.seen.get(slot);
@@ -229,11 +239,13 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
     return this.pump();
   }
 
+  /** {@link ProtocolParty.result}. Throws `InvalidStateError` unless the party is done. */
   result(): R {
     if (this.state !== 'done' || !this.output) throw new InvalidStateError('the session has not completed');
     return this.output.value;
   }
 
+  /** {@link ProtocolParty.abort}. Does not throw (a failing `wipe` is swallowed). */
   abort(reason: string): void {
     if (this.state === 'done' || this.abortErr) return;
     this.fail(

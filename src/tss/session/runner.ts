@@ -43,7 +43,11 @@ interface InFlight {
   bytes: Uint8Array;
 }
 
-/** Runs the parties to completion. */
+/**
+ * Runs the parties to completion. A party's exceptions are reported (`aborts`, `crashes`), not
+ * thrown; throws only what `opts.rng` or `opts.fault` throws, or `encodeMessage`'s error for an
+ * invalid message a party sent with its abort.
+ */
 export function runParties<R>(
   parties: readonly ProtocolParty<R>[],
   opts: { rng: Rng; fault?: FaultInjector; maxDeliveries?: number },

@@ -1,6 +1,6 @@
 /**
  * The record of signing contexts a key share has started — the node's defence against a signing
- * session being run twice with the same inputs (docs/ecdsa.md, finding F2; docs/tss.md).
+ * session being run twice with the same inputs (docs/tss.md) [2/F2].
  *
  * Why: every signer's nonce contribution is derived from fresh randomness hedged with its secret
  * share and the signing context. If the randomness repeats (a process or VM resumed from a memory
@@ -13,11 +13,11 @@
  *
  * The same holds *within* a session: a process resumed from a memory snapshot taken mid-session
  * continues the in-memory party with its secrets already drawn, and a co-signer that answers the
- * two timelines differently learns the key from the two sets of secret-dependent messages (third
- * review, M-1). So the parties also claim a **step marker** H(context, step) before each step whose
- * messages depend on their secrets (`claimSigningStep`); a second timeline finds the step taken in
- * the durable log and aborts before computing anything. (If the disk is rolled back with the
- * memory, no log can help: docs/tss.md's deployment rule.)
+ * two timelines differently learns the key from the two sets of secret-dependent messages [4/M-1].
+ * So the parties also claim a **step marker** H(context, step) before each step whose messages
+ * depend on their secrets (`claimSigningStep`); a second timeline finds the step taken in the
+ * durable log and aborts before computing anything. (If the disk is rolled back with the memory, no
+ * log can help: docs/tss.md's deployment rule.)
  */
 
 import { taggedHash } from '../math/hash.js';
@@ -38,16 +38,21 @@ export interface SigningLog {
 export class SigningContextReusedError extends ProtocolAbortedError {
   constructor() {
     super(
-      'this key share has already started this signing context (same session id, key version, digest, derivation and signers); retry with a new session id',
+      'this key share has already started this signing context (same session id, ' +
+        'key version, digest, derivation and signers); retry with a new session id',
     );
   }
 }
 
-/** A signing party was asked to take a step of a session that this share had already taken (a process resumed from a snapshot, or a duplicated party). */
+/**
+ * A signing party was asked to take a step of a session that this share had already taken (a
+ * process resumed from a snapshot, or a duplicated party).
+ */
 export class SigningStepReplayedError extends ProtocolAbortedError {
   constructor(step: number) {
     super(
-      `this key share already took step ${step} of this signing session (a process resumed from a snapshot, or a second copy of the party); nothing of this step was computed or sent`,
+      `this key share already took step ${step} of this signing session (a process resumed from ` +
+        `a snapshot, or a second copy of the party); nothing of this step was computed or sent`,
     );
   }
 }
@@ -67,7 +72,7 @@ export class MemorySigningLog implements SigningLog {
     this.seen.add(k);
     return true;
   }
-  /** Number of contexts recorded. */
+  /** Number of contexts recorded. Does not throw. */
   get size(): number {
     return this.seen.size;
   }
@@ -81,7 +86,10 @@ export function claimSigningContext(log: SigningLog, context: Uint8Array): void 
   if (!claim(log, Uint8Array.from(context), 'signing context')) throw new SigningContextReusedError();
 }
 
-/** The 32-byte marker of step `step` (the round whose messages are about to be produced) of the signing session `context`. Does not throw. */
+/**
+ * The 32-byte marker of step `step` (the round whose messages are about to be produced) of the
+ * signing session `context`. Does not throw.
+ */
 export function signingStepMarker(context: Uint8Array, step: number): Uint8Array {
   return taggedHash('sha256', 'tessera/sign/step/v1', context, Uint8Array.of(step));
 }
@@ -106,7 +114,7 @@ export function claimSigningStep(log: SigningLog, context: Uint8Array, step: num
  * fixed before (the base-OT receiver's answer to the challenge ξ is H2(ρ_i) ⊕ Δ_i·ξ_i: two
  * different ξ answered from one state reveal Δ, hence the party's OT-extension sender state and,
  * through its multiplications, its key share). A setup context must therefore run once, and each
- * answering step once, exactly like a signing session (review finding R-D).
+ * answering step once, exactly like a signing session [5/R-D].
  */
 export type SetupLog = SigningLog;
 
@@ -123,7 +131,8 @@ export class SetupContextReusedError extends ProtocolAbortedError {
 export class SetupStepReplayedError extends ProtocolAbortedError {
   constructor(step: number) {
     super(
-      `this node already took step ${step} of this key-setup session (a process resumed from a snapshot, or a second copy of the party); nothing of this step was computed or sent — retry with a new session id`,
+      `this node already took step ${step} of this key-setup session (a process resumed from a snapshot, or ` +
+        `a second copy of the party); nothing of this step was computed or sent — retry with a new session id`,
     );
   }
 }
@@ -137,7 +146,10 @@ export function claimSetupContext(log: SetupLog, context: Uint8Array): void {
   if (!claim(log, Uint8Array.from(context), 'key-setup context')) throw new SetupContextReusedError();
 }
 
-/** The 32-byte marker of step `step` of the setup session `context` (distinct from every signing marker). Does not throw. */
+/**
+ * The 32-byte marker of step `step` of the setup session `context` (distinct from every signing
+ * marker). Does not throw.
+ */
 export function setupStepMarker(context: Uint8Array, step: number): Uint8Array {
   return taggedHash('sha256', 'tessera/setup/step/v1', context, Uint8Array.of(step));
 }
@@ -158,7 +170,8 @@ function claim(log: SigningLog, marker: Uint8Array, what: string): boolean {
     fresh = log.claim(marker);
   } catch (e) {
     throw new ProtocolAbortedError(
-      `the ${what} could not be recorded (${errorCode(e)}); nothing was sent — check the vault and retry with a new session id`,
+      `the ${what} could not be recorded (${errorCode(e)}); ` +
+        `nothing was sent — check the vault and retry with a new session id`,
     );
   }
   return fresh === true;
