@@ -14,10 +14,11 @@ import {
   verifyChain,
 } from '../backup/index.js';
 import { InvalidArgumentError, IoError } from '../common/errors.js';
-import { Vault, type VaultSecret } from '../vault/index.js';
+import type { VaultSecret } from '../vault/index.js';
+import { argon2Options, argon2Params, parseNat } from './args.js';
+import { withVault } from './open-vault.js';
 import { EXIT, printJson, progressBar } from './output.js';
 import { promptHidden, readSecret, type SecretOptions, wipeSecret } from './secret-input.js';
-import { parseNat } from './vault-commands.js';
 
 type Runner = (fn: () => Promise<number | undefined>, json?: boolean) => Promise<void>;
 
@@ -126,38 +127,33 @@ export function registerBackupCommands(program: Command, run: Runner): void {
           const enc: BackupEncryption = { recipients };
           if (o.passphraseFile) enc.passphrase = readPassphrase(o.passphraseFile);
           const keep = o.keep === undefined ? undefined : parseNat('--keep', o.keep);
-          const secret = await readSecret(o);
-          let vault: Vault;
-          try {
-            vault = await Vault.open(o.dir, secret);
-          } finally {
-            wipeSecret(secret);
-          }
-          const bar = o.json ? { onProgress: () => {}, stop: () => {} } : progressBar('backup');
-          try {
-            const r = await runBackup(vault, {
-              ...enc,
-              outDir: o.out,
-              nodeId: o.nodeId,
-              mode: o.full ? 'full' : o.incremental ? 'incremental' : 'auto',
-              keepChains: keep,
-              onProgress: bar.onProgress,
-            });
-            bar.stop();
-            if (o.json) printJson(r);
-            else if (r.file === null) process.stdout.write(`nothing to back up: ${r.reason} (watermark ${r.toSeq})\n`);
-            else {
-              process.stdout.write(
-                `wrote ${r.kind} backup ${r.file}: chain ${r.chain}, ` +
-                  `sequence ${r.fromSeq}..${r.toSeq}, ${r.records} records, ${r.bytes} bytes (${r.reason})\n`,
-              );
-              for (const f of r.removed) process.stdout.write(`removed ${f}\n`);
+          return withVault(o, async (vault) => {
+            const bar = o.json ? { onProgress: () => {}, stop: () => {} } : progressBar('backup');
+            try {
+              const r = await runBackup(vault, {
+                ...enc,
+                outDir: o.out,
+                nodeId: o.nodeId,
+                mode: o.full ? 'full' : o.incremental ? 'incremental' : 'auto',
+                keepChains: keep,
+                onProgress: bar.onProgress,
+              });
+              bar.stop();
+              if (o.json) printJson(r);
+              else if (r.file === null)
+                process.stdout.write(`nothing to back up: ${r.reason} (watermark ${r.toSeq})\n`);
+              else {
+                process.stdout.write(
+                  `wrote ${r.kind} backup ${r.file}: chain ${r.chain}, ` +
+                    `sequence ${r.fromSeq}..${r.toSeq}, ${r.records} records, ${r.bytes} bytes (${r.reason})\n`,
+                );
+                for (const f of r.removed) process.stdout.write(`removed ${f}\n`);
+              }
+              return EXIT.ok;
+            } finally {
+              bar.stop();
             }
-            return EXIT.ok;
-          } finally {
-            bar.stop();
-            vault.close();
-          }
+          });
         }, o.json),
     );
 
@@ -218,17 +214,17 @@ export function registerBackupCommands(program: Command, run: Runner): void {
   );
 
   keyOptions(
-    backup
-      .command('restore')
-      .description('build a NEW vault from a verified backup chain (also the export/re-import path)')
-      .argument('<dir>', 'backup directory')
-      .requiredOption('--to <dir>', 'directory of the new vault (must not exist)')
-      .option('--new-password-file <file>', "file holding the new vault's password")
-      .option('--new-key-file <file>', "file holding the new vault's raw 32-byte key")
-      .option('--up-to-seq <n>', 'restore the newest state at or below this source sequence')
-      .option('--up-to-time <iso>', 'restore the newest state written at or before this time (ISO 8601)')
-      .option('--argon2-memory <MiB>', 'Argon2id memory in MiB', '64')
-      .option('--argon2-iterations <n>', 'Argon2id iterations', '3'),
+    argon2Options(
+      backup
+        .command('restore')
+        .description('build a NEW vault from a verified backup chain (also the export/re-import path)')
+        .argument('<dir>', 'backup directory')
+        .requiredOption('--to <dir>', 'directory of the new vault (must not exist)')
+        .option('--new-password-file <file>', "file holding the new vault's password")
+        .option('--new-key-file <file>', "file holding the new vault's raw 32-byte key")
+        .option('--up-to-seq <n>', 'restore the newest state at or below this source sequence')
+        .option('--up-to-time <iso>', 'restore the newest state written at or before this time (ISO 8601)'),
+    ),
   ).action(
     (
       dir: string,
@@ -251,10 +247,7 @@ export function registerBackupCommands(program: Command, run: Runner): void {
           if (!Number.isFinite(upToTime))
             throw new InvalidArgumentError(`--up-to-time must be an ISO 8601 time (got '${o.upToTime.slice(0, 40)}')`);
         }
-        const argon2 = {
-          memLimit: parseNat('--argon2-memory', o.argon2Memory) * 1024 * 1024,
-          opsLimit: parseNat('--argon2-iterations', o.argon2Iterations),
-        };
+        const argon2 = argon2Params(o);
         const secret = await newSecret(o);
         const bar = o.json ? { onProgress: () => {}, stop: () => {} } : progressBar('restore');
         try {

@@ -3,41 +3,14 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidArgumentError, IoError } from '../common/errors.js';
 import { type KeyType, type ShareVersionInfo, Vault, validateKeyType, type WalletInfo } from '../vault/index.js';
+import { argon2Options, argon2Params, parseHex, parseNat } from './args.js';
+import { withVault } from './open-vault.js';
 import { EXIT, printJson, progressBar } from './output.js';
 import { readSecret, type SecretOptions, wipeSecret } from './secret-input.js';
 
 interface CommonOptions extends SecretOptions {
   dir: string;
   json?: boolean;
-}
-
-/** Parses a strict non-negative decimal integer option. */
-export function parseNat(what: string, s: string): number {
-  if (!/^\d{1,15}$/.test(s))
-    throw new InvalidArgumentError(`${what} must be a non-negative integer (got '${s.slice(0, 20)}')`);
-  return Number(s);
-}
-
-function parseHex(what: string, s: string): Uint8Array {
-  const h = s.startsWith('0x') ? s.slice(2) : s;
-  if (h.length === 0 || h.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(h))
-    throw new InvalidArgumentError(`${what} must be an even number of hex digits`);
-  return Buffer.from(h, 'hex');
-}
-
-async function withVault<T>(opts: CommonOptions, fn: (v: Vault) => Promise<T> | T): Promise<T> {
-  const secret = await readSecret(opts);
-  let vault: Vault;
-  try {
-    vault = await Vault.open(opts.dir, secret);
-  } finally {
-    wipeSecret(secret);
-  }
-  try {
-    return await fn(vault);
-  } finally {
-    vault.close();
-  }
 }
 
 function walletLine(w: WalletInfo): string {
@@ -67,16 +40,11 @@ export function registerVaultCommands(
 ): void {
   const vault = program.command('vault').description('the encrypted share vault');
 
-  secretOptions(vault.command('init').description('create a new, empty vault'))
-    .option('--argon2-memory <MiB>', 'Argon2id memory in MiB', '64')
-    .option('--argon2-iterations <n>', 'Argon2id iterations', '3')
+  argon2Options(secretOptions(vault.command('init').description('create a new, empty vault')))
     .option('--json', 'machine-readable output')
     .action((o: CommonOptions & { argon2Memory: string; argon2Iterations: string }) =>
       run(async () => {
-        const argon2 = {
-          memLimit: parseNat('--argon2-memory', o.argon2Memory) * 1024 * 1024,
-          opsLimit: parseNat('--argon2-iterations', o.argon2Iterations),
-        };
+        const argon2 = argon2Params(o);
         const secret = await readSecret(o, 'New vault password: ');
         let v: Vault;
         try {
@@ -170,13 +138,14 @@ export function registerVaultCommands(
       ),
     );
 
-  secretOptions(
-    vault.command('rotate-password').description('change the password (or switch to a key file); O(1) in shares'),
+  argon2Options(
+    secretOptions(
+      vault.command('rotate-password').description('change the password (or switch to a key file); O(1) in shares'),
+    ),
+    ' for the new password',
   )
     .option('--new-password-file <file>', 'file holding the new password')
     .option('--new-key-file <file>', 'file holding a new raw 32-byte key')
-    .option('--argon2-memory <MiB>', 'Argon2id memory in MiB for the new password', '64')
-    .option('--argon2-iterations <n>', 'Argon2id iterations for the new password', '3')
     .option('--json', 'machine-readable output')
     .action(
       (
@@ -188,10 +157,7 @@ export function registerVaultCommands(
         },
       ) =>
         run(async () => {
-          const argon2 = {
-            memLimit: parseNat('--argon2-memory', o.argon2Memory) * 1024 * 1024,
-            opsLimit: parseNat('--argon2-iterations', o.argon2Iterations),
-          };
+          const argon2 = argon2Params(o);
           if (!o.newPasswordFile && !o.newKeyFile && !process.stdin.isTTY)
             throw new InvalidArgumentError('give --new-password-file or --new-key-file');
           await withVault(o, async (v) => {

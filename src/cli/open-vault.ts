@@ -1,0 +1,26 @@
+/** Opening the vault for one command: read the secret, open, wipe the secret, run, close. */
+import { Vault } from '../vault/index.js';
+import { readSecret, type SecretOptions, wipeSecret } from './secret-input.js';
+
+/**
+ * Opens the vault at `opts.dir` with the secret the options name (file, environment or prompt),
+ * wipes the secret, runs `fn` and closes the vault whatever happens. Throws what `readSecret`,
+ * `Vault.open` and `fn` throw.
+ */
+export async function withVault<T>(
+  opts: SecretOptions & { dir: string },
+  fn: (v: Vault) => Promise<T> | T,
+): Promise<T> {
+  const secret = await readSecret(opts);
+  let vault: Vault;
+  try {
+    vault = await Vault.open(opts.dir, secret);
+  } finally {
+    wipeSecret(secret);
+  }
+  try {
+    return await fn(vault);
+  } finally {
+    vault.close();
+  }
+}
