@@ -68,7 +68,8 @@ function* walk(dir) {
   }
 }
 
-const importRe = /(?:^|[\n;])\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const importRe =
+  /(?:^|[\n;])\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|[\n;])\s*import\s*['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)/g;
 const problems = [];
 const edges = new Map(); // file -> [resolved target files]
 const files = [...walk(src)];
@@ -88,7 +89,7 @@ for (const file of files) {
   const text = readFileSync(file, 'utf8');
   const targets = [];
   for (const m of text.matchAll(importRe)) {
-    const spec = m[1] ?? m[2];
+    const spec = m[1] ?? m[2] ?? m[3] ?? m[4];
     if (!spec) continue;
     if (!spec.startsWith('.')) {
       for (const denied of denyPackages[layer] ?? []) {

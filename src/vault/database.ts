@@ -205,12 +205,13 @@ const STATUS_RETIRED = 3;
  * `signing_log`. 2 → 3: add `shares.retired_by`, make `shares_full` a left join, create
  * `setup_log`, and destroy the secrets of versions that are already retired (their sealed records
  * and signing-log entries are deleted; their metadata stays), so that a reshare expels [5/R-E]. At
- * the current version, recreate a log table an older build dropped. Returns true if it deleted
- * sealed records (the caller then checkpoints and truncates the log, see `Vault.open`).
+ * the current version, recreate a log table an older build dropped. Returns the version the vault
+ * had (`from`) and whether it deleted sealed records (`destroyed`: the caller then rebuilds the file
+ * and truncates the log, see `Vault.open`).
  * @throws VaultCorruptedError if the stored version is unknown or newer than this build
  *   understands (a newer Tessera wrote it); the raw SQLite error.
  */
-export function upgradeSchema(db: Db, path: string): boolean {
+export function upgradeSchema(db: Db, path: string): { from: number; destroyed: boolean } {
   const row = db.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: unknown } | undefined;
   const v = typeof row?.v === 'number' || typeof row?.v === 'bigint' ? Number(row.v) : Number.NaN;
   if (v === SCHEMA_VERSION) {
@@ -226,7 +227,7 @@ export function upgradeSchema(db: Db, path: string): boolean {
     );
     if (!present.has('signing_log')) db.exec(signingLogSql('main'));
     if (!present.has('setup_log')) db.exec(setupLogSql('main'));
-    return false;
+    return { from: v, destroyed: false };
   }
   if (!Number.isInteger(v) || v < 1 || v > SCHEMA_VERSION) {
     throw new VaultCorruptedError(
@@ -254,7 +255,7 @@ export function upgradeSchema(db: Db, path: string): boolean {
         .run(STATUS_RETIRED).changes;
     }
     db.prepare("UPDATE meta SET v = ? WHERE k = 'schema_version'").run(SCHEMA_VERSION);
-    return destroyed > 0;
+    return { from: v, destroyed: destroyed > 0 };
   })();
 }
 

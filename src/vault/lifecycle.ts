@@ -95,7 +95,8 @@ export async function openStore(dir: string, secret: VaultSecret): Promise<Vault
     }
     // An upgrade that destroyed records (secrets of versions retired before schema 3) rebuilds the
     // file: pages freed before secure_delete was on may still hold old copies of records.
-    if (upgradeSchema(db, path)) db.exec('VACUUM');
+    const upgrade = upgradeSchema(db, path);
+    if (upgrade.destroyed) db.exec('VACUUM');
     // Old log frames may still hold records a destroy deleted if the last process died between
     // its commit and its checkpoint (or the upgrade just destroyed retired secrets): fold the
     // log into the database and truncate it before anything else runs.
@@ -116,7 +117,9 @@ export async function openStore(dir: string, secret: VaultSecret): Promise<Vault
     try {
       if (u.issues.length > 0) store.rewriteKeyring(store.body);
       if (store.rotationPending()) finishRotation(store);
-      retireStalePending(store);
+      // A build before schema 3 activated versions without retiring the pending ones below them;
+      // since then activation does it in the same transaction, so only an upgraded vault needs this.
+      if (upgrade.from < 3) retireStalePending(store);
     } catch (e) {
       store.close();
       throw e;

@@ -239,8 +239,8 @@ function retireStalePendingInTx(
 
 /**
  * Retires every pending version below its wallet's active version (see `retireStalePendingInTx`),
- * in one write; called when a vault is opened, so that a vault written before this rule, or by a
- * process that stopped half-way, holds no stale secret. Returns how many were retired.
+ * in one write; called when a vault written by a build before this rule is opened (its upgrade to
+ * schema 3), so that it holds no stale secret. Returns how many were retired.
  */
 export function retireStalePending(store: VaultStore): number {
   return store.write('retire stale pending versions', () => {

@@ -244,7 +244,7 @@ describe('a pending version below the active one holds no secret [6/F1]', () => 
     v.close();
   });
 
-  it('opening a vault that holds a pending version below its active one (left by an older build) retires it and destroys its secret', async () => {
+  it('upgrading a vault that holds a pending version below its active one (left by a build before schema 3) retires it and destroys its secret', async () => {
     const dir = tempDir();
     const v = await Vault.create(dir, password('pw'), { argon2: FAST_ARGON2 });
     v.putShare({ ...share('w', 1), activate: true });
@@ -255,7 +255,7 @@ describe('a pending version below the active one holds no secret [6/F1]', () => 
     await rawSql(
       dir,
       'pw',
-      "UPDATE shares SET status = 2 WHERE wallet_id = 'w' AND version = 3; UPDATE shares SET status = 3, retired_by = 3 WHERE wallet_id = 'w' AND version = 1; DELETE FROM records WHERE share_id IN (SELECT id FROM shares WHERE wallet_id = 'w' AND version = 1); UPDATE wallets SET current_version = 3 WHERE wallet_id = 'w';",
+      "UPDATE shares SET status = 2 WHERE wallet_id = 'w' AND version = 3; UPDATE shares SET status = 3, retired_by = 3 WHERE wallet_id = 'w' AND version = 1; DELETE FROM records WHERE share_id IN (SELECT id FROM shares WHERE wallet_id = 'w' AND version = 1); UPDATE wallets SET current_version = 3 WHERE wallet_id = 'w'; UPDATE meta SET v = 2 WHERE k = 'schema_version';",
     );
     const before = (await rawSql(
       dir,

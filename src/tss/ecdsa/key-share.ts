@@ -338,7 +338,11 @@ export class EcdsaKeyShare implements KeyShare {
       if (s.ot === undefined || s.ot.burned) {
         if (s.ot) this.burnPair(q);
         w.u8(0);
-      } else w.u8(1).bytes(s.ot.serialize());
+      } else {
+        const ot = s.ot.serialize();
+        w.u8(1).bytes(ot);
+        ot.fill(0);
+      }
     }
     return w.finish();
   }

@@ -272,10 +272,10 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
   }
 
   /**
-   * Reads the confirmations of `from` (a malformed one aborts blaming its sender) and aborts, with
-   * `reason`, naming **every** party whose digest differs from `digest`. All of them, not the first
-   * found: the abort's blame then names each party that confirmed another package, and no party
-   * escapes because another one was read first. Returns normally when all agree.
+   * Reads every confirmation of `from` before judging, then aborts naming **every** party whose
+   * digest differs from `digest` (with `reason`) and every party whose confirmation is malformed —
+   * all of them, not the first found, so that no party escapes because another one was read first.
+   * Returns normally when all agree. Throws only `ProtocolAbortedError`.
    */
   protected checkConfirmations(
     inbox: RoundInbox,
@@ -284,18 +284,23 @@ export abstract class RoundProtocol<R> implements ProtocolParty<R> {
     digest: Uint8Array,
     reason: string,
   ): void {
+    const malformed: string[] = [];
     const differing: string[] = [];
     for (const p of from) {
-      const theirs = this.parse(p, 'confirmation', () => {
+      let theirs: Uint8Array;
+      try {
         const r = new ByteReader(inbox.broadcast.get(p)!);
         r.expectTag(tag);
-        const d = r.raw(32);
+        theirs = r.raw(32);
         r.end();
-        return d;
-      });
+      } catch {
+        malformed.push(p);
+        continue;
+      }
       if (!bytesEqual(theirs, digest)) differing.push(p);
     }
-    if (differing.length > 0) throw new ProtocolAbortedError(reason, differing);
+    if (differing.length > 0) throw new ProtocolAbortedError(reason, [...differing, ...malformed]);
+    if (malformed.length > 0) throw new ProtocolAbortedError('malformed confirmation', malformed);
   }
 
   /** Runs `fn` parsing data from `from`; any failure aborts with blame on `from`. */

@@ -135,6 +135,31 @@ describe('pending results (M2): a validated share survives a failed confirmation
     expect(share.sameSecretAs(share)).toBe(true);
   });
 
+  it('reshare: the confirmation round names every party at fault — one whose confirmation is malformed and one that confirmed another package — whichever is read first', () => {
+    const old = frostDkg(P, 1, { seed: 'pending-reshare-3' });
+    const truncate = tamper(
+      () => true,
+      (p) => p.subarray(0, p.length - 1),
+    );
+    const flip = tamper(
+      () => true,
+      (p) => {
+        p[p.length - 1] = p[p.length - 1]! ^ 1;
+        return p;
+      },
+    );
+    const rep = frostReshareRun(old, ['n1', 'n2'], P, 1, {
+      seed: 'mismatch-and-malformed',
+      fault: (d) => {
+        if (d.to !== 'n2' || d.message.round !== 3) return { kind: 'deliver' };
+        if (d.from === 'n1') return truncate(d); // read first: malformed
+        if (d.from === 'n3') return flip(d); // read later: another package
+        return { kind: 'deliver' };
+      },
+    });
+    expect([...(rep.aborts.get('n2')?.blame ?? [])].sort()).toEqual(['n1', 'n3']);
+  });
+
   it('reshare: a party whose own round-1 checks failed has no pending result', () => {
     const old = frostDkg(P, 1, { seed: 'pending-reshare-3' });
     const fault = tamper(
