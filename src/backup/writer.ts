@@ -305,61 +305,67 @@ export async function runBackup(vault: ChangeFeed, opts: RunBackupOptions): Prom
   /** The plaintext payload in chunks: magic and manifest, one or more chunks per page, trailer. */
   async function* produce(): AsyncGenerator<Uint8Array> {
     const w = new ByteWriter(CHUNK_TARGET + 16 * 1024);
-    const emit = () => {
-      const chunk = w.take();
-      payloadHash.update(chunk);
-      return chunk;
-    };
-    w.raw(MAGIC);
-    writeFrame(
-      w,
-      FRAME_MANIFEST,
-      encodeManifest({
-        formatVersion: FORMAT_VERSION,
-        nodeId: opts.nodeId,
-        vaultId: vault.id,
-        kind: p!.kind,
-        chain: p!.chain,
-        fromSeq: p!.fromSeq,
-        prevDigest: p!.prevDigest,
-        createdAt: now(),
-      }),
-    );
-    yield emit();
-    for (;;) {
-      await yieldToLoop();
-      // One page is one read transaction, and its shares are opened right after it, before
-      // anything else runs: a key rotation cannot retire their data key in between.
-      const page = vault.changesSince(state.cursor, pageSize);
-      if (page.length === 0) break;
-      const recs: BackupRecord[] = [];
-      try {
-        for (const c of page) recs.push(toRecord(vault, c));
-        for (const rec of recs) {
-          // The record is encoded in place behind its frame header: no per-record buffer.
-          w.u8(FRAME_RECORD);
-          const at = w.beginLength();
-          encodeRecord(w, rec);
-          w.endLength(at);
-          if (rec.kind === 'share') rec.share.fill(0);
-          state.records++;
-          state.cursor = rec.seq;
-          if (w.length >= CHUNK_TARGET) yield emit();
+    try {
+      const emit = () => {
+        const chunk = w.take();
+        payloadHash.update(chunk);
+        return chunk;
+      };
+      w.raw(MAGIC);
+      writeFrame(
+        w,
+        FRAME_MANIFEST,
+        encodeManifest({
+          formatVersion: FORMAT_VERSION,
+          nodeId: opts.nodeId,
+          vaultId: vault.id,
+          kind: p!.kind,
+          chain: p!.chain,
+          fromSeq: p!.fromSeq,
+          prevDigest: p!.prevDigest,
+          createdAt: now(),
+        }),
+      );
+      yield emit();
+      for (;;) {
+        await yieldToLoop();
+        // One page is one read transaction, and its shares are opened right after it, before
+        // anything else runs: a key rotation cannot retire their data key in between.
+        const page = vault.changesSince(state.cursor, pageSize);
+        if (page.length === 0) break;
+        const recs: BackupRecord[] = [];
+        try {
+          for (const c of page) recs.push(toRecord(vault, c));
+          for (const rec of recs) {
+            // The record is encoded in place behind its frame header: no per-record buffer.
+            w.u8(FRAME_RECORD);
+            const at = w.beginLength();
+            encodeRecord(w, rec);
+            w.endLength(at);
+            if (rec.kind === 'share') rec.share.fill(0);
+            state.records++;
+            state.cursor = rec.seq;
+            if (w.length >= CHUNK_TARGET) yield emit();
+          }
+        } finally {
+          for (const rec of recs) if (rec.kind === 'share') rec.share.fill(0);
         }
-      } finally {
-        for (const rec of recs) if (rec.kind === 'share') rec.share.fill(0);
+        if (w.length > 0) yield emit();
+        opts.onProgress?.(state.cursor - p!.fromSeq, estimate());
       }
-      if (w.length > 0) yield emit();
-      opts.onProgress?.(state.cursor - p!.fromSeq, estimate());
+      const digest = new Uint8Array(payloadHash.copy().digest());
+      writeFrame(
+        w,
+        FRAME_TRAILER,
+        encodeTrailer({ toSeq: state.cursor, recordCount: state.records, payloadDigest: digest }),
+      );
+      yield emit();
+      state.finished = true;
+    } finally {
+      // a generator ended early (an error, or the consumer stopped) leaves encoded records in
+      // the writer: zero them
+      w.finish();
     }
-    const digest = new Uint8Array(payloadHash.copy().digest());
-    writeFrame(
-      w,
-      FRAME_TRAILER,
-      encodeTrailer({ toSeq: state.cursor, recordCount: state.records, payloadDigest: digest }),
-    );
-    yield emit();
-    state.finished = true;
   }
 
   const useWorker = opts.encryptInWorker ?? vault.currentSeq() - p.fromSeq >= WORKER_THRESHOLD;
