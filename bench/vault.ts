@@ -327,9 +327,21 @@ async function main(): Promise<void> {
     const rawPath = (db as unknown as { name: string }).name;
     const rawBytes = statSync(rawPath).size;
     db.close();
+    // The baseline pays what any password-protected store pays: Argon2id with the vault's default
+    // parameters, then a raw SQLite open and a count.
     const rawOpens: number[] = [];
+    const salt = randomBytes(16);
+    const kek = Buffer.alloc(32);
     for (let i = 0; i < 3; i++) {
       const t1 = performance.now();
+      await sodium.crypto_pwhash_async(
+        kek,
+        Buffer.from('bench password'),
+        salt,
+        3,
+        64 * 1024 * 1024,
+        sodium.crypto_pwhash_ALG_ARGON2ID13,
+      );
       const r = new Database(rawPath);
       r.prepare('SELECT count(*) FROM shares').get();
       r.close();
@@ -342,7 +354,7 @@ async function main(): Promise<void> {
       value: Math.min(...opens),
       baseline: Math.min(...rawOpens),
       ratio: Math.min(...rawOpens) / Math.min(...opens),
-      ratioOf: 'raw SQLite open+count ms / vault open ms',
+      ratioOf: '(Argon2id + raw SQLite open+count) ms / vault open ms',
       diskMiB: round(bytes / 2 ** 20, 1),
       rawDiskMiB: round(rawBytes / 2 ** 20, 1),
       diskRatio: round(rawBytes / bytes),
