@@ -12,7 +12,7 @@ import { getGroup } from '../src/tss/group/index.js';
 import { randomScalar, systemRng } from '../src/tss/math/rng.js';
 import { KAPPA, type OtExtReceiver, type OtExtSender, OtSetupAsReceiver, OtSetupAsSender } from '../src/tss/ot/kos.js';
 import { encodeScalar } from '../src/tss/ot/scalar.js';
-import { type Comparison, compareCpu, emitter, secp256k1SignVerify } from './harness.js';
+import { type Comparison, compareCpu, cpuLine, emitter, secp256k1SignVerify } from './harness.js';
 
 const emit = emitter('ecdsa-ot');
 
@@ -42,17 +42,7 @@ function setupPair(): { sender: OtExtSender; receiver: OtExtReceiver; bytes: num
 }
 
 const line = (name: string, r: Comparison<number>, extra: Record<string, unknown> = {}) =>
-  emit({
-    case: name,
-    unit: 'cpu ms/op',
-    value: r.value,
-    baseline: r.baseline,
-    ratio: r.ratio,
-    ratioOf: 'cpu / noble secp256k1 sign+verify',
-    bytes_exchanged: r.last,
-    iterations: r.iterations,
-    ...extra,
-  });
+  emit(cpuLine(name, r, 'cpu / noble secp256k1 sign+verify', extra));
 
 line(
   'base OT setup per pair (VSOT x128 incl. Fischlin proof, one direction, both sides)',

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { checkpointed, ecdsa, type ProtocolParty } from '../src/tss/index.js';
 import { MemorySigningLog, runParties, seededRng } from '../src/tss/testing.js';
 import { Vault } from '../src/vault/index.js';
-import { type Comparison, compareCpu, emitter, medianWall, round, secp256k1SignVerify } from './harness.js';
+import { type Comparison, compareCpu, cpuLine, emitter, medianWall, round, secp256k1SignVerify } from './harness.js';
 
 const emit = emitter('ecdsa');
 
@@ -54,17 +54,7 @@ function dkg(n: number, t: number): { bytes: number; shares: Map<string, ecdsa.K
 
 /** One line: CPU ms per operation (all parties) against one noble secp256k1 sign + verify. */
 function line(name: string, r: Comparison<number>, extra: Record<string, unknown> = {}): void {
-  emit({
-    case: name,
-    unit: 'cpu ms/op',
-    value: r.value,
-    baseline: r.baseline,
-    ratio: r.ratio,
-    ratioOf: 'cpu / noble secp256k1 sign+verify',
-    bytes_exchanged: r.last,
-    iterations: r.iterations,
-    ...extra,
-  });
+  emit(cpuLine(name, r, 'cpu / noble secp256k1 sign+verify', extra));
 }
 
 line(

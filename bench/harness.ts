@@ -173,3 +173,23 @@ export function bestOfBatches(n: number, fn: (i: number) => void): BatchTiming {
   }
   return { cpuMs: Math.min(...cpu), wallMs: median(wall), iterations: per * batches };
 }
+
+/** The line of a {@link compareCpu} result (CPU ms per operation), its `last` value reported as the bytes exchanged. */
+export function cpuLine(
+  name: string,
+  r: Comparison<number>,
+  ratioOf: string,
+  extra: Record<string, unknown> = {},
+): BenchLine {
+  return {
+    case: name,
+    unit: 'cpu ms/op',
+    value: r.value,
+    baseline: r.baseline,
+    ratio: r.ratio,
+    ratioOf,
+    bytes_exchanged: r.last,
+    iterations: r.iterations,
+    ...extra,
+  };
+}

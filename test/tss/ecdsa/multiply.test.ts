@@ -20,7 +20,7 @@ import {
 import { type OtExtSender, OtExtSender as OtExtSenderClass } from '../../../src/tss/ot/kos.js';
 import { decodeScalar, encodeScalar, mod, Q } from '../../../src/tss/ot/scalar.js';
 import { encodeU32 } from '../../../src/tss/ot/wire.js';
-import { freshPair, seededRandom } from '../ot/helpers.js';
+import { freshPair, mulPads, seededRandom } from '../ot/helpers.js';
 
 const sid = (s: string) => new TextEncoder().encode(s);
 const scalarArb = fc.bigInt({ min: 0n, max: Q - 1n });
@@ -37,28 +37,8 @@ const offGamma = (L: number) => offU(L) + 32 * L;
 function wide(b: Uint8Array): bigint {
   return BigInt(`0x${Buffer.from(b).toString('hex')}`) % Q;
 }
-function expand(bytes: Uint8Array, n: number): bigint[] {
+function _expand(bytes: Uint8Array, n: number): bigint[] {
   return Array.from({ length: n }, (_, i) => wide(bytes.subarray(48 * i, 48 * i + 48)));
-}
-/** The salted pads of OT j (re-implemented): SHAKE256(H(ctx, sid, index, L, σ) ‖ j ‖ v_j), 2L scalars. */
-function padsOf(
-  ctx: Uint8Array,
-  session: Uint8Array,
-  index: number,
-  L: number,
-  sigma: Uint8Array,
-  j: number,
-  key: Uint8Array,
-): bigint[] {
-  const prefix = taggedHash('sha256', 'tessera/mul/pad', ctx, session, encodeU32(index), encodeU32(L), sigma);
-  return expand(
-    new Uint8Array(
-      createHash('shake256', { outputLength: 96 * L })
-        .update(concat(prefix, encodeU32(j), key))
-        .digest(),
-    ),
-    2 * L,
-  );
 }
 
 /**
@@ -92,8 +72,8 @@ function lineAttackAlice(sender: OtExtSender, session: Uint8Array, a: bigint, ms
   const s1s: bigint[][] = [];
   const tau: Uint8Array[] = [];
   for (let j = 0; j < XI; j++) {
-    s0s.push(padsOf(ctx, session, ext.index, 1, sigma, j, ext.v0[j]!));
-    s1s.push(padsOf(ctx, session, ext.index, 1, sigma, j, ext.v1[j]!));
+    s0s.push(mulPads(ctx, session, ext.index, 1, sigma, j, ext.v0[j]!));
+    s1s.push(mulPads(ctx, session, ext.index, 1, sigma, j, ext.v1[j]!));
     for (let k = 0; k < 2; k++) tau.push(encodeScalar(mod([aT, aH][k]! + s0s[j]![k]! - s1s[j]![k]!)));
   }
   const msg1Hash = new Uint8Array(createHash('sha256').update(msg1).digest());
@@ -156,8 +136,8 @@ function cheatingAlice(
   const tA: bigint[][] = [];
   const tau: Uint8Array[] = [];
   for (let j = 0; j < XI; j++) {
-    const s0 = padsOf(ctx, session, ext.index, 1, sigma, j, ext.v0[j]!);
-    const s1 = padsOf(ctx, session, ext.index, 1, sigma, j, ext.v1[j]!);
+    const s0 = mulPads(ctx, session, ext.index, 1, sigma, j, ext.v0[j]!);
+    const s1 = mulPads(ctx, session, ext.index, 1, sigma, j, ext.v1[j]!);
     const alpha = [j === cheatRow ? mod(aT + 1n) : aT, aH];
     tA.push([mod(-s0[0]!), mod(-s0[1]!)]);
     for (let k = 0; k < 2; k++) tau.push(encodeScalar(mod(alpha[k]! + s0[k]! - s1[k]!)));
@@ -344,7 +324,7 @@ describe('two-party random VOLE multiplication (DKLs23 / DKLs19 Protocol 1)', ()
       const omega = bob.pending.omega;
       const ctx = receiver.context;
       for (let j = 0; j < XI; j++) {
-        const s = padsOf(ctx, sid(`line${row}`), atk.index, 1, atk.sigma, j, bob.pending.keys[j]!);
+        const s = mulPads(ctx, sid(`line${row}`), atk.index, 1, atk.sigma, j, bob.pending.keys[j]!);
         const tau = (k: number) => decodeScalar(atk.tauBytes.subarray((2 * j + k) * 32, (2 * j + k + 1) * 32))!;
         const tB = [0, 1].map((k) => mod(s[k]! + BigInt(omega[j]!) * tau(k)));
         expect(mod(BigInt(omega[j]!) * atk.u - atk.chiT * tB[0]! - atk.chiH * tB[1]!)).toBe(atk.rA[j]);

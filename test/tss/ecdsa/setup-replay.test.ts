@@ -1,11 +1,3 @@
-// Setup protocols under a replayed RNG (fifth review, finding R-D). The precondition of every test
-// here is a victim whose randomness repeats across two executions (a process or VM resumed from a
-// memory snapshot, or a replaying rng passed in): it runs a second setup with a malicious peer,
-// which compares the two transcripts. Signing was closed against this by hedging and the signing
-// log; these tests pin the same for the pairwise OT setup, DKG, reshare and re-setup, ECDSA and
-// FROST. The first three are the review's reproductions; on the code before the fix each attack
-// succeeded.
-import { createHash } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import { ByteReader } from '../../../src/common/bytes.js';
@@ -22,8 +14,7 @@ import { invert } from '../../../src/tss/math/polynomial.js';
 import { type Rng, seededRng } from '../../../src/tss/math/rng.js';
 import { BaseOtReceiver, BaseOtSender } from '../../../src/tss/ot/base-ot.js';
 import { OtExtSender } from '../../../src/tss/ot/kos.js';
-import { bytesToBigInt, decodeScalar, encodeScalar, mod, Q } from '../../../src/tss/ot/scalar.js';
-import { encodeU32 } from '../../../src/tss/ot/wire.js';
+import { decodeScalar, encodeScalar, mod } from '../../../src/tss/ot/scalar.js';
 import type { Message } from '../../../src/tss/session/message.js';
 import {
   MemorySigningLog,
@@ -34,7 +25,7 @@ import {
   signingStepMarker,
 } from '../../../src/tss/session/signing-log.js';
 import { ecdsaDkg, frostDkg, names } from '../../helpers/protocol-runs.js';
-import { seededRandom } from '../ot/helpers.js';
+import { mulPads, seededRandom } from '../ot/helpers.js';
 
 const sid = (s: string) => new TextEncoder().encode(s);
 const inv = (a: bigint) => invert(getGroup('secp256k1'), a);
@@ -68,26 +59,6 @@ function inferDelta(m1: Uint8Array, m2: Uint8Array): Uint8Array {
     if (hex(A1.subarray(33 * i, 33 * i + 33)) !== hex(A2.subarray(33 * i, 33 * i + 33)))
       delta[i >>> 3]! |= 1 << (i & 7);
   return delta;
-}
-
-function pads(
-  ctx: Uint8Array,
-  session: Uint8Array,
-  index: number,
-  L: number,
-  sigma: Uint8Array,
-  j: number,
-  key: Uint8Array,
-): bigint[] {
-  const prefix = taggedHash('sha256', 'tessera/mul/pad', ctx, session, encodeU32(index), encodeU32(L), sigma);
-  const d = createHash('shake256', { outputLength: 96 * L })
-    .update(prefix)
-    .update(encodeU32(j))
-    .update(key)
-    .digest();
-  const out: bigint[] = [];
-  for (let i = 0; i < 2 * L; i++) out.push(bytesToBigInt(new Uint8Array(d.subarray(48 * i, 48 * i + 48))) % Q);
-  return out;
 }
 
 describe('pairwise OT setup under a replayed RNG', () => {
@@ -126,8 +97,8 @@ describe('pairwise OT setup under a replayed RNG', () => {
     const after = 32 + XI * 2 * L * 32 + 32 + L * 32;
     const gamma = (k: number) => decodeScalar(body.subarray(after + 32 * k, after + 32 * k + 32))!;
     const ctx = t2.a!.out.context;
-    const s0 = pads(ctx, session, ext.index, L, sigma, 0, ext.v0[0]!);
-    const s1 = pads(ctx, session, ext.index, L, sigma, 0, ext.v1[0]!);
+    const s0 = mulPads(ctx, session, ext.index, L, sigma, 0, ext.v0[0]!);
+    const s1 = mulPads(ctx, session, ext.index, L, sigma, 0, ext.v1[0]!);
     const recovered = [0, 1].map((k) => mod(gamma(k) + mod(tau(0, k) - s0[k]! + s1[k]!)));
     const inputsRecovered = recovered[0] === rA && recovered[1] === skA;
     expect({ deltaRecovered, stateForged, inputsRecovered }).toEqual({

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { concat, taggedHash } from '../../../src/tss/math/hash.js';
 import type { Rng } from '../../../src/tss/math/rng.js';
 import {
   OtExtReceiver,
@@ -7,6 +8,8 @@ import {
   OtSetupAsReceiver,
   OtSetupAsSender,
 } from '../../../src/tss/ot/kos.js';
+import { bytesToBigInt, Q } from '../../../src/tss/ot/scalar.js';
+import { encodeU32 } from '../../../src/tss/ot/wire.js';
 
 /** Deterministic test randomness: SHA-256 in counter mode over a seed. */
 export function seededRandom(seed: string | number): Rng {
@@ -55,4 +58,24 @@ export async function freshPair(): Promise<{ sender: OtExtSender; receiver: OtEx
     cached = { s: p.sender.serialize(), r: p.receiver.serialize() };
   }
   return { sender: OtExtSender.deserialize(cached.s), receiver: OtExtReceiver.deserialize(cached.r) };
+}
+
+/**
+ * The salted pads of OT j of a multiplication, re-implemented from the spec for the tests that
+ * check or attack them: SHAKE256(H(ctx, sid, index, L, σ) ‖ j ‖ v_j), 2L scalars mod q.
+ */
+export function mulPads(
+  ctx: Uint8Array,
+  session: Uint8Array,
+  index: number,
+  L: number,
+  sigma: Uint8Array,
+  j: number,
+  key: Uint8Array,
+): bigint[] {
+  const prefix = taggedHash('sha256', 'tessera/mul/pad', ctx, session, encodeU32(index), encodeU32(L), sigma);
+  const d = createHash('shake256', { outputLength: 96 * L })
+    .update(concat(prefix, encodeU32(j), key))
+    .digest();
+  return Array.from({ length: 2 * L }, (_, i) => bytesToBigInt(new Uint8Array(d.subarray(48 * i, 48 * i + 48))) % Q);
 }
