@@ -1,0 +1,44 @@
+/**
+ * mpcium's client contract as pure data — subjects, request and result messages, the bytes
+ * initiators and authorizers sign, error codes — shared by the node, the SDK and the tests. No
+ * transport, no I/O.
+ */
+
+export { ERROR_CODES, type ErrorCode, isErrorCode } from './error-codes.js';
+export { type GoJsonObject, type GoJsonValue, goBytes, goJson, goJsonString } from './go-json.js';
+export {
+  type AuthorizerSignature,
+  authorizerSignedBytes,
+  type GenerateKeyRequest,
+  generateKeySignedBytes,
+  initiatorId,
+  type KeyType,
+  parseGenerateKeyRequest,
+  parseResharingRequest,
+  parseSignTxRequest,
+  RequestError,
+  type ResharingRequest,
+  resharingSignedBytes,
+  type SignTxRequest,
+  signTxSignedBytes,
+} from './requests.js';
+export { keygenResult, type ResultError, reshareResult, type SignatureOutcome, signingResult } from './results.js';
+export {
+  CLIENT_ID_HEADER,
+  KEYGEN_CONSUMER,
+  KEYGEN_REQUEST_SUBJECTS,
+  KEYGEN_STREAM,
+  type Operation,
+  RESHARE_REQUEST_SUBJECT,
+  RESULT_STREAM,
+  RESULT_SUBJECTS,
+  requestSubject,
+  resultConsumer,
+  resultMessageId,
+  resultSubject,
+  SIGNING_CONSUMER,
+  SIGNING_REQUEST_SUBJECTS,
+  SIGNING_STREAM,
+  sanitizeConsumerName,
+  validateSubjectToken,
+} from './subjects.js';

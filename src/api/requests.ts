@@ -1,0 +1,223 @@
+/**
+ * mpcium's request messages (reference §1.3) — parsed and validated — and the bytes their
+ * initiator and authorizers sign (§2.1, §2.3). Unknown fields are ignored, as Go ignores them.
+ * A request that is not JSON is an `ERROR_UNMARSHAL_FAILURE`; one whose fields are wrong an
+ * `ERROR_MSG_VALIDATION` (both as {@link RequestError}).
+ */
+import { z } from 'zod';
+import { TesseraError } from '../common/errors.js';
+import type { ErrorCode } from './error-codes.js';
+import { goBytes, goJson } from './go-json.js';
+import { validateSubjectToken } from './subjects.js';
+
+/** A request that cannot be served as sent: its result carries `code` and `reason`. */
+export class RequestError extends TesseraError {
+  constructor(
+    readonly errorCode: ErrorCode,
+    readonly reason: string,
+  ) {
+    super('INVALID_ARGUMENT', `${reason}; fix the request and send it again`);
+  }
+}
+
+export type KeyType = 'secp256k1' | 'ed25519';
+
+export interface AuthorizerSignature {
+  readonly authorizerId: string;
+  readonly signature: Uint8Array;
+}
+
+export interface GenerateKeyRequest {
+  readonly walletId: string;
+  readonly signature: Uint8Array;
+  readonly authorizerSignatures: readonly AuthorizerSignature[];
+}
+
+export interface SignTxRequest {
+  readonly keyType: KeyType;
+  readonly walletId: string;
+  readonly networkInternalCode: string;
+  readonly txId: string;
+  /** Secp256k1: the 32-byte digest; ed25519: the exact message bytes (leading zero bytes kept). */
+  readonly tx: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly derivationPath: readonly number[] | null;
+  readonly authorizerSignatures: readonly AuthorizerSignature[];
+}
+
+export interface ResharingRequest {
+  readonly sessionId: string;
+  /** The new committee's node ids. */
+  readonly nodeIds: readonly string[];
+  /** New mpcium threshold t (t+1 signers). */
+  readonly newThreshold: number;
+  readonly keyType: KeyType;
+  readonly walletId: string;
+  readonly signature: Uint8Array;
+  readonly authorizerSignatures: readonly AuthorizerSignature[];
+}
+
+// Go decodes a []byte from standard base64 (padding required) or null (a nil slice).
+const b64 = z
+  .string()
+  .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'must be standard base64 with padding')
+  .transform((s) => new Uint8Array(Buffer.from(s, 'base64')));
+const bytes = z.union([b64, z.null().transform(() => new Uint8Array(0))]);
+const token = (what: string) =>
+  z.string().superRefine((s, ctx) => {
+    try {
+      validateSubjectToken(what, s);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message.replace(/^.*?: /, '') });
+    }
+  });
+const keyType = z.enum(['secp256k1', 'ed25519'], { message: 'unsupported key type (secp256k1 or ed25519)' });
+const uint32 = z.number().int().min(0).max(0xffffffff);
+const authorizers = z
+  .array(z.object({ authorizer_id: z.string().min(1).max(256), signature: bytes }))
+  .max(64)
+  .nullish()
+  .transform((a) => (a ?? []).map((x) => ({ authorizerId: x.authorizer_id, signature: x.signature })));
+
+const generateKeySchema = z.object({
+  wallet_id: token('wallet_id'),
+  signature: bytes,
+  authorizer_signatures: authorizers,
+});
+const signTxSchema = z.object({
+  key_type: keyType,
+  wallet_id: token('wallet_id'),
+  network_internal_code: z.string().max(256),
+  tx_id: token('tx_id'),
+  tx: bytes.refine((b) => b.length > 0 && b.length <= 1 << 20, 'tx must hold 1 byte to 1 MiB'),
+  signature: bytes,
+  derivation_path: z
+    .array(uint32)
+    .max(255)
+    .nullish()
+    .transform((p) => p ?? null),
+  authorizer_signatures: authorizers,
+});
+const resharingSchema = z.object({
+  session_id: token('session_id'),
+  node_ids: z.array(z.string().min(1).max(256)).min(2).max(1024),
+  new_threshold: z.number().int().min(1),
+  key_type: keyType,
+  wallet_id: token('wallet_id'),
+  signature: bytes.optional().transform((b) => b ?? new Uint8Array(0)),
+  authorizer_signatures: authorizers,
+});
+
+function parse<T>(schema: z.ZodType<T>, data: Uint8Array | string, what: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof data === 'string' ? data : new TextDecoder('utf-8', { fatal: true }).decode(data));
+  } catch {
+    throw new RequestError('ERROR_UNMARSHAL_FAILURE', `${what} is not JSON`);
+  }
+  const r = schema.safeParse(json);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new RequestError(
+      'ERROR_MSG_VALIDATION',
+      `validation of the ${what} failed: ${i.path.join('.') || '(message)'}: ${i.message}`,
+    );
+  }
+  return r.data;
+}
+
+/** Parses a keygen request. Throws {@link RequestError}. */
+export function parseGenerateKeyRequest(data: Uint8Array | string): GenerateKeyRequest {
+  const m = parse(generateKeySchema, data, 'keygen request');
+  return { walletId: m.wallet_id, signature: m.signature, authorizerSignatures: m.authorizer_signatures };
+}
+
+/** Parses a signing request; a secp256k1 `tx` must be the 32-byte digest. Throws {@link RequestError}. */
+export function parseSignTxRequest(data: Uint8Array | string): SignTxRequest {
+  const m = parse(signTxSchema, data, 'signing request');
+  if (m.key_type === 'secp256k1' && m.tx.length !== 32) {
+    throw new RequestError(
+      'ERROR_MSG_VALIDATION',
+      'validation of the signing request failed: tx: a secp256k1 tx is the 32-byte digest to sign',
+    );
+  }
+  return {
+    keyType: m.key_type,
+    walletId: m.wallet_id,
+    networkInternalCode: m.network_internal_code,
+    txId: m.tx_id,
+    tx: m.tx,
+    signature: m.signature,
+    derivationPath: m.derivation_path,
+    authorizerSignatures: m.authorizer_signatures,
+  };
+}
+
+/** Parses a reshare request (its new threshold must leave t+1 ≤ n). Throws {@link RequestError}. */
+export function parseResharingRequest(data: Uint8Array | string): ResharingRequest {
+  const m = parse(resharingSchema, data, 'reshare request');
+  if (new Set(m.node_ids).size !== m.node_ids.length || m.new_threshold + 1 > m.node_ids.length) {
+    throw new RequestError(
+      'ERROR_INVALID_THRESHOLD',
+      `validation of the reshare request failed: new_threshold ${m.new_threshold} needs at least ${m.new_threshold + 1} distinct node_ids`,
+    );
+  }
+  return {
+    sessionId: m.session_id,
+    nodeIds: m.node_ids,
+    newThreshold: m.new_threshold,
+    keyType: m.key_type,
+    walletId: m.wallet_id,
+    signature: m.signature,
+    authorizerSignatures: m.authorizer_signatures,
+  };
+}
+
+const utf8 = (s: string) => new TextEncoder().encode(s);
+
+/** What the initiator signs for a keygen request: the wallet id's UTF-8 bytes. Does not throw. */
+export function generateKeySignedBytes(r: Pick<GenerateKeyRequest, 'walletId'>): Uint8Array {
+  return utf8(r.walletId);
+}
+
+/** What the initiator signs for a signing request: Go's JSON of (key_type, wallet_id, network_internal_code, tx_id, tx). Does not throw. */
+export function signTxSignedBytes(
+  r: Pick<SignTxRequest, 'keyType' | 'walletId' | 'networkInternalCode' | 'txId' | 'tx'>,
+): Uint8Array {
+  return utf8(
+    goJson({
+      key_type: r.keyType,
+      wallet_id: r.walletId,
+      network_internal_code: r.networkInternalCode,
+      tx_id: r.txId,
+      tx: goBytes(r.tx),
+    }),
+  );
+}
+
+/** What the initiator signs for a reshare request: Go's JSON of (session_id, node_ids, new_threshold, key_type, wallet_id). Does not throw. */
+export function resharingSignedBytes(
+  r: Pick<ResharingRequest, 'sessionId' | 'nodeIds' | 'newThreshold' | 'keyType' | 'walletId'>,
+): Uint8Array {
+  return utf8(
+    goJson({
+      session_id: r.sessionId,
+      node_ids: [...r.nodeIds],
+      new_threshold: r.newThreshold,
+      key_type: r.keyType,
+      wallet_id: r.walletId,
+    }),
+  );
+}
+
+/** The initiator id mpcium binds authorizer signatures to: the wallet id (keygen, reshare) or the tx id (signing). Does not throw. */
+export function initiatorId(r: GenerateKeyRequest | SignTxRequest | ResharingRequest): string {
+  return 'txId' in r ? r.txId : r.walletId;
+}
+
+/** What an authorizer signs: Go's JSON of (initiator_id, initiator_raw, initiator_sig). Does not throw. */
+export function authorizerSignedBytes(initiator: string, raw: Uint8Array, initiatorSignature: Uint8Array): Uint8Array {
+  return utf8(
+    goJson({ initiator_id: initiator, initiator_raw: goBytes(raw), initiator_sig: goBytes(initiatorSignature) }),
+  );
+}
