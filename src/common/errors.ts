@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'INVALID_STATE'
   | 'IO_ERROR'
   | 'PROTOCOL_ABORTED'
-  | 'BACKUP_CORRUPTED';
+  | 'BACKUP_CORRUPTED'
+  | 'TIMEOUT';
 
 /** Base class of every error Tessera throws on purpose. */
 export class TesseraError extends Error {
@@ -90,6 +91,13 @@ export class InvalidArgumentError extends TesseraError {
 export class InvalidStateError extends TesseraError {
   constructor(message: string) {
     super('INVALID_STATE', message);
+  }
+}
+
+/** A wait ended without an answer (a request, a session, a peer). */
+export class TimeoutError extends TesseraError {
+  constructor(what: string, ms: number, hint = 'retry later, or check that the other side is running') {
+    super('TIMEOUT', `${what} got no answer within ${ms} ms; ${hint}`);
   }
 }
 

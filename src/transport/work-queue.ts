@@ -1,0 +1,71 @@
+/**
+ * The client work queue (JetStream semantics, as mpcium uses it): durable streams of requests and
+ * results, publish with a message id deduplicated within a window, durable consumers shared by
+ * several nodes (each message to one of them), explicit ack, nak (redelivery, optionally later),
+ * term, redelivery after the ack wait, and a maximum number of deliveries after which the message
+ * is dropped and an advisory raised. Implementations: `memory/memory-work-queue.ts` and, later, NATS.
+ */
+
+export interface WorkMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly headers: ReadonlyMap<string, string>;
+  /** The stream sequence. */
+  readonly seq: number;
+  /** 1 for the first delivery. */
+  readonly deliveryCount: number;
+  /** Done: the message leaves the stream. Does not throw. */
+  ack(): void;
+  /** Deliver again (after `delayMs`). Does not throw. */
+  nak(delayMs?: number): void;
+  /** Never deliver again. Does not throw. */
+  term(): void;
+  /** Still working: restarts the ack wait. Does not throw. */
+  working(): void;
+}
+
+export interface StreamConfig {
+  readonly name: string;
+  readonly subjects: readonly string[];
+  /** Window of `msgId` deduplication (default 2 minutes, as NATS). */
+  readonly duplicateWindowMs?: number;
+}
+
+export interface ConsumerConfig {
+  readonly stream: string;
+  readonly durable: string;
+  readonly filter: string;
+  /** Deliveries before a message is dropped (with an advisory). */
+  readonly maxDeliver: number;
+  readonly ackWaitMs: number;
+  /** Messages delivered and not yet acked, across every member of the durable. */
+  readonly maxAckPending: number;
+}
+
+export interface WorkQueue {
+  /** Creates the stream if it does not exist. Throws `InvalidArgumentError` on a bad config, `InvalidStateError` once closed. */
+  ensureStream(cfg: StreamConfig): Promise<void>;
+  /**
+   * Stores a message in the stream whose subjects match; a `msgId` seen within the stream's window
+   * is not stored again (`duplicate: true`). Throws `NotFoundError` if no stream takes the subject,
+   * `InvalidStateError` once closed.
+   */
+  publish(
+    subject: string,
+    data: Uint8Array,
+    opts?: { msgId?: string; headers?: Readonly<Record<string, string>> },
+  ): Promise<{ seq: number; duplicate: boolean }>;
+  /**
+   * Joins the durable consumer (created on first use with `cfg`) and hands it messages. A handler
+   * that throws or rejects gets its message redelivered (nak). `onMaxDeliveries` hears of a
+   * message dropped after `maxDeliver` deliveries. Throws `NotFoundError` for an unknown stream,
+   * `InvalidStateError` once closed.
+   */
+  consume(
+    cfg: ConsumerConfig,
+    handler: (m: WorkMessage) => void | Promise<void>,
+    opts?: { onMaxDeliveries?: (m: { subject: string; seq: number; data: Uint8Array }) => void },
+  ): { stop(): void };
+  /** Stops this connection's consumers. Does not throw. */
+  close(): Promise<void>;
+}
