@@ -1,0 +1,17 @@
+/** The Tessera node (in progress): its configuration and identities. */
+
+export { ConfigError, type NodeConfig, parseNodeConfig } from './config.js';
+export {
+  checkPassphrase,
+  createIdentity,
+  decryptPrivateKey,
+  encryptPrivateKey,
+  generatePeers,
+  type IdentityFile,
+  parsePeers,
+  privateKeyFromHex,
+  readIdentity,
+  signWithIdentity,
+  verifyWithIdentity,
+  writeIdentity,
+} from './identity.js';
