@@ -8,9 +8,9 @@
  * Tessera does not use (`consul.*`, `badger_password`, …) are not ignored silently: each yields a
  * migration hint.
  */
-import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../common/errors.js';
+import { parseVerifyingKey } from './requests/authenticate.js';
 
 /** The configuration is invalid: `problems` names each key and what it needs. */
 export class ConfigError extends InvalidArgumentError {
@@ -24,18 +24,11 @@ const hex = (n: number, what: string) =>
 
 /** Checks an initiator or authorizer public key of `algorithm`; returns a problem or undefined. */
 function keyProblem(algorithm: 'ed25519' | 'p256', key: string): string | undefined {
-  if (algorithm === 'ed25519')
-    return /^(0x)?[0-9a-fA-F]{64}$/.test(key) ? undefined : 'an ed25519 public key is 64 hex digits (32 bytes)';
-  const h = key.replace(/^0x/, '');
-  const der = /^[0-9a-fA-F]+$/.test(h) && h.length % 2 === 0 ? Buffer.from(h, 'hex') : Buffer.from(key, 'base64');
   try {
-    const k = createPublicKey({ key: der, format: 'der', type: 'spki' });
-    const d = k.asymmetricKeyDetails;
-    return k.asymmetricKeyType === 'ec' && d?.namedCurve === 'prime256v1'
-      ? undefined
-      : 'a p256 public key must be a P-256 key';
-  } catch {
-    return 'a p256 public key is hex (or base64) of its PKIX SubjectPublicKeyInfo DER';
+    parseVerifyingKey(algorithm, key);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
   }
 }
 

@@ -15,3 +15,11 @@ export {
   verifyWithIdentity,
   writeIdentity,
 } from './identity.js';
+export {
+  type AuthorizationPolicy,
+  authenticateRequest,
+  parseVerifyingKey,
+  type SignatureAlgorithm,
+  type VerifyingKey,
+  verifySignature,
+} from './requests/authenticate.js';
