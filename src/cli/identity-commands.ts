@@ -1,9 +1,9 @@
-/** `tessera generate-peers | generate-identity`: mpcium-compatible peer list and node identities (docs/node.md). */
+/** `tessera generate-peers | generate-identity | generate-initiator | generate-authorizer`: mpcium-compatible keys and identities (docs/node.md). */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AlreadyExistsError, InvalidArgumentError, IoError } from '../common/errors.js';
 import { writeFileAtomic } from '../common/fs.js';
-import { generatePeers, parsePeers, writeIdentity } from '../node/index.js';
+import { generatePeers, parsePeers, writeIdentity, writeSigningKey } from '../node/index.js';
 import { parseNat } from './args.js';
 import { EXIT, printJson } from './output.js';
 import { promptHidden } from './secret-input.js';
@@ -37,6 +37,57 @@ export function registerIdentityCommands(program: Command, run: Runner): void {
       }, o.json),
     );
 
+  const readPassphrase = async (file: string | undefined, prompt: string): Promise<string> => {
+    if (file) return readText(file, 'passphrase file').replace(/\r?\n$/, '');
+    const b = await promptHidden(prompt);
+    const t = b.toString('utf8');
+    b.fill(0);
+    return t;
+  };
+
+  for (const kind of ['initiator', 'authorizer'] as const) {
+    program
+      .command(`generate-${kind}`)
+      .description(
+        kind === 'initiator'
+          ? 'create the key that signs client requests (<name>.identity.json and <name>.key[.age])'
+          : 'create an authorizer key (<name>.authorizer.identity.json and <name>.authorizer.key[.age])',
+      )
+      .option('-n, --name <name>', 'key name', kind === 'initiator' ? 'event_initiator' : undefined)
+      .option('-a, --algorithm <alg>', 'ed25519 or p256', 'ed25519')
+      .option('-o, --output-dir <dir>', 'output directory', '.')
+      .option('-e, --encrypt', 'age-encrypt the private key with a passphrase')
+      .option('--passphrase-file <file>', 'file holding the passphrase (else a prompt)')
+      .option('-f, --overwrite', 'replace existing files')
+      .option('--json', 'machine-readable output')
+      .action(
+        (o: {
+          name?: string;
+          algorithm: string;
+          outputDir: string;
+          encrypt?: boolean;
+          passphraseFile?: string;
+          overwrite?: boolean;
+          json?: boolean;
+        }) =>
+          run(async () => {
+            if (o.algorithm !== 'ed25519' && o.algorithm !== 'p256')
+              throw new InvalidArgumentError('--algorithm is ed25519 or p256');
+            if (!o.name) throw new InvalidArgumentError('--name is required');
+            const passphrase = o.encrypt
+              ? await readPassphrase(o.passphraseFile, 'Passphrase for the key: ')
+              : undefined;
+            const r = await writeSigningKey(o.outputDir, kind, o.name, o.algorithm, {
+              passphrase,
+              overwrite: o.overwrite,
+            });
+            if (o.json) printJson({ ...r, algorithm: o.algorithm });
+            else process.stdout.write(`wrote ${r.files.join(' and ')}; public key ${r.publicKey}\n`);
+            return EXIT.ok;
+          }, o.json),
+      );
+  }
+
   program
     .command('generate-identity')
     .description("create a node's Ed25519 identity (identity/<name>_identity.json and its private key file)")
@@ -61,17 +112,9 @@ export function registerIdentityCommands(program: Command, run: Runner): void {
           const peers = parsePeers(readText(o.peers, 'peers file'));
           const nodeId = peers.get(o.node);
           if (nodeId === undefined) throw new InvalidArgumentError(`node ${o.node} is not in ${o.peers}`);
-          let passphrase: string | undefined;
-          if (o.encrypt) {
-            passphrase = o.passphraseFile
-              ? readText(o.passphraseFile, 'passphrase file').replace(/\r?\n$/, '')
-              : await (async () => {
-                  const b = await promptHidden('Passphrase for the identity key: ');
-                  const t = b.toString('utf8');
-                  b.fill(0);
-                  return t;
-                })();
-          }
+          const passphrase = o.encrypt
+            ? await readPassphrase(o.passphraseFile, 'Passphrase for the identity key: ')
+            : undefined;
           const identity = await writeIdentity(o.outputDir, o.node, nodeId, { passphrase, overwrite: o.overwrite });
           if (o.json) printJson(identity);
           else process.stdout.write(`wrote the identity of ${o.node} (${nodeId}) to ${o.outputDir}\n`);

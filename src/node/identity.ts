@@ -16,6 +16,7 @@ import {
   verify,
 } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname, platform, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Decrypter, Encrypter } from 'age-encryption';
 import { AlreadyExistsError, InvalidArgumentError, WrongPasswordError } from '../common/errors.js';
@@ -200,4 +201,100 @@ export function verifyWithIdentity(identity: IdentityFile, data: Uint8Array, sig
 /** Ed25519 signature of `data` with a node's private key. Does not throw for a valid key. */
 export function signWithIdentity(key: KeyObject, data: Uint8Array): Uint8Array {
   return new Uint8Array(sign(null, data, key));
+}
+
+/** A request-signing key pair as mpcium's files hold it (initiator or authorizer). */
+export interface SigningKeyFiles {
+  /** ed25519: hex of the 32-byte key; p256: hex of the PKIX SubjectPublicKeyInfo DER. */
+  readonly publicKey: string;
+  /** ed25519: hex of the 32-byte seed; p256: hex of the SEC1 EC private key DER. */
+  readonly privateKey: string;
+}
+
+/** A fresh initiator or authorizer key pair in mpcium's encodings. Does not throw. */
+export function createSigningKey(algorithm: 'ed25519' | 'p256'): SigningKeyFiles {
+  if (algorithm === 'ed25519') {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const jwk = privateKey.export({ format: 'jwk' });
+    return {
+      publicKey: Buffer.from(jwk.x!, 'base64url').toString('hex'),
+      privateKey: Buffer.from(jwk.d!, 'base64url').toString('hex'),
+    };
+  }
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  return {
+    publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('hex'),
+    privateKey: privateKey.export({ format: 'der', type: 'sec1' }).toString('hex'),
+  };
+}
+
+/**
+ * The signing key of an initiator or authorizer private key file's text (ed25519: hex seed; p256:
+ * hex of SEC1 or PKCS#8 DER). Throws `InvalidArgumentError` if malformed.
+ */
+export function signingKeyFromText(algorithm: 'ed25519' | 'p256', text: string): KeyObject {
+  const h = text.trim().replace(/^0x/, '');
+  if (!/^[0-9a-fA-F]+$/.test(h) || h.length % 2 !== 0) throw new InvalidArgumentError('a private key file holds hex');
+  const b = Buffer.from(h, 'hex');
+  try {
+    if (algorithm === 'ed25519') {
+      if (b.length !== 32 && b.length !== 64) throw new Error('length');
+      return createPrivateKey({
+        key: Buffer.concat([ED25519_PKCS8_PREFIX, b.subarray(0, 32)]),
+        format: 'der',
+        type: 'pkcs8',
+      });
+    }
+    try {
+      return createPrivateKey({ key: b, format: 'der', type: 'sec1' });
+    } catch {
+      return createPrivateKey({ key: b, format: 'der', type: 'pkcs8' });
+    }
+  } catch {
+    throw new InvalidArgumentError(
+      `not a ${algorithm} private key (ed25519: 32-byte seed hex; p256: SEC1 or PKCS#8 DER hex)`,
+    );
+  } finally {
+    b.fill(0);
+  }
+}
+
+/**
+ * Writes an initiator (`<name>.identity.json` + `<name>.key[.age]`) or an authorizer
+ * (`<name>.authorizer.identity.json` + `<name>.authorizer.key[.age]`) as mpcium's CLI does. Throws
+ * `AlreadyExistsError` unless `overwrite`, `InvalidArgumentError` on a bad name or passphrase, `IoError`.
+ */
+export async function writeSigningKey(
+  dir: string,
+  kind: 'initiator' | 'authorizer',
+  name: string,
+  algorithm: 'ed25519' | 'p256',
+  opts: { passphrase?: string; overwrite?: boolean; now?: Date } = {},
+): Promise<{ publicKey: string; files: string[] }> {
+  if (!NAME_RE.test(name)) throw new InvalidArgumentError("a key name is 1-64 letters, digits, '_' or '-'");
+  if (opts.passphrase !== undefined) checkPassphrase(opts.passphrase);
+  const stem = kind === 'initiator' ? name : `${name}.authorizer`;
+  const idPath = join(dir, `${stem}.identity.json`);
+  const keyPath = join(dir, `${stem}.key${opts.passphrase !== undefined ? '.age' : ''}`);
+  for (const p of [idPath, keyPath])
+    if (!opts.overwrite && existsSync(p))
+      throw new AlreadyExistsError(p, 'pass --overwrite to replace it (the old key is lost)');
+  ensurePrivateDir(dir);
+  const k = createSigningKey(algorithm);
+  const record = {
+    [kind === 'initiator' ? 'node_name' : 'name']: name,
+    algorithm,
+    public_key: k.publicKey,
+    created_at: (opts.now ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    created_by: userInfo().username,
+    machine_os: platform(),
+    machine_name: hostname(),
+  };
+  const keyBytes =
+    opts.passphrase !== undefined
+      ? await encryptPrivateKey(k.privateKey, opts.passphrase)
+      : new TextEncoder().encode(k.privateKey);
+  writeFileAtomic(keyPath, keyBytes);
+  writeFileAtomic(idPath, new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
+  return { publicKey: k.publicKey, files: [idPath, keyPath] };
 }

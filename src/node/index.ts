@@ -4,6 +4,7 @@ export { ConfigError, type NodeConfig, parseNodeConfig } from './config.js';
 export {
   checkPassphrase,
   createIdentity,
+  createSigningKey,
   decryptPrivateKey,
   encryptPrivateKey,
   generatePeers,
@@ -11,9 +12,12 @@ export {
   parsePeers,
   privateKeyFromHex,
   readIdentity,
+  type SigningKeyFiles,
+  signingKeyFromText,
   signWithIdentity,
   verifyWithIdentity,
   writeIdentity,
+  writeSigningKey,
 } from './identity.js';
 export {
   type AuthorizationPolicy,
