@@ -2,8 +2,8 @@
  * JSON exactly as Go's `encoding/json` marshals it — the bytes mpcium's initiators sign (reference
  * §2.1). Go differs from `JSON.stringify` in what it escapes inside strings: `<`, `>` and `&` as
  * `\u003c`, `\u003e`, `\u0026`; U+2028 and U+2029 as `\u2028`, `\u2029`; `\b` and `\f` as `\b`, `\f`
- * (Go ≥ 1.22); other control characters as `\u00XX` with lower-case hex; a lone UTF-16 surrogate (no
- * valid UTF-8) as the escape `\ufffd`. Objects keep the field order the caller gives (Go's struct order).
+ * (Go ≥ 1.22); other control characters as `\u00XX` with lower-case hex; a lone UTF-16 surrogate as
+ * U+FFFD (what a Go node holds after decoding the request's `\udXXX` escape). Objects keep the field order the caller gives (Go's struct order).
  */
 import { InvalidArgumentError } from '../common/errors.js';
 
@@ -37,8 +37,8 @@ export function goJsonString(s: string): string {
     const esc = ESCAPES[ch];
     const code = ch.charCodeAt(0);
     if (esc !== undefined) out += esc;
-    else if (ch.length === 1 && code >= 0xd800 && code <= 0xdfff)
-      out += '\\ufffd'; // Go's escape for invalid UTF-8
+    // a lone surrogate: a Go node decoded the request's \udXXX escape to U+FFFD and writes it as is
+    else if (ch.length === 1 && code >= 0xd800 && code <= 0xdfff) out += '\ufffd';
     else if (ch < ' ') out += `\\u00${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
     else out += ch;
   }

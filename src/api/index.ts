@@ -40,5 +40,6 @@ export {
   SIGNING_REQUEST_SUBJECTS,
   SIGNING_STREAM,
   sanitizeConsumerName,
+  unauthenticatedResultMessageId,
   validateSubjectToken,
 } from './subjects.js';

@@ -72,7 +72,8 @@ const token = (what: string) =>
     }
   });
 const keyType = z.enum(['secp256k1', 'ed25519'], { message: 'unsupported key type (secp256k1 or ed25519)' });
-const uint32 = z.number().int().min(0).max(0xffffffff);
+// non-hardened indices only: a threshold key cannot derive hardened children
+const pathIndex = z.number().int().min(0).max(0x7fffffff, 'derivation indices are below 2^31 (no hardened derivation)');
 const authorizers = z
   .array(z.object({ authorizer_id: z.string().min(1).max(256), signature: bytes }))
   .max(64)
@@ -92,7 +93,7 @@ const signTxSchema = z.object({
   tx: bytes.refine((b) => b.length > 0 && b.length <= 1 << 20, 'tx must hold 1 byte to 1 MiB'),
   signature: bytes,
   derivation_path: z
-    .array(uint32)
+    .array(pathIndex)
     .max(255)
     .nullish()
     .transform((p) => p ?? null),

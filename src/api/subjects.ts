@@ -33,7 +33,8 @@ const RESULT_PREFIX: Record<Operation, string> = {
 /**
  * Checks an id that becomes a subject token (wallet id, tx id, session id, client id): 1 to 256
  * bytes, no whitespace or control character, none of `.`, `*`, `>` (a `.` adds a token and the
- * result would sit unconsumed; `*` and `>` are wildcards). Throws `InvalidArgumentError` naming `what`.
+ * result would sit unconsumed; `*` and `>` are wildcards) and none of `"{}[]\` (see below). Throws
+ * `InvalidArgumentError` naming `what`.
  */
 export function validateSubjectToken(what: string, id: unknown): string {
   if (typeof id !== 'string' || id.length === 0 || Buffer.byteLength(id) > 256) {
@@ -43,6 +44,10 @@ export function validateSubjectToken(what: string, id: unknown): string {
   if (/[\s\u0000-\u001f\u007f.*>]/u.test(id)) {
     throw new InvalidArgumentError(`${what} must not contain whitespace, control characters, '.', '*' or '>'`);
   }
+  // A keygen signs the bare wallet id and a signing or reshare request signs JSON: an id holding
+  // JSON's structure characters could be the signed bytes of another request type, and reuse its
+  // signature (the same holds for mpcium). Ids never need them.
+  if (/["{}[\]\\]/.test(id)) throw new InvalidArgumentError(`${what} must not contain '"', '{', '}', '[', ']' or '\\'`);
   return id;
 }
 
@@ -71,6 +76,16 @@ export function resultSubject(op: Operation, id: string, clientId?: string): str
  */
 export function resultMessageId(op: Operation, id: string, clientId?: string): string {
   return `${RESULT_PREFIX[op]}.${clientId ? `${clientId}:` : ''}${id}`;
+}
+
+/**
+ * The `Nats-Msg-Id` of an error result for a request that failed *before* it was authenticated
+ * (malformed, bad signature): derived from the request bytes, never from the ids the request
+ * claims — otherwise anyone could publish a bogus request with a victim's tx id and have JetStream
+ * drop the real result as a duplicate. `requestDigestHex` is the SHA-256 of the request bytes. Does not throw.
+ */
+export function unauthenticatedResultMessageId(op: Operation, requestDigestHex: string): string {
+  return `${RESULT_PREFIX[op]}.unauthenticated:${requestDigestHex}`;
 }
 
 /** mpcium's consumer-name sanitising: `. : space -` → `_`, `>` → `all`, `*` → `any`, a leading non-letter gets `_`. Does not throw. */

@@ -128,7 +128,7 @@ const schema = z
     }
     if (c.authorization.enabled) {
       for (const id of c.authorization.required_authorizers) {
-        if (!(id in c.authorization.authorizer_public_keys))
+        if (!Object.hasOwn(c.authorization.authorizer_public_keys, id))
           ctx.addIssue({
             code: 'custom',
             path: ['authorization', 'required_authorizers'],
@@ -161,7 +161,7 @@ function applyEnv(
   env: Readonly<Record<string, string | undefined>>,
 ): Record<string, unknown> {
   const out = structuredClone(raw);
-  const leaves: string[][] = [];
+  const leaves: { path: string[]; type: string }[] = [];
   const walk = (s: z.ZodType, path: string[]) => {
     let t = s as unknown as {
       def: { type: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType>; in?: z.ZodType };
@@ -169,10 +169,10 @@ function applyEnv(
     while (t.def.innerType || (t.def.type === 'pipe' && t.def.in))
       t = (t.def.innerType ?? t.def.in) as unknown as typeof t;
     if (t.def.type === 'object' && t.def.shape) for (const [k, v] of Object.entries(t.def.shape)) walk(v, [...path, k]);
-    else if (['string', 'number', 'boolean', 'enum'].includes(t.def.type)) leaves.push(path);
+    else if (['string', 'number', 'boolean', 'enum'].includes(t.def.type)) leaves.push({ path, type: t.def.type });
   };
   walk(schema as unknown as z.ZodType, []);
-  for (const path of leaves) {
+  for (const { path, type } of leaves) {
     const name = path.join('_').toUpperCase();
     const v = env[name];
     if (v === undefined) continue;
@@ -182,7 +182,13 @@ function applyEnv(
       node = node[k] as Record<string, unknown>;
     }
     const last = path.at(-1)!;
-    node[last] = /^-?\d+$/.test(v) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v;
+    // typed only where the key is a number or a boolean: a numeric password stays a string
+    node[last] =
+      type === 'number' && /^-?\d+$/.test(v)
+        ? Number(v)
+        : type === 'boolean' && (v === 'true' || v === 'false')
+          ? v === 'true'
+          : v;
   }
   return out;
 }

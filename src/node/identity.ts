@@ -19,7 +19,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname, platform, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Decrypter, Encrypter } from 'age-encryption';
-import { AlreadyExistsError, InvalidArgumentError, WrongPasswordError } from '../common/errors.js';
+import { AlreadyExistsError, InvalidArgumentError, IoError, WrongPasswordError } from '../common/errors.js';
 import { ensurePrivateDir, writeFileAtomic } from '../common/fs.js';
 
 const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -112,13 +112,17 @@ export function privateKeyFromHex(text: string): KeyObject {
     throw new InvalidArgumentError('an Ed25519 private key file holds 64 (or 32) bytes as hex');
   const b = Buffer.from(h, 'hex');
   const pkcs8 = Buffer.concat([ED25519_PKCS8_PREFIX, b.subarray(0, 32)]);
-  const key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
-  pkcs8.fill(0);
-  const pub = Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x!, 'base64url');
-  if (h.length === 128 && !pub.equals(b.subarray(32)))
-    throw new InvalidArgumentError('the private key file is damaged: its public half does not match its seed');
-  b.fill(0);
-  return key;
+  try {
+    const key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+    const pub = Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x!, 'base64url');
+    if (h.length === 128 && !pub.equals(b.subarray(32))) {
+      throw new InvalidArgumentError('the private key file is damaged: its public half does not match its seed');
+    }
+    return key;
+  } finally {
+    pkcs8.fill(0);
+    b.fill(0);
+  }
 }
 
 /** Age-encrypts a private key file's text with a passphrase (scrypt). Throws `InvalidArgumentError` for a weak passphrase. */
@@ -169,17 +173,31 @@ export async function writeIdentity(
   return identity;
 }
 
-/** Reads `<name>_identity.json`. Throws `InvalidArgumentError` if malformed, `NotFoundError`-like I/O errors from the file system. */
+/** Reads `<name>_identity.json`. Throws `IoError` if it cannot be read, `InvalidArgumentError` if it is not an identity. */
 export function readIdentity(dir: string, name: string): IdentityFile {
-  const raw = JSON.parse(readFileSync(join(dir, `${name}_identity.json`), 'utf8')) as Partial<IdentityFile>;
+  const path = join(dir, `${name}_identity.json`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new IoError(`reading ${path}`, e);
+  }
+  let raw: Partial<IdentityFile> | null = null;
+  try {
+    raw = JSON.parse(text) as Partial<IdentityFile> | null;
+  } catch {
+    // reported below
+  }
   if (
+    raw === null ||
+    typeof raw !== 'object' ||
     raw.node_name !== name ||
     typeof raw.node_id !== 'string' ||
     !/^[0-9a-f]{64}$/.test(raw.public_key ?? '') ||
     typeof raw.created_at !== 'string'
   ) {
     throw new InvalidArgumentError(
-      `${name}_identity.json is not a node identity (node_name, node_id, public_key as 64 hex, created_at)`,
+      `${path} is not a node identity (node_name, node_id, public_key as 64 hex, created_at)`,
     );
   }
   return raw as IdentityFile;
@@ -236,25 +254,30 @@ export function signingKeyFromText(algorithm: 'ed25519' | 'p256', text: string):
   const h = text.trim().replace(/^0x/, '');
   if (!/^[0-9a-fA-F]+$/.test(h) || h.length % 2 !== 0) throw new InvalidArgumentError('a private key file holds hex');
   const b = Buffer.from(h, 'hex');
+  let pkcs8: Buffer | undefined;
   try {
     if (algorithm === 'ed25519') {
-      if (b.length !== 32 && b.length !== 64) throw new Error('length');
-      return createPrivateKey({
-        key: Buffer.concat([ED25519_PKCS8_PREFIX, b.subarray(0, 32)]),
-        format: 'der',
-        type: 'pkcs8',
-      });
+      if (b.length === 64) return privateKeyFromHex(h); // seed ‖ public key: the public half is checked
+      if (b.length !== 32) throw new Error('length');
+      pkcs8 = Buffer.concat([ED25519_PKCS8_PREFIX, b]);
+      return createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
     }
+    let key: KeyObject;
     try {
-      return createPrivateKey({ key: b, format: 'der', type: 'sec1' });
+      key = createPrivateKey({ key: b, format: 'der', type: 'sec1' });
     } catch {
-      return createPrivateKey({ key: b, format: 'der', type: 'pkcs8' });
+      key = createPrivateKey({ key: b, format: 'der', type: 'pkcs8' });
     }
-  } catch {
+    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1')
+      throw new Error('curve');
+    return key;
+  } catch (e) {
+    if (e instanceof InvalidArgumentError) throw e;
     throw new InvalidArgumentError(
-      `not a ${algorithm} private key (ed25519: 32-byte seed hex; p256: SEC1 or PKCS#8 DER hex)`,
+      `not a ${algorithm} private key (ed25519: 32-byte seed hex; p256: SEC1 or PKCS#8 DER hex of a P-256 key)`,
     );
   } finally {
+    pkcs8?.fill(0);
     b.fill(0);
   }
 }

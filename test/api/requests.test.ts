@@ -168,3 +168,37 @@ describe('the bytes an initiator and an authorizer sign (mpcium §2.1, §2.3)', 
     );
   });
 });
+
+describe('request-type confusion and result hijacking are closed (review of this layer)', () => {
+  it("a keygen request whose wallet id is a signing request's signed JSON is refused: ids hold no JSON structure characters", () => {
+    const signed = new TextDecoder().decode(
+      signTxSignedBytes({ keyType: 'secp256k1', walletId: 'w1', networkInternalCode: 'eth', txId: 't1', tx: digest }),
+    );
+    expect(codeOf(() => parseGenerateKeyRequest(JSON.stringify({ wallet_id: signed, signature: 'AA==' })))).toBe(
+      'ERROR_MSG_VALIDATION',
+    );
+    for (const bad of ['a"b', 'a{b', 'a}b', 'a[b', 'a]b', 'a\\b']) {
+      expect(
+        codeOf(() => parseGenerateKeyRequest(JSON.stringify({ wallet_id: bad, signature: 'AA==' }))),
+        bad,
+      ).toBe('ERROR_MSG_VALIDATION');
+    }
+  });
+
+  it('a hardened derivation index is refused when the request is parsed', () => {
+    const base = {
+      key_type: 'ed25519',
+      wallet_id: 'w',
+      network_internal_code: '',
+      tx_id: 't',
+      tx: 'AQ==',
+      signature: 'AA==',
+    };
+    expect(codeOf(() => parseSignTxRequest(JSON.stringify({ ...base, derivation_path: [2 ** 31] })))).toBe(
+      'ERROR_MSG_VALIDATION',
+    );
+    expect(parseSignTxRequest(JSON.stringify({ ...base, derivation_path: [2 ** 31 - 1] })).derivationPath).toEqual([
+      2 ** 31 - 1,
+    ]);
+  });
+});

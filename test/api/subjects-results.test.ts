@@ -10,6 +10,7 @@ import {
   resultSubject,
   sanitizeConsumerName,
   signingResult,
+  unauthenticatedResultMessageId,
 } from '../../src/api/index.js';
 
 const json = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -131,5 +132,16 @@ describe('mpcium result events (reference §1.5)', () => {
     expect(ERROR_CODES).toHaveLength(57);
     expect(isErrorCode('ERROR_NOT_MAJORITY')).toBe(true);
     expect(isErrorCode('ERROR_NOPE')).toBe(false);
+  });
+});
+
+describe('result message ids', () => {
+  it('an error result for an unauthenticated request never takes the message id of the operation it names', () => {
+    expect(unauthenticatedResultMessageId('signing', 'ab'.repeat(32))).not.toBe(
+      resultMessageId('signing', 'tx-1', 'svc-a'),
+    );
+    expect(unauthenticatedResultMessageId('signing', 'ab'.repeat(32))).toBe(
+      `mpc.mpc_signing_result.unauthenticated:${'ab'.repeat(32)}`,
+    );
   });
 });

@@ -119,4 +119,15 @@ describe('node configuration (mpcium config.yaml keys plus tessera:)', () => {
       /^tessera\.max_sessions_per_pair:/,
     );
   });
+
+  it('an all-digit or true/false environment value stays a string where the key is a string; "constructor" is no authorizer', () => {
+    expect(parseNodeConfig(base, { NATS_PASSWORD: '12345678', NATS_TOKEN: 'true' }).config.nats).toMatchObject({
+      password: '12345678',
+      token: 'true',
+    });
+    const auth = { enabled: true, required_authorizers: ['constructor'], authorizer_public_keys: {} };
+    expect(problems({ ...base, authorization: auth })).toEqual([
+      'authorization.required_authorizers: required authorizer constructor has no entry in authorizer_public_keys',
+    ]);
+  });
 });

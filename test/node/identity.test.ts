@@ -1,4 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,6 +10,7 @@ import {
   parsePeers,
   privateKeyFromHex,
   readIdentity,
+  signingKeyFromText,
   signWithIdentity,
   verifyWithIdentity,
   writeIdentity,
@@ -64,5 +66,21 @@ describe("node identities in mpcium's layout", () => {
       writeIdentity(dir, 'node2', '6f1d0c7e-9d6e-4f8a-9d4b-2f3a1b5c6d7f', { passphrase: 'short' }),
     ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(() => checkPassphrase('twelvelettrs')).toThrow(/not a letter or digit/);
+  });
+
+  it('key files are read strictly: a p256 key must be P-256, an identity file must be an identity', () => {
+    const k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).privateKey.export({
+      format: 'der',
+      type: 'sec1',
+    });
+    expect(() => signingKeyFromText('p256', k1.toString('hex'))).toThrow(/P-256/);
+    const ed = generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' });
+    expect(() => signingKeyFromText('p256', ed.toString('hex'))).toThrow(/P-256/);
+    const dir = tempDir();
+    writeFileSync(join(dir, 'n_identity.json'), 'null');
+    expect(() => readIdentity(dir, 'n')).toThrow(/not a node identity/);
+    writeFileSync(join(dir, 'm_identity.json'), '{oops');
+    expect(() => readIdentity(dir, 'm')).toThrow(/not a node identity/);
+    expect(() => readIdentity(dir, 'absent')).toThrow(/reading/);
   });
 });
