@@ -75,8 +75,6 @@ function share(i: number, extra: Partial<PutShareInput> = {}): PutShareInput {
   };
 }
 
-const timeOps = timeWall;
-
 async function vaultWith(count: number, dir = fresh()): Promise<Vault> {
   const v = await Vault.create(dir, pw('bench password'));
   for (let i = 0; i < count; i += 1000) {
@@ -111,10 +109,10 @@ async function main(): Promise<void> {
     // interleave rounds so that disk noise hits every side alike
     for (let r = 0; r < ROUNDS; r++) {
       const base = r * per;
-      t.raw += timeOps(per, (i) => ins.run(`wallet-${base + i}`, randomBytes(SHARE)));
-      t.schema += timeOps(per, (i) => plainSchema(base + i, randomBytes(sealedSize)));
-      t.schemaCipher += timeOps(per, (i) => cipherSchema(base + i, randomBytes(sealedSize)));
-      t.vault += timeOps(per, (i) => v.putShare({ ...inputs[base + i]!, activate: true }));
+      t.raw += timeWall(per, (i) => ins.run(`wallet-${base + i}`, randomBytes(SHARE)));
+      t.schema += timeWall(per, (i) => plainSchema(base + i, randomBytes(sealedSize)));
+      t.schemaCipher += timeWall(per, (i) => cipherSchema(base + i, randomBytes(sealedSize)));
+      t.vault += timeWall(per, (i) => v.putShare({ ...inputs[base + i]!, activate: true }));
     }
     const ops = (x: number) => Math.round((1000 * ROUNDS) / x);
     const throughput = 'ops/s / raw SQLite ops/s';
@@ -148,8 +146,8 @@ async function main(): Promise<void> {
     let rawGet = 0;
     let ourGet = 0;
     for (let r = 0; r < ROUNDS; r++) {
-      rawGet += timeOps(GETS, (i) => get.get(`wallet-${i % PUTS}`));
-      ourGet += timeOps(GETS, (i) => v.getShare('ecdsa', `wallet-${i % PUTS}`).share.fill(0));
+      rawGet += timeWall(GETS, (i) => get.get(`wallet-${i % PUTS}`));
+      ourGet += timeWall(GETS, (i) => v.getShare('ecdsa', `wallet-${i % PUTS}`).share.fill(0));
     }
     emit({
       case: 'get 4 KiB share',
@@ -181,10 +179,10 @@ async function main(): Promise<void> {
     v.putShare({ ...share(0), share: randomBytes(STATE), activate: true });
     const t = { rawClaim: 0, claim: 0, rawUpdate: 0, update: 0 };
     for (let r = 0; r < ROUNDS; r++) {
-      t.rawClaim += timeOps(per, () => rawClaim.run(randomBytes(32)));
-      t.claim += timeOps(per, () => v.claimSigningContext('ecdsa', 'wallet-0', 1, randomBytes(32)));
-      t.rawUpdate += timeOps(per, () => rawUpdate.run(randomBytes(STATE), 'w'));
-      t.update += timeOps(per, () => v.updateShare('ecdsa', 'wallet-0', 1, randomBytes(STATE)));
+      t.rawClaim += timeWall(per, () => rawClaim.run(randomBytes(32)));
+      t.claim += timeWall(per, () => v.claimSigningContext('ecdsa', 'wallet-0', 1, randomBytes(32)));
+      t.rawUpdate += timeWall(per, () => rawUpdate.run(randomBytes(STATE), 'w'));
+      t.update += timeWall(per, () => v.updateShare('ecdsa', 'wallet-0', 1, randomBytes(STATE)));
     }
     const ops = (x: number) => Math.round((1000 * ROUNDS) / x);
     const throughput = 'ops/s / raw SQLite ops/s';

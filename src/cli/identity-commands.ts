@@ -10,6 +10,15 @@ import { promptHidden } from './secret-input.js';
 
 type Runner = (fn: () => Promise<number | undefined>, json?: boolean) => Promise<void>;
 
+/** What {@link keyFileOptions} adds, plus the output directory every key-writing command has. */
+interface KeyFileFlags {
+  outputDir: string;
+  encrypt?: boolean;
+  passphraseFile?: string;
+  overwrite?: boolean;
+  json?: boolean;
+}
+
 /** The options every key-writing command shares: encryption, passphrase file, overwrite, JSON output. Does not throw. */
 function keyFileOptions(c: Command): Command {
   return c
@@ -66,29 +75,20 @@ export function registerIdentityCommands(program: Command, run: Runner): void {
         .option('-n, --name <name>', 'key name', kind === 'initiator' ? 'event_initiator' : undefined)
         .option('-a, --algorithm <alg>', 'ed25519 or p256', 'ed25519')
         .option('-o, --output-dir <dir>', 'output directory', '.'),
-    ).action(
-      (o: {
-        name?: string;
-        algorithm: string;
-        outputDir: string;
-        encrypt?: boolean;
-        passphraseFile?: string;
-        overwrite?: boolean;
-        json?: boolean;
-      }) =>
-        run(async () => {
-          if (o.algorithm !== 'ed25519' && o.algorithm !== 'p256')
-            throw new InvalidArgumentError('--algorithm is ed25519 or p256');
-          if (!o.name) throw new InvalidArgumentError('--name is required');
-          const passphrase = o.encrypt ? await readPassphrase(o.passphraseFile, 'Passphrase for the key: ') : undefined;
-          const r = await writeSigningKey(o.outputDir, kind, o.name, o.algorithm, {
-            passphrase,
-            overwrite: o.overwrite,
-          });
-          if (o.json) printJson({ ...r, algorithm: o.algorithm });
-          else process.stdout.write(`wrote ${r.files.join(' and ')}; public key ${r.publicKey}\n`);
-          return EXIT.ok;
-        }, o.json),
+    ).action((o: KeyFileFlags & { name?: string; algorithm: string }) =>
+      run(async () => {
+        if (o.algorithm !== 'ed25519' && o.algorithm !== 'p256')
+          throw new InvalidArgumentError('--algorithm is ed25519 or p256');
+        if (!o.name) throw new InvalidArgumentError('--name is required');
+        const passphrase = o.encrypt ? await readPassphrase(o.passphraseFile, 'Passphrase for the key: ') : undefined;
+        const r = await writeSigningKey(o.outputDir, kind, o.name, o.algorithm, {
+          passphrase,
+          overwrite: o.overwrite,
+        });
+        if (o.json) printJson({ ...r, algorithm: o.algorithm });
+        else process.stdout.write(`wrote ${r.files.join(' and ')}; public key ${r.publicKey}\n`);
+        return EXIT.ok;
+      }, o.json),
     );
   }
 
@@ -99,27 +99,18 @@ export function registerIdentityCommands(program: Command, run: Runner): void {
       .requiredOption('-n, --node <name>', 'node name (as in peers.json)')
       .option('-p, --peers <file>', 'peers.json', 'peers.json')
       .option('-o, --output-dir <dir>', 'identity directory', 'identity'),
-  ).action(
-    (o: {
-      node: string;
-      peers: string;
-      outputDir: string;
-      encrypt?: boolean;
-      passphraseFile?: string;
-      overwrite?: boolean;
-      json?: boolean;
-    }) =>
-      run(async () => {
-        const peers = parsePeers(readText(o.peers, 'peers file'));
-        const nodeId = peers.get(o.node);
-        if (nodeId === undefined) throw new InvalidArgumentError(`node ${o.node} is not in ${o.peers}`);
-        const passphrase = o.encrypt
-          ? await readPassphrase(o.passphraseFile, 'Passphrase for the identity key: ')
-          : undefined;
-        const identity = await writeIdentity(o.outputDir, o.node, nodeId, { passphrase, overwrite: o.overwrite });
-        if (o.json) printJson(identity);
-        else process.stdout.write(`wrote the identity of ${o.node} (${nodeId}) to ${o.outputDir}\n`);
-        return EXIT.ok;
-      }, o.json),
+  ).action((o: KeyFileFlags & { node: string; peers: string }) =>
+    run(async () => {
+      const peers = parsePeers(readText(o.peers, 'peers file'));
+      const nodeId = peers.get(o.node);
+      if (nodeId === undefined) throw new InvalidArgumentError(`node ${o.node} is not in ${o.peers}`);
+      const passphrase = o.encrypt
+        ? await readPassphrase(o.passphraseFile, 'Passphrase for the identity key: ')
+        : undefined;
+      const identity = await writeIdentity(o.outputDir, o.node, nodeId, { passphrase, overwrite: o.overwrite });
+      if (o.json) printJson(identity);
+      else process.stdout.write(`wrote the identity of ${o.node} (${nodeId}) to ${o.outputDir}\n`);
+      return EXIT.ok;
+    }, o.json),
   );
 }

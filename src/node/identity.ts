@@ -17,7 +17,7 @@ import {
 } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname, platform, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Decrypter, Encrypter } from 'age-encryption';
 import { AlreadyExistsError, InvalidArgumentError, IoError, WrongPasswordError } from '../common/errors.js';
 import { ensurePrivateDir, writeFileAtomic } from '../common/fs.js';
@@ -95,7 +95,7 @@ export function createIdentity(
       node_name: name,
       node_id: nodeId,
       public_key: pub.toString('hex'),
-      created_at: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      created_at: rfc3339Seconds(now),
     },
     privateKeyHex,
   };
@@ -144,6 +144,39 @@ export async function decryptPrivateKey(file: Uint8Array, passphrase: string): P
   }
 }
 
+/** RFC 3339 in UTC to the second, as mpcium's files hold times. Does not throw. */
+function rfc3339Seconds(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * Writes a public record (`idPath`, pretty JSON) and its private key text (`keyPath`, or
+ * `keyPath.age` age-encrypted with `passphrase`), both 0600 in a 0700 directory; the key first, so a
+ * record never points to a missing key. Returns the two paths. Throws `AlreadyExistsError` unless
+ * `overwrite`, `InvalidArgumentError` on a weak passphrase, `IoError`.
+ */
+async function writeKeyFiles(
+  idPath: string,
+  keyPath: string,
+  record: object,
+  privateText: string,
+  opts: { passphrase?: string; overwrite?: boolean },
+): Promise<string[]> {
+  if (opts.passphrase !== undefined) checkPassphrase(opts.passphrase);
+  const keyFile = opts.passphrase !== undefined ? `${keyPath}.age` : keyPath;
+  for (const p of [idPath, keyFile])
+    if (!opts.overwrite && existsSync(p))
+      throw new AlreadyExistsError(p, 'pass --overwrite to replace it (the old key is lost)');
+  ensurePrivateDir(dirname(idPath));
+  const keyBytes =
+    opts.passphrase !== undefined
+      ? await encryptPrivateKey(privateText, opts.passphrase)
+      : new TextEncoder().encode(privateText);
+  writeFileAtomic(keyFile, keyBytes);
+  writeFileAtomic(idPath, new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
+  return [idPath, keyFile];
+}
+
 /**
  * Writes `<dir>/<name>_identity.json` and the private key file (`.age` with a passphrase), both
  * 0600 in a 0700 directory. Throws `AlreadyExistsError` unless `overwrite`, `InvalidArgumentError`
@@ -156,20 +189,14 @@ export async function writeIdentity(
   opts: { passphrase?: string; overwrite?: boolean } = {},
 ): Promise<IdentityFile> {
   if (!NAME_RE.test(name)) throw new InvalidArgumentError("a node name is 1-64 letters, digits, '_' or '-'");
-  if (opts.passphrase !== undefined) checkPassphrase(opts.passphrase);
-  const idPath = join(dir, `${name}_identity.json`);
-  const keyPath = join(dir, `${name}_private.key${opts.passphrase !== undefined ? '.age' : ''}`);
-  for (const p of [idPath, keyPath])
-    if (!opts.overwrite && existsSync(p))
-      throw new AlreadyExistsError(p, 'pass --overwrite to replace it (the old key is lost)');
-  ensurePrivateDir(dir);
   const { identity, privateKeyHex } = createIdentity(name, nodeId);
-  const keyBytes =
-    opts.passphrase !== undefined
-      ? await encryptPrivateKey(privateKeyHex, opts.passphrase)
-      : new TextEncoder().encode(privateKeyHex);
-  writeFileAtomic(keyPath, keyBytes);
-  writeFileAtomic(idPath, new TextEncoder().encode(`${JSON.stringify(identity, null, 2)}\n`));
+  await writeKeyFiles(
+    join(dir, `${name}_identity.json`),
+    join(dir, `${name}_private.key`),
+    identity,
+    privateKeyHex,
+    opts,
+  );
   return identity;
 }
 
@@ -295,29 +322,23 @@ export async function writeSigningKey(
   opts: { passphrase?: string; overwrite?: boolean; now?: Date } = {},
 ): Promise<{ publicKey: string; files: string[] }> {
   if (!NAME_RE.test(name)) throw new InvalidArgumentError("a key name is 1-64 letters, digits, '_' or '-'");
-  if (opts.passphrase !== undefined) checkPassphrase(opts.passphrase);
   const stem = kind === 'initiator' ? name : `${name}.authorizer`;
-  const idPath = join(dir, `${stem}.identity.json`);
-  const keyPath = join(dir, `${stem}.key${opts.passphrase !== undefined ? '.age' : ''}`);
-  for (const p of [idPath, keyPath])
-    if (!opts.overwrite && existsSync(p))
-      throw new AlreadyExistsError(p, 'pass --overwrite to replace it (the old key is lost)');
-  ensurePrivateDir(dir);
   const k = createSigningKey(algorithm);
   const record = {
     [kind === 'initiator' ? 'node_name' : 'name']: name,
     algorithm,
     public_key: k.publicKey,
-    created_at: (opts.now ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    created_at: rfc3339Seconds(opts.now ?? new Date()),
     created_by: userInfo().username,
     machine_os: platform(),
     machine_name: hostname(),
   };
-  const keyBytes =
-    opts.passphrase !== undefined
-      ? await encryptPrivateKey(k.privateKey, opts.passphrase)
-      : new TextEncoder().encode(k.privateKey);
-  writeFileAtomic(keyPath, keyBytes);
-  writeFileAtomic(idPath, new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
-  return { publicKey: k.publicKey, files: [idPath, keyPath] };
+  const files = await writeKeyFiles(
+    join(dir, `${stem}.identity.json`),
+    join(dir, `${stem}.key`),
+    record,
+    k.privateKey,
+    opts,
+  );
+  return { publicKey: k.publicKey, files };
 }
