@@ -12,6 +12,7 @@ export { BurnNotPersistedError } from './errors.js';
 export { deriveEcdsaChildPublicKey as deriveChildPublicKey, type EcdsaDerivation as Derivation } from './hd.js';
 export {
   decodeEcdsaKeyPublic as decodeKeyPublic,
+  deserializeEcdsaKeyPublic as deserializeKeyPublic,
   ECDSA_KEY_TYPE as KEY_TYPE,
   type EcdsaKeyPublic as KeyPublic,
   EcdsaKeyShare as KeyShare,

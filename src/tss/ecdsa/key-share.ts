@@ -67,6 +67,38 @@ export function serializeEcdsaKeyPublic(p: EcdsaKeyPublic): Uint8Array {
   return w.raw(p.groupPublicKey).finish();
 }
 
+/**
+ * Parses and validates canonical public-package bytes (as `serializeEcdsaKeyPublic` writes them):
+ * every point on the curve, public shares on one degree-t polynomial through the group key.
+ * Throws `InvalidArgumentError` for anything else.
+ */
+export function deserializeEcdsaKeyPublic(bytes: Uint8Array): EcdsaKeyPublic {
+  let p: EcdsaKeyPublic;
+  try {
+    const r = new ByteReader(bytes);
+    r.expectTag(PUBLIC_TAG);
+    if (r.u8() !== FORMAT) throw new InvalidArgumentError('unsupported key package format');
+    const keyType = r.str(64);
+    const version = r.u32();
+    const threshold = r.u16();
+    const n = r.u16();
+    if (n < 1 || n > MAX_PARTIES) throw new InvalidArgumentError('key package has an invalid committee size');
+    const participants: string[] = [];
+    for (let i = 0; i < n; i++) participants.push(r.str());
+    const publicShares = new Map<string, Uint8Array>();
+    for (const q of participants) publicShares.set(q, r.raw(33));
+    const groupPublicKey = r.raw(33);
+    r.end();
+    p = { keyType, version, threshold, participants, publicShares, groupPublicKey };
+  } catch (e) {
+    if (e instanceof InvalidArgumentError) throw e;
+    throw new InvalidArgumentError('key package bytes are malformed');
+  }
+  validatePublic(p, getGroup('secp256k1'));
+  if (!bytesEqual(serializeEcdsaKeyPublic(p), bytes)) throw new InvalidArgumentError('key package is not canonical');
+  return p;
+}
+
 /** Digest of the public package (bound into every signing context). */
 export function ecdsaKeyPublicDigest(p: EcdsaKeyPublic): Uint8Array {
   return taggedHash('sha256', 'tessera/ecdsa/key-public/digest/v1', serializeEcdsaKeyPublic(p));

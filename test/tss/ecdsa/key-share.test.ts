@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, InvalidStateError } from '../../../src/common/errors.js';
-import { EcdsaKeyShare } from '../../../src/tss/ecdsa/key-share.js';
+import { deserializeEcdsaKeyPublic, EcdsaKeyShare, serializeEcdsaKeyPublic } from '../../../src/tss/ecdsa/key-share.js';
 import { EcdsaOtResetupParty } from '../../../src/tss/ecdsa/ot-resetup.js';
 import { EcdsaSignParty } from '../../../src/tss/ecdsa/sign.js';
 import { seededRng } from '../../../src/tss/math/rng.js';
@@ -187,5 +187,41 @@ describe('ECDSA key share serialization', () => {
           digest: new Uint8Array(32),
         }),
     ).not.toThrow();
+  });
+});
+
+describe('ECDSA public package bytes', () => {
+  const pub = keys.get('node-1')!.public;
+  const pubBytes = serializeEcdsaKeyPublic(pub);
+
+  it('a public package round-trips through its canonical bytes, and every member holds the same bytes', () => {
+    const back = deserializeEcdsaKeyPublic(pubBytes);
+    expect(serializeEcdsaKeyPublic(back)).toEqual(pubBytes);
+    expect(back.participants).toEqual(P);
+    for (const k of keys.values()) expect(serializeEcdsaKeyPublic(k.public)).toEqual(pubBytes);
+  });
+
+  it('a flipped, truncated or extended package is refused or decodes to exactly itself (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.nat(), fc.integer({ min: 1, max: 255 }), fc.nat(), (pos, xor, cut) => {
+        const flipped = Uint8Array.from(pubBytes);
+        flipped[pos % flipped.length]! ^= xor;
+        for (const b of [flipped, pubBytes.subarray(0, cut % pubBytes.length), Uint8Array.of(...pubBytes, 0)]) {
+          try {
+            expect(serializeEcdsaKeyPublic(deserializeEcdsaKeyPublic(b))).toEqual(b);
+          } catch (e) {
+            expect(e).toBeInstanceOf(InvalidArgumentError);
+          }
+        }
+      }),
+    );
+  });
+
+  it('a package whose public shares are not on one polynomial through the group key is refused', () => {
+    const mixed = {
+      ...pub,
+      publicShares: new Map(pub.publicShares).set('node-2', other.get('node-1')!.public.publicShares.get('node-2')!),
+    };
+    expect(() => deserializeEcdsaKeyPublic(serializeEcdsaKeyPublic(mixed))).toThrow(InvalidArgumentError);
   });
 });
