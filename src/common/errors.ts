@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'IO_ERROR'
   | 'PROTOCOL_ABORTED'
   | 'BACKUP_CORRUPTED'
-  | 'TIMEOUT';
+  | 'TIMEOUT'
+  | 'CHANNEL_REFUSED';
 
 /** Base class of every error Tessera throws on purpose. */
 export class TesseraError extends Error {

@@ -1,5 +1,16 @@
-/** The Tessera node (in progress): its configuration and identities. */
+/** The Tessera node (in progress): its configuration, identities, request authentication and channels. */
 
+export {
+  ChannelError,
+  type ChannelMessage,
+  type ChannelRejection,
+  Channels,
+  type ChannelsOptions,
+  type InboundMessage,
+  MAX_CHANNEL_PAYLOAD_BYTES,
+  MAX_SESSION_ID_BYTES,
+  verifyBroadcast,
+} from './channels/index.js';
 export { ConfigError, type NodeConfig, parseNodeConfig } from './config.js';
 export {
   checkPassphrase,
