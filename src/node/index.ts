@@ -11,6 +11,7 @@ export {
   MAX_SESSION_ID_BYTES,
   verifyBroadcast,
 } from './channels/index.js';
+export { LocalCluster, type LocalClusterOptions } from './cluster.js';
 export { ConfigError, type NodeConfig, parseNodeConfig } from './config.js';
 export {
   checkPassphrase,
@@ -30,6 +31,7 @@ export {
   writeIdentity,
   writeSigningKey,
 } from './identity.js';
+export { type NodeOptions, TesseraNode } from './node.js';
 export {
   type AuthorizationPolicy,
   authenticateRequest,

@@ -1,0 +1,219 @@
+/**
+ * One Tessera node: identity + config + vault + transports + sessions. It knows no concrete
+ * transport (the embedded cluster passes in-process ones, the daemon NATS ones), no logging or
+ * metrics library. Start order: channels, readiness, then requests; stop in reverse, waiting for
+ * requests in progress. Everything it needs after a restart is in its vault.
+ */
+import { type KeyObject, randomBytes } from 'node:crypto';
+import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
+import { type Logger, silentLogger } from '../common/log.js';
+import type { Bus, KeyValue, WorkQueue } from '../transport/index.js';
+import type { Vault } from '../vault/index.js';
+import { Channels } from './channels/index.js';
+import type { NodeConfig } from './config.js';
+import type { AuditEvent, NodeContext } from './operations/context.js';
+import { joinKeygen } from './operations/keygen.js';
+import { MemoryRequestLedger, type RequestLedger } from './operations/request-ledger.js';
+import { joinResetup } from './operations/resetup.js';
+import { joinReshare } from './operations/reshare.js';
+import { joinSign } from './operations/sign.js';
+import { Readiness } from './peers/readiness.js';
+import { type AuthorizationPolicy, authenticateRequest, parseVerifyingKey } from './requests/authenticate.js';
+import { RequestHandler } from './requests/handle.js';
+import { decodeControl, KIND_CONTROL, type SessionStart } from './sessions/control.js';
+import { LiveShares } from './sessions/live-shares.js';
+import { SessionRouter } from './sessions/router.js';
+import type { InboundMessage } from './sessions/wire.js';
+
+export interface NodeOptions {
+  readonly config: NodeConfig;
+  /** This node's id (its peers.json UUID). */
+  readonly self: string;
+  readonly identityKey: KeyObject;
+  /** Every member of the cluster: node id → 32-byte Ed25519 identity public key. */
+  readonly members: ReadonlyMap<string, Uint8Array>;
+  readonly vault: Vault;
+  /** Node-to-node traffic. */
+  readonly bus: Bus;
+  /** Client requests and results. */
+  readonly workQueue: WorkQueue;
+  /** The readiness bucket (with a TTL of about three heartbeats). */
+  readonly readinessKv: KeyValue;
+  /** Subject prefix of node-to-node traffic (default 'tessera'). */
+  readonly subjectPrefix?: string;
+  readonly heartbeatMs?: number;
+  /** The signing-request ledger (default: in memory). */
+  readonly ledger?: RequestLedger;
+  /** Where audit events go (default: the log). */
+  readonly audit?: (e: AuditEvent & { time: number }) => void;
+  readonly log?: Logger;
+}
+
+/** Sessions one node takes part in at once, beyond which a start is refused (a bound on peers' demands). */
+const participationLimit = (c: NodeConfig) => 4 * (c.max_concurrent_signing + c.max_concurrent_keygen) + 16;
+
+export class TesseraNode {
+  private readonly channels: Channels;
+  private readonly readiness: Readiness;
+  private readonly router = new SessionRouter();
+  private readonly shares: LiveShares;
+  private readonly requests: RequestHandler;
+  private readonly ctx: NodeContext;
+  private readonly log: Logger;
+  private participating = 0;
+  private state: 'created' | 'running' | 'stopped' = 'created';
+
+  /** Throws `InvalidArgumentError` for a node that is not a member or a config that does not parse keys. */
+  constructor(private readonly opts: NodeOptions) {
+    if (!opts.members.has(opts.self)) throw new InvalidArgumentError(`node ${opts.self} is not in the member list`);
+    const c = opts.config;
+    this.log = opts.log ?? silentLogger;
+    const members = [...opts.members.keys()].sort();
+    if (c.mpc_threshold + 1 > members.length)
+      throw new InvalidArgumentError(
+        `mpc_threshold ${c.mpc_threshold} needs at least ${c.mpc_threshold + 1} nodes; the cluster has ${members.length}`,
+      );
+    const prefix = opts.subjectPrefix ?? 'tessera';
+    const heartbeatMs = opts.heartbeatMs ?? 2000;
+    this.channels = new Channels({
+      self: opts.self,
+      identityKey: opts.identityKey,
+      peers: opts.members,
+      bus: opts.bus,
+      subjectPrefix: prefix,
+    });
+    this.readiness = new Readiness({
+      self: opts.self,
+      identityKey: opts.identityKey,
+      members: opts.members,
+      kv: opts.readinessKv,
+      epoch: randomBytes(16),
+      heartbeatMs,
+      maxAgeMs: 3 * heartbeatMs + 5000,
+      log: this.log,
+    });
+    this.shares = new LiveShares(opts.vault, { maxSessionsPerPair: c.tessera.max_sessions_per_pair, log: this.log });
+    const initiator = parseVerifyingKey(c.event_initiator_algorithm, c.event_initiator_pubkey);
+    const policy: AuthorizationPolicy = {
+      enabled: c.authorization.enabled,
+      required: c.authorization.required_authorizers,
+      keys: new Map(
+        Object.entries(c.authorization.authorizer_public_keys).map(([id, k]) => [
+          id,
+          parseVerifyingKey(k.algorithm, k.public_key),
+        ]),
+      ),
+    };
+    const audit = opts.audit ?? ((e) => this.log.info({ audit: e }, 'audit'));
+    this.ctx = {
+      self: opts.self,
+      members,
+      config: c,
+      chainCode: Uint8Array.from(Buffer.from(c.chain_code.replace(/^0x/, ''), 'hex')),
+      vault: opts.vault,
+      sender: this.channels,
+      router: this.router,
+      shares: this.shares,
+      readiness: this.readiness,
+      ledger: opts.ledger ?? new MemoryRequestLedger(c.tessera.result_retention_seconds * 1000),
+      load: new Map(),
+      log: this.log,
+      authenticate: (signedBytes, signature, initiatorId, authorizerSignatures) =>
+        authenticateRequest({ signedBytes, signature, initiatorId, authorizerSignatures }, initiator, policy),
+      audit: (e) => {
+        try {
+          audit({ ...e, time: Date.now() });
+        } catch (err) {
+          this.log.error({ err: (err as Error).message }, 'ALERT: writing an audit entry failed');
+        }
+      },
+    };
+    this.requests = new RequestHandler(this.ctx, opts.workQueue, opts.bus);
+  }
+
+  /** The node id. */
+  get id(): string {
+    return this.opts.self;
+  }
+
+  /** Ready members as this node sees them (itself included). Does not throw. */
+  readyMembers(): string[] {
+    return this.readiness.readyMembers();
+  }
+
+  /** Starts serving. Throws `InvalidStateError` if started before; what the transports throw. */
+  async start(): Promise<void> {
+    if (this.state !== 'created') throw new InvalidStateError('a node starts once');
+    this.state = 'running';
+    this.channels.onMessage((m) => this.onInbound(m));
+    this.channels.onReject((r) => {
+      this.log.warn({ peer: r.peer, session: r.sessionId, reason: r.reason }, 'refused a channel message');
+      if (r.sessionId !== undefined && r.peer !== undefined)
+        this.router.fail(r.sessionId, `channel: ${r.reason}`, [r.peer]);
+    });
+    this.readiness.onChange((c) => {
+      if (c.restarted) this.channels.resetPeer(c.peer);
+      this.log.info({ peer: c.peer, ready: c.ready, restarted: c.restarted }, 'peer readiness changed');
+    });
+    await this.channels.start();
+    await this.readiness.start();
+    await this.requests.start();
+    this.log.info({ node: this.opts.self, members: this.ctx.members.length }, 'node started');
+  }
+
+  /** Stops taking requests, waits (bounded) for those in progress, leaves the cluster. Does not throw. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    await this.requests.stop();
+    await this.readiness.stop();
+    await this.channels.close();
+    this.shares.close();
+    this.log.info({ node: this.opts.self }, 'node stopped');
+  }
+
+  private onInbound(m: InboundMessage): void {
+    if (this.state !== 'running') return;
+    if (m.kind === KIND_CONTROL && !this.router.isKnown(m.sessionId)) {
+      try {
+        const c = decodeControl(m.payload);
+        if (c.type === 'start') {
+          this.onStart(m.from, m.sessionId, c.start);
+          return;
+        }
+      } catch {
+        this.log.warn({ peer: m.from, session: m.sessionId }, 'dropped a malformed control message');
+        return;
+      }
+    }
+    this.router.deliver(m);
+  }
+
+  private onStart(from: string, sid: string, start: SessionStart): void {
+    if (from === this.opts.self || !start.members.includes(this.opts.self)) return;
+    if (this.participating >= participationLimit(this.opts.config)) {
+      this.log.warn({ peer: from, session: sid }, 'refused a session: too many sessions in progress');
+      return;
+    }
+    this.participating++;
+    const done = () => {
+      this.participating--;
+    };
+    let p: Promise<unknown>;
+    switch (start.op) {
+      case 'keygen':
+        p = joinKeygen(this.ctx, from, sid, start);
+        break;
+      case 'sign':
+        p = joinSign(this.ctx, from, sid, start);
+        break;
+      case 'reshare':
+        p = joinReshare(this.ctx, from, sid, start);
+        break;
+      case 'resetup':
+        p = joinResetup(this.ctx, from, sid, start);
+        break;
+    }
+    void p.finally(done);
+  }
+}

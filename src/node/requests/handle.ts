@@ -1,0 +1,376 @@
+/**
+ * Client requests → sessions → results, as mpcium's nodes do it (reference §1.2, §7): keygen and
+ * signing requests come from the shared durable consumers of the work queue (each request to one
+ * node, which coordinates it), reshare requests from the bus subject `mpc:reshare` (one node of
+ * a queue group). Every request is parsed and authenticated first; a failure there gets an error
+ * result under a message id derived from the request bytes (docs/node.md) — unlike mpcium, a sign
+ * request with a bad signature gets `ERROR_INVALID_INITIATOR_SIGNATURE` instead of silence. The
+ * message is acked once its result is published; a failed publish leaves it to be redelivered.
+ */
+import { createHash } from 'node:crypto';
+import {
+  CLIENT_ID_HEADER,
+  type ErrorCode,
+  generateKeySignedBytes,
+  initiatorId,
+  KEYGEN_CONSUMER,
+  KEYGEN_REQUEST_SUBJECTS,
+  KEYGEN_STREAM,
+  keygenResult,
+  type Operation,
+  parseGenerateKeyRequest,
+  parseResharingRequest,
+  parseSignTxRequest,
+  RESHARE_REQUEST_SUBJECT,
+  RESULT_STREAM,
+  RESULT_SUBJECTS,
+  RequestError,
+  reshareResult,
+  resharingSignedBytes,
+  resultMessageId,
+  resultSubject,
+  SIGNING_CONSUMER,
+  SIGNING_REQUEST_SUBJECTS,
+  SIGNING_STREAM,
+  signingResult,
+  signTxSignedBytes,
+  unauthenticatedResultMessageId,
+  validateSubjectToken,
+} from '../../api/index.js';
+import type { Bus, BusMessage, WorkMessage, WorkQueue } from '../../transport/index.js';
+import type { NodeContext } from '../operations/context.js';
+import { coordinateKeygen } from '../operations/keygen.js';
+import { coordinateReshare } from '../operations/reshare.js';
+import { coordinateSign } from '../operations/sign.js';
+import { Semaphore } from './semaphore.js';
+
+const ACK_WAIT_MS = 30_000;
+const MAX_DELIVER = 4;
+
+/** A claimed field of a request that failed to parse, if it is a usable subject token. Does not throw. */
+function claimedToken(data: Uint8Array, field: string): string | undefined {
+  try {
+    const v = (JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>)[field];
+    return typeof v === 'string' ? validateSubjectToken(field, v) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function claimedString(data: Uint8Array, field: string): string {
+  try {
+    const v = (JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>)[field];
+    return typeof v === 'string' ? v.slice(0, 256) : '';
+  } catch {
+    return '';
+  }
+}
+
+const sha256hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+export class RequestHandler {
+  private readonly stops: { stop(): void }[] = [];
+  private sub: { unsubscribe(): void } | undefined;
+  private readonly keygenSlots: Semaphore;
+  private readonly signingSlots: Semaphore;
+  private readonly reshareSlots = new Semaphore(1);
+  /** Requests in progress (for a graceful stop). */
+  private readonly inProgress = new Set<Promise<void>>();
+
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly workQueue: WorkQueue,
+    private readonly bus: Bus,
+  ) {
+    this.keygenSlots = new Semaphore(ctx.config.max_concurrent_keygen);
+    this.signingSlots = new Semaphore(ctx.config.max_concurrent_signing);
+  }
+
+  /** Creates the streams if needed and starts consuming. Throws what the transports throw. */
+  async start(): Promise<void> {
+    const c = this.ctx.config;
+    await this.workQueue.ensureStream({ name: KEYGEN_STREAM, subjects: [...KEYGEN_REQUEST_SUBJECTS] });
+    await this.workQueue.ensureStream({ name: SIGNING_STREAM, subjects: [...SIGNING_REQUEST_SUBJECTS] });
+    await this.workQueue.ensureStream({ name: RESULT_STREAM, subjects: [...RESULT_SUBJECTS] });
+    this.stops.push(
+      this.workQueue.consume(
+        {
+          stream: KEYGEN_STREAM,
+          durable: KEYGEN_CONSUMER,
+          filter: KEYGEN_REQUEST_SUBJECTS[0],
+          maxDeliver: MAX_DELIVER,
+          ackWaitMs: ACK_WAIT_MS,
+          maxAckPending: c.max_concurrent_keygen,
+        },
+        (m) => this.track(this.keygen(m)),
+      ),
+      this.workQueue.consume(
+        {
+          stream: SIGNING_STREAM,
+          durable: SIGNING_CONSUMER,
+          filter: SIGNING_REQUEST_SUBJECTS[0],
+          maxDeliver: MAX_DELIVER,
+          ackWaitMs: ACK_WAIT_MS,
+          maxAckPending: c.max_concurrent_signing,
+        },
+        (m) => this.track(this.signing(m)),
+        { onMaxDeliveries: (m) => void this.maxDeliveries(m.data) },
+      ),
+    );
+    this.sub = this.bus.subscribe(RESHARE_REQUEST_SUBJECT, (m) => this.track(this.reshare(m)), {
+      queue: 'tessera-reshare',
+    });
+  }
+
+  /** Stops taking requests and waits (bounded) for those in progress. Does not throw. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    for (const s of this.stops) s.stop();
+    this.sub?.unsubscribe();
+    await Promise.race([
+      Promise.allSettled([...this.inProgress]),
+      new Promise((r) => setTimeout(r, timeoutMs).unref()),
+    ]);
+  }
+
+  private track(p: Promise<void>): Promise<void> {
+    this.inProgress.add(p);
+    void p.finally(() => this.inProgress.delete(p));
+    return p;
+  }
+
+  private clientIdOf(headers: ReadonlyMap<string, string>): string {
+    const cid = headers.get(CLIENT_ID_HEADER) ?? '';
+    if (cid === '') return '';
+    try {
+      return validateSubjectToken('client id', cid);
+    } catch {
+      return '';
+    }
+  }
+
+  /** Publishes a result; true if stored (or a duplicate of one stored). Does not throw. */
+  private async publish(op: Operation, subject: string, data: Uint8Array, msgId: string): Promise<boolean> {
+    try {
+      await this.workQueue.publish(subject, data, { msgId });
+      return true;
+    } catch (e) {
+      this.ctx.log.error(
+        { op, subject, err: (e as Error).message },
+        'publishing a result failed; the request will be redelivered',
+      );
+      return false;
+    }
+  }
+
+  /** Keeps a long request from being redelivered while it runs. */
+  private keepAlive(m: WorkMessage): () => void {
+    const t = setInterval(() => m.working(), ACK_WAIT_MS / 3);
+    t.unref();
+    return () => clearInterval(t);
+  }
+
+  private async keygen(m: WorkMessage): Promise<void> {
+    const clientId = this.clientIdOf(m.headers);
+    const stop = this.keepAlive(m);
+    try {
+      let req: ReturnType<typeof parseGenerateKeyRequest>;
+      try {
+        req = parseGenerateKeyRequest(m.data);
+        this.ctx.authenticate(generateKeySignedBytes(req), req.signature, req.walletId, req.authorizerSignatures);
+      } catch (e) {
+        const re = asRequestError(e);
+        const wallet = claimedToken(m.data, 'wallet_id');
+        this.ctx.audit({
+          actor: clientId || 'client',
+          action: 'keygen',
+          walletId: wallet,
+          outcome: 'error',
+          errorCode: re.errorCode,
+        });
+        if (wallet === undefined) {
+          this.ctx.log.warn({ reason: re.reason }, 'a keygen request without a usable wallet_id was dropped');
+          m.ack();
+          return;
+        }
+        const data = keygenResult(wallet, { code: re.errorCode, reason: re.reason });
+        const ok = await this.publish(
+          'keygen',
+          resultSubject('keygen', wallet, clientId),
+          data,
+          unauthenticatedResultMessageId('keygen', sha256hex(m.data)),
+        );
+        if (ok) m.ack();
+        else m.nak(1000);
+        return;
+      }
+      const data = await this.keygenSlots.run(() => coordinateKeygen(this.ctx, req, m.data, clientId));
+      const failed = resultErrorCode(data);
+      this.ctx.audit({
+        actor: clientId || 'client',
+        action: 'keygen',
+        walletId: req.walletId,
+        outcome: failed ? 'error' : 'ok',
+        errorCode: failed,
+      });
+      const ok = await this.publish(
+        'keygen',
+        resultSubject('keygen', req.walletId, clientId),
+        data,
+        resultMessageId('keygen', req.walletId, clientId),
+      );
+      if (ok) m.ack();
+      else m.nak(1000);
+    } finally {
+      stop();
+    }
+  }
+
+  private async signing(m: WorkMessage): Promise<void> {
+    const clientId = this.clientIdOf(m.headers);
+    const stop = this.keepAlive(m);
+    try {
+      let req: ReturnType<typeof parseSignTxRequest>;
+      try {
+        req = parseSignTxRequest(m.data);
+        this.ctx.authenticate(signTxSignedBytes(req), req.signature, initiatorId(req), req.authorizerSignatures);
+      } catch (e) {
+        const re = asRequestError(e);
+        const ids = {
+          walletId: claimedString(m.data, 'wallet_id'),
+          txId: claimedString(m.data, 'tx_id'),
+          networkInternalCode: claimedString(m.data, 'network_internal_code'),
+        };
+        this.ctx.audit({
+          actor: clientId || 'client',
+          action: 'sign',
+          walletId: ids.walletId,
+          outcome: 'error',
+          errorCode: re.errorCode,
+        });
+        const data = signingResult(ids, { code: re.errorCode, reason: re.reason });
+        const ok = await this.publish(
+          'signing',
+          resultSubject('signing', '', clientId),
+          data,
+          unauthenticatedResultMessageId('signing', sha256hex(m.data)),
+        );
+        if (ok) m.ack();
+        else m.nak(1000);
+        return;
+      }
+      const out = await this.signingSlots.run(() => coordinateSign(this.ctx, req, m.data, clientId));
+      if (out.kind === 'in-flight') {
+        // a redelivery or a retry of the request being signed now: its result will come from that session
+        this.ctx.audit({ actor: clientId || 'client', action: 'sign', walletId: req.walletId, outcome: 'duplicate' });
+        m.ack();
+        return;
+      }
+      const failed = resultErrorCode(out.result);
+      this.ctx.audit({
+        actor: clientId || 'client',
+        action: 'sign',
+        walletId: req.walletId,
+        outcome: out.kind === 'replay' ? 'replayed' : out.kind === 'conflict' ? 'duplicate' : failed ? 'error' : 'ok',
+        errorCode: failed,
+        details: { txId: req.txId.slice(0, 200), keyType: req.keyType },
+      });
+      // A replayed result gets its own message id (the first copy may have been consumed already);
+      // a tx-id conflict too (it must never take the first request's place in the deduplication window).
+      const base = resultMessageId('signing', req.txId, clientId);
+      const msgId =
+        out.kind === 'replay'
+          ? `${base}:replay:${m.seq}`
+          : out.kind === 'conflict'
+            ? `${base}:conflict:${sha256hex(m.data)}`
+            : base;
+      const ok = await this.publish('signing', resultSubject('signing', req.txId, clientId), out.result, msgId);
+      if (ok) m.ack();
+      else m.nak(1000);
+    } finally {
+      stop();
+    }
+  }
+
+  /** mpcium's answer when a signing request was delivered too often (reference §1.2 step 5). */
+  private async maxDeliveries(data: Uint8Array): Promise<void> {
+    const ids = {
+      walletId: claimedString(data, 'wallet_id'),
+      txId: claimedString(data, 'tx_id'),
+      networkInternalCode: claimedString(data, 'network_internal_code'),
+    };
+    const result = signingResult(ids, {
+      code: 'ERROR_MAX_DELIVERY_ATTEMPTS',
+      reason: 'Signing failed: maximum delivery attempts exceeded',
+      isTimeout: true,
+    });
+    await this.publish(
+      'signing',
+      resultSubject('signing', ''),
+      result,
+      unauthenticatedResultMessageId('signing', sha256hex(data)),
+    );
+  }
+
+  private async reshare(m: BusMessage): Promise<void> {
+    const clientId = this.clientIdOf(m.headers);
+    let req: ReturnType<typeof parseResharingRequest>;
+    try {
+      req = parseResharingRequest(m.data);
+      this.ctx.authenticate(
+        resharingSignedBytes(req),
+        req.signature ?? new Uint8Array(0),
+        initiatorId(req),
+        req.authorizerSignatures,
+      );
+    } catch (e) {
+      const re = asRequestError(e);
+      const sessionId = claimedToken(m.data, 'session_id');
+      this.ctx.audit({ actor: clientId || 'client', action: 'reshare', outcome: 'error', errorCode: re.errorCode });
+      if (sessionId === undefined) return;
+      const ids = {
+        walletId: claimedString(m.data, 'wallet_id'),
+        newThreshold: 0,
+        keyType: (claimedString(m.data, 'key_type') === 'ed25519' ? 'ed25519' : 'secp256k1') as 'ed25519' | 'secp256k1',
+      };
+      const data = reshareResult(ids, { code: re.errorCode, reason: re.reason });
+      await this.publish(
+        'reshare',
+        resultSubject('reshare', sessionId, clientId),
+        data,
+        unauthenticatedResultMessageId('reshare', sha256hex(m.data)),
+      );
+      return;
+    }
+    const data = await this.reshareSlots.run(() => coordinateReshare(this.ctx, req, m.data, clientId));
+    const failed = resultErrorCode(data);
+    this.ctx.audit({
+      actor: clientId || 'client',
+      action: 'reshare',
+      walletId: req.walletId,
+      outcome: failed ? 'error' : 'ok',
+      errorCode: failed,
+      details: { keyType: req.keyType, newThreshold: req.newThreshold, nodes: req.nodeIds.join(',').slice(0, 500) },
+    });
+    await this.publish(
+      'reshare',
+      resultSubject('reshare', req.sessionId, clientId),
+      data,
+      resultMessageId('reshare', req.sessionId, clientId),
+    );
+  }
+}
+
+function asRequestError(e: unknown): RequestError {
+  if (e instanceof RequestError) return e;
+  return new RequestError('ERROR_UNMARSHAL_FAILURE', `Failed to unmarshal the request: ${(e as Error).message}`);
+}
+
+/** The error code of a result event we built, or undefined for a success. Does not throw. */
+function resultErrorCode(data: Uint8Array): ErrorCode | undefined {
+  try {
+    const o = JSON.parse(Buffer.from(data).toString('utf8')) as { result_type?: string; error_code?: string };
+    return o.result_type === 'error' ? (o.error_code as ErrorCode) : undefined;
+  } catch {
+    return undefined;
+  }
+}
