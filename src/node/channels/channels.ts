@@ -8,31 +8,29 @@
  * channels per peer, `maxPendingSends` queued messages, `maxTrackedSessions` sequence counters per
  * direction, one outgoing handshake per peer, token buckets on answered hellos and on notices.
  */
-import type { KeyObject } from 'node:crypto';
-import { createPublicKey, sign } from 'node:crypto';
+import { sign } from 'node:crypto';
 import { ByteReader, ByteWriter, MalformedError } from '../../common/bytes.js';
 import { InvalidArgumentError, InvalidStateError, NotFoundError, TimeoutError } from '../../common/errors.js';
-import { secureRandomBytes } from '../../common/random.js';
-import { type Bus, type BusMessage, checkPublishSubject, type Subscription } from '../../transport/index.js';
+import type { Bus, BusMessage, Subscription } from '../../transport/index.js';
 import { Channel } from './channel.js';
 import { ChannelError, Refused } from './errors.js';
 import { answerHello, checkHelloNames, createHello, finishHello, type HandshakeContext } from './handshake.js';
-import { SessionSequences, TokenBucket } from './replay-window.js';
-import { broadcastSignedBytes, ed25519PublicKey, signBroadcast, verifyEd25519 } from './signed-broadcast.js';
+import { checkMessage, resolveOptions } from './options.js';
+import { type Outgoing, PeerState } from './peer-state.js';
+import { SessionSequences } from './replay-window.js';
+import { broadcastSignedBytes, signBroadcast, verifyEd25519 } from './signed-broadcast.js';
 import {
   type ChannelMessage,
   type ChannelRejection,
   type ChannelsOptions,
   type InboundMessage,
   MAX_CHANNEL_PAYLOAD_BYTES,
-  MAX_SESSION_ID_BYTES,
 } from './types.js';
 import {
   type DataFrame,
   decodeDataFrame,
   decodeHello,
   decodeRekey,
-  EPOCH_BYTES,
   MODE_BROADCAST,
   MODE_DIRECT,
   rekeyBody,
@@ -40,60 +38,13 @@ import {
   withSignature,
 } from './wire.js';
 
-const NODE_ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
-const MAX_CHANNELS_PER_PEER = 4;
-/** Hellos answered per peer: a burst of 8, then 2 a second. */
-const HELLO_BURST = 8;
-const HELLO_PER_SECOND = 2;
-/** Rekey notices sent to, and processed from, one peer. */
-const NOTICE_BURST = 4;
-const NOTICE_PER_SECOND = 2;
-
-interface Outgoing {
-  readonly msg: ChannelMessage;
-  readonly signature: Uint8Array | undefined;
-  readonly resolve: () => void;
-  readonly reject: (e: unknown) => void;
-}
-
-interface Peer {
-  readonly id: string;
-  readonly publicKey: KeyObject;
-  /** Oldest first. */
-  channels: Channel[];
-  /** The confirmed channel sends go out on. */
-  current: Channel | undefined;
-  /** The peer's boot epoch, as the last confirmed channel showed it. */
-  epoch: Uint8Array | undefined;
-  handshake: Promise<void> | undefined;
-  queue: Outgoing[];
-  readonly hellos: TokenBucket;
-  readonly noticesOut: TokenBucket;
-  readonly noticesIn: TokenBucket;
-}
-
-const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
-
-/** Checks a message to send. Throws `InvalidArgumentError` naming the bad field. */
-function checkMessage(msg: ChannelMessage): void {
-  const s = msg.sessionId;
-  if (typeof s !== 'string' || !s.isWellFormed() || Buffer.byteLength(s) > MAX_SESSION_ID_BYTES)
-    throw new InvalidArgumentError(`sessionId must be well-formed Unicode of at most ${MAX_SESSION_ID_BYTES} bytes`);
-  if (!Number.isInteger(msg.kind) || msg.kind < 0 || msg.kind > 0xff)
-    throw new InvalidArgumentError('kind must be an integer in 0..255');
-  if (!Number.isInteger(msg.round) || msg.round < 0 || msg.round > 0xffff)
-    throw new InvalidArgumentError('round must be an integer in 0..65535');
-  if (!(msg.payload instanceof Uint8Array) || msg.payload.length > MAX_CHANNEL_PAYLOAD_BYTES)
-    throw new InvalidArgumentError(`payload must be at most ${MAX_CHANNEL_PAYLOAD_BYTES} bytes`);
-  if (msg.to !== null && typeof msg.to !== 'string') throw new InvalidArgumentError('to must be a node id or null');
-}
-
 export class Channels {
   private readonly ctx: HandshakeContext;
   private readonly bus: Bus;
   private readonly timeoutMs: number;
   private readonly maxPending: number;
-  private readonly peers = new Map<string, Peer>();
+  private readonly peers = new Map<string, PeerState>();
+  /** Every channel by id (hex), across peers. */
   private readonly byId = new Map<string, Channel>();
   private readonly outSeq: SessionSequences;
   private readonly inSeq: SessionSequences;
@@ -110,62 +61,14 @@ export class Channels {
    * bound or boot epoch.
    */
   constructor(opts: ChannelsOptions) {
-    if (typeof opts.self !== 'string' || !NODE_ID_RE.test(opts.self))
-      throw new InvalidArgumentError("a node id is 1-128 letters, digits, '_' or '-'");
-    const k = opts.identityKey;
-    if (k?.type !== 'private' || k.asymmetricKeyType !== 'ed25519')
-      throw new InvalidArgumentError('identityKey must be an Ed25519 private key');
-    if (typeof opts.subjectPrefix !== 'string' || Buffer.byteLength(opts.subjectPrefix) > 200)
-      throw new InvalidArgumentError('subjectPrefix must be a subject of at most 200 bytes');
-    checkPublishSubject(`${opts.subjectPrefix}.node.${opts.self}.msg`);
-    const timeoutMs = opts.handshakeTimeoutMs ?? 5000;
-    const maxPending = opts.maxPendingSends ?? 10_000;
-    const maxTracked = opts.maxTrackedSessions ?? 10_000;
-    for (const [name, v] of [
-      ['handshakeTimeoutMs', timeoutMs],
-      ['maxPendingSends', maxPending],
-      ['maxTrackedSessions', maxTracked],
-    ] as const) {
-      if (!Number.isSafeInteger(v) || v < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
-    }
-    const epoch = opts.bootEpoch ?? secureRandomBytes(EPOCH_BYTES);
-    if (!(epoch instanceof Uint8Array) || epoch.length !== EPOCH_BYTES)
-      throw new InvalidArgumentError(`bootEpoch must be ${EPOCH_BYTES} bytes`);
-    const ownPublic = Buffer.from(createPublicKey(k).export({ format: 'jwk' }).x!, 'base64url');
-    for (const [id, raw] of opts.peers) {
-      if (typeof id !== 'string' || !NODE_ID_RE.test(id))
-        throw new InvalidArgumentError("a peer's node id is 1-128 letters, digits, '_' or '-'");
-      if (!(raw instanceof Uint8Array) || raw.length !== 32)
-        throw new InvalidArgumentError(`the public key of ${id} must be 32 bytes`);
-      if (id === opts.self) {
-        if (!ownPublic.equals(raw)) throw new InvalidArgumentError('peers lists this node with another public key');
-        continue;
-      }
-      let publicKey: KeyObject;
-      try {
-        publicKey = ed25519PublicKey(raw);
-      } catch {
-        throw new InvalidArgumentError(`the public key of ${id} is not an Ed25519 key`);
-      }
-      this.peers.set(id, {
-        id,
-        publicKey,
-        channels: [],
-        current: undefined,
-        epoch: undefined,
-        handshake: undefined,
-        queue: [],
-        hellos: new TokenBucket(HELLO_BURST, HELLO_PER_SECOND),
-        noticesOut: new TokenBucket(NOTICE_BURST, NOTICE_PER_SECOND),
-        noticesIn: new TokenBucket(NOTICE_BURST, NOTICE_PER_SECOND),
-      });
-    }
-    this.ctx = { cluster: opts.subjectPrefix, self: opts.self, epoch: Uint8Array.from(epoch), identityKey: k };
+    const r = resolveOptions(opts);
+    this.ctx = r.ctx;
+    for (const [id, key] of r.peerKeys) this.peers.set(id, new PeerState(id, key, this.byId));
     this.bus = opts.bus;
-    this.timeoutMs = timeoutMs;
-    this.maxPending = maxPending;
-    this.outSeq = new SessionSequences(maxTracked);
-    this.inSeq = new SessionSequences(maxTracked);
+    this.timeoutMs = r.timeoutMs;
+    this.maxPending = r.maxPending;
+    this.outSeq = new SessionSequences(r.maxTracked);
+    this.inSeq = new SessionSequences(r.maxTracked);
   }
 
   private subject(node: string, what: 'hs' | 'msg' | 'rekey'): string {
@@ -208,14 +111,14 @@ export class Channels {
       if (p === undefined) throw new NotFoundError(`node ${String(id).slice(0, 64)}`, "it is not in this node's peers");
       return p;
     });
-    const queued = targets.filter((p) => !this.ready(p)).length;
+    const queued = targets.filter((p) => !p.ready).length;
     if (this.pending + queued > this.maxPending)
       throw new InvalidStateError(
         `${this.pending} messages already wait for handshakes (limit ${this.maxPending}); retry later`,
       );
     const signature = msg.to === null ? signBroadcast(this.ctx.identityKey, msg, this.ctx.self) : undefined;
     const done = targets.map(
-      (p) => new Promise<void>((resolve, reject) => this.enqueue(p, { msg, signature, resolve, reject })),
+      (p) => new Promise<void>((resolve, reject) => this.enqueue(p, msg, signature, resolve, reject)),
     );
     await Promise.all(done);
   }
@@ -236,8 +139,7 @@ export class Channels {
    * nothing for a node that is not a peer. Does not throw.
    */
   resetPeer(peer: string): void {
-    const p = this.peers.get(peer);
-    if (p !== undefined) for (const c of [...p.channels]) this.drop(p, c);
+    this.peers.get(peer)?.dropAll();
   }
 
   /**
@@ -251,7 +153,7 @@ export class Channels {
     this.subs = [];
     for (const p of this.peers.values()) {
       this.failQueue(p, new InvalidStateError('the channels were closed'));
-      for (const c of [...p.channels]) this.drop(p, c);
+      p.dropAll();
     }
     this.outSeq.clear();
     this.inSeq.clear();
@@ -259,22 +161,29 @@ export class Channels {
 
   // ---- sending ---------------------------------------------------------------------------------
 
-  private ready(p: Peer): boolean {
-    return p.queue.length === 0 && p.current !== undefined && !p.current.exhausted;
-  }
-
-  private enqueue(p: Peer, item: Outgoing): void {
-    if (this.ready(p)) {
-      this.transmit(p, p.current!, item);
+  /**
+   * Sends at once if the peer is ready; otherwise queues (with a copy of the payload, so that what
+   * goes out later is what was signed now) and flushes or starts the handshake.
+   */
+  private enqueue(
+    p: PeerState,
+    msg: ChannelMessage,
+    signature: Uint8Array | undefined,
+    resolve: () => void,
+    reject: (e: unknown) => void,
+  ): void {
+    if (p.ready) {
+      this.transmit(p, p.current!, { msg, signature, ownsPayload: false, resolve, reject });
       return;
     }
-    p.queue.push(item);
+    const copy = { ...msg, payload: msg.payload.slice() };
+    p.queue.push({ msg: copy, signature, ownsPayload: true, resolve, reject });
     this.pending++;
     this.flush(p);
   }
 
   /** Sends the queue in order on the current channel, or starts a handshake for it. */
-  private flush(p: Peer): void {
+  private flush(p: PeerState): void {
     while (p.queue.length > 0) {
       const ch = p.current;
       if (ch === undefined) {
@@ -282,7 +191,7 @@ export class Channels {
         return;
       }
       if (ch.exhausted) {
-        this.drop(p, ch);
+        p.drop(ch);
         continue;
       }
       const item = p.queue.shift()!;
@@ -291,7 +200,8 @@ export class Channels {
     }
   }
 
-  private transmit(p: Peer, ch: Channel, item: Outgoing): void {
+  /** Seals and publishes one message; its session sequence advances only once it is published. */
+  private transmit(p: PeerState, ch: Channel, item: Outgoing): void {
     const { msg, signature } = item;
     let plaintext: Uint8Array | undefined;
     try {
@@ -301,29 +211,28 @@ export class Channels {
         signature === undefined
           ? msg.payload
           : new ByteWriter(SIGNATURE_BYTES + msg.payload.length).raw(signature).raw(msg.payload).finish();
-      const frame = ch.seal(
-        {
-          from: this.ctx.self,
-          to: p.id,
-          sessionId: msg.sessionId,
-          kind: msg.kind,
-          round: msg.round,
-          mode: signature === undefined ? MODE_DIRECT : MODE_BROADCAST,
-          seq,
-        },
-        plaintext,
-      );
-      this.bus.publish(this.subject(p.id, 'msg'), frame);
+      const mode = signature === undefined ? MODE_DIRECT : MODE_BROADCAST;
+      const h = {
+        from: this.ctx.self,
+        to: p.id,
+        sessionId: msg.sessionId,
+        kind: msg.kind,
+        round: msg.round,
+        mode,
+        seq,
+      };
+      this.bus.publish(this.subject(p.id, 'msg'), ch.seal(h, plaintext));
       this.outSeq.set(p.id, msg.sessionId, seq + 1);
       item.resolve();
     } catch (e) {
       item.reject(e);
     } finally {
       if (signature !== undefined) plaintext?.fill(0);
+      if (item.ownsPayload) msg.payload.fill(0);
     }
   }
 
-  private ensureHandshake(p: Peer): void {
+  private ensureHandshake(p: PeerState): void {
     if (p.handshake !== undefined || this.state !== 'started') return;
     p.handshake = this.handshake(p).then(
       () => {
@@ -337,15 +246,18 @@ export class Channels {
     );
   }
 
-  private failQueue(p: Peer, e: unknown): void {
+  private failQueue(p: PeerState, e: unknown): void {
     const items = p.queue;
     p.queue = [];
     this.pending -= items.length;
-    for (const item of items) item.reject(e);
+    for (const item of items) {
+      item.msg.payload.fill(0);
+      item.reject(e);
+    }
   }
 
   /** Runs one handshake as initiator and installs its (confirmed) channel. Rejects as `send` documents. */
-  private async handshake(p: Peer): Promise<void> {
+  private async handshake(p: PeerState): Promise<void> {
     const hello = createHello(this.ctx, p.id);
     let reply: BusMessage;
     try {
@@ -360,51 +272,25 @@ export class Channels {
       throw e;
     }
     if (this.state !== 'started') throw new InvalidStateError('the channels were closed');
+    let ch: Channel;
     try {
-      this.install(p, new Channel(finishHello(this.ctx, hello, reply.data, p.publicKey)));
+      ch = new Channel(finishHello(this.ctx, hello, reply.data, p.publicKey));
     } catch (e) {
       if (e instanceof ChannelError) this.report(p.id, undefined, `handshake reply refused: ${e.reason}`);
       throw e;
     }
+    this.install(p, ch);
   }
 
   // ---- channel bookkeeping ---------------------------------------------------------------------
 
-  private install(p: Peer, ch: Channel): void {
-    if (this.byId.has(ch.idHex)) {
-      ch.wipe();
+  /** Installs `ch` for `p`; a peer shown restarted has its inbound session sequences forgotten. */
+  private install(p: PeerState, ch: Channel): void {
+    try {
+      if (p.install(ch)) this.inSeq.clearPeer(p.id);
+    } catch {
       throw new ChannelError(p.id, 'channel id collision');
     }
-    if (p.channels.length >= MAX_CHANNELS_PER_PEER) {
-      // an unconfirmed channel (maybe from a replayed hello) goes first; the current one last
-      const victim = p.channels.find((c) => !c.confirmed) ?? p.channels.find((c) => c !== p.current) ?? p.channels[0]!;
-      this.drop(p, victim);
-    }
-    p.channels.push(ch);
-    this.byId.set(ch.idHex, ch);
-    if (ch.confirmed) this.confirm(p, ch);
-  }
-
-  /**
-   * A channel proved fresh (our hello answered, or a frame from its initiator decrypted): it
-   * becomes current; if it shows a new boot epoch the peer restarted, so its other channels and
-   * its inbound session sequences go.
-   */
-  private confirm(p: Peer, ch: Channel): void {
-    ch.confirmed = true;
-    if (p.epoch !== undefined && !sameBytes(p.epoch, ch.peerEpoch)) {
-      for (const c of [...p.channels]) if (!sameBytes(c.peerEpoch, ch.peerEpoch)) this.drop(p, c);
-      this.inSeq.clearPeer(p.id);
-    }
-    p.epoch = ch.peerEpoch;
-    p.current = ch;
-  }
-
-  private drop(p: Peer, ch: Channel): void {
-    p.channels = p.channels.filter((c) => c !== ch);
-    this.byId.delete(ch.idHex);
-    ch.wipe();
-    if (p.current === ch) p.current = p.channels.findLast((c) => c.confirmed);
   }
 
   // ---- receiving -------------------------------------------------------------------------------
@@ -442,8 +328,7 @@ export class Channels {
       checkHelloNames(this.ctx, h);
       if (p === undefined) throw new Refused('hello from a node that is not a peer');
       if (m.reply === undefined) throw new Refused('hello without a reply subject');
-      if (!p.hellos.take()) throw new Refused('too many handshakes from this peer; hello dropped');
-      const { reply, keys } = answerHello(this.ctx, h, m.data, p.publicKey);
+      const { reply, keys } = answerHello(this.ctx, h, m.data, p.publicKey, () => p.hellos.take());
       this.install(p, new Channel(keys));
       this.bus.publish(m.reply, reply);
     } catch (e) {
@@ -466,7 +351,7 @@ export class Channels {
     const plain = ch.open(f);
     if (plain === undefined) throw refused(p.id, 'authentication failed (ciphertext, tag or header altered)');
     try {
-      if (!ch.confirmed) this.confirm(p, ch);
+      if (!ch.confirmed && p.confirm(ch)) this.inSeq.clearPeer(p.id);
       this.accept(p, f, plain);
     } finally {
       plain.fill(0);
@@ -474,7 +359,7 @@ export class Channels {
   }
 
   /** The checks after decryption: the broadcast signature and the session sequence; then delivery. */
-  private accept(p: Peer, f: DataFrame, plain: Buffer): void {
+  private accept(p: PeerState, f: DataFrame, plain: Buffer): void {
     const refused = (reason: string) => new Refused(reason, p.id, f.sessionId);
     let payload: Uint8Array;
     let signature: Uint8Array | undefined;
@@ -485,7 +370,7 @@ export class Channels {
       payload = r.raw(r.remaining);
       if (!verifyEd25519(p.publicKey, broadcastSignedBytes({ ...f, payload }, p.id), signature))
         throw refused('broadcast signature does not verify');
-    } else payload = Uint8Array.from(plain);
+    } else payload = new Uint8Array(plain);
     if (payload.length > MAX_CHANNEL_PAYLOAD_BYTES) throw refused('payload over the limit');
     const expected = this.inSeq.get(p.id, f.sessionId);
     if (f.seq !== expected) throw refused(`out of sequence in the session (expected ${expected}, got ${f.seq})`);
@@ -528,11 +413,11 @@ export class Channels {
       throw refused('rekey notice for another cluster or node');
     const p = this.peers.get(n.from);
     if (p === undefined) throw refused('rekey notice from a node that is not a peer');
-    if (!p.noticesIn.take()) throw refused('too many rekey notices from this peer; notice dropped');
     if (!verifyEd25519(p.publicKey, n.body, n.signature)) throw refused('rekey notice signature does not verify');
+    if (!p.noticesIn.take()) throw refused('too many rekey notices from this peer; notice dropped');
     const ch = this.byId.get(Buffer.from(n.channelId).toString('hex'));
     if (ch === undefined || ch.peer !== p.id) return; // already gone: nothing to do
-    this.drop(p, ch);
+    p.drop(ch);
     if (p.current === undefined) this.ensureHandshake(p);
   }
 }

@@ -92,10 +92,14 @@ function deriveKeys(
   initiator: string,
   responder: string,
 ): { i2r: Buffer; r2i: Buffer; channelId: Uint8Array } {
-  const transcript = sha256(new ByteWriter().tag(TAG_TRANSCRIPT).bytes(hello).bytes(replyBody).finish());
-  const info = new ByteWriter().tag(TAG_KEYS).str(cluster).str(initiator).str(responder).finish();
-  const okm = Buffer.from(hkdfSync('sha256', shared, transcript, info, 80));
-  shared.fill(0);
+  let okm: Buffer;
+  try {
+    const transcript = sha256(new ByteWriter().tag(TAG_TRANSCRIPT).bytes(hello).bytes(replyBody).finish());
+    const info = new ByteWriter().tag(TAG_KEYS).str(cluster).str(initiator).str(responder).finish();
+    okm = Buffer.from(hkdfSync('sha256', shared, transcript, info, 80));
+  } finally {
+    shared.fill(0);
+  }
   const i2r = Buffer.alloc(32);
   const r2i = Buffer.alloc(32);
   okm.copy(i2r, 0, 0, 32);
@@ -135,18 +139,20 @@ export function checkHelloNames(ctx: HandshakeContext, h: SignedHello): void {
 
 /**
  * The responder's side: verifies `hello` (decoded from `helloBytes`, names checked) with the
- * claimed sender's key, answers it with a fresh ephemeral key and derives the channel. Throws
- * `Refused` (wrong signature, low-order key).
+ * claimed sender's key, asks `admit` (the rate limit: only validly signed hellos spend it), answers
+ * with a fresh ephemeral key and derives the channel. Throws `Refused` (wrong signature, not
+ * admitted, low-order key).
  */
 export function answerHello(
   ctx: HandshakeContext,
   hello: SignedHello,
   helloBytes: Uint8Array,
   peerKey: KeyObject,
+  admit: () => boolean = () => true,
 ): { reply: Uint8Array; keys: ChannelKeys } {
   if (!verifyEd25519(peerKey, hello.body, hello.signature)) throw new Refused('hello signature does not verify');
+  if (!admit()) throw new Refused('too many handshakes from this peer; hello dropped');
   const eph = ephemeral();
-  const shared = x25519(eph.privateKey, hello.ephemeral);
   const replyBody = helloBody({
     cluster: ctx.cluster,
     sender: ctx.self,
@@ -155,9 +161,11 @@ export function answerHello(
     ephemeral: eph.publicRaw,
     helloHash: sha256(helloBytes),
   });
+  const reply = withSignature(replyBody, signEd25519(ctx.identityKey, replyBody));
+  const shared = x25519(eph.privateKey, hello.ephemeral);
   const { i2r, r2i, channelId } = deriveKeys(shared, helloBytes, replyBody, ctx.cluster, hello.sender, ctx.self);
   return {
-    reply: withSignature(replyBody, signEd25519(ctx.identityKey, replyBody)),
+    reply,
     keys: { channelId, peer: hello.sender, peerEpoch: hello.epoch, initiator: false, sendKey: r2i, recvKey: i2r },
   };
 }

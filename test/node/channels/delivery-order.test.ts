@@ -84,4 +84,22 @@ describe('channels deliver every message once, in send order, from the authentic
     for (const f of frames) expect(Buffer.from(f).includes(Buffer.from(secret))).toBe(false);
     await waitFor(() => cluster!.node('b').inbox.length === 2);
   });
+
+  it('a queued message goes out as it was when sent: changing the buffer afterwards changes nothing', async () => {
+    cluster = await startCluster(['a', 'b']);
+    const a = cluster.node('a');
+    const b = cluster.node('b');
+    const direct = new TextEncoder().encode('direct-original');
+    const broadcast = new TextEncoder().encode('broadcast-original');
+    const sent = [
+      a.channels.send({ sessionId: 's', kind: 1, round: 1, to: 'b', payload: direct }, []),
+      a.channels.send({ sessionId: 's', kind: 1, round: 1, to: null, payload: broadcast }, ['b']),
+    ];
+    direct.fill(0x21);
+    broadcast.fill(0x21);
+    await Promise.all(sent);
+    await waitFor(() => b.inbox.length === 2);
+    expect(texts(b.inbox)).toEqual(['direct-original', 'broadcast-original']);
+    expect(b.rejects).toEqual([]);
+  });
 });

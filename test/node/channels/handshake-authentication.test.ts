@@ -213,4 +213,16 @@ describe('replayed hellos cannot displace a working channel', () => {
     expect(texts(a.inbox)).toEqual(['b0', 'b1', 'b2']);
     expect([...a.rejects, ...b.rejects]).toEqual([]);
   });
+
+  it('hellos with bad signatures do not spend the rate limit: a spoofer cannot lock a member out of handshakes', async () => {
+    cluster = await startCluster(['a', 'b']);
+    const a = cluster.node('a');
+    const b = cluster.node('b');
+    for (let i = 0; i < 20; i++)
+      cluster.raw.publish(`${PREFIX}.node.b.hs`, hello('a', identity().key, 'b'), { reply: '_X.y' });
+    await waitFor(() => b.rejects.length === 20);
+    expect(new Set(b.rejects.map((r) => r.reason))).toEqual(new Set(['hello signature does not verify']));
+    await a.channels.send(msg('s', 'still welcome', 'b'), []);
+    await waitFor(() => b.inbox.length === 1);
+  });
 });

@@ -126,4 +126,24 @@ describe('rekey notices are authenticated', () => {
     await settle();
     expect(a.rejects).toEqual([]);
   });
+
+  it("a member's notice about a channel it does not share (another pair's) is ignored", async () => {
+    cluster = await startCluster(['a', 'b', 'c']);
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => cluster!.node(id));
+    await a!.channels.send(msg('s', 'a0', 'b'), []);
+    await waitFor(() => b!.inbox.length === 1);
+    const body = rekeyBody({
+      cluster: PREFIX,
+      from: 'c',
+      to: 'a',
+      channelId: decodeDataFrame(framesTo(a!, 'b')[0]!).channelId,
+    });
+    const cKey = cluster.identities.get('c')!.key;
+    cluster.raw.publish(`${PREFIX}.node.a.rekey`, withSignature(body, new Uint8Array(sign(null, body, cKey))));
+    await settle();
+    await a!.channels.send(msg('s', 'a1', 'b'), []);
+    await waitFor(() => b!.inbox.length === 2);
+    expect(handshakesBy(a!)).toHaveLength(1);
+    expect([...a!.rejects, ...b!.rejects, ...c!.rejects]).toEqual([]);
+  });
 });
