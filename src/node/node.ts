@@ -12,6 +12,7 @@ import type { Vault } from '../vault/index.js';
 import { Channels } from './channels/index.js';
 import type { NodeConfig } from './config.js';
 import type { AuditEvent, NodeContext } from './operations/context.js';
+import { answerQuery } from './operations/directory.js';
 import { joinKeygen } from './operations/keygen.js';
 import { MemoryRequestLedger, type RequestLedger } from './operations/request-ledger.js';
 import { joinResetup } from './operations/resetup.js';
@@ -152,7 +153,8 @@ export class TesseraNode {
         this.router.fail(r.sessionId, `channel: ${r.reason}`, [r.peer]);
     });
     this.readiness.onChange((c) => {
-      if (c.restarted) this.channels.resetPeer(c.peer);
+      // a peer that went down or came back with another boot epoch lost its channel keys
+      if (c.restarted || !c.ready) this.channels.resetPeer(c.peer);
       this.log.info({ peer: c.peer, ready: c.ready, restarted: c.restarted }, 'peer readiness changed');
     });
     await this.channels.start();
@@ -179,6 +181,10 @@ export class TesseraNode {
         const c = decodeControl(m.payload);
         if (c.type === 'start') {
           this.onStart(m.from, m.sessionId, c.start);
+          return;
+        }
+        if (c.type === 'query') {
+          answerQuery(this.ctx, m.from, m.sessionId, c);
           return;
         }
       } catch {

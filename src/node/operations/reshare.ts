@@ -15,19 +15,14 @@ import {
 } from '../../api/index.js';
 import { ecdsa, frost, type ProtocolParty } from '../../tss/index.js';
 import type { SessionStart, StoredKey } from '../sessions/control.js';
-import type { ShareLease } from '../sessions/live-shares.js';
 import { PartyRunner } from '../sessions/party-runner.js';
 import { ControlInbox, type NodeContext, newSessionId, OperationError, sendControl, vaultKeyType } from './context.js';
+import { lookupWallet } from './directory.js';
 import { asOperationError, awaitConfirmations } from './keygen.js';
 
 const partyId = (sid: string) => `${sid}/reshare`;
 
 type AnyPublic = ecdsa.KeyPublic | frost.KeyPublic;
-
-const serializePublic = (keyType: string, p: AnyPublic) =>
-  keyType === 'secp256k1'
-    ? ecdsa.serializeKeyPublic(p as ecdsa.KeyPublic)
-    : frost.serializeKeyPublic(p as frost.KeyPublic);
 
 /** Coordinates a reshare request that parsed and authenticated; returns the result event. Never throws. */
 export async function coordinateReshare(
@@ -38,22 +33,10 @@ export async function coordinateReshare(
 ): Promise<Uint8Array> {
   const ids = { walletId: req.walletId, newThreshold: req.newThreshold, keyType: req.keyType };
   const fail = (e: OperationError) => reshareResult(ids, { code: e.errorCode, reason: e.reason });
-  const vkt = vaultKeyType(req.keyType);
-  let lease: ShareLease;
-  let wallet: ReturnType<typeof ctx.vault.getWallet>;
-  try {
-    wallet = ctx.vault.getWallet(vkt, req.walletId);
-    if (wallet.currentVersion === null) throw new Error('no active version');
-    lease = ctx.shares.acquire(vkt, req.walletId, wallet.currentVersion);
-  } catch {
+  const wallet = await lookupWallet(ctx, req.keyType, req.walletId, true);
+  if (wallet === undefined)
     return fail(new OperationError('ERROR_KEY_NOT_FOUND', `Key not found: ${req.keyType} wallet ${req.walletId}`));
-  }
-  let oldPublic: Uint8Array;
-  try {
-    oldPublic = serializePublic(req.keyType, lease.share.public);
-  } finally {
-    lease.release();
-  }
+  const oldPublic = wallet.package;
   const unknown = req.nodeIds.filter((n) => !ctx.members.includes(n));
   if (unknown.length > 0)
     return fail(new OperationError('ERROR_INCOMPATIBLE_PEER_IDS', `unknown node ids: ${unknown.join(', ')}`));
@@ -80,7 +63,7 @@ export async function coordinateReshare(
     clientId,
     keyType: req.keyType,
     walletId: req.walletId,
-    version: wallet.currentVersion as number,
+    version: wallet.version,
     threshold: req.newThreshold,
     participants: newCommittee,
     dealers,
@@ -249,6 +232,7 @@ async function runReshare(
         if (!share) throw new OperationError('ERROR_RESHARE_FAILURE', 'Resharing failed: no share for a new member');
         const bytes = share.serialize();
         try {
+          discardStalePending(ctx, vkt, start.walletId, newVersion);
           ctx.vault.putShare({
             keyType: vkt,
             walletId: start.walletId,
@@ -287,4 +271,25 @@ async function runReshare(
   }
   ctx.log.info({ session: sid, wallet: start.walletId, version: newVersion }, 'reshare complete');
   return groupKey;
+}
+
+/**
+ * A pending version with the number this reshare writes is left from an earlier reshare of the
+ * same version that never completed here (this node missed a confirmation). It is discarded
+ * before the new share is stored. Residual risk (docs/node.md): if the other members of that
+ * earlier committee all got every confirmation they activated it, and this node's copy of it is
+ * lost — their version then no longer matches this reshare's and they refuse to sign with its
+ * committee until an operator reconciles. Throws what the vault throws.
+ */
+function discardStalePending(ctx: NodeContext, vkt: 'ecdsa' | 'eddsa', walletId: string, version: number): void {
+  let versions: ReturnType<NodeContext['vault']['listVersions']>;
+  try {
+    versions = ctx.vault.listVersions(vkt, walletId);
+  } catch {
+    return;
+  }
+  if (versions.some((v) => v.version === version && v.status === 'pending')) {
+    ctx.log.warn({ wallet: walletId, version }, 'discarding a pending version left by a failed reshare');
+    ctx.vault.discardPending(vkt, walletId, version);
+  }
 }

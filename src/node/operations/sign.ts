@@ -23,6 +23,7 @@ import type { Control, SessionStart } from '../sessions/control.js';
 import type { ShareLease } from '../sessions/live-shares.js';
 import { PartyRunner } from '../sessions/party-runner.js';
 import { ControlInbox, type NodeContext, newSessionId, OperationError, sendControl, vaultKeyType } from './context.js';
+import { lookupWallet } from './directory.js';
 import { signRequestDigest } from './request-ledger.js';
 import { scheduleResetup } from './resetup.js';
 
@@ -131,18 +132,13 @@ export async function coordinateSign(
   const ids = { walletId: req.walletId, txId: req.txId, networkInternalCode: req.networkInternalCode };
   const fail = (e: OperationError) =>
     signingResult(ids, { code: e.errorCode, reason: e.reason, isTimeout: e.isTimeout });
-  const vkt = vaultKeyType(req.keyType);
-  let wallet: ReturnType<typeof ctx.vault.getWallet>;
-  try {
-    wallet = ctx.vault.getWallet(vkt, req.walletId);
-    if (wallet.currentVersion === null) throw new Error('no active version');
-  } catch {
+  const wallet = await lookupWallet(ctx, req.keyType, req.walletId, false);
+  if (wallet === undefined)
     return {
       kind: 'result',
       result: fail(new OperationError('ERROR_KEY_NOT_FOUND', `Key not found: ${req.keyType} wallet ${req.walletId}`)),
     };
-  }
-  const version = wallet.currentVersion;
+  const version = wallet.version;
   const digest = signRequestDigest(req);
   const first = newSessionId();
   const claim = ctx.ledger.claim(req.walletId, req.txId, digest, first);

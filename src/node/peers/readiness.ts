@@ -81,6 +81,8 @@ function decodeEntry(
 
 export class Readiness {
   private readonly peers = new Map<string, PeerState>();
+  /** The last epoch each peer announced, kept while it is down: a new one on return means it restarted. */
+  private readonly epochs = new Map<string, string>();
   private readonly keys = new Map<string, KeyObject>();
   private readonly handlers: ((c: ReadinessChange) => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -198,7 +200,9 @@ export class Readiness {
     if (before && d.time < before.time) return;
     const epoch = Buffer.from(d.epoch).toString('hex');
     this.peers.set(peer, { epoch, time: d.time });
-    const restarted = before !== undefined && before.epoch !== epoch;
+    const known = this.epochs.get(peer);
+    this.epochs.set(peer, epoch);
+    const restarted = known !== undefined && known !== epoch;
     if (before === undefined || restarted) this.emit({ peer, ready: true, restarted });
   }
 }

@@ -60,9 +60,22 @@ export type Control =
   | { readonly type: 'stored'; readonly keys: readonly StoredKey[] }
   | { readonly type: 'done'; readonly ok: true; readonly outcome: Uint8Array }
   | { readonly type: 'done'; readonly ok: false; readonly code: string; readonly reason: string }
-  | { readonly type: 'result'; readonly requestDigest: Uint8Array; readonly result: Uint8Array };
+  | { readonly type: 'result'; readonly requestDigest: Uint8Array; readonly result: Uint8Array }
+  | { readonly type: 'query'; readonly keyType: string; readonly walletId: string; readonly withPackage: boolean }
+  | { readonly type: 'info'; readonly info: WalletView | null };
 
-const TYPES = ['start', 'abort', 'stored', 'done', 'result'] as const;
+/** What a member says of a wallet's active version (public data only). */
+export interface WalletView {
+  readonly version: number;
+  readonly threshold: number;
+  readonly participants: readonly string[];
+  /** The group public key as the vault stores it (33-byte compressed secp256k1, 32-byte ed25519). */
+  readonly publicKey: Uint8Array;
+  /** The public key package (canonical bytes), if asked for; else empty. */
+  readonly package: Uint8Array;
+}
+
+const TYPES = ['start', 'abort', 'stored', 'done', 'result', 'query', 'info'] as const;
 
 function writeList(w: ByteWriter, list: readonly string[]): void {
   w.u16(list.length);
@@ -105,6 +118,19 @@ export function encodeControl(c: Control): Uint8Array {
       break;
     case 'result':
       w.raw(c.requestDigest).bytes(c.result);
+      break;
+    case 'query':
+      w.str(c.keyType)
+        .str(c.walletId)
+        .u8(c.withPackage ? 1 : 0);
+      break;
+    case 'info':
+      if (c.info === null) w.u8(0);
+      else {
+        w.u8(1).u32(c.info.version).u16(c.info.threshold);
+        writeList(w, c.info.participants);
+        w.bytes(c.info.publicKey).bytes(c.info.package);
+      }
       break;
   }
   return w.finish();
@@ -168,6 +194,31 @@ export function decodeControl(bytes: Uint8Array): Control {
     case 'result':
       c = { type, requestDigest: r.raw(32), result: r.bytes(64 * 1024) };
       break;
+    case 'query': {
+      const keyType = r.str(16);
+      const walletId = r.str();
+      const flag = r.u8();
+      if (flag > 1) throw new MalformedError('bad flag');
+      c = { type, keyType, walletId, withPackage: flag === 1 };
+      break;
+    }
+    case 'info': {
+      const found = r.u8();
+      if (found === 0) c = { type, info: null };
+      else if (found === 1)
+        c = {
+          type,
+          info: {
+            version: r.u32(),
+            threshold: r.u16(),
+            participants: readList(r),
+            publicKey: r.bytes(64),
+            package: r.bytes(MAX_REQUEST),
+          },
+        };
+      else throw new MalformedError('bad flag');
+      break;
+    }
     default:
       throw new MalformedError('unknown control message type');
   }
