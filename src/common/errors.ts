@@ -16,7 +16,9 @@ export type ErrorCode =
   | 'IO_ERROR'
   | 'PROTOCOL_ABORTED'
   | 'BACKUP_CORRUPTED'
-  | 'TIMEOUT';
+  | 'TIMEOUT'
+  /** The cluster answered a client's request with an error result. */
+  | 'OPERATION_FAILED';
 
 /** Base class of every error Tessera throws on purpose. */
 export class TesseraError extends Error {
