@@ -186,30 +186,38 @@ export function generateKeySignedBytes(r: Pick<GenerateKeyRequest, 'walletId'>):
 export function signTxSignedBytes(
   r: Pick<SignTxRequest, 'keyType' | 'walletId' | 'networkInternalCode' | 'txId' | 'tx'>,
 ): Uint8Array {
-  return utf8(
-    goJson({
-      key_type: r.keyType,
-      wallet_id: r.walletId,
-      network_internal_code: r.networkInternalCode,
-      tx_id: r.txId,
-      tx: goBytes(r.tx),
-    }),
-  );
+  return utf8(goJson(signTxSignedFields(r)));
+}
+
+/** The signed fields of a signing request, in Go's order: the head of the message too. */
+function signTxSignedFields(r: Pick<SignTxRequest, 'keyType' | 'walletId' | 'networkInternalCode' | 'txId' | 'tx'>) {
+  return {
+    key_type: r.keyType,
+    wallet_id: r.walletId,
+    network_internal_code: r.networkInternalCode,
+    tx_id: r.txId,
+    tx: goBytes(r.tx),
+  };
 }
 
 /** What the initiator signs for a reshare request: Go's JSON of (session_id, node_ids, new_threshold, key_type, wallet_id). Does not throw. */
 export function resharingSignedBytes(
   r: Pick<ResharingRequest, 'sessionId' | 'nodeIds' | 'newThreshold' | 'keyType' | 'walletId'>,
 ): Uint8Array {
-  return utf8(
-    goJson({
-      session_id: r.sessionId,
-      node_ids: [...r.nodeIds],
-      new_threshold: r.newThreshold,
-      key_type: r.keyType,
-      wallet_id: r.walletId,
-    }),
-  );
+  return utf8(goJson(resharingSignedFields(r)));
+}
+
+/** The signed fields of a reshare request, in Go's order: the head of the message too. */
+function resharingSignedFields(
+  r: Pick<ResharingRequest, 'sessionId' | 'nodeIds' | 'newThreshold' | 'keyType' | 'walletId'>,
+) {
+  return {
+    session_id: r.sessionId,
+    node_ids: [...r.nodeIds],
+    new_threshold: r.newThreshold,
+    key_type: r.keyType,
+    wallet_id: r.walletId,
+  };
 }
 
 /** The initiator id mpcium binds authorizer signatures to: the wallet id (keygen, reshare) or the tx id (signing). Does not throw. */
@@ -249,11 +257,7 @@ export function encodeGenerateKeyRequest(r: GenerateKeyRequest): Uint8Array {
 export function encodeSignTxRequest(r: SignTxRequest): Uint8Array {
   return utf8(
     goJson({
-      key_type: r.keyType,
-      wallet_id: r.walletId,
-      network_internal_code: r.networkInternalCode,
-      tx_id: r.txId,
-      tx: goBytes(r.tx),
+      ...signTxSignedFields(r),
       signature: goBytes(r.signature),
       derivation_path: r.derivationPath === null ? null : [...r.derivationPath],
       ...authorizerField(r.authorizerSignatures),
@@ -269,11 +273,7 @@ export function encodeSignTxRequest(r: SignTxRequest): Uint8Array {
 export function encodeResharingRequest(r: ResharingRequest): Uint8Array {
   return utf8(
     goJson({
-      session_id: r.sessionId,
-      node_ids: [...r.nodeIds],
-      new_threshold: r.newThreshold,
-      key_type: r.keyType,
-      wallet_id: r.walletId,
+      ...resharingSignedFields(r),
       ...(r.signature.length > 0 ? { signature: goBytes(r.signature) } : {}),
       ...authorizerField(r.authorizerSignatures),
     }),

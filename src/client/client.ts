@@ -200,7 +200,7 @@ export class MpcClient {
     selfCheck(() => parseGenerateKeyRequest(body));
     return this.submit('keygen', walletId, walletId, body, timeoutMs, {
       publish: () => this.opts.workQueue.publish(requestSubject('keygen', walletId), body, { headers: this.headers }),
-      outcome: (e) => keygenOutcome(expect(e, 'keygen').result),
+      outcome: (e) => keygenOutcome(narrow(e, 'keygen').result),
       check: `that every node is running and ready (keygen needs all of them) and consumes stream ${KEYGEN_STREAM}`,
     });
   }
@@ -233,7 +233,7 @@ export class MpcClient {
     const body = encodeSignTxRequest({ ...fields, ...signed });
     return this.submit('signing', txId, walletId, body, timeoutMs, {
       publish: () => this.opts.workQueue.publish(requestSubject('signing', txId), body, { headers: this.headers }),
-      outcome: (e) => signOutcome(keyType, expect(e, 'signing').result),
+      outcome: (e) => signOutcome(keyType, narrow(e, 'signing').result),
       check: `that t+1 nodes holding wallet ${walletId} are running and consume stream ${SIGNING_STREAM}`,
     });
   }
@@ -270,7 +270,7 @@ export class MpcClient {
     const body = encodeResharingRequest({ ...fields, ...signed });
     return this.submit('reshare', sessionId, walletId, body, timeoutMs, {
       publish: () => bus.publish(RESHARE_REQUEST_SUBJECT, body, { headers: this.headers }),
-      outcome: (e) => reshareOutcome(sessionId, keyType, expect(e, 'reshare').result),
+      outcome: (e) => reshareOutcome(sessionId, keyType, narrow(e, 'reshare').result),
       check: `that the nodes of the old and the new committee are running and listen on ${RESHARE_REQUEST_SUBJECT}`,
     });
   }
@@ -458,7 +458,7 @@ function readResult(op: Operation, m: WorkMessage): ResultEvent {
   return { ...at, operation: op, sessionId, result: parseReshareResult(m.data) };
 }
 
-function expect<O extends Operation>(e: ResultEvent, op: O): Extract<ResultEvent, { operation: O }> {
+function narrow<O extends Operation>(e: ResultEvent, op: O): Extract<ResultEvent, { operation: O }> {
   if (e.operation !== op) throw new InvalidStateError(`a ${e.operation} result cannot settle a ${op} request`);
   return e as Extract<ResultEvent, { operation: O }>;
 }
