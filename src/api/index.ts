@@ -1,14 +1,18 @@
 /**
  * mpcium's client contract as pure data — subjects, request and result messages, the bytes
- * initiators and authorizers sign, error codes — shared by the node, the SDK and the tests. No
- * transport, no I/O.
+ * initiators and authorizers sign, error codes, the key files initiators keep — shared by the node,
+ * the SDK and the tests. No transport, no I/O.
  */
 
 export { ERROR_CODES, type ErrorCode, isErrorCode } from './error-codes.js';
 export { type GoJsonObject, type GoJsonValue, goBytes, goJson, goJsonString } from './go-json.js';
+export { decryptKeyFile, privateKeyFromHex, type SignatureAlgorithm, signingKeyFromText } from './key-files.js';
 export {
   type AuthorizerSignature,
   authorizerSignedBytes,
+  encodeGenerateKeyRequest,
+  encodeResharingRequest,
+  encodeSignTxRequest,
   type GenerateKeyRequest,
   generateKeySignedBytes,
   initiatorId,
@@ -22,7 +26,19 @@ export {
   type SignTxRequest,
   signTxSignedBytes,
 } from './requests.js';
-export { keygenResult, type ResultError, reshareResult, type SignatureOutcome, signingResult } from './results.js';
+export {
+  type KeygenResultEvent,
+  keygenResult,
+  parseKeygenResult,
+  parseReshareResult,
+  parseSigningResult,
+  type ReshareResultEvent,
+  type ResultError,
+  reshareResult,
+  type SignatureOutcome,
+  type SigningResultEvent,
+  signingResult,
+} from './results.js';
 export {
   CLIENT_ID_HEADER,
   KEYGEN_CONSUMER,

@@ -2,12 +2,13 @@
  * mpcium's request messages (reference §1.3) — parsed and validated — and the bytes their
  * initiator and authorizers sign (§2.1, §2.3). Unknown fields are ignored, as Go ignores them.
  * A request that is not JSON is an `ERROR_UNMARSHAL_FAILURE`; one whose fields are wrong an
- * `ERROR_MSG_VALIDATION` (both as {@link RequestError}).
+ * `ERROR_MSG_VALIDATION` (both as {@link RequestError}). The `encode*` functions write a request as
+ * mpcium's Go client marshals it (struct field order, Go escaping, `omitempty` where Go has it).
  */
 import { z } from 'zod';
 import { TesseraError } from '../common/errors.js';
 import type { ErrorCode } from './error-codes.js';
-import { goBytes, goJson } from './go-json.js';
+import { type GoJsonValue, goBytes, goJson } from './go-json.js';
 import { validateSubjectToken } from './subjects.js';
 
 /** A request that cannot be served as sent: its result carries `code` and `reason`. */
@@ -57,12 +58,12 @@ export interface ResharingRequest {
   readonly authorizerSignatures: readonly AuthorizerSignature[];
 }
 
-// Go decodes a []byte from standard base64 (padding required) or null (a nil slice).
-const b64 = z
+/** Go decodes a []byte from standard base64 (padding required); results use it too. */
+export const goBase64 = z
   .string()
   .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'must be standard base64 with padding')
   .transform((s) => new Uint8Array(Buffer.from(s, 'base64')));
-const bytes = z.union([b64, z.null().transform(() => new Uint8Array(0))]);
+const bytes = z.union([goBase64, z.null().transform(() => new Uint8Array(0))]);
 const token = (what: string) =>
   z.string().superRefine((s, ctx) => {
     try {
@@ -185,30 +186,38 @@ export function generateKeySignedBytes(r: Pick<GenerateKeyRequest, 'walletId'>):
 export function signTxSignedBytes(
   r: Pick<SignTxRequest, 'keyType' | 'walletId' | 'networkInternalCode' | 'txId' | 'tx'>,
 ): Uint8Array {
-  return utf8(
-    goJson({
-      key_type: r.keyType,
-      wallet_id: r.walletId,
-      network_internal_code: r.networkInternalCode,
-      tx_id: r.txId,
-      tx: goBytes(r.tx),
-    }),
-  );
+  return utf8(goJson(signTxSignedFields(r)));
+}
+
+/** The signed fields of a signing request, in Go's order: the head of the message too. */
+function signTxSignedFields(r: Pick<SignTxRequest, 'keyType' | 'walletId' | 'networkInternalCode' | 'txId' | 'tx'>) {
+  return {
+    key_type: r.keyType,
+    wallet_id: r.walletId,
+    network_internal_code: r.networkInternalCode,
+    tx_id: r.txId,
+    tx: goBytes(r.tx),
+  };
 }
 
 /** What the initiator signs for a reshare request: Go's JSON of (session_id, node_ids, new_threshold, key_type, wallet_id). Does not throw. */
 export function resharingSignedBytes(
   r: Pick<ResharingRequest, 'sessionId' | 'nodeIds' | 'newThreshold' | 'keyType' | 'walletId'>,
 ): Uint8Array {
-  return utf8(
-    goJson({
-      session_id: r.sessionId,
-      node_ids: [...r.nodeIds],
-      new_threshold: r.newThreshold,
-      key_type: r.keyType,
-      wallet_id: r.walletId,
-    }),
-  );
+  return utf8(goJson(resharingSignedFields(r)));
+}
+
+/** The signed fields of a reshare request, in Go's order: the head of the message too. */
+function resharingSignedFields(
+  r: Pick<ResharingRequest, 'sessionId' | 'nodeIds' | 'newThreshold' | 'keyType' | 'walletId'>,
+) {
+  return {
+    session_id: r.sessionId,
+    node_ids: [...r.nodeIds],
+    new_threshold: r.newThreshold,
+    key_type: r.keyType,
+    wallet_id: r.walletId,
+  };
 }
 
 /** The initiator id mpcium binds authorizer signatures to: the wallet id (keygen, reshare) or the tx id (signing). Does not throw. */
@@ -220,5 +229,53 @@ export function initiatorId(r: GenerateKeyRequest | SignTxRequest | ResharingReq
 export function authorizerSignedBytes(initiator: string, raw: Uint8Array, initiatorSignature: Uint8Array): Uint8Array {
   return utf8(
     goJson({ initiator_id: initiator, initiator_raw: goBytes(raw), initiator_sig: goBytes(initiatorSignature) }),
+  );
+}
+
+function authorizerField(a: readonly AuthorizerSignature[]): { authorizer_signatures?: GoJsonValue } {
+  // omitempty: Go leaves the field out for a nil or empty slice
+  if (a.length === 0) return {};
+  return { authorizer_signatures: a.map((x) => ({ authorizer_id: x.authorizerId, signature: goBytes(x.signature) })) };
+}
+
+/**
+ * A keygen request as mpcium's Go client marshals its `GenerateKeyMessage`: wallet_id, signature,
+ * authorizer_signatures (left out when empty). Does not throw.
+ */
+export function encodeGenerateKeyRequest(r: GenerateKeyRequest): Uint8Array {
+  return utf8(
+    goJson({ wallet_id: r.walletId, signature: goBytes(r.signature), ...authorizerField(r.authorizerSignatures) }),
+  );
+}
+
+/**
+ * A signing request as mpcium's Go client marshals its `SignTxMessage`: key_type, wallet_id,
+ * network_internal_code, tx_id, tx, signature, derivation_path (`null` when absent),
+ * authorizer_signatures (left out when empty). Throws `InvalidArgumentError` for a path index that
+ * is not a safe integer.
+ */
+export function encodeSignTxRequest(r: SignTxRequest): Uint8Array {
+  return utf8(
+    goJson({
+      ...signTxSignedFields(r),
+      signature: goBytes(r.signature),
+      derivation_path: r.derivationPath === null ? null : [...r.derivationPath],
+      ...authorizerField(r.authorizerSignatures),
+    }),
+  );
+}
+
+/**
+ * A reshare request as mpcium's Go client marshals its `ResharingMessage`: session_id, node_ids,
+ * new_threshold, key_type, wallet_id, signature and authorizer_signatures (both left out when
+ * empty). Throws `InvalidArgumentError` for a threshold that is not a safe integer.
+ */
+export function encodeResharingRequest(r: ResharingRequest): Uint8Array {
+  return utf8(
+    goJson({
+      ...resharingSignedFields(r),
+      ...(r.signature.length > 0 ? { signature: goBytes(r.signature) } : {}),
+      ...authorizerField(r.authorizerSignatures),
+    }),
   );
 }

@@ -17,7 +17,9 @@ export type ErrorCode =
   | 'PROTOCOL_ABORTED'
   | 'BACKUP_CORRUPTED'
   | 'TIMEOUT'
-  | 'CHANNEL_REFUSED';
+  | 'CHANNEL_REFUSED'
+  /** The cluster answered a client's request with an error result. */
+  | 'OPERATION_FAILED';
 
 /** Base class of every error Tessera throws on purpose. */
 export class TesseraError extends Error {

@@ -5,26 +5,20 @@
  * - `identity/<name>_identity.json`: `{"node_name","node_id","public_key" (hex Ed25519),"created_at"}`;
  * - `identity/<name>_private.key`: hex of the 64-byte Ed25519 private key (seed ‖ public key), or
  *   `<name>_private.key.age`: the same text age-encrypted with a passphrase (scrypt).
+ * Reading key file text is `api`'s (`privateKeyFromHex`, `signingKeyFromText`), shared with the SDK.
  */
-import {
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-  randomUUID,
-  sign,
-  verify,
-} from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname, platform, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Decrypter, Encrypter } from 'age-encryption';
-import { AlreadyExistsError, InvalidArgumentError, IoError, WrongPasswordError } from '../common/errors.js';
+import { Encrypter } from 'age-encryption';
+import { decryptKeyFile } from '../api/index.js';
+import { AlreadyExistsError, InvalidArgumentError, IoError } from '../common/errors.js';
 import { ensurePrivateDir, writeFileAtomic } from '../common/fs.js';
 
+export { privateKeyFromHex, signingKeyFromText } from '../api/index.js';
+
 const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
-/** PKCS#8 DER header of an Ed25519 private key (RFC 8410) before its 32-byte seed. */
-const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** One node's public identity, as `<name>_identity.json` holds it. */
@@ -101,30 +95,6 @@ export function createIdentity(
   };
 }
 
-/**
- * The signing key of a private key file's text (hex of the 64-byte seed ‖ public key, or of the
- * 32-byte seed). Throws `InvalidArgumentError` if malformed or if the public half does not belong
- * to the seed.
- */
-export function privateKeyFromHex(text: string): KeyObject {
-  const h = text.trim().replace(/^0x/, '');
-  if (!/^[0-9a-fA-F]+$/.test(h) || (h.length !== 128 && h.length !== 64))
-    throw new InvalidArgumentError('an Ed25519 private key file holds 64 (or 32) bytes as hex');
-  const b = Buffer.from(h, 'hex');
-  const pkcs8 = Buffer.concat([ED25519_PKCS8_PREFIX, b.subarray(0, 32)]);
-  try {
-    const key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
-    const pub = Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x!, 'base64url');
-    if (h.length === 128 && !pub.equals(b.subarray(32))) {
-      throw new InvalidArgumentError('the private key file is damaged: its public half does not match its seed');
-    }
-    return key;
-  } finally {
-    pkcs8.fill(0);
-    b.fill(0);
-  }
-}
-
 /** Age-encrypts a private key file's text with a passphrase (scrypt). Throws `InvalidArgumentError` for a weak passphrase. */
 export async function encryptPrivateKey(text: string, passphrase: string): Promise<Uint8Array> {
   checkPassphrase(passphrase);
@@ -135,13 +105,11 @@ export async function encryptPrivateKey(text: string, passphrase: string): Promi
 
 /** Decrypts an age-encrypted private key file. Throws `WrongPasswordError` if the passphrase does not open it. */
 export async function decryptPrivateKey(file: Uint8Array, passphrase: string): Promise<string> {
-  const d = new Decrypter();
-  d.addPassphrase(passphrase);
-  try {
-    return await d.decrypt(file, 'text');
-  } catch {
-    throw new WrongPasswordError('the passphrase does not open this identity key file; check --identity-password-file');
-  }
+  return decryptKeyFile(
+    file,
+    passphrase,
+    'the passphrase does not open this identity key file; check --identity-password-file',
+  );
 }
 
 /** RFC 3339 in UTC to the second, as mpcium's files hold times. Does not throw. */
@@ -271,42 +239,6 @@ export function createSigningKey(algorithm: 'ed25519' | 'p256'): SigningKeyFiles
     publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('hex'),
     privateKey: privateKey.export({ format: 'der', type: 'sec1' }).toString('hex'),
   };
-}
-
-/**
- * The signing key of an initiator or authorizer private key file's text (ed25519: hex seed; p256:
- * hex of SEC1 or PKCS#8 DER). Throws `InvalidArgumentError` if malformed.
- */
-export function signingKeyFromText(algorithm: 'ed25519' | 'p256', text: string): KeyObject {
-  const h = text.trim().replace(/^0x/, '');
-  if (!/^[0-9a-fA-F]+$/.test(h) || h.length % 2 !== 0) throw new InvalidArgumentError('a private key file holds hex');
-  const b = Buffer.from(h, 'hex');
-  let pkcs8: Buffer | undefined;
-  try {
-    if (algorithm === 'ed25519') {
-      if (b.length === 64) return privateKeyFromHex(h); // seed ‖ public key: the public half is checked
-      if (b.length !== 32) throw new Error('length');
-      pkcs8 = Buffer.concat([ED25519_PKCS8_PREFIX, b]);
-      return createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
-    }
-    let key: KeyObject;
-    try {
-      key = createPrivateKey({ key: b, format: 'der', type: 'sec1' });
-    } catch {
-      key = createPrivateKey({ key: b, format: 'der', type: 'pkcs8' });
-    }
-    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1')
-      throw new Error('curve');
-    return key;
-  } catch (e) {
-    if (e instanceof InvalidArgumentError) throw e;
-    throw new InvalidArgumentError(
-      `not a ${algorithm} private key (ed25519: 32-byte seed hex; p256: SEC1 or PKCS#8 DER hex of a P-256 key)`,
-    );
-  } finally {
-    pkcs8?.fill(0);
-    b.fill(0);
-  }
 }
 
 /**

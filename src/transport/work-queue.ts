@@ -9,6 +9,7 @@
 export interface WorkMessage {
   readonly subject: string;
   readonly data: Uint8Array;
+  /** The publisher's headers, and `Nats-Msg-Id` when it was published with a `msgId`. */
   readonly headers: ReadonlyMap<string, string>;
   /** The stream sequence. */
   readonly seq: number;

@@ -160,14 +160,22 @@ export function workQueueConformance(
       await done();
     });
 
-    it('a message id seen within the window is stored once', async () => {
-      const { a, done } = await connect();
+    it('a message id seen within the window is stored once; a consumer sees it as the Nats-Msg-Id header', async () => {
+      const { a, b, done } = await connect();
       await a.ensureStream({ name: 'res', subjects: ['res.>'] });
-      const first = await a.publish('res.x', bytes('1'), { msgId: 'id-1' });
+      const first = await a.publish('res.x', bytes('1'), { msgId: 'id-1', headers: { h: 'x' } });
       const again = await a.publish('res.x', bytes('1'), { msgId: 'id-1' });
       expect(again).toEqual({ seq: first.seq, duplicate: true });
       expect((await a.publish('res.x', bytes('2'), { msgId: 'id-2' })).duplicate).toBe(false);
+      await a.publish('res.x', bytes('3'));
       await expect(a.publish('nowhere.x', bytes('1'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      const got: string[] = [];
+      b.consume({ ...cfg, stream: 'res', durable: 'ids', filter: 'res.>' }, (m) => {
+        got.push(`${text(m.data)}:${m.headers.get('Nats-Msg-Id') ?? '-'}:${m.headers.get('h') ?? '-'}`);
+        m.ack();
+      });
+      await until(() => got.length === 3);
+      expect(got.sort()).toEqual(['1:id-1:x', '2:id-2:-', '3:-:-']);
       await done();
     });
 

@@ -6,10 +6,15 @@
  * mpcium, a failure is reported (`RequestError` with mpcium's code) instead of dropped silently.
  */
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
-import { type AuthorizerSignature, authorizerSignedBytes, RequestError } from '../../api/index.js';
+import {
+  type AuthorizerSignature,
+  authorizerSignedBytes,
+  RequestError,
+  type SignatureAlgorithm,
+} from '../../api/index.js';
 import { InvalidArgumentError } from '../../common/errors.js';
 
-export type SignatureAlgorithm = 'ed25519' | 'p256';
+export type { SignatureAlgorithm };
 
 /** A verifying key of the initiator or of an authorizer. */
 export interface VerifyingKey {

@@ -177,7 +177,10 @@ class MemoryWorkQueue implements WorkQueue {
     checkPublishSubject(subject);
     for (const s of this.server.streams.values()) {
       if (s.cfg.subjects.some((p) => subjectMatches(p, subject))) {
-        return s.store(subject, data, new Map(Object.entries(opts.headers ?? {})), opts.msgId, this.server.now());
+        // as a NATS server does, the message id travels with the message as its Nats-Msg-Id header
+        const headers = new Map(Object.entries(opts.headers ?? {}));
+        if (opts.msgId !== undefined) headers.set('Nats-Msg-Id', opts.msgId);
+        return s.store(subject, data, headers, opts.msgId, this.server.now());
       }
     }
     throw new NotFoundError(`a stream for subject ${subject}`, 'create the stream first');
