@@ -5,6 +5,7 @@
  * requests in progress. Everything it needs after a restart is in its vault.
  */
 import { type KeyObject, randomBytes } from 'node:crypto';
+import { BackupScheduler, type RunBackupResult } from '../backup/index.js';
 import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
 import { type Logger, silentLogger } from '../common/log.js';
 import type { Bus, KeyValue, WorkQueue } from '../transport/index.js';
@@ -47,6 +48,8 @@ export interface NodeOptions {
   readonly ledger?: RequestLedger;
   /** Where audit events go (default: the log). */
   readonly audit?: (e: AuditEvent & { time: number }) => void;
+  /** The backup passphrase (the daemon reads `tessera.backup.passphrase_file`); recipients come from the config. */
+  readonly backupPassphrase?: string;
   readonly log?: Logger;
 }
 
@@ -61,6 +64,7 @@ export class TesseraNode {
   private readonly requests: RequestHandler;
   private readonly ctx: NodeContext;
   private readonly log: Logger;
+  private readonly backups: BackupScheduler | undefined;
   private participating = 0;
   private state: 'created' | 'running' | 'stopped' = 'created';
 
@@ -130,6 +134,31 @@ export class TesseraNode {
       },
     };
     this.requests = new RequestHandler(this.ctx, opts.workQueue, opts.bus);
+    if (c.backup_enabled) {
+      const recipients = c.tessera.backup.recipients;
+      if (recipients.length === 0 && opts.backupPassphrase === undefined)
+        throw new InvalidArgumentError(
+          'backup_enabled needs tessera.backup.recipients (age1… keys) or tessera.backup.passphrase_file; or set backup_enabled: false',
+        );
+      this.backups = new BackupScheduler(opts.vault, {
+        periodSeconds: c.backup_period_seconds,
+        outDir: c.backup_dir,
+        nodeId: opts.self,
+        ...(recipients.length > 0 ? { recipients } : { passphrase: opts.backupPassphrase }),
+        keepChains: c.tessera.backup.keep_chains,
+        onResult: (r) => this.log.info({ file: r.file, kind: r.kind }, 'backup written'),
+        onError: (e) => this.log.error({ err: (e as Error).message }, 'ALERT: a periodic backup failed'),
+      });
+    }
+  }
+
+  /**
+   * Runs a backup now (or joins the one in progress): the node's configured directory and
+   * encryption. Resolves null if it failed (logged). Throws `InvalidStateError` if backups are off.
+   */
+  async backupNow(): Promise<RunBackupResult | null> {
+    if (!this.backups) throw new InvalidStateError('backups are disabled in this node’s configuration');
+    return this.backups.runNow();
   }
 
   /** The node id. */
@@ -160,6 +189,7 @@ export class TesseraNode {
     await this.channels.start();
     await this.readiness.start();
     await this.requests.start();
+    this.backups?.start();
     this.log.info({ node: this.opts.self, members: this.ctx.members.length }, 'node started');
   }
 
@@ -168,6 +198,7 @@ export class TesseraNode {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
     await this.requests.stop();
+    await this.backups?.stop();
     await this.readiness.stop();
     await this.channels.close();
     this.shares.close();
