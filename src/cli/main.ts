@@ -2,6 +2,7 @@
 /** The `tessera` command. */
 import { Command } from 'commander';
 import { registerBackupCommands } from './backup-commands.js';
+import { registerDevCommand } from './dev-command.js';
 import { registerIdentityCommands } from './identity-commands.js';
 import { EXIT, exitCodeFor, reportError } from './output.js';
 import { registerVaultCommands } from './vault-commands.js';
@@ -28,6 +29,7 @@ program
 registerVaultCommands(program, run);
 registerBackupCommands(program, run);
 registerIdentityCommands(program, run);
+registerDevCommand(program, run);
 program
   .command('walkthrough')
   .description('a short walkthrough of the vault on a temporary directory (what `npm start` runs)')

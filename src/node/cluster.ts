@@ -5,14 +5,16 @@
  *
  * Layout of the directory (kept with `dir`, else a temporary one removed at `stop()`):
  * `cluster.json` (public: node names and ids, identity public keys, threshold, chain code,
- * initiator public key), `initiator.key` (the dev client's Ed25519 seed, 0600) and per node
+ * initiator public key, backup recipient), `initiator.key` (the dev client's Ed25519 seed, 0600),
+ * `backup.key` (the age identity that decrypts the nodes' backups, 0600) and per node
  * `<name>/identity.key` (its Ed25519 seed, 0600), `<name>/vault.key` (a raw 32-byte vault key,
- * 0600) and `<name>/vault/`. Development only: the keys sit next to the vaults they open.
+ * 0600), `<name>/vault/` and `<name>/backups/` (hourly, and on demand). Development only: the keys sit next to the vaults they open.
  */
 import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { InvalidArgumentError } from '../common/errors.js';
 import { ensurePrivateDir, writeFileAtomic } from '../common/fs.js';
 import { type Logger, silentLogger } from '../common/log.js';
@@ -51,6 +53,8 @@ interface ClusterFile {
   readonly threshold: number;
   readonly chain_code: string;
   readonly initiator_public_key: string;
+  /** The age recipient the nodes' backups are encrypted to (its identity is `backup.key`). */
+  readonly backup_recipient: string;
   readonly nodes: readonly NodeFiles[];
 }
 
@@ -125,11 +129,14 @@ export class LocalCluster {
         nodes.push({ name, id, publicKey: publicHexOf(key) });
       }
       writeFileAtomic(join(dir, 'initiator.key'), seedOf(initiator));
+      const backupIdentity = await generateIdentity();
+      writeFileAtomic(join(dir, 'backup.key'), Buffer.from(`${backupIdentity}\n`));
       file = {
         format: 1,
         threshold: t,
         chain_code: randomBytes(32).toString('hex'),
         initiator_public_key: publicHexOf(initiator),
+        backup_recipient: await identityToRecipient(backupIdentity),
         nodes,
       };
       writeFileAtomic(clusterPath, Buffer.from(`${JSON.stringify(file, null, 2)}\n`));
@@ -149,19 +156,21 @@ export class LocalCluster {
     return this.file.nodes.map((x) => x.id);
   }
 
-  /** The configuration every node runs with. Throws `ConfigError` for bad overrides. */
-  config(): NodeConfig {
+  /** The configuration node `i` runs with. Throws `ConfigError` for bad overrides. */
+  config(i: number): NodeConfig {
     const { tessera, ...rest } = (this.opts.config ?? {}) as { tessera?: Record<string, unknown> };
     return parseNodeConfig({
       mpc_threshold: this.file.threshold,
       event_initiator_pubkey: this.file.initiator_public_key,
       event_initiator_algorithm: 'ed25519',
       chain_code: this.file.chain_code,
-      backup_enabled: false,
+      backup_enabled: true,
+      backup_dir: join(this.dir, this.file.nodes[i]!.name, 'backups'),
+      backup_period_seconds: 3600,
       max_concurrent_signing: 64,
       max_concurrent_keygen: 4,
       ...rest,
-      tessera: { ...(tessera ?? {}) },
+      tessera: { backup: { recipients: [this.file.backup_recipient] }, ...(tessera ?? {}) },
     }).config;
   }
 
@@ -196,7 +205,7 @@ export class LocalCluster {
     const heartbeatMs = this.opts.heartbeatMs ?? 1000;
     const log = this.opts.log?.(f.name) ?? silentLogger;
     const node = new TesseraNode({
-      config: this.config(),
+      config: this.config(i),
       self: f.id,
       identityKey,
       members,

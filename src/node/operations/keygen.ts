@@ -32,15 +32,23 @@ function walletExists(ctx: NodeContext, walletId: string): boolean {
   return false;
 }
 
-/** Coordinates a keygen request that parsed and authenticated; returns the result event. Never throws. */
+/**
+ * Coordinates a keygen request that parsed and authenticated; returns the result event, and
+ * `refused` when no session ran because the wallet exists (that answer must not take the
+ * wallet's keygen result's message id). Never throws.
+ */
 export async function coordinateKeygen(
   ctx: NodeContext,
   req: GenerateKeyRequest,
   raw: Uint8Array,
   clientId: string,
-): Promise<Uint8Array> {
-  const fail = (code: OperationError['errorCode'], reason: string) => keygenResult(req.walletId, { code, reason });
-  if (walletExists(ctx, req.walletId)) return fail('ERROR_KEY_ALREADY_EXISTS', `Key already exists: ${req.walletId}`);
+): Promise<{ result: Uint8Array; refused: boolean }> {
+  const fail = (code: OperationError['errorCode'], reason: string) => ({
+    result: keygenResult(req.walletId, { code, reason }),
+    refused: false,
+  });
+  if (walletExists(ctx, req.walletId))
+    return { ...fail('ERROR_KEY_ALREADY_EXISTS', `Key already exists: ${req.walletId}`), refused: true };
   const notReady = ctx.members.filter((m) => !ctx.readiness.isReady(m));
   if (notReady.length > 0)
     return fail('ERROR_CLUSTER_NOT_READY', `All nodes are not ready! not ready: ${notReady.join(', ')}`);
@@ -62,10 +70,13 @@ export async function coordinateKeygen(
   sendControl(ctx, sid, { type: 'start', start }, ctx.members);
   try {
     const keys = await runKeygen(ctx, sid, start, inbox);
-    return keygenResult(req.walletId, {
-      ecdsaPublicKeyXY: ecdsa.publicKeyXY(keys.ecdsa),
-      eddsaPublicKey: keys.eddsa,
-    });
+    return {
+      result: keygenResult(req.walletId, {
+        ecdsaPublicKeyXY: ecdsa.publicKeyXY(keys.ecdsa),
+        eddsaPublicKey: keys.eddsa,
+      }),
+      refused: false,
+    };
   } catch (e) {
     const oe = asOperationError(e, 'ERROR_KEYGEN_FAILURE');
     return fail(oe.errorCode, oe.reason);

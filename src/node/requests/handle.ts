@@ -203,8 +203,8 @@ export class RequestHandler {
         else m.nak(1000);
         return;
       }
-      const data = await this.keygenSlots.run(() => coordinateKeygen(this.ctx, req, m.data, clientId));
-      const failed = resultErrorCode(data);
+      const { result, refused } = await this.keygenSlots.run(() => coordinateKeygen(this.ctx, req, m.data, clientId));
+      const failed = resultErrorCode(result);
       this.ctx.audit({
         actor: clientId || 'client',
         action: 'keygen',
@@ -212,12 +212,10 @@ export class RequestHandler {
         outcome: failed ? 'error' : 'ok',
         errorCode: failed,
       });
-      const ok = await this.publish(
-        'keygen',
-        resultSubject('keygen', req.walletId, clientId),
-        data,
-        resultMessageId('keygen', req.walletId, clientId),
-      );
+      // a refusal (the wallet exists) must not take the message id of the wallet's own keygen result
+      const base = resultMessageId('keygen', req.walletId, clientId);
+      const msgId = refused ? `${base}:refused:${sha256hex(m.data)}:${m.seq}` : base;
+      const ok = await this.publish('keygen', resultSubject('keygen', req.walletId, clientId), result, msgId);
       if (ok) m.ack();
       else m.nak(1000);
     } finally {
