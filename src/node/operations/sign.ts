@@ -172,6 +172,7 @@ export async function coordinateSign(
       break;
     }
     const burnt = ownBurntPeers(ctx, req.keyType, req.walletId, version);
+    if (burnt.size > 0) scheduleResetup(ctx, req.walletId, version, [...burnt]);
     const signers = pickSigners(
       ctx,
       ready.filter((p) => !excluded.has(p)),
