@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `tessera` command. */
 import { Command } from 'commander';
+import { registerAuditCommands } from './audit-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { registerIdentityCommands } from './identity-commands.js';
 import { EXIT, exitCodeFor, reportError } from './output.js';
@@ -27,6 +28,7 @@ program
   });
 registerVaultCommands(program, run);
 registerBackupCommands(program, run);
+registerAuditCommands(program, run);
 registerIdentityCommands(program, run);
 program
   .command('walkthrough')
