@@ -129,7 +129,8 @@ function checkText(what: string, s: unknown, max: number): void {
 function checkToken(what: string, s: unknown): void {
   if (typeof s !== 'string' || s.length > AUDIT_LIMITS.tokenBytes || !TOKEN.test(s))
     throw new InvalidArgumentError(
-      `audit ${what} must be 1 to ${AUDIT_LIMITS.tokenBytes} characters of A-Z a-z 0-9 . _ : - (starting with a letter or digit)`,
+      `audit ${what} must be 1 to ${AUDIT_LIMITS.tokenBytes} characters of A-Z a-z 0-9 . _ : - ` +
+        '(starting with a letter or digit)',
     );
 }
 

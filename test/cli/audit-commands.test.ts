@@ -130,7 +130,8 @@ describe('tessera audit verify', () => {
         }[];
         await sql(
           dir,
-          `UPDATE audit_log SET vault_id = ${X(r!.vault_id)}, entry = ${X(r!.entry)}, hash = ${X(r!.hash)} WHERE seq = 3`,
+          `UPDATE audit_log SET vault_id = ${X(r!.vault_id)}, entry = ${X(r!.entry)}, ` +
+            `hash = ${X(r!.hash)} WHERE seq = 3`,
         );
       },
     ],

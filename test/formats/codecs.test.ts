@@ -408,11 +408,12 @@ describe('canonical encodings (the codecs the refactor merges, and the encoders 
     expect(p['vault/aad share ecdsa']).toBe(
       `${Buffer.from('tessera/record/v1').toString('hex')}000102030405060708090a0b0c0d0e0f010100000008${Buffer.from('wallet-1').toString('hex')}000000000000000100000001`,
     );
-    // the audit head's AAD = "tessera/record/v1" ‖ vault id ‖ u8 kind 2 ‖ u32 data key id: the kind byte where a share's is
+    // the audit head's AAD = "tessera/record/v1" ‖ vault id ‖ u8 kind 2 ‖ u32 data key id (kind where a share's is)
     expect(p['vault/aad audit head']).toBe(
       `${Buffer.from('tessera/record/v1').toString('hex')}000102030405060708090a0b0c0d0e0f0200000003`,
     );
-    // audit entry = u8 format ‖ u64 time ‖ str actor ‖ str action ‖ opt wallet ‖ opt session ‖ str outcome ‖ opt error ‖ opt details
+    // audit entry = u8 format ‖ u64 time ‖ str actor ‖ str action ‖ opt wallet ‖ opt session ‖ str outcome
+    //               ‖ opt error code ‖ opt details
     const str = (s: string) => `${Buffer.byteLength(s).toString(16).padStart(8, '0')}${Buffer.from(s).toString('hex')}`;
     expect(p['vault/audit entry minimal']).toBe(
       `01${'00'.repeat(8)}${str('node-1')}${str('backup')}0000${str('ok')}0000`,

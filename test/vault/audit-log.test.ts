@@ -249,7 +249,8 @@ describe('verifyAudit finds and names every tampering of the stored log', () => 
     const theirs = (await rowsOf(b.dir))[2]!;
     await sql(
       a.dir,
-      `UPDATE audit_log SET vault_id = ${X(theirs.vault_id)}, entry = ${X(theirs.entry)}, hash = ${X(theirs.hash)} WHERE seq = 3`,
+      `UPDATE audit_log SET vault_id = ${X(theirs.vault_id)}, entry = ${X(theirs.entry)}, ` +
+        `hash = ${X(theirs.hash)} WHERE seq = 3`,
     );
     expect((await verifyOf(a.dir)).firstBad).toMatchObject({ seq: 3, problem: 'foreign' });
     await sql(a.dir, `UPDATE audit_log SET vault_id = ${X(a.vaultId)} WHERE seq = 3`);
@@ -268,7 +269,7 @@ describe('verifyAudit finds and names every tampering of the stored log', () => 
     expect((await verifyOf(dir)).firstBad).toMatchObject({ seq: 0, problem: 'appended' });
   });
 
-  it("a missing head, another vault's head or an older head of the same vault with its entries removed is never taken for an intact log", async () => {
+  it("a missing head (also with the whole log removed) or another vault's head is never taken for an intact log", async () => {
     const a = await vaultWith(3);
     await sql(a.dir, "DELETE FROM meta WHERE k = 'audit_head'");
     expect(await verifyOf(a.dir)).toMatchObject({ ok: false, head: null, firstBad: { problem: 'anchor' } });
