@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `tessera` command. */
 import { Command } from 'commander';
+import { registerAuditCommands } from './audit-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { registerDevCommand } from './dev-command.js';
 import { registerIdentityCommands } from './identity-commands.js';
@@ -28,6 +29,7 @@ program
   });
 registerVaultCommands(program, run);
 registerBackupCommands(program, run);
+registerAuditCommands(program, run);
 registerIdentityCommands(program, run);
 registerDevCommand(program, run);
 program

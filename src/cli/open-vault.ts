@@ -1,6 +1,14 @@
-/** Opening the vault for one command: read the secret, open, wipe the secret, run, close. */
+/** Opening the vault for one command: its options, then read the secret, open, wipe the secret, run, close. */
+import type { Command } from 'commander';
 import { Vault } from '../vault/index.js';
 import { readSecret, type SecretOptions, wipeSecret } from './secret-input.js';
+
+/** Adds the options that name a vault and its secret (`--dir`, `--password-file`, `--key-file`). Does not throw. */
+export const vaultOptions = (c: Command): Command =>
+  c
+    .requiredOption('--dir <dir>', 'vault directory')
+    .option('--password-file <file>', 'file holding the vault password (one trailing newline is ignored)')
+    .option('--key-file <file>', 'file holding a raw 32-byte vault key (instead of a password)');
 
 /**
  * Opens the vault at `opts.dir` with the secret the options name (file, environment or prompt),

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError, IoError } from '../common/errors.js';
 import { type KeyType, type ShareVersionInfo, Vault, validateKeyType, type WalletInfo } from '../vault/index.js';
 import { argon2Options, argon2Params, parseHex, parseNat } from './args.js';
-import { withVault } from './open-vault.js';
+import { vaultOptions, withVault } from './open-vault.js';
 import { EXIT, printJson, progressBar } from './output.js';
 import { readSecret, type SecretOptions, wipeSecret } from './secret-input.js';
 
@@ -27,12 +27,6 @@ function versionLine(s: ShareVersionInfo): string {
   );
 }
 
-const secretOptions = (c: Command) =>
-  c
-    .requiredOption('--dir <dir>', 'vault directory')
-    .option('--password-file <file>', 'file holding the vault password (one trailing newline is ignored)')
-    .option('--key-file <file>', 'file holding a raw 32-byte vault key (instead of a password)');
-
 /** Registers `vault` and its subcommands; `run` wraps each action with error handling. */
 export function registerVaultCommands(
   program: Command,
@@ -40,7 +34,7 @@ export function registerVaultCommands(
 ): void {
   const vault = program.command('vault').description('the encrypted share vault');
 
-  argon2Options(secretOptions(vault.command('init').description('create a new, empty vault')))
+  argon2Options(vaultOptions(vault.command('init').description('create a new, empty vault')))
     .option('--json', 'machine-readable output')
     .action((o: CommonOptions & { argon2Memory: string; argon2Iterations: string }) =>
       run(async () => {
@@ -60,7 +54,7 @@ export function registerVaultCommands(
       }, o.json),
     );
 
-  secretOptions(vault.command('status').description('summary of the vault (keys, counts, sequence)'))
+  vaultOptions(vault.command('status').description('summary of the vault (keys, counts, sequence)'))
     .option('--json', 'machine-readable output')
     .action((o: CommonOptions) =>
       run(
@@ -90,7 +84,7 @@ export function registerVaultCommands(
       ),
     );
 
-  secretOptions(vault.command('list').description('list wallets, or the versions of one wallet'))
+  vaultOptions(vault.command('list').description('list wallets, or the versions of one wallet'))
     .option('--wallet <id>', 'list the versions of this wallet')
     .option('--key-type <type>', 'ecdsa or eddsa (with --wallet)')
     .option('--json', 'machine-readable output')
@@ -116,7 +110,7 @@ export function registerVaultCommands(
       ),
     );
 
-  secretOptions(vault.command('verify').description('full integrity check; exit 3 if anything is wrong'))
+  vaultOptions(vault.command('verify').description('full integrity check; exit 3 if anything is wrong'))
     .option('--json', 'machine-readable output')
     .action((o: CommonOptions) =>
       run(
@@ -139,7 +133,7 @@ export function registerVaultCommands(
     );
 
   argon2Options(
-    secretOptions(
+    vaultOptions(
       vault.command('rotate-password').description('change the password (or switch to a key file); O(1) in shares'),
     ),
     ' for the new password',
@@ -177,7 +171,7 @@ export function registerVaultCommands(
         }, o.json),
     );
 
-  secretOptions(
+  vaultOptions(
     vault.command('rotate-key').description('new data and page keys; re-seals every share and drops the old keys'),
   )
     .option('--json', 'machine-readable output')
@@ -200,7 +194,7 @@ export function registerVaultCommands(
       ),
     );
 
-  secretOptions(vault.command('import-share').description('store an opaque share version (operators, tests)'))
+  vaultOptions(vault.command('import-share').description('store an opaque share version (operators, tests)'))
     .requiredOption('--wallet <id>', 'wallet id')
     .requiredOption('--key-type <type>', 'ecdsa or eddsa')
     .requiredOption('--version <n>', 'share version (keygen writes 1)')
@@ -258,7 +252,7 @@ export function registerVaultCommands(
         }, o.json),
     );
 
-  secretOptions(vault.command('prune').description('delete old retired versions, keeping the newest N'))
+  vaultOptions(vault.command('prune').description('delete old retired versions, keeping the newest N'))
     .requiredOption('--keep <n>', 'retired versions to keep per wallet')
     .option('--wallet <id>', 'only this wallet')
     .option('--key-type <type>', 'ecdsa or eddsa (with --wallet)')

@@ -41,7 +41,7 @@ export class WrongPasswordError extends TesseraError {
 }
 
 /** Which part of the vault failed an integrity check. */
-export type CorruptPart = 'keyring' | 'database' | 'wal' | 'record' | 'pointer' | 'lock';
+export type CorruptPart = 'keyring' | 'database' | 'wal' | 'record' | 'pointer' | 'lock' | 'audit';
 
 /** Stored data failed an integrity check; `part` and `where` say which data. */
 export class VaultCorruptedError extends TesseraError {

@@ -17,12 +17,25 @@ export type Statement = Database.Statement;
 
 /**
  * 2: adds `signing_log`. 3: a retired version keeps no sealed record (`shares.retired_by`,
- * `shares_full` a left join), adds `setup_log`. An older vault is upgraded when it is opened.
+ * `shares_full` a left join), adds `setup_log`. 4: adds `audit_log` and its sealed head
+ * (`meta.audit_head`). An older vault is upgraded when it is opened.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Table names, in the order a copy must fill them. */
-export const TABLES = ['meta', 'wallets', 'shares', 'records', 'tombstones', 'signing_log', 'setup_log'] as const;
+export const TABLES = [
+  'meta',
+  'wallets',
+  'shares',
+  'records',
+  'tombstones',
+  'signing_log',
+  'setup_log',
+  'audit_log',
+] as const;
+
+/** The `meta` key of the audit log's sealed head (`audit-log.ts`). */
+export const AUDIT_HEAD_KEY = 'audit_head';
 
 /**
  * The signing contexts each share version has started (see `Vault.claimSigningContext`). Not part
@@ -51,6 +64,22 @@ CREATE TABLE IF NOT EXISTS ${schema}.setup_log (
   context BLOB PRIMARY KEY,
   started_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+`;
+}
+
+/**
+ * The node's audit log (see `Vault.appendAudit`): one row per entry, each the canonical encoding of
+ * the entry and its link in the hash chain; the head is sealed in `meta.audit_head`. Rows are never
+ * deleted. Not part of the change stream.
+ */
+function auditLogSql(schema: string): string {
+  return `
+CREATE TABLE IF NOT EXISTS ${schema}.audit_log (
+  seq INTEGER PRIMARY KEY,
+  vault_id BLOB NOT NULL,
+  entry BLOB NOT NULL,
+  hash BLOB NOT NULL
+);
 `;
 }
 
@@ -117,7 +146,7 @@ ${sharesFullSql(schema)}CREATE TABLE ${schema}.tombstones (
   version INTEGER,
   deleted_at INTEGER NOT NULL
 );
-${signingLogSql(schema)}${setupLogSql(schema)}`;
+${signingLogSql(schema)}${setupLogSql(schema)}${auditLogSql(schema)}`;
 }
 
 /** Creates an empty file with mode 0600 so SQLite (and its -wal/-shm, which copy the mode) stay private. */
@@ -185,8 +214,11 @@ export function openWithPageKeys(path: string, body: KeyringBody): { db: Db; pag
   );
 }
 
-/** Creates the schema and the meta rows in one transaction. */
-export function initSchema(db: Db, vaultId: Uint8Array, now: number): void {
+/**
+ * Creates the schema and the meta rows in one transaction; `auditHead` is the sealed head of the
+ * empty audit log (`audit-log.ts`, `sealedGenesisHead`).
+ */
+export function initSchema(db: Db, vaultId: Uint8Array, now: number, auditHead: Uint8Array): void {
   db.transaction(() => {
     db.exec(schemaSql());
     const put = db.prepare('INSERT INTO meta (k, v) VALUES (?, ?)');
@@ -194,6 +226,7 @@ export function initSchema(db: Db, vaultId: Uint8Array, now: number): void {
     put.run('schema_version', SCHEMA_VERSION);
     put.run('backup_watermark', 0);
     put.run('created_at', now);
+    put.run(AUDIT_HEAD_KEY, Buffer.from(auditHead));
   })();
 }
 
@@ -204,14 +237,15 @@ const STATUS_RETIRED = 3;
  * Brings an opened database to {@link SCHEMA_VERSION} in one transaction. 1 → 2: create
  * `signing_log`. 2 → 3: add `shares.retired_by`, make `shares_full` a left join, create
  * `setup_log`, and destroy the secrets of versions that are already retired (their sealed records
- * and signing-log entries are deleted; their metadata stays), so that a reshare expels [5/R-E]. At
+ * and signing-log entries are deleted; their metadata stays), so that a reshare expels [5/R-E].
+ * 3 → 4: create `audit_log` and store `auditHead`, the sealed head of the empty audit log. At
  * the current version, recreate a log table an older build dropped. Returns the version the vault
  * had (`from`) and whether it deleted sealed records (`destroyed`: the caller then rebuilds the file
  * and truncates the log, see `Vault.open`).
  * @throws VaultCorruptedError if the stored version is unknown or newer than this build
  *   understands (a newer Tessera wrote it); the raw SQLite error.
  */
-export function upgradeSchema(db: Db, path: string): { from: number; destroyed: boolean } {
+export function upgradeSchema(db: Db, path: string, auditHead: Uint8Array): { from: number; destroyed: boolean } {
   const row = db.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: unknown } | undefined;
   const v = typeof row?.v === 'number' || typeof row?.v === 'bigint' ? Number(row.v) : Number.NaN;
   if (v === SCHEMA_VERSION) {
@@ -221,12 +255,17 @@ export function upgradeSchema(db: Db, path: string): { from: number; destroyed: 
     const present = new Set(
       (
         db
-          .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('signing_log', 'setup_log')")
+          .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('signing_log', 'setup_log', 'audit_log')",
+          )
           .all() as { name: string }[]
       ).map((r) => r.name),
     );
     if (!present.has('signing_log')) db.exec(signingLogSql('main'));
     if (!present.has('setup_log')) db.exec(setupLogSql('main'));
+    // Its lost entries stay visible: the sealed head (in meta, which every build copies) still
+    // names the last one, so the audit log verifies as truncated.
+    if (!present.has('audit_log')) db.exec(auditLogSql('main'));
     return { from: v, destroyed: false };
   }
   if (!Number.isInteger(v) || v < 1 || v > SCHEMA_VERSION) {
@@ -253,6 +292,11 @@ export function upgradeSchema(db: Db, path: string): { from: number; destroyed: 
       destroyed = db
         .prepare('DELETE FROM records WHERE share_id IN (SELECT id FROM shares WHERE status = ?)')
         .run(STATUS_RETIRED).changes;
+    }
+    if (v < 4) {
+      db.exec(auditLogSql('main'));
+      // OR IGNORE: a schema-3 vault has no head; should one be there, verify judges it (never replaced)
+      db.prepare('INSERT OR IGNORE INTO meta (k, v) VALUES (?, ?)').run(AUDIT_HEAD_KEY, Buffer.from(auditHead));
     }
     db.prepare("UPDATE meta SET v = ? WHERE k = 'schema_version'").run(SCHEMA_VERSION);
     return { from: v, destroyed: destroyed > 0 };

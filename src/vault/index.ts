@@ -38,4 +38,16 @@ export {
   validateKeyType,
   validatePlainChange,
 } from './validate.js';
-export { DB_FILE, Vault, type VaultStatus, type VerifyProblem, type VerifyReport } from './vault.js';
+export {
+  AUDIT_LIMITS,
+  type AuditEntryInput,
+  type AuditHead,
+  type AuditProblem,
+  type AuditRecord,
+  type AuditVerifyReport,
+  DB_FILE,
+  Vault,
+  type VaultStatus,
+  type VerifyProblem,
+  type VerifyReport,
+} from './vault.js';

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { AlreadyExistsError, NotFoundError, VaultCorruptedError } from '../common/errors.js';
 import { ensurePrivateDir } from '../common/fs.js';
 import { secureRandomBytes } from '../common/random.js';
+import { sealedGenesisHead } from './audit-log.js';
 import {
   createPrivateFile,
   DB_FILE,
@@ -63,7 +64,7 @@ export async function createStore(dir: string, secret: VaultSecret, options: Cre
     const path = join(dir, DB_FILE);
     createPrivateFile(path);
     db = openDatabase(path, body.pageKeys[0]!.key, true);
-    initSchema(db, vaultId, now);
+    initSchema(db, vaultId, now, sealedGenesisHead(vaultId, body.dataKeys[0]!));
     // The keyring is written last: until it exists the directory holds no openable vault.
     writeKeyring(dir, header, body, derived.kek);
     return new VaultStore(dir, db, lock, header, body, derived, [], 1);
@@ -95,7 +96,8 @@ export async function openStore(dir: string, secret: VaultSecret): Promise<Vault
     }
     // An upgrade that destroyed records (secrets of versions retired before schema 3) rebuilds the
     // file: pages freed before secure_delete was on may still hold old copies of records.
-    const upgrade = upgradeSchema(db, path);
+    const primary = unlocked.body.dataKeys.find((k) => k.status === 'primary')!;
+    const upgrade = upgradeSchema(db, path, sealedGenesisHead(unlocked.header.vaultId, primary));
     if (upgrade.destroyed) db.exec('VACUUM');
     // Old log frames may still hold records a destroy deleted if the last process died between
     // its commit and its checkpoint (or the upgrade just destroyed retired secrets): fold the

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import sodium from 'sodium-native';
 import { VaultCorruptedError } from '../common/errors.js';
 import { secureRandomBytes } from '../common/random.js';
+import { resealAuditHead } from './audit-log.js';
 import { DB_FILE, openWithPageKeys, rekeyByCopy } from './database.js';
 import { deriveKeys, kdfFor, SALT_BYTES, wipeDerived } from './kdf.js';
 import { type KeyringBody, type KeyringHeader, newKey } from './keyring-format.js';
@@ -126,12 +127,13 @@ async function resealAll(store: VaultStore, onProgress: Progress | undefined, ba
 }
 
 /**
- * Final steps of a key rotation (also run on open after a crash): re-seal whatever is left, move
- * the pages to the next page key unless they are there already, then drop the old keys from the
- * keyring. Each step is idempotent, so a crash anywhere repeats at most one of them.
+ * Final steps of a key rotation (also run on open after a crash): re-seal whatever is left (and the
+ * audit log's sealed head), move the pages to the next page key unless they are there already, then
+ * drop the old keys from the keyring. Each step is idempotent, so a crash anywhere repeats at most one of them.
  */
 export function finishRotation(store: VaultStore): void {
   while (resealBatch(store, 256) > 0);
+  resealAuditHead(store);
   const primary = store.primaryKey();
   const next = store.body.pageKeys.find((k) => k.role === 'next');
   const keep = next ?? store.body.pageKeys.find((k) => k.role === 'current')!;

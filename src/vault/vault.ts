@@ -8,6 +8,8 @@
  * `Vault` is the facade: its doc comments are the API, and each method delegates to the module of
  * its concern (docs/vault.md, "Code layout"), all of which share one `VaultStore`.
  */
+import type { AuditEntryInput, AuditHead, AuditRecord, AuditVerifyReport } from './audit-log.js';
+import * as audit from './audit-log.js';
 import * as changeStream from './changes.js';
 import type { Db } from './database.js';
 import { createStore, openStore } from './lifecycle.js';
@@ -32,6 +34,8 @@ import type {
 import type { VaultStatus, VerifyReport } from './verify.js';
 import * as checks from './verify.js';
 
+export type { AuditEntryInput, AuditHead, AuditProblem, AuditRecord, AuditVerifyReport } from './audit-log.js';
+export { AUDIT_LIMITS } from './audit-log.js';
 export { DB_FILE } from './database.js';
 export type { CreateOptions, Progress } from './types.js';
 export type { VaultStatus, VerifyProblem, VerifyReport } from './verify.js';
@@ -228,6 +232,58 @@ export class Vault implements ChangeFeed {
     return signingLog.setupLogSize(this.store);
   }
 
+  // ---------------------------------------------------------------- audit log (audit-log.ts)
+
+  /**
+   * Appends an entry to the node's audit log — who asked for what, when, and how it ended; never a
+   * secret — and returns it with its seq (1, 2, …) and chain hash. One immediate, fsynced commit:
+   * the row and the sealed head (seq, hash) move together. Entries are never deleted by the vault
+   * and are not part of the change stream (backups do not carry them). Before appending, the last
+   * stored entry must be the sealed head: a damaged log is never sealed over.
+   * @throws InvalidArgumentError for an entry that is not valid (unknown field, a string that is
+   *   empty, too long or holds control characters, a token outside A-Z a-z 0-9 . _ : -, more than
+   *   32 details, a detail that is not a string, safe integer or boolean, more than 8 KiB encoded;
+   *   `AUDIT_LIMITS`); VaultCorruptedError('audit') if the log's head is missing, does not
+   *   authenticate or is not the last entry; VaultCorruptedError; IoError; VaultLockedError;
+   *   InvalidStateError if closed.
+   */
+  appendAudit(entry: AuditEntryInput): AuditRecord {
+    return audit.appendAudit(this.store, entry);
+  }
+
+  /**
+   * Up to `limit` (default 1000, at most 10 000) audit entries with seq above `after` (default 0),
+   * in seq order, as stored: this reads, it does not verify the chain (`verifyAudit` does).
+   * @throws InvalidArgumentError for a negative `after` or a `limit` outside 1..10 000;
+   *   VaultCorruptedError('audit') for a stored entry that does not decode; VaultCorruptedError;
+   *   IoError; InvalidStateError if closed.
+   */
+  auditEntries(options: { after?: number; limit?: number } = {}): AuditRecord[] {
+    return audit.auditEntries(this.store, options);
+  }
+
+  /**
+   * The authenticated head of the audit log: the seq and hash of the last entry appended (0 and 64
+   * zeros while the log is empty), read from the sealed head.
+   * @throws VaultCorruptedError('audit') if the sealed head is missing or does not authenticate;
+   *   VaultCorruptedError; IoError; InvalidStateError if closed.
+   */
+  auditHead(): AuditHead {
+    return audit.auditHead(this.store);
+  }
+
+  /**
+   * Recomputes the audit log's hash chain from the first entry and checks that it ends at the
+   * sealed head. Reports the first problem in chain order — an entry edited, removed, reordered,
+   * copied from another vault or added behind the vault's back, a cut-off tail, a recomputed chain,
+   * a missing or forged head — and never throws for damage. One read transaction; time linear in
+   * the number of entries, memory bounded (pages of 1000).
+   * @throws VaultCorruptedError (the database itself); IoError; InvalidStateError if closed.
+   */
+  verifyAudit(): AuditVerifyReport {
+    return audit.verifyAudit(this.store);
+  }
+
   // ---------------------------------------------------------------- reads (reads.ts)
 
   /**
@@ -354,8 +410,9 @@ export class Vault implements ChangeFeed {
 
   /**
    * A full integrity pass: SQLite's integrity check through the page cipher, every record opened
-   * under its own identity, every pointer and status consistent. Reports every problem found and
-   * never throws for damage (only for a closed vault or I/O failure).
+   * under its own identity, every pointer and status consistent, the audit log's chain (its first
+   * problem, as `verifyAudit`). Reports every problem found and never throws for damage (only for a
+   * closed vault or I/O failure).
    * @throws InvalidStateError if the vault is closed.
    */
   verify(onProgress?: Progress): Promise<VerifyReport> {

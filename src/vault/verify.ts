@@ -1,9 +1,10 @@
 /**
  * What `tessera vault status` and `tessera vault verify` report: a summary of the vault, and a full
- * integrity pass that lists every problem it finds (keyring copies, pages, records, pointers, meta)
- * instead of stopping at the first.
+ * integrity pass that lists every problem it finds (keyring copies, pages, records, pointers, meta,
+ * the audit log's chain) instead of stopping at the first.
  */
 import { InvalidStateError, TesseraError, VaultCorruptedError } from '../common/errors.js';
+import { verifyAudit } from './audit-log.js';
 import { backupWatermark, currentSeq } from './changes.js';
 import { isCorruption } from './database.js';
 import { KDF_ARGON2ID } from './kdf.js';
@@ -39,7 +40,7 @@ export interface VaultStatus {
 
 /** One problem found by `verify`. */
 export interface VerifyProblem {
-  part: 'keyring' | 'database' | 'record' | 'pointer' | 'meta';
+  part: 'keyring' | 'database' | 'record' | 'pointer' | 'meta' | 'audit';
   where: string;
   what: string;
 }
@@ -187,6 +188,14 @@ export async function verify(store: VaultStore, onProgress?: Progress): Promise<
   } catch (e) {
     if (e instanceof InvalidStateError || !(isCorruption(e) || e instanceof TesseraError)) throw e;
     add('database', 'scan', (e as Error).message);
+  }
+  try {
+    const audit = verifyAudit(store);
+    if (audit.firstBad)
+      add('audit', `audit entry ${audit.firstBad.seq}`, `${audit.firstBad.problem}: ${audit.firstBad.detail}`);
+  } catch (e) {
+    if (e instanceof InvalidStateError || !(isCorruption(e) || e instanceof TesseraError)) throw e;
+    add('database', 'audit log', (e as Error).message);
   }
   return { ok: problems.length === 0, wallets, records, problems };
 }

@@ -3,7 +3,8 @@
  * backup), tss/session/codec.ts (key shares, protocol messages), the OT layer's wire.ts, the
  * tagged hashes — and of the small deterministic encoders built on them: scalar codecs, the test
  * randomness every other fixture depends on, the vault's record identity (AEAD associated data),
- * keyring body and key derivation, and the backup frame / manifest / trailer / record encoders.
+ * keyring body and key derivation, the audit log's entry, chain hash and head AAD, and the backup
+ * frame / manifest / trailer / record encoders.
  * Fixture: test/fixtures/formats/codecs/encodings.json (name → hex); a few are also spelled out
  * literally below so a reader sees the layout.
  */
@@ -31,12 +32,14 @@ import { taggedHash } from '../../src/tss/math/hash.js';
 import { hedgedRng, seededRng, setupRng } from '../../src/tss/math/rng.js';
 import { encodeScalar as otEncodeScalar } from '../../src/tss/ot/scalar.js';
 import { encodeU32, messageWriter, pairContext, readMessage } from '../../src/tss/ot/wire.js';
+import { auditChainHash, decodeAuditEntry, encodeAuditEntry } from '../../src/vault/audit-log.js';
 import { deriveKeys, KDF_ARGON2ID, KDF_RAW_KEY } from '../../src/vault/kdf.js';
 import { decodeBody, encodeBody, type KeyringBody } from '../../src/vault/keyring-format.js';
 import {
   ENVELOPE_FORMAT,
   ENVELOPE_OVERHEAD,
   encodeAad,
+  encodeAuditHeadAad,
   KEY_TYPE_CODE,
   RECORD_KIND,
 } from '../../src/vault/record-seal.js';
@@ -151,6 +154,16 @@ const RECORDS: [string, BackupRecord][] = [
   ['share-deleted', { kind: 'share-deleted', seq: 23, keyType: 'ecdsa', walletId: 'w2', version: 1, at: 6000 }],
 ];
 const record = (r: BackupRecord) => common((w) => encodeRecord(w, r));
+const AUDIT_ENTRY = {
+  time: 1_735_689_600_123,
+  actor: 'initiator-é',
+  action: 'sign',
+  walletId: 'wallet-1',
+  sessionId: 'session-9',
+  outcome: 'error',
+  errorCode: 'ERROR_MSG_VALIDATION',
+  details: { parties: 3, retry: false, delta: -2, note: 'nonce reused?' },
+};
 
 async function encodings(): Promise<Record<string, string>> {
   const e: Record<string, string> = {};
@@ -312,6 +325,11 @@ async function encodings(): Promise<Record<string, string>> {
       dataKeyId: 0xfffffffe,
     }),
   );
+  // vault: the audit log's entry encoding, chain hash and sealed head's associated data
+  put('vault/audit entry', encodeAuditEntry(AUDIT_ENTRY));
+  put('vault/audit entry minimal', encodeAuditEntry({ time: 0, actor: 'node-1', action: 'backup', outcome: 'ok' }));
+  put('vault/audit chain hash', auditChainHash(vaultId, 7, fill(32, 0x6b), encodeAuditEntry(AUDIT_ENTRY)));
+  put('vault/aad audit head', encodeAuditHeadAad(vaultId, 3));
   // vault: keyring body and key derivation
   put('vault/keyring body', encodeBody(KEYRING_BODY));
   const salt = fill(16, 0x5a);
@@ -390,6 +408,16 @@ describe('canonical encodings (the codecs the refactor merges, and the encoders 
     expect(p['vault/aad share ecdsa']).toBe(
       `${Buffer.from('tessera/record/v1').toString('hex')}000102030405060708090a0b0c0d0e0f010100000008${Buffer.from('wallet-1').toString('hex')}000000000000000100000001`,
     );
+    // the audit head's AAD = "tessera/record/v1" ‖ vault id ‖ u8 kind 2 ‖ u32 data key id (kind where a share's is)
+    expect(p['vault/aad audit head']).toBe(
+      `${Buffer.from('tessera/record/v1').toString('hex')}000102030405060708090a0b0c0d0e0f0200000003`,
+    );
+    // audit entry = u8 format ‖ u64 time ‖ str actor ‖ str action ‖ opt wallet ‖ opt session ‖ str outcome
+    //               ‖ opt error code ‖ opt details
+    const str = (s: string) => `${Buffer.byteLength(s).toString(16).padStart(8, '0')}${Buffer.from(s).toString('hex')}`;
+    expect(p['vault/audit entry minimal']).toBe(
+      `01${'00'.repeat(8)}${str('node-1')}${str('backup')}0000${str('ok')}0000`,
+    );
     expect(p['backup/MAGIC']).toBe(`${Buffer.from('TESSERA-BACKUP').toString('hex')}0001`);
     expect(p['backup/trailer']).toBe(`0000000000000063000000000000000c${'ab'.repeat(32)}`);
     expect(p['backup/frames']).toBe('01' + '00000002' + '0102' + '02' + '00000000' + '7f' + '00000001' + '03');
@@ -400,7 +428,7 @@ describe('canonical encodings (the codecs the refactor merges, and the encoders 
 
   it('the vault and backup code tables keep their numeric values', () => {
     expect(KEY_TYPE_CODE).toEqual({ ecdsa: 1, eddsa: 2 });
-    expect(RECORD_KIND).toEqual({ share: 1 });
+    expect(RECORD_KIND).toEqual({ share: 1, auditHead: 2 });
     expect([ENVELOPE_FORMAT, ENVELOPE_OVERHEAD]).toEqual([1, 29]);
     expect([FRAME_MANIFEST, FRAME_RECORD, FRAME_TRAILER, FORMAT_VERSION]).toEqual([0x01, 0x02, 0x7f, 2]);
     expect([KDF_ARGON2ID, KDF_RAW_KEY]).toEqual([1, 2]);
@@ -436,6 +464,7 @@ describe('canonical encodings (the codecs the refactor merges, and the encoders 
       [1, 'decrypt-only', 1_700_000_000_000],
       [7, 'primary', 1_735_689_600_123],
     ]);
+    expect(decodeAuditEntry(unhex(p['vault/audit entry']!))).toEqual(AUDIT_ENTRY);
     expect(decodeManifest(unhex(p['backup/manifest full']!))).toEqual(MANIFEST_FULL);
     expect(decodeManifest(unhex(p['backup/manifest incremental']!))).toEqual(MANIFEST_INCR);
     expect(decodeTrailer(unhex(p['backup/trailer']!))).toEqual({

@@ -45,11 +45,13 @@ function sleep(ms: number) {
 }
 
 describe('crash safety (kill -9 of a real process)', () => {
-  it('every acknowledged put, activation (with its retired secret destroyed), in-place update, delete, signing-log and setup-log claim and key rotation survives kill -9 at random moments, and no kill leaves a retired secret or loses an active one', async () => {
+  it('every acknowledged put, activation (with its retired secret destroyed), in-place update, delete, signing-log and setup-log claim, audit-log entry and key rotation survives kill -9 at random moments, and no kill leaves a retired secret, loses an active one or breaks the audit chain', async () => {
     const dir = tempDir();
     (await Vault.create(dir, password('pw-a'), { argon2: FAST_ARGON2 })).close();
     const model: Model = new Map();
     const setupClaims = new Set<string>();
+    /** details.n of every acknowledged audit entry, in order. */
+    let audit: number[] = [];
     let rotations = 0;
     let claims = 0;
     let updates = 0;
@@ -62,6 +64,7 @@ describe('crash safety (kill -9 of a real process)', () => {
       await kill9(child);
       for (const a of child.acks) {
         apply(model, setupClaims, a);
+        if (a.op === 'audit') audit.push(a.n as number);
         if (a.op === 'rotate-key') rotations++;
         if (a.op === 'claim') claims++;
         if (a.op === 'update') updates++;
@@ -127,6 +130,12 @@ describe('crash safety (kill -9 of a real process)', () => {
           setupClaims.add(last.ctx as string);
         }
         expect(v.setupLogSize()).toBe(setupClaims.size);
+        // every acknowledged audit entry is there, in order; one announced but not acknowledged may be too
+        const stored = v.auditEntries({ limit: 10_000 }).map((r) => r.entry.details!.n as number);
+        const extra = last?.op === 'audit-start' ? [last.n as number] : [];
+        expect([audit, [...audit, ...extra]], 'audit entries').toContainEqual(stored);
+        audit = stored;
+        expect(v.verifyAudit()).toMatchObject({ ok: true, entries: audit.length });
         const st = v.status();
         expect(st.rotationInProgress).toBe(false);
         expect(st.dataKeyIds).toHaveLength(1);
@@ -141,6 +150,7 @@ describe('crash safety (kill -9 of a real process)', () => {
     expect(updates).toBeGreaterThan(0);
     expect(activations).toBeGreaterThan(0);
     expect(setupClaims.size).toBeGreaterThan(0);
+    expect(audit.length).toBeGreaterThan(0);
   });
 
   it('kill -9 at any point of rotateKey loses no share and the rotation completes on the next open', async () => {

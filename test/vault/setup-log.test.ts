@@ -1,11 +1,9 @@
 // The node-wide setup log: threshold ECDSA setup protocols (DKG, reshare, OT re-setup) claim their
 // 32-byte setup contexts and step markers here before drawing or answering any secret (review R-D).
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { restoreChain, runBackup } from '../../src/backup/index.js';
 import { InvalidArgumentError, InvalidStateError } from '../../src/common/errors.js';
 import { Vault } from '../../src/vault/vault.js';
-import { newKeys } from '../backup/helpers.js';
+import { backedUpAndRestored } from '../backup/helpers.js';
 import { FAST_ARGON2, password, rawSql, share, tempDir } from '../helpers/vault.js';
 
 const ctx = (b: number) => new Uint8Array(32).fill(b);
@@ -61,16 +59,10 @@ describe('the vault as a durable setup log', () => {
   });
 
   it('backups do not carry the setup log: a restored vault starts with an empty one', async () => {
-    const keys = await newKeys();
     const v = await Vault.create(tempDir(), password('pw'), { argon2: FAST_ARGON2 });
     v.putShare({ ...share('w', 1), activate: true });
     v.claimSetupContext(ctx(1));
-    const out = tempDir();
-    await runBackup(v, { outDir: out, nodeId: 'node0', recipients: [keys.recipient] });
-    v.close();
-    const to = join(tempDir(), 'r');
-    await restoreChain(out, to, { identities: [keys.identity] }, password('new'), { argon2: FAST_ARGON2 });
-    const r = await Vault.open(to, password('new'));
+    const r = await backedUpAndRestored(v);
     expect(r.setupLogSize()).toBe(0);
     r.close();
   });
