@@ -15,6 +15,7 @@ import type { NodeConfig } from './config.js';
 import type { AuditEvent, NodeContext } from './operations/context.js';
 import { answerQuery } from './operations/directory.js';
 import { joinKeygen } from './operations/keygen.js';
+import { answerHoldQuery, reconcile } from './operations/reconcile.js';
 import { MemoryRequestLedger, type RequestLedger } from './operations/request-ledger.js';
 import { joinResetup } from './operations/resetup.js';
 import { joinReshare } from './operations/reshare.js';
@@ -65,6 +66,10 @@ export class TesseraNode {
   private readonly ctx: NodeContext;
   private readonly log: Logger;
   private readonly backups: BackupScheduler | undefined;
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private reconciling = false;
+  private readonly reconcileQueue = new Map<string, { keyType: 'ecdsa' | 'eddsa'; walletId: string }>();
+  private reconcileLaterTimer: NodeJS.Timeout | undefined;
   private participating = 0;
   private state: 'created' | 'running' | 'stopped' = 'created';
 
@@ -109,7 +114,7 @@ export class TesseraNode {
         ]),
       ),
     };
-    const audit = opts.audit ?? ((e) => this.log.info({ audit: e }, 'audit'));
+    const audit = opts.audit ?? ((e) => appendAudit(opts.vault, e));
     this.ctx = {
       self: opts.self,
       members,
@@ -125,6 +130,20 @@ export class TesseraNode {
       log: this.log,
       authenticate: (signedBytes, signature, initiatorId, authorizerSignatures) =>
         authenticateRequest({ signedBytes, signature, initiatorId, authorizerSignatures }, initiator, policy),
+      reconcileLater: (keyType, walletId) => {
+        this.reconcileQueue.set(`${keyType}\u0000${walletId}`, { keyType, walletId });
+        if (this.reconcileQueue.size > 10_000)
+          this.reconcileQueue.delete(this.reconcileQueue.keys().next().value as string);
+        if (!this.reconcileLaterTimer) {
+          this.reconcileLaterTimer = setTimeout(() => {
+            this.reconcileLaterTimer = undefined;
+            const wallets = [...this.reconcileQueue.values()];
+            this.reconcileQueue.clear();
+            void this.reconcilePass(wallets);
+          }, 30_000);
+          this.reconcileLaterTimer.unref();
+        }
+      },
       audit: (e) => {
         try {
           audit({ ...e, time: Date.now() });
@@ -190,6 +209,9 @@ export class TesseraNode {
     await this.readiness.start();
     await this.requests.start();
     this.backups?.start();
+    // settle what a crash or a missed confirmation left open, once peers had time to announce themselves
+    this.reconcileTimer = setTimeout(() => void this.reconcilePass(undefined), 2 * (this.opts.heartbeatMs ?? 2000));
+    this.reconcileTimer.unref();
     this.log.info({ node: this.opts.self, members: this.ctx.members.length }, 'node started');
   }
 
@@ -197,12 +219,46 @@ export class TesseraNode {
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
+    clearTimeout(this.reconcileTimer);
+    clearTimeout(this.reconcileLaterTimer);
     await this.requests.stop();
     await this.backups?.stop();
     await this.readiness.stop();
     await this.channels.close();
     this.shares.close();
     this.log.info({ node: this.opts.self }, 'node stopped');
+  }
+
+  /**
+   * One reconcile pass (all wallets, or those left open by the last pass), then again in 30 s for
+   * whatever is still open. Never throws.
+   */
+  private async reconcilePass(wallets: { keyType: 'ecdsa' | 'eddsa'; walletId: string }[] | undefined): Promise<void> {
+    if (this.state !== 'running') return;
+    if (this.reconciling) {
+      for (const w of wallets ?? []) this.ctx.reconcileLater(w.keyType, w.walletId);
+      return;
+    }
+    this.reconciling = true;
+    try {
+      const r = await reconcile(this.ctx, wallets);
+      if (r.activated + r.discarded + r.retired > 0 || r.open.length > 0)
+        this.log.info(
+          { activated: r.activated, discarded: r.discarded, retired: r.retired, open: r.open.length },
+          'reconciled versions with the peers',
+        );
+      if (r.open.length > 0 && this.state === 'running') {
+        this.reconcileTimer = setTimeout(() => void this.reconcilePass(r.open), 30_000);
+        this.reconcileTimer.unref();
+      }
+    } finally {
+      this.reconciling = false;
+    }
+  }
+
+  /** Settles pending and superseded versions with the peers now (tests, operators). Never throws. */
+  async reconcileNow(): Promise<void> {
+    await this.reconcilePass(undefined);
   }
 
   private onInbound(m: InboundMessage): void {
@@ -216,6 +272,10 @@ export class TesseraNode {
         }
         if (c.type === 'query') {
           answerQuery(this.ctx, m.from, m.sessionId, c);
+          return;
+        }
+        if (c.type === 'hold-query') {
+          answerHoldQuery(this.ctx, m.from, m.sessionId, c);
           return;
         }
       } catch {
@@ -252,5 +312,26 @@ export class TesseraNode {
         break;
     }
     void p.finally(done);
+  }
+}
+
+/**
+ * Appends an audit event to the vault's hash-chained log; a field the log refuses (request data
+ * that is not a clean id) is dropped rather than losing the entry. Throws what the vault throws
+ * otherwise (the caller raises an alert).
+ */
+function appendAudit(vault: Vault, e: AuditEvent & { time: number }): void {
+  try {
+    vault.appendAudit(e);
+  } catch (err) {
+    if (!(err instanceof InvalidArgumentError)) throw err;
+    vault.appendAudit({
+      time: e.time,
+      actor: 'unknown',
+      action: e.action,
+      outcome: e.outcome,
+      errorCode: e.errorCode,
+      details: { note: 'request fields that are not clean ids were left out' },
+    });
   }
 }

@@ -54,6 +54,8 @@ export interface NodeContext {
     }[],
   ): void;
   audit(e: AuditEvent): void;
+  /** Asks the peers about this wallet's pending version later (a confirmation was missed). Does not throw. */
+  reconcileLater(keyType: VaultKeyType, walletId: string): void;
 }
 
 /** An operation's failure with the mpcium error code its result carries. */
@@ -145,4 +147,14 @@ export class ControlInbox {
     this.ctx.router.unregister(this.sid);
     this.wake?.();
   }
+}
+
+/**
+ * Activates a pending version unless it is active already (a reconcile pass may have done it
+ * first, under the same rule: every member holds it). Throws what the vault throws otherwise.
+ */
+export function activateVersion(ctx: NodeContext, keyType: VaultKeyType, walletId: string, version: number): void {
+  const v = ctx.vault.listVersions(keyType, walletId).find((x) => x.version === version);
+  if (v?.status === 'active') return;
+  ctx.vault.activate(keyType, walletId, version);
 }

@@ -61,8 +61,8 @@ const viewKey = (v: WalletView) => {
 };
 
 /**
- * The wallet's active version: this node's own view, else the view t+1 of its committee report
- * within `timeoutMs`; undefined if none. Never throws.
+ * The wallet's active version: this node's own view (unless `peersOnly`), else the view t+1 of
+ * its committee report within `timeoutMs`; undefined if none. Never throws.
  */
 export async function lookupWallet(
   ctx: NodeContext,
@@ -70,9 +70,12 @@ export async function lookupWallet(
   walletId: string,
   withPackage: boolean,
   timeoutMs = 3000,
+  opts: { peersOnly?: boolean } = {},
 ): Promise<WalletView | undefined> {
-  const own = localView(ctx, keyType, walletId, withPackage);
-  if (own) return own;
+  if (!opts.peersOnly) {
+    const own = localView(ctx, keyType, walletId, withPackage);
+    if (own) return own;
+  }
   const asked = ctx.readiness.readyMembers().filter((m) => m !== ctx.self);
   if (asked.length === 0) return undefined;
   const sid = newSessionId();

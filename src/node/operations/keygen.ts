@@ -18,7 +18,14 @@ import { constantTimeEqual as bytesEqual } from '../../common/bytes.js';
 import { ecdsa, frost, type KeygenParty } from '../../tss/index.js';
 import type { SessionStart, StoredKey } from '../sessions/control.js';
 import { PartyRunner } from '../sessions/party-runner.js';
-import { ControlInbox, type NodeContext, newSessionId, OperationError, sendControl } from './context.js';
+import {
+  activateVersion,
+  ControlInbox,
+  type NodeContext,
+  newSessionId,
+  OperationError,
+  sendControl,
+} from './context.js';
 
 function walletExists(ctx: NodeContext, walletId: string): boolean {
   for (const t of ['ecdsa', 'eddsa'] as const) {
@@ -228,9 +235,15 @@ async function runKeygen(
   // stored (pending) before we say so
   sendControl(ctx, sid, { type: 'stored', keys }, start.members);
   inbox.local({ type: 'stored', keys });
-  await awaitConfirmations(ctx, inbox, start.participants, keys, deadline, sid);
-  ctx.vault.activate('ecdsa', start.walletId, 1);
-  ctx.vault.activate('eddsa', start.walletId, 1);
+  try {
+    await awaitConfirmations(ctx, inbox, start.participants, keys, deadline, sid);
+  } catch (e) {
+    ctx.reconcileLater('ecdsa', start.walletId);
+    ctx.reconcileLater('eddsa', start.walletId);
+    throw e;
+  }
+  activateVersion(ctx, 'ecdsa', start.walletId, 1);
+  activateVersion(ctx, 'eddsa', start.walletId, 1);
   return { ecdsa: keys[0]!.publicKey, eddsa: keys[1]!.publicKey };
 }
 

@@ -16,7 +16,15 @@ import {
 import { ecdsa, frost, type ProtocolParty } from '../../tss/index.js';
 import type { SessionStart, StoredKey } from '../sessions/control.js';
 import { PartyRunner } from '../sessions/party-runner.js';
-import { ControlInbox, type NodeContext, newSessionId, OperationError, sendControl, vaultKeyType } from './context.js';
+import {
+  activateVersion,
+  ControlInbox,
+  type NodeContext,
+  newSessionId,
+  OperationError,
+  sendControl,
+  vaultKeyType,
+} from './context.js';
 import { lookupWallet } from './directory.js';
 import { asOperationError, awaitConfirmations } from './keygen.js';
 
@@ -261,9 +269,14 @@ async function runReshare(
   }
   if (!isNew && !checked.holdsOld && ctx.self !== coordinator) return groupKey;
   const keys: StoredKey[] = [{ keyType: start.keyType, version: newVersion, publicKey: groupKey }];
-  await awaitConfirmations(ctx, inbox, start.participants, keys, deadline, sid);
+  try {
+    await awaitConfirmations(ctx, inbox, start.participants, keys, deadline, sid);
+  } catch (e) {
+    ctx.reconcileLater(vkt, start.walletId);
+    throw e;
+  }
   if (isNew) {
-    ctx.vault.activate(vkt, start.walletId, newVersion);
+    activateVersion(ctx, vkt, start.walletId, newVersion);
     ctx.shares.retire(vkt, start.walletId, start.version);
   } else if (checked.holdsOld) {
     ctx.vault.retireActive(vkt, start.walletId);

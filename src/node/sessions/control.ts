@@ -62,7 +62,13 @@ export type Control =
   | { readonly type: 'done'; readonly ok: false; readonly code: string; readonly reason: string }
   | { readonly type: 'result'; readonly requestDigest: Uint8Array; readonly result: Uint8Array }
   | { readonly type: 'query'; readonly keyType: string; readonly walletId: string; readonly withPackage: boolean }
-  | { readonly type: 'info'; readonly info: WalletView | null };
+  | { readonly type: 'info'; readonly info: WalletView | null }
+  | { readonly type: 'hold-query'; readonly keyType: string; readonly walletId: string; readonly version: number }
+  | { readonly type: 'hold'; readonly status: HoldStatus; readonly publicKey: Uint8Array };
+
+/** Whether a member holds a share version: not at all, stored pending, or active (retired counts as none). */
+export type HoldStatus = 'none' | 'pending' | 'active';
+const HOLD: readonly HoldStatus[] = ['none', 'pending', 'active'];
 
 /** What a member says of a wallet's active version (public data only). */
 export interface WalletView {
@@ -75,7 +81,7 @@ export interface WalletView {
   readonly package: Uint8Array;
 }
 
-const TYPES = ['start', 'abort', 'stored', 'done', 'result', 'query', 'info'] as const;
+const TYPES = ['start', 'abort', 'stored', 'done', 'result', 'query', 'info', 'hold-query', 'hold'] as const;
 
 function writeList(w: ByteWriter, list: readonly string[]): void {
   w.u16(list.length);
@@ -131,6 +137,12 @@ export function encodeControl(c: Control): Uint8Array {
         writeList(w, c.info.participants);
         w.bytes(c.info.publicKey).bytes(c.info.package);
       }
+      break;
+    case 'hold-query':
+      w.str(c.keyType).str(c.walletId).u32(c.version);
+      break;
+    case 'hold':
+      w.u8(HOLD.indexOf(c.status)).bytes(c.publicKey);
       break;
   }
   return w.finish();
@@ -217,6 +229,15 @@ export function decodeControl(bytes: Uint8Array): Control {
           },
         };
       else throw new MalformedError('bad flag');
+      break;
+    }
+    case 'hold-query':
+      c = { type, keyType: r.str(16), walletId: r.str(), version: r.u32() };
+      break;
+    case 'hold': {
+      const status = HOLD[r.u8()];
+      if (status === undefined) throw new MalformedError('bad hold status');
+      c = { type, status, publicKey: r.bytes(64) };
       break;
     }
     default:
