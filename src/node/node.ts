@@ -16,7 +16,7 @@ import type { AuditEvent, NodeContext } from './operations/context.js';
 import { answerQuery } from './operations/directory.js';
 import { joinKeygen } from './operations/keygen.js';
 import { answerHoldQuery, reconcile } from './operations/reconcile.js';
-import { MemoryRequestLedger, type RequestLedger } from './operations/request-ledger.js';
+import { type RequestLedger, VaultRequestLedger } from './operations/request-ledger.js';
 import { joinResetup } from './operations/resetup.js';
 import { joinReshare } from './operations/reshare.js';
 import { joinSign } from './operations/sign.js';
@@ -45,7 +45,7 @@ export interface NodeOptions {
   /** Subject prefix of node-to-node traffic (default 'tessera'). */
   readonly subjectPrefix?: string;
   readonly heartbeatMs?: number;
-  /** The signing-request ledger (default: in memory). */
+  /** The signing-request ledger (default: the vault's request log). */
   readonly ledger?: RequestLedger;
   /** Where audit events go (default: the log). */
   readonly audit?: (e: AuditEvent & { time: number }) => void;
@@ -125,7 +125,7 @@ export class TesseraNode {
       router: this.router,
       shares: this.shares,
       readiness: this.readiness,
-      ledger: opts.ledger ?? new MemoryRequestLedger(c.tessera.result_retention_seconds * 1000),
+      ledger: opts.ledger ?? new VaultRequestLedger(opts.vault, c.tessera.result_retention_seconds * 1000),
       load: new Map(),
       log: this.log,
       authenticate: (signedBytes, signature, initiatorId, authorizerSignatures) =>

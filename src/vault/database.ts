@@ -18,7 +18,7 @@ export type Statement = Database.Statement;
 /**
  * 2: adds `signing_log`. 3: a retired version keeps no sealed record (`shares.retired_by`,
  * `shares_full` a left join), adds `setup_log`. 4: adds `audit_log` and its sealed head
- * (`meta.audit_head`). An older vault is upgraded when it is opened.
+ * (`meta.audit_head`) and `request_log`. An older vault is upgraded when it is opened.
  */
 export const SCHEMA_VERSION = 4;
 
@@ -32,6 +32,7 @@ export const TABLES = [
   'signing_log',
   'setup_log',
   'audit_log',
+  'request_log',
 ] as const;
 
 /** The `meta` key of the audit log's sealed head (`audit-log.ts`). */
@@ -80,6 +81,23 @@ CREATE TABLE IF NOT EXISTS ${schema}.audit_log (
   entry BLOB NOT NULL,
   hash BLOB NOT NULL
 );
+`;
+}
+
+/**
+ * The signing requests that completed, by (wallet, tx id): digest for good, result event for the
+ * retention window (see `Vault.recordSignedRequest`). Not part of the change stream.
+ */
+function requestLogSql(schema: string): string {
+  return `
+CREATE TABLE IF NOT EXISTS ${schema}.request_log (
+  wallet_id TEXT NOT NULL,
+  tx_id TEXT NOT NULL,
+  digest BLOB NOT NULL,
+  result BLOB,
+  completed_at INTEGER NOT NULL,
+  PRIMARY KEY (wallet_id, tx_id)
+) WITHOUT ROWID;
 `;
 }
 
@@ -146,7 +164,7 @@ ${sharesFullSql(schema)}CREATE TABLE ${schema}.tombstones (
   version INTEGER,
   deleted_at INTEGER NOT NULL
 );
-${signingLogSql(schema)}${setupLogSql(schema)}${auditLogSql(schema)}`;
+${signingLogSql(schema)}${setupLogSql(schema)}${auditLogSql(schema)}${requestLogSql(schema)}`;
 }
 
 /** Creates an empty file with mode 0600 so SQLite (and its -wal/-shm, which copy the mode) stay private. */
@@ -238,7 +256,7 @@ const STATUS_RETIRED = 3;
  * `signing_log`. 2 → 3: add `shares.retired_by`, make `shares_full` a left join, create
  * `setup_log`, and destroy the secrets of versions that are already retired (their sealed records
  * and signing-log entries are deleted; their metadata stays), so that a reshare expels [5/R-E].
- * 3 → 4: create `audit_log` and store `auditHead`, the sealed head of the empty audit log. At
+ * 3 → 4: create `audit_log` and `request_log` and store `auditHead`, the sealed head of the empty audit log. At
  * the current version, recreate a log table an older build dropped. Returns the version the vault
  * had (`from`) and whether it deleted sealed records (`destroyed`: the caller then rebuilds the file
  * and truncates the log, see `Vault.open`).
@@ -256,7 +274,7 @@ export function upgradeSchema(db: Db, path: string, auditHead: Uint8Array): { fr
       (
         db
           .prepare(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('signing_log', 'setup_log', 'audit_log')",
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('signing_log', 'setup_log', 'audit_log', 'request_log')",
           )
           .all() as { name: string }[]
       ).map((r) => r.name),
@@ -266,6 +284,7 @@ export function upgradeSchema(db: Db, path: string, auditHead: Uint8Array): { fr
     // Its lost entries stay visible: the sealed head (in meta, which every build copies) still
     // names the last one, so the audit log verifies as truncated.
     if (!present.has('audit_log')) db.exec(auditLogSql('main'));
+    if (!present.has('request_log')) db.exec(requestLogSql('main'));
     return { from: v, destroyed: false };
   }
   if (!Number.isInteger(v) || v < 1 || v > SCHEMA_VERSION) {
@@ -295,6 +314,7 @@ export function upgradeSchema(db: Db, path: string, auditHead: Uint8Array): { fr
     }
     if (v < 4) {
       db.exec(auditLogSql('main'));
+      db.exec(requestLogSql('main'));
       // OR IGNORE: a schema-3 vault has no head; should one be there, verify judges it (never replaced)
       db.prepare('INSERT OR IGNORE INTO meta (k, v) VALUES (?, ?)').run(AUDIT_HEAD_KEY, Buffer.from(auditHead));
     }

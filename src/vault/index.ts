@@ -12,6 +12,7 @@ export {
   VaultLockedError,
   WrongPasswordError,
 } from '../common/errors.js';
+export type { SignedRequest } from './request-log.js';
 export type { VaultSecret } from './secret.js';
 export {
   type Argon2Params,

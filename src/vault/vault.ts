@@ -14,6 +14,8 @@ import * as changeStream from './changes.js';
 import type { Db } from './database.js';
 import { createStore, openStore } from './lifecycle.js';
 import * as reads from './reads.js';
+import type { SignedRequest } from './request-log.js';
+import * as requestLog from './request-log.js';
 import * as rotation from './rotation.js';
 import type { VaultSecret } from './secret.js';
 import * as shares from './shares.js';
@@ -230,6 +232,41 @@ export class Vault implements ChangeFeed {
    */
   setupLogSize(): number {
     return signingLog.setupLogSize(this.store);
+  }
+
+  // ---------------------------------------------------------------- request log (request-log.ts)
+
+  /**
+   * What this node recorded of a completed signing request (wallet, tx id): its digest (kept for
+   * good) and its result event (until purged), or undefined.
+   * @throws InvalidArgumentError for a bad id; VaultCorruptedError; IoError; InvalidStateError if closed.
+   */
+  signedRequest(walletId: string, txId: string): SignedRequest | undefined {
+    return requestLog.signedRequest(this.store, walletId, txId);
+  }
+
+  /**
+   * Records a completed signing request: its 32-byte digest and its result event. One fsynced
+   * commit. Returns false (nothing changed) if the (wallet, tx id) is recorded with another digest.
+   * @throws InvalidArgumentError for bad input; VaultCorruptedError; IoError; InvalidStateError if closed.
+   */
+  recordSignedRequest(
+    walletId: string,
+    txId: string,
+    digest: Uint8Array,
+    result: Uint8Array,
+    now = Date.now(),
+  ): boolean {
+    return requestLog.recordSignedRequest(this.store, walletId, txId, digest, result, now);
+  }
+
+  /**
+   * Forgets the result events of requests completed before `completedBefore` (ms); their digests
+   * stay. Returns how many were purged.
+   * @throws VaultCorruptedError; IoError; InvalidStateError if closed.
+   */
+  purgeRequestResults(completedBefore: number): number {
+    return requestLog.purgeRequestResults(this.store, completedBefore);
   }
 
   // ---------------------------------------------------------------- audit log (audit-log.ts)

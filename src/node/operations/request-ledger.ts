@@ -5,10 +5,11 @@
  * tx id with any other content, or while the first is in flight, is a duplicate. A completed
  * (wallet, tx_id) keeps its digest for good — the derivation path is not signed by the
  * initiator, so a captured request replayed with another path must never sign again. A failed
- * session leaves nothing (nothing was signed).
+ * session leaves nothing (nothing was signed). Not thread-safe across processes: one node, one vault.
  */
 import { createHash } from 'node:crypto';
 import { ByteWriter, constantTimeEqual } from '../../common/bytes.js';
+import type { Vault } from '../../vault/index.js';
 
 export type ClaimOutcome =
   | { readonly kind: 'claimed' }
@@ -47,78 +48,82 @@ export function signRequestDigest(r: {
   return new Uint8Array(createHash('sha256').update(w.finish()).digest());
 }
 
-interface Entry {
-  readonly digest: Uint8Array;
-  /** A session signed this request before (its digest is then kept for good). */
-  done: boolean;
-  /** The session working on it now. */
-  inflight: string | undefined;
-  result: Uint8Array | undefined;
-  doneAt: number;
-}
-
 /**
- * The ledger in memory, bounded: the oldest completed entries beyond `maxEntries` are forgotten
- * (a restart forgets all). The node's durable ledger is in the vault.
+ * The node's ledger: sessions in flight in memory (a crash loses only unanswered claims), completed
+ * requests in the vault's request log — digests for good, results for `retentionMs` — so the rules
+ * hold across restarts. A vault error on lookup fails closed (a duplicate, never a second signature).
  */
-export class MemoryRequestLedger implements RequestLedger {
-  private readonly entries = new Map<string, Entry>();
+export class VaultRequestLedger implements RequestLedger {
+  private readonly inflight = new Map<string, { digest: Uint8Array; sid: string }>();
+  /** Completions the vault refused to record: still binding in this process (bounded). */
+  private readonly unrecorded = new Map<string, Uint8Array>();
+  private lastPurge = 0;
 
   constructor(
+    private readonly vault: Vault,
     private readonly retentionMs: number,
-    private readonly maxEntries = 100_000,
     private readonly now: () => number = Date.now,
   ) {}
 
   claim(walletId: string, txId: string, digest: Uint8Array, sid: string): ClaimOutcome {
     const k = `${walletId}\u0000${txId}`;
-    const e = this.entries.get(k);
-    const same = e !== undefined && constantTimeEqual(e.digest, digest);
-    if (e && !same) {
-      return {
-        kind: 'duplicate',
-        reason: `duplicate signing request detected for walletID=${walletId} txID=${txId} (another request used this tx_id)`,
-        inFlight: false,
-      };
-    }
-    if (e?.inflight !== undefined)
+    const live = this.inflight.get(k);
+    const conflict = {
+      kind: 'duplicate',
+      reason: `duplicate signing request detected for walletID=${walletId} txID=${txId} (another request used this tx_id)`,
+      inFlight: false,
+    } as const;
+    if (live) {
+      if (!constantTimeEqual(live.digest, digest)) return conflict;
       return {
         kind: 'duplicate',
         reason: `duplicate signing request detected for walletID=${walletId} txID=${txId}`,
         inFlight: true,
       };
-    if (e?.result && this.now() - e.doneAt <= this.retentionMs) return { kind: 'replay', result: e.result };
-    if (e) {
-      e.inflight = sid;
-      e.result = undefined;
-      return { kind: 'claimed' };
     }
-    this.entries.set(k, { digest: Uint8Array.from(digest), done: false, inflight: sid, result: undefined, doneAt: 0 });
-    this.trim();
+    const lost = this.unrecorded.get(k);
+    if (lost)
+      return constantTimeEqual(lost, digest)
+        ? { kind: 'duplicate', reason: conflict.reason, inFlight: false }
+        : conflict;
+    let done: ReturnType<Vault['signedRequest']>;
+    try {
+      done = this.vault.signedRequest(walletId, txId);
+    } catch {
+      return {
+        kind: 'duplicate',
+        reason: `the request log could not be read for walletID=${walletId} txID=${txId}`,
+        inFlight: false,
+      };
+    }
+    if (done && !constantTimeEqual(done.digest, digest)) return conflict;
+    if (done?.result && this.now() - done.completedAt <= this.retentionMs)
+      return { kind: 'replay', result: done.result };
+    this.inflight.set(k, { digest: Uint8Array.from(digest), sid });
     return { kind: 'claimed' };
   }
 
   complete(walletId: string, txId: string, sid: string, result: Uint8Array): void {
-    const e = this.entries.get(`${walletId}\u0000${txId}`);
-    if (!e || e.inflight !== sid) return;
-    e.inflight = undefined;
-    e.done = true;
-    e.result = Uint8Array.from(result);
-    e.doneAt = this.now();
+    const k = `${walletId}\u0000${txId}`;
+    const live = this.inflight.get(k);
+    if (!live || live.sid !== sid) return;
+    this.inflight.delete(k);
+    const now = this.now();
+    try {
+      this.vault.recordSignedRequest(walletId, txId, live.digest, result, now);
+      if (now - this.lastPurge > 600_000) {
+        this.lastPurge = now;
+        this.vault.purgeRequestResults(now - this.retentionMs);
+      }
+    } catch {
+      // the tx id stays bound in this process at least; the vault's error shows in its next write
+      this.unrecorded.set(k, live.digest);
+      if (this.unrecorded.size > 100_000) this.unrecorded.delete(this.unrecorded.keys().next().value as string);
+    }
   }
 
   release(walletId: string, txId: string, sid: string): void {
     const k = `${walletId}\u0000${txId}`;
-    const e = this.entries.get(k);
-    if (!e || e.inflight !== sid) return;
-    if (e.done) e.inflight = undefined;
-    else this.entries.delete(k);
-  }
-
-  private trim(): void {
-    for (const [k, e] of this.entries) {
-      if (this.entries.size <= this.maxEntries) return;
-      if (e.inflight === undefined) this.entries.delete(k);
-    }
+    if (this.inflight.get(k)?.sid === sid) this.inflight.delete(k);
   }
 }
