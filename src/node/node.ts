@@ -197,7 +197,9 @@ export class TesseraNode {
     this.channels.onMessage((m) => this.onInbound(m));
     this.channels.onReject((r) => {
       this.log.warn({ peer: r.peer, session: r.sessionId, reason: r.reason }, 'refused a channel message');
-      if (r.sessionId !== undefined && r.peer !== undefined)
+      // Only a frame that decrypted on the peer's channel is the peer's doing; anything else may come
+      // from anyone on the bus and must not end a session (the session's timeout covers real loss).
+      if (r.authenticated && r.sessionId !== undefined && r.peer !== undefined)
         this.router.fail(r.sessionId, `channel: ${r.reason}`, [r.peer]);
     });
     this.readiness.onChange((c) => {

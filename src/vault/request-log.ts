@@ -1,6 +1,6 @@
 /**
- * The signing requests this node saw complete, by (wallet, tx id): the digest of the request for
- * good (a tx id never signs other content, e.g. the same tx under another derivation path — the
+ * The signing requests this node took part in, by (wallet, tx id): the digest of the request,
+ * bound before anything is signed and kept for good (a tx id never signs other content, e.g. the same tx under another derivation path — the
  * path is not signed by mpcium's initiator) and the result event for a retention window (an
  * identical retry gets it again). Public data only. Not part of the change stream: backups do not
  * carry it (docs/vault.md, "Request log").
@@ -12,7 +12,7 @@ import { validateWalletId } from './validate.js';
 /** What the log holds of one (wallet, tx id). */
 export interface SignedRequest {
   readonly digest: Uint8Array;
-  /** The result event, or null once the retention window purged it. */
+  /** The result event, or null before completion or once the retention window purged it. */
   readonly result: Uint8Array | null;
   readonly completedAt: number;
 }
@@ -37,6 +37,35 @@ export function signedRequest(store: VaultStore, walletId: string, txId: string)
     result: row.result === null ? null : new Uint8Array(row.result),
     completedAt: Number(row.completed_at),
   };
+}
+
+/**
+ * Binds (wallet, tx id) to `digest` before anything is signed for it: 'bound' (first time),
+ * 'same' (bound before to this digest) or 'conflict' (bound to another digest).
+ */
+export function bindSignRequest(
+  store: VaultStore,
+  walletId: string,
+  txId: string,
+  digest: Uint8Array,
+  now: number,
+): 'bound' | 'same' | 'conflict' {
+  validateWalletId(walletId);
+  validateTxId(txId);
+  if (!(digest instanceof Uint8Array) || digest.length !== 32)
+    throw new InvalidArgumentError('a request digest is 32 bytes');
+  return store.write(`bind signing request ${walletId}/${txId}`, () => {
+    const r = store
+      .stmt(
+        'INSERT OR IGNORE INTO request_log (wallet_id, tx_id, digest, result, completed_at) VALUES (?, ?, ?, NULL, ?)',
+      )
+      .run(walletId, txId, Buffer.from(digest), now);
+    if (r.changes === 1) return 'bound';
+    const row = store.stmt('SELECT digest FROM request_log WHERE wallet_id = ? AND tx_id = ?').get(walletId, txId) as {
+      digest: Buffer;
+    };
+    return Buffer.from(digest).equals(row.digest) ? 'same' : 'conflict';
+  });
 }
 
 export function recordSignedRequest(

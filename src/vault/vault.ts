@@ -246,6 +246,16 @@ export class Vault implements ChangeFeed {
   }
 
   /**
+   * Binds (wallet, tx id) to a request digest before anything is signed for it — for good: the
+   * same tx id never signs other content. Returns 'bound', 'same' (bound to this digest before) or
+   * 'conflict'. One fsynced commit when it binds.
+   * @throws InvalidArgumentError for bad input; VaultCorruptedError; IoError; InvalidStateError if closed.
+   */
+  bindSignRequest(walletId: string, txId: string, digest: Uint8Array, now = Date.now()): 'bound' | 'same' | 'conflict' {
+    return requestLog.bindSignRequest(this.store, walletId, txId, digest, now);
+  }
+
+  /**
    * Records a completed signing request: its 32-byte digest and its result event. One fsynced
    * commit. Returns false (nothing changed) if the (wallet, tx id) is recorded with another digest.
    * @throws InvalidArgumentError for bad input; VaultCorruptedError; IoError; InvalidStateError if closed.

@@ -161,9 +161,11 @@ export class ClusterClient {
       }),
     );
     const bus = this.cluster.clientBus();
+    const already = new Set(this.results.reshare);
     bus.publish(RESHARE_REQUEST_SUBJECT, data);
     try {
-      return await this.waitFor('reshare', (x) => x.session_id === r.sessionId, 120_000);
+      // a new result (a replayed session id may have answered before)
+      return await this.waitFor('reshare', (x) => x.session_id === r.sessionId && !already.has(x), 120_000);
     } finally {
       await bus.close();
     }

@@ -7,5 +7,10 @@ export function testLog(node: string): Logger {
   const out = (lvl: string) => (f: Readonly<Record<string, unknown>>, m: string) =>
     console.log(`${new Date().toISOString().slice(11, 23)} ${node} ${lvl} ${m} ${JSON.stringify(f)}`);
   const skip = () => {};
-  return { debug: skip, info: level === 'debug' ? out('INFO') : skip, warn: out('WARN'), error: out('ERROR') };
+  return {
+    debug: level === 'debug' ? out('DEBUG') : skip,
+    info: level === 'debug' ? out('INFO') : skip,
+    warn: out('WARN'),
+    error: out('ERROR'),
+  };
 }

@@ -8,7 +8,7 @@
  * channels per peer, `maxPendingSends` queued messages, `maxTrackedSessions` sequence counters per
  * direction, one outgoing handshake per peer, token buckets on answered hellos and on notices.
  */
-import { sign } from 'node:crypto';
+import { createHash, sign } from 'node:crypto';
 import { ByteReader, ByteWriter, MalformedError } from '../../common/bytes.js';
 import { InvalidArgumentError, InvalidStateError, NotFoundError, TimeoutError } from '../../common/errors.js';
 import type { Bus, BusMessage, Subscription } from '../../transport/index.js';
@@ -295,10 +295,10 @@ export class Channels {
 
   // ---- receiving -------------------------------------------------------------------------------
 
-  private report(peer: string | undefined, sessionId: string | undefined, reason: string): void {
+  private report(peer: string | undefined, sessionId: string | undefined, reason: string, authenticated = false): void {
     for (const h of this.rejectHandlers) {
       try {
-        h({ peer, sessionId, reason });
+        h({ peer, sessionId, reason, authenticated });
       } catch {
         // a failing handler must not stop the others
       }
@@ -310,7 +310,7 @@ export class Channels {
     try {
       f();
     } catch (e) {
-      if (e instanceof Refused) this.report(e.peer, e.sessionId, e.reason);
+      if (e instanceof Refused) this.report(e.peer, e.sessionId, e.reason, e.authenticated);
       else if (e instanceof MalformedError) this.report(undefined, undefined, `malformed ${what} (${e.message})`);
       else this.report(undefined, undefined, `${what} refused (${e instanceof Error ? e.name : 'error'})`);
     }
@@ -328,7 +328,11 @@ export class Channels {
       checkHelloNames(this.ctx, h);
       if (p === undefined) throw new Refused('hello from a node that is not a peer');
       if (m.reply === undefined) throw new Refused('hello without a reply subject');
+      // a hello answered before was verified before: a replay is refused before it spends the peer's budget
+      const hash = createHash('sha256').update(m.data).digest('hex');
+      if (p.answeredBefore(hash)) throw new Refused('replayed hello (answered before)');
       const { reply, keys } = answerHello(this.ctx, h, m.data, p.publicKey, () => p.hellos.take());
+      p.rememberAnswered(hash);
       this.install(p, new Channel(keys));
       this.bus.publish(m.reply, reply);
     } catch (e) {
@@ -360,7 +364,7 @@ export class Channels {
 
   /** The checks after decryption: the broadcast signature and the session sequence; then delivery. */
   private accept(p: PeerState, f: DataFrame, plain: Buffer): void {
-    const refused = (reason: string) => new Refused(reason, p.id, f.sessionId);
+    const refused = (reason: string) => new Refused(reason, p.id, f.sessionId, true);
     let payload: Uint8Array;
     let signature: Uint8Array | undefined;
     if (f.mode === MODE_BROADCAST) {

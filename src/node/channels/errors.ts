@@ -29,6 +29,8 @@ export class Refused extends Error {
     readonly reason: string,
     readonly peer?: string,
     readonly sessionId?: string,
+    /** The frame decrypted on the peer's channel: the peer itself sent what failed. */
+    readonly authenticated = false,
   ) {
     super(reason);
     this.name = 'Refused';

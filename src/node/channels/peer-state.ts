@@ -46,6 +46,22 @@ export class PeerState {
   handshake: Promise<void> | undefined;
   queue: Outgoing[] = [];
   readonly hellos = new TokenBucket(HELLO_BURST, HELLO_PER_SECOND);
+  /**
+   * Hashes of the hellos answered lately (bounded): a replayed hello — validly signed, so it would
+   * pass the signature check — is refused before it spends the peer's handshake budget.
+   */
+  private readonly answered = new Set<string>();
+
+  /** True if this hello was answered before (as far as remembered). Does not throw. */
+  answeredBefore(hash: string): boolean {
+    return this.answered.has(hash);
+  }
+
+  /** Remembers an answered hello (the newest 1024). Does not throw. */
+  rememberAnswered(hash: string): void {
+    this.answered.add(hash);
+    if (this.answered.size > 1024) this.answered.delete(this.answered.values().next().value as string);
+  }
   readonly noticesOut = new TokenBucket(NOTICE_BURST, NOTICE_PER_SECOND);
   readonly noticesIn = new TokenBucket(NOTICE_BURST, NOTICE_PER_SECOND);
 

@@ -5,52 +5,53 @@
  */
 
 /**
- * The next sequence number per (peer, session), least recently used evicted beyond `max`. An
+ * The next sequence number per (peer, session), least recently used evicted beyond `max` — per
+ * peer, so that one member opening many sessions cannot evict another member's counters. An
  * evicted session starts again at 0, so a receiver refuses the rest of an evicted session (fail
  * closed) rather than accepting anything twice.
  */
 export class SessionSequences {
-  private readonly next = new Map<string, number>();
+  private readonly peers = new Map<string, Map<string, number>>();
 
   constructor(private readonly max: number) {}
 
-  private static key(peer: string, sessionId: string): string {
-    // node ids never hold '\n' (they are subject tokens), so the key is unambiguous
-    return `${peer}\n${sessionId}`;
-  }
-
   /** The next number of (peer, session): 0 if untracked. Marks it recently used. Does not throw. */
   get(peer: string, sessionId: string): number {
-    const k = SessionSequences.key(peer, sessionId);
-    const v = this.next.get(k);
-    if (v === undefined) return 0;
-    this.next.delete(k);
-    this.next.set(k, v);
+    const m = this.peers.get(peer);
+    const v = m?.get(sessionId);
+    if (m === undefined || v === undefined) return 0;
+    m.delete(sessionId);
+    m.set(sessionId, v);
     return v;
   }
 
-  /** Records `value` as the next number of (peer, session), evicting the least recently used beyond the bound. Does not throw. */
+  /** Records `value` as the next number of (peer, session), evicting the peer's least recently used beyond the bound. Does not throw. */
   set(peer: string, sessionId: string, value: number): void {
-    const k = SessionSequences.key(peer, sessionId);
-    this.next.delete(k);
-    this.next.set(k, value);
-    while (this.next.size > this.max) this.next.delete(this.next.keys().next().value!);
+    let m = this.peers.get(peer);
+    if (m === undefined) {
+      m = new Map();
+      this.peers.set(peer, m);
+    }
+    m.delete(sessionId);
+    m.set(sessionId, value);
+    while (m.size > this.max) m.delete(m.keys().next().value!);
   }
 
   /** Forgets every session of `peer` (it restarted: its counters start again). Does not throw. */
   clearPeer(peer: string): void {
-    const prefix = `${peer}\n`;
-    for (const k of [...this.next.keys()]) if (k.startsWith(prefix)) this.next.delete(k);
+    this.peers.delete(peer);
   }
 
   /** Forgets everything. Does not throw. */
   clear(): void {
-    this.next.clear();
+    this.peers.clear();
   }
 
   /** How many (peer, session) pairs are tracked. Does not throw. */
   get size(): number {
-    return this.next.size;
+    let n = 0;
+    for (const m of this.peers.values()) n += m.size;
+    return n;
   }
 }
 

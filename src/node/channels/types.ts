@@ -35,6 +35,12 @@ export interface ChannelRejection {
   readonly peer: string | undefined;
   readonly sessionId: string | undefined;
   readonly reason: string;
+  /**
+   * True only when the frame decrypted on the peer's channel and failed a later check (broadcast
+   * signature, session sequence, size): the peer sent it. Anything else may come from anyone on
+   * the bus and proves nothing about the peer named.
+   */
+  readonly authenticated: boolean;
 }
 
 export interface ChannelsOptions {

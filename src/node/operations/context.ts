@@ -107,7 +107,7 @@ export class ControlInbox {
         ctx.log.warn({ session: sid, peer: m.from }, 'dropped a malformed control message');
         return;
       }
-      if (this.queue.length >= 4096) return;
+      if (this.queue.length >= 256) return;
       this.queue.push({ from: m.from, c, m });
       this.wake?.();
     });

@@ -7,7 +7,7 @@
  */
 
 import type { KeyType as ApiKeyType } from '../../api/index.js';
-import { ByteWriter } from '../../common/bytes.js';
+import { ByteWriter, constantTimeEqual } from '../../common/bytes.js';
 import { ecdsa, frost } from '../../tss/index.js';
 import type { Control, WalletView } from '../sessions/control.js';
 import { ControlInbox, type NodeContext, newSessionId, sendControl, vaultKeyType } from './context.js';
@@ -54,6 +54,25 @@ export function answerQuery(ctx: NodeContext, from: string, sid: string, q: Extr
   sendControl(ctx, sid, { type: 'info', info }, [from], from);
 }
 
+/** A view worth counting: from a member of the committee it names, t ≥ 1, members of this cluster, a package that is the key's. */
+function plausible(ctx: NodeContext, v: WalletView, from: string, keyType: ApiKeyType, withPackage: boolean): boolean {
+  if (!v.participants.includes(from) || v.threshold < 1 || v.threshold + 1 > v.participants.length) return false;
+  if (!v.participants.every((p) => ctx.members.includes(p))) return false;
+  if (!withPackage) return true;
+  try {
+    const pkg = keyType === 'secp256k1' ? ecdsa.deserializeKeyPublic(v.package) : frost.deserializeKeyPublic(v.package);
+    const key = Uint8Array.from(pkg.groupPublicKey);
+    return (
+      pkg.version === v.version &&
+      pkg.threshold === v.threshold &&
+      key.length === v.publicKey.length &&
+      constantTimeEqual(key, v.publicKey)
+    );
+  } catch {
+    return false;
+  }
+}
+
 const viewKey = (v: WalletView) => {
   const w = new ByteWriter().u32(v.version).u16(v.threshold).u16(v.participants.length);
   for (const p of v.participants) w.str(p);
@@ -95,12 +114,13 @@ export async function lookupWallet(
       const { from, c } = next;
       if (c.type !== 'info' || !asked.includes(from) || answered.has(from)) continue;
       answered.add(from);
-      if (c.info === null || !c.info.participants.includes(from)) continue;
+      if (c.info === null || !plausible(ctx, c.info, from, keyType, withPackage)) continue;
       const k = viewKey(c.info);
       const slot = votes.get(k) ?? { view: c.info, from: new Set<string>() };
       slot.from.add(from);
       votes.set(k, slot);
-      if (slot.from.size >= slot.view.threshold + 1) return slot.view;
+      // t+1 of the committee it names, and never fewer than two nodes (a view sets its own t)
+      if (slot.from.size >= Math.max(slot.view.threshold + 1, 2)) return slot.view;
     }
     return undefined;
   } finally {

@@ -4,8 +4,10 @@
  * code, tx id, tx and derivation path) gets the stored result again while it is kept; the same
  * tx id with any other content, or while the first is in flight, is a duplicate. A completed
  * (wallet, tx_id) keeps its digest for good — the derivation path is not signed by the
- * initiator, so a captured request replayed with another path must never sign again. A failed
- * session leaves nothing (nothing was signed). Not thread-safe across processes: one node, one vault.
+ * initiator, so a captured request replayed with another path must never sign again. The binding
+ * is written before any signing starts (on the coordinator and on every signer), so neither a
+ * crash, a failed session nor a lost result ever frees the tx id for other content; the identical
+ * request may always try again. Not thread-safe across processes: one node, one vault.
  */
 import { createHash } from 'node:crypto';
 import { ByteWriter, constantTimeEqual } from '../../common/bytes.js';
@@ -20,9 +22,9 @@ export type ClaimOutcome =
 export interface RequestLedger {
   /** Claims (wallet, txId) for session `sid`. Does not throw. */
   claim(walletId: string, txId: string, digest: Uint8Array, sid: string): ClaimOutcome;
-  /** The session signed: keep its digest for good and its result for the retention window. Does not throw. */
+  /** The session signed: keep its result for the retention window (the digest is bound already). Does not throw. */
   complete(walletId: string, txId: string, sid: string, result: Uint8Array): void;
-  /** The session failed: drop its claim (a retry may start afresh). Does not throw. */
+  /** The session failed: drop its in-flight claim (the identical request may try again; the binding stays). Does not throw. */
   release(walletId: string, txId: string, sid: string): void;
 }
 
@@ -89,16 +91,18 @@ export class VaultRequestLedger implements RequestLedger {
     let done: ReturnType<Vault['signedRequest']>;
     try {
       done = this.vault.signedRequest(walletId, txId);
+      if (done && !constantTimeEqual(done.digest, digest)) return conflict;
+      if (done?.result && this.now() - done.completedAt <= this.retentionMs)
+        return { kind: 'replay', result: done.result };
+      // bound durably before anything is signed: a crash or a lost result never frees the tx id for other content
+      if (!done && this.vault.bindSignRequest(walletId, txId, digest, this.now()) === 'conflict') return conflict;
     } catch {
       return {
         kind: 'duplicate',
-        reason: `the request log could not be read for walletID=${walletId} txID=${txId}`,
+        reason: `the request log could not be used for walletID=${walletId} txID=${txId}`,
         inFlight: false,
       };
     }
-    if (done && !constantTimeEqual(done.digest, digest)) return conflict;
-    if (done?.result && this.now() - done.completedAt <= this.retentionMs)
-      return { kind: 'replay', result: done.result };
     this.inflight.set(k, { digest: Uint8Array.from(digest), sid });
     return { kind: 'claimed' };
   }

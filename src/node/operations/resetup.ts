@@ -76,8 +76,12 @@ export async function joinResetup(ctx: NodeContext, from: string, sid: string, s
     if (wallet.currentVersion !== start.version || !wallet.participants.includes(peer))
       throw new OperationError('ERROR_SESSION_STALE', 'the re-setup names another key version or a non-member');
     const k = pairKey(start.walletId, peer);
-    if (st.inflight.has(k) && from !== ctx.self) {
-      if (ctx.self < peer) throw new OperationError('ERROR_SESSION_DUPLICATE', 'a re-setup of this pair is running');
+    if (from !== ctx.self) {
+      if (st.inflight.has(k) && ctx.self < peer)
+        throw new OperationError('ERROR_SESSION_DUPLICATE', 'a re-setup of this pair is running');
+      // a member may ask, but not all the time: each re-setup costs a full OT setup and breaks sessions in flight
+      if (Date.now() - (st.last.get(k) ?? 0) < MIN_INTERVAL_MS)
+        throw new OperationError('ERROR_CONCURRENCY_LIMIT', 'this pair was re-set up moments ago');
     }
     st.inflight.add(k);
     st.last.set(k, Date.now());

@@ -6,6 +6,7 @@
  * members activate v+1 (which destroys their v) and old members outside the new committee retire
  * v (destroying it). Until then — and on any failure — v stays active and keeps signing.
  */
+import { createHash } from 'node:crypto';
 import {
   initiatorId,
   parseResharingRequest,
@@ -13,6 +14,7 @@ import {
   reshareResult,
   resharingSignedBytes,
 } from '../../api/index.js';
+import { constantTimeEqual } from '../../common/bytes.js';
 import { ecdsa, frost, type ProtocolParty } from '../../tss/index.js';
 import type { SessionStart, StoredKey } from '../sessions/control.js';
 import { PartyRunner } from '../sessions/party-runner.js';
@@ -30,6 +32,13 @@ import { asOperationError, awaitConfirmations } from './keygen.js';
 
 const partyId = (sid: string) => `${sid}/reshare`;
 
+/** The request-log key of a reshare session id (a control character keeps it apart from every tx id). */
+export const reshareKey = (sessionId: string) => `\u0000reshare\u0000${sessionId}`;
+
+const requestDigest = (raw: Uint8Array) => new Uint8Array(createHash('sha256').update(raw).digest());
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && constantTimeEqual(a, b);
+
 type AnyPublic = ecdsa.KeyPublic | frost.KeyPublic;
 
 /** Coordinates a reshare request that parsed and authenticated; returns the result event. Never throws. */
@@ -38,9 +47,25 @@ export async function coordinateReshare(
   req: ResharingRequest,
   raw: Uint8Array,
   clientId: string,
-): Promise<Uint8Array> {
+): Promise<{ result: Uint8Array; refused: boolean }> {
   const ids = { walletId: req.walletId, newThreshold: req.newThreshold, keyType: req.keyType };
-  const fail = (e: OperationError) => reshareResult(ids, { code: e.errorCode, reason: e.reason });
+  const fail = (e: OperationError) => ({
+    result: reshareResult(ids, { code: e.errorCode, reason: e.reason }),
+    refused: false,
+  });
+  let used: ReturnType<NodeContext['vault']['signedRequest']>;
+  try {
+    used = ctx.vault.signedRequest(req.walletId, reshareKey(req.sessionId));
+  } catch {
+    used = undefined;
+  }
+  if (used) {
+    const dup = new OperationError(
+      'ERROR_SESSION_DUPLICATE',
+      `Duplicate session: reshare session ${req.sessionId} was used before`,
+    );
+    return { ...fail(dup), refused: true };
+  }
   const wallet = await lookupWallet(ctx, req.keyType, req.walletId, true);
   if (wallet === undefined)
     return fail(new OperationError('ERROR_KEY_NOT_FOUND', `Key not found: ${req.keyType} wallet ${req.walletId}`));
@@ -82,7 +107,10 @@ export async function coordinateReshare(
   sendControl(ctx, sid, { type: 'start', start }, start.members);
   try {
     const pub = await runReshare(ctx, ctx.self, sid, start, inbox);
-    return reshareResult(ids, { publicKey: req.keyType === 'secp256k1' ? ecdsa.publicKeyXY(pub) : pub });
+    return {
+      result: reshareResult(ids, { publicKey: req.keyType === 'secp256k1' ? ecdsa.publicKeyXY(pub) : pub }),
+      refused: false,
+    };
   } catch (e) {
     return fail(asOperationError(e, 'ERROR_RESHARE_FAILURE'));
   } finally {
@@ -149,22 +177,54 @@ function checkReshareStart(ctx: NodeContext, start: SessionStart): CheckedReshar
     throw new OperationError('ERROR_MSG_VALIDATION', 'the dealers or version do not match the old key package');
   if (start.dealers.length < oldPublic.threshold + 1)
     throw new OperationError('ERROR_INSUFFICIENT_PARTICIPANTS', 'a reshare needs t+1 dealers');
+  const vkt = vaultKeyType(req.keyType);
   let holdsOld = false;
+  let known: ReturnType<NodeContext['vault']['getWallet']> | undefined;
   try {
-    const w = ctx.vault.getWallet(vaultKeyType(req.keyType), req.walletId);
-    if (w.currentVersion !== null) {
-      if (w.currentVersion !== start.version)
+    known = ctx.vault.getWallet(vkt, req.walletId);
+  } catch {
+    known = undefined;
+  }
+  if (known) {
+    // never take the coordinator's word for the key: a made-up package would make this node destroy its share
+    if (!sameBytes(known.publicKey, oldPublic.groupPublicKey))
+      throw new OperationError('ERROR_MSG_VALIDATION', 'the old key package is not this wallet’s key');
+    const current = known.currentVersion ?? 0;
+    if (ctx.vault.listVersions(vkt, req.walletId).some((v) => v.status === 'pending' && v.version > current)) {
+      ctx.reconcileLater(vkt, req.walletId);
+      throw new OperationError(
+        'ERROR_SESSION_STALE',
+        'an earlier reshare of this wallet is not settled here yet; retry later',
+      );
+    }
+    if (known.currentVersion !== null) {
+      if (known.currentVersion !== start.version)
         throw new OperationError(
           'ERROR_SESSION_STALE',
-          `key version mismatch: ${start.version} vs ${w.currentVersion}`,
+          `key version mismatch: ${start.version} vs ${known.currentVersion}`,
         );
+      const lease = ctx.shares.acquire(vkt, req.walletId, known.currentVersion);
+      try {
+        const own =
+          lease.share instanceof ecdsa.KeyShare
+            ? ecdsa.serializeKeyPublic(lease.share.public)
+            : frost.serializeKeyPublic(lease.share.public);
+        if (!sameBytes(own, start.oldPublic))
+          throw new OperationError('ERROR_MSG_VALIDATION', 'the old key package differs from this node’s');
+      } finally {
+        lease.release();
+      }
       holdsOld = true;
     }
-  } catch (e) {
-    if (e instanceof OperationError) throw e;
   }
   if (start.dealers.includes(ctx.self) && !holdsOld)
     throw new OperationError('ERROR_KEY_NOT_FOUND', 'this node is named as a dealer but holds no active share');
+  // a reshare request runs once: a replayed one (core NATS carries it in the clear) must never run again
+  if (ctx.vault.bindSignRequest(req.walletId, reshareKey(req.sessionId), requestDigest(start.request)) !== 'bound')
+    throw new OperationError(
+      'ERROR_SESSION_DUPLICATE',
+      `Duplicate session: reshare session ${req.sessionId} was used before`,
+    );
   return { req, oldPublic, holdsOld };
 }
 
@@ -240,7 +300,6 @@ async function runReshare(
         if (!share) throw new OperationError('ERROR_RESHARE_FAILURE', 'Resharing failed: no share for a new member');
         const bytes = share.serialize();
         try {
-          discardStalePending(ctx, vkt, start.walletId, newVersion);
           ctx.vault.putShare({
             keyType: vkt,
             walletId: start.walletId,
@@ -284,25 +343,4 @@ async function runReshare(
   }
   ctx.log.info({ session: sid, wallet: start.walletId, version: newVersion }, 'reshare complete');
   return groupKey;
-}
-
-/**
- * A pending version with the number this reshare writes is left from an earlier reshare of the
- * same version that never completed here (this node missed a confirmation). It is discarded
- * before the new share is stored. Residual risk (docs/node.md): if the other members of that
- * earlier committee all got every confirmation they activated it, and this node's copy of it is
- * lost — their version then no longer matches this reshare's and they refuse to sign with its
- * committee until an operator reconciles. Throws what the vault throws.
- */
-function discardStalePending(ctx: NodeContext, vkt: 'ecdsa' | 'eddsa', walletId: string, version: number): void {
-  let versions: ReturnType<NodeContext['vault']['listVersions']>;
-  try {
-    versions = ctx.vault.listVersions(vkt, walletId);
-  } catch {
-    return;
-  }
-  if (versions.some((v) => v.version === version && v.status === 'pending')) {
-    ctx.log.warn({ wallet: walletId, version }, 'discarding a pending version left by a failed reshare');
-    ctx.vault.discardPending(vkt, walletId, version);
-  }
 }

@@ -17,7 +17,7 @@ import {
   signingResult,
   signTxSignedBytes,
 } from '../../api/index.js';
-import { ByteReader, ByteWriter } from '../../common/bytes.js';
+import { ByteReader, ByteWriter, constantTimeEqual } from '../../common/bytes.js';
 import { checkpointed, ecdsa, frost, type ProtocolParty } from '../../tss/index.js';
 import type { Control, SessionStart } from '../sessions/control.js';
 import type { ShareLease } from '../sessions/live-shares.js';
@@ -71,7 +71,12 @@ function verifyOutcome(req: SignTxRequest, o: SignatureOutcome, publicKey: Uint8
       const sig = new Uint8Array(64);
       sig.set(o.r, 0);
       sig.set(o.s, 32);
-      return secp256k1.verify(sig, req.tx, publicKey, { prehash: false, lowS: true });
+      if (!secp256k1.verify(sig, req.tx, publicKey, { prehash: false, lowS: true })) return false;
+      // the recovery id must recover this key (a wrong v makes the chain recover another sender)
+      const recovered = secp256k1.Signature.fromBytes(sig, 'compact')
+        .addRecoveryBit(o.recoveryId)
+        .recoverPublicKey(req.tx);
+      return constantTimeEqual(recovered.toBytes(true), secp256k1.Point.fromBytes(publicKey).toBytes(true));
     }
     if (o.keyType === 'ed25519' && req.keyType === 'ed25519') return ed25519.verify(o.signature, req.tx, publicKey);
   } catch {
@@ -365,7 +370,16 @@ async function awaitResult(
   const deadline = Date.now() + 2 * ctx.config.tessera.timeouts.signing_seconds * 1000;
   try {
     for (;;) {
-      const { from, c } = await inbox.next(deadline);
+      // wake every 2 s: a coordinator that went down will send no result, and its claim must not linger
+      if (!ctx.readiness.isReady(coordinator)) break;
+      let next: Awaited<ReturnType<ControlInbox['next']>>;
+      try {
+        next = await inbox.next(Math.min(deadline, Date.now() + 2000));
+      } catch (e) {
+        if (Date.now() >= deadline) throw e;
+        continue;
+      }
+      const { from, c } = next;
       if (from !== coordinator) continue;
       if (c.type === 'abort') break;
       if (c.type !== 'result') continue;

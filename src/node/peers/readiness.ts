@@ -19,6 +19,8 @@ import { ed25519PublicKey } from '../crypto/ed25519.js';
 
 const TAG = 'tessera/node/ready/v1';
 const EPOCH_BYTES = 16;
+/** How far a heartbeat's time may be ahead of this node's clock. */
+const MAX_CLOCK_SKEW_MS = 30_000;
 
 export interface ReadinessOptions {
   readonly self: string;
@@ -196,9 +198,12 @@ export class Readiness {
       this.log.warn({ peer }, 'ignored a readiness entry that does not verify under the peer identity');
       return;
     }
-    if (this.now() - d.time > this.opts.maxAgeMs) return;
-    if (before && d.time < before.time) return;
+    const now = this.now();
+    // not too old, not from the future (a clock jump or a forged time would pin the peer as ready)
+    if (now - d.time > this.opts.maxAgeMs || d.time - now > MAX_CLOCK_SKEW_MS) return;
     const epoch = Buffer.from(d.epoch).toString('hex');
+    // an older heartbeat of the same process is stale; another epoch (a restart) always counts
+    if (before && d.time < before.time && before.epoch === epoch) return;
     this.peers.set(peer, { epoch, time: d.time });
     const known = this.epochs.get(peer);
     this.epochs.set(peer, epoch);

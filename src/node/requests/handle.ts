@@ -151,7 +151,11 @@ export class RequestHandler {
   /** Publishes a result; true if stored (or a duplicate of one stored). Does not throw. */
   private async publish(op: Operation, subject: string, data: Uint8Array, msgId: string): Promise<boolean> {
     try {
-      await this.workQueue.publish(subject, data, { msgId });
+      const r = await this.workQueue.publish(subject, data, { msgId });
+      this.ctx.log.debug(
+        { op, subject, msgId, duplicate: r.duplicate, error: resultErrorCode(data) },
+        'result published',
+      );
       return true;
     } catch (e) {
       this.ctx.log.error(
@@ -258,9 +262,10 @@ export class RequestHandler {
       }
       const out = await this.signingSlots.run(() => coordinateSign(this.ctx, req, m.data, clientId));
       if (out.kind === 'in-flight') {
-        // a redelivery or a retry of the request being signed now: its result will come from that session
+        // A redelivery or a retry of the request being signed now. Ask again later rather than ack: if
+        // that session's coordinator died, a later delivery finds the tx id free and signs.
         this.ctx.audit({ actor: clientId || 'client', action: 'sign', walletId: req.walletId, outcome: 'duplicate' });
-        m.ack();
+        m.nak(this.ctx.config.tessera.timeouts.signing_seconds * 1000);
         return;
       }
       const failed = resultErrorCode(out.result);
@@ -339,22 +344,20 @@ export class RequestHandler {
       );
       return;
     }
-    const data = await this.reshareSlots.run(() => coordinateReshare(this.ctx, req, m.data, clientId));
-    const failed = resultErrorCode(data);
+    const { result, refused } = await this.reshareSlots.run(() => coordinateReshare(this.ctx, req, m.data, clientId));
+    const failed = resultErrorCode(result);
     this.ctx.audit({
       actor: clientId || 'client',
       action: 'reshare',
       walletId: req.walletId,
-      outcome: failed ? 'error' : 'ok',
+      outcome: refused ? 'duplicate' : failed ? 'error' : 'ok',
       errorCode: failed,
       details: { keyType: req.keyType, newThreshold: req.newThreshold, nodes: req.nodeIds.join(',').slice(0, 500) },
     });
-    await this.publish(
-      'reshare',
-      resultSubject('reshare', req.sessionId, clientId),
-      data,
-      resultMessageId('reshare', req.sessionId, clientId),
-    );
+    // a refused replay must not take the message id of the session's own result
+    const base = resultMessageId('reshare', req.sessionId, clientId);
+    const msgId = refused ? `${base}:refused:${sha256hex(m.data)}` : base;
+    await this.publish('reshare', resultSubject('reshare', req.sessionId, clientId), result, msgId);
   }
 }
 

@@ -81,7 +81,8 @@ export class PartyRunner<R> {
   }
 
   private onMessage(m: InboundMessage): void {
-    if (this.ended) return;
+    // only the session's participants speak in it (an outsider's message or abort notice is dropped)
+    if (this.ended || !this.peers.includes(m.from)) return;
     if (m.kind === KIND_TSS) {
       const msg: Message = { sessionId: m.sessionId, round: m.round, from: m.from, to: m.to, payload: m.payload };
       this.step(() => this.party.receive(msg, m.from));

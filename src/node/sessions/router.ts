@@ -14,6 +14,8 @@ export interface RouterLimits {
   readonly maxEarlyPerSession?: number;
   /** How long early messages wait for their session (default 30 s). */
   readonly earlyTtlMs?: number;
+  /** Bytes of all buffered early messages together (default 64 MiB). */
+  readonly maxEarlyBytes?: number;
   /** Closed session ids remembered (default 16 384). */
   readonly maxClosed?: number;
   readonly now?: () => number;
@@ -26,7 +28,9 @@ export type SessionFailure = (reason: string, blame: readonly string[]) => void;
 export class SessionRouter {
   private readonly open = new Map<string, SessionHandler>();
   private readonly failures = new Map<string, SessionFailure>();
-  private readonly early = new Map<string, { at: number; msgs: InboundMessage[] }>();
+  private readonly early = new Map<string, { at: number; msgs: InboundMessage[]; bytes: number }>();
+  private earlyBytes = 0;
+  private readonly maxEarlyBytes: number;
   private readonly closed = new Set<string>();
   private readonly maxEarlySessions: number;
   private readonly maxEarlyPerSession: number;
@@ -41,6 +45,7 @@ export class SessionRouter {
     this.maxEarlyPerSession = limits.maxEarlyPerSession ?? 256;
     this.earlyTtlMs = limits.earlyTtlMs ?? 30_000;
     this.maxClosed = limits.maxClosed ?? 16_384;
+    this.maxEarlyBytes = limits.maxEarlyBytes ?? 64 * 1024 * 1024;
     this.now = limits.now ?? Date.now;
   }
 
@@ -54,7 +59,7 @@ export class SessionRouter {
     this.open.set(sessionId, handler);
     if (onFailure) this.failures.set(sessionId, onFailure);
     const waiting = this.early.get(sessionId);
-    this.early.delete(sessionId);
+    if (waiting) this.drop(sessionId, waiting, false);
     if (waiting && this.now() - waiting.at <= this.earlyTtlMs) for (const m of waiting.msgs) this.call(handler, m);
   }
 
@@ -104,20 +109,21 @@ export class SessionRouter {
     const now = this.now();
     let slot = this.early.get(m.sessionId);
     if (slot && now - slot.at > this.earlyTtlMs) {
-      this.dropped += slot.msgs.length;
-      this.early.delete(m.sessionId);
+      this.drop(m.sessionId, slot, true);
       slot = undefined;
     }
     if (!slot) {
       this.sweep(now);
-      slot = { at: now, msgs: [] };
+      slot = { at: now, msgs: [], bytes: 0 };
       this.early.set(m.sessionId, slot);
     }
-    if (slot.msgs.length >= this.maxEarlyPerSession) {
+    if (slot.msgs.length >= this.maxEarlyPerSession || this.earlyBytes + m.payload.length > this.maxEarlyBytes) {
       this.dropped++;
       return 'dropped';
     }
     slot.msgs.push(m);
+    slot.bytes += m.payload.length;
+    this.earlyBytes += m.payload.length;
     return 'buffered';
   }
 
@@ -125,9 +131,17 @@ export class SessionRouter {
   private sweep(now: number): void {
     for (const [id, slot] of this.early) {
       if (now - slot.at <= this.earlyTtlMs && this.early.size < this.maxEarlySessions) break;
-      this.dropped += slot.msgs.length;
-      this.early.delete(id);
+      this.drop(id, slot, true);
     }
+  }
+
+  /** Removes an early buffer; wipes its payloads if they are dropped (direct payloads may be secret). */
+  private drop(id: string, slot: { msgs: InboundMessage[]; bytes: number }, wipe: boolean): void {
+    this.early.delete(id);
+    this.earlyBytes -= slot.bytes;
+    if (!wipe) return;
+    this.dropped += slot.msgs.length;
+    for (const m of slot.msgs) m.payload.fill(0);
   }
 
   private call(h: SessionHandler, m: InboundMessage): void {

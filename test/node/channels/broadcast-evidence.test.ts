@@ -57,7 +57,12 @@ describe("a broadcast carries the sender's signature, which a third party can ch
     const lie = signBroadcast(evil.key, { ...m, payload: new TextEncoder().encode('something else') }, 'c');
     cluster.raw.publish(`${PREFIX}.node.b.msg`, ch.seal(header, withSig(lie)));
     await waitFor(() => b.rejects.length === 1);
-    expect(b.rejects[0]).toEqual({ peer: 'c', sessionId: 's', reason: 'broadcast signature does not verify' });
+    expect(b.rejects[0]).toEqual({
+      peer: 'c',
+      sessionId: 's',
+      reason: 'broadcast signature does not verify',
+      authenticated: true,
+    });
     cluster.raw.publish(`${PREFIX}.node.b.msg`, ch.seal(header, withSig(signBroadcast(evil.key, m, 'c'))));
     await waitFor(() => b.inbox.length === 1);
     expect(verifyBroadcast(evil.publicRaw, b.inbox[0]!)).toBe(true);

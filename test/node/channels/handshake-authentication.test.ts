@@ -149,7 +149,9 @@ describe("the initiator accepts only the named peer's signed answer to its own h
       expect(err).toBeInstanceOf(ChannelError);
       expect((err as ChannelError).reason).toBe(reason);
       expect((err as ChannelError).code).toBe('CHANNEL_REFUSED');
-      expect(a.rejects).toEqual([{ peer: 'x', sessionId: undefined, reason: `handshake reply refused: ${reason}` }]);
+      expect(a.rejects).toEqual([
+        { peer: 'x', sessionId: undefined, reason: `handshake reply refused: ${reason}`, authenticated: false },
+      ]);
     });
   }
 
@@ -173,7 +175,7 @@ describe("the initiator accepts only the named peer's signed answer to its own h
 });
 
 describe('replayed hellos cannot displace a working channel', () => {
-  it('b answers a replayed hello at most at its rate limit, and the live channel keeps working both ways', async () => {
+  it("b never answers a replayed hello (nor spends the peer's handshake budget on it), and the live channel keeps working both ways", async () => {
     cluster = await startCluster(['a', 'b']);
     const a = cluster.node('a');
     const b = cluster.node('b');
@@ -183,9 +185,8 @@ describe('replayed hellos cannot displace a working channel', () => {
     const answers = await Promise.allSettled(
       Array.from({ length: 12 }, () => cluster!.raw.request(`${PREFIX}.node.b.hs`, helloBytes, { timeoutMs: 100 })),
     );
-    // the burst is 8; a's own hello used one
-    expect(answers.filter((r) => r.status === 'fulfilled')).toHaveLength(7);
-    expect(b.rejects.map((r) => r.reason)).toEqual(Array(5).fill('too many handshakes from this peer; hello dropped'));
+    expect(answers.filter((r) => r.status === 'fulfilled')).toHaveLength(0);
+    expect(b.rejects.map((r) => r.reason)).toEqual(Array(12).fill('replayed hello (answered before)'));
     await a.channels.send(msg('s', 'second', 'b'), []);
     await b.channels.send(msg('t', 'back', 'a'), []);
     await waitFor(() => b.inbox.length === 2 && a.inbox.length === 1);
@@ -206,12 +207,16 @@ describe('replayed hellos cannot displace a working channel', () => {
     await Promise.all([a.channels.send(msg('s', 'a1', 'b'), []), b.channels.send(msg('t', 'b1', 'a'), [])]);
     await waitFor(() => a.inbox.length === 2 && b.inbox.length === 2);
     const helloBytes = a.bus.sent.find((s) => s.subject.endsWith('.node.b.hs'))!.data;
-    for (let i = 0; i < 6; i++) await cluster.raw.request(`${PREFIX}.node.b.hs`, helloBytes, { timeoutMs: 100 });
+    const replays = await Promise.allSettled(
+      Array.from({ length: 6 }, () => cluster!.raw.request(`${PREFIX}.node.b.hs`, helloBytes, { timeoutMs: 100 })),
+    );
+    expect(replays.filter((r) => r.status === 'fulfilled')).toHaveLength(0);
     await Promise.all([a.channels.send(msg('s', 'a2', 'b'), []), b.channels.send(msg('t', 'b2', 'a'), [])]);
     await waitFor(() => a.inbox.length === 3 && b.inbox.length === 3);
     expect(texts(b.inbox)).toEqual(['a0', 'a1', 'a2']);
     expect(texts(a.inbox)).toEqual(['b0', 'b1', 'b2']);
-    expect([...a.rejects, ...b.rejects]).toEqual([]);
+    expect(a.rejects).toEqual([]);
+    expect(b.rejects.map((r) => r.reason)).toEqual(Array(6).fill('replayed hello (answered before)'));
   });
 
   it('hellos with bad signatures do not spend the rate limit: a spoofer cannot lock a member out of handshakes', async () => {

@@ -58,7 +58,12 @@ describe('a restarted peer gets a fresh handshake, and frames of its old channel
     const b2 = await cluster!.restart('b');
     await a.channels.send(msg('lost', 'into the void', 'b'), []);
     await waitFor(() => b2.rejects.length === 1);
-    expect(b2.rejects[0]).toEqual({ peer: 'a', sessionId: 'lost', reason: 'unknown channel (rekey notice sent)' });
+    expect(b2.rejects[0]).toEqual({
+      peer: 'a',
+      sessionId: 'lost',
+      reason: 'unknown channel (rekey notice sent)',
+      authenticated: false,
+    });
     await waitFor(() => handshakesBy(a).length === 2, 3000, "a's second handshake");
     await a.channels.send(msg('new', 'after rekey', 'b'), []);
     await waitFor(() => b2.inbox.length === 1);
@@ -109,7 +114,12 @@ describe('rekey notices are authenticated', () => {
       withSignature(body, new Uint8Array(sign(null, body, identity().key))),
     );
     await waitFor(() => a.rejects.length === 1);
-    expect(a.rejects[0]).toEqual({ peer: 'b', sessionId: undefined, reason: 'rekey notice signature does not verify' });
+    expect(a.rejects[0]).toEqual({
+      peer: 'b',
+      sessionId: undefined,
+      reason: 'rekey notice signature does not verify',
+      authenticated: false,
+    });
     await a.channels.send(msg('old', 'a1', 'b'), []);
     await waitFor(() => b.inbox.length === 2);
     expect(handshakesBy(a)).toHaveLength(1);

@@ -84,6 +84,7 @@ describe('a message of one session presented in another is refused', () => {
       peer: 'a',
       sessionId: 'session-B',
       reason: 'authentication failed (ciphertext, tag or header altered)',
+      authenticated: false,
     });
     a.bus.filter = undefined;
     await a.channels.send(msg('session-B', 'for B', 'b'), []);
@@ -119,6 +120,7 @@ describe('the tracked sessions are bounded (least recently used forgotten, fail 
       peer: 'a',
       sessionId: 's1',
       reason: 'out of sequence in the session (expected 0, got 1)',
+      authenticated: true,
     });
     await a.channels.send(msg('s3', 's3-1', 'b'), []);
     await waitFor(() => b.inbox.length === 4);

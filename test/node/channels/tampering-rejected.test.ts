@@ -67,6 +67,7 @@ describe('a frame changed on the wire is refused, and does not stop the genuine 
         peer: 'a',
         sessionId: 's',
         reason: 'authentication failed (ciphertext, tag or header altered)',
+        authenticated: false,
       });
       expect(b.inbox).toEqual([]);
       cluster!.raw.publish(`${PREFIX}.node.b.msg`, frame);
@@ -106,6 +107,7 @@ describe("the sender is the channel's peer: a frame claiming another sender is r
       peer: 'a',
       sessionId: 's',
       reason: "claimed sender differs from the channel's peer",
+      authenticated: false,
     });
     expect(b.inbox).toEqual([]);
   });
@@ -123,6 +125,7 @@ describe("the sender is the channel's peer: a frame claiming another sender is r
       peer: 'c',
       sessionId: 's',
       reason: "claimed sender differs from the channel's peer",
+      authenticated: false,
     });
     cluster.raw.publish(`${PREFIX}.node.b.msg`, ch.seal({ ...header, from: 'c' }, payload));
     await waitFor(() => b.inbox.length === 1);

@@ -65,17 +65,14 @@ describe('channel attacks against a running cluster', () => {
       },
     ],
   ] as const) {
-    it(`${name} is refused, and the session it names aborts with blame on the channel's peer; the client still gets a signature (retry with another set)`, async () => {
+    it(`${name} is refused and does not end the session it names (anyone on the bus could send it): the first attempt signs`, async () => {
       const r = await attack(forge);
       cluster = r.cluster;
       const refused = r.lines.filter((l) => l.msg === 'refused a channel message');
       expect(refused.length).toBeGreaterThan(0);
-      const peer = refused[0]!.fields.peer as string;
-      expect(cluster.nodeIds).toContain(peer);
-      const ended = r.lines.filter(
-        (l) => l.msg === 'session ended without a result' && String(l.fields.reason).includes(`blamed: ${peer}`),
-      );
-      expect(ended.length).toBeGreaterThan(0);
+      expect(cluster.nodeIds).toContain(refused[0]!.fields.peer as string);
+      expect(r.lines.filter((l) => l.msg === 'session ended without a result')).toEqual([]);
+      expect(r.lines.filter((l) => l.msg === 'signing attempt failed')).toEqual([]);
       expect(r.out).toBe('success');
     }, 120_000);
   }

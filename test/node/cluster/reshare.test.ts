@@ -16,6 +16,7 @@ describe('reshare in a 5-node cluster (3-of-5 at keygen)', () => {
   let eddsaKey: Uint8Array;
   let ids: string[];
   let n = 0;
+  let lastReshare = '';
 
   beforeAll(async () => {
     cluster = await LocalCluster.start({
@@ -39,7 +40,8 @@ describe('reshare in a 5-node cluster (3-of-5 at keygen)', () => {
 
   async function reshareBoth(nodeIds: string[], newThreshold: number): Promise<void> {
     for (const keyType of ['secp256k1', 'ed25519'] as const) {
-      const r = await client.reshare({ walletId: 'w-r', keyType, nodeIds, newThreshold, sessionId: `rs-${++n}` });
+      lastReshare = `rs-${++n}`;
+      const r = await client.reshare({ walletId: 'w-r', keyType, nodeIds, newThreshold, sessionId: lastReshare });
       expect(r.result_type, r.error_reason).toBe('success');
       expect(r.new_threshold).toBe(newThreshold);
       // the key does not change
@@ -103,8 +105,38 @@ describe('reshare in a 5-node cluster (3-of-5 at keygen)', () => {
     await new Promise((r) => setTimeout(r, 9000));
     expect(versionsOf('eddsa')).toEqual([4, 4, 4, 4, 4]);
     await signBoth();
+    // until the failed reshare is settled, members refuse another one (no two different v5s)
+    const early = await client.reshare({
+      walletId: 'w-r',
+      keyType: 'ed25519',
+      nodeIds: ids,
+      newThreshold: 2,
+      sessionId: `rs-${++n}`,
+    });
+    expect(early.result_type).toBe('error');
+    // reconcile: node 4 never stored v5, so nobody can have activated it: every pending v5 is discarded
+    for (const node of cluster.nodes) await node!.reconcileNow();
+    const pending = ids.map(
+      (_, i) =>
+        cluster
+          .vault(i)
+          .listVersions('eddsa', 'w-r')
+          .filter((v) => v.status === 'pending').length,
+    );
+    expect(pending).toEqual([0, 0, 0, 0, 0]);
     await reshareBoth(ids, 2);
     expect(versionsOf('eddsa')).toEqual([5, 5, 5, 5, 5]);
     await signBoth();
   }, 240_000);
+
+  it('a replayed reshare request (same session id, captured off the bus) never runs again: ERROR_SESSION_DUPLICATE, versions unchanged', async () => {
+    const before = versionsOf('ecdsa');
+    const sessionId = lastReshare;
+    // the last request of the previous test (ed25519, all five, t=2), replayed byte for byte
+    const r = await client.reshare({ walletId: 'w-r', keyType: 'ed25519', nodeIds: ids, newThreshold: 2, sessionId });
+    expect(r.result_type).toBe('error');
+    expect(r.error_code).toBe('ERROR_SESSION_DUPLICATE');
+    expect(versionsOf('ecdsa')).toEqual(before);
+    expect(versionsOf('eddsa')).toEqual([5, 5, 5, 5, 5]);
+  }, 60_000);
 });

@@ -65,7 +65,7 @@ describe('the signing-request ledger over the vault', () => {
     expect(fresh.claim('w', 'tx-1', req(), 's6').kind).toBe('claimed');
   });
 
-  it('while a request is in flight, its identical retry is an in-flight duplicate (no second answer) and other content a conflict; a failed session frees the tx id', async () => {
+  it('while a request is in flight, its identical retry is an in-flight duplicate and other content a conflict; a failed session frees the tx id for the identical request only, also after a restart', async () => {
     const v = await mkVault(join(tempDir(), 'v'), true);
     const ledger = new VaultRequestLedger(v, 60_000);
     expect(ledger.claim('w', 'tx', req({ txId: 'tx' }), 'a').kind).toBe('claimed');
@@ -76,8 +76,13 @@ describe('the signing-request ledger over the vault', () => {
     ledger.release('w', 'tx', 'b'); // not the owner: no effect
     expect(ledger.claim('w', 'tx', req({ txId: 'tx' }), 'd').kind).toBe('duplicate');
     ledger.release('w', 'tx', 'a');
-    expect(ledger.claim('w', 'tx', req({ txId: 'tx', tx: new Uint8Array(32) }), 'e').kind).toBe('claimed');
-    expect(v.signedRequest('w', 'tx')).toBeUndefined();
+    expect(ledger.claim('w', 'tx', req({ txId: 'tx', tx: new Uint8Array(32) }), 'e').kind).toBe('duplicate');
+    expect(ledger.claim('w', 'tx', req({ txId: 'tx' }), 'f').kind).toBe('claimed');
+    // the binding is on disk before anything was signed: a new process (a restart) refuses other content too
+    ledger.release('w', 'tx', 'f');
+    const restarted = new VaultRequestLedger(v, 60_000);
+    expect(restarted.claim('w', 'tx', req({ txId: 'tx', derivationPath: [9] }), 'g').kind).toBe('duplicate');
+    expect(v.signedRequest('w', 'tx')?.result).toBeNull();
   });
 
   it('the same tx id under another wallet is independent', async () => {
