@@ -12,6 +12,7 @@ import type { Bus, KeyValue, WorkQueue } from '../transport/index.js';
 import type { Vault } from '../vault/index.js';
 import { Channels } from './channels/index.js';
 import type { NodeConfig } from './config.js';
+import { burnRestoredPairs } from './operations/after-restore.js';
 import type { AuditEvent, NodeContext } from './operations/context.js';
 import { answerQuery } from './operations/directory.js';
 import { joinKeygen } from './operations/keygen.js';
@@ -207,6 +208,8 @@ export class TesseraNode {
       if (c.restarted || !c.ready) this.channels.resetPeer(c.peer);
       this.log.info({ peer: c.peer, ready: c.ready, restarted: c.restarted }, 'peer readiness changed');
     });
+    // rule 8 before anything signs: a restored vault's ECDSA pairs are all set up again
+    burnRestoredPairs(this.opts.vault, this.log);
     await this.channels.start();
     await this.readiness.start();
     await this.requests.start();

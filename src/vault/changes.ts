@@ -126,6 +126,26 @@ export function applyChanges(store: VaultStore, changes: readonly PlainChange[])
   for (const c of changes) validatePlainChange(c);
   store.write(`apply ${changes.length} changes`, () => {
     for (const c of changes) applyInTx(store, c);
+    // Shares that arrive from a backup may hold rolled-back OT state or lost burns: every ECDSA
+    // pair must be set up again before it signs (docs/ecdsa.md rule 8). The node acts on the mark.
+    if (changes.some((c) => c.kind === 'share'))
+      store.stmt(`INSERT OR REPLACE INTO meta (k, v) VALUES ('${RESTORED_KEY}', 1)`).run();
+  });
+}
+
+/** The `meta` key set when shares were restored (applied from a backup) and not yet re-set up. */
+export const RESTORED_KEY = 'restored_needs_resetup';
+
+export function restoredNeedsResetup(store: VaultStore): boolean {
+  return store.guard(
+    'read restore mark',
+    () => store.stmt(`SELECT 1 FROM meta WHERE k = '${RESTORED_KEY}'`).get() !== undefined,
+  );
+}
+
+export function clearRestoredMark(store: VaultStore): void {
+  store.write('clear restore mark', () => {
+    store.stmt(`DELETE FROM meta WHERE k = '${RESTORED_KEY}'`).run();
   });
 }
 

@@ -234,6 +234,26 @@ export class Vault implements ChangeFeed {
     return signingLog.setupLogSize(this.store);
   }
 
+  // ---------------------------------------------------------------- restore mark (changes.ts)
+
+  /**
+   * True once shares were applied from a backup (`applyChanges`, i.e. a restore) until
+   * `clearRestoredMark`: every ECDSA share must have its OT pairs set up again before it signs
+   * (docs/ecdsa.md rule 8; the node does it at start).
+   * @throws VaultCorruptedError; IoError; InvalidStateError if closed.
+   */
+  get restoredNeedsResetup(): boolean {
+    return changeStream.restoredNeedsResetup(this.store);
+  }
+
+  /**
+   * Clears the restore mark (after every restored ECDSA share was marked for re-setup and written).
+   * @throws VaultCorruptedError; IoError; InvalidStateError if closed.
+   */
+  clearRestoredMark(): void {
+    changeStream.clearRestoredMark(this.store);
+  }
+
   // ---------------------------------------------------------------- request log (request-log.ts)
 
   /**

@@ -14,7 +14,10 @@ const MIN_INTERVAL_MS = 10_000;
 
 interface ResetupState {
   readonly inflight: Set<string>;
+  /** When this node last started a re-setup of a pair. */
   readonly last: Map<string, number>;
+  /** When this node last accepted a peer's re-setup of a pair. */
+  readonly lastInbound: Map<string, number>;
 }
 
 const states = new WeakMap<NodeContext, ResetupState>();
@@ -22,13 +25,27 @@ const states = new WeakMap<NodeContext, ResetupState>();
 function stateOf(ctx: NodeContext): ResetupState {
   let s = states.get(ctx);
   if (!s) {
-    s = { inflight: new Set(), last: new Map() };
+    s = { inflight: new Set(), last: new Map(), lastInbound: new Map() };
     states.set(ctx, s);
   }
   return s;
 }
 
 const pairKey = (walletId: string, peer: string) => `${walletId}\u0000${peer}`;
+
+/** True if this node's share of the version has its pair with `peer` burnt. Does not throw. */
+function pairBurnt(ctx: NodeContext, start: SessionStart, peer: string): boolean {
+  try {
+    const lease = ctx.shares.acquire('ecdsa', start.walletId, start.version);
+    try {
+      return (lease.share as ecdsa.KeyShare).burntPeers().includes(peer);
+    } finally {
+      lease.release();
+    }
+  } catch {
+    return false;
+  }
+}
 
 /** Starts a re-setup with every ready peer in `peers` that has none running. Does not throw. */
 export function scheduleResetup(ctx: NodeContext, walletId: string, version: number, peers: readonly string[]): void {
@@ -79,9 +96,13 @@ export async function joinResetup(ctx: NodeContext, from: string, sid: string, s
     if (from !== ctx.self) {
       if (st.inflight.has(k) && ctx.self < peer)
         throw new OperationError('ERROR_SESSION_DUPLICATE', 'a re-setup of this pair is running');
-      // a member may ask, but not all the time: each re-setup costs a full OT setup and breaks sessions in flight
-      if (Date.now() - (st.last.get(k) ?? 0) < MIN_INTERVAL_MS)
+      // A member may ask for a pair this node holds live, but not all the time: each re-setup costs a
+      // full OT setup and breaks sessions in flight. A pair burnt here is always set up again.
+      const burntHere =
+        ctx.vault.getWallet('ecdsa', start.walletId).currentVersion === start.version && pairBurnt(ctx, start, peer);
+      if (!burntHere && Date.now() - (st.lastInbound.get(k) ?? 0) < MIN_INTERVAL_MS)
         throw new OperationError('ERROR_CONCURRENCY_LIMIT', 'this pair was re-set up moments ago');
+      st.lastInbound.set(k, Date.now());
     }
     st.inflight.add(k);
     st.last.set(k, Date.now());

@@ -214,7 +214,10 @@ export async function coordinateSign(
         return { kind: 'result', result };
       }
       lastError = r.error;
+      // end the attempt everywhere: members drop their claims, signers (this node's too) their parties
       sendControl(ctx, sid, { type: 'abort', reason: r.error.reason, blame: r.suspects }, ready);
+      sendControl(ctx, partyId(sid), { type: 'abort', reason: r.error.reason, blame: [] }, signers);
+      ctx.router.fail(partyId(sid), `the coordinator ended the attempt: ${r.error.reason}`, []);
       for (const p of r.suspects) excluded.add(p);
       if (r.suspects.length === 0) for (const p of signers) if (p !== ctx.self) excluded.add(p);
     } finally {
@@ -348,6 +351,8 @@ export async function joinSign(
       const outcome = await signAs(ctx, sid, start, req);
       tell(outcome);
       if (outcome.type === 'done' && !outcome.ok) {
+        // the co-signers stop now rather than at their timeout (a runner that aborted told them already)
+        sendControl(ctx, partyId(sid), { type: 'abort', reason: outcome.reason, blame: [] }, start.participants);
         // nothing was signed: the coordinator's retry must find the tx id free
         if (coordinator !== ctx.self) ctx.ledger.release(req.walletId, req.txId, sid);
         return;
