@@ -12,8 +12,9 @@ export interface Child {
   waitFor(pred: (a: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<void>;
 }
 
-export function startChild(args: string[]): Child {
-  const proc = spawn(process.execPath, [VAULT_CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `script` (default: the vault workload) with `args`; its stdout is one JSON acknowledgement per line. */
+export function startChild(args: string[], script: string = VAULT_CHILD): Child {
+  const proc = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const acks: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   const waiters: (() => void)[] = [];
