@@ -7,7 +7,7 @@
  * independent verifier and answers. A failed attempt is retried once with another set. Every
  * ready member of the committee hears the start and the result, so a tx id is claimed everywhere.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { verify as cryptoVerify } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import {
   isErrorCode,
@@ -19,6 +19,7 @@ import {
 } from '../../api/index.js';
 import { ByteReader, ByteWriter, constantTimeEqual } from '../../common/bytes.js';
 import { checkpointed, ecdsa, frost, type ProtocolParty } from '../../tss/index.js';
+import { ed25519PublicKey } from '../crypto/ed25519.js';
 import type { Control, SessionStart } from '../sessions/control.js';
 import type { ShareLease } from '../sessions/live-shares.js';
 import { PartyRunner } from '../sessions/party-runner.js';
@@ -63,8 +64,13 @@ function expectedPublicKey(ctx: NodeContext, req: SignTxRequest, master: Uint8Ar
     : frost.deriveChildPublicKey(master, ctx.chainCode, path);
 }
 
-/** True if the outcome is a valid signature of the request under `publicKey` (noble, not the signing code). */
-function verifyOutcome(req: SignTxRequest, o: SignatureOutcome, publicKey: Uint8Array): boolean {
+/**
+ * True if the outcome is a valid signature of the request under `publicKey`, checked by a verifier
+ * independent of the signing code: noble for secp256k1 (node:crypto cannot verify a raw digest),
+ * OpenSSL (node:crypto: RFC 8032, s < L; stricter than noble's ZIP-215 default) for Ed25519, in a
+ * tenth of noble's time (docs/benchmarks.md, "Node"). Does not throw.
+ */
+export function verifyOutcome(req: SignTxRequest, o: SignatureOutcome, publicKey: Uint8Array): boolean {
   try {
     if (o.keyType === 'secp256k1' && req.keyType === 'secp256k1') {
       if (o.recoveryId > 1) return false;
@@ -78,7 +84,8 @@ function verifyOutcome(req: SignTxRequest, o: SignatureOutcome, publicKey: Uint8
         .recoverPublicKey(req.tx);
       return constantTimeEqual(recovered.toBytes(true), secp256k1.Point.fromBytes(publicKey).toBytes(true));
     }
-    if (o.keyType === 'ed25519' && req.keyType === 'ed25519') return ed25519.verify(o.signature, req.tx, publicKey);
+    if (o.keyType === 'ed25519' && req.keyType === 'ed25519')
+      return o.signature.length === 64 && cryptoVerify(null, req.tx, ed25519PublicKey(publicKey), o.signature);
   } catch {
     return false;
   }
@@ -260,7 +267,8 @@ async function runAttempt(
   const deadline = Date.now() + ctx.config.tessera.timeouts.signing_seconds * 1000;
   try {
     sendControl(ctx, sid, { type: 'start', start }, start.members);
-    if (start.members.includes(ctx.self)) void joinSign(ctx, ctx.self, sid, start, (c) => inbox.local(c));
+    if (start.members.includes(ctx.self))
+      void joinSign(ctx, ctx.self, sid, start, { report: (c) => inbox.local(c), request: req });
     for (;;) {
       const { from, c } = await inbox.next(deadline);
       if (c.type !== 'done' || !start.participants.includes(from)) continue;
@@ -306,17 +314,20 @@ async function runAttempt(
 const codeOf = (code: string) => (isErrorCode(code) ? code : 'ERROR_SIGNING_FAILURE');
 
 /**
- * A member's side of a signing session (also the coordinator's own, with `report` delivering
- * locally): check, then sign if listed, and report the outcome to the coordinator; an observer
- * only holds the tx id claim until the result. Never throws.
+ * A member's side of a signing session (also the coordinator's own, with `local`: its outcome
+ * delivered by `report`, and `request` the request the coordinator parsed and authenticated from
+ * the very bytes of `start.request`, so it is not parsed and verified a second time): check, then
+ * sign if listed, and report the outcome to the coordinator; an observer only holds the tx id
+ * claim until the result. Never throws.
  */
 export async function joinSign(
   ctx: NodeContext,
   coordinator: string,
   sid: string,
   start: SessionStart,
-  report?: (c: Control) => void,
+  local?: { readonly report: (c: Control) => void; readonly request: SignTxRequest },
 ): Promise<void> {
+  const report = local?.report;
   const tell = (c: Control) => (report ? report(c) : sendControl(ctx, sid, c, [coordinator], coordinator));
   const refuse = (code: string, reason: string) => {
     tell({ type: 'done', ok: false, code, reason });
@@ -325,7 +336,7 @@ export async function joinSign(
   const signer = start.participants.includes(ctx.self);
   let req: SignTxRequest;
   try {
-    req = checkSignStart(ctx, start);
+    req = checkSignStart(ctx, start, local?.request);
   } catch (e) {
     const oe = e instanceof OperationError ? e : new OperationError('ERROR_MSG_VALIDATION', (e as Error).message);
     ctx.log.warn({ session: sid, coordinator, reason: oe.reason }, 'refused a signing session');
@@ -397,10 +408,15 @@ async function awaitResult(
   ctx.ledger.release(req.walletId, req.txId, sid);
 }
 
-/** Parses and checks a signing start against the request and this node's vault. Throws `OperationError` or `RequestError`. */
-function checkSignStart(ctx: NodeContext, start: SessionStart): SignTxRequest {
-  const req = parseSignTxRequest(start.request);
-  ctx.authenticate(signTxSignedBytes(req), req.signature, req.txId, req.authorizerSignatures);
+/**
+ * Parses and authenticates the request of a signing start (unless this node did so already:
+ * `authenticated`) and checks the start against it and this node's vault. Throws
+ * `OperationError` or `RequestError`.
+ */
+function checkSignStart(ctx: NodeContext, start: SessionStart, authenticated?: SignTxRequest): SignTxRequest {
+  const req = authenticated ?? parseSignTxRequest(start.request);
+  if (authenticated === undefined)
+    ctx.authenticate(signTxSignedBytes(req), req.signature, req.txId, req.authorizerSignatures);
   if (req.walletId !== start.walletId || req.keyType !== start.keyType)
     throw new OperationError('ERROR_MSG_VALIDATION', 'the session start does not match the request');
   const wallet = ctx.vault.getWallet(vaultKeyType(req.keyType), req.walletId);

@@ -3,6 +3,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { HDKey } from '@scure/bip32';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deriveChildPublicKey } from '../../../src/client/index.js';
 import { LocalCluster } from '../../../src/node/index.js';
 import { ClusterClient, type ResultJson } from '../../helpers/cluster-client.js';
 
@@ -67,6 +68,16 @@ describe('a 3-node 2-of-3 embedded cluster', () => {
     const child = secp256k1.Point.fromBytes(hd.publicKey!).toBytes(false).subarray(1);
     expect(ecdsaVerifies(r, digest, child)).toBe(true);
     expect(ecdsaVerifies(r, digest, keys.ecdsa)).toBe(false);
+  }, 60_000);
+
+  it('an EdDSA signature under a derived path verifies under the child key (client derivation, noble) and not the master key', async () => {
+    const msg = randomBytes(48);
+    const path = [0, 7, 42];
+    const r = await client.sign({ walletId: 'wallet-a', keyType: 'ed25519', tx: msg, txId: 'tx-eddsa-hd-1', path });
+    expect(r.result_type, r.error_reason).toBe('success');
+    const child = deriveChildPublicKey('ed25519', keys.eddsa, Buffer.from(cluster.file.chain_code, 'hex'), path);
+    expect(ed25519.verify(fromB64(r.signature), msg, child)).toBe(true);
+    expect(ed25519.verify(fromB64(r.signature), msg, keys.eddsa)).toBe(false);
   }, 60_000);
 
   it('an identical retried request gets the same signature again; the same tx_id with another tx is a duplicate', async () => {
