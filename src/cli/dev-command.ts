@@ -117,8 +117,16 @@ export async function dev(o: DevOptions): Promise<number> {
       { step: ++n, name: 'backup', ms: performance.now() - t, files },
       `backed up every vault: ${files} encrypted file(s) (age, to the cluster's backup key)`,
     );
+    t = performance.now();
+    const audits = cluster.nodes.map((_, i) => cluster.vault(i).verifyAudit());
+    const entries = audits.reduce((a, r) => a + r.entries, 0);
+    const intact = audits.every((r) => r.ok);
+    say(
+      { step: ++n, name: 'audit', ms: performance.now() - t, entries, intact },
+      `audit logs: ${entries} entries over ${audits.length} nodes, hash chains and sealed heads ${intact ? 'verify' : 'DO NOT verify'}`,
+    );
     if (o.json) process.stdout.write(`${JSON.stringify({ steps })}\n`);
-    return 0;
+    return intact ? 0 : 3;
   } finally {
     await client.close();
     await cluster.stop();

@@ -44,6 +44,10 @@ describe('tessera dev', () => {
         expect(ed25519.verify(unhex(s.signature), unhex(s.message), pub)).toBe(true);
       }
     }
+    // the last step verifies every node's audit log, which holds the walkthrough's requests
+    const audit = doc.steps.find((s) => s.name === 'audit')!;
+    expect(audit.intact).toBe(true);
+    expect(audit.entries as number).toBeGreaterThanOrEqual(3);
     // --dir keeps the vaults and the backups the walkthrough wrote
     expect(existsSync(join(dir, 'c', 'cluster.json'))).toBe(true);
     expect(readdirSync(join(dir, 'c', 'node0', 'backups')).length).toBeGreaterThan(0);
