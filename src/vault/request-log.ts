@@ -82,7 +82,9 @@ export function recordSignedRequest(
     throw new InvalidArgumentError('a request digest is 32 bytes');
   if (!(result instanceof Uint8Array) || result.length > MAX_RESULT_BYTES)
     throw new InvalidArgumentError(`a result is at most ${MAX_RESULT_BYTES} bytes`);
-  return store.write(`record signing request ${walletId}/${txId}`, () => {
+  // The digest was bound durably before signing; the result is kept only to answer a retry, so
+  // its commit rides on the next fsync (a power loss forgets it: the retry signs the same content).
+  return store.writeLazy(`record signing request ${walletId}/${txId}`, () => {
     const r = store
       .stmt(
         'INSERT INTO request_log (wallet_id, tx_id, digest, result, completed_at) VALUES (?, ?, ?, ?, ?) ' +

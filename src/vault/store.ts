@@ -137,6 +137,23 @@ export class VaultStore {
   }
 
   /**
+   * Like `write`, but the commit is not fsynced on its own (WAL with `synchronous = NORMAL` for this
+   * one commit): it becomes durable with the next fsynced commit or checkpoint, in order, and a
+   * power loss before that loses it (never a later commit, never consistency). Only for records
+   * whose loss is harmless (a result kept for convenience), never for shares, logs or claims.
+   */
+  writeLazy<T>(where: string, fn: () => T): T {
+    return this.guard(where, () => {
+      this.db.pragma('synchronous = NORMAL');
+      try {
+        return this.db.transaction(fn).immediate();
+      } finally {
+        this.db.pragma('synchronous = FULL');
+      }
+    });
+  }
+
+  /**
    * True while the log may still hold frames with a destroyed record: a truncating checkpoint after
    * a destroying commit could not complete (SQLite reports a busy checkpoint instead of throwing
    * when another connection reads the file). Every later write, `close` and `open` retries.

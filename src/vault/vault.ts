@@ -276,8 +276,9 @@ export class Vault implements ChangeFeed {
   }
 
   /**
-   * Records a completed signing request: its 32-byte digest and its result event. One fsynced
-   * commit. Returns false (nothing changed) if the (wallet, tx id) is recorded with another digest.
+   * Records a completed signing request: its 32-byte digest and its result event. One commit, not
+   * fsynced on its own (durable with the next fsynced one; the digest should be bound before).
+   * Returns false (nothing changed) if the (wallet, tx id) is recorded with another digest.
    * @throws InvalidArgumentError for bad input; VaultCorruptedError; IoError; InvalidStateError if closed.
    */
   recordSignedRequest(
