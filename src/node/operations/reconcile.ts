@@ -6,9 +6,10 @@
  *   version (pending or active) with the same key — exactly the activation rule of a live
  *   session; it is discarded once a member says it does not hold it and none says it is active
  *   (then no one can have activated it); otherwise it stays pending and is asked about again;
- * - an **active** version that t+1 members of a newer committee without this node have replaced
- *   is retired (its secret destroyed): this node left the committee in a reshare whose last
- *   confirmations it missed.
+ * - an **active** version that a newer committee without this node replaced is retired (its
+ *   secret destroyed) once t+1 members of that committee agree on the newer version AND t+1 other
+ *   members of this version's own committee say they no longer hold it: this node left the
+ *   committee in a reshare whose last confirmations it missed.
  *
  * Runs at start and again for the wallets still open, with a bound on wallets per pass.
  */
@@ -164,6 +165,16 @@ async function reconcileWallet(
   // Has a newer committee without this node replaced the active version?
   const others = await lookupWallet(ctx, kt, walletId, false, 3000, { peersOnly: true });
   if (others && others.version > wallet.currentVersion && !others.participants.includes(ctx.self)) {
+    // The newer committee's word is not enough (t+1 colluding nodes could invent one and make honest
+    // holders destroy their shares, 7/N-1): t+1 members of THIS version's committee must say they
+    // no longer hold it. An honest one retired it only after every new member confirmed.
+    const committee = wallet.participants.filter((p) => p !== ctx.self);
+    const holds = await askHolds(ctx, kt, walletId, wallet.currentVersion, committee, 3000);
+    const gone = [...holds.values()].filter((h) => h.status === 'none').length;
+    if (gone < wallet.threshold + 1) {
+      report.open.push({ keyType, walletId });
+      return;
+    }
     ctx.vault.retireActive(keyType, walletId);
     ctx.shares.retire(keyType, walletId, wallet.currentVersion);
     ctx.log.warn(
