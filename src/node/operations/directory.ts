@@ -95,6 +95,14 @@ export async function lookupWallet(
     const own = localView(ctx, keyType, walletId, withPackage);
     if (own) return own;
   }
+  // This node's own record of the wallet's key, kept even after it left the committee: a view of
+  // another key is never counted (two colluding members could otherwise invent one, 7/N-1).
+  let knownKey: Uint8Array | undefined;
+  try {
+    knownKey = Uint8Array.from(ctx.vault.getWallet(vaultKeyType(keyType), walletId).publicKey);
+  } catch {
+    knownKey = undefined;
+  }
   const asked = ctx.readiness.readyMembers().filter((m) => m !== ctx.self);
   if (asked.length === 0) return undefined;
   const sid = newSessionId();
@@ -115,6 +123,8 @@ export async function lookupWallet(
       if (c.type !== 'info' || !asked.includes(from) || answered.has(from)) continue;
       answered.add(from);
       if (c.info === null || !plausible(ctx, c.info, from, keyType, withPackage)) continue;
+      if (knownKey && !(knownKey.length === c.info.publicKey.length && constantTimeEqual(knownKey, c.info.publicKey)))
+        continue;
       const k = viewKey(c.info);
       const slot = votes.get(k) ?? { view: c.info, from: new Set<string>() };
       slot.from.add(from);

@@ -2,16 +2,21 @@
  * Review 2 (node layer) — unit reproductions. Each test states the property that SHOULD hold and
  * fails on the code as reviewed.
  */
+
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ByteWriter } from '../../../src/common/bytes.js';
 import type { NodeContext } from '../../../src/node/operations/context.js';
 import { lookupWallet } from '../../../src/node/operations/directory.js';
+import { reconcile } from '../../../src/node/operations/reconcile.js';
 import { Readiness } from '../../../src/node/peers/readiness.js';
 import { decodeControl, encodeControl, KIND_CONTROL } from '../../../src/node/sessions/control.js';
 import { SessionRouter } from '../../../src/node/sessions/router.js';
 import type { ChannelMessage } from '../../../src/node/sessions/wire.js';
 import { MemoryKvStore } from '../../../src/transport/index.js';
+import { Vault } from '../../../src/vault/index.js';
+import { FAST_ARGON2, password, tempDir } from '../../helpers/vault.js';
 
 describe('review 7 / F-router', () => {
   it('the early-message buffer retains at most its byte budget, however many sessions and messages a peer sends', () => {
@@ -127,5 +132,67 @@ describe('review 7 / F-readiness', () => {
     now += 60_000; // a minute without any heartbeat
     expect(r.isReady('peer')).toBe(false);
     await r.stop();
+  });
+});
+
+describe('review 7 / N-1', () => {
+  it('two colluding members reporting a newer committee without this node cannot make reconcile destroy its share; t+1 of its own committee saying they retired it can', async () => {
+    const dir = join(tempDir(), 'v');
+    const vault = await Vault.create(dir, password('pw'), { argon2: FAST_ARGON2 });
+    const committee = ['a', 'b', 'c', 'd', 'me'];
+    const key = new Uint8Array(32).fill(9);
+    vault.putShare({
+      keyType: 'eddsa',
+      walletId: 'w',
+      version: 1,
+      threshold: 2,
+      participants: committee,
+      publicKey: key,
+      share: new Uint8Array(64).fill(1),
+      activate: true,
+    });
+    const router = new SessionRouter();
+    /** What each peer answers: a and b collude; c and d are honest (they still hold version 1). */
+    let retiredBy = new Set(['a', 'b']);
+    const fake = { version: 2, threshold: 1, participants: ['a', 'b'], publicKey: key, package: new Uint8Array(0) };
+    const reply = (sid: string, from: string, c: Parameters<typeof encodeControl>[0]) =>
+      setTimeout(
+        () =>
+          router.deliver({ sessionId: sid, kind: KIND_CONTROL, round: 0, to: 'me', from, payload: encodeControl(c) }),
+        1,
+      );
+    const ctx = {
+      self: 'me',
+      members: committee,
+      vault,
+      shares: { retire() {} },
+      readiness: { readyMembers: () => committee, isReady: () => true },
+      router,
+      log: { debug() {}, info() {}, warn() {}, error() {} },
+      sender: {
+        async send(msg: ChannelMessage, recipients: readonly string[]) {
+          const q = decodeControl(msg.payload);
+          for (const peer of recipients) {
+            if (q.type === 'query')
+              reply(msg.sessionId, peer, { type: 'info', info: ['a', 'b'].includes(peer) ? fake : null });
+            if (q.type === 'hold-query')
+              reply(msg.sessionId, peer, {
+                type: 'hold',
+                status: retiredBy.has(peer) ? 'none' : 'active',
+                publicKey: retiredBy.has(peer) ? new Uint8Array(0) : key,
+              });
+          }
+        },
+      },
+    } as unknown as NodeContext;
+    const first = await reconcile(ctx, [{ keyType: 'eddsa', walletId: 'w' }]);
+    expect(first.retired).toBe(0);
+    expect(vault.getWallet('eddsa', 'w').currentVersion).toBe(1);
+    // once three members of the committee (t+1) say they retired version 1, it is retired here too
+    retiredBy = new Set(['a', 'b', 'c']);
+    const second = await reconcile(ctx, [{ keyType: 'eddsa', walletId: 'w' }]);
+    expect(second.retired).toBe(1);
+    expect(vault.getWallet('eddsa', 'w').currentVersion).toBeNull();
+    vault.close();
   });
 });
