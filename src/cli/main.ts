@@ -34,7 +34,7 @@ registerIdentityCommands(program, run);
 registerDevCommand(program, run);
 program
   .command('walkthrough')
-  .description('a short walkthrough of the vault on a temporary directory (what `npm start` runs)')
+  .description('a short walkthrough of the vault alone on a temporary directory (`npm start` runs `tessera dev`)')
   .action(() => run(walkthrough));
 
 await program.parseAsync(process.argv);

@@ -144,7 +144,7 @@ export type NodeConfig = z.output<typeof schema>;
 /** mpcium keys Tessera does not use, with what to do instead. */
 const MIGRATION: Record<string, string> = {
   consul:
-    'Tessera keeps peers and readiness in NATS KV, not Consul: remove the consul section (`tessera register-peers` writes the peer list)',
+    'Tessera keeps peers and readiness in NATS KV, not Consul: remove the consul section (peers come from peers.json, `tessera generate-peers` writes it)',
   badger_password:
     'Tessera vaults are opened with a password or key file, never from config: remove badger_password and use --password-file or tessera.vault.password_file (migrate shares with `tessera vault import-share`)',
   session_warm_up_delay_ms: 'not used by Tessera: remove it',

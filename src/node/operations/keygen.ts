@@ -258,6 +258,7 @@ export async function awaitConfirmations(
   keys: readonly StoredKey[],
   deadline: number,
   sid: string,
+  op: 'keygen' | 'reshare' = 'keygen',
 ): Promise<void> {
   const confirmed = new Set<string>();
   const same = (got: readonly StoredKey[]) =>
@@ -275,7 +276,7 @@ export async function awaitConfirmations(
       ctx.log.error({ session: sid, missing }, 'ALERT: new key material stays pending: confirmations missing');
       throw new OperationError(
         'ERROR_SESSION_TIMEOUT',
-        `keygen session timed out waiting for ${missing.join(', ')}`,
+        `${op} session timed out waiting for ${missing.join(', ')}`,
         true,
       );
     }

@@ -4,8 +4,9 @@
  * - a **pending** version (a keygen or reshare that stored its share but did not see every
  *   member's confirmation) is activated once every member of its committee says it holds that
  *   version (pending or active) with the same key — exactly the activation rule of a live
- *   session; it is discarded once a member says it does not hold it and none says it is active
- *   (then no one can have activated it); otherwise it stays pending and is asked about again;
+ *   session; it is discarded once every member answered, one says it does not hold it and none
+ *   says it is active (then no one can have activated it); otherwise it stays pending and is
+ *   asked about again (an operator settles a member that never comes back: docs/node.md);
  * - an **active** version that a newer committee without this node replaced is retired (its
  *   secret destroyed) once t+1 members of that committee agree on the newer version AND t+1 other
  *   members of this version's own committee say they no longer hold it: this node left the
@@ -16,6 +17,7 @@
 
 import type { KeyType as ApiKeyType } from '../../api/index.js';
 import { constantTimeEqual } from '../../common/bytes.js';
+import { NotFoundError } from '../../common/errors.js';
 import type { KeyType as VaultKeyType } from '../../vault/index.js';
 import type { Control, HoldStatus } from '../sessions/control.js';
 import { ControlInbox, type NodeContext, newSessionId, sendControl } from './context.js';
@@ -23,20 +25,35 @@ import { lookupWallet } from './directory.js';
 
 const apiKeyType = (k: VaultKeyType): ApiKeyType => (k === 'ecdsa' ? 'secp256k1' : 'ed25519');
 
-/** What this node holds of a version. Does not throw. */
-export function localHold(ctx: NodeContext, keyType: ApiKeyType, walletId: string, version: number): Control {
+/**
+ * What this node holds of a version, or undefined if its vault cannot tell (then it does not
+ * answer: "none" on a read error would count as "retired it" towards someone else's decision).
+ * Does not throw.
+ */
+export function localHold(
+  ctx: NodeContext,
+  keyType: ApiKeyType,
+  walletId: string,
+  version: number,
+): Control | undefined {
   const vkt: VaultKeyType = keyType === 'secp256k1' ? 'ecdsa' : 'eddsa';
+  let w: ReturnType<NodeContext['vault']['getWallet']>;
   try {
-    const w = ctx.vault.getWallet(vkt, walletId);
+    w = ctx.vault.getWallet(vkt, walletId);
+  } catch (e) {
+    if (e instanceof NotFoundError) return { type: 'hold', status: 'none', publicKey: new Uint8Array(0) };
+    return undefined;
+  }
+  try {
     const v = ctx.vault.listVersions(vkt, walletId).find((x) => x.version === version);
     const status: HoldStatus = v?.status === 'pending' ? 'pending' : v?.status === 'active' ? 'active' : 'none';
     return { type: 'hold', status, publicKey: status === 'none' ? new Uint8Array(0) : Uint8Array.from(w.publicKey) };
   } catch {
-    return { type: 'hold', status: 'none', publicKey: new Uint8Array(0) };
+    return undefined;
   }
 }
 
-/** Answers a peer's hold query. Does not throw. */
+/** Answers a peer's hold query (not at all if this node's vault cannot tell). Does not throw. */
 export function answerHoldQuery(
   ctx: NodeContext,
   from: string,
@@ -44,7 +61,8 @@ export function answerHoldQuery(
   q: Extract<Control, { type: 'hold-query' }>,
 ): void {
   if (q.keyType !== 'secp256k1' && q.keyType !== 'ed25519') return;
-  sendControl(ctx, sid, localHold(ctx, q.keyType, q.walletId, q.version), [from], from);
+  const hold = localHold(ctx, q.keyType, q.walletId, q.version);
+  if (hold) sendControl(ctx, sid, hold, [from], from);
 }
 
 /** Asks `members` what they hold of a version; the answers that came within `timeoutMs`. Never throws. */
@@ -148,8 +166,11 @@ async function reconcileWallet(
       report.activated++;
       return;
     }
+    // Discard only on every member's answer: one that activated it may just not have answered in
+    // time, and a lying member's "none" must not outweigh it.
+    const allAnswered = others.every((p) => holds.has(p));
     const someoneLacks = [...holds.values()].some((h) => h.status === 'none');
-    if (someoneLacks && !anyActive) {
+    if (allAnswered && someoneLacks && !anyActive) {
       ctx.vault.discardPending(keyType, walletId, pending.version);
       ctx.log.warn(
         { wallet: walletId, keyType, version: pending.version },

@@ -20,8 +20,11 @@ export type ClaimOutcome =
   | { readonly kind: 'duplicate'; readonly reason: string; readonly inFlight: boolean };
 
 export interface RequestLedger {
-  /** Claims (wallet, txId) for session `sid`. Does not throw. */
-  claim(walletId: string, txId: string, digest: Uint8Array, sid: string): ClaimOutcome;
+  /**
+   * Claims (wallet, txId) for session `sid` of `coordinator`; an in-flight claim of the same request
+   * by the same coordinator (its earlier attempt) is taken over. Does not throw.
+   */
+  claim(walletId: string, txId: string, digest: Uint8Array, sid: string, coordinator?: string): ClaimOutcome;
   /** The session signed: keep its result for the retention window (the digest is bound already). Does not throw. */
   complete(walletId: string, txId: string, sid: string, result: Uint8Array): void;
   /** The session failed: drop its in-flight claim (the identical request may try again; the binding stays). Does not throw. */
@@ -56,7 +59,7 @@ export function signRequestDigest(r: {
  * hold across restarts. A vault error on lookup fails closed (a duplicate, never a second signature).
  */
 export class VaultRequestLedger implements RequestLedger {
-  private readonly inflight = new Map<string, { digest: Uint8Array; sid: string }>();
+  private readonly inflight = new Map<string, { digest: Uint8Array; sid: string; coordinator: string | undefined }>();
   /** Completions the vault refused to record: still binding in this process (bounded). */
   private readonly unrecorded = new Map<string, Uint8Array>();
   private lastPurge = 0;
@@ -67,7 +70,7 @@ export class VaultRequestLedger implements RequestLedger {
     private readonly now: () => number = Date.now,
   ) {}
 
-  claim(walletId: string, txId: string, digest: Uint8Array, sid: string): ClaimOutcome {
+  claim(walletId: string, txId: string, digest: Uint8Array, sid: string, coordinator?: string): ClaimOutcome {
     const k = `${walletId}\u0000${txId}`;
     const live = this.inflight.get(k);
     const conflict = {
@@ -77,6 +80,11 @@ export class VaultRequestLedger implements RequestLedger {
     } as const;
     if (live) {
       if (!constantTimeEqual(live.digest, digest)) return conflict;
+      // the coordinator's retry of its own request: its earlier attempt ended (the abort may still be on its way)
+      if (coordinator !== undefined && live.coordinator === coordinator) {
+        live.sid = sid;
+        return { kind: 'claimed' };
+      }
       return {
         kind: 'duplicate',
         reason: `duplicate signing request detected for walletID=${walletId} txID=${txId}`,
@@ -103,7 +111,7 @@ export class VaultRequestLedger implements RequestLedger {
         inFlight: false,
       };
     }
-    this.inflight.set(k, { digest: Uint8Array.from(digest), sid });
+    this.inflight.set(k, { digest: Uint8Array.from(digest), sid, coordinator });
     return { kind: 'claimed' };
   }
 

@@ -32,8 +32,12 @@ import { asOperationError, awaitConfirmations } from './keygen.js';
 
 const partyId = (sid: string) => `${sid}/reshare`;
 
-/** The request-log key of a reshare session id (a control character keeps it apart from every tx id). */
-export const reshareKey = (sessionId: string) => `\u0000reshare\u0000${sessionId}`;
+/**
+ * The request-log key of a reshare session id: a control character keeps it apart from every tx
+ * id, the SHA-256 keeps it within the log's 256-byte ids whatever the session id's length.
+ */
+export const reshareKey = (sessionId: string) =>
+  `\u0000reshare\u0000${createHash('sha256').update(sessionId, 'utf8').digest('hex')}`;
 
 const requestDigest = (raw: Uint8Array) => new Uint8Array(createHash('sha256').update(raw).digest());
 
@@ -329,7 +333,7 @@ async function runReshare(
   if (!isNew && !checked.holdsOld && ctx.self !== coordinator) return groupKey;
   const keys: StoredKey[] = [{ keyType: start.keyType, version: newVersion, publicKey: groupKey }];
   try {
-    await awaitConfirmations(ctx, inbox, start.participants, keys, deadline, sid);
+    await awaitConfirmations(ctx, inbox, start.participants, keys, deadline, sid, 'reshare');
   } catch (e) {
     ctx.reconcileLater(vkt, start.walletId);
     throw e;

@@ -11,6 +11,7 @@ import { verify as cryptoVerify } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import {
   isErrorCode,
+  parseSigningResult,
   parseSignTxRequest,
   type SignatureOutcome,
   type SignTxRequest,
@@ -346,7 +347,7 @@ export async function joinSign(
   const digest = signRequestDigest(req);
   // the coordinator holds its claim already; every other member claims the tx id here
   if (coordinator !== ctx.self) {
-    const claim = ctx.ledger.claim(req.walletId, req.txId, digest, sid);
+    const claim = ctx.ledger.claim(req.walletId, req.txId, digest, sid, coordinator);
     if (claim.kind === 'duplicate') {
       if (signer)
         refuse(
@@ -359,7 +360,7 @@ export async function joinSign(
   const inbox = coordinator !== ctx.self ? new ControlInbox(ctx, sid) : undefined;
   try {
     if (signer) {
-      const outcome = await signAs(ctx, sid, start, req);
+      const outcome = await signAs(ctx, sid, start, req, coordinator);
       tell(outcome);
       if (outcome.type === 'done' && !outcome.ok) {
         // the co-signers stop now rather than at their timeout (a runner that aborted told them already)
@@ -399,13 +400,38 @@ async function awaitResult(
       if (from !== coordinator) continue;
       if (c.type === 'abort') break;
       if (c.type !== 'result') continue;
-      ctx.ledger.complete(req.walletId, req.txId, sid, c.result);
-      return;
+      // keep only a result that is this request's valid signature (a coordinator's word is not enough:
+      // this node would replay it to identical retries)
+      if (resultVerifies(ctx, req, c.result)) ctx.ledger.complete(req.walletId, req.txId, sid, c.result);
+      else
+        ctx.log.warn({ session: sid, peer: coordinator }, 'a coordinator sent a result that does not verify; not kept');
+      break;
     }
   } catch {
     // no result in time: as if the session failed
   }
   ctx.ledger.release(req.walletId, req.txId, sid);
+}
+
+/** True if `result` is a success event whose signature verifies for `req` under this node's view of the key. Does not throw. */
+function resultVerifies(ctx: NodeContext, req: SignTxRequest, result: Uint8Array): boolean {
+  try {
+    const e = parseSigningResult(result);
+    if (e.resultType !== 'success' || e.walletId !== req.walletId || e.txId !== req.txId) return false;
+    const master = ctx.vault.getWallet(vaultKeyType(req.keyType), req.walletId).publicKey;
+    const outcome: SignatureOutcome =
+      req.keyType === 'secp256k1'
+        ? { keyType: 'secp256k1', r: e.r!, s: e.s!, recoveryId: e.signatureRecovery![0]! }
+        : { keyType: 'ed25519', signature: e.signature! };
+    if (
+      outcome.keyType === 'secp256k1' &&
+      (outcome.r.length !== 32 || outcome.s.length !== 32 || e.signatureRecovery!.length !== 1)
+    )
+      return false;
+    return verifyOutcome(req, outcome, expectedPublicKey(ctx, req, Uint8Array.from(master)));
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -440,7 +466,13 @@ function checkSignStart(ctx: NodeContext, start: SessionStart, authenticated?: S
 }
 
 /** Runs this node's signing party; returns the `done` control for the coordinator. Never throws. */
-async function signAs(ctx: NodeContext, sid: string, start: SessionStart, req: SignTxRequest): Promise<Control> {
+async function signAs(
+  ctx: NodeContext,
+  sid: string,
+  start: SessionStart,
+  req: SignTxRequest,
+  coordinator: string,
+): Promise<Control> {
   const vkt = vaultKeyType(req.keyType);
   let lease: ShareLease;
   try {
@@ -488,7 +520,14 @@ async function signAs(ctx: NodeContext, sid: string, start: SessionStart, req: S
         signingLog,
       });
     }
-    const runner = new PartyRunner({ party, sender: ctx.sender, router: ctx.router, timeoutMs, log: ctx.log });
+    const runner = new PartyRunner({
+      party,
+      sender: ctx.sender,
+      router: ctx.router,
+      timeoutMs,
+      coordinator,
+      log: ctx.log,
+    });
     runner.start();
     const r = await runner.result;
     const outcome: SignatureOutcome =

@@ -85,6 +85,8 @@ export class Readiness {
   private readonly peers = new Map<string, PeerState>();
   /** The last epoch each peer announced, kept while it is down: a new one on return means it restarted. */
   private readonly epochs = new Map<string, string>();
+  /** Epochs each peer's later processes replaced (bounded): their heartbeats are replays. */
+  private readonly replaced = new Map<string, Set<string>>();
   private readonly keys = new Map<string, KeyObject>();
   private readonly handlers: ((c: ReadinessChange) => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -204,8 +206,17 @@ export class Readiness {
     const epoch = Buffer.from(d.epoch).toString('hex');
     // an older heartbeat of the same process is stale; another epoch (a restart) always counts
     if (before && d.time < before.time && before.epoch === epoch) return;
+    // a heartbeat of a process the peer already replaced (a replay) never counts again
+    const gone = this.replaced.get(peer);
+    if (gone?.has(epoch)) return;
     this.peers.set(peer, { epoch, time: d.time });
     const known = this.epochs.get(peer);
+    if (known !== undefined && known !== epoch) {
+      const set = gone ?? new Set<string>();
+      set.add(known);
+      if (set.size > 64) set.delete(set.values().next().value as string);
+      this.replaced.set(peer, set);
+    }
     this.epochs.set(peer, epoch);
     const restarted = known !== undefined && known !== epoch;
     if (before === undefined || restarted) this.emit({ peer, ready: true, restarted });

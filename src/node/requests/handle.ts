@@ -45,6 +45,8 @@ import { coordinateSign } from '../operations/sign.js';
 import { Semaphore } from './semaphore.js';
 
 const ACK_WAIT_MS = 30_000;
+/** Reshare requests waiting for this node's one reshare slot, beyond which they are refused. */
+const MAX_WAITING_RESHARES = 64;
 const MAX_DELIVER = 4;
 
 /** A claimed field of a request that failed to parse, if it is a usable subject token. Does not throw. */
@@ -67,6 +69,31 @@ function claimedString(data: Uint8Array, field: string): string {
 }
 
 const sha256hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/**
+ * The largest request a node takes: its bytes travel inside the signed session start to every
+ * member (sessions/control.ts), which must fit one channel frame.
+ */
+export const MAX_REQUEST_BYTES = 256 * 1024;
+
+/**
+ * The message id of an error result: apart from the operation's own id, which only its success
+ * takes — an error (a failed attempt, a replayed request that members refused) must never occupy
+ * the id in JetStream's deduplication window and make the success that follows be dropped. Per
+ * request bytes (and stream sequence), so redeliveries of one request still deduplicate. Does not throw.
+ */
+function errorMessageId(base: string, request: Uint8Array, seq?: number): string {
+  return `${base}:error:${sha256hex(request)}${seq === undefined ? '' : `:${seq}`}`;
+}
+
+/** Refuses a request too large to carry in a session start. Throws `RequestError`. */
+function checkSize(data: Uint8Array): void {
+  if (data.length > MAX_REQUEST_BYTES)
+    throw new RequestError(
+      'ERROR_MSG_VALIDATION',
+      `validation of the request failed: ${data.length} bytes is over the limit of ${MAX_REQUEST_BYTES}`,
+    );
+}
 
 export class RequestHandler {
   private readonly stops: { stop(): void }[] = [];
@@ -179,6 +206,7 @@ export class RequestHandler {
     try {
       let req: ReturnType<typeof parseGenerateKeyRequest>;
       try {
+        checkSize(m.data);
         req = parseGenerateKeyRequest(m.data);
         this.ctx.authenticate(generateKeySignedBytes(req), req.signature, req.walletId, req.authorizerSignatures);
       } catch (e) {
@@ -218,7 +246,11 @@ export class RequestHandler {
       });
       // a refusal (the wallet exists) must not take the message id of the wallet's own keygen result
       const base = resultMessageId('keygen', req.walletId, clientId);
-      const msgId = refused ? `${base}:refused:${sha256hex(m.data)}:${m.seq}` : base;
+      const msgId = refused
+        ? `${base}:refused:${sha256hex(m.data)}:${m.seq}`
+        : failed
+          ? errorMessageId(base, m.data, m.seq)
+          : base;
       const ok = await this.publish('keygen', resultSubject('keygen', req.walletId, clientId), result, msgId);
       if (ok) m.ack();
       else m.nak(1000);
@@ -233,6 +265,7 @@ export class RequestHandler {
     try {
       let req: ReturnType<typeof parseSignTxRequest>;
       try {
+        checkSize(m.data);
         req = parseSignTxRequest(m.data);
         this.ctx.authenticate(signTxSignedBytes(req), req.signature, initiatorId(req), req.authorizerSignatures);
       } catch (e) {
@@ -285,7 +318,9 @@ export class RequestHandler {
           ? `${base}:replay:${m.seq}`
           : out.kind === 'conflict'
             ? `${base}:conflict:${sha256hex(m.data)}`
-            : base;
+            : failed
+              ? errorMessageId(base, m.data, m.seq)
+              : base;
       const ok = await this.publish('signing', resultSubject('signing', req.txId, clientId), out.result, msgId);
       if (ok) m.ack();
       else m.nak(1000);
@@ -318,6 +353,7 @@ export class RequestHandler {
     const clientId = this.clientIdOf(m.headers);
     let req: ReturnType<typeof parseResharingRequest>;
     try {
+      checkSize(m.data);
       req = parseResharingRequest(m.data);
       this.ctx.authenticate(
         resharingSignedBytes(req),
@@ -344,6 +380,16 @@ export class RequestHandler {
       );
       return;
     }
+    if (this.reshareSlots.waiting >= MAX_WAITING_RESHARES) {
+      // reshare requests come on core NATS with no back-pressure: beyond the bound they are refused
+      const data = reshareResult(
+        { walletId: req.walletId, newThreshold: req.newThreshold, keyType: req.keyType },
+        { code: 'ERROR_RESOURCE_EXHAUSTED', reason: 'too many reshare requests waiting on this node; retry later' },
+      );
+      const msgId = `${resultMessageId('reshare', req.sessionId, clientId)}:refused:${sha256hex(m.data)}`;
+      await this.publish('reshare', resultSubject('reshare', req.sessionId, clientId), data, msgId);
+      return;
+    }
     const { result, refused } = await this.reshareSlots.run(() => coordinateReshare(this.ctx, req, m.data, clientId));
     const failed = resultErrorCode(result);
     this.ctx.audit({
@@ -356,7 +402,7 @@ export class RequestHandler {
     });
     // a refused replay must not take the message id of the session's own result
     const base = resultMessageId('reshare', req.sessionId, clientId);
-    const msgId = refused ? `${base}:refused:${sha256hex(m.data)}` : base;
+    const msgId = refused ? `${base}:refused:${sha256hex(m.data)}` : failed ? errorMessageId(base, m.data) : base;
     await this.publish('reshare', resultSubject('reshare', req.sessionId, clientId), result, msgId);
   }
 }

@@ -18,6 +18,8 @@ export interface RunnerOptions<R> {
   readonly sender: MessageSender;
   readonly router: SessionRouter;
   readonly timeoutMs: number;
+  /** The node that coordinates the session: its abort notice counts even if it is not a participant. */
+  readonly coordinator?: string;
   readonly log?: Logger;
 }
 
@@ -81,8 +83,11 @@ export class PartyRunner<R> {
   }
 
   private onMessage(m: InboundMessage): void {
-    // only the session's participants speak in it (an outsider's message or abort notice is dropped)
-    if (this.ended || !this.peers.includes(m.from)) return;
+    // only the session's participants speak in it (an outsider's message or abort notice is dropped),
+    // and its coordinator may end it
+    if (this.ended) return;
+    const participant = this.peers.includes(m.from);
+    if (!participant && !(m.from === this.opts.coordinator && m.kind === KIND_CONTROL)) return;
     if (m.kind === KIND_TSS) {
       const msg: Message = { sessionId: m.sessionId, round: m.round, from: m.from, to: m.to, payload: m.payload };
       this.step(() => this.party.receive(msg, m.from));
