@@ -203,26 +203,17 @@ async function runKeygen(
   const eBytes = eShare.serialize();
   const fBytes = fShare.serialize();
   try {
-    ctx.vault.putShares([
-      {
-        keyType: 'ecdsa',
-        walletId: start.walletId,
-        version: 1,
-        threshold: start.threshold,
-        participants: [...start.participants],
-        publicKey: keys[0]!.publicKey,
-        share: eBytes,
-      },
-      {
-        keyType: 'eddsa',
-        walletId: start.walletId,
-        version: 1,
-        threshold: start.threshold,
-        participants: [...start.participants],
-        publicKey: keys[1]!.publicKey,
-        share: fBytes,
-      },
-    ]);
+    const pending = (keyType: 'ecdsa' | 'eddsa', publicKey: Uint8Array, share: Uint8Array) => ({
+      keyType,
+      walletId: start.walletId,
+      version: 1,
+      threshold: start.threshold,
+      participants: [...start.participants],
+      publicKey,
+      share,
+    });
+    // both curves' shares in one transaction, pending until every member confirmed
+    ctx.vault.putShares([pending('ecdsa', keys[0]!.publicKey, eBytes), pending('eddsa', keys[1]!.publicKey, fBytes)]);
   } catch (e) {
     for (const p of ['ecdsa', 'eddsa'])
       sendControl(ctx, `${sid}/${p}`, { type: 'abort', reason: 'storage failed', blame: [] }, peers);
