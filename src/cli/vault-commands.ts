@@ -272,4 +272,21 @@ export function registerVaultCommands(
         return EXIT.ok;
       }, o.json),
     );
+
+  vaultOptions(
+    vault
+      .command('mark-resetup')
+      .description(
+        'mark every ECDSA share for a pairwise OT re-setup before it signs again (after copying vault files or a disk or VM snapshot back; docs/ecdsa.md rule 8)',
+      ),
+  )
+    .option('--json', 'machine-readable output')
+    .action((o: CommonOptions) =>
+      run(async () => {
+        await withVault(o, (v) => v.markNeedsResetup());
+        if (o.json) printJson({ marked: true });
+        else process.stdout.write('marked: the node burns and re-sets up every ECDSA pair at its next start\n');
+        return EXIT.ok;
+      }, o.json),
+    );
 }

@@ -143,6 +143,12 @@ export function restoredNeedsResetup(store: VaultStore): boolean {
   );
 }
 
+export function setRestoredMark(store: VaultStore): void {
+  store.write('set re-setup mark', () => {
+    store.stmt(`INSERT OR REPLACE INTO meta (k, v) VALUES ('${RESTORED_KEY}', 1)`).run();
+  });
+}
+
 export function clearRestoredMark(store: VaultStore): void {
   store.write('clear restore mark', () => {
     store.stmt(`DELETE FROM meta WHERE k = '${RESTORED_KEY}'`).run();

@@ -247,6 +247,16 @@ export class Vault implements ChangeFeed {
   }
 
   /**
+   * Sets the mark `restoredNeedsResetup` reads, by hand: every ECDSA share's pairs must be set up
+   * again before it signs (a node stopping with a burn it could not write, an operator after
+   * copying vault files or a disk snapshot back). One fsynced commit.
+   * @throws VaultCorruptedError; IoError; InvalidStateError if closed.
+   */
+  markNeedsResetup(): void {
+    changeStream.setRestoredMark(this.store);
+  }
+
+  /**
    * Clears the restore mark (after every restored ECDSA share was marked for re-setup and written).
    * @throws VaultCorruptedError; IoError; InvalidStateError if closed.
    */

@@ -163,3 +163,20 @@ describe('tessera vault CLI', () => {
     expect(tessera(['vault', 'status', '--dir', dir, '--password-file', wrong]).code).toBe(2);
   });
 });
+
+describe('tessera vault mark-resetup', () => {
+  it('marks the vault so that the node re-sets up every ECDSA pair at its next start; the mark persists until cleared', async () => {
+    const { dir, auth } = setup();
+    const r = tessera(['vault', 'mark-resetup', ...auth, '--json']);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out)).toEqual({ marked: true });
+    const v = await Vault.open(dir, password('operator password'));
+    try {
+      expect(v.restoredNeedsResetup).toBe(true);
+      v.clearRestoredMark();
+      expect(v.restoredNeedsResetup).toBe(false);
+    } finally {
+      v.close();
+    }
+  });
+});

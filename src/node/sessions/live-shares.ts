@@ -174,9 +174,34 @@ export class LiveShares {
     if (e.refs === 0) this.dispose(e); // otherwise the last session's release disposes it
   }
 
-  /** Disposes every object (node shutdown). Does not throw. */
+  /**
+   * Disposes every object (node shutdown). A burn still only in memory (rule 7) gets one last
+   * write; if that fails too, the vault is marked so that the next start burns every pair of every
+   * ECDSA share before signing (rule 8's pass) — and if even the mark cannot be written, an alert
+   * names the version. Does not throw.
+   */
   close(): void {
-    for (const e of this.entries.values()) this.dispose(e);
+    for (const e of this.entries.values()) {
+      if (e.keyType === 'ecdsa' && !e.share.isDisposed && (e.share as ecdsa.KeyShare).unpersistedBurns().length > 0) {
+        try {
+          e.checkpoint?.();
+        } catch {
+          try {
+            this.vault.markNeedsResetup();
+            this.log.error(
+              { wallet: e.walletId, version: e.version },
+              'ALERT: a burnt OT pair was not stored; marked every pair for re-setup at the next start',
+            );
+          } catch {
+            this.log.error(
+              { wallet: e.walletId, version: e.version },
+              'ALERT: a burnt OT pair was not stored and the vault cannot be marked: run `tessera vault mark-resetup` before this node signs again',
+            );
+          }
+        }
+      }
+      this.dispose(e);
+    }
     this.entries.clear();
   }
 
