@@ -9,5 +9,15 @@ export type { KeyValue, KvEntry } from './kv.js';
 export { MemoryBroker } from './memory/memory-bus.js';
 export { MemoryKvStore } from './memory/memory-kv.js';
 export { MemoryJetStream } from './memory/memory-work-queue.js';
+export {
+  connectNats,
+  NatsConnectError,
+  type NatsConnectFailure,
+  type NatsOptions,
+  type NatsTlsOptions,
+  natsConnectionOptions,
+  reconnectDelay,
+} from './nats/connect.js';
+export { NatsBus } from './nats/nats-bus.js';
 export { checkPattern, checkPublishSubject, subjectMatches } from './subject.js';
 export type { ConsumerConfig, StreamConfig, WorkMessage, WorkQueue } from './work-queue.js';
