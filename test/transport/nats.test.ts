@@ -1,8 +1,9 @@
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll } from 'vitest';
-import { connectNats, NatsBus } from '../../src/transport/index.js';
+import { connectNats, JetStreamWorkQueue, NatsBus, NatsKv } from '../../src/transport/index.js';
 import { type NatsServer, startNatsServer } from '../helpers/nats-server.js';
-import { busConformance } from './conformance.js';
+import { busConformance, kvConformance, workQueueConformance } from './conformance.js';
 
 let server: NatsServer;
 beforeAll(async () => {
@@ -30,6 +31,42 @@ busConformance('nats', async () => {
     done: async () => {
       await Promise.all([a.close(), b.close()]);
       await close();
+    },
+  };
+});
+
+let buckets = 0;
+kvConformance('nats', async (ttlMs) => {
+  const n1 = await connectNats({ url: server.url });
+  const n2 = await connectNats({ url: server.url });
+  const name = `peers_${++buckets}`;
+  const a = await NatsKv.open(n1, name, ttlMs);
+  const b = await NatsKv.open(n2, name, ttlMs);
+  return {
+    a,
+    b,
+    sync: async () => void (await Promise.all([a.watching(), b.watching()])),
+    done: async () => {
+      await Promise.all([a.close(), b.close()]);
+      await Promise.all([n1.close(), n2.close()]);
+    },
+  };
+});
+
+workQueueConformance('nats', async () => {
+  const n1 = await connectNats({ url: server.url });
+  const n2 = await connectNats({ url: server.url });
+  // every test starts from an empty server, as the memory suite does with a fresh MemoryJetStream
+  const jsm = await jetstreamManager(n1);
+  for await (const s of jsm.streams.names()) await jsm.streams.delete(s);
+  const a = new JetStreamWorkQueue(n1);
+  const b = new JetStreamWorkQueue(n2);
+  return {
+    a,
+    b,
+    done: async () => {
+      await Promise.all([a.close(), b.close()]);
+      await Promise.all([n1.close(), n2.close()]);
     },
   };
 });
