@@ -1,7 +1,12 @@
 /**
  * The node-to-node bus (core NATS semantics): at-most-once publish/subscribe with queue groups,
  * and request/reply with a timeout. Messages carry bytes and optional headers; the bus knows no
- * protocol. Implementations: `memory/memory-bus.ts` (one process) and, later, NATS.
+ * protocol. Implementations: `memory/memory-bus.ts` (one process) and `nats/nats-bus.ts` (core NATS).
+ *
+ * A subscription takes effect once the server has it: at once in memory, after a round trip on
+ * NATS (a message another connection publishes before that may miss it, as on any NATS client).
+ * Protocols that cannot lose the first message must not rely on subscribe-then-publish across
+ * connections without a handshake.
  */
 
 /** A message as a subscriber sees it. */

@@ -1,7 +1,13 @@
 /**
  * A key-value bucket (NATS KV semantics) for peers and readiness: revisions, deletes as
  * tombstones, watch, and a per-bucket TTL after which an entry not put again is gone (a node's
- * heartbeat). Implementations: `memory/memory-kv.ts` and, later, NATS.
+ * heartbeat). Implementations: `memory/memory-kv.ts` and `nats/nats-kv.ts`.
+ *
+ * Where NATS differs: NATS KV (server < 2.11) does not tell watchers that an entry expired; the
+ * NATS watch detects it itself (a live key not put again for the TTL that the bucket no longer
+ * holds) and reports a `DEL` a little after the TTL, whose revision is that of the expired write
+ * (no write happened; memory numbers it as a new revision). A NATS watch takes effect once its
+ * consumer exists at the server (`NatsKv.watching()`), not at once as in memory.
  */
 
 export interface KvEntry {

@@ -3,7 +3,20 @@
  * results, publish with a message id deduplicated within a window, durable consumers shared by
  * several nodes (each message to one of them), explicit ack, nak (redelivery, optionally later),
  * term, redelivery after the ack wait, and a maximum number of deliveries after which the message
- * is dropped and an advisory raised. Implementations: `memory/memory-work-queue.ts` and, later, NATS.
+ * is dropped and an advisory raised. Implementations: `memory/memory-work-queue.ts` and
+ * `nats/jetstream-work-queue.ts`.
+ *
+ * Where NATS differs (the node relies on neither):
+ * - Retention: memory removes a message once it is acked or terminated; NATS streams are created
+ *   with Limits retention (as mpcium's nodes and Go client create them), so an acked message stays
+ *   stored (until MaxAge 7 days / MaxBytes 100 MB) but is never delivered to that durable again.
+ * - `consume` returns before the NATS consumer exists: its stream is looked up asynchronously, and
+ *   a missing stream (or any later failure) goes to the implementation's `onError` option instead
+ *   of being thrown. Call `ensureStream` first (the node does).
+ * - Redelivery after a missed ack wait and the max-deliveries advisory come from the server's
+ *   timers: later than the ack wait by up to the server's check interval.
+ * - `onMaxDeliveries` is called on one member of the durable in both (NATS: a queue group on the
+ *   advisory subject); the message is the stored original, fetched by its stream sequence.
  */
 
 export interface WorkMessage {

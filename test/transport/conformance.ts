@@ -17,10 +17,17 @@ export async function until(cond: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
-export function busConformance(name: string, connect: () => Promise<{ a: Bus; b: Bus; done(): Promise<void> }>): void {
+/**
+ * `sync()`, when given, waits until subscriptions and watches made so far are in effect at the
+ * server (NATS: a flush round trip, a watch's consumer created); the memory transports need none.
+ */
+export function busConformance(
+  name: string,
+  connect: () => Promise<{ a: Bus; b: Bus; sync?(): Promise<void>; done(): Promise<void> }>,
+): void {
   describe(`${name}: node-to-node bus`, () => {
     it('a published message reaches every matching subscriber, in order, with its headers; wildcards match as NATS does', async () => {
-      const { a, b, done } = await connect();
+      const { a, b, sync, done } = await connect();
       const got: string[] = [];
       b.subscribe('tss.*.msg', (m) => {
         got.push(`${m.subject}:${text(m.data)}:${m.headers.get('h') ?? ''}`);
@@ -29,6 +36,7 @@ export function busConformance(name: string, connect: () => Promise<{ a: Bus; b:
       b.subscribe('tss.>', (m) => {
         rest.push(m.subject);
       });
+      await sync?.();
       for (let i = 0; i < 20; i++) a.publish(`tss.s${i % 2}.msg`, bytes(String(i)), { headers: { h: 'x' } });
       a.publish('tss.s1.other.deep', bytes('d'));
       await until(() => got.length === 20 && rest.length === 21);
@@ -38,7 +46,7 @@ export function busConformance(name: string, connect: () => Promise<{ a: Bus; b:
     });
 
     it('a queue group delivers each message to one member; an unsubscribed handler gets nothing', async () => {
-      const { a, b, done } = await connect();
+      const { a, b, sync, done } = await connect();
       const seen: string[] = [];
       b.subscribe(
         'work.x',
@@ -58,6 +66,7 @@ export function busConformance(name: string, connect: () => Promise<{ a: Bus; b:
         seen.push('gone');
       });
       off.unsubscribe();
+      await sync?.();
       for (let i = 0; i < 10; i++) a.publish('work.x', bytes('.'));
       await until(() => seen.length === 10);
       expect(seen).not.toContain('gone');
@@ -66,16 +75,18 @@ export function busConformance(name: string, connect: () => Promise<{ a: Bus; b:
     });
 
     it('a request gets the first answer; with no responder it fails at once, and a silent one times out', async () => {
-      const { a, b, done } = await connect();
+      const { a, b, sync, done } = await connect();
       b.subscribe('svc.echo', (m: BusMessage) => {
         b.publish(m.reply!, Uint8Array.from([...m.data, 1]));
       });
+      await sync?.();
       const r = await a.request('svc.echo', Uint8Array.of(7), { timeoutMs: 2000 });
       expect([...r.data]).toEqual([7, 1]);
       await expect(a.request('svc.nobody', Uint8Array.of(1), { timeoutMs: 2000 })).rejects.toMatchObject({
         code: 'NOT_FOUND',
       });
       b.subscribe('svc.silent', () => {});
+      await sync?.();
       await expect(a.request('svc.silent', Uint8Array.of(1), { timeoutMs: 50 })).rejects.toMatchObject({
         code: 'TIMEOUT',
       });
@@ -83,12 +94,13 @@ export function busConformance(name: string, connect: () => Promise<{ a: Bus; b:
     });
 
     it('a handler that throws does not stop its subscription; a closed connection refuses to publish', async () => {
-      const { a, b, done } = await connect();
+      const { a, b, sync, done } = await connect();
       let n = 0;
       b.subscribe('err.x', () => {
         n++;
         throw new Error('boom');
       });
+      await sync?.();
       a.publish('err.x', bytes('1'));
       a.publish('err.x', bytes('2'));
       await until(() => n === 2);
@@ -103,7 +115,9 @@ export function busConformance(name: string, connect: () => Promise<{ a: Bus; b:
 
 export function kvConformance(
   name: string,
-  open: (ttlMs: number) => Promise<{ a: KeyValue; b: KeyValue; advance?(ms: number): void; done(): Promise<void> }>,
+  open: (
+    ttlMs: number,
+  ) => Promise<{ a: KeyValue; b: KeyValue; advance?(ms: number): void; sync?(): Promise<void>; done(): Promise<void> }>,
 ): void {
   describe(`${name}: key-value bucket`, () => {
     it('puts, gets, deletes and lists keys with increasing revisions; both handles see one bucket', async () => {
@@ -120,9 +134,10 @@ export function kvConformance(
     });
 
     it('a watcher sees puts and deletes of other handles; an entry not put again within the TTL disappears and its watchers see a DEL', async () => {
-      const { a, b, advance, done } = await open(200);
+      const { a, b, advance, sync, done } = await open(200);
       const events: string[] = [];
       const w = b.watch((e) => events.push(`${e.operation}:${e.key}`));
+      await sync?.();
       await a.put('ready.n1', bytes('1'));
       await a.put('ready.n2', bytes('1'));
       await a.delete('ready.n2');

@@ -1,0 +1,164 @@
+/**
+ * Opening a NATS connection from Tessera's options: server URL(s), user/password, token, nkey seed
+ * or creds file, TLS and mutual TLS, and reconnection forever with capped exponential backoff (a
+ * node outlives a NATS restart). Failures of the first connect are typed {@link NatsConnectError}s
+ * that say what to fix; after that, the connection reconnects on its own.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  type Authenticator,
+  connect,
+  credsAuthenticator,
+  type NatsConnection,
+  type NodeConnectionOptions,
+  nkeyAuthenticator,
+} from '@nats-io/transport-node';
+import { InvalidArgumentError, TesseraError } from '../../common/errors.js';
+
+export interface NatsTlsOptions {
+  /** PEM file of the CA that signed the server certificate. */
+  readonly caFile?: string;
+  /** Client certificate and key (mutual TLS). Both or neither. */
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  /** Start TLS before the NATS INFO (servers configured with `handshake_first`). */
+  readonly handshakeFirst?: boolean;
+}
+
+export interface NatsOptions {
+  /** `nats://host:port` or `tls://host:port`; several for a cluster. */
+  readonly url: string | readonly string[];
+  /** Connection name the server shows in its monitoring. */
+  readonly name?: string;
+  readonly user?: string;
+  readonly password?: string;
+  readonly token?: string;
+  /** File holding an nkey user seed (`SU...`). */
+  readonly nkeySeedFile?: string;
+  /** A `.creds` file (user JWT and seed). */
+  readonly credsFile?: string;
+  readonly tls?: NatsTlsOptions;
+  /** Time allowed for the first connect (default 5 s). */
+  readonly connectTimeoutMs?: number;
+  /** First reconnect wait (default 250 ms), doubled per attempt up to `maxReconnectWaitMs` (default 10 s). */
+  readonly reconnectWaitMs?: number;
+  readonly maxReconnectWaitMs?: number;
+  /** Prefix of request inboxes (mpcium nodes use `_INBOX_mpcium`). */
+  readonly inboxPrefix?: string;
+}
+
+export type NatsConnectFailure = 'unreachable' | 'auth' | 'tls' | 'config';
+
+/** The first connect failed; `reason` says why and the message what to check. Codes: `IO_ERROR` (unreachable, TLS), `INVALID_ARGUMENT` (credentials, options). */
+export class NatsConnectError extends TesseraError {
+  readonly reason: NatsConnectFailure;
+  constructor(reason: NatsConnectFailure, message: string, options?: { cause?: unknown }) {
+    super(reason === 'unreachable' || reason === 'tls' ? 'IO_ERROR' : 'INVALID_ARGUMENT', message, options);
+    this.reason = reason;
+  }
+}
+
+function readOption(what: string, file: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new NatsConnectError(
+      'config',
+      `cannot read the NATS ${what} file ${file}; check the path and its permissions`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
+/** The reconnect delay after `attempt` failed attempts (exported for tests). Does not throw. */
+export function reconnectDelay(attempt: number, firstMs = 250, maxMs = 10_000): number {
+  const base = Math.min(maxMs, firstMs * 2 ** Math.min(attempt, 30));
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
+/** Builds nats.js options from {@link NatsOptions}. Throws `NatsConnectError` ('config') on contradictory options or unreadable files. */
+export function natsConnectionOptions(o: NatsOptions): NodeConnectionOptions {
+  const servers = typeof o.url === 'string' ? [o.url] : [...o.url];
+  if (servers.length === 0 || servers.some((s) => typeof s !== 'string' || s.trim() === ''))
+    throw new NatsConnectError('config', 'nats.url is empty; set it to the NATS server, e.g. nats://127.0.0.1:4222');
+  const methods = [
+    o.user !== undefined,
+    o.token !== undefined,
+    o.nkeySeedFile !== undefined,
+    o.credsFile !== undefined,
+  ];
+  if (methods.filter(Boolean).length > 1)
+    throw new NatsConnectError('config', 'set only one of nats user/password, token, nkey seed file and creds file');
+  if (o.password !== undefined && o.user === undefined)
+    throw new NatsConnectError('config', 'a NATS password needs a user name');
+  if ((o.tls?.certFile === undefined) !== (o.tls?.keyFile === undefined))
+    throw new NatsConnectError('config', 'nats.tls.client_cert and nats.tls.client_key go together (mutual TLS)');
+  const authenticator: Authenticator[] = [];
+  if (o.nkeySeedFile !== undefined) {
+    const seed = new TextDecoder().decode(readOption('nkey seed', o.nkeySeedFile)).trim();
+    authenticator.push(nkeyAuthenticator(new TextEncoder().encode(seed)));
+  }
+  if (o.credsFile !== undefined) authenticator.push(credsAuthenticator(readOption('creds', o.credsFile)));
+  let attempt = 0;
+  const first = o.reconnectWaitMs ?? 250;
+  const max = o.maxReconnectWaitMs ?? 10_000;
+  return {
+    servers,
+    name: o.name,
+    user: o.user,
+    pass: o.password,
+    token: o.token,
+    authenticator: authenticator.length > 0 ? authenticator : undefined,
+    tls: o.tls
+      ? {
+          caFile: o.tls.caFile,
+          certFile: o.tls.certFile,
+          keyFile: o.tls.keyFile,
+          handshakeFirst: o.tls.handshakeFirst,
+        }
+      : undefined,
+    timeout: o.connectTimeoutMs ?? 5_000,
+    inboxPrefix: o.inboxPrefix,
+    maxReconnectAttempts: -1,
+    reconnect: true,
+    reconnectTimeWait: first,
+    reconnectDelayHandler: () => reconnectDelay(attempt++, first, max),
+  };
+}
+
+/**
+ * Connects, then reconnects forever. Throws `NatsConnectError`: 'config' (bad options),
+ * 'auth' (credentials refused), 'tls' (handshake or certificate), 'unreachable' (nobody answered).
+ */
+export async function connectNats(o: NatsOptions): Promise<NatsConnection> {
+  const opts = natsConnectionOptions(o);
+  const where = (opts.servers as string[]).join(', ');
+  try {
+    const nc = await connect(opts);
+    return nc;
+  } catch (e) {
+    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    if (/authoriz|authentic|auth/i.test(msg))
+      throw new NatsConnectError(
+        'auth',
+        `NATS at ${where} refused the credentials (${msg}); check nats.username/password, token, nkey or creds`,
+        { cause: e },
+      );
+    if (/tls|certificate|ssl|self.signed|handshake/i.test(msg))
+      throw new NatsConnectError(
+        'tls',
+        `TLS with NATS at ${where} failed (${msg}); check nats.tls.* (CA, client certificate and key) and the server's TLS settings`,
+        { cause: e },
+      );
+    if (e instanceof InvalidArgumentError) throw e;
+    throw new NatsConnectError(
+      'unreachable',
+      `cannot reach NATS at ${where} (${msg}); check that nats-server runs and nats.url`,
+      {
+        cause: e,
+      },
+    );
+  }
+}

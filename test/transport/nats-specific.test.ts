@@ -1,0 +1,126 @@
+/** What the NATS transports do beyond the conformance suites: connection options and errors, stream limits, advisories. */
+import { jetstreamManager } from '@nats-io/jetstream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  connectNats,
+  NatsConnectError,
+  natsConnectionOptions,
+  reconnectDelay,
+} from '../../src/transport/nats/connect.js';
+import {
+  JetStreamWorkQueue,
+  STREAM_MAX_AGE_MS,
+  STREAM_MAX_BYTES,
+} from '../../src/transport/nats/jetstream-work-queue.js';
+import { NatsKv } from '../../src/transport/nats/nats-kv.js';
+import { freePort, type NatsServer, startNatsServer } from '../helpers/nats-server.js';
+import { until } from './conformance.js';
+
+let server: NatsServer;
+let authed: NatsServer;
+beforeAll(async () => {
+  server = await startNatsServer();
+  authed = await startNatsServer(['--user', 'node1', '--pass', 's3cret']);
+});
+afterAll(async () => {
+  await server?.stop();
+  await authed?.stop();
+});
+
+describe('NATS connection', () => {
+  it('refuses contradictory options up front, with what to fix', () => {
+    expect(() => natsConnectionOptions({ url: '' })).toThrow(NatsConnectError);
+    expect(() => natsConnectionOptions({ url: 'nats://x', user: 'u', token: 't' })).toThrow(/only one/);
+    expect(() => natsConnectionOptions({ url: 'nats://x', password: 'p' })).toThrow(/user/);
+    expect(() => natsConnectionOptions({ url: 'nats://x', tls: { certFile: 'c' } })).toThrow(/go together/);
+    expect(() => natsConnectionOptions({ url: 'nats://x', credsFile: '/nonexistent/x.creds' })).toThrow(/cannot read/);
+    const o = natsConnectionOptions({ url: 'nats://x' });
+    expect(o.maxReconnectAttempts).toBe(-1);
+  });
+
+  it('backs off exponentially up to the cap', () => {
+    for (let i = 0; i < 20; i++) {
+      expect(reconnectDelay(0, 250, 10_000)).toBeLessThanOrEqual(250);
+      expect(reconnectDelay(10, 250, 10_000)).toBeLessThanOrEqual(10_000);
+      expect(reconnectDelay(10, 250, 10_000)).toBeGreaterThanOrEqual(5_000);
+    }
+  });
+
+  it('an unreachable server and refused credentials are typed errors', async () => {
+    const port = await freePort();
+    await expect(connectNats({ url: `nats://127.0.0.1:${port}`, connectTimeoutMs: 1000 })).rejects.toMatchObject({
+      reason: 'unreachable',
+      code: 'IO_ERROR',
+    });
+    await expect(connectNats({ url: authed.url, user: 'node1', password: 'wrong' })).rejects.toMatchObject({
+      reason: 'auth',
+      code: 'INVALID_ARGUMENT',
+    });
+    const nc = await connectNats({ url: authed.url, user: 'node1', password: 's3cret' });
+    await nc.close();
+  });
+});
+
+describe('JetStream work queue on NATS', () => {
+  it("creates streams with mpcium's limits and uses an existing stream as it is", async () => {
+    const nc = await connectNats({ url: server.url });
+    const wq = new JetStreamWorkQueue(nc);
+    await wq.ensureStream({ name: 'mpc-signing', subjects: ['mpc.signing_request.*'], duplicateWindowMs: 60_000 });
+    await wq.ensureStream({ name: 'mpc-signing', subjects: ['mpc.signing_request.*'] });
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info('mpc-signing');
+    expect(info.config.max_age).toBe(STREAM_MAX_AGE_MS * 1_000_000);
+    expect(info.config.max_bytes).toBe(STREAM_MAX_BYTES);
+    expect(info.config.duplicate_window).toBe(60_000 * 1_000_000);
+    expect(info.config.retention).toBe('limits');
+    await wq.close();
+    await nc.close();
+  });
+
+  it('the max-deliveries listener gets the original message, once across the members of the durable', async () => {
+    const n1 = await connectNats({ url: server.url });
+    const n2 = await connectNats({ url: server.url });
+    const a = new JetStreamWorkQueue(n1);
+    const b = new JetStreamWorkQueue(n2);
+    await a.ensureStream({ name: 'sig', subjects: ['sig.*'] });
+    const cfg = { stream: 'sig', durable: 'signers', filter: 'sig.*', maxDeliver: 2, ackWaitMs: 100, maxAckPending: 5 };
+    const dropped: string[] = [];
+    const never = () => {};
+    a.consume(cfg, never, {
+      onMaxDeliveries: (m) => dropped.push(`a:${m.subject}:${new TextDecoder().decode(m.data)}`),
+    });
+    b.consume(cfg, never, {
+      onMaxDeliveries: (m) => dropped.push(`b:${m.subject}:${new TextDecoder().decode(m.data)}`),
+    });
+    await a.publish('sig.tx1', new TextEncoder().encode('{"tx_id":"tx1"}'));
+    await until(() => dropped.length === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(dropped.length).toBe(1);
+    expect(dropped[0]!.slice(2)).toBe('sig.tx1:{"tx_id":"tx1"}');
+    await Promise.all([a.close(), b.close()]);
+    await Promise.all([n1.close(), n2.close()]);
+  });
+
+  it('consuming from a stream that does not exist reports NOT_FOUND to onError', async () => {
+    const nc = await connectNats({ url: server.url });
+    const errors: Error[] = [];
+    const wq = new JetStreamWorkQueue(nc, { onError: (e) => errors.push(e) });
+    wq.consume(
+      { stream: 'nope', durable: 'd', filter: 'nope.*', maxDeliver: 1, ackWaitMs: 1000, maxAckPending: 1 },
+      () => {},
+    );
+    await until(() => errors.length === 1);
+    expect(errors[0]).toMatchObject({ code: 'NOT_FOUND' });
+    await wq.close();
+    await nc.close();
+  });
+});
+
+describe('KV on NATS', () => {
+  it('refuses to open a bucket with another TTL', async () => {
+    const nc = await connectNats({ url: server.url });
+    await NatsKv.open(nc, 'ttl_check', 1000);
+    await expect(NatsKv.open(nc, 'ttl_check', 2000)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await nc.close();
+  });
+});
