@@ -21,6 +21,7 @@ import { type Logger, silentLogger } from '../common/log.js';
 import { type Bus, MemoryBroker, MemoryJetStream, MemoryKvStore, type WorkQueue } from '../transport/index.js';
 import { Vault } from '../vault/index.js';
 import { type NodeConfig, parseNodeConfig } from './config.js';
+import type { NodeMetrics } from './metrics.js';
 import { TesseraNode } from './node.js';
 import type { AuditEvent } from './operations/context.js';
 
@@ -38,6 +39,8 @@ export interface LocalClusterOptions {
   readonly heartbeatMs?: number;
   /** A logger per node. */
   readonly log?: (node: string) => Logger;
+  /** Metrics per node (default: none). */
+  readonly metrics?: (node: string) => NodeMetrics;
   /** Audit events per node (default: the node's log). */
   readonly audit?: (node: string, e: AuditEvent & { time: number }) => void;
 }
@@ -215,6 +218,7 @@ export class LocalCluster {
       readinessKv: this.kvStore.bucket('tessera_ready', 3 * heartbeatMs + 5000),
       heartbeatMs,
       log,
+      metrics: this.opts.metrics?.(f.name),
       audit: this.opts.audit ? (e) => this.opts.audit?.(f.name, e) : undefined,
     });
     try {

@@ -107,6 +107,8 @@ const schema = z
           .prefault({}),
         /** How long a completed signing result is kept to answer an identical request again. */
         result_retention_seconds: z.number().int().min(0).default(3600),
+        /** The daemon's lowest log level (`TESSERA_LOG_LEVEL`). */
+        log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
         /** Signing sessions in flight per ECDSA pair; below the OT window (64). */
         max_sessions_per_pair: z.number().int().min(1).max(63).default(32),
       })

@@ -31,6 +31,13 @@ export {
   writeIdentity,
   writeSigningKey,
 } from './identity.js';
+export {
+  type NodeMetrics,
+  noMetrics,
+  type RequestOp,
+  type SessionOp,
+  type SessionRole,
+} from './metrics.js';
 export { type NodeOptions, TesseraNode } from './node.js';
 export {
   type AuthorizationPolicy,

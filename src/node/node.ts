@@ -12,6 +12,7 @@ import type { Bus, KeyValue, WorkQueue } from '../transport/index.js';
 import type { Vault } from '../vault/index.js';
 import { Channels } from './channels/index.js';
 import type { NodeConfig } from './config.js';
+import { type NodeMetrics, noMetrics, timedSession } from './metrics.js';
 import { burnRestoredPairs } from './operations/after-restore.js';
 import type { AuditEvent, NodeContext } from './operations/context.js';
 import { answerQuery } from './operations/directory.js';
@@ -53,6 +54,8 @@ export interface NodeOptions {
   /** The backup passphrase (the daemon reads `tessera.backup.passphrase_file`); recipients come from the config. */
   readonly backupPassphrase?: string;
   readonly log?: Logger;
+  /** Where the node reports counters and durations (default: nowhere). */
+  readonly metrics?: NodeMetrics;
 }
 
 /** Sessions one node takes part in at once, beyond which a start is refused (a bound on peers' demands). */
@@ -66,6 +69,7 @@ export class TesseraNode {
   private readonly requests: RequestHandler;
   private readonly ctx: NodeContext;
   private readonly log: Logger;
+  private readonly metrics: NodeMetrics;
   private readonly backups: BackupScheduler | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
   private reconciling = false;
@@ -79,6 +83,7 @@ export class TesseraNode {
     if (!opts.members.has(opts.self)) throw new InvalidArgumentError(`node ${opts.self} is not in the member list`);
     const c = opts.config;
     this.log = opts.log ?? silentLogger;
+    this.metrics = opts.metrics ?? noMetrics;
     const members = [...opts.members.keys()].sort();
     if (c.mpc_threshold + 1 > members.length)
       throw new InvalidArgumentError(
@@ -153,7 +158,7 @@ export class TesseraNode {
         }
       },
     };
-    this.requests = new RequestHandler(this.ctx, opts.workQueue, opts.bus);
+    this.requests = new RequestHandler(this.ctx, opts.workQueue, opts.bus, this.metrics);
     if (c.backup_enabled) {
       const recipients = c.tessera.backup.recipients;
       if (recipients.length === 0 && opts.backupPassphrase === undefined)
@@ -166,8 +171,14 @@ export class TesseraNode {
         nodeId: opts.self,
         ...(recipients.length > 0 ? { recipients } : { passphrase: opts.backupPassphrase }),
         keepChains: c.tessera.backup.keep_chains,
-        onResult: (r) => this.log.info({ file: r.file, kind: r.kind }, 'backup written'),
-        onError: (e) => this.log.error({ err: (e as Error).message }, 'ALERT: a periodic backup failed'),
+        onResult: (r) => {
+          this.metrics.backupFinished(true, r.kind ?? 'none');
+          this.log.info({ file: r.file, kind: r.kind }, 'backup written');
+        },
+        onError: (e) => {
+          this.metrics.backupFinished(false);
+          this.log.error({ err: (e as Error).message }, 'ALERT: a periodic backup failed');
+        },
       });
     }
   }
@@ -206,12 +217,14 @@ export class TesseraNode {
     this.readiness.onChange((c) => {
       // a peer that went down or came back with another boot epoch lost its channel keys
       if (c.restarted || !c.ready) this.channels.resetPeer(c.peer);
+      this.metrics.peersReady(this.readiness.readyMembers().length, this.ctx.members.length);
       this.log.info({ peer: c.peer, ready: c.ready, restarted: c.restarted }, 'peer readiness changed');
     });
     // rule 8 before anything signs: a restored vault's ECDSA pairs are all set up again
     burnRestoredPairs(this.opts.vault, this.log);
     await this.channels.start();
     await this.readiness.start();
+    this.metrics.peersReady(this.readiness.readyMembers().length, this.ctx.members.length);
     await this.requests.start();
     this.backups?.start();
     // settle what a crash or a missed confirmation left open, once peers had time to announce themselves
@@ -229,6 +242,7 @@ export class TesseraNode {
     await this.requests.stop();
     await this.backups?.stop();
     await this.readiness.stop();
+    this.metrics.peersReady(0, this.ctx.members.length);
     await this.channels.close();
     this.shares.close();
     this.log.info({ node: this.opts.self }, 'node stopped');
@@ -301,22 +315,19 @@ export class TesseraNode {
     const done = () => {
       this.participating--;
     };
-    let p: Promise<unknown>;
-    switch (start.op) {
-      case 'keygen':
-        p = joinKeygen(this.ctx, from, sid, start);
-        break;
-      case 'sign':
-        p = joinSign(this.ctx, from, sid, start);
-        break;
-      case 'reshare':
-        p = joinReshare(this.ctx, from, sid, start);
-        break;
-      case 'resetup':
-        p = joinResetup(this.ctx, from, sid, start);
-        break;
-    }
-    void p.finally(done);
+    const join = (): Promise<unknown> => {
+      switch (start.op) {
+        case 'keygen':
+          return joinKeygen(this.ctx, from, sid, start);
+        case 'sign':
+          return joinSign(this.ctx, from, sid, start);
+        case 'reshare':
+          return joinReshare(this.ctx, from, sid, start);
+        case 'resetup':
+          return joinResetup(this.ctx, from, sid, start);
+      }
+    };
+    void timedSession(this.metrics, start.op, 'member', join).finally(done);
   }
 }
 

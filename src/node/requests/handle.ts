@@ -38,6 +38,7 @@ import {
   validateSubjectToken,
 } from '../../api/index.js';
 import type { Bus, BusMessage, WorkMessage, WorkQueue } from '../../transport/index.js';
+import { type NodeMetrics, noMetrics, timedSession } from '../metrics.js';
 import type { NodeContext } from '../operations/context.js';
 import { coordinateKeygen } from '../operations/keygen.js';
 import { coordinateReshare } from '../operations/reshare.js';
@@ -108,6 +109,7 @@ export class RequestHandler {
     private readonly ctx: NodeContext,
     private readonly workQueue: WorkQueue,
     private readonly bus: Bus,
+    private readonly metrics: NodeMetrics = noMetrics,
   ) {
     this.keygenSlots = new Semaphore(ctx.config.max_concurrent_keygen);
     this.signingSlots = new Semaphore(ctx.config.max_concurrent_signing);
@@ -179,10 +181,9 @@ export class RequestHandler {
   private async publish(op: Operation, subject: string, data: Uint8Array, msgId: string): Promise<boolean> {
     try {
       const r = await this.workQueue.publish(subject, data, { msgId });
-      this.ctx.log.debug(
-        { op, subject, msgId, duplicate: r.duplicate, error: resultErrorCode(data) },
-        'result published',
-      );
+      const error = resultErrorCode(data);
+      this.metrics.resultPublished(op, error);
+      this.ctx.log.debug({ op, subject, msgId, duplicate: r.duplicate, error }, 'result published');
       return true;
     } catch (e) {
       this.ctx.log.error(
@@ -201,6 +202,7 @@ export class RequestHandler {
   }
 
   private async keygen(m: WorkMessage): Promise<void> {
+    this.metrics.requestReceived('keygen');
     const clientId = this.clientIdOf(m.headers);
     const stop = this.keepAlive(m);
     try {
@@ -235,7 +237,9 @@ export class RequestHandler {
         else m.nak(1000);
         return;
       }
-      const { result, refused } = await this.keygenSlots.run(() => coordinateKeygen(this.ctx, req, m.data, clientId));
+      const { result, refused } = await this.keygenSlots.run(() =>
+        timedSession(this.metrics, 'keygen', 'coordinator', () => coordinateKeygen(this.ctx, req, m.data, clientId)),
+      );
       const failed = resultErrorCode(result);
       this.ctx.audit({
         actor: clientId || 'client',
@@ -260,6 +264,7 @@ export class RequestHandler {
   }
 
   private async signing(m: WorkMessage): Promise<void> {
+    this.metrics.requestReceived('signing');
     const clientId = this.clientIdOf(m.headers);
     const stop = this.keepAlive(m);
     try {
@@ -293,7 +298,9 @@ export class RequestHandler {
         else m.nak(1000);
         return;
       }
-      const out = await this.signingSlots.run(() => coordinateSign(this.ctx, req, m.data, clientId));
+      const out = await this.signingSlots.run(() =>
+        timedSession(this.metrics, 'sign', 'coordinator', () => coordinateSign(this.ctx, req, m.data, clientId)),
+      );
       if (out.kind === 'in-flight') {
         // A redelivery or a retry of the request being signed now. Ask again later rather than ack: if
         // that session's coordinator died, a later delivery finds the tx id free and signs.
@@ -350,6 +357,7 @@ export class RequestHandler {
   }
 
   private async reshare(m: BusMessage): Promise<void> {
+    this.metrics.requestReceived('reshare');
     const clientId = this.clientIdOf(m.headers);
     let req: ReturnType<typeof parseResharingRequest>;
     try {
@@ -390,7 +398,9 @@ export class RequestHandler {
       await this.publish('reshare', resultSubject('reshare', req.sessionId, clientId), data, msgId);
       return;
     }
-    const { result, refused } = await this.reshareSlots.run(() => coordinateReshare(this.ctx, req, m.data, clientId));
+    const { result, refused } = await this.reshareSlots.run(() =>
+      timedSession(this.metrics, 'reshare', 'coordinator', () => coordinateReshare(this.ctx, req, m.data, clientId)),
+    );
     const failed = resultErrorCode(result);
     this.ctx.audit({
       actor: clientId || 'client',

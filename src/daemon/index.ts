@@ -1,0 +1,17 @@
+/** The daemon: one OS process around a node — config file, logs, health and metrics HTTP, signals. */
+
+export { defaultConfigPaths, type LoadedConfig, loadConfigFile, parseConfigYaml } from './config-file.js';
+export { HealthServer, type HealthServerOptions, parseListenAddress, type ReadinessReport } from './http.js';
+export {
+  createLogger,
+  type DaemonLogger,
+  isSecretName,
+  type LoggingOptions,
+  type LogLevel,
+  parseLogLevel,
+  REDACTED,
+  redact,
+} from './logging.js';
+export { type PromMetricsOptions, PromNodeMetrics } from './metrics.js';
+export { handleShutdownSignals, type ShutdownHandle, type ShutdownOptions, type SignalSource } from './shutdown.js';
+export { Daemon, type DaemonOptions, type DaemonTransports, startDaemon, type TransportFactory } from './start.js';
