@@ -26,6 +26,8 @@ import { TesseraNode } from './node.js';
 import type { AuditEvent } from './operations/context.js';
 
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+/** How long a node of the embedded cluster counts as ready after its last heartbeat. */
+const READINESS_MAX_AGE_MS = 30_000;
 
 export interface LocalClusterOptions {
   /** Nodes (default 3). */
@@ -215,7 +217,10 @@ export class LocalCluster {
       vault,
       bus: this.broker.bus(),
       workQueue: this.jetstream.connect(),
-      readinessKv: this.kvStore.bucket('tessera_ready', 3 * heartbeatMs + 5000),
+      // All nodes share one thread here: a busy event loop must not make a live peer look dead
+      // (a stopped node deletes its entry at once, so this only bounds how long a crashed one counts).
+      readinessKv: this.kvStore.bucket('tessera_ready', READINESS_MAX_AGE_MS),
+      readinessMaxAgeMs: READINESS_MAX_AGE_MS,
       heartbeatMs,
       log,
       metrics: this.opts.metrics?.(f.name),

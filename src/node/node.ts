@@ -47,6 +47,11 @@ export interface NodeOptions {
   /** Subject prefix of node-to-node traffic (default 'tessera'). */
   readonly subjectPrefix?: string;
   readonly heartbeatMs?: number;
+  /**
+   * How long a peer counts as ready after its last heartbeat (default 3 heartbeats + 5 s); the
+   * readiness bucket's TTL should be the same.
+   */
+  readonly readinessMaxAgeMs?: number;
   /** The signing-request ledger (default: the vault's request log). */
   readonly ledger?: RequestLedger;
   /** Where audit events go (default: the log). */
@@ -105,7 +110,7 @@ export class TesseraNode {
       kv: opts.readinessKv,
       epoch: randomBytes(16),
       heartbeatMs,
-      maxAgeMs: 3 * heartbeatMs + 5000,
+      maxAgeMs: opts.readinessMaxAgeMs ?? 3 * heartbeatMs + 5000,
       log: this.log,
     });
     this.shares = new LiveShares(opts.vault, { maxSessionsPerPair: c.tessera.max_sessions_per_pair, log: this.log });
