@@ -1,33 +1,10 @@
-/**
- * How the CLI obtains a vault secret: `--password-file`, `--key-file` (raw 32 bytes),
- * `TESSERA_VAULT_PASSWORD`, `TESSERA_VAULT_KEY` (64 hex characters), or a hidden prompt on a TTY.
- * The returned bytes are the caller's to zero.
- */
-import { readFileSync } from 'node:fs';
-import { InvalidArgumentError, IoError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/errors.js';
+import { readSecretFile, trimNewline } from '../common/secret-file.js';
 import type { VaultSecret } from '../vault/index.js';
 
 export interface SecretOptions {
   passwordFile?: string;
   keyFile?: string;
-}
-
-function readSecretFile(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new IoError(`reading the ${what} file ${path}`, e);
-  }
-}
-
-/** Strips one trailing line ending (files written by `echo` have one). */
-function trimNewline(b: Buffer): Buffer {
-  let end = b.length;
-  if (end > 0 && b[end - 1] === 0x0a) end--;
-  if (end > 0 && b[end - 1] === 0x0d) end--;
-  const out = Buffer.from(b.subarray(0, end));
-  b.fill(0);
-  return out;
 }
 
 /** Reads a password without echo from the controlling terminal. */
@@ -79,7 +56,7 @@ export async function readSecret(opts: SecretOptions, prompt = 'Vault password: 
   if (opts.passwordFile && opts.keyFile)
     throw new InvalidArgumentError('give either --password-file or --key-file, not both');
   if (opts.keyFile) {
-    const key = readSecretFile(opts.keyFile, 'key');
+    const key = readSecretFile(opts.keyFile, 'key file');
     if (key.length !== 32) {
       key.fill(0);
       throw new InvalidArgumentError(
@@ -90,7 +67,7 @@ export async function readSecret(opts: SecretOptions, prompt = 'Vault password: 
     return { kind: 'key', key };
   }
   if (opts.passwordFile)
-    return { kind: 'password', password: trimNewline(readSecretFile(opts.passwordFile, 'password')) };
+    return { kind: 'password', password: trimNewline(readSecretFile(opts.passwordFile, 'password file')) };
   const envKey = process.env.TESSERA_VAULT_KEY;
   if (envKey) {
     if (!/^[0-9a-fA-F]{64}$/.test(envKey))

@@ -6,10 +6,11 @@
  * peers and identities → vault → transports → node → HTTP. `stop()` undoes it in reverse.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InvalidArgumentError, IoError } from '../common/errors.js';
+import { InvalidArgumentError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
+import { readSecretFile, trimNewline } from '../common/secret-file.js';
 import {
   decryptPrivateKey,
   type NodeConfig,
@@ -76,24 +77,6 @@ export interface DaemonOptions {
   readonly stopTimeoutMs?: number;
 }
 
-function readFileOrThrow(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new IoError(`reading the ${what} ${path}`, e);
-  }
-}
-
-/** Strips one trailing line ending. */
-function trimNewline(b: Buffer): Buffer {
-  let end = b.length;
-  if (end > 0 && b[end - 1] === 0x0a) end--;
-  if (end > 0 && b[end - 1] === 0x0d) end--;
-  const out = Buffer.from(b.subarray(0, end));
-  b.fill(0);
-  return out;
-}
-
 /** The vault secret from the options, the config, or `TESSERA_VAULT_PASSWORD` / `TESSERA_VAULT_KEY` (hex). */
 function vaultSecret(
   opts: DaemonOptions,
@@ -104,12 +87,12 @@ function vaultSecret(
   const keyFile = opts.keyFile ?? (opts.passwordFile ? undefined : config.tessera.vault.key_file);
   if (passwordFile && keyFile) throw new InvalidArgumentError('give the vault a password file or a key file, not both');
   if (passwordFile) {
-    const password = trimNewline(readFileOrThrow(passwordFile, 'vault password file'));
+    const password = trimNewline(readSecretFile(passwordFile, 'vault password file'));
     if (password.length === 0) throw new InvalidArgumentError(`the vault password file ${passwordFile} is empty`);
     return { kind: 'password', password };
   }
   if (keyFile) {
-    const key = readFileOrThrow(keyFile, 'vault key file');
+    const key = readSecretFile(keyFile, 'vault key file');
     if (key.length !== 32)
       throw new InvalidArgumentError(`the vault key file ${keyFile} must hold 32 raw bytes (it has ${key.length})`);
     return { kind: 'key', key };
@@ -133,7 +116,7 @@ async function loadIdentities(
 ): Promise<{ self: string; members: Map<string, Uint8Array>; identityKey: KeyObject }> {
   const peersFile = resolve(opts.peersFile ?? 'peers.json');
   const dir = resolve(opts.identityDir ?? 'identity');
-  const peers = parsePeers(readFileOrThrow(peersFile, 'peers file').toString('utf8'));
+  const peers = parsePeers(readSecretFile(peersFile, 'peers file').toString('utf8'));
   const self = peers.get(opts.name);
   if (self === undefined)
     throw new InvalidArgumentError(
@@ -153,14 +136,14 @@ async function loadIdentities(
   if (existsSync(`${plain}.age`)) {
     if (!opts.identityPasswordFile)
       throw new InvalidArgumentError(`${plain}.age is encrypted: give --identity-password-file`);
-    const pass = trimNewline(readFileOrThrow(opts.identityPasswordFile, 'identity password file'));
+    const pass = trimNewline(readSecretFile(opts.identityPasswordFile, 'identity password file'));
     try {
-      text = await decryptPrivateKey(readFileOrThrow(`${plain}.age`, 'identity key'), pass.toString('utf8'));
+      text = await decryptPrivateKey(readSecretFile(`${plain}.age`, 'identity key'), pass.toString('utf8'));
     } finally {
       pass.fill(0);
     }
   } else {
-    text = readFileOrThrow(plain, 'identity key').toString('utf8');
+    text = readSecretFile(plain, 'identity key').toString('utf8');
   }
   const identityKey = privateKeyFromHex(text);
   if (!rawPublic(identityKey).equals(Buffer.from(members.get(self)!)))
@@ -286,7 +269,7 @@ export async function startDaemon(opts: DaemonOptions, transportsFactory: Transp
       `no vault at ${vaultDir} (db_path/<name>): create it with \`tessera vault init --dir ${vaultDir}\``,
     );
   const backupPassphrase = config.tessera.backup.passphrase_file
-    ? trimNewline(readFileOrThrow(config.tessera.backup.passphrase_file, 'backup passphrase file')).toString('utf8')
+    ? trimNewline(readSecretFile(config.tessera.backup.passphrase_file, 'backup passphrase file')).toString('utf8')
     : undefined;
   const secret = vaultSecret(opts, config, env);
   let vault: Vault;

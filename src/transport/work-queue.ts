@@ -19,6 +19,8 @@
  *   advisory subject); the message is the stored original, fetched by its stream sequence.
  */
 
+import { InvalidArgumentError } from '../common/errors.js';
+
 export interface WorkMessage {
   readonly subject: string;
   readonly data: Uint8Array;
@@ -54,6 +56,21 @@ export interface ConsumerConfig {
   readonly ackWaitMs: number;
   /** Messages delivered and not yet acked, across every member of the durable. */
   readonly maxAckPending: number;
+}
+
+/**
+ * Checks a consumer's numbers (both implementations take the same). Throws `InvalidArgumentError`.
+ */
+export function checkConsumerConfig(cfg: ConsumerConfig): void {
+  if (
+    !Number.isInteger(cfg.maxDeliver) ||
+    cfg.maxDeliver < 1 ||
+    !(cfg.ackWaitMs > 0) ||
+    !Number.isInteger(cfg.maxAckPending) ||
+    cfg.maxAckPending < 1
+  ) {
+    throw new InvalidArgumentError('maxDeliver and maxAckPending must be positive integers and ackWaitMs positive');
+  }
 }
 
 export interface WorkQueue {

@@ -5,7 +5,13 @@
  */
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from '../../common/errors.js';
 import { checkPattern, checkPublishSubject, subjectMatches } from '../subject.js';
-import type { ConsumerConfig, StreamConfig, WorkMessage, WorkQueue } from '../work-queue.js';
+import {
+  type ConsumerConfig,
+  checkConsumerConfig,
+  type StreamConfig,
+  type WorkMessage,
+  type WorkQueue,
+} from '../work-queue.js';
 
 interface Stored {
   readonly seq: number;
@@ -195,15 +201,7 @@ class MemoryWorkQueue implements WorkQueue {
     const stream = this.server.streams.get(cfg.stream);
     if (!stream) throw new NotFoundError(`stream ${cfg.stream}`, 'create the stream first');
     checkPattern(cfg.filter);
-    if (
-      !Number.isInteger(cfg.maxDeliver) ||
-      cfg.maxDeliver < 1 ||
-      !(cfg.ackWaitMs > 0) ||
-      !Number.isInteger(cfg.maxAckPending) ||
-      cfg.maxAckPending < 1
-    ) {
-      throw new InvalidArgumentError('maxDeliver and maxAckPending must be positive integers and ackWaitMs positive');
-    }
+    checkConsumerConfig(cfg);
     let consumer = stream.consumers.get(cfg.durable);
     if (!consumer) {
       consumer = new Consumer(cfg, stream);

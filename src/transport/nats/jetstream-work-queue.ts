@@ -23,7 +23,13 @@ import {
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from '../../common/errors.js';
 import { checkPattern, checkPublishSubject } from '../subject.js';
-import type { ConsumerConfig, StreamConfig, WorkMessage, WorkQueue } from '../work-queue.js';
+import {
+  type ConsumerConfig,
+  checkConsumerConfig,
+  type StreamConfig,
+  type WorkMessage,
+  type WorkQueue,
+} from '../work-queue.js';
 import { headerMap, toHeaders } from './nats-bus.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -126,15 +132,7 @@ export class JetStreamWorkQueue implements WorkQueue {
   ): { stop(): void } {
     this.open();
     checkPattern(cfg.filter);
-    if (
-      !Number.isInteger(cfg.maxDeliver) ||
-      cfg.maxDeliver < 1 ||
-      !(cfg.ackWaitMs > 0) ||
-      !Number.isInteger(cfg.maxAckPending) ||
-      cfg.maxAckPending < 1
-    ) {
-      throw new InvalidArgumentError('maxDeliver and maxAckPending must be positive integers and ackWaitMs positive');
-    }
+    checkConsumerConfig(cfg);
     let stopped = false;
     let messages: ConsumerMessages | undefined;
     let advisory: { unsubscribe(): void } | undefined;
