@@ -5,8 +5,8 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { InvalidArgumentError } from '../../common/errors.js';
 import { secureRandomBytes } from '../../common/random.js';
 import { checkPublishSubject } from '../../transport/index.js';
+import { ed25519PublicKey } from '../crypto/ed25519.js';
 import type { HandshakeContext } from './handshake.js';
-import { ed25519PublicKey } from './signed-broadcast.js';
 import {
   type ChannelMessage,
   type ChannelsOptions,

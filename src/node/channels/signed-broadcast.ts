@@ -5,8 +5,10 @@
  * (session, round, kind) is what the sender commits to, so two different payloads under it prove
  * equivocation.
  */
-import { createHash, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+
+import { createHash, type KeyObject, sign, verify } from 'node:crypto';
 import { ByteWriter } from '../../common/bytes.js';
+import { ed25519PublicKey } from '../crypto/ed25519.js';
 import type { InboundMessage } from './types.js';
 
 export const TAG_BROADCAST = 'tessera/node/channels/broadcast/v1';
@@ -27,14 +29,6 @@ export function signBroadcast(
   sender: string,
 ): Uint8Array {
   return new Uint8Array(sign(null, broadcastSignedBytes(m, sender), key));
-}
-
-/** The Ed25519 public key object of 32 raw bytes. Throws `TypeError` (node:crypto) if it is not one. */
-export function ed25519PublicKey(raw: Uint8Array): KeyObject {
-  return createPublicKey({
-    key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw).toString('base64url') },
-    format: 'jwk',
-  });
 }
 
 /** True if `signature` is `key`'s Ed25519 signature of `data`. Does not throw. */

@@ -62,12 +62,7 @@ function plausible(ctx: NodeContext, v: WalletView, from: string, keyType: ApiKe
   try {
     const pkg = keyType === 'secp256k1' ? ecdsa.deserializeKeyPublic(v.package) : frost.deserializeKeyPublic(v.package);
     const key = Uint8Array.from(pkg.groupPublicKey);
-    return (
-      pkg.version === v.version &&
-      pkg.threshold === v.threshold &&
-      key.length === v.publicKey.length &&
-      constantTimeEqual(key, v.publicKey)
-    );
+    return pkg.version === v.version && pkg.threshold === v.threshold && constantTimeEqual(key, v.publicKey);
   } catch {
     return false;
   }
@@ -123,8 +118,7 @@ export async function lookupWallet(
       if (c.type !== 'info' || !asked.includes(from) || answered.has(from)) continue;
       answered.add(from);
       if (c.info === null || !plausible(ctx, c.info, from, keyType, withPackage)) continue;
-      if (knownKey && !(knownKey.length === c.info.publicKey.length && constantTimeEqual(knownKey, c.info.publicKey)))
-        continue;
+      if (knownKey && !constantTimeEqual(knownKey, c.info.publicKey)) continue;
       const k = viewKey(c.info);
       const slot = votes.get(k) ?? { view: c.info, from: new Set<string>() };
       slot.from.add(from);

@@ -150,7 +150,7 @@ async function reconcileWallet(
   if (pending) {
     const others = pending.participants.filter((p) => p !== ctx.self);
     const holds = await askHolds(ctx, kt, walletId, pending.version, others, 3000);
-    const sameKey = (k: Uint8Array) => k.length === wallet.publicKey.length && constantTimeEqual(k, wallet.publicKey);
+    const sameKey = (k: Uint8Array) => constantTimeEqual(k, wallet.publicKey);
     const anyActive = [...holds.values()].some((h) => h.status === 'active');
     const allHold = others.every((p) => {
       const h = holds.get(p);

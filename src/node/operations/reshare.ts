@@ -41,8 +41,6 @@ export const reshareKey = (sessionId: string) =>
 
 const requestDigest = (raw: Uint8Array) => new Uint8Array(createHash('sha256').update(raw).digest());
 
-const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && constantTimeEqual(a, b);
-
 type AnyPublic = ecdsa.KeyPublic | frost.KeyPublic;
 
 /** Coordinates a reshare request that parsed and authenticated; returns the result event. Never throws. */
@@ -191,7 +189,7 @@ function checkReshareStart(ctx: NodeContext, start: SessionStart): CheckedReshar
   }
   if (known) {
     // never take the coordinator's word for the key: a made-up package would make this node destroy its share
-    if (!sameBytes(known.publicKey, oldPublic.groupPublicKey))
+    if (!constantTimeEqual(known.publicKey, oldPublic.groupPublicKey))
       throw new OperationError('ERROR_MSG_VALIDATION', 'the old key package is not this wallet’s key');
     const current = known.currentVersion ?? 0;
     if (ctx.vault.listVersions(vkt, req.walletId).some((v) => v.status === 'pending' && v.version > current)) {
@@ -213,7 +211,7 @@ function checkReshareStart(ctx: NodeContext, start: SessionStart): CheckedReshar
           lease.share instanceof ecdsa.KeyShare
             ? ecdsa.serializeKeyPublic(lease.share.public)
             : frost.serializeKeyPublic(lease.share.public);
-        if (!sameBytes(own, start.oldPublic))
+        if (!constantTimeEqual(own, start.oldPublic))
           throw new OperationError('ERROR_MSG_VALIDATION', 'the old key package differs from this node’s');
       } finally {
         lease.release();

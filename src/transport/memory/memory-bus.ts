@@ -5,6 +5,7 @@
  */
 import { InvalidStateError, NotFoundError, TimeoutError } from '../../common/errors.js';
 import type { Bus, BusMessage, PublishOptions, Subscription } from '../bus.js';
+import { inOrder } from '../in-order.js';
 import { checkPattern, checkPublishSubject, subjectMatches } from '../subject.js';
 
 interface Sub {
@@ -94,21 +95,11 @@ class MemoryBus implements Bus {
     this.assertOpen();
     checkPattern(pattern);
     // one queue per subscription keeps its messages in order even when a handler is async
-    let chain: Promise<void> = Promise.resolve();
     const sub: Sub = {
       pattern,
       queue: opts.queue,
       active: true,
-      deliver: (m) => {
-        chain = chain.then(async () => {
-          if (!sub.active) return;
-          try {
-            await handler(m);
-          } catch {
-            // a failing handler must not stop the subscription (as a NATS callback's error)
-          }
-        });
-      },
+      deliver: inOrder(handler, () => sub.active),
     };
     this.broker.add(sub);
     this.mine.add(sub);

@@ -7,6 +7,7 @@
 import { errors, type Msg, type MsgHdrs, type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
 import { InvalidStateError, NotFoundError, TimeoutError } from '../../common/errors.js';
 import type { Bus, BusMessage, PublishOptions, Subscription } from '../bus.js';
+import { inOrder } from '../in-order.js';
 import { checkPattern, checkPublishSubject } from '../subject.js';
 
 /** Headers of a NATS message as a plain map. Does not throw. */
@@ -59,20 +60,12 @@ export class NatsBus implements Bus {
     this.assertOpen();
     checkPattern(pattern);
     let active = true;
-    let chain: Promise<void> = Promise.resolve();
+    const deliver = inOrder(handler, () => active);
     const sub = this.nc.subscribe(pattern, {
       queue: opts.queue,
       callback: (err, m) => {
         if (err || !active) return;
-        const bm = toBusMessage(m);
-        chain = chain.then(async () => {
-          if (!active) return;
-          try {
-            await handler(bm);
-          } catch {
-            // a failing handler must not stop the subscription
-          }
-        });
+        deliver(toBusMessage(m));
       },
     });
     const handle = {

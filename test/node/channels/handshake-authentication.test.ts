@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TimeoutError } from '../../../src/common/errors.js';
 import { Refused } from '../../../src/node/channels/errors.js';
 import { answerHello, createHello, type HandshakeContext } from '../../../src/node/channels/handshake.js';
-import { ed25519PublicKey } from '../../../src/node/channels/signed-broadcast.js';
 import { decodeHello, helloBody, withSignature } from '../../../src/node/channels/wire.js';
+import { ed25519PublicKey } from '../../../src/node/crypto/ed25519.js';
 import { ChannelError } from '../../../src/node/index.js';
 import { identity, msg, PREFIX, settle, startCluster, type TestCluster, texts, waitFor } from './harness.js';
 

@@ -7,7 +7,7 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { Channel } from '../../../src/node/channels/channel.js';
 import { createHello, finishHello, type HandshakeContext } from '../../../src/node/channels/handshake.js';
-import { ed25519PublicKey } from '../../../src/node/channels/signed-broadcast.js';
+import { ed25519PublicKey } from '../../../src/node/crypto/ed25519.js';
 import {
   type ChannelMessage,
   type ChannelRejection,
