@@ -13,5 +13,18 @@ export {
   redact,
 } from './logging.js';
 export { type PromMetricsOptions, PromNodeMetrics } from './metrics.js';
+export {
+  LARGEST_NODE_MESSAGE_BYTES,
+  NODE_INBOX_PREFIX,
+  natsOptionsFromConfig,
+  natsTransportFactory,
+  natsTransports,
+  PEERS_BUCKET,
+  READINESS_BUCKET,
+  readinessTtlMs,
+  readPeersBucket,
+  watchConnection,
+  writePeersBucket,
+} from './nats-transports.js';
 export { handleShutdownSignals, type ShutdownHandle, type ShutdownOptions, type SignalSource } from './shutdown.js';
 export { Daemon, type DaemonOptions, type DaemonTransports, startDaemon, type TransportFactory } from './start.js';

@@ -1,0 +1,227 @@
+/**
+ * The daemon's transports over NATS: one connection (reconnecting forever) shared by the core-NATS
+ * bus, the JetStream work queue and the readiness bucket; the peers bucket (`mpc-peers`, node
+ * name → node id, as mpcium's NATS-KV branch keeps it) for `tessera start` without a peers file.
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import { InvalidArgumentError } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
+import type { NodeConfig } from '../node/index.js';
+import { connectNats, JetStreamWorkQueue, NatsBus, NatsKv, type NatsOptions } from '../transport/index.js';
+import type { DaemonTransports, TransportFactory } from './start.js';
+
+/** The readiness bucket (signed heartbeats; Tessera's own format, hence not mpcium's `mpc-ready`). */
+export const READINESS_BUCKET = 'tessera-ready';
+/** The peers bucket: `<node name>` → node id, as mpcium's NATS-KV branch. */
+export const PEERS_BUCKET = 'mpc-peers';
+/** Prefix of the request inboxes of nodes (mpcium uses `_INBOX_mpcium`). */
+export const NODE_INBOX_PREFIX = '_INBOX_tessera';
+/**
+ * The largest message a node sends: a tss payload (1 MiB) in its channel envelope. A server with a
+ * smaller `max_payload` refuses it; the node warns at start.
+ */
+export const LARGEST_NODE_MESSAGE_BYTES = (1 << 20) + 8192;
+
+/** The readiness bucket's TTL for a heartbeat period: three missed beats and a margin. Does not throw. */
+export function readinessTtlMs(heartbeatMs: number): number {
+  return 3 * heartbeatMs + 2000;
+}
+
+/** NATS options from the configuration's `nats:` section. Does not throw. */
+export function natsOptionsFromConfig(nats: NodeConfig['nats'], name?: string): NatsOptions {
+  const tls =
+    nats.tls && (nats.tls.ca_cert || nats.tls.client_cert || nats.tls.client_key)
+      ? { caFile: nats.tls.ca_cert, certFile: nats.tls.client_cert, keyFile: nats.tls.client_key }
+      : undefined;
+  const urls = nats.url
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  return {
+    url: urls.length === 1 ? urls[0]! : urls,
+    name,
+    user: nats.username,
+    password: nats.password,
+    token: nats.token,
+    credsFile: nats.creds_file,
+    nkeySeedFile: nats.nkey_file,
+    tls,
+  };
+}
+
+/**
+ * Opens the transports of one node on an open connection `nc` (which the caller owns and closes
+ * after `close()`): bus, work queue (JetStream replicas from the configuration) and the readiness
+ * bucket. Throws what NATS throws (JetStream not enabled, a bucket with another TTL).
+ */
+export async function natsTransports(
+  nc: NatsConnection,
+  config: NodeConfig,
+  heartbeatMs: number,
+  log: Logger,
+): Promise<DaemonTransports> {
+  const replicas = config.nats.jetstream_replicas;
+  const bus = new NatsBus(nc);
+  const workQueue = new JetStreamWorkQueue(nc, {
+    replicas,
+    onError: (e) => log.error({ err: e.message }, 'a JetStream consumer failed'),
+  });
+  let readinessKv: NatsKv;
+  try {
+    readinessKv = await NatsKv.open(nc, READINESS_BUCKET, readinessTtlMs(heartbeatMs), { replicas });
+  } catch (e) {
+    await workQueue.close();
+    await bus.close();
+    if (e instanceof InvalidArgumentError)
+      throw new InvalidArgumentError(
+        `${e.message}; every node of a cluster needs the same heartbeat period: fix it, or delete the bucket with \`nats kv rm ${READINESS_BUCKET}\` while no node runs`,
+      );
+    throw e;
+  }
+  const maxPayload = nc.info?.max_payload ?? 0;
+  if (maxPayload > 0 && maxPayload < LARGEST_NODE_MESSAGE_BYTES)
+    log.warn(
+      { max_payload: maxPayload, needed: LARGEST_NODE_MESSAGE_BYTES },
+      'the NATS server refuses messages above max_payload; node messages can reach 1 MiB plus their envelope: set max_payload: 2MB in nats-server.conf',
+    );
+  return {
+    bus,
+    workQueue,
+    readinessKv,
+    connected: () => !nc.isClosed() && nc.info !== undefined && !reconnecting(nc),
+    close: async () => {
+      await readinessKv.close();
+      await workQueue.close();
+      await bus.close();
+    },
+  };
+}
+
+const reconnectState = new WeakMap<NatsConnection, { up: boolean }>();
+
+/** False while the connection is down and reconnecting. Does not throw. */
+function reconnecting(nc: NatsConnection): boolean {
+  return reconnectState.get(nc)?.up === false;
+}
+
+/** Follows the connection's status (for `connected()` and the logs). Does not throw. */
+export function watchConnection(nc: NatsConnection, log: Logger): void {
+  const state = { up: true };
+  reconnectState.set(nc, state);
+  void (async () => {
+    for await (const s of nc.status()) {
+      switch (s.type) {
+        case 'disconnect':
+          state.up = false;
+          log.warn({ server: s.server }, 'NATS disconnected; reconnecting');
+          break;
+        case 'reconnect':
+          state.up = true;
+          log.info({ server: s.server }, 'NATS reconnected');
+          break;
+        case 'error':
+          log.error({ err: String(s.error) }, 'NATS connection error');
+          break;
+        default:
+          break;
+      }
+    }
+  })().catch(() => {});
+}
+
+/**
+ * A transport factory that connects to NATS with the configuration's options and closes the
+ * connection (drained) with the transports. Throws `NatsConnectError` when the first connect fails.
+ */
+export function natsTransportFactory(
+  overrides: Partial<NatsOptions> = {},
+): TransportFactory & { connection?: NatsConnection } {
+  const factory: TransportFactory & { connection?: NatsConnection } = async ({
+    config,
+    nodeName,
+    heartbeatMs,
+    log,
+  }) => {
+    const nc = await connectNats({
+      ...natsOptionsFromConfig(config.nats, `tessera-${nodeName}`),
+      inboxPrefix: NODE_INBOX_PREFIX,
+      ...overrides,
+    });
+    watchConnection(nc, log);
+    factory.connection = nc;
+    let t: DaemonTransports;
+    try {
+      t = await natsTransports(nc, config, heartbeatMs, log);
+    } catch (e) {
+      await nc.close().catch(() => {});
+      throw e;
+    }
+    return {
+      ...t,
+      close: async () => {
+        await t.close?.();
+        await nc.drain().catch(() => nc.close().catch(() => {}));
+      },
+    };
+  };
+  return factory;
+}
+
+/** Reads the peers bucket (name → node id). Throws what NATS throws. */
+export async function readPeersBucket(nc: NatsConnection, replicas = 1): Promise<Record<string, string>> {
+  const kv = await NatsKv.open(nc, PEERS_BUCKET, 0, { replicas });
+  try {
+    const out: Record<string, string> = {};
+    for (const k of (await kv.keys()).sort()) {
+      const e = await kv.get(k);
+      if (e) out[k] = new TextDecoder().decode(e.value);
+    }
+    return out;
+  } finally {
+    await kv.close();
+  }
+}
+
+/**
+ * Writes peers (name → node id) into the peers bucket; names already there with another id are
+ * refused unless `replace` (then the bucket holds exactly `peers`). Throws `InvalidArgumentError`
+ * naming the conflicts, what NATS throws.
+ */
+export async function writePeersBucket(
+  nc: NatsConnection,
+  peers: Readonly<Record<string, string>>,
+  opts: { replace?: boolean; replicas?: number } = {},
+): Promise<{ added: string[]; unchanged: string[]; removed: string[] }> {
+  const kv = await NatsKv.open(nc, PEERS_BUCKET, 0, { replicas: opts.replicas ?? 1 });
+  try {
+    const existing = new Map<string, string>();
+    for (const k of await kv.keys()) {
+      const e = await kv.get(k);
+      if (e) existing.set(k, new TextDecoder().decode(e.value));
+    }
+    const conflicts = Object.entries(peers).filter(([n, id]) => existing.has(n) && existing.get(n) !== id);
+    if (conflicts.length > 0 && !opts.replace)
+      throw new InvalidArgumentError(
+        `the peers bucket already gives ${conflicts.map(([n]) => `${n} the id ${existing.get(n)}`).join(', ')}; a node's id is bound to its shares: use --replace only when the cluster is being rebuilt`,
+      );
+    const added: string[] = [];
+    const unchanged: string[] = [];
+    const removed: string[] = [];
+    for (const [n, id] of Object.entries(peers)) {
+      if (existing.get(n) === id) unchanged.push(n);
+      else {
+        await kv.put(n, new TextEncoder().encode(id));
+        added.push(n);
+      }
+    }
+    if (opts.replace)
+      for (const n of existing.keys())
+        if (!Object.hasOwn(peers, n)) {
+          await kv.delete(n);
+          removed.push(n);
+        }
+    return { added, unchanged, removed };
+  } finally {
+    await kv.close();
+  }
+}
