@@ -6,6 +6,7 @@ import { registerBackupCommands } from './backup-commands.js';
 import { registerDevCommand } from './dev-command.js';
 import { registerIdentityCommands } from './identity-commands.js';
 import { EXIT, exitCodeFor, reportError } from './output.js';
+import { registerStartCommands } from './start-command.js';
 import { registerVaultCommands } from './vault-commands.js';
 import { walkthrough } from './walkthrough.js';
 
@@ -32,6 +33,7 @@ registerBackupCommands(program, run);
 registerAuditCommands(program, run);
 registerIdentityCommands(program, run);
 registerDevCommand(program, run);
+registerStartCommands(program, run);
 program
   .command('walkthrough')
   .description('a short walkthrough of the vault alone on a temporary directory (`npm start` runs `tessera dev`)')

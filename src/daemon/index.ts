@@ -1,5 +1,6 @@
 /** The daemon: one OS process around a node — config file, logs, health and metrics HTTP, signals. */
 
+export { type ClusterFiles, type ClusterFilesOptions, createClusterFiles } from './cluster-files.js';
 export { defaultConfigPaths, type LoadedConfig, loadConfigFile, parseConfigYaml } from './config-file.js';
 export { HealthServer, type HealthServerOptions, parseListenAddress, type ReadinessReport } from './http.js';
 export {
@@ -14,11 +15,14 @@ export {
 } from './logging.js';
 export { type PromMetricsOptions, PromNodeMetrics } from './metrics.js';
 export {
+  connectUntilReachable,
   LARGEST_NODE_MESSAGE_BYTES,
+  type NatsFactoryOptions,
   NODE_INBOX_PREFIX,
   natsOptionsFromConfig,
   natsTransportFactory,
   natsTransports,
+  nodeStreamExpectations,
   PEERS_BUCKET,
   READINESS_BUCKET,
   readinessTtlMs,

@@ -4,10 +4,29 @@
  * name → node id, as mpcium's NATS-KV branch keeps it) for `tessera start` without a peers file.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  KEYGEN_CONSUMER,
+  KEYGEN_REQUEST_SUBJECTS,
+  KEYGEN_STREAM,
+  RESULT_STREAM,
+  RESULT_SUBJECTS,
+  SIGNING_CONSUMER,
+  SIGNING_REQUEST_SUBJECTS,
+  SIGNING_STREAM,
+} from '../api/index.js';
 import { InvalidArgumentError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import type { NodeConfig } from '../node/index.js';
-import { connectNats, JetStreamWorkQueue, NatsBus, NatsKv, type NatsOptions } from '../transport/index.js';
+import { MAX_REQUEST_BYTES, type NodeConfig } from '../node/index.js';
+import {
+  checkStreams,
+  connectNats,
+  JetStreamWorkQueue,
+  NatsBus,
+  NatsConnectError,
+  NatsKv,
+  type NatsOptions,
+  type StreamExpectation,
+} from '../transport/index.js';
 import type { DaemonTransports, TransportFactory } from './start.js';
 
 /** The readiness bucket (signed heartbeats; Tessera's own format, hence not mpcium's `mpc-ready`). */
@@ -129,33 +148,134 @@ export function watchConnection(nc: NatsConnection, log: Logger): void {
   })().catch(() => {});
 }
 
+/** The streams a node uses and what it needs of each (for {@link checkStreams}). Does not throw. */
+export function nodeStreamExpectations(): StreamExpectation[] {
+  return [
+    {
+      name: KEYGEN_STREAM,
+      subjects: KEYGEN_REQUEST_SUBJECTS,
+      consumers: [{ durable: KEYGEN_CONSUMER, filter: KEYGEN_REQUEST_SUBJECTS[0] }],
+      largestMessageBytes: MAX_REQUEST_BYTES,
+      carries: 'keygen requests',
+    },
+    {
+      name: SIGNING_STREAM,
+      subjects: SIGNING_REQUEST_SUBJECTS,
+      consumers: [{ durable: SIGNING_CONSUMER, filter: SIGNING_REQUEST_SUBJECTS[0] }],
+      largestMessageBytes: MAX_REQUEST_BYTES,
+      carries: 'signing requests',
+    },
+    { name: RESULT_STREAM, subjects: RESULT_SUBJECTS, largestMessageBytes: 16 * 1024, carries: 'results' },
+  ];
+}
+
+/** Resolves after `ms`, or rejects when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason ?? new Error('aborted'));
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason ?? new Error('aborted'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export interface NatsFactoryOptions {
+  /** Overrides of the connect options from the configuration. */
+  readonly nats?: Partial<NatsOptions>;
+  /** Wait between attempts while NATS is unreachable or a stream cannot serve (default 5 s). */
+  readonly retryMs?: number;
+}
+
 /**
- * A transport factory that connects to NATS with the configuration's options and closes the
- * connection (drained) with the transports. Throws `NatsConnectError` when the first connect fails.
+ * Connects, retrying forever while NATS is unreachable (each failure goes to `report`, every
+ * twelfth to the log). Throws `NatsConnectError` ('auth', 'tls', 'config') at once, the signal's
+ * reason when aborted.
  */
-export function natsTransportFactory(
-  overrides: Partial<NatsOptions> = {},
-): TransportFactory & { connection?: NatsConnection } {
-  const factory: TransportFactory & { connection?: NatsConnection } = async ({
-    config,
-    nodeName,
-    heartbeatMs,
-    log,
-  }) => {
-    const nc = await connectNats({
-      ...natsOptionsFromConfig(config.nats, `tessera-${nodeName}`),
-      inboxPrefix: NODE_INBOX_PREFIX,
-      ...overrides,
-    });
-    watchConnection(nc, log);
-    factory.connection = nc;
-    let t: DaemonTransports;
+export async function connectUntilReachable(
+  options: NatsOptions,
+  ctx: { log: Logger; report?: (problem: string) => void; signal: AbortSignal; retryMs?: number },
+): Promise<NatsConnection> {
+  const retryMs = ctx.retryMs ?? 5000;
+  for (let attempt = 0; ; attempt++) {
+    ctx.signal.throwIfAborted();
     try {
-      t = await natsTransports(nc, config, heartbeatMs, log);
+      return await connectNats(options);
     } catch (e) {
-      await nc.close().catch(() => {});
-      throw e;
+      if (!(e instanceof NatsConnectError) || e.reason !== 'unreachable') throw e;
+      ctx.report?.(e.message);
+      if (attempt % 12 === 0) ctx.log.warn({ err: e.message, retryMs }, 'NATS is unreachable; retrying');
+      await pause(retryMs, ctx.signal);
     }
+  }
+}
+
+/**
+ * Connects while NATS is unreachable (retrying forever, reporting why: a node started before its
+ * NATS waits instead of exiting in a restart loop), then checks the streams until they can serve
+ * (repairing what is safe, logging each problem with its fix), then opens the transports. Throws
+ * `NatsConnectError` for refused credentials, TLS or option errors (fixing those needs an operator),
+ * the signal's reason when aborted.
+ */
+async function openWithRetry(
+  ctx: Parameters<TransportFactory>[0],
+  o: NatsFactoryOptions,
+  keep: (nc: NatsConnection) => void,
+): Promise<{ nc: NatsConnection; transports: DaemonTransports }> {
+  const { config, nodeName, heartbeatMs, log, report, signal } = ctx;
+  const retryMs = o.retryMs ?? 5000;
+  const options = {
+    ...natsOptionsFromConfig(config.nats, `tessera-${nodeName}`),
+    inboxPrefix: NODE_INBOX_PREFIX,
+    ...o.nats,
+  };
+  const nc = await connectUntilReachable(options, { log, report, signal, retryMs });
+  try {
+    watchConnection(nc, log);
+    keep(nc);
+    let last = '';
+    let lastLogged = 0;
+    for (;;) {
+      const reports = await checkStreams(nc, nodeStreamExpectations());
+      for (const r of reports) {
+        for (const m of r.repaired) log.info({ stream: r.stream }, `repaired: ${m}`);
+        for (const m of r.warnings) if (last === '') log.warn({ stream: r.stream }, m);
+      }
+      const problems = reports.flatMap((r) => r.problems);
+      if (problems.length === 0) break;
+      const now = Date.now();
+      const text = problems.join('; ');
+      if (text !== last || now - lastLogged > 60_000) {
+        for (const p of problems)
+          log.error({ problem: p }, 'a JetStream stream cannot serve; waiting for it to be fixed');
+        lastLogged = now;
+      }
+      last = text;
+      report(text);
+      await pause(retryMs, signal);
+    }
+    report(undefined);
+    return { nc, transports: await natsTransports(nc, config, heartbeatMs, log) };
+  } catch (e) {
+    await nc.close().catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * A transport factory over NATS (see {@link openWithRetry}); closing its transports drains the
+ * connection. Throws `NatsConnectError` ('auth', 'tls', 'config'), the abort reason, what NATS throws.
+ */
+export function natsTransportFactory(o: NatsFactoryOptions = {}): TransportFactory & { connection?: NatsConnection } {
+  const factory: TransportFactory & { connection?: NatsConnection } = async (ctx) => {
+    const { nc, transports: t } = await openWithRetry(ctx, o, (c) => {
+      factory.connection = c;
+    });
     return {
       ...t,
       close: async () => {

@@ -45,6 +45,10 @@ export type TransportFactory = (ctx: {
   readonly nodeName: string;
   readonly heartbeatMs: number;
   readonly log: Logger;
+  /** Says why the transports are not usable yet (shown by `/readyz`); `undefined` once they are. */
+  readonly report: (problem: string | undefined) => void;
+  /** Aborted when the daemon is told to stop while the factory still waits. */
+  readonly signal: AbortSignal;
 }) => Promise<DaemonTransports> | DaemonTransports;
 
 export interface DaemonOptions {
@@ -58,6 +62,10 @@ export interface DaemonOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** peers.json (`--peers`; default `./peers.json`). */
   readonly peersFile?: string;
+  /** The peers (name → node id) when they come from elsewhere (the NATS peers bucket); wins over `peersFile`. */
+  readonly peers?: Readonly<Record<string, string>>;
+  /** Aborting it stops a daemon that is still starting (e.g. waiting for NATS or its streams). */
+  readonly signal?: AbortSignal;
   /** The identity directory (default `./identity`). */
   readonly identityDir?: string;
   /** The passphrase file of an age-encrypted identity key (`--identity-password-file`). */
@@ -114,9 +122,11 @@ const rawPublic = (k: KeyObject) => Buffer.from(createPublicKey(k).export({ form
 async function loadIdentities(
   opts: DaemonOptions,
 ): Promise<{ self: string; members: Map<string, Uint8Array>; identityKey: KeyObject }> {
-  const peersFile = resolve(opts.peersFile ?? 'peers.json');
+  const peersFile = opts.peers ? 'the peers bucket' : resolve(opts.peersFile ?? 'peers.json');
   const dir = resolve(opts.identityDir ?? 'identity');
-  const peers = parsePeers(readSecretFile(peersFile, 'peers file').toString('utf8'));
+  const peers = parsePeers(
+    opts.peers ? JSON.stringify(opts.peers) : readSecretFile(peersFile, 'peers file').toString('utf8'),
+  );
   const self = peers.get(opts.name);
   if (self === undefined)
     throw new InvalidArgumentError(
@@ -157,6 +167,7 @@ async function loadIdentities(
 export class Daemon {
   private stopping: Promise<void> | undefined;
   private vaultOpen = true;
+  private problem: string | undefined;
 
   /** @internal built by {@link startDaemon} */
   constructor(
@@ -177,6 +188,11 @@ export class Daemon {
     return this.http?.port;
   }
 
+  /** Sets (or clears) what keeps the transports from serving; `/readyz` shows it. Does not throw. */
+  setProblem(problem: string | undefined): void {
+    this.problem = problem;
+  }
+
   /** What `/readyz` reports. Does not throw. */
   readiness(): ReadinessReport {
     const ready = this.stopping ? 0 : this.node.readyMembers().length;
@@ -189,7 +205,7 @@ export class Daemon {
       connected = false;
     }
     const majority = ready > n / 2 && ready >= t + 1;
-    const ok = !this.stopping && this.vaultOpen && connected && majority;
+    const ok = !this.stopping && this.vaultOpen && connected && majority && this.problem === undefined;
     return {
       ready: ok,
       details: {
@@ -199,6 +215,7 @@ export class Daemon {
         all_peers_ready: ready === n,
         majority_ready: majority,
         stopping: this.stopping !== undefined,
+        ...(this.problem !== undefined ? { problem: this.problem } : {}),
       },
     };
   }
@@ -284,8 +301,41 @@ export async function startDaemon(opts: DaemonOptions, transportsFactory: Transp
   let transports: DaemonTransports | undefined;
   let node: TesseraNode | undefined;
   let http: HealthServer | undefined;
+  let daemon: Daemon | undefined;
+  let problem: string | undefined = 'starting';
+  const report = (p: string | undefined) => {
+    problem = p;
+    daemon?.setProblem(p);
+  };
+  const signal = opts.signal ?? new AbortController().signal;
   try {
-    transports = await transportsFactory({ config, nodeId: self, nodeName: opts.name, heartbeatMs, log });
+    // the endpoints first: while NATS or its streams are not usable, /readyz says why
+    const address =
+      opts.healthAddress === false
+        ? undefined
+        : (opts.healthAddress ?? (config.healthcheck.enabled ? config.healthcheck.address : undefined));
+    if (address !== undefined) {
+      http = await HealthServer.listen({
+        address,
+        readiness: () =>
+          daemon?.readiness() ?? {
+            ready: false,
+            details: { starting: true, vault_open: true, problem: problem ?? 'starting' },
+          },
+        metrics: () => metrics.render(),
+        log,
+      });
+    }
+    transports = await transportsFactory({
+      config,
+      nodeId: self,
+      nodeName: opts.name,
+      heartbeatMs,
+      log,
+      report,
+      signal,
+    });
+    signal.throwIfAborted();
     node = new TesseraNode({
       config,
       self,
@@ -301,7 +351,7 @@ export async function startDaemon(opts: DaemonOptions, transportsFactory: Transp
       metrics,
     });
     await node.start();
-    const daemon = new Daemon(
+    daemon = new Daemon(
       opts.name,
       config,
       node,
@@ -311,21 +361,9 @@ export async function startDaemon(opts: DaemonOptions, transportsFactory: Transp
       transports,
       members.size,
       opts.stopTimeoutMs ?? 30_000,
-      undefined,
+      http,
     );
-    const address =
-      opts.healthAddress === false
-        ? undefined
-        : (opts.healthAddress ?? (config.healthcheck.enabled ? config.healthcheck.address : undefined));
-    if (address !== undefined) {
-      http = await HealthServer.listen({
-        address,
-        readiness: () => daemon.readiness(),
-        metrics: () => metrics.render(),
-        log,
-      });
-      daemon.http = http;
-    }
+    daemon.setProblem(problem === 'starting' ? undefined : problem);
     log.info({ node: opts.name, id: self, members: members.size }, 'daemon started');
     return daemon;
   } catch (e) {

@@ -47,3 +47,4 @@ export {
   type VerifyingKey,
   verifySignature,
 } from './requests/authenticate.js';
+export { MAX_REQUEST_BYTES } from './requests/handle.js';

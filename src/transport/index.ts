@@ -26,5 +26,14 @@ export {
 } from './nats/jetstream-work-queue.js';
 export { NatsBus } from './nats/nats-bus.js';
 export { NatsKv, type NatsKvOptions } from './nats/nats-kv.js';
+export {
+  checkStream,
+  checkStreams,
+  MIN_DUPLICATE_WINDOW_MS,
+  patternCovers,
+  patternsOverlap,
+  type StreamExpectation,
+  type StreamReport,
+} from './nats/stream-check.js';
 export { checkPattern, checkPublishSubject, subjectMatches } from './subject.js';
 export type { ConsumerConfig, StreamConfig, WorkMessage, WorkQueue } from './work-queue.js';
