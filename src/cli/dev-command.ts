@@ -1,24 +1,33 @@
 /**
- * `tessera dev` (and `npm start`): an n-node cluster in this process on the in-process transport,
- * each node with its own vault on disk, driven through the client SDK exactly as a client would
+ * `tessera dev` (and `npm start`): an n-node cluster in this process on the in-process transport
+ * (or, with `--nats`, n `tessera start` processes over NATS), each node with its own vault on
+ * disk, driven through the client SDK exactly as a client would
  * drive a NATS cluster: create a wallet, sign an Ethereum-style digest (ECDSA) and a Solana-style
  * message (EdDSA), sign under derived paths on both curves, reshare, sign again, back up, verify
  * the audit logs. One line per step with its timing, or one JSON document with `--json`. Every
  * signature is checked with an independent verifier (noble) before it is reported.
  */
+
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import type { Command } from 'commander';
 import {
   compressSecp256k1PublicKey,
   deriveChildPublicKey,
+  loadInitiator,
   localSigner,
   MpcClient,
   type SignOutcome,
   verifySignOutcome,
 } from '../client/index.js';
 import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
+import { startLocalNatsServer } from '../daemon/index.js';
 import { LocalCluster } from '../node/index.js';
+import { connectNats, JetStreamWorkQueue, NatsBus } from '../transport/index.js';
 import { parseNat } from './args.js';
+import { ProcessCluster } from './process-cluster.js';
 
 type Step = Record<string, unknown> & { step: number; name: string; ms: number };
 
@@ -31,6 +40,98 @@ interface DevOptions {
   json: boolean;
   reshareNodes?: number;
   reshareThreshold?: number;
+  /** Run over NATS: a URL, or `true` to start a local nats-server. */
+  nats?: string | true;
+}
+
+/** What the walkthrough needs of a cluster, in-process or over NATS. */
+interface DevCluster {
+  readonly dir: string;
+  readonly description: string;
+  readonly nodeIds: string[];
+  readonly chainCode: Uint8Array;
+  readonly client: MpcClient;
+  /** Backs up every vault; resolves with the files written and how. */
+  backup(): Promise<{ files: number; how: string }>;
+  audits(): Promise<{ entries: number; intact: boolean }>;
+  close(): Promise<void>;
+}
+
+async function inProcessCluster(o: DevOptions): Promise<DevCluster> {
+  const cluster = await LocalCluster.start({ nodes: o.nodes, threshold: o.threshold, dir: o.dir });
+  const client = await MpcClient.create({
+    workQueue: cluster.clientQueue(),
+    bus: cluster.clientBus(),
+    initiator: localSigner(cluster.initiatorKey),
+  });
+  return {
+    dir: cluster.dir,
+    description: `in-process transport, vaults in ${cluster.dir}${o.dir ? '' : ' (temporary)'}`,
+    nodeIds: cluster.nodeIds,
+    chainCode: Uint8Array.from(Buffer.from(cluster.file.chain_code, 'hex')),
+    client,
+    async backup() {
+      let files = 0;
+      for (const node of cluster.nodes) if (node && (await node.backupNow())?.file) files++;
+      return { files, how: 'by the running nodes' };
+    },
+    async audits() {
+      const audits = cluster.nodes.map((_, i) => cluster.vault(i).verifyAudit());
+      return { entries: audits.reduce((a, r) => a + r.entries, 0), intact: audits.every((r) => r.ok) };
+    },
+    async close() {
+      await client.close();
+      await cluster.stop();
+    },
+  };
+}
+
+async function natsCluster(o: DevOptions): Promise<DevCluster> {
+  if (o.dir && existsSync(o.dir) && readdirSync(o.dir).length > 0)
+    throw new InvalidArgumentError(`--dir ${o.dir} is not empty: with --nats it must be new or empty`);
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'tessera-dev-nats-'));
+  const server = o.nats === true ? await startLocalNatsServer() : undefined;
+  const url = server?.url ?? (o.nats as string);
+  let cluster: ProcessCluster | undefined;
+  let nc: Awaited<ReturnType<typeof connectNats>> | undefined;
+  const cleanup = async () => {
+    await cluster?.kill();
+    await nc?.close().catch(() => {});
+    await server?.stop();
+    if (!o.dir) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    cluster = await ProcessCluster.start({ dir, nodes: o.nodes, threshold: o.threshold, natsUrl: url });
+    nc = await connectNats({ url, name: 'tessera-dev' });
+    const client = await MpcClient.create({
+      workQueue: new JetStreamWorkQueue(nc),
+      bus: new NatsBus(nc),
+      initiator: await loadInitiator(cluster.files.initiatorKeyFile),
+    });
+    const c = cluster;
+    return {
+      dir,
+      description: `${o.nodes} node processes over NATS at ${url}${server ? ' (a local nats-server)' : ''}, files in ${dir}${o.dir ? '' : ' (temporary)'}`,
+      nodeIds: c.nodeIds,
+      chainCode: Uint8Array.from(Buffer.from(c.files.chainCode, 'hex')),
+      client,
+      async backup() {
+        await client.close();
+        const codes = await c.stopNodes();
+        if (codes.some((x) => x !== 0))
+          throw new InvalidStateError(`a node did not shut down cleanly (exit codes ${codes.join(', ')})`);
+        return { files: await c.backupStopped(), how: 'after a graceful stop (SIGTERM) of every node' };
+      },
+      audits: () => c.auditsStopped(),
+      async close() {
+        await client.close();
+        await cleanup();
+      },
+    };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
 }
 
 /** Runs the walkthrough; returns the exit code. Throws what the cluster throws at start. */
@@ -47,18 +148,21 @@ export async function dev(o: DevOptions): Promise<number> {
     if (!o.json) process.stdout.write(`${String(s.step).padStart(2)}. ${line} (${s.ms.toFixed(1)} ms)\n`);
   };
   let t = performance.now();
-  const cluster = await LocalCluster.start({ nodes: o.nodes, threshold: o.threshold, dir: o.dir });
-  const client = await MpcClient.create({
-    workQueue: cluster.clientQueue(),
-    bus: cluster.clientBus(),
-    initiator: localSigner(cluster.initiatorKey),
-  });
+  const cluster = o.nats === undefined ? await inProcessCluster(o) : await natsCluster(o);
+  const { client, chainCode } = cluster;
   try {
     say(
-      { step: 1, name: 'cluster', ms: performance.now() - t, nodes: o.nodes, threshold: o.threshold, dir: cluster.dir },
-      `started a ${o.nodes}-node cluster, ${o.threshold + 1}-of-${o.nodes}, in-process transport, vaults in ${cluster.dir}${o.dir ? '' : ' (temporary)'}`,
+      {
+        step: 1,
+        name: 'cluster',
+        ms: performance.now() - t,
+        nodes: o.nodes,
+        threshold: o.threshold,
+        dir: cluster.dir,
+        transport: o.nats === undefined ? 'in-process' : 'nats',
+      },
+      `started a ${o.nodes}-node cluster, ${o.threshold + 1}-of-${o.nodes}, ${cluster.description}`,
     );
-    const chainCode = Uint8Array.from(Buffer.from(cluster.file.chain_code, 'hex'));
     t = performance.now();
     const wallet = await client.createWallet();
     const master = { secp256k1: compressSecp256k1PublicKey(wallet.ecdsaPublicKey), ed25519: wallet.eddsaPublicKey };
@@ -111,25 +215,21 @@ export async function dev(o: DevOptions): Promise<number> {
     await sign('sign after the reshare', 'ed25519', Uint8Array.of(6, 5, 4));
 
     t = performance.now();
-    let files = 0;
-    for (const node of cluster.nodes) if (node && (await node.backupNow())?.file) files++;
+    const { files, how } = await cluster.backup();
     say(
       { step: ++n, name: 'backup', ms: performance.now() - t, files },
-      `backed up every vault: ${files} encrypted file(s) (age, to the cluster's backup key)`,
+      `backed up every vault ${how}: ${files} encrypted file(s) (age, to the cluster's backup key)`,
     );
     t = performance.now();
-    const audits = cluster.nodes.map((_, i) => cluster.vault(i).verifyAudit());
-    const entries = audits.reduce((a, r) => a + r.entries, 0);
-    const intact = audits.every((r) => r.ok);
+    const { entries, intact } = await cluster.audits();
     say(
       { step: ++n, name: 'audit', ms: performance.now() - t, entries, intact },
-      `audit logs: ${entries} entries over ${audits.length} nodes, hash chains and sealed heads ${intact ? 'verify' : 'DO NOT verify'}`,
+      `audit logs: ${entries} entries over ${o.nodes} nodes, hash chains and sealed heads ${intact ? 'verify' : 'DO NOT verify'}`,
     );
     if (o.json) process.stdout.write(`${JSON.stringify({ steps })}\n`);
     return intact ? 0 : 3;
   } finally {
-    await client.close();
-    await cluster.stop();
+    await cluster.close();
   }
 }
 
@@ -141,13 +241,14 @@ export function registerDevCommand(
   program
     .command('dev')
     .description(
-      'run a cluster in this process (in-process transport, vaults on disk) and walk through keygen, signing, reshare and backups',
+      'run a cluster in this process (in-process transport, vaults on disk), or with --nats as node processes over NATS, and walk through keygen, signing, reshare and backups',
     )
     .option('--nodes <n>', 'nodes in the cluster', '3')
     .option('--threshold <t>', 'mpc_threshold t (t+1 sign)', '1')
     .option('--dir <path>', 'keep the vaults, keys and backups here (default: a temporary directory, removed)')
     .option('--reshare-nodes <n>', 'reshare to the first n nodes (default: all)')
     .option('--reshare-threshold <t>', 'new threshold of the reshare (default: n-of-n)')
+    .option('--nats [url]', 'run n `tessera start` processes over NATS (default: a local nats-server on a free port)')
     .option('--json', 'print one JSON document {"steps": [...]}', false)
     .action((opts: Record<string, string | boolean | undefined>) =>
       run(
@@ -157,6 +258,7 @@ export function registerDevCommand(
             threshold: parseNat('--threshold', opts.threshold as string),
             dir: opts.dir as string | undefined,
             json: opts.json === true,
+            nats: opts.nats === undefined || opts.nats === false ? undefined : (opts.nats as string | true),
             reshareNodes:
               opts.reshareNodes === undefined ? undefined : parseNat('--reshare-nodes', opts.reshareNodes as string),
             reshareThreshold:

@@ -4,6 +4,12 @@ export { type ClusterFiles, type ClusterFilesOptions, createClusterFiles } from 
 export { defaultConfigPaths, type LoadedConfig, loadConfigFile, parseConfigYaml } from './config-file.js';
 export { HealthServer, type HealthServerOptions, parseListenAddress, type ReadinessReport } from './http.js';
 export {
+  freeLocalPort,
+  type LocalNatsServer,
+  natsServerOnPath,
+  startLocalNatsServer,
+} from './local-nats-server.js';
+export {
   createLogger,
   type DaemonLogger,
   isSecretName,
