@@ -51,10 +51,14 @@ export function requireNatsServer(): void {
     );
 }
 
-/** Starts `nats-server -js` (extra `args` appended) and resolves once it accepts TCP connections. */
-export async function startNatsServer(args: string[] = [], timeoutMs = 10_000): Promise<NatsServer> {
+/** Starts `nats-server -js` (extra `args` appended; on `fixedPort` if given) and resolves once it accepts TCP connections. */
+export async function startNatsServer(
+  args: string[] = [],
+  timeoutMs = 10_000,
+  fixedPort?: number,
+): Promise<NatsServer> {
   requireNatsServer();
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const storeDir = mkdtempSync(join(tmpdir(), 'tessera-nats-'));
   const proc = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],

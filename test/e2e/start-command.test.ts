@@ -1,0 +1,127 @@
+/**
+ * `tessera start` and `tessera register-peers` as processes: peers from the NATS peers bucket,
+ * waiting (not exiting) while NATS is unreachable or the node is not registered, configuration
+ * errors that do exit, and SIGTERM.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kvm } from '@nats-io/kv';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ClusterFiles, createClusterFiles, readPeersBucket } from '../../src/daemon/index.js';
+import { connectNats } from '../../src/transport/index.js';
+import { CLI } from '../helpers/nats-cluster.js';
+import { freePort, type NatsServer, startNatsServer } from '../helpers/nats-server.js';
+import { spawnNode, waitReady } from '../helpers/node-process.js';
+
+function tessera(args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('tessera start over NATS', () => {
+  let server: NatsServer;
+  let dir: string;
+  let files: ClusterFiles;
+  let ports: number[];
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    dir = mkdtempSync(join(tmpdir(), 'tessera-start-'));
+    ports = [await freePort(), await freePort(), await freePort()];
+    files = await createClusterFiles(join(dir, 'c'), {
+      nodes: 3,
+      threshold: 1,
+      natsUrl: server.url,
+      healthPorts: ports,
+      config: { backup_enabled: false },
+    });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('register-peers writes the peers bucket, is idempotent, and refuses to give a registered name another id without --replace', async () => {
+    const first = tessera(['register-peers', '--peers', files.peersFile, '--nats-url', server.url, '--json']);
+    expect(first.code, first.err).toBe(0);
+    expect(JSON.parse(first.out).added.length).toBe(3);
+    const again = tessera(['register-peers', '--peers', files.peersFile, '--nats-url', server.url, '--json']);
+    expect(again.code, again.err).toBe(0);
+    expect(JSON.parse(again.out).unchanged.length).toBe(3);
+    const nc = await connectNats({ url: server.url });
+    try {
+      expect(await readPeersBucket(nc)).toEqual(files.peers);
+      // mpcium's NATS-KV layout: bucket mpc-peers, one key per node name holding the node id
+      const kv = await new Kvm(nc).open('mpc-peers');
+      expect((await kv.get('node0'))?.string()).toBe(files.peers.node0);
+    } finally {
+      await nc.close();
+    }
+    const other = join(dir, 'other-peers.json');
+    writeFileSync(
+      other,
+      JSON.stringify({ node0: '11111111-1111-4111-8111-111111111111', node9: '22222222-2222-4222-8222-222222222222' }),
+    );
+    const clash = tessera(['register-peers', '--peers', other, '--nats-url', server.url]);
+    expect(clash.code).not.toBe(0);
+    expect(clash.err).toMatch(/node0/);
+    expect(clash.err).toMatch(/--replace/);
+  }, 60_000);
+
+  it('nodes started without a peers file take the peers from the bucket and become ready; SIGTERM exits 0', async () => {
+    const nodes = files.names.map((name, i) =>
+      spawnNode(
+        CLI,
+        ['start', '--name', name, '--config', files.configFiles[name]!, '--identity-dir', files.identityDir],
+        {
+          cwd: dir, // no peers.json here
+          healthPort: ports[i]!,
+        },
+      ),
+    );
+    try {
+      await Promise.all(nodes.map((n) => waitReady(n)));
+      const codes = await Promise.all(nodes.map((n) => n.terminate()));
+      expect(codes).toEqual([0, 0, 0]);
+    } finally {
+      for (const n of nodes) n.kill();
+    }
+  }, 120_000);
+
+  it('a node whose NATS is not up yet waits (reporting why on /readyz) instead of exiting, and serves once NATS comes', async () => {
+    const port = await freePort();
+    const ports2 = [await freePort(), await freePort()];
+    const late = await createClusterFiles(join(dir, 'late'), {
+      nodes: 2,
+      threshold: 1,
+      natsUrl: `nats://127.0.0.1:${port}`,
+      healthPorts: ports2,
+      config: { backup_enabled: false },
+    });
+    const nodes = late.names.map((name, i) =>
+      spawnNode(CLI, late.startArgs(name), { cwd: dir, healthPort: ports2[i]! }),
+    );
+    let late2: NatsServer | undefined;
+    try {
+      const r = await waitReady(nodes[0]!, {
+        until: (j) => /unreachable|cannot reach/i.test(String(j.details?.problem)),
+      });
+      expect(r.ready).toBe(false);
+      expect(nodes.every((n) => n.proc.exitCode === null)).toBe(true);
+      late2 = await startNatsServer([], 10_000, port);
+      await Promise.all(nodes.map((n) => waitReady(n)));
+    } finally {
+      for (const n of nodes) n.kill();
+      await late2?.stop();
+    }
+  }, 120_000);
+
+  it('a configuration error exits non-zero at once, naming the file and the key', () => {
+    const r = tessera(['start', '--name', 'node0', '--config', join(dir, 'missing.yaml')]);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/missing\.yaml/);
+  });
+});
