@@ -26,6 +26,7 @@ import {
   NatsKv,
   type NatsOptions,
   type StreamExpectation,
+  type StreamReport,
 } from '../transport/index.js';
 import type { DaemonTransports, TransportFactory } from './start.js';
 
@@ -241,7 +242,24 @@ async function openWithRetry(
     let last = '';
     let lastLogged = 0;
     for (;;) {
-      const reports = await checkStreams(nc, nodeStreamExpectations());
+      let reports: StreamReport[];
+      try {
+        reports = await checkStreams(nc, nodeStreamExpectations());
+      } catch (e) {
+        // JetStream off, no permission, a server still starting: an operator fixes these while the node waits
+        const msg = (e as Error).message;
+        reports = [
+          {
+            stream: '*',
+            exists: false,
+            repaired: [],
+            warnings: [],
+            problems: [
+              `JetStream at ${options.url} cannot be used (${msg}): run nats-server with JetStream enabled (-js, or jetstream {} in its configuration) and give this user access to $JS.API.>`,
+            ],
+          },
+        ];
+      }
       for (const r of reports) {
         for (const m of r.repaired) log.info({ stream: r.stream }, `repaired: ${m}`);
         for (const m of r.warnings) if (last === '') log.warn({ stream: r.stream }, m);

@@ -3,7 +3,7 @@
  * waiting (not exiting) while NATS is unreachable or the node is not registered, configuration
  * errors that do exit, and SIGTERM.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,6 +116,34 @@ describe('tessera start over NATS', () => {
     } finally {
       for (const n of nodes) n.kill();
       await late2?.stop();
+    }
+  }, 120_000);
+
+  it('a node on a NATS without JetStream waits, saying how to enable it, and serves once JetStream is on (no restart of the node)', async () => {
+    const port = await freePort();
+    const hp = [await freePort(), await freePort()];
+    const f = await createClusterFiles(join(dir, 'nojs'), {
+      nodes: 2,
+      threshold: 1,
+      natsUrl: `nats://127.0.0.1:${port}`,
+      healthPorts: hp,
+      config: { backup_enabled: false },
+    });
+    const plain = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+    const nodes = f.names.map((name, i) => spawnNode(CLI, f.startArgs(name), { cwd: dir, healthPort: hp[i]! }));
+    let js: NatsServer | undefined;
+    try {
+      const r = await waitReady(nodes[0]!, { until: (j) => /JetStream/.test(String(j.details?.problem)) });
+      expect(String(r.details?.problem)).toMatch(/-js/);
+      plain.kill('SIGKILL');
+      await new Promise((res) => plain.once('exit', res));
+      js = await startNatsServer([], 10_000, port);
+      await Promise.all(nodes.map((n) => waitReady(n)));
+      expect(nodes.every((n) => n.proc.exitCode === null)).toBe(true);
+    } finally {
+      for (const n of nodes) n.kill();
+      plain.kill('SIGKILL');
+      await js?.stop();
     }
   }, 120_000);
 
