@@ -26,13 +26,18 @@ import {
   writePeersBucket,
 } from '../daemon/index.js';
 import { type NodeConfig, parsePeers } from '../node/index.js';
+import type { VaultSecret } from '../vault/index.js';
 import { EXIT, printJson } from './output.js';
+import { promptHidden } from './secret-input.js';
 
 type Runner = (fn: () => Promise<number | undefined>, json?: boolean) => Promise<void>;
 
 interface StartFlags {
   name: string;
   config?: string;
+  promptCredentials?: boolean;
+  decryptPrivateKey?: boolean;
+  debug?: boolean;
   passwordFile?: string;
   keyFile?: string;
   peers?: string;
@@ -84,6 +89,31 @@ async function peersFromBucket(
   }
 }
 
+/** Asks twice on the terminal (mpcium's `--prompt-credentials`). Throws `InvalidArgumentError` if they differ or are empty, or without a terminal. */
+async function promptVaultPassword(): Promise<VaultSecret> {
+  const a = await promptHidden('Vault password: ');
+  const b = await promptHidden('Vault password again: ');
+  try {
+    if (a.length === 0) throw new InvalidArgumentError('the vault password is empty');
+    if (!a.equals(b)) throw new InvalidArgumentError('the two passwords differ');
+    return { kind: 'password', password: Buffer.from(a) };
+  } finally {
+    a.fill(0);
+    b.fill(0);
+  }
+}
+
+/** The peers of a peers.json as a record. Throws `IoError`, `InvalidArgumentError` (bad content). */
+function readPeersFile(file: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new IoError(`reading the peers file ${file}`, e);
+  }
+  return Object.fromEntries(parsePeers(text));
+}
+
 /** Registers `tessera start` and `tessera register-peers`; `run` wraps each action with error handling. */
 export function registerStartCommands(program: Command, run: Runner): void {
   program
@@ -91,18 +121,29 @@ export function registerStartCommands(program: Command, run: Runner): void {
     .description('run a node over NATS (configuration: --config or config.yaml; see docs/deploy.md)')
     .requiredOption('-n, --name <name>', 'this node’s name in peers.json / the peers bucket')
     .option('-c, --config <file>', 'configuration file (default: ./config.yaml, /etc/tessera/, ~/.tessera/)')
-    .option('--password-file <file>', 'file holding the vault password')
+    .option('-f, --password-file <file>', 'file holding the vault password')
     .option('--key-file <file>', 'file holding the raw 32-byte vault key')
-    .option('--peers <file>', 'peers.json (default: ./peers.json if it exists, else the NATS peers bucket)')
+    .option('-p, --prompt-credentials', 'prompt for the vault password on the terminal')
+    .option(
+      '--peers <file>',
+      'peers.json (default: ./peers.json if it exists, else the NATS peers bucket); names missing from the bucket are added',
+    )
     .option('--identity-dir <dir>', 'directory of the identity files', 'identity')
-    .option('--identity-password-file <file>', 'passphrase of an age-encrypted identity key')
+    .option(
+      '-k, --identity-password-file <file>',
+      'passphrase of an age-encrypted identity key (<name>_private.key.age)',
+    )
+    .option('-d, --decrypt-private-key', 'accepted for mpcium compatibility: an .age identity key is used when present')
+    .option('--debug', 'log at debug level')
     .option('--health-address <addr>', 'serve /healthz /readyz /metrics here (overrides healthcheck.*)')
     .action((o: StartFlags) =>
       run(async () => {
-        if (o.passwordFile && o.keyFile) throw new InvalidArgumentError('give --password-file or --key-file, not both');
+        if ([o.passwordFile, o.keyFile, o.promptCredentials].filter(Boolean).length > 1)
+          throw new InvalidArgumentError('give one of --password-file, --key-file and --prompt-credentials');
         const loaded = loadConfigFile(o.config);
         const config = loaded.config;
-        const log = createLogger({ level: config.tessera.log_level, base: { node: o.name } });
+        const log = createLogger({ level: o.debug ? 'debug' : config.tessera.log_level, base: { node: o.name } });
+        const vaultSecret = o.promptCredentials ? await promptVaultPassword() : undefined;
         for (const h of loaded.hints) log.warn({ hint: h }, 'a configuration key from mpcium is not used by Tessera');
         log.info({ config: loaded.path }, 'configuration loaded');
         const abort = new AbortController();
@@ -129,11 +170,12 @@ export function registerStartCommands(program: Command, run: Runner): void {
               identityPasswordFile: o.identityPasswordFile,
               passwordFile: o.passwordFile,
               keyFile: o.keyFile,
+              vaultSecret,
               healthAddress: o.healthAddress,
               log,
               signal: abort.signal,
             },
-            natsTransportFactory(),
+            natsTransportFactory({ registerPeers: o.peers ? readPeersFile(o.peers) : undefined }),
           );
         } catch (e) {
           if (abort.signal.aborted) return await shutdown.done;
@@ -159,13 +201,7 @@ export function registerStartCommands(program: Command, run: Runner): void {
     .option('--json', 'machine-readable output')
     .action((o: { peers: string; config?: string; natsUrl?: string; replace?: boolean; json?: boolean }) =>
       run(async () => {
-        let text: string;
-        try {
-          text = readFileSync(o.peers, 'utf8');
-        } catch (e) {
-          throw new IoError(`reading the peers file ${o.peers}`, e);
-        }
-        const peers = Object.fromEntries(parsePeers(text));
+        const peers = readPeersFile(o.peers);
         const nats =
           o.config !== undefined || existsSync('config.yaml')
             ? natsOptionsFromConfig(loadConfigFile(o.config).config.nats, 'tessera-register-peers')

@@ -191,6 +191,11 @@ export interface NatsFactoryOptions {
   readonly nats?: Partial<NatsOptions>;
   /** Wait between attempts while NATS is unreachable or a stream cannot serve (default 5 s). */
   readonly retryMs?: number;
+  /**
+   * Peers to add to the peers bucket once JetStream serves (mpcium's `start --peers`): missing
+   * names only; a name registered with another id fails the start (`InvalidArgumentError`).
+   */
+  readonly registerPeers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -265,6 +270,16 @@ async function openWithRetry(
         for (const m of r.warnings) if (last === '') log.warn({ stream: r.stream }, m);
       }
       const problems = reports.flatMap((r) => r.problems);
+      if (problems.length === 0 && o.registerPeers) {
+        try {
+          const r = await writePeersBucket(nc, o.registerPeers, { replicas: config.nats.jetstream_replicas });
+          if (r.added.length > 0)
+            log.info({ added: r.added, bucket: PEERS_BUCKET }, 'registered peers from the peers file');
+        } catch (e) {
+          if (e instanceof InvalidArgumentError) throw e;
+          problems.push(`the peers bucket ${PEERS_BUCKET} cannot be written (${(e as Error).message})`);
+        }
+      }
       if (problems.length === 0) break;
       const now = Date.now();
       const text = problems.join('; ');

@@ -74,6 +74,8 @@ export interface DaemonOptions {
   readonly passwordFile?: string;
   /** A raw 32-byte vault key file (`--key-file`; else `tessera.vault.key_file`). */
   readonly keyFile?: string;
+  /** The vault secret itself (e.g. prompted for); wins over the files. Wiped once the vault is open. */
+  readonly vaultSecret?: VaultSecret;
   /** The logger (default: pino to stdout at `tessera.log_level`). */
   readonly log?: DaemonLogger;
   /** Overrides `healthcheck.*`: an address serves the endpoints there, `false` serves none. */
@@ -288,7 +290,7 @@ export async function startDaemon(opts: DaemonOptions, transportsFactory: Transp
   const backupPassphrase = config.tessera.backup.passphrase_file
     ? trimNewline(readSecretFile(config.tessera.backup.passphrase_file, 'backup passphrase file')).toString('utf8')
     : undefined;
-  const secret = vaultSecret(opts, config, env);
+  const secret = opts.vaultSecret ?? vaultSecret(opts, config, env);
   let vault: Vault;
   try {
     vault = await Vault.open(vaultDir, secret);

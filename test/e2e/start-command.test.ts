@@ -119,7 +119,7 @@ describe('tessera start over NATS', () => {
     }
   }, 120_000);
 
-  it('a node on a NATS without JetStream waits, saying how to enable it, and serves once JetStream is on (no restart of the node)', async () => {
+  it('a node on a NATS without JetStream waits, saying how to enable it, and serves once JetStream is on (no restart of the node), registering its peers file in the bucket', async () => {
     const port = await freePort();
     const hp = [await freePort(), await freePort()];
     const f = await createClusterFiles(join(dir, 'nojs'), {
@@ -140,6 +140,13 @@ describe('tessera start over NATS', () => {
       js = await startNatsServer([], 10_000, port);
       await Promise.all(nodes.map((n) => waitReady(n)));
       expect(nodes.every((n) => n.proc.exitCode === null)).toBe(true);
+      // as mpcium's `start --peers`: the names of the file are now in the peers bucket
+      const nc = await connectNats({ url: js.url });
+      try {
+        expect(await readPeersBucket(nc)).toEqual(f.peers);
+      } finally {
+        await nc.close();
+      }
     } finally {
       for (const n of nodes) n.kill();
       plain.kill('SIGKILL');
