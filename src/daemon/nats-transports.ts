@@ -25,6 +25,7 @@ import {
   NatsConnectError,
   NatsKv,
   type NatsOptions,
+  redactUrl,
   type StreamExpectation,
   type StreamReport,
 } from '../transport/index.js';
@@ -260,7 +261,7 @@ async function openWithRetry(
             repaired: [],
             warnings: [],
             problems: [
-              `JetStream at ${options.url} cannot be used (${msg}): run nats-server with JetStream enabled (-js, or jetstream {} in its configuration) and give this user access to $JS.API.>`,
+              `JetStream at ${[options.url].flat().map(redactUrl).join(', ')} cannot be used (${msg}): run nats-server with JetStream enabled (-js, or jetstream {} in its configuration) and give this user access to $JS.API.>`,
             ],
           },
         ];

@@ -17,6 +17,7 @@ export {
   type NatsTlsOptions,
   natsConnectionOptions,
   reconnectDelay,
+  redactUrl,
 } from './nats/connect.js';
 export {
   JetStreamWorkQueue,

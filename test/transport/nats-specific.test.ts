@@ -6,6 +6,7 @@ import {
   NatsConnectError,
   natsConnectionOptions,
   reconnectDelay,
+  redactUrl,
 } from '../../src/transport/nats/connect.js';
 import {
   JetStreamWorkQueue,
@@ -58,6 +59,22 @@ describe('NATS connection', () => {
     });
     const nc = await connectNats({ url: authed.url, user: 'node1', password: 's3cret' });
     await nc.close();
+  });
+
+  it('credentials written into the server URL never reach an error message', async () => {
+    const port = await freePort();
+    const e = await connectNats({ url: `nats://node1:hunter2secret@127.0.0.1:${port}`, connectTimeoutMs: 1000 }).catch(
+      (x: unknown) => x as Error,
+    );
+    expect(e).toBeInstanceOf(NatsConnectError);
+    expect(String((e as Error).message)).not.toMatch(/hunter2secret/);
+    expect(String((e as Error).message)).toMatch(/\[redacted\]@127\.0\.0\.1/);
+    const wrong = authed.url.replace('nats://', 'nats://node1:wrongpass@');
+    const w = await connectNats({ url: wrong }).catch((x: unknown) => x as Error);
+    expect(w).toMatchObject({ reason: 'auth' });
+    expect(String((w as Error).message)).not.toMatch(/wrongpass/);
+    expect(redactUrl('tls://a:b@h:1')).toBe('tls://[redacted]@h:1');
+    expect(redactUrl('nats://h:4222')).toBe('nats://h:4222');
   });
 });
 

@@ -72,6 +72,11 @@ function readOption(what: string, file: string): Uint8Array {
   }
 }
 
+/** A server URL fit for a message or log line: credentials in it (`nats://user:pass@host`) replaced. Does not throw. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/)[^@/]*@/i, '$1[redacted]@');
+}
+
 /** The reconnect delay after `attempt` failed attempts (exported for tests). Does not throw. */
 export function reconnectDelay(attempt: number, firstMs = 250, maxMs = 10_000): number {
   const base = Math.min(maxMs, firstMs * 2 ** Math.min(attempt, 30));
@@ -134,7 +139,7 @@ export function natsConnectionOptions(o: NatsOptions): NodeConnectionOptions {
  */
 export async function connectNats(o: NatsOptions): Promise<NatsConnection> {
   const opts = natsConnectionOptions(o);
-  const where = (opts.servers as string[]).join(', ');
+  const where = (opts.servers as string[]).map(redactUrl).join(', ');
   try {
     const nc = await connect(opts);
     return nc;
