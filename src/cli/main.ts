@@ -8,6 +8,7 @@ import { registerIdentityCommands } from './identity-commands.js';
 import { EXIT, exitCodeFor, reportError } from './output.js';
 import { registerVaultCommands } from './vault-commands.js';
 import { walkthrough } from './walkthrough.js';
+import { registerWalletCommands } from './wallet-commands.js';
 
 async function run(fn: () => Promise<number | undefined>, json = false): Promise<void> {
   try {
@@ -32,6 +33,7 @@ registerBackupCommands(program, run);
 registerAuditCommands(program, run);
 registerIdentityCommands(program, run);
 registerDevCommand(program, run);
+registerWalletCommands(program, run);
 program
   .command('walkthrough')
   .description('a short walkthrough of the vault alone on a temporary directory (`npm start` runs `tessera dev`)')
