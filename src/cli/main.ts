@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerAuditCommands } from './audit-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
+import { registerBenchmarkCommands } from './benchmark-commands.js';
 import { registerDevCommand } from './dev-command.js';
 import { registerIdentityCommands } from './identity-commands.js';
 import { EXIT, exitCodeFor, reportError } from './output.js';
@@ -34,6 +35,7 @@ registerAuditCommands(program, run);
 registerIdentityCommands(program, run);
 registerDevCommand(program, run);
 registerWalletCommands(program, run);
+registerBenchmarkCommands(program, run);
 program
   .command('walkthrough')
   .description('a short walkthrough of the vault alone on a temporary directory (`npm start` runs `tessera dev`)')
