@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveChildPublicKey } from '../../src/client/index.js';
 import { connectNats } from '../../src/transport/index.js';
 import { type NatsDaemonCluster as Cluster, NatsDaemonCluster, runTessera } from '../helpers/nats-daemons.js';
-import { freePort } from '../helpers/nats-server.js';
+import { freePort, startNatsServer } from '../helpers/nats-server.js';
 
 const unhex = (s: unknown) => Uint8Array.from(Buffer.from(s as string, 'hex'));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -362,5 +362,47 @@ describe('tessera wallet over NATS', () => {
     const err = JSON.parse(r.err).error;
     expect(err.code).toBe('IO_ERROR');
     expect(err.message).toMatch(/cannot reach NATS at nats:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it('a signature that does not verify under the given key exits 7 and is not printed; no result in time exits 6', async () => {
+    const other = hex(ed25519.getPublicKey(ed25519.utils.randomSecretKey()));
+    const bad = await cli([
+      'wallet',
+      'sign',
+      '--wallet-id',
+      wallet.wallet_id as string,
+      '--public-key',
+      other,
+      '--key-type',
+      'ed25519',
+      '--tx-hex',
+      '0a0b',
+      '--json',
+    ]);
+    expect(bad.code).toBe(7);
+    expect(bad.out).toBe('');
+    const err = JSON.parse(bad.err).error;
+    expect(err.code).toBe('SIGNATURE_INVALID');
+    expect(err.message).toContain(other);
+
+    // a NATS server no node serves: the request waits in the stream until the timeout
+    const empty = await startNatsServer();
+    try {
+      const t = await runTessera([
+        'wallet',
+        'create',
+        '--nats-url',
+        empty.url,
+        '--timeout',
+        '1',
+        ...client(),
+        '--json',
+      ]);
+      expect(t.code).toBe(6);
+      expect(JSON.parse(t.err).error).toMatchObject({ code: 'TIMEOUT' });
+      expect(JSON.parse(t.err).error.message).toMatch(/got no answer within 1000 ms/);
+    } finally {
+      await empty.stop();
+    }
   });
 });
