@@ -3,12 +3,14 @@
 import { Command } from 'commander';
 import { registerAuditCommands } from './audit-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
+import { registerBenchmarkCommands } from './benchmark-commands.js';
 import { registerDevCommand } from './dev-command.js';
 import { registerIdentityCommands } from './identity-commands.js';
 import { EXIT, exitCodeFor, reportError } from './output.js';
 import { registerStartCommands } from './start-command.js';
 import { registerVaultCommands } from './vault-commands.js';
 import { walkthrough } from './walkthrough.js';
+import { registerWalletCommands } from './wallet-commands.js';
 
 async function run(fn: () => Promise<number | undefined>, json = false): Promise<void> {
   try {
@@ -34,6 +36,8 @@ registerAuditCommands(program, run);
 registerIdentityCommands(program, run);
 registerDevCommand(program, run);
 registerStartCommands(program, run);
+registerWalletCommands(program, run);
+registerBenchmarkCommands(program, run);
 program
   .command('walkthrough')
   .description('a short walkthrough of the vault alone on a temporary directory (`npm start` runs `tessera dev`)')

@@ -4,6 +4,13 @@
  * authorizer keys (mpcium's key files); client-side child public keys. See docs/client.md.
  */
 
+export { base58, ethereumAddress, solanaAddress } from './addresses.js';
+export {
+  type BenchmarkOperation,
+  type BenchmarkOptions,
+  type BenchmarkReport,
+  runBenchmark,
+} from './benchmark.js';
 export { type ClientOptions, MpcClient, type ReshareRequest, type SignRequest } from './client.js';
 export { compressSecp256k1PublicKey, deriveChildPublicKey, verifySignOutcome } from './derive.js';
 export {
@@ -25,6 +32,15 @@ export {
   type ReshareOutcome,
   type ResultEvent,
   reshareOutcome,
+  SignatureInvalidError,
   type SignOutcome,
   signOutcome,
 } from './outcomes.js';
+export {
+  type BenchmarkSample,
+  type BenchmarkStats,
+  type LatencySummary,
+  percentile,
+  summarize,
+  UNFINISHED,
+} from './stats.js';

@@ -66,6 +66,25 @@ export class OperationFailedError extends TesseraError {
   }
 }
 
+/**
+ * A signature the cluster returned does not verify under the public key it was checked against
+ * (`verifySignOutcome`): a wrong public key or chain code given, or a cluster (or result channel)
+ * that cannot be trusted.
+ */
+export class SignatureInvalidError extends TesseraError {
+  constructor(
+    readonly walletId: string,
+    readonly txId: string,
+    what: string,
+  ) {
+    super(
+      'SIGNATURE_INVALID',
+      `the signature of tx ${txId} (wallet ${walletId}) does not verify under ${what}; check the public key ` +
+        '(and the chain code for a derived path) — if they are right, do not use this signature',
+    );
+  }
+}
+
 function failure(op: Operation, id: string, e: { errorCode: string; errorReason: string }, isTimeout = false) {
   return new OperationFailedError(op, id, e.errorCode || 'ERROR_UNKNOWN', e.errorReason, isTimeout);
 }

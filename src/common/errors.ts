@@ -19,7 +19,9 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'CHANNEL_REFUSED'
   /** The cluster answered a client's request with an error result. */
-  | 'OPERATION_FAILED';
+  | 'OPERATION_FAILED'
+  /** A signature the cluster returned does not verify under the wallet's public key. */
+  | 'SIGNATURE_INVALID';
 
 /** Base class of every error Tessera throws on purpose. */
 export class TesseraError extends Error {
