@@ -27,4 +27,4 @@ export {
 export { NatsBus } from './nats/nats-bus.js';
 export { NatsKv, type NatsKvOptions } from './nats/nats-kv.js';
 export { checkPattern, checkPublishSubject, subjectMatches } from './subject.js';
-export type { ConsumerConfig, StreamConfig, WorkMessage, WorkQueue } from './work-queue.js';
+export type { ConsumerConfig, DroppedMessage, StreamConfig, WorkMessage, WorkQueue } from './work-queue.js';
