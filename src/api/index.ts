@@ -44,7 +44,9 @@ export {
   KEYGEN_CONSUMER,
   KEYGEN_REQUEST_SUBJECTS,
   KEYGEN_STREAM,
+  MAX_REPLY_SUBJECT_BYTES,
   type Operation,
+  REPLY_TO_HEADER,
   RESHARE_REQUEST_SUBJECT,
   RESULT_STREAM,
   RESULT_SUBJECTS,
@@ -57,5 +59,6 @@ export {
   SIGNING_STREAM,
   sanitizeConsumerName,
   unauthenticatedResultMessageId,
+  validateReplySubject,
   validateSubjectToken,
 } from './subjects.js';

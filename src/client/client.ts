@@ -372,7 +372,11 @@ export class MpcClient {
         op,
         id,
         walletId,
-        unauthenticatedMsgId: unauthenticatedResultMessageId(op, createHash('sha256').update(body).digest('hex')),
+        unauthenticatedMsgId: unauthenticatedResultMessageId(
+          op,
+          createHash('sha256').update(body).digest('hex'),
+          this.opts.clientId,
+        ),
         settle: (e) => {
           try {
             resolve(how.outcome(e));

@@ -47,3 +47,4 @@ export {
   type VerifyingKey,
   verifySignature,
 } from './requests/authenticate.js';
+export { NODE_INBOX_PREFIX } from './requests/reply-to.js';
