@@ -7,6 +7,7 @@
 export { ERROR_CODES, type ErrorCode, isErrorCode } from './error-codes.js';
 export { type GoJsonObject, type GoJsonValue, goBytes, goJson, goJsonString } from './go-json.js';
 export { decryptKeyFile, privateKeyFromHex, type SignatureAlgorithm, signingKeyFromText } from './key-files.js';
+export { type ProtocolField, protocolProblem, TESSERA_PROTOCOLS } from './protocols.js';
 export {
   type AuthorizerSignature,
   authorizerSignedBytes,
