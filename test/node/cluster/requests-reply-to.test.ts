@@ -3,7 +3,7 @@
  * `ClientID`, through an in-process cluster: what a client gets on its reply subject and in the
  * result stream.
  */
-import { createHash, sign as edSign, randomBytes } from 'node:crypto';
+import { createHash, sign as edSign, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CLIENT_ID_HEADER,
@@ -20,6 +20,7 @@ import {
   SIGNING_STREAM,
   unauthenticatedResultMessageId,
 } from '../../../src/api/index.js';
+import { type ClientOptions, localSigner, MpcClient, verifySignOutcome } from '../../../src/client/index.js';
 import type { Logger } from '../../../src/common/log.js';
 import { LocalCluster, NODE_INBOX_PREFIX } from '../../../src/node/index.js';
 import type { Bus, DroppedMessage, WorkQueue } from '../../../src/transport/index.js';
@@ -236,6 +237,67 @@ describe('Mpc-Reply-To: results on core NATS too', () => {
     expect(stream[0]!.subject).toBe(`mpc.mpc_reshare_result.${cid}.rs-sync`);
     expect(repliesOn(`_INBOX.${cid}`)[0]!.data).toBe(stream[0]!.data);
     expect(repliesOn(`_INBOX.${cid}`)[0]!.msgId).toBe(resultMessageId('reshare', 'rs-sync', cid));
+  }, 120_000);
+
+  it('the SDK with synchronousResults settles keygen, signing and reshare from the replies alone, errors before authentication too', async () => {
+    const real = cluster.clientQueue();
+    // a client whose result consumers never get anything: only the replies can settle its requests
+    const deaf: WorkQueue = {
+      ensureStream: (c) => real.ensureStream(c),
+      publish: (subject, data, opts) => real.publish(subject, data, opts),
+      consume: () => ({ stop() {} }),
+      close: () => real.close(),
+    };
+    const buses: Bus[] = [];
+    const sdk = (opts: Partial<ClientOptions>) => {
+      const b = cluster.clientBus();
+      buses.push(b);
+      return MpcClient.create({
+        workQueue: deaf,
+        bus: b,
+        initiator: localSigner(cluster.initiatorKey),
+        resultTimeoutMs: 30_000,
+        ...opts,
+      });
+    };
+    try {
+      const sync = await sdk({ clientId: 'sdk-sync', synchronousResults: true });
+      const keys = await sync.createWallet('w-sdk-sync');
+      expect(keys.eddsaPublicKey.length).toBe(32);
+      const tx = randomBytes(20);
+      const sig = await sync.sign({ walletId: 'w-sdk-sync', keyType: 'ed25519', tx });
+      expect(verifySignOutcome(sig, keys.eddsaPublicKey, tx)).toBe(true);
+      const rs = await sync.reshare({
+        walletId: 'w-sdk-sync',
+        keyType: 'ed25519',
+        newThreshold: 1,
+        nodeIds: cluster.nodeIds,
+        sessionId: 'rs-sdk-sync',
+      });
+      expect(rs).toMatchObject({ sessionId: 'rs-sdk-sync', publicKey: keys.eddsaPublicKey });
+      expect(sync.pendingRequests).toBe(0);
+      // an error under the unauthenticated message id of the request's bytes (scoped by the client id) settles too
+      const forger = await sdk({
+        clientId: 'sdk-forger',
+        synchronousResults: true,
+        initiator: localSigner(generateKeyPairSync('ed25519').privateKey),
+      });
+      await expect(forger.sign({ walletId: 'w-sdk-sync', keyType: 'ed25519', tx })).rejects.toMatchObject({
+        errorCode: 'ERROR_INVALID_INITIATOR_SIGNATURE',
+      });
+      // without it, the same deaf client hears nothing
+      const plain = await sdk({ clientId: 'sdk-plain', resultTimeoutMs: 1500 });
+      await expect(plain.sign({ walletId: 'w-sdk-sync', keyType: 'ed25519', tx })).rejects.toMatchObject({
+        code: 'TIMEOUT',
+      });
+      for (const c of [sync, forger, plain]) await c.close();
+      await expect(
+        MpcClient.create({ workQueue: deaf, initiator: localSigner(cluster.initiatorKey), synchronousResults: true }),
+      ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    } finally {
+      for (const b of buses) await b.close();
+      await real.close();
+    }
   }, 120_000);
 
   it('ERROR_MAX_DELIVERY_ATTEMPTS goes to the subject scoped by the stored ClientID (svc-a, not svc-b), under its scoped message id, and to its Mpc-Reply-To', async () => {
