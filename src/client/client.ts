@@ -10,8 +10,9 @@
  * result's `wallet_id` must also be the request's. One request per id is in flight at a time
  * (concurrent signing requests need distinct tx ids; the default is a fresh UUID). An error result
  * published under an *unauthenticated* message id (a node could not authenticate *a* request
- * naming this id) settles the request only if that id is derived from this request's own bytes:
- * anyone able to publish requests could otherwise fail another client's request by reusing its id.
+ * naming this id) settles the request only if that id is derived from this request's own bytes
+ * and client id: anyone able to publish requests could otherwise fail another client's request by
+ * reusing its id.
  * With `synchronousResults`, each request also names a reply subject of its own (`Mpc-Reply-To`,
  * mpcium PR #142): a node publishes the result there too, and the first copy to arrive settles the
  * request under the same rules.
@@ -83,7 +84,7 @@ export interface ClientOptions {
   readonly resultBufferSize?: number;
   /**
    * Also take each request's result from core NATS (needs `bus`): every request carries
-   * `Mpc-Reply-To: _INBOX.<random>.<n>` and a node that supports it (Tessera; mpcium from PR #142)
+   * `Mpc-Reply-To: _INBOX.<random>.<n>` and a node that supports it (Tessera; mpcium's PR #142)
    * publishes the result there as well as to the stream. The request settles on the first copy;
    * `results()` still yields the stream's. A reply is as trustworthy as whoever can publish to
    * that subject (docs/client.md). Default false.
