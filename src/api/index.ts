@@ -7,6 +7,7 @@
 export { ERROR_CODES, type ErrorCode, isErrorCode } from './error-codes.js';
 export { type GoJsonObject, type GoJsonValue, goBytes, goJson, goJsonString } from './go-json.js';
 export { decryptKeyFile, privateKeyFromHex, type SignatureAlgorithm, signingKeyFromText } from './key-files.js';
+export { type ProtocolField, protocolProblem, TESSERA_PROTOCOLS } from './protocols.js';
 export {
   type AuthorizerSignature,
   authorizerSignedBytes,
@@ -44,7 +45,9 @@ export {
   KEYGEN_CONSUMER,
   KEYGEN_REQUEST_SUBJECTS,
   KEYGEN_STREAM,
+  MAX_REPLY_SUBJECT_BYTES,
   type Operation,
+  REPLY_TO_HEADER,
   RESHARE_REQUEST_SUBJECT,
   RESULT_STREAM,
   RESULT_SUBJECTS,
@@ -57,5 +60,6 @@ export {
   SIGNING_STREAM,
   sanitizeConsumerName,
   unauthenticatedResultMessageId,
+  validateReplySubject,
   validateSubjectToken,
 } from './subjects.js';

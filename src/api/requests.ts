@@ -1,6 +1,7 @@
 /**
  * mpcium's request messages (reference §1.3) — parsed and validated — and the bytes their
- * initiator and authorizers sign (§2.1, §2.3). Unknown fields are ignored, as Go ignores them.
+ * initiator and authorizers sign (§2.1, §2.3). Unknown fields are ignored, as Go ignores them; the
+ * protocol fields of mpcium PR #106 are checked (protocols.ts) and then ignored too.
  * A request that is not JSON is an `ERROR_UNMARSHAL_FAILURE`; one whose fields are wrong an
  * `ERROR_MSG_VALIDATION` (both as {@link RequestError}). The `encode*` functions write a request as
  * mpcium's Go client marshals it (struct field order, Go escaping, `omitempty` where Go has it).
@@ -9,6 +10,7 @@ import { z } from 'zod';
 import { TesseraError } from '../common/errors.js';
 import type { ErrorCode } from './error-codes.js';
 import { type GoJsonValue, goBytes, goJson } from './go-json.js';
+import { type ProtocolField, protocolProblem } from './protocols.js';
 import { validateSubjectToken } from './subjects.js';
 
 /** A request that cannot be served as sent: its result carries `code` and `reason`. */
@@ -81,10 +83,13 @@ const authorizers = z
   .nullish()
   .transform((a) => (a ?? []).map((x) => ({ authorizerId: x.authorizer_id, signature: x.signature })));
 
+// mpcium PR #106's protocol fields: checked after the schema (protocols.ts), never signed, never kept
 const generateKeySchema = z.object({
   wallet_id: token('wallet_id'),
   signature: bytes,
   authorizer_signatures: authorizers,
+  ecdsa_protocol: z.unknown().optional(),
+  eddsa_protocol: z.unknown().optional(),
 });
 const signTxSchema = z.object({
   key_type: keyType,
@@ -99,6 +104,7 @@ const signTxSchema = z.object({
     .nullish()
     .transform((p) => p ?? null),
   authorizer_signatures: authorizers,
+  protocol: z.unknown().optional(),
 });
 const resharingSchema = z.object({
   session_id: token('session_id'),
@@ -108,6 +114,7 @@ const resharingSchema = z.object({
   wallet_id: token('wallet_id'),
   signature: bytes.optional().transform((b) => b ?? new Uint8Array(0)),
   authorizer_signatures: authorizers,
+  protocol: z.unknown().optional(),
 });
 
 function parse<T>(schema: z.ZodType<T>, data: Uint8Array | string, what: string): T {
@@ -128,15 +135,31 @@ function parse<T>(schema: z.ZodType<T>, data: Uint8Array | string, what: string)
   return r.data;
 }
 
-/** Parses a keygen request. Throws {@link RequestError}. */
+/** Refuses a protocol Tessera does not run for `keyType` (protocols.ts). Throws {@link RequestError}. */
+function checkProtocol(what: string, field: ProtocolField, value: unknown, keyType: KeyType): void {
+  const problem = protocolProblem(field, value, keyType);
+  if (problem !== undefined)
+    throw new RequestError('ERROR_MSG_VALIDATION', `validation of the ${what} failed: ${problem}`);
+}
+
+/**
+ * Parses a keygen request; `ecdsa_protocol` / `eddsa_protocol`, if set, must name what Tessera runs
+ * (protocols.ts). Throws {@link RequestError}.
+ */
 export function parseGenerateKeyRequest(data: Uint8Array | string): GenerateKeyRequest {
   const m = parse(generateKeySchema, data, 'keygen request');
+  checkProtocol('keygen request', 'ecdsa_protocol', m.ecdsa_protocol, 'secp256k1');
+  checkProtocol('keygen request', 'eddsa_protocol', m.eddsa_protocol, 'ed25519');
   return { walletId: m.wallet_id, signature: m.signature, authorizerSignatures: m.authorizer_signatures };
 }
 
-/** Parses a signing request; a secp256k1 `tx` must be the 32-byte digest. Throws {@link RequestError}. */
+/**
+ * Parses a signing request; a secp256k1 `tx` must be the 32-byte digest; `protocol`, if set, must
+ * name what Tessera runs for the key type (protocols.ts). Throws {@link RequestError}.
+ */
 export function parseSignTxRequest(data: Uint8Array | string): SignTxRequest {
   const m = parse(signTxSchema, data, 'signing request');
+  checkProtocol('signing request', 'protocol', m.protocol, m.key_type);
   if (m.key_type === 'secp256k1' && m.tx.length !== 32) {
     throw new RequestError(
       'ERROR_MSG_VALIDATION',
@@ -155,9 +178,13 @@ export function parseSignTxRequest(data: Uint8Array | string): SignTxRequest {
   };
 }
 
-/** Parses a reshare request (its new threshold must leave t+1 ≤ n). Throws {@link RequestError}. */
+/**
+ * Parses a reshare request (its new threshold must leave t+1 ≤ n; `protocol`, if set, must name what
+ * Tessera runs for the key type, protocols.ts). Throws {@link RequestError}.
+ */
 export function parseResharingRequest(data: Uint8Array | string): ResharingRequest {
   const m = parse(resharingSchema, data, 'reshare request');
+  checkProtocol('reshare request', 'protocol', m.protocol, m.key_type);
   if (new Set(m.node_ids).size !== m.node_ids.length || m.new_threshold + 1 > m.node_ids.length) {
     throw new RequestError(
       'ERROR_INVALID_THRESHOLD',

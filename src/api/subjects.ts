@@ -21,6 +21,13 @@ export const KEYGEN_CONSUMER = 'mpc_keygen_consumer';
 export const SIGNING_CONSUMER = 'mpc_signing_consumer';
 /** Request header a client sets to have its results scoped to it. */
 export const CLIENT_ID_HEADER = 'ClientID';
+/**
+ * Request header a client sets to also get its result on core NATS, on this subject (mpcium PR
+ * #142: synchronous results). See {@link validateReplySubject}.
+ */
+export const REPLY_TO_HEADER = 'Mpc-Reply-To';
+/** The longest `Mpc-Reply-To` subject a node answers on (bytes). */
+export const MAX_REPLY_SUBJECT_BYTES = 256;
 
 export type Operation = 'keygen' | 'signing' | 'reshare';
 
@@ -49,6 +56,42 @@ export function validateSubjectToken(what: string, id: unknown): string {
   // signature (the same holds for mpcium). Ids never need them.
   if (/["{}[\]\\]/.test(id)) throw new InvalidArgumentError(`${what} must not contain '"', '{', '}', '[', ']' or '\\'`);
   return id;
+}
+
+/**
+ * Checks an `Mpc-Reply-To` subject, which a node publishes a result to on behalf of whoever sent
+ * the request (the header is not signed): a publish subject of 1 to {@link MAX_REPLY_SUBJECT_BYTES}
+ * bytes of visible ASCII (no whitespace, control or non-ASCII character), no empty token, no
+ * wildcard (`*` or `>` anywhere in a token); not a NATS service subject (a first token starting
+ * with `$`: `$JS.`, `$KV.`, `$SYS.`, …), not in mpcium's namespace (first token `mpc` or starting
+ * with `mpc:`: request and result streams would store the reply, `mpc:reshare` would take it as a
+ * request), and not under any of `reservedPrefixes` (whole tokens: the node's own channel and
+ * inbox subjects). Use an inbox (`_INBOX.<random>`). Throws `InvalidArgumentError` (its message
+ * does not repeat the subject).
+ */
+export function validateReplySubject(subject: unknown, reservedPrefixes: readonly string[] = []): string {
+  if (typeof subject !== 'string' || subject.length === 0 || subject.length > MAX_REPLY_SUBJECT_BYTES) {
+    throw new InvalidArgumentError(`a reply subject is a string of 1 to ${MAX_REPLY_SUBJECT_BYTES} bytes`);
+  }
+  if (!/^[\x21-\x7e]+$/.test(subject)) {
+    throw new InvalidArgumentError('a reply subject holds visible ASCII only (no whitespace or control character)');
+  }
+  const tokens = subject.split('.');
+  if (tokens.some((t) => t.length === 0 || t.includes('*') || t.includes('>'))) {
+    throw new InvalidArgumentError('a reply subject has no empty token and no wildcard');
+  }
+  const first = tokens[0]!;
+  if (first.startsWith('$')) throw new InvalidArgumentError('a reply subject is not a NATS service subject ($…)');
+  if (first === 'mpc' || first.startsWith('mpc:')) {
+    throw new InvalidArgumentError("a reply subject is not in mpcium's namespace (mpc.…, mpc:…)");
+  }
+  for (const prefix of reservedPrefixes) {
+    const p = prefix.split('.');
+    if (p.length <= tokens.length && p.every((t, i) => t === tokens[i])) {
+      throw new InvalidArgumentError("a reply subject is not under the node's own subjects");
+    }
+  }
+  return subject;
 }
 
 /** The subject a client publishes a keygen or signing request to (any single token after the prefix works). Throws `InvalidArgumentError` on a bad id. */
@@ -80,12 +123,16 @@ export function resultMessageId(op: Operation, id: string, clientId?: string): s
 
 /**
  * The `Nats-Msg-Id` of an error result for a request that failed *before* it was authenticated
- * (malformed, bad signature): derived from the request bytes, never from the ids the request
- * claims — otherwise anyone could publish a bogus request with a victim's tx id and have JetStream
- * drop the real result as a duplicate. `requestDigestHex` is the SHA-256 of the request bytes. Does not throw.
+ * (malformed, bad signature) or that no node answered (`ERROR_MAX_DELIVERY_ATTEMPTS`): derived from
+ * the request bytes, never from the ids the request claims — otherwise anyone could publish a bogus
+ * request with a victim's tx id and have JetStream drop the real result as a duplicate.
+ * `requestDigestHex` is the SHA-256 of the request bytes; a request's client id scopes it
+ * (`…unauthenticated:<clientId>:<digest>`), as it scopes every other result id: JetStream deduplicates
+ * across the whole stream, so the same bytes sent under another client id must not take this one's
+ * place. Every form starts with `unauthenticatedResultMessageId(op, '')`. Does not throw.
  */
-export function unauthenticatedResultMessageId(op: Operation, requestDigestHex: string): string {
-  return `${RESULT_PREFIX[op]}.unauthenticated:${requestDigestHex}`;
+export function unauthenticatedResultMessageId(op: Operation, requestDigestHex: string, clientId?: string): string {
+  return `${RESULT_PREFIX[op]}.unauthenticated:${clientId ? `${clientId}:` : ''}${requestDigestHex}`;
 }
 
 /** mpcium's consumer-name sanitising: `. : space -` → `_`, `>` → `all`, `*` → `any`, a leading non-letter gets `_`. Does not throw. */

@@ -10,8 +10,12 @@
  * result's `wallet_id` must also be the request's. One request per id is in flight at a time
  * (concurrent signing requests need distinct tx ids; the default is a fresh UUID). An error result
  * published under an *unauthenticated* message id (a node could not authenticate *a* request
- * naming this id) settles the request only if that id is derived from this request's own bytes:
- * anyone able to publish requests could otherwise fail another client's request by reusing its id.
+ * naming this id) settles the request only if that id is derived from this request's own bytes
+ * and client id: anyone able to publish requests could otherwise fail another client's request by
+ * reusing its id.
+ * With `synchronousResults`, each request also names a reply subject of its own (`Mpc-Reply-To`,
+ * mpcium PR #142): a node publishes the result there too, and the first copy to arrive settles the
+ * request under the same rules.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {
@@ -32,6 +36,7 @@ import {
   parseResharingRequest,
   parseSigningResult,
   parseSignTxRequest,
+  REPLY_TO_HEADER,
   RESHARE_REQUEST_SUBJECT,
   RESULT_STREAM,
   RESULT_SUBJECTS,
@@ -46,7 +51,7 @@ import {
   validateSubjectToken,
 } from '../api/index.js';
 import { InvalidArgumentError, InvalidStateError, TimeoutError } from '../common/errors.js';
-import type { Bus, WorkMessage, WorkQueue } from '../transport/index.js';
+import type { Bus, BusMessage, Subscription, WorkMessage, WorkQueue } from '../transport/index.js';
 import { validatePath } from '../tss/index.js';
 import type { AuthorizerSigner, InitiatorSigner } from './initiator.js';
 import {
@@ -77,6 +82,14 @@ export interface ClientOptions {
   readonly maxPending?: number;
   /** Results each `results()` iterator buffers before the client stops acking (default 1024). */
   readonly resultBufferSize?: number;
+  /**
+   * Also take each request's result from core NATS (needs `bus`): every request carries
+   * `Mpc-Reply-To: _INBOX.<random>.<n>` and a node that supports it (Tessera; mpcium's PR #142)
+   * publishes the result there as well as to the stream. The request settles on the first copy;
+   * `results()` still yields the stream's. A reply is as trustworthy as whoever can publish to
+   * that subject (docs/client.md). Default false.
+   */
+  readonly synchronousResults?: boolean;
 }
 
 /** A signing request. */
@@ -120,6 +133,8 @@ interface Pending {
   readonly walletId: string;
   /** The message id of an error result for *this* request failing authentication. */
   readonly unauthenticatedMsgId: string;
+  /** The last token of this request's reply subject (with `synchronousResults`). */
+  readonly replyToken: string | undefined;
   readonly settle: (e: ResultEvent) => void;
   readonly fail: (e: Error) => void;
   readonly timer: NodeJS.Timeout;
@@ -133,6 +148,12 @@ export class MpcClient {
   private readonly backlog: ResultEvent[] = [];
   private readonly consumers: { stop(): void }[] = [];
   private readonly headers: Readonly<Record<string, string>> | undefined;
+  /** With `synchronousResults`: this client's reply subjects are `<replyInbox>.<n>`. */
+  private readonly replyInbox: string | undefined;
+  /** Reply token → the key of the pending request it answers. */
+  private readonly replyTokens = new Map<string, string>();
+  private replySeq = 0;
+  private replySub: Subscription | undefined;
   private closed = false;
   private dropped = 0;
 
@@ -143,12 +164,14 @@ export class MpcClient {
     private readonly bufferSize: number,
   ) {
     this.headers = opts.clientId ? { [CLIENT_ID_HEADER]: opts.clientId } : undefined;
+    this.replyInbox = opts.synchronousResults ? `_INBOX.${randomUUID().replaceAll('-', '')}` : undefined;
   }
 
   /**
    * Checks the options, creates the request streams and the result stream if they do not exist
-   * (as mpcium's clients do) and starts this client's three durable result consumers. Throws
-   * `InvalidArgumentError` for bad options; rejects with the work queue's errors.
+   * (as mpcium's clients do) and starts this client's three durable result consumers (and, with
+   * `synchronousResults`, its reply subscription). Throws `InvalidArgumentError` for bad options
+   * (`synchronousResults` without a bus); rejects with the work queue's and the bus's errors.
    */
   static async create(opts: ClientOptions): Promise<MpcClient> {
     if (opts.clientId !== undefined && opts.clientId !== '') validateSubjectToken('client id', opts.clientId);
@@ -159,6 +182,8 @@ export class MpcClient {
       new Set(ids).size !== ids.length
     )
       throw new InvalidArgumentError('authorizer ids are distinct strings of 1 to 256 characters');
+    if (opts.synchronousResults === true && opts.bus === undefined)
+      throw new InvalidArgumentError('synchronousResults takes the results from core NATS: give the client a bus');
     const c = new MpcClient(
       opts,
       checkTimeout(opts.resultTimeoutMs ?? 120_000),
@@ -175,6 +200,7 @@ export class MpcClient {
         const cfg = { stream: RESULT_STREAM, durable, filter, ...RESULT_CONSUMER };
         c.consumers.push(wq.consume(cfg, (m) => c.onResult(op, m)));
       }
+      if (c.replyInbox !== undefined) c.replySub = opts.bus!.subscribe(`${c.replyInbox}.*`, (m) => c.onReply(m));
     } catch (e) {
       for (const x of c.consumers) x.stop();
       throw e;
@@ -199,7 +225,7 @@ export class MpcClient {
     const body = encodeGenerateKeyRequest({ walletId, ...signed });
     selfCheck(() => parseGenerateKeyRequest(body));
     return this.submit('keygen', walletId, walletId, body, timeoutMs, {
-      publish: () => this.opts.workQueue.publish(requestSubject('keygen', walletId), body, { headers: this.headers }),
+      publish: (headers) => this.opts.workQueue.publish(requestSubject('keygen', walletId), body, { headers }),
       outcome: (e) => keygenOutcome(narrow(e, 'keygen').result),
       check: `that every node is running and ready (keygen needs all of them) and consumes stream ${KEYGEN_STREAM}`,
     });
@@ -232,7 +258,7 @@ export class MpcClient {
     const signed = await this.signatures(txId, signTxSignedBytes(fields));
     const body = encodeSignTxRequest({ ...fields, ...signed });
     return this.submit('signing', txId, walletId, body, timeoutMs, {
-      publish: () => this.opts.workQueue.publish(requestSubject('signing', txId), body, { headers: this.headers }),
+      publish: (headers) => this.opts.workQueue.publish(requestSubject('signing', txId), body, { headers }),
       outcome: (e) => signOutcome(keyType, narrow(e, 'signing').result),
       check: `that t+1 nodes holding wallet ${walletId} are running and consume stream ${SIGNING_STREAM}`,
     });
@@ -269,7 +295,7 @@ export class MpcClient {
     const signed = await this.signatures(walletId, resharingSignedBytes(fields));
     const body = encodeResharingRequest({ ...fields, ...signed });
     return this.submit('reshare', sessionId, walletId, body, timeoutMs, {
-      publish: () => bus.publish(RESHARE_REQUEST_SUBJECT, body, { headers: this.headers }),
+      publish: (headers) => bus.publish(RESHARE_REQUEST_SUBJECT, body, { headers }),
       outcome: (e) => reshareOutcome(sessionId, keyType, narrow(e, 'reshare').result),
       check: `that the nodes of the old and the new committee are running and listen on ${RESHARE_REQUEST_SUBJECT}`,
     });
@@ -311,11 +337,13 @@ export class MpcClient {
     if (this.closed) return;
     this.closed = true;
     for (const c of this.consumers) c.stop();
+    this.replySub?.unsubscribe();
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
       p.fail(new InvalidStateError(`the client was closed before the ${p.op} result for ${p.id} arrived`));
     }
     this.pending.clear();
+    this.replyTokens.clear();
     for (const s of [...this.streams]) s.end();
     this.backlog.length = 0;
   }
@@ -345,7 +373,11 @@ export class MpcClient {
     walletId: string,
     body: Uint8Array,
     timeoutMs: number,
-    how: { publish: () => unknown; outcome: (e: ResultEvent) => T; check: string },
+    how: {
+      publish: (headers: Readonly<Record<string, string>> | undefined) => unknown;
+      outcome: (e: ResultEvent) => T;
+      check: string;
+    },
   ): Promise<T> {
     this.open();
     const key = `${op}:${id}`;
@@ -354,10 +386,15 @@ export class MpcClient {
     if (this.pending.size >= this.maxPending)
       throw new InvalidStateError(`${this.maxPending} requests are waiting for results; wait for some to finish`);
     const consumer = resultConsumer(op, this.opts.clientId).durable;
+    const replyToken = this.replyInbox === undefined ? undefined : String(++this.replySeq);
+    const headers =
+      replyToken === undefined
+        ? this.headers
+        : { ...this.headers, [REPLY_TO_HEADER]: `${this.replyInbox}.${replyToken}` };
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         if (this.pending.get(key) !== entry) return;
-        this.pending.delete(key);
+        this.forget(key, entry);
         reject(
           new TimeoutError(
             `the ${op} request ${id}`,
@@ -372,7 +409,12 @@ export class MpcClient {
         op,
         id,
         walletId,
-        unauthenticatedMsgId: unauthenticatedResultMessageId(op, createHash('sha256').update(body).digest('hex')),
+        unauthenticatedMsgId: unauthenticatedResultMessageId(
+          op,
+          createHash('sha256').update(body).digest('hex'),
+          this.opts.clientId,
+        ),
+        replyToken,
         settle: (e) => {
           try {
             resolve(how.outcome(e));
@@ -384,14 +426,14 @@ export class MpcClient {
         timer,
       };
       this.pending.set(key, entry);
+      if (replyToken !== undefined) this.replyTokens.set(replyToken, key);
       const failed = (err: unknown) => {
         if (this.pending.get(key) !== entry) return;
-        this.pending.delete(key);
-        clearTimeout(timer);
+        this.forget(key, entry);
         reject(err);
       };
       try {
-        Promise.resolve(how.publish()).catch(failed);
+        Promise.resolve(how.publish(headers)).catch(failed);
       } catch (err) {
         failed(err);
       }
@@ -402,7 +444,7 @@ export class MpcClient {
     if (this.seen.has(m.seq)) return m.ack(); // a redelivery of a result already handled
     let event: ResultEvent;
     try {
-      event = readResult(op, m);
+      event = readResult(op, m, m.subject.slice(m.subject.lastIndexOf('.') + 1));
     } catch {
       return m.term(); // no client can read it (as mpcium's TS client: terminate)
     }
@@ -416,15 +458,39 @@ export class MpcClient {
   }
 
   private match(e: ResultEvent, msgId: string | undefined): void {
-    const id = e.operation === 'keygen' ? e.result.walletId : e.operation === 'signing' ? e.result.txId : e.sessionId;
-    const key = `${e.operation}:${id}`;
+    const key = `${e.operation}:${resultId(e)}`;
     const p = this.pending.get(key);
     if (p === undefined || p.walletId !== e.result.walletId) return;
     const unauthenticated = msgId?.startsWith(unauthenticatedResultMessageId(e.operation, '')) === true;
     if (unauthenticated && msgId !== p.unauthenticatedMsgId) return; // about someone else's request naming this id
+    this.forget(key, p);
+    p.settle(e);
+  }
+
+  /** Drops a pending request: its entry, timer and reply token. Does not throw. */
+  private forget(key: string, p: Pending): void {
     this.pending.delete(key);
     clearTimeout(p.timer);
-    p.settle(e);
+    if (p.replyToken !== undefined) this.replyTokens.delete(p.replyToken);
+  }
+
+  /**
+   * A result on one of this client's reply subjects: read as its request's operation (a reshare's
+   * session id is the request's) and matched as a stream result is; not handed to `results()`
+   * (the stream's copy is). Anything else there is ignored. Does not throw.
+   */
+  private onReply(m: BusMessage): void {
+    const key = this.replyTokens.get(m.subject.slice(m.subject.lastIndexOf('.') + 1));
+    const p = key === undefined ? undefined : this.pending.get(key);
+    if (p === undefined) return;
+    let event: ResultEvent;
+    try {
+      event = readResult(p.op, { subject: m.subject, seq: 0, data: m.data }, p.id);
+    } catch {
+      return;
+    }
+    if (resultId(event) !== p.id) return; // another request's result: its own subject or the stream settles it
+    this.match(event, m.headers.get(MSG_ID_HEADER));
   }
 
   /** Hands `e` to every open iterator (waiting while one is full, keeping the message's ack wait alive), or to the backlog. */
@@ -450,12 +516,21 @@ export class MpcClient {
 
 const empty = new Uint8Array(0);
 
-function readResult(op: Operation, m: WorkMessage): ResultEvent {
+/** A result event; `sessionId` is a reshare's (the last token of its stream subject). Throws `InvalidArgumentError`. */
+function readResult(
+  op: Operation,
+  m: { subject: string; seq: number; data: Uint8Array },
+  sessionId: string,
+): ResultEvent {
   const at = { subject: m.subject, seq: m.seq };
   if (op === 'keygen') return { ...at, operation: op, result: parseKeygenResult(m.data) };
   if (op === 'signing') return { ...at, operation: op, result: parseSigningResult(m.data) };
-  const sessionId = m.subject.slice(m.subject.lastIndexOf('.') + 1);
   return { ...at, operation: op, sessionId, result: parseReshareResult(m.data) };
+}
+
+/** The id a result answers: the wallet id (keygen), tx id (signing) or session id (reshare). Does not throw. */
+function resultId(e: ResultEvent): string {
+  return e.operation === 'keygen' ? e.result.walletId : e.operation === 'signing' ? e.result.txId : e.sessionId;
 }
 
 function narrow<O extends Operation>(e: ResultEvent, op: O): Extract<ResultEvent, { operation: O }> {

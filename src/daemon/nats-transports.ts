@@ -16,7 +16,7 @@ import {
 } from '../api/index.js';
 import { InvalidArgumentError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import { MAX_REQUEST_BYTES, type NodeConfig } from '../node/index.js';
+import { MAX_REQUEST_BYTES, NODE_INBOX_PREFIX, type NodeConfig } from '../node/index.js';
 import {
   checkStreams,
   connectNats,
@@ -35,8 +35,8 @@ import type { DaemonTransports, TransportFactory } from './start.js';
 export const READINESS_BUCKET = 'tessera-ready';
 /** The peers bucket: `<node name>` → node id, as mpcium's NATS-KV branch. */
 export const PEERS_BUCKET = 'mpc-peers';
-/** Prefix of the request inboxes of nodes (mpcium uses `_INBOX_mpcium`). */
-export const NODE_INBOX_PREFIX = '_INBOX_tessera';
+/** Prefix of the request inboxes of nodes (the node refuses it as a reply subject). */
+export { NODE_INBOX_PREFIX };
 /**
  * The largest message a node sends: a tss payload (1 MiB) in its channel envelope. A server with a
  * smaller `max_payload` refuses it; the node warns at start.

@@ -48,3 +48,4 @@ export {
   verifySignature,
 } from './requests/authenticate.js';
 export { MAX_REQUEST_BYTES } from './requests/handle.js';
+export { NODE_INBOX_PREFIX } from './requests/reply-to.js';

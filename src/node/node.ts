@@ -163,7 +163,7 @@ export class TesseraNode {
         }
       },
     };
-    this.requests = new RequestHandler(this.ctx, opts.workQueue, opts.bus, this.metrics);
+    this.requests = new RequestHandler(this.ctx, opts.workQueue, opts.bus, this.metrics, [prefix]);
     if (c.backup_enabled) {
       const recipients = c.tessera.backup.recipients;
       if (recipients.length === 0 && opts.backupPassphrase === undefined)

@@ -16,7 +16,8 @@
  * - Redelivery after a missed ack wait and the max-deliveries advisory come from the server's
  *   timers: later than the ack wait by up to the server's check interval.
  * - `onMaxDeliveries` is called on one member of the durable in both (NATS: a queue group on the
- *   advisory subject); the message is the stored original, fetched by its stream sequence.
+ *   advisory subject); the message is the stored original (data and headers), fetched by its stream
+ *   sequence.
  */
 
 import { InvalidArgumentError } from '../common/errors.js';
@@ -38,6 +39,16 @@ export interface WorkMessage {
   term(): void;
   /** Still working: restarts the ack wait. Does not throw. */
   working(): void;
+}
+
+/** A message dropped after its last delivery, as stored: what `onMaxDeliveries` hears of. */
+export interface DroppedMessage {
+  readonly subject: string;
+  /** The stream sequence. */
+  readonly seq: number;
+  readonly data: Uint8Array;
+  /** The publisher's headers as stored with the message (e.g. `ClientID`), and `Nats-Msg-Id` if it had one. */
+  readonly headers: ReadonlyMap<string, string>;
 }
 
 export interface StreamConfig {
@@ -95,7 +106,7 @@ export interface WorkQueue {
   consume(
     cfg: ConsumerConfig,
     handler: (m: WorkMessage) => void | Promise<void>,
-    opts?: { onMaxDeliveries?: (m: { subject: string; seq: number; data: Uint8Array }) => void },
+    opts?: { onMaxDeliveries?: (m: DroppedMessage) => void },
   ): { stop(): void };
   /** Stops this connection's consumers. Does not throw. */
   close(): Promise<void>;

@@ -11,6 +11,7 @@ import {
   sanitizeConsumerName,
   signingResult,
   unauthenticatedResultMessageId,
+  validateReplySubject,
 } from '../../src/api/index.js';
 
 const json = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -143,5 +144,66 @@ describe('result message ids', () => {
     expect(unauthenticatedResultMessageId('signing', 'ab'.repeat(32))).toBe(
       `mpc.mpc_signing_result.unauthenticated:${'ab'.repeat(32)}`,
     );
+  });
+
+  it('a client id scopes it (JetStream deduplicates across the stream) and keeps the unauthenticated prefix', () => {
+    const d = 'ab'.repeat(32);
+    const scoped = unauthenticatedResultMessageId('signing', d, 'svc-a');
+    expect(scoped).toBe(`mpc.mpc_signing_result.unauthenticated:svc-a:${d}`);
+    expect(scoped).not.toBe(unauthenticatedResultMessageId('signing', d, 'svc-b'));
+    expect(scoped).not.toBe(unauthenticatedResultMessageId('signing', d));
+    expect(unauthenticatedResultMessageId('signing', d, '')).toBe(unauthenticatedResultMessageId('signing', d));
+    expect(scoped.startsWith(unauthenticatedResultMessageId('signing', ''))).toBe(true);
+  });
+});
+
+describe('Mpc-Reply-To subjects', () => {
+  it('an inbox-like publish subject up to 256 bytes is answered on', () => {
+    for (const ok of ['_INBOX.abc123', '_INBOX.x.y.z', 'replies.svc-a.1', 'a', `_INBOX.${'a'.repeat(249)}`]) {
+      expect(validateReplySubject(ok, ['tessera', '_INBOX_tessera'])).toBe(ok);
+    }
+    // reserved prefixes are whole tokens
+    expect(validateReplySubject('tessera2.x', ['tessera'])).toBe('tessera2.x');
+    expect(validateReplySubject('_INBOX_tesseract.x', ['_INBOX_tessera'])).toBe('_INBOX_tesseract.x');
+  });
+
+  it('wildcards, empty tokens, whitespace, non-ASCII, over 256 bytes, $ service subjects, mpc subjects and own prefixes are refused', () => {
+    const refused: unknown[] = [
+      undefined,
+      null,
+      42,
+      '',
+      '*',
+      '>',
+      '_INBOX.*',
+      '_INBOX.>',
+      '_INBOX.a*b',
+      '_INBOX..x',
+      '.x',
+      'x.',
+      '_INBOX. x',
+      '_INBOX.x\ty',
+      '_INBOX.x\r\nPUB y 1',
+      '_INBOX.\u0000',
+      '_INBOX.é',
+      `_INBOX.${'a'.repeat(250)}`,
+      '$JS.API.STREAM.DELETE.mpc',
+      '$KV.tessera-ready.x',
+      '$SYS.REQ.SERVER.PING',
+      '$O.x',
+      'mpc',
+      'mpc.mpc_signing_result.svc.complete',
+      'mpc.signing_request.x',
+      'mpc:reshare',
+      'mpc:sign',
+      'tessera',
+      'tessera.node.n1.msg',
+      '_INBOX_tessera.abc',
+    ];
+    for (const bad of refused) {
+      expect(() => validateReplySubject(bad, ['tessera', '_INBOX_tessera']), String(bad)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
+    }
   });
 });

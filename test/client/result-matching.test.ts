@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   CLIENT_ID_HEADER,
   encodeSignTxRequest,
+  REPLY_TO_HEADER,
   requestSubject,
   type SignTxRequest,
   signingResult,
+  unauthenticatedResultMessageId,
+  validateReplySubject,
 } from '../../src/api/index.js';
 import {
   type KeygenOutcome,
@@ -213,5 +216,45 @@ describe('duplicates, forgeries and waiting', () => {
     await expect(s.client.createWallet('d')).rejects.toMatchObject({ code: 'INVALID_STATE' });
     expect(s.node.received.length).toBe(2);
     await s.done();
+  });
+
+  it('synchronousResults: each request names its own reply subject; a reply settles only its request, by the same rules as the stream', async () => {
+    const s = await setup({ client: { clientId: 'svc', synchronousResults: true } });
+    const bus = s.broker.bus();
+    const p1 = s.client.sign({ walletId: 'w', keyType: 'ed25519', tx: Uint8Array.of(1), txId: 't1' });
+    const p2 = s.client.sign({ walletId: 'w', keyType: 'ed25519', tx: Uint8Array.of(2), txId: 't2' });
+    const r1 = await s.node.next();
+    const r2 = await s.node.next();
+    const to1 = r1.headers.get(REPLY_TO_HEADER)!;
+    const to2 = r2.headers.get(REPLY_TO_HEADER)!;
+    expect(to1).toMatch(/^_INBOX\.[0-9a-f]{32}\.\d+$/);
+    expect(to2).not.toBe(to1);
+    expect(validateReplySubject(to1, ['tessera', '_INBOX_tessera'])).toBe(to1);
+    const sig = (n: number) => ({ keyType: 'ed25519' as const, signature: new Uint8Array(64).fill(n) });
+    const result = (r: Received, n: number) => signingResult(r.request as SignTxRequest, sig(n));
+    // t2's result on t1's subject, another wallet's, an error under someone else's unauthenticated id, junk: nothing settles
+    bus.publish(to1, result(r2, 7), { headers: { 'Nats-Msg-Id': 'x' } });
+    bus.publish(to1, signingResult({ walletId: 'other', txId: 't1', networkInternalCode: '' }, sig(7)));
+    const forgedError = signingResult(r1.request as SignTxRequest, { code: 'ERROR_SIGNING_FAILURE', reason: 'no' });
+    bus.publish(to1, forgedError, {
+      headers: { 'Nats-Msg-Id': unauthenticatedResultMessageId('signing', 'ab'.repeat(32), 'svc') },
+    });
+    bus.publish(to1, Uint8Array.of(1, 2, 3));
+    bus.publish(`${to1}9`, result(r1, 7));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(s.client.pendingRequests).toBe(2);
+    // its own result settles it, without the stream
+    bus.publish(to1, result(r1, 1), { headers: { 'Nats-Msg-Id': 'mpc.mpc_signing_result.svc:t1' } });
+    await expect(p1).resolves.toMatchObject({ txId: 't1', signature: new Uint8Array(64).fill(1) });
+    // the stream copy settles the other; a later reply for it settles nothing and does not throw
+    await s.node.replySigning(r2, sig(2));
+    await expect(p2).resolves.toMatchObject({ txId: 't2', signature: new Uint8Array(64).fill(2) });
+    bus.publish(to2, result(r2, 3));
+    expect(s.client.pendingRequests).toBe(0);
+    await bus.close();
+    await s.done();
+    await expect(setup({ client: { synchronousResults: true, bus: undefined } })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
   });
 });

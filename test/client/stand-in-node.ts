@@ -155,7 +155,7 @@ export class StandInNode {
       return;
     }
     const s = (v: unknown) => (typeof v === 'string' ? v : '');
-    const msgId = unauthenticatedResultMessageId(op, createHash('sha256').update(data).digest('hex'));
+    const msgId = unauthenticatedResultMessageId(op, createHash('sha256').update(data).digest('hex'), clientId);
     const req = {
       walletId: s(claimed.wallet_id),
       txId: s(claimed.tx_id),

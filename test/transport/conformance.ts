@@ -3,7 +3,7 @@
  * NATS later) — the pattern of Vault's `testBarrier`: whatever the node relies on is pinned here.
  */
 import { describe, expect, it } from 'vitest';
-import type { Bus, BusMessage, KeyValue, WorkMessage, WorkQueue } from '../../src/transport/index.js';
+import type { Bus, BusMessage, DroppedMessage, KeyValue, WorkMessage, WorkQueue } from '../../src/transport/index.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -213,6 +213,22 @@ export function workQueueConformance(
       await until(() => dropped.length === 1);
       expect(counts).toEqual([1, 2, 3]);
       expect(dropped).toEqual([seq]);
+      await done();
+    });
+
+    it('the max-deliveries listener gets the stored message: subject, sequence, data and the publisher headers', async () => {
+      const { a, b, done } = await connect();
+      await a.ensureStream({ name: 'req', subjects: ['req.*'] });
+      const dropped: DroppedMessage[] = [];
+      b.consume({ ...cfg, maxDeliver: 1 }, () => {}, { onMaxDeliveries: (m) => dropped.push(m) });
+      const headers = { ClientID: 'svc-a', 'Mpc-Reply-To': '_INBOX.r1' };
+      const { seq } = await a.publish('req.h', bytes('{"tx_id":"t"}'), { msgId: 'm-1', headers });
+      await until(() => dropped.length === 1);
+      const m = dropped[0]!;
+      expect([m.subject, m.seq, text(m.data)]).toEqual(['req.h', seq, '{"tx_id":"t"}']);
+      expect(m.headers.get('ClientID')).toBe('svc-a');
+      expect(m.headers.get('Mpc-Reply-To')).toBe('_INBOX.r1');
+      expect(m.headers.get('Nats-Msg-Id')).toBe('m-1');
       await done();
     });
   });

@@ -6,6 +6,8 @@
  * result under a message id derived from the request bytes (docs/node.md) — unlike mpcium, a sign
  * request with a bad signature gets `ERROR_INVALID_INITIATOR_SIGNATURE` instead of silence. The
  * message is acked once its result is published; a failed publish leaves it to be redelivered.
+ * A request with an `Mpc-Reply-To` header gets each result published for it on that subject too
+ * (`reply-to.ts`).
  */
 import { createHash } from 'node:crypto';
 import {
@@ -37,12 +39,13 @@ import {
   unauthenticatedResultMessageId,
   validateSubjectToken,
 } from '../../api/index.js';
-import type { Bus, BusMessage, WorkMessage, WorkQueue } from '../../transport/index.js';
+import type { Bus, BusMessage, DroppedMessage, WorkMessage, WorkQueue } from '../../transport/index.js';
 import { type NodeMetrics, noMetrics, timedSession } from '../metrics.js';
 import type { NodeContext } from '../operations/context.js';
 import { coordinateKeygen } from '../operations/keygen.js';
 import { coordinateReshare } from '../operations/reshare.js';
 import { coordinateSign } from '../operations/sign.js';
+import { NODE_INBOX_PREFIX, replySubjectOf, sendReply } from './reply-to.js';
 import { Semaphore } from './semaphore.js';
 
 const ACK_WAIT_MS = 30_000;
@@ -104,13 +107,20 @@ export class RequestHandler {
   private readonly reshareSlots = new Semaphore(1);
   /** Requests in progress (for a graceful stop). */
   private readonly inProgress = new Set<Promise<void>>();
+  private readonly reservedReplyPrefixes: readonly string[];
 
+  /**
+   * `ownSubjects`: prefixes of the node's own subjects on the bus (its channels' prefix), never a
+   * reply subject; the node's NATS inbox prefix is added.
+   */
   constructor(
     private readonly ctx: NodeContext,
     private readonly workQueue: WorkQueue,
     private readonly bus: Bus,
     private readonly metrics: NodeMetrics = noMetrics,
+    ownSubjects: readonly string[] = [],
   ) {
+    this.reservedReplyPrefixes = [...ownSubjects, NODE_INBOX_PREFIX];
     this.keygenSlots = new Semaphore(ctx.config.max_concurrent_keygen);
     this.signingSlots = new Semaphore(ctx.config.max_concurrent_signing);
   }
@@ -143,7 +153,7 @@ export class RequestHandler {
           maxAckPending: c.max_concurrent_signing,
         },
         (m) => this.track(this.signing(m)),
-        { onMaxDeliveries: (m) => void this.maxDeliveries(m.data) },
+        { onMaxDeliveries: (m) => void this.track(this.maxDeliveries(m)) },
       ),
     );
     this.sub = this.bus.subscribe(RESHARE_REQUEST_SUBJECT, (m) => this.track(this.reshare(m)), {
@@ -177,13 +187,28 @@ export class RequestHandler {
     }
   }
 
-  /** Publishes a result; true if stored (or a duplicate of one stored). Does not throw. */
-  private async publish(op: Operation, subject: string, data: Uint8Array, msgId: string): Promise<boolean> {
+  /** The request's valid `Mpc-Reply-To` subject, if any (an invalid one is logged). Does not throw. */
+  private replyToOf(headers: ReadonlyMap<string, string>, op: Operation): string | undefined {
+    return replySubjectOf(headers, this.reservedReplyPrefixes, this.ctx.log, op);
+  }
+
+  /**
+   * Publishes a result to the result stream; once stored (or a duplicate of one stored), also to
+   * `replyTo` when the request asked for it. True if stored. Does not throw.
+   */
+  private async publish(
+    op: Operation,
+    subject: string,
+    data: Uint8Array,
+    msgId: string,
+    replyTo: string | undefined,
+  ): Promise<boolean> {
     try {
       const r = await this.workQueue.publish(subject, data, { msgId });
       const error = resultErrorCode(data);
       this.metrics.resultPublished(op, error);
       this.ctx.log.debug({ op, subject, msgId, duplicate: r.duplicate, error }, 'result published');
+      if (replyTo !== undefined) sendReply(this.bus, this.ctx.log, op, replyTo, data, msgId);
       return true;
     } catch (e) {
       this.ctx.log.error(
@@ -204,6 +229,7 @@ export class RequestHandler {
   private async keygen(m: WorkMessage): Promise<void> {
     this.metrics.requestReceived('keygen');
     const clientId = this.clientIdOf(m.headers);
+    const replyTo = this.replyToOf(m.headers, 'keygen');
     const stop = this.keepAlive(m);
     try {
       let req: ReturnType<typeof parseGenerateKeyRequest>;
@@ -231,7 +257,8 @@ export class RequestHandler {
           'keygen',
           resultSubject('keygen', wallet, clientId),
           data,
-          unauthenticatedResultMessageId('keygen', sha256hex(m.data)),
+          unauthenticatedResultMessageId('keygen', sha256hex(m.data), clientId),
+          replyTo,
         );
         if (ok) m.ack();
         else m.nak(1000);
@@ -255,7 +282,7 @@ export class RequestHandler {
         : failed
           ? errorMessageId(base, m.data, m.seq)
           : base;
-      const ok = await this.publish('keygen', resultSubject('keygen', req.walletId, clientId), result, msgId);
+      const ok = await this.publish('keygen', resultSubject('keygen', req.walletId, clientId), result, msgId, replyTo);
       if (ok) m.ack();
       else m.nak(1000);
     } finally {
@@ -266,6 +293,7 @@ export class RequestHandler {
   private async signing(m: WorkMessage): Promise<void> {
     this.metrics.requestReceived('signing');
     const clientId = this.clientIdOf(m.headers);
+    const replyTo = this.replyToOf(m.headers, 'signing');
     const stop = this.keepAlive(m);
     try {
       let req: ReturnType<typeof parseSignTxRequest>;
@@ -292,7 +320,8 @@ export class RequestHandler {
           'signing',
           resultSubject('signing', '', clientId),
           data,
-          unauthenticatedResultMessageId('signing', sha256hex(m.data)),
+          unauthenticatedResultMessageId('signing', sha256hex(m.data), clientId),
+          replyTo,
         );
         if (ok) m.ack();
         else m.nak(1000);
@@ -328,7 +357,13 @@ export class RequestHandler {
             : failed
               ? errorMessageId(base, m.data, m.seq)
               : base;
-      const ok = await this.publish('signing', resultSubject('signing', req.txId, clientId), out.result, msgId);
+      const ok = await this.publish(
+        'signing',
+        resultSubject('signing', req.txId, clientId),
+        out.result,
+        msgId,
+        replyTo,
+      );
       if (ok) m.ack();
       else m.nak(1000);
     } finally {
@@ -336,8 +371,15 @@ export class RequestHandler {
     }
   }
 
-  /** mpcium's answer when a signing request was delivered too often (reference §1.2 step 5). */
-  private async maxDeliveries(data: Uint8Array): Promise<void> {
+  /**
+   * mpcium's answer when a signing request was delivered too often (reference §1.2 step 5): to the
+   * subject scoped by the stored request's `ClientID`, under the unauthenticated message id of its
+   * bytes and client id (nothing here is authenticated), and to its `Mpc-Reply-To`. Does not throw.
+   */
+  private async maxDeliveries(m: DroppedMessage): Promise<void> {
+    const data = m.data;
+    const clientId = this.clientIdOf(m.headers);
+    const replyTo = this.replyToOf(m.headers, 'signing');
     const ids = {
       walletId: claimedString(data, 'wallet_id'),
       txId: claimedString(data, 'tx_id'),
@@ -350,15 +392,17 @@ export class RequestHandler {
     });
     await this.publish(
       'signing',
-      resultSubject('signing', ''),
+      resultSubject('signing', '', clientId),
       result,
-      unauthenticatedResultMessageId('signing', sha256hex(data)),
+      unauthenticatedResultMessageId('signing', sha256hex(data), clientId),
+      replyTo,
     );
   }
 
   private async reshare(m: BusMessage): Promise<void> {
     this.metrics.requestReceived('reshare');
     const clientId = this.clientIdOf(m.headers);
+    const replyTo = this.replyToOf(m.headers, 'reshare');
     let req: ReturnType<typeof parseResharingRequest>;
     try {
       checkSize(m.data);
@@ -384,7 +428,8 @@ export class RequestHandler {
         'reshare',
         resultSubject('reshare', sessionId, clientId),
         data,
-        unauthenticatedResultMessageId('reshare', sha256hex(m.data)),
+        unauthenticatedResultMessageId('reshare', sha256hex(m.data), clientId),
+        replyTo,
       );
       return;
     }
@@ -395,7 +440,7 @@ export class RequestHandler {
         { code: 'ERROR_RESOURCE_EXHAUSTED', reason: 'too many reshare requests waiting on this node; retry later' },
       );
       const msgId = `${resultMessageId('reshare', req.sessionId, clientId)}:refused:${sha256hex(m.data)}`;
-      await this.publish('reshare', resultSubject('reshare', req.sessionId, clientId), data, msgId);
+      await this.publish('reshare', resultSubject('reshare', req.sessionId, clientId), data, msgId, replyTo);
       return;
     }
     const { result, refused } = await this.reshareSlots.run(() =>
@@ -413,7 +458,7 @@ export class RequestHandler {
     // a refused replay must not take the message id of the session's own result
     const base = resultMessageId('reshare', req.sessionId, clientId);
     const msgId = refused ? `${base}:refused:${sha256hex(m.data)}` : failed ? errorMessageId(base, m.data) : base;
-    await this.publish('reshare', resultSubject('reshare', req.sessionId, clientId), result, msgId);
+    await this.publish('reshare', resultSubject('reshare', req.sessionId, clientId), result, msgId, replyTo);
   }
 }
 

@@ -26,6 +26,7 @@ import { checkPattern, checkPublishSubject } from '../subject.js';
 import {
   type ConsumerConfig,
   checkConsumerConfig,
+  type DroppedMessage,
   type StreamConfig,
   type WorkMessage,
   type WorkQueue,
@@ -128,7 +129,7 @@ export class JetStreamWorkQueue implements WorkQueue {
   consume(
     cfg: ConsumerConfig,
     handler: (m: WorkMessage) => void | Promise<void>,
-    opts: { onMaxDeliveries?: (m: { subject: string; seq: number; data: Uint8Array }) => void } = {},
+    opts: { onMaxDeliveries?: (m: DroppedMessage) => void } = {},
   ): { stop(): void } {
     this.open();
     checkPattern(cfg.filter);
@@ -188,8 +189,14 @@ export class JetStreamWorkQueue implements WorkQueue {
             if (typeof seq !== 'number') return;
             jsm.streams.getMessage(cfg.stream, { seq }).then((sm) => {
               if (!sm) return;
+              let headers: Map<string, string>;
               try {
-                onMax({ subject: sm.subject, seq: sm.seq, data: Uint8Array.from(sm.data) });
+                headers = headerMap(sm.header); // decoded lazily by nats.js: a malformed block throws
+              } catch {
+                headers = new Map();
+              }
+              try {
+                onMax({ subject: sm.subject, seq: sm.seq, data: Uint8Array.from(sm.data), headers });
               } catch {
                 // a failing listener must not stop the advisory subscription
               }
