@@ -22,7 +22,7 @@ export {
 export { type PromMetricsOptions, PromNodeMetrics } from './metrics.js';
 export {
   connectUntilReachable,
-  LARGEST_NODE_MESSAGE_BYTES,
+  MIN_NATS_MAX_PAYLOAD_BYTES,
   type NatsFactoryOptions,
   NODE_INBOX_PREFIX,
   natsOptionsFromConfig,
