@@ -21,6 +21,12 @@ async function run(fn: () => Promise<number | undefined>, json = false): Promise
   }
 }
 
+// A reader that goes away (`tessera … | head -1`) ends the output, not the process with a stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
+  throw e;
+});
+
 const program = new Command();
 program.name('tessera').description('Tessera MPC wallet node').showHelpAfterError();
 // No global --version flag: `import-share --version N` needs the name. `tessera version` instead.

@@ -17,6 +17,8 @@ export const EXIT = {
   operationFailed: 5,
   timeout: 6,
   signatureInvalid: 7,
+  /** `tessera start`: the configuration, a key file or the NATS credentials need an operator (sysexits EX_CONFIG). */
+  config: 78,
 } as const;
 
 /** The exit code for an error. */

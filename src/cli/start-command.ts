@@ -11,11 +11,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Command } from 'commander';
-import { InvalidArgumentError, IoError } from '../common/errors.js';
+import { InvalidArgumentError, IoError, TesseraError } from '../common/errors.js';
 import {
   connectUntilReachable,
   createLogger,
   type DaemonLogger,
+  HealthServer,
   handleShutdownSignals,
   loadConfigFile,
   natsOptionsFromConfig,
@@ -27,7 +28,9 @@ import {
 } from '../daemon/index.js';
 import { type NodeConfig, parsePeers } from '../node/index.js';
 import type { VaultSecret } from '../vault/index.js';
-import { EXIT, printJson } from './output.js';
+import { parseNat } from './args.js';
+import { type NatsFlags, natsClientOptions, resolveNatsOptions } from './nats-client-options.js';
+import { EXIT, printJson, reportError } from './output.js';
 import { promptHidden } from './secret-input.js';
 
 type Runner = (fn: () => Promise<number | undefined>, json?: boolean) => Promise<void>;
@@ -114,6 +117,103 @@ function readPeersFile(file: string): Record<string, string> {
   return Object.fromEntries(parsePeers(text));
 }
 
+/** Runs a node until a signal stops it; resolves with the exit code. Throws what starting throws. */
+async function start(o: StartFlags): Promise<number> {
+  if ([o.passwordFile, o.keyFile, o.promptCredentials].filter(Boolean).length > 1)
+    throw new InvalidArgumentError('give one of --password-file, --key-file and --prompt-credentials');
+  const loaded = loadConfigFile(o.config);
+  const config = loaded.config;
+  const log = createLogger({ level: o.debug ? 'debug' : config.tessera.log_level, base: { node: o.name } });
+  const vaultSecret = o.promptCredentials ? await promptVaultPassword() : undefined;
+  for (const h of loaded.hints) log.warn({ hint: h }, 'a configuration key from mpcium is not used by Tessera');
+  log.info({ config: loaded.path }, 'configuration loaded');
+  const abort = new AbortController();
+  let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
+  const shutdown = handleShutdownSignals({
+    stop: async () => {
+      abort.abort(new Error('stopped while starting'));
+      await daemon?.stop();
+    },
+    log,
+    flush: () => log.flush(),
+    timeoutMs: 45_000,
+  });
+  try {
+    const peersFile = o.peers ?? (existsSync('peers.json') ? 'peers.json' : undefined);
+    const peers = peersFile ? undefined : await waitForPeers(config, o, log, abort.signal);
+    daemon = await startDaemon(
+      {
+        name: o.name,
+        config,
+        peersFile,
+        peers,
+        identityDir: o.identityDir,
+        identityPasswordFile: o.identityPasswordFile,
+        passwordFile: o.passwordFile,
+        keyFile: o.keyFile,
+        vaultSecret,
+        healthAddress: o.healthAddress,
+        log,
+        signal: abort.signal,
+      },
+      natsTransportFactory({ registerPeers: o.peers ? readPeersFile(o.peers) : undefined }),
+    );
+  } catch (e) {
+    if (abort.signal.aborted) return await shutdown.done;
+    shutdown.dispose();
+    log.error({ err: (e as Error).message }, 'the node could not start');
+    log.flush();
+    throw e;
+  }
+  return await shutdown.done;
+}
+
+/**
+ * Runs `f`; a failure an operator must fix before a restart can help (configuration, key and peers
+ * files, NATS credentials or TLS) is reported and becomes exit code 78, so that a service manager
+ * can be told not to restart on it (`RestartPreventExitStatus=78`). Other failures are rethrown.
+ */
+async function asConfigExit(f: () => Promise<number>): Promise<number> {
+  try {
+    return await f();
+  } catch (e) {
+    const code = e instanceof TesseraError ? e.code : undefined;
+    if (code === 'INVALID_ARGUMENT' || code === 'IO_ERROR' || code === 'NOT_FOUND' || code === 'ALREADY_EXISTS') {
+      reportError(e, false);
+      return EXIT.config;
+    }
+    throw e;
+  }
+}
+
+/**
+ * The peers from the bucket (see {@link peersFromBucket}), serving `/healthz` and a not-ready
+ * `/readyz` that says what it waits for meanwhile (when a health address is configured). Throws as
+ * {@link peersFromBucket}.
+ */
+async function waitForPeers(
+  config: NodeConfig,
+  o: StartFlags,
+  log: DaemonLogger,
+  signal: AbortSignal,
+): Promise<Record<string, string>> {
+  const address = o.healthAddress ?? (config.healthcheck.enabled ? config.healthcheck.address : undefined);
+  const problem = `waiting for node ${o.name} in the NATS peers bucket ${PEERS_BUCKET} (tessera register-peers)`;
+  const http =
+    address === undefined
+      ? undefined
+      : await HealthServer.listen({
+          address,
+          readiness: () => ({ ready: false, details: { starting: true, problem } }),
+          log,
+        });
+  try {
+    return await peersFromBucket(config, o.name, log, signal);
+  } finally {
+    await http?.close();
+  }
+}
+
 /** Registers `tessera start` and `tessera register-peers`; `run` wraps each action with error handling. */
 export function registerStartCommands(program: Command, run: Runner): void {
   program
@@ -136,92 +236,44 @@ export function registerStartCommands(program: Command, run: Runner): void {
     .option('-d, --decrypt-private-key', 'accepted for mpcium compatibility: an .age identity key is used when present')
     .option('--debug', 'log at debug level')
     .option('--health-address <addr>', 'serve /healthz /readyz /metrics here (overrides healthcheck.*)')
-    .action((o: StartFlags) =>
-      run(async () => {
-        if ([o.passwordFile, o.keyFile, o.promptCredentials].filter(Boolean).length > 1)
-          throw new InvalidArgumentError('give one of --password-file, --key-file and --prompt-credentials');
-        const loaded = loadConfigFile(o.config);
-        const config = loaded.config;
-        const log = createLogger({ level: o.debug ? 'debug' : config.tessera.log_level, base: { node: o.name } });
-        const vaultSecret = o.promptCredentials ? await promptVaultPassword() : undefined;
-        for (const h of loaded.hints) log.warn({ hint: h }, 'a configuration key from mpcium is not used by Tessera');
-        log.info({ config: loaded.path }, 'configuration loaded');
-        const abort = new AbortController();
-        let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
-        const shutdown = handleShutdownSignals({
-          stop: async () => {
-            abort.abort(new Error('stopped while starting'));
-            await daemon?.stop();
-          },
-          log,
-          flush: () => log.flush(),
-          timeoutMs: 45_000,
-        });
-        try {
-          const peersFile = o.peers ?? (existsSync('peers.json') ? 'peers.json' : undefined);
-          const peers = peersFile ? undefined : await peersFromBucket(config, o.name, log, abort.signal);
-          daemon = await startDaemon(
-            {
-              name: o.name,
-              config,
-              peersFile,
-              peers,
-              identityDir: o.identityDir,
-              identityPasswordFile: o.identityPasswordFile,
-              passwordFile: o.passwordFile,
-              keyFile: o.keyFile,
-              vaultSecret,
-              healthAddress: o.healthAddress,
-              log,
-              signal: abort.signal,
-            },
-            natsTransportFactory({ registerPeers: o.peers ? readPeersFile(o.peers) : undefined }),
-          );
-        } catch (e) {
-          if (abort.signal.aborted) return await shutdown.done;
-          shutdown.dispose();
-          log.error({ err: (e as Error).message }, 'the node could not start');
-          log.flush();
-          throw e;
-        }
-        return await shutdown.done;
-      }),
-    );
+    .action((o: StartFlags) => run(() => asConfigExit(() => start(o))));
 
-  program
-    .command('register-peers')
-    .description(`write peers.json into the NATS peers bucket (${PEERS_BUCKET}) that nodes read at start`)
-    .requiredOption('-p, --peers <file>', 'peers.json (node name → node id)')
-    .option('-c, --config <file>', 'configuration file for the nats: section (default: ./config.yaml, …)')
-    .option('--nats-url <url>', 'NATS server (overrides the configuration; default nats://127.0.0.1:4222)')
-    .option(
-      '--replace',
-      'make the bucket hold exactly these peers (a node id is bound to its shares: only when rebuilding)',
-    )
-    .option('--json', 'machine-readable output')
-    .action((o: { peers: string; config?: string; natsUrl?: string; replace?: boolean; json?: boolean }) =>
-      run(async () => {
-        const peers = readPeersFile(o.peers);
-        const nats =
-          o.config !== undefined || existsSync('config.yaml')
-            ? natsOptionsFromConfig(loadConfigFile(o.config).config.nats, 'tessera-register-peers')
-            : { url: 'nats://127.0.0.1:4222', name: 'tessera-register-peers' };
-        const log = createLogger({ level: 'warn' });
-        const nc = await connectUntilReachable(
-          { ...nats, url: o.natsUrl ?? process.env.NATS_URL ?? nats.url, connectTimeoutMs: 5000 },
-          { log, signal: AbortSignal.timeout(30_000), retryMs: 1000 },
-        );
-        try {
-          const r = await writePeersBucket(nc, peers, { replace: o.replace });
-          if (o.json) printJson({ bucket: PEERS_BUCKET, ...r });
-          else
-            process.stdout.write(
-              `peers bucket ${PEERS_BUCKET}: ${r.added.length} written, ${r.unchanged.length} unchanged${o.replace ? `, ${r.removed.length} removed` : ''}\n`,
-            );
-        } finally {
-          await nc.close();
-        }
-        return EXIT.ok;
-      }, o.json),
-    );
+  natsClientOptions(
+    program
+      .command('register-peers')
+      .description(`write peers.json into the NATS peers bucket (${PEERS_BUCKET}) that nodes read at start`)
+      .requiredOption('-p, --peers <file>', 'peers.json (node name → node id)')
+      .option(
+        '--replicas <n>',
+        'replicas of the bucket when it is created (default: nats.jetstream_replicas of --config, else 1)',
+      )
+      .option(
+        '--replace',
+        'make the bucket hold exactly these peers (a node id is bound to its shares: only when rebuilding)',
+      )
+      .option('--json', 'machine-readable output'),
+  ).action((o: NatsFlags & { peers: string; replicas?: string; replace?: boolean; json?: boolean }) =>
+    run(async () => {
+      const peers = readPeersFile(o.peers);
+      const { nats, config } = resolveNatsOptions(o, process.env, 'tessera-register-peers');
+      const replicas =
+        o.replicas !== undefined ? parseNat('--replicas', o.replicas) : (config?.nats.jetstream_replicas ?? 1);
+      const log = createLogger({ level: 'warn' });
+      const nc = await connectUntilReachable(
+        { ...nats, connectTimeoutMs: 5000 },
+        { log, signal: AbortSignal.timeout(30_000), retryMs: 1000 },
+      );
+      try {
+        const r = await writePeersBucket(nc, peers, { replace: o.replace, replicas });
+        if (o.json) printJson({ bucket: PEERS_BUCKET, ...r });
+        else
+          process.stdout.write(
+            `peers bucket ${PEERS_BUCKET}: ${r.added.length} written, ${r.unchanged.length} unchanged${o.replace ? `, ${r.removed.length} removed` : ''}\n`,
+          );
+      } finally {
+        await nc.close();
+      }
+      return EXIT.ok;
+    }, o.json),
+  );
 }

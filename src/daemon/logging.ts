@@ -87,7 +87,7 @@ function bind(p: pino.Logger, flush: () => void): DaemonLogger {
 
 /** A pino logger (JSON lines: `level` as a name, `time` in ms, `msg`) behind the node's Logger. Does not throw. */
 export function createLogger(opts: LoggingOptions = {}): DaemonLogger {
-  const destination = opts.destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const destination = opts.destination ?? pino.destination({ dest: 1, sync: false });
   const p = pino(
     {
       level: opts.level ?? 'info',

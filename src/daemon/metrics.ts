@@ -28,6 +28,7 @@ export class PromNodeMetrics implements NodeMetrics {
   private readonly backups: Counter<'outcome' | 'kind'>;
   private readonly lastBackup: Gauge;
   private readonly lastBackupFailure: Gauge;
+  private readinessSource: (() => { ready: boolean; natsConnected: boolean }) | undefined;
 
   /** Does not throw. */
   constructor(opts: PromMetricsOptions = {}) {
@@ -82,6 +83,28 @@ export class PromNodeMetrics implements NodeMetrics {
       help: 'When the last backup failed (Unix time); 0 if none has',
       registers,
     });
+    const source = () => this.readinessSource?.() ?? { ready: false, natsConnected: false };
+    new Gauge({
+      name: 'tessera_ready',
+      help: '1 while /readyz reports ready (transports connected, vault open, a majority of members ready)',
+      registers,
+      collect() {
+        this.set(source().ready ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'tessera_nats_connected',
+      help: '1 while the connection to the broker is up',
+      registers,
+      collect() {
+        this.set(source().natsConnected ? 1 : 0);
+      },
+    });
+  }
+
+  /** Where `tessera_ready` and `tessera_nats_connected` are read at each scrape (must not throw). */
+  setReadinessSource(f: () => { ready: boolean; natsConnected: boolean }): void {
+    this.readinessSource = f;
   }
 
   requestReceived(op: RequestOp): void {

@@ -12,6 +12,7 @@ import { InvalidArgumentError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { readSecretFile, trimNewline } from '../common/secret-file.js';
 import {
+  ConfigError,
   decryptPrivateKey,
   type NodeConfig,
   parsePeers,
@@ -290,6 +291,11 @@ export async function startDaemon(opts: DaemonOptions, transportsFactory: Transp
   const backupPassphrase = config.tessera.backup.passphrase_file
     ? trimNewline(readSecretFile(config.tessera.backup.passphrase_file, 'backup passphrase file')).toString('utf8')
     : undefined;
+  // checked here too (the node checks it) so that the mistake shows before any wait for NATS
+  if (config.backup_enabled && config.tessera.backup.recipients.length === 0 && backupPassphrase === undefined)
+    throw new ConfigError([
+      'backup_enabled needs tessera.backup.recipients (age1… keys) or tessera.backup.passphrase_file; or set backup_enabled: false',
+    ]);
   const secret = opts.vaultSecret ?? vaultSecret(opts, config, env);
   let vault: Vault;
   try {
@@ -366,6 +372,11 @@ export async function startDaemon(opts: DaemonOptions, transportsFactory: Transp
       http,
     );
     daemon.setProblem(problem === 'starting' ? undefined : problem);
+    const d = daemon;
+    metrics.setReadinessSource(() => {
+      const r = d.readiness();
+      return { ready: r.ready, natsConnected: r.details.nats_connected === true };
+    });
     log.info({ node: opts.name, id: self, members: members.size }, 'daemon started');
     return daemon;
   } catch (e) {

@@ -148,7 +148,7 @@ const MIGRATION: Record<string, string> = {
   consul:
     'Tessera keeps peers and readiness in NATS KV, not Consul: remove the consul section (peers come from peers.json, `tessera generate-peers` writes it)',
   badger_password:
-    'Tessera vaults are opened with a password or key file, never from config: remove badger_password and use --password-file or tessera.vault.password_file (migrate shares with `tessera vault import-share`)',
+    'Tessera vaults are opened with a password or key file, never from config: remove badger_password and use --password-file or tessera.vault.password_file. mpcium\'s shares (tss-lib) cannot be moved into Tessera: a Tessera cluster makes new wallets (docs/deploy.md, "Coming from mpcium")',
   session_warm_up_delay_ms: 'not used by Tessera: remove it',
   mpcium_version: 'not used by Tessera: remove it',
 };

@@ -8,7 +8,7 @@
  * Reading key file text is `api`'s (`privateKeyFromHex`, `signingKeyFromText`), shared with the SDK.
  */
 import { createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, platform, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Encrypter } from 'age-encryption';
@@ -132,7 +132,9 @@ async function writeKeyFiles(
 ): Promise<string[]> {
   if (opts.passphrase !== undefined) checkPassphrase(opts.passphrase);
   const keyFile = opts.passphrase !== undefined ? `${keyPath}.age` : keyPath;
-  for (const p of [idPath, keyFile])
+  // the other form of the key (plain or `.age`) is the key being replaced: left behind, it would be used instead
+  const other = opts.passphrase !== undefined ? keyPath : `${keyPath}.age`;
+  for (const p of [idPath, keyFile, other])
     if (!opts.overwrite && existsSync(p))
       throw new AlreadyExistsError(p, 'pass --overwrite to replace it (the old key is lost)');
   ensurePrivateDir(dirname(idPath));
@@ -142,6 +144,7 @@ async function writeKeyFiles(
       : new TextEncoder().encode(privateText);
   writeFileAtomic(keyFile, keyBytes);
   writeFileAtomic(idPath, new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
+  if (opts.overwrite) rmSync(other, { force: true });
   return [idPath, keyFile];
 }
 

@@ -40,6 +40,11 @@ describe('metrics count the requests a cluster of daemons serves', () => {
     expect((await client.waitSign('tx-f')).error_code).toBe('ERROR_INVALID_INITIATOR_SIGNATURE');
 
     let texts = await scrapeAll();
+    // every daemon is ready and connected, as its /readyz says
+    for (const t of texts) {
+      expect(sample(t, 'tessera_ready')).toBe(1);
+      expect(sample(t, 'tessera_nats_connected')).toBe(1);
+    }
     expect(total(texts, 'tessera_requests_total', { op: 'keygen' })).toBe(1);
     expect(total(texts, 'tessera_requests_total', { op: 'signing' })).toBe(3);
     expect(total(texts, 'tessera_results_total', { op: 'keygen', code: 'ok' })).toBe(1);

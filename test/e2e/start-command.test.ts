@@ -154,9 +154,37 @@ describe('tessera start over NATS', () => {
     }
   }, 120_000);
 
-  it('a configuration error exits non-zero at once, naming the file and the key', () => {
+  it('a configuration error exits at once with 78 (EX_CONFIG, not restarted by the systemd unit), naming the file', () => {
     const r = tessera(['start', '--name', 'node0', '--config', join(dir, 'missing.yaml')]);
-    expect(r.code).not.toBe(0);
+    expect(r.code).toBe(78);
     expect(r.err).toMatch(/missing\.yaml/);
   });
+
+  it('a node not yet in the peers bucket serves a not-ready /readyz saying so, and starts once register-peers runs', async () => {
+    const own = await startNatsServer();
+    const hp = [await freePort(), await freePort()];
+    const f = await createClusterFiles(join(dir, 'unregistered'), {
+      nodes: 2,
+      threshold: 1,
+      natsUrl: own.url,
+      healthPorts: hp,
+      config: { backup_enabled: false },
+    });
+    const nodes = f.names.map((name, i) =>
+      spawnNode(CLI, ['start', '-n', name, '-c', f.configFiles[name]!, '--identity-dir', f.identityDir], {
+        cwd: dir,
+        healthPort: hp[i]!,
+      }),
+    );
+    try {
+      const r = await waitReady(nodes[0]!, { until: (j) => /peers bucket/.test(String(j.details?.problem)) });
+      expect(r.ready).toBe(false);
+      const reg = tessera(['register-peers', '--peers', f.peersFile, '--nats-url', own.url]);
+      expect(reg.code, reg.err).toBe(0);
+      await Promise.all(nodes.map((n) => waitReady(n)));
+    } finally {
+      for (const n of nodes) n.kill();
+      await own.stop();
+    }
+  }, 120_000);
 });

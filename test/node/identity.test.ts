@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -66,6 +66,19 @@ describe("node identities in mpcium's layout", () => {
       writeIdentity(dir, 'node2', '6f1d0c7e-9d6e-4f8a-9d4b-2f3a1b5c6d7f', { passphrase: 'short' }),
     ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(() => checkPassphrase('twelvelettrs')).toThrow(/not a letter or digit/);
+  });
+
+  it('overwriting an encrypted identity key with a plain one removes the .age file, which would otherwise be used instead; without overwrite either form refuses', async () => {
+    const dir = join(tempDir(), 'identity');
+    const nodeId = '6f1d0c7e-9d6e-4f8a-9d4b-2f3a1b5c6d7e';
+    await writeIdentity(dir, 'node1', nodeId, { passphrase: 'correct horse!' });
+    await expect(writeIdentity(dir, 'node1', nodeId)).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    const plain = await writeIdentity(dir, 'node1', nodeId, { overwrite: true });
+    expect(existsSync(join(dir, 'node1_private.key.age'))).toBe(false);
+    const key = privateKeyFromHex(readFileSync(join(dir, 'node1_private.key'), 'utf8'));
+    expect(verifyWithIdentity(plain, data, signWithIdentity(key, data))).toBe(true);
+    await writeIdentity(dir, 'node1', nodeId, { passphrase: 'correct horse!', overwrite: true });
+    expect(existsSync(join(dir, 'node1_private.key'))).toBe(false);
   });
 
   it('key files are read strictly: a p256 key must be P-256, an identity file must be an identity', () => {
