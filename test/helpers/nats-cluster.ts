@@ -34,6 +34,8 @@ export interface NatsClusterOptions {
   readonly natsArgs?: string[];
   /** An already running server (else one is started and owned). */
   readonly server?: NatsServer;
+  /** Wait until every node is ready (default true). */
+  readonly waitReady?: boolean;
 }
 
 export class NatsCluster {
@@ -65,7 +67,14 @@ export class NatsCluster {
     });
     const c = new NatsCluster(server, o.server === undefined, files, healthPorts);
     for (let i = 0; i < n; i++) c.startNode(i);
-    await c.ready();
+    if (o.waitReady !== false) {
+      try {
+        await c.ready();
+      } catch (e) {
+        await c.stop();
+        throw e;
+      }
+    }
     return c;
   }
 
