@@ -13,6 +13,7 @@ import {
   DeliverPolicy,
   type JetStreamClient,
   type JetStreamManager,
+  type JsMsg,
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
@@ -223,6 +224,19 @@ export interface Result {
   readonly msgId: string;
 }
 
+/**
+ * One pull; null when none came. A pull that failed on the client's side ("heartbeats missed" on
+ * a busy machine) counts as none: the message stays in the stream for the next pull.
+ */
+async function next(c: Consumer, expires: number): Promise<JsMsg | null> {
+  try {
+    return await c.next({ expires });
+  } catch (e) {
+    if (/heartbeat/i.test(String((e as Error)?.message))) return null;
+    throw e;
+  }
+}
+
 export class WireClient {
   private readonly buffered = new Map<string, Result[]>();
   private readonly consumers = new Map<string, Consumer>();
@@ -294,7 +308,7 @@ export class WireClient {
     if (!c) throw new Error(`no consumer ${durable}`);
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const m = await c.next({ expires: 2000 });
+      const m = await next(c, 2000);
       if (!m) continue;
       const text = new TextDecoder().decode(m.data);
       const r: Result = {
@@ -316,7 +330,7 @@ export class WireClient {
     const c = this.consumers.get(durable)!;
     const deadline = Date.now() + ms;
     while (Date.now() < deadline) {
-      const m = await c.next({ expires: Math.max(100, Math.min(1000, deadline - Date.now())) });
+      const m = await next(c, Math.max(100, Math.min(1000, deadline - Date.now())));
       if (!m) continue;
       const text = new TextDecoder().decode(m.data);
       out.push({
