@@ -161,9 +161,22 @@ export class RequestHandler {
     ]);
   }
 
+  /**
+   * Tracks a request in progress. A handler that throws is logged (its caller naks or drops the
+   * message); the promise kept here never rejects unhandled, which would end the process.
+   */
   private track(p: Promise<void>): Promise<void> {
     this.inProgress.add(p);
-    void p.finally(() => this.inProgress.delete(p));
+    p.then(
+      () => this.inProgress.delete(p),
+      (e: unknown) => {
+        this.inProgress.delete(p);
+        this.ctx.log.error(
+          { err: e instanceof Error ? e.message : String(e) },
+          'handling a request failed unexpectedly (a JetStream request is redelivered, a reshare request dropped)',
+        );
+      },
+    );
     return p;
   }
 
