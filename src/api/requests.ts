@@ -175,7 +175,8 @@ function goUnmarshal(v: unknown, t: GoType, path: string): unknown {
   const wrong = (goType: string) => new UnmarshalError(`${path}: cannot unmarshal ${jsonKind(v)} into ${goType}`);
   if (t === 'string') {
     if (typeof v !== 'string') throw wrong('string');
-    return v;
+    // Go decodes a lone surrogate escape (`\ud800`) to U+FFFD: hold what a Go node holds
+    return v.toWellFormed();
   }
   if (t === 'bytes') {
     if (typeof v !== 'string') throw wrong('[]byte');

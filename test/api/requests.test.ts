@@ -124,6 +124,12 @@ describe('mpcium requests: parsing and validation', () => {
     expect(parseSignTxRequest(JSON.stringify({ ...base, signature: null })).signature).toEqual(new Uint8Array(0));
     const { signature: __, ...unsigned } = base;
     expect(parseSignTxRequest(JSON.stringify(unsigned)).signature).toEqual(new Uint8Array(0));
+    // Go decodes a lone surrogate escape to U+FFFD: the request holds (and signs) what a Go node holds
+    const lone = parseSignTxRequest(
+      JSON.stringify({ ...base, network_internal_code: 'x' }).replace('"x"', '"a\\ud800b"'),
+    );
+    expect(lone.networkInternalCode).toBe('a\ufffdb');
+    expect(new TextDecoder().decode(signTxSignedBytes(lone))).toContain('"network_internal_code":"a\ufffdb"');
     // Go's base64 decoder skips line breaks
     expect(
       parseSignTxRequest(JSON.stringify({ ...base, tx: `${b64(digest).slice(0, 8)}\r\n${b64(digest).slice(8)}` })).tx,
