@@ -386,7 +386,11 @@ export class RequestHandler {
       const re = asRequestError(e);
       const sessionId = claimedToken(m.data, 'session_id');
       this.ctx.audit({ actor: clientId || 'client', action: 'reshare', outcome: 'error', errorCode: re.errorCode });
-      if (sessionId === undefined) return;
+      if (sessionId === undefined) {
+        // no result subject without a session id (mpcium publishes none either)
+        this.ctx.log.warn({ reason: re.reason }, 'a reshare request without a usable session_id was dropped');
+        return;
+      }
       const ids = {
         walletId: claimedString(m.data, 'wallet_id'),
         newThreshold: 0,
