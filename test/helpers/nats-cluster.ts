@@ -113,13 +113,18 @@ export class NatsCluster {
     }
   }
 
-  /** Waits until each running node (or those in `which`) reports ready. Throws with their logs on timeout. */
+  /**
+   * Waits until each running node (or those in `which`) reports ready — and, when every node runs
+   * and `which` is not given, sees every peer ready (a keygen needs all of them). Throws with
+   * their logs on timeout.
+   */
   async ready(which?: number[], timeoutMs = 60_000): Promise<void> {
     const idx = which ?? this.procs.flatMap((p, i) => (p ? [i] : []));
+    const all = which === undefined && this.procs.every((p) => p !== undefined);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const states = await Promise.all(idx.map((i) => this.readyz(i)));
-      if (states.every((s) => s?.ready)) return;
+      if (states.every((s) => s?.ready && (!all || s.details.all_peers_ready === true))) return;
       for (const i of idx) {
         const p = this.procs[i];
         if (p && p.proc.exitCode !== null)
