@@ -389,20 +389,28 @@ describe('malformed and oversized input on every subject a node listens to', () 
     ];
     for (const d of dropped) await wc.publish('mpc.keygen_request.*', d, CID);
     const w = (s: string) => `${s}-${hex(4)}`;
-    const answered: { walletId: string; data: Uint8Array; code: string }[] = [
-      { walletId: w('k1'), data: new Uint8Array(), code: 'ERROR_UNMARSHAL_FAILURE' },
-      { walletId: w('k2'), data: new Uint8Array(), code: 'ERROR_UNMARSHAL_FAILURE' },
-      { walletId: w('k3'), data: new Uint8Array(), code: 'ERROR_UNMARSHAL_FAILURE' },
-      { walletId: w('k4'), data: new Uint8Array(), code: 'ERROR_INVALID_INITIATOR_SIGNATURE' },
-      { walletId: w('k5'), data: new Uint8Array(), code: 'ERROR_MSG_VALIDATION' },
-      { walletId: w('k6'), data: new Uint8Array(), code: 'ERROR_INVALID_INITIATOR_SIGNATURE' },
-    ];
-    answered[0]!.data = json({ wallet_id: answered[0]!.walletId, signature: 5 });
-    answered[1]!.data = json({ wallet_id: answered[1]!.walletId, signature: '!!' });
-    answered[2]!.data = json({ wallet_id: answered[2]!.walletId, signature: 'AA==', authorizer_signatures: 'x' });
-    answered[3]!.data = json({ wallet_id: answered[3]!.walletId });
-    answered[4]!.data = json({ wallet_id: answered[4]!.walletId, pad: 'x'.repeat(1_000_000) });
-    answered[5]!.data = json({ wallet_id: answered[5]!.walletId, signature: b64(randomBytes(64)) });
+    const answered = (
+      [
+        ['k1', { signature: 5 }, 'ERROR_UNMARSHAL_FAILURE'],
+        ['k2', { signature: '!!' }, 'ERROR_UNMARSHAL_FAILURE'],
+        ['k3', { signature: 'AA==', authorizer_signatures: 'x' }, 'ERROR_UNMARSHAL_FAILURE'],
+        ['k4', {}, 'ERROR_INVALID_INITIATOR_SIGNATURE'],
+        ['k5', { pad: 'x'.repeat(1_000_000) }, 'ERROR_MSG_VALIDATION'],
+        ['k6', { signature: b64(randomBytes(64)) }, 'ERROR_INVALID_INITIATOR_SIGNATURE'],
+        [
+          'k7',
+          {
+            signature: 'AA==',
+            authorizer_signatures: Array.from({ length: 1000 }, () => ({ authorizer_id: 'a', signature: 'AA==' })),
+          },
+          'ERROR_MSG_VALIDATION',
+        ],
+        ['k8-ü-🙂', { signature: b64(randomBytes(64)) }, 'ERROR_INVALID_INITIATOR_SIGNATURE'],
+      ] as const
+    ).map(([id, over, code]) => {
+      const walletId = w(id);
+      return { walletId, data: json({ wallet_id: walletId, ...over }), code };
+    });
     for (const a of answered) await wc.publish(`mpc.keygen_request.${a.walletId}`, a.data, CID);
     for (const a of answered) {
       const r = await wc.result(goKeygen.durable, (x) => x.json.wallet_id === a.walletId);
@@ -417,6 +425,12 @@ describe('malformed and oversized input on every subject a node listens to', () 
       expect(r.msgId).toBe(unauthenticatedId('keygen', a.data));
     }
     await until('a drop log line per dropped keygen request', () => dropLines() - before >= dropped.length);
+    // a validly signed wallet id outside ASCII is a wallet like any other, on its own result subject
+    const unicode = w('ü-🙂');
+    await wc.publish('mpc.keygen_request.*', init.keygenGo(unicode), CID);
+    const k = await wc.result(goKeygen.durable, (x) => x.json.wallet_id === unicode);
+    expect(k.json.result_type, k.text).toBe('success');
+    expect(k.subject).toBe(`mpc.mpc_keygen_result.${CID}.${unicode}`);
     await healthy();
   }, 180_000);
 
