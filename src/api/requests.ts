@@ -2,8 +2,11 @@
  * mpcium's request messages (reference §1.3) — parsed and validated — and the bytes their
  * initiator and authorizers sign (§2.1, §2.3). Unknown fields are ignored, as Go ignores them; the
  * protocol fields of mpcium PR #106 are checked (protocols.ts) and then ignored too.
- * A request that is not JSON is an `ERROR_UNMARSHAL_FAILURE`; one whose fields are wrong an
- * `ERROR_MSG_VALIDATION` (both as {@link RequestError}). The `encode*` functions write a request as
+ * A request is decoded as Go's `json.Unmarshal` decodes it into mpcium's structs (a missing field
+ * or `null` is the zero value): what Go refuses — not JSON, not an object, a field of the wrong
+ * JSON type, bad base64, a number that does not fit — is an `ERROR_UNMARSHAL_FAILURE`, as mpcium
+ * answers it; a decoded request whose fields are wrong is an `ERROR_MSG_VALIDATION` (both as
+ * {@link RequestError}). The `encode*` functions write a request as
  * mpcium's Go client marshals it (struct field order, Go escaping, `omitempty` where Go has it).
  */
 import { z } from 'zod';
@@ -117,12 +120,117 @@ const resharingSchema = z.object({
   protocol: z.unknown().optional(),
 });
 
-function parse<T>(schema: z.ZodType<T>, data: Uint8Array | string, what: string): T {
+/**
+ * A field's type in mpcium's Go structs, as `encoding/json` decodes into it: `string`, `[]byte`
+ * (`bytes`: standard base64 with padding, `\r` `\n` ignored), `int`, `[]uint32` elements
+ * (`uint32`), slices and structs; `raw`: a field today's mpcium does not have that Tessera checks
+ * itself (mpcium PR #106's protocol fields), kept as the JSON has it.
+ */
+type GoType = 'string' | 'bytes' | 'int' | 'uint32' | 'raw' | { readonly slice: GoType } | GoStruct;
+interface GoStruct {
+  readonly [field: string]: GoType;
+}
+
+const AUTHORIZER_SIGNATURES: GoType = { slice: { authorizer_id: 'string', signature: 'bytes' } };
+const GENERATE_KEY_MESSAGE: GoStruct = {
+  wallet_id: 'string',
+  signature: 'bytes',
+  authorizer_signatures: AUTHORIZER_SIGNATURES,
+  ecdsa_protocol: 'raw',
+  eddsa_protocol: 'raw',
+};
+const SIGN_TX_MESSAGE: GoStruct = {
+  key_type: 'string',
+  wallet_id: 'string',
+  network_internal_code: 'string',
+  tx_id: 'string',
+  tx: 'bytes',
+  signature: 'bytes',
+  derivation_path: { slice: 'uint32' },
+  authorizer_signatures: AUTHORIZER_SIGNATURES,
+  protocol: 'raw',
+};
+const RESHARING_MESSAGE: GoStruct = {
+  session_id: 'string',
+  node_ids: { slice: 'string' },
+  new_threshold: 'int',
+  key_type: 'string',
+  wallet_id: 'string',
+  signature: 'bytes',
+  authorizer_signatures: AUTHORIZER_SIGNATURES,
+  protocol: 'raw',
+};
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+class UnmarshalError extends Error {}
+
+function jsonKind(v: unknown): string {
+  return Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'object' ? 'object' : typeof v;
+}
+
+/** Go's zero value of `t` as the schemas below take it (nil slices and `[]byte` as null). */
+function goZero(t: GoType): unknown {
+  if (t === 'raw') return undefined;
+  if (t === 'string') return '';
+  if (t === 'int' || t === 'uint32') return 0;
+  if (t === 'bytes' || 'slice' in t) return null;
+  return Object.fromEntries(Object.entries(t).map(([k, f]) => [k, goZero(f)]));
+}
+
+/**
+ * What Go's `json.Unmarshal` makes of `v` as a `t`: a missing field or `null` is the zero value,
+ * unknown fields are dropped, a value of the wrong JSON type, bad base64 or a number that does not
+ * fit is an error (mpcium answers those with `ERROR_UNMARSHAL_FAILURE`). Throws `UnmarshalError`.
+ */
+function goUnmarshal(v: unknown, t: GoType, path: string): unknown {
+  if (t === 'raw') return v;
+  if (v === null || v === undefined) return goZero(t);
+  const wrong = (goType: string) => new UnmarshalError(`${path}: cannot unmarshal ${jsonKind(v)} into ${goType}`);
+  if (t === 'string') {
+    if (typeof v !== 'string') throw wrong('string');
+    // Go decodes a lone surrogate escape (`\ud800`) to U+FFFD: hold what a Go node holds
+    return v.toWellFormed();
+  }
+  if (t === 'bytes') {
+    if (typeof v !== 'string') throw wrong('[]byte');
+    const s = v.replace(/[\r\n]/g, '');
+    if (!BASE64.test(s)) throw new UnmarshalError(`${path}: illegal base64 data`);
+    return s;
+  }
+  if (t === 'int' || t === 'uint32') {
+    if (typeof v !== 'number') throw wrong(t);
+    const fits = Number.isInteger(v) && (t === 'int' ? Math.abs(v) < 2 ** 63 : v >= 0 && v <= 0xffff_ffff);
+    if (!fits) throw new UnmarshalError(`${path}: number ${v} does not fit ${t}`);
+    return v;
+  }
+  if ('slice' in t) {
+    if (!Array.isArray(v)) throw wrong('a slice');
+    const elem = t.slice as GoType;
+    return v.map((x, i) => goUnmarshal(x, elem, `${path}[${i}]`));
+  }
+  if (typeof v !== 'object' || Array.isArray(v)) throw wrong('a struct');
+  const o = v as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.entries(t).map(([k, f]) => [
+      k,
+      goUnmarshal(Object.hasOwn(o, k) ? o[k] : undefined, f, path ? `${path}.${k}` : k),
+    ]),
+  );
+}
+
+function parse<T>(schema: z.ZodType<T>, go: GoStruct, data: Uint8Array | string, what: string): T {
   let json: unknown;
   try {
     json = JSON.parse(typeof data === 'string' ? data : new TextDecoder('utf-8', { fatal: true }).decode(data));
   } catch {
     throw new RequestError('ERROR_UNMARSHAL_FAILURE', `${what} is not JSON`);
+  }
+  try {
+    json = goUnmarshal(json, go, '');
+  } catch (e) {
+    if (!(e instanceof UnmarshalError)) throw e;
+    throw new RequestError('ERROR_UNMARSHAL_FAILURE', `the ${what} does not unmarshal: ${e.message || '(message)'}`);
   }
   const r = schema.safeParse(json);
   if (!r.success) {
@@ -147,7 +255,7 @@ function checkProtocol(what: string, field: ProtocolField, value: unknown, keyTy
  * (protocols.ts). Throws {@link RequestError}.
  */
 export function parseGenerateKeyRequest(data: Uint8Array | string): GenerateKeyRequest {
-  const m = parse(generateKeySchema, data, 'keygen request');
+  const m = parse(generateKeySchema, GENERATE_KEY_MESSAGE, data, 'keygen request');
   checkProtocol('keygen request', 'ecdsa_protocol', m.ecdsa_protocol, 'secp256k1');
   checkProtocol('keygen request', 'eddsa_protocol', m.eddsa_protocol, 'ed25519');
   return { walletId: m.wallet_id, signature: m.signature, authorizerSignatures: m.authorizer_signatures };
@@ -158,7 +266,7 @@ export function parseGenerateKeyRequest(data: Uint8Array | string): GenerateKeyR
  * name what Tessera runs for the key type (protocols.ts). Throws {@link RequestError}.
  */
 export function parseSignTxRequest(data: Uint8Array | string): SignTxRequest {
-  const m = parse(signTxSchema, data, 'signing request');
+  const m = parse(signTxSchema, SIGN_TX_MESSAGE, data, 'signing request');
   checkProtocol('signing request', 'protocol', m.protocol, m.key_type);
   if (m.key_type === 'secp256k1' && m.tx.length !== 32) {
     throw new RequestError(
@@ -183,7 +291,7 @@ export function parseSignTxRequest(data: Uint8Array | string): SignTxRequest {
  * Tessera runs for the key type, protocols.ts). Throws {@link RequestError}.
  */
 export function parseResharingRequest(data: Uint8Array | string): ResharingRequest {
-  const m = parse(resharingSchema, data, 'reshare request');
+  const m = parse(resharingSchema, RESHARING_MESSAGE, data, 'reshare request');
   checkProtocol('reshare request', 'protocol', m.protocol, m.key_type);
   if (new Set(m.node_ids).size !== m.node_ids.length || m.new_threshold + 1 > m.node_ids.length) {
     throw new RequestError(

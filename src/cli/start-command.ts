@@ -26,7 +26,7 @@ import {
   startDaemon,
   writePeersBucket,
 } from '../daemon/index.js';
-import { type NodeConfig, parsePeers } from '../node/index.js';
+import { type NodeConfig, parsePeers, peerEntryProblems } from '../node/index.js';
 import type { VaultSecret } from '../vault/index.js';
 import { parseNat } from './args.js';
 import { type NatsFlags, natsClientOptions, resolveNatsOptions } from './nats-client-options.js';
@@ -79,8 +79,17 @@ async function peersFromBucket(
     nc = await connectUntilReachable(natsOptionsFromConfig(config.nats, `tessera-${name}-peers`), { log, signal });
     for (let attempt = 0; ; attempt++) {
       const peers = await readPeersBucket(nc, config.nats.jetstream_replicas);
-      if (Object.hasOwn(peers, name)) return peers;
-      if (attempt % 12 === 0)
+      // a bad entry is never skipped: the peers are the cluster's membership, and dropping one
+      // would start this node with a smaller cluster
+      const problems = peerEntryProblems(peers);
+      if (problems.length > 0) {
+        if (attempt % 12 === 0)
+          log.error(
+            { bucket: PEERS_BUCKET, problems },
+            `the peers bucket ${PEERS_BUCKET} holds entries that are not a node name and id (${problems.join('; ')}): rewrite it with \`tessera register-peers --peers peers.json --replace\` (or start with --peers); waiting`,
+          );
+      } else if (Object.hasOwn(peers, name)) return peers;
+      else if (attempt % 12 === 0)
         log.error(
           { bucket: PEERS_BUCKET, registered: Object.keys(peers) },
           `node ${name} is not in the peers bucket: run \`tessera register-peers --peers peers.json\` (or start with --peers); waiting`,

@@ -52,7 +52,7 @@ export interface DaemonLogger extends Logger {
 export interface LoggingOptions {
   /** Lowest level written (default 'info'). */
   readonly level?: LogLevel;
-  /** Where lines go (default: stdout, buffered, flushed at shutdown). */
+  /** Where lines go (default: stdout, buffered up to 4 KiB, flushed every second, at each error and at shutdown). */
   readonly destination?: pino.DestinationStream;
   /** Fields on every line. */
   readonly base?: Readonly<Record<string, unknown>>;
@@ -71,6 +71,8 @@ function bind(p: pino.Logger, flush: () => void): DaemonLogger {
       try {
         if (!p.isLevelEnabled(level)) return;
         p[level](redact(fields, 0) as Record<string, unknown>, redact(message) as string);
+        // an error is what an operator looks for now (e.g. a node waiting for a stream to be fixed)
+        if (level === 'error') flush();
       } catch {
         // a log call never throws into the node
       }
@@ -106,5 +108,8 @@ export function createLogger(opts: LoggingOptions = {}): DaemonLogger {
       // nothing buffered, or the stream is gone
     }
   };
+  // the default destination writes asynchronously; a timed flush bounds how long a quiet node (one
+  // waiting for NATS or a stream) can keep its last lines from the operator
+  if (opts.destination === undefined) setInterval(flush, 1000).unref();
   return bind(p, flush);
 }

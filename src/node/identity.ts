@@ -37,6 +37,24 @@ export function generatePeers(n: number): Record<string, string> {
   return Object.fromEntries(Array.from({ length: n }, (_, i) => [`node${i}`, randomUUID()]));
 }
 
+/**
+ * What is wrong with each entry of a peers map (a name that is not 1–64 of `A-Z a-z 0-9 _ -`, an id
+ * that is not a lower-case UUID, an id given to two names), one line per bad entry; empty when all
+ * are good. Does not throw.
+ */
+export function peerEntryProblems(peers: Readonly<Record<string, string>>): string[] {
+  const out: string[] = [];
+  const owner = new Map<string, string>();
+  for (const [name, id] of Object.entries(peers)) {
+    const shown = JSON.stringify(name.slice(0, 64));
+    if (!NAME_RE.test(name)) out.push(`${shown}: not a node name (1-64 letters, digits, '_' or '-')`);
+    else if (typeof id !== 'string' || !UUID_RE.test(id)) out.push(`${shown}: its id is not a lower-case UUID`);
+    else if (owner.has(id)) out.push(`${shown}: its id is also given to ${JSON.stringify(owner.get(id))}`);
+    else owner.set(id, name);
+  }
+  return out;
+}
+
 /** Parses `peers.json`. Throws `InvalidArgumentError` naming the problem (bad JSON, bad name or id, a repeated id). */
 export function parsePeers(text: string): Map<string, string> {
   let raw: unknown;

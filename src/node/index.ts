@@ -22,6 +22,7 @@ export {
   generatePeers,
   type IdentityFile,
   parsePeers,
+  peerEntryProblems,
   privateKeyFromHex,
   readIdentity,
   type SigningKeyFiles,

@@ -68,7 +68,7 @@ describe('mpcium requests: parsing and validation', () => {
     expect(r.derivationPath).toEqual([44, 501]);
   });
 
-  it('bytes that are not JSON are ERROR_UNMARSHAL_FAILURE; wrong fields are ERROR_MSG_VALIDATION naming the field', () => {
+  it('what Go’s json.Unmarshal refuses is ERROR_UNMARSHAL_FAILURE (as mpcium answers it); wrong field values are ERROR_MSG_VALIDATION naming the field', () => {
     expect(codeOf(() => parseSignTxRequest('{not json'))).toBe('ERROR_UNMARSHAL_FAILURE');
     expect(codeOf(() => parseSignTxRequest(Uint8Array.of(0xff, 0xfe)))).toBe('ERROR_UNMARSHAL_FAILURE');
     const base = {
@@ -83,15 +83,57 @@ describe('mpcium requests: parsing and validation', () => {
     expect(codeOf(() => parseSignTxRequest(JSON.stringify({ ...base, tx: b64(digest.subarray(1)) })))).toBe(
       'ERROR_MSG_VALIDATION',
     );
-    expect(codeOf(() => parseSignTxRequest(JSON.stringify({ ...base, tx: 'not base64!' })))).toBe(
-      'ERROR_MSG_VALIDATION',
-    );
     expect(codeOf(() => parseSignTxRequest(JSON.stringify({ ...base, wallet_id: 'a.b' })))).toBe(
       'ERROR_MSG_VALIDATION',
     );
-    expect(codeOf(() => parseSignTxRequest(JSON.stringify({ ...base, derivation_path: [2 ** 32] })))).toBe(
-      'ERROR_MSG_VALIDATION',
+    // Go's json.Unmarshal refuses these: mpcium answers ERROR_UNMARSHAL_FAILURE
+    for (const bad of [
+      { ...base, tx: 'not base64!' },
+      { ...base, tx: 'AAA' },
+      { ...base, tx: 5 },
+      { ...base, wallet_id: 7 },
+      { ...base, wallet_id: { a: 1 } },
+      { ...base, network_internal_code: ['x'] },
+      { ...base, derivation_path: [2 ** 32] },
+      { ...base, derivation_path: [-1] },
+      { ...base, derivation_path: [1.5] },
+      { ...base, derivation_path: '44/60' },
+      { ...base, authorizer_signatures: [{ authorizer_id: 1, signature: 'AA==' }] },
+      { ...base, authorizer_signatures: {} },
+    ])
+      expect(
+        codeOf(() => parseSignTxRequest(JSON.stringify(bad))),
+        JSON.stringify(bad),
+      ).toBe('ERROR_UNMARSHAL_FAILURE');
+    for (const notObject of ['[]', '"x"', '42', 'true'])
+      expect(
+        codeOf(() => parseSignTxRequest(notObject)),
+        notObject,
+      ).toBe('ERROR_UNMARSHAL_FAILURE');
+    expect(codeOf(() => parseResharingRequest(JSON.stringify({ new_threshold: 1.5 })))).toBe('ERROR_UNMARSHAL_FAILURE');
+    expect(codeOf(() => parseResharingRequest(JSON.stringify({ node_ids: 'a,b' })))).toBe('ERROR_UNMARSHAL_FAILURE');
+    expect(codeOf(() => parseGenerateKeyRequest(JSON.stringify({ wallet_id: 'w', signature: false })))).toBe(
+      'ERROR_UNMARSHAL_FAILURE',
     );
+    // a missing field or null is Go's zero value: decoded, then judged
+    expect(codeOf(() => parseSignTxRequest('null'))).toBe('ERROR_MSG_VALIDATION');
+    expect(codeOf(() => parseSignTxRequest('{}'))).toBe('ERROR_MSG_VALIDATION');
+    const { network_internal_code: _, ...noCode } = base;
+    expect(parseSignTxRequest(JSON.stringify(noCode)).networkInternalCode).toBe('');
+    expect(parseSignTxRequest(JSON.stringify({ ...base, network_internal_code: null })).networkInternalCode).toBe('');
+    expect(parseSignTxRequest(JSON.stringify({ ...base, signature: null })).signature).toEqual(new Uint8Array(0));
+    const { signature: __, ...unsigned } = base;
+    expect(parseSignTxRequest(JSON.stringify(unsigned)).signature).toEqual(new Uint8Array(0));
+    // Go decodes a lone surrogate escape to U+FFFD: the request holds (and signs) what a Go node holds
+    const lone = parseSignTxRequest(
+      JSON.stringify({ ...base, network_internal_code: 'x' }).replace('"x"', '"a\\ud800b"'),
+    );
+    expect(lone.networkInternalCode).toBe('a\ufffdb');
+    expect(new TextDecoder().decode(signTxSignedBytes(lone))).toContain('"network_internal_code":"a\ufffdb"');
+    // Go's base64 decoder skips line breaks
+    expect(
+      parseSignTxRequest(JSON.stringify({ ...base, tx: `${b64(digest).slice(0, 8)}\r\n${b64(digest).slice(8)}` })).tx,
+    ).toEqual(digest);
     try {
       parseSignTxRequest(JSON.stringify({ ...base, key_type: 'rsa' }));
     } catch (e) {

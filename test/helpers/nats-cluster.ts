@@ -34,6 +34,8 @@ export interface NatsClusterOptions {
   readonly natsArgs?: string[];
   /** An already running server (else one is started and owned). */
   readonly server?: NatsServer;
+  /** Wait until every node is ready (default true). */
+  readonly waitReady?: boolean;
 }
 
 export class NatsCluster {
@@ -65,7 +67,14 @@ export class NatsCluster {
     });
     const c = new NatsCluster(server, o.server === undefined, files, healthPorts);
     for (let i = 0; i < n; i++) c.startNode(i);
-    await c.ready();
+    if (o.waitReady !== false) {
+      try {
+        await c.ready();
+      } catch (e) {
+        await c.stop();
+        throw e;
+      }
+    }
     return c;
   }
 
@@ -104,13 +113,18 @@ export class NatsCluster {
     }
   }
 
-  /** Waits until each running node (or those in `which`) reports ready. Throws with their logs on timeout. */
+  /**
+   * Waits until each running node (or those in `which`) reports ready — and, when every node runs
+   * and `which` is not given, sees every peer ready (a keygen needs all of them). Throws with
+   * their logs on timeout.
+   */
   async ready(which?: number[], timeoutMs = 60_000): Promise<void> {
     const idx = which ?? this.procs.flatMap((p, i) => (p ? [i] : []));
+    const all = which === undefined && this.procs.every((p) => p !== undefined);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const states = await Promise.all(idx.map((i) => this.readyz(i)));
-      if (states.every((s) => s?.ready)) return;
+      if (states.every((s) => s?.ready && (!all || s.details.all_peers_ready === true))) return;
       for (const i of idx) {
         const p = this.procs[i];
         if (p && p.proc.exitCode !== null)

@@ -8,6 +8,7 @@ import {
   decryptPrivateKey,
   generatePeers,
   parsePeers,
+  peerEntryProblems,
   privateKeyFromHex,
   readIdentity,
   signingKeyFromText,
@@ -27,6 +28,16 @@ describe("node identities in mpcium's layout", () => {
     expect(() => parsePeers('{"node0":"x","node1":"y"}')).toThrow(/UUID/);
     expect(() => parsePeers(JSON.stringify({ a: peers.node0, b: peers.node0 }))).toThrow(/two nodes/);
     expect(() => parsePeers('[]')).toThrow(/map node names/);
+  });
+
+  it('peerEntryProblems names every bad entry of a peers map (the peers bucket), none for a good one', () => {
+    const peers = generatePeers(3);
+    expect(peerEntryProblems(peers)).toEqual([]);
+    const problems = peerEntryProblems({ ...peers, 'a/b': peers.node0!, intruder: 'x', twin: peers.node1! });
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toMatch(/"a\/b": not a node name/);
+    expect(problems[1]).toMatch(/"intruder": its id is not a lower-case UUID/);
+    expect(problems[2]).toMatch(/"twin": its id is also given to "node1"/);
   });
 
   it('an identity is {node_name, node_id, public_key hex, created_at} and its private key file is hex of seed ‖ public key that signs for it', () => {

@@ -171,9 +171,22 @@ export class RequestHandler {
     ]);
   }
 
+  /**
+   * Tracks a request in progress. A handler that throws is logged (its caller naks or drops the
+   * message); the promise kept here never rejects unhandled, which would end the process.
+   */
   private track(p: Promise<void>): Promise<void> {
     this.inProgress.add(p);
-    void p.finally(() => this.inProgress.delete(p));
+    p.then(
+      () => this.inProgress.delete(p),
+      (e: unknown) => {
+        this.inProgress.delete(p);
+        this.ctx.log.error(
+          { err: e instanceof Error ? e.message : String(e) },
+          'handling a request failed unexpectedly (a JetStream request is redelivered, a reshare request dropped)',
+        );
+      },
+    );
     return p;
   }
 
@@ -417,7 +430,11 @@ export class RequestHandler {
       const re = asRequestError(e);
       const sessionId = claimedToken(m.data, 'session_id');
       this.ctx.audit({ actor: clientId || 'client', action: 'reshare', outcome: 'error', errorCode: re.errorCode });
-      if (sessionId === undefined) return;
+      if (sessionId === undefined) {
+        // no result subject without a session id (mpcium publishes none either)
+        this.ctx.log.warn({ reason: re.reason }, 'a reshare request without a usable session_id was dropped');
+        return;
+      }
       const ids = {
         walletId: claimedString(m.data, 'wallet_id'),
         newThreshold: 0,

@@ -143,7 +143,19 @@ export async function connectNats(o: NatsOptions): Promise<NatsConnection> {
   try {
     const nc = await connect(opts);
     return nc;
-  } catch (e) {
+  } catch (first) {
+    let e = first;
+    if (first instanceof Error && first.name === 'TimeoutError') {
+      // A server that refuses the client certificate (mutual TLS) says so with a TLS alert after the
+      // handshake; with reconnection on, nats.js only reports a timeout. One attempt without
+      // reconnection reports the alert, so that a refusal is not mistaken for an unreachable server.
+      try {
+        const probe = await connect({ ...opts, reconnect: false, maxReconnectAttempts: 0 });
+        await probe.close().catch(() => {});
+      } catch (p) {
+        e = p;
+      }
+    }
     const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     if (/authoriz|authentic|auth/i.test(msg))
       throw new NatsConnectError(

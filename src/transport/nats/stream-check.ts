@@ -6,7 +6,7 @@
  * whoever creates a stream first decides it.
  *
  * Each stream gets a report: what was repaired (only changes that lose nothing: adding a missing
- * subject, widening a duplicate window), warnings (it serves, with a caveat worth knowing) and
+ * subject — in place of a narrower one it covers —, widening a duplicate window), warnings (it serves, with a caveat worth knowing) and
  * problems (it cannot serve; each says what to run to fix it). A stream that does not exist yet is
  * fine: the node creates it.
  */
@@ -109,10 +109,17 @@ export async function checkStream(jsm: JetStreamManager, want: StreamExpectation
   }
   const missing = want.subjects.filter((s) => !cfg.subjects?.some((have) => patternCovers(have, s)));
   if (missing.length > 0) {
-    const subjects = [...(cfg.subjects ?? []), ...missing];
+    // nats-server refuses overlapping subjects in one stream: a subject the stream has that a
+    // missing one covers (the TS client's `mpc.mpc_signing_result.*`) is replaced by it — the
+    // stream still takes every message it took
+    const have = cfg.subjects ?? [];
+    const replaced = have.filter((h) => missing.some((m) => patternCovers(m, h)));
+    const subjects = [...have.filter((h) => !replaced.includes(h)), ...missing];
     try {
       await jsm.streams.update(want.name, { subjects });
-      report.repaired.push(`added ${missing.join(', ')} to the subjects of ${where}`);
+      report.repaired.push(
+        `added ${missing.join(', ')} to the subjects of ${where}${replaced.length > 0 ? ` (in place of ${replaced.join(', ')}, which it covers)` : ''}`,
+      );
     } catch (e) {
       for (const s of missing) {
         const other = await owner(jsm, s);
