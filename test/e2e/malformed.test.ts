@@ -39,9 +39,12 @@ const hex = (n: number) => randomBytes(n).toString('hex');
 const sha256hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const utf8 = (s: string) => new Uint8Array(Buffer.from(s));
 const json = (v: unknown) => utf8(JSON.stringify(v));
-/** The documented message id of an error result for a request that failed before authentication (docs/node.md). */
-const unauthenticatedId = (op: 'keygen' | 'signing' | 'reshare', data: Uint8Array) =>
-  `mpc.mpc_${op}_result.unauthenticated:${sha256hex(data)}`;
+/**
+ * The documented message id of an error result for a request that failed before authentication
+ * (docs/node.md): the request's client id (when valid) and the SHA-256 of its bytes.
+ */
+const unauthenticatedId = (op: 'keygen' | 'signing' | 'reshare', data: Uint8Array, clientId?: string) =>
+  `mpc.mpc_${op}_result.unauthenticated:${clientId ? `${clientId}:` : ''}${sha256hex(data)}`;
 
 /** u32 length prefix ‖ bytes (the node wire's canonical codec, docs/node.md "Channels"). */
 const lp = (b: Uint8Array) => {
@@ -237,7 +240,8 @@ describe('malformed and oversized input on every subject a node listens to', () 
       const h = sha256hex(c.data);
       expect(sent.has(h), `${c.name} was sent before`).toBe(false);
       sent.add(h);
-      byId.set(unauthenticatedId('signing', c.data), c);
+      // a case with an invalid ClientID is answered unscoped
+      byId.set(unauthenticatedId('signing', c.data, c.clientId === undefined ? CID : undefined), c);
     }
     expect(byId.size, 'cases must differ').toBe(cases.length);
     for (const c of cases) await wc.publish('mpc.signing_request.*', c.data, c.clientId ?? CID);
@@ -422,7 +426,7 @@ describe('malformed and oversized input on every subject a node listens to', () 
         ecdsa_pub_key: null,
         eddsa_pub_key: null,
       });
-      expect(r.msgId).toBe(unauthenticatedId('keygen', a.data));
+      expect(r.msgId).toBe(unauthenticatedId('keygen', a.data, CID));
     }
     await until('a drop log line per dropped keygen request', () => dropLines() - before >= dropped.length);
     // a validly signed wallet id outside ASCII is a wallet like any other, on its own result subject
