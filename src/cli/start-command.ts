@@ -13,6 +13,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Command } from 'commander';
 import { InvalidArgumentError, IoError, TesseraError } from '../common/errors.js';
 import {
+  checkBackupSettings,
   connectUntilReachable,
   createLogger,
   type DaemonLogger,
@@ -23,6 +24,7 @@ import {
   natsTransportFactory,
   PEERS_BUCKET,
   readPeersBucket,
+  resolveVaultSecret,
   startDaemon,
   writePeersBucket,
 } from '../daemon/index.js';
@@ -133,7 +135,11 @@ async function start(o: StartFlags): Promise<number> {
   const loaded = loadConfigFile(o.config);
   const config = loaded.config;
   const log = createLogger({ level: o.debug ? 'debug' : config.tessera.log_level, base: { node: o.name } });
-  const vaultSecret = o.promptCredentials ? await promptVaultPassword() : undefined;
+  // what can be checked without NATS is checked before any wait for it
+  checkBackupSettings(config);
+  const vaultSecret = o.promptCredentials
+    ? await promptVaultPassword()
+    : resolveVaultSecret({ passwordFile: o.passwordFile, keyFile: o.keyFile }, config, process.env);
   for (const h of loaded.hints) log.warn({ hint: h }, 'a configuration key from mpcium is not used by Tessera');
   log.info({ config: loaded.path }, 'configuration loaded');
   const abort = new AbortController();
@@ -273,7 +279,12 @@ export function registerStartCommands(program: Command, run: Runner): void {
         { log, signal: AbortSignal.timeout(30_000), retryMs: 1000 },
       );
       try {
-        const r = await writePeersBucket(nc, peers, { replace: o.replace, replicas });
+        const r = await writePeersBucket(nc, peers, { replace: o.replace, replicas }).catch((e: unknown) => {
+          if (e instanceof TesseraError) throw e;
+          throw new InvalidArgumentError(
+            `writing the NATS peers bucket ${PEERS_BUCKET} failed (${(e as Error).message}): this NATS user needs JetStream (publish to $JS.API.> and $KV.${PEERS_BUCKET}.>)`,
+          );
+        });
         if (o.json) printJson({ bucket: PEERS_BUCKET, ...r });
         else
           process.stdout.write(

@@ -67,7 +67,15 @@ export class HealthServer {
     server.headersTimeout = 10_000;
     server.maxHeadersCount = 50;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(
+          e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL'
+            ? new InvalidArgumentError(
+                `healthcheck.address ${opts.address}: ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.code === 'EACCES' ? 'not permitted' : 'no such local address'}; choose another (healthcheck.address or --health-address)`,
+              )
+            : e,
+        ),
+      );
       server.listen({ port, host }, () => {
         server.off('error', reject);
         resolve();

@@ -37,4 +37,12 @@ export {
   writePeersBucket,
 } from './nats-transports.js';
 export { handleShutdownSignals, type ShutdownHandle, type ShutdownOptions, type SignalSource } from './shutdown.js';
-export { Daemon, type DaemonOptions, type DaemonTransports, startDaemon, type TransportFactory } from './start.js';
+export {
+  checkBackupSettings,
+  Daemon,
+  type DaemonOptions,
+  type DaemonTransports,
+  resolveVaultSecret,
+  startDaemon,
+  type TransportFactory,
+} from './start.js';

@@ -52,7 +52,7 @@ export interface DaemonLogger extends Logger {
 export interface LoggingOptions {
   /** Lowest level written (default 'info'). */
   readonly level?: LogLevel;
-  /** Where lines go (default: stdout, buffered up to 4 KiB, flushed every second, at each error and at shutdown). */
+  /** Where lines go (default: stdout, written asynchronously; flushed every second, at each error and at shutdown). */
   readonly destination?: pino.DestinationStream;
   /** Fields on every line. */
   readonly base?: Readonly<Record<string, unknown>>;

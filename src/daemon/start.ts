@@ -88,9 +88,12 @@ export interface DaemonOptions {
   readonly stopTimeoutMs?: number;
 }
 
-/** The vault secret from the options, the config, or `TESSERA_VAULT_PASSWORD` / `TESSERA_VAULT_KEY` (hex). */
-function vaultSecret(
-  opts: DaemonOptions,
+/**
+ * The vault secret from the options, the config, or `TESSERA_VAULT_PASSWORD` / `TESSERA_VAULT_KEY`
+ * (hex). Throws `InvalidArgumentError` (none given, both, an empty or wrong-sized file), `IoError`.
+ */
+export function resolveVaultSecret(
+  opts: Pick<DaemonOptions, 'passwordFile' | 'keyFile'>,
   config: NodeConfig,
   env: Readonly<Record<string, string | undefined>>,
 ): VaultSecret {
@@ -117,6 +120,18 @@ function vaultSecret(
   throw new InvalidArgumentError(
     'no vault secret: give --password-file or --key-file, tessera.vault.password_file or .key_file, or TESSERA_VAULT_PASSWORD',
   );
+}
+
+/**
+ * Backups enabled need somewhere to encrypt to (checked here as well as by the node, so that the
+ * mistake shows before any wait for NATS). Throws `ConfigError`.
+ */
+export function checkBackupSettings(config: NodeConfig): void {
+  const b = config.tessera.backup;
+  if (config.backup_enabled && b.recipients.length === 0 && b.passphrase_file === undefined)
+    throw new ConfigError([
+      'backup_enabled needs tessera.backup.recipients (age1… keys) or tessera.backup.passphrase_file; or set backup_enabled: false',
+    ]);
 }
 
 const rawPublic = (k: KeyObject) => Buffer.from(createPublicKey(k).export({ format: 'jwk' }).x as string, 'base64url');
@@ -291,12 +306,8 @@ export async function startDaemon(opts: DaemonOptions, transportsFactory: Transp
   const backupPassphrase = config.tessera.backup.passphrase_file
     ? trimNewline(readSecretFile(config.tessera.backup.passphrase_file, 'backup passphrase file')).toString('utf8')
     : undefined;
-  // checked here too (the node checks it) so that the mistake shows before any wait for NATS
-  if (config.backup_enabled && config.tessera.backup.recipients.length === 0 && backupPassphrase === undefined)
-    throw new ConfigError([
-      'backup_enabled needs tessera.backup.recipients (age1… keys) or tessera.backup.passphrase_file; or set backup_enabled: false',
-    ]);
-  const secret = opts.vaultSecret ?? vaultSecret(opts, config, env);
+  checkBackupSettings(config);
+  const secret = opts.vaultSecret ?? resolveVaultSecret(opts, config, env);
   let vault: Vault;
   try {
     vault = await Vault.open(vaultDir, secret);
