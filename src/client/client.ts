@@ -133,6 +133,8 @@ interface Pending {
   readonly walletId: string;
   /** The message id of an error result for *this* request failing authentication. */
   readonly unauthenticatedMsgId: string;
+  /** SHA-256 (hex) of this request's bytes: the `:conflict:`, `:refused:` and `:error:` ids of its results carry it. */
+  readonly digestHex: string;
   /** The last token of this request's reply subject (with `synchronousResults`). */
   readonly replyToken: string | undefined;
   readonly settle: (e: ResultEvent) => void;
@@ -405,15 +407,13 @@ export class MpcClient {
           ),
         );
       }, timeoutMs);
+      const digestHex = createHash('sha256').update(body).digest('hex');
       const entry: Pending = {
         op,
         id,
         walletId,
-        unauthenticatedMsgId: unauthenticatedResultMessageId(
-          op,
-          createHash('sha256').update(body).digest('hex'),
-          this.opts.clientId,
-        ),
+        unauthenticatedMsgId: unauthenticatedResultMessageId(op, digestHex, this.opts.clientId),
+        digestHex,
         replyToken,
         settle: (e) => {
           try {
@@ -463,6 +463,10 @@ export class MpcClient {
     if (p === undefined || p.walletId !== e.result.walletId) return;
     const unauthenticated = msgId?.startsWith(unauthenticatedResultMessageId(e.operation, '')) === true;
     if (unauthenticated && msgId !== p.unauthenticatedMsgId) return; // about someone else's request naming this id
+    // an error a node answered for *a* request naming this id (a conflicting copy, a refused or failed
+    // one) carries that request's digest: someone else's copy must not fail this request
+    const about = msgId === undefined ? undefined : /:(?:conflict|refused|error):([0-9a-f]{64})(?::\d+)?$/.exec(msgId);
+    if (about && about[1] !== p.digestHex) return;
     this.forget(key, p);
     p.settle(e);
   }

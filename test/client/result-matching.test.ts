@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   CLIENT_ID_HEADER,
   encodeSignTxRequest,
   REPLY_TO_HEADER,
   requestSubject,
+  resultMessageId,
   type SignTxRequest,
   signingResult,
   unauthenticatedResultMessageId,
@@ -182,6 +184,29 @@ describe('duplicates, forgeries and waiting', () => {
     expect(s.client.pendingRequests).toBe(1);
     await s.node.replySigning(r, { keyType: 'ed25519', signature: new Uint8Array(64).fill(3) });
     await expect(mine).resolves.toMatchObject({ txId: 'victim' });
+    await s.done();
+  });
+
+  it("a node's conflict, refusal or error answer to another request's bytes naming this tx id (e.g. a copy with another unsigned derivation_path) does not fail this request; its own does", async () => {
+    const s = await setup({ client: { clientId: 'svc' } });
+    const mine = s.client.sign({ walletId: 'w', keyType: 'ed25519', tx: Uint8Array.of(1), txId: 'pay-42' });
+    const r = await s.node.next();
+    if (r.op !== 'signing') throw new Error('expected a signing request');
+    const copy = JSON.parse(Buffer.from(r.data).toString()) as Record<string, unknown>;
+    copy.derivation_path = [7];
+    const copyDigest = createHash('sha256')
+      .update(Buffer.from(JSON.stringify(copy)))
+      .digest('hex');
+    const base = resultMessageId('signing', 'pay-42', 'svc');
+    const dup = signingResult(r.request, { code: 'ERROR_SESSION_DUPLICATE', reason: 'Duplicate session: …' });
+    for (const tail of [`:conflict:${copyDigest}`, `:refused:${copyDigest}:9`, `:error:${copyDigest}`])
+      await s.node.publish('signing', 'pay-42', 'svc', dup, `${base}${tail}`);
+    await new Promise((res) => setTimeout(res, 50));
+    expect(s.client.pendingRequests).toBe(1);
+    // the same answer about this request's own bytes settles it
+    const own = createHash('sha256').update(r.data).digest('hex');
+    await s.node.publish('signing', 'pay-42', 'svc', dup, `${base}:conflict:${own}`);
+    await expect(mine).rejects.toMatchObject({ errorCode: 'ERROR_SESSION_DUPLICATE' });
     await s.done();
   });
 
