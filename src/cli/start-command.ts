@@ -8,7 +8,7 @@
  * its log and on `/readyz` and tries again, so a service manager never restarts it in a loop.
  * Wrong credentials, a wrong vault secret or a bad configuration do exit (non-zero), naming the fix.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Command } from 'commander';
 import { InvalidArgumentError, IoError, TesseraError } from '../common/errors.js';
@@ -66,36 +66,89 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Node names that have an identity file (`<name>_identity.json`) in `dir`. Does not throw (an unreadable directory has none). */
+function identityNames(dir: string): Set<string> {
+  try {
+    return new Set(
+      readdirSync(dir)
+        .filter((f) => f.endsWith('_identity.json'))
+        .map((f) => f.slice(0, -'_identity.json'.length)),
+    );
+  } catch {
+    return new Set();
+  }
+}
+
 /**
- * Reads the peers bucket until it names `name` (waiting, not exiting, while it is empty or lacks
- * this node). Throws what connecting throws, the abort reason.
+ * What keeps the bucket's peers from being this node's membership: entries that are not a node
+ * name and id, this node missing, and any difference from the identity files of `identityDir`
+ * (the operator's own record of the members). Empty when they can be used. Does not throw.
+ */
+export function bucketPeerProblems(peers: Record<string, string>, name: string, identityDir: string): string[] {
+  // a bad entry is never skipped: the peers are the cluster's membership, and dropping one
+  // would start this node with a smaller cluster
+  const bad = peerEntryProblems(peers);
+  if (bad.length > 0)
+    return [
+      `the peers bucket ${PEERS_BUCKET} holds entries that are not a node name and id (${bad.join('; ')}): rewrite it with \`tessera register-peers --peers peers.json --replace\` (or start with --peers)`,
+    ];
+  if (!Object.hasOwn(peers, name))
+    return [
+      `node ${name} is not in the peers bucket ${PEERS_BUCKET}: run \`tessera register-peers --peers peers.json\` (or start with --peers)`,
+    ];
+  const files = identityNames(identityDir);
+  const problems: string[] = [];
+  const noFile = Object.keys(peers).filter((n) => !files.has(n));
+  if (noFile.length > 0)
+    problems.push(
+      `the peers bucket names ${noFile.join(', ')}, with no identity file in ${identityDir}: add their <name>_identity.json, or remove them from the bucket (\`tessera register-peers --replace\`) if they are not members`,
+    );
+  const notInBucket = [...files].filter((n) => !Object.hasOwn(peers, n));
+  if (notInBucket.length > 0)
+    problems.push(
+      `${identityDir} holds the identity of ${notInBucket.join(', ')}, which the peers bucket lacks: register them, or remove the identity files of nodes that left the cluster`,
+    );
+  return problems;
+}
+
+/**
+ * Reads the peers bucket until it holds a membership this node can use ({@link bucketPeerProblems}),
+ * waiting — not exiting — while it cannot be read (no JetStream, no access) or has problems; each
+ * problem goes to `report` and the log. Throws what connecting throws (credentials, TLS), the abort
+ * reason.
  */
 async function peersFromBucket(
   config: NodeConfig,
-  name: string,
+  o: StartFlags,
   log: DaemonLogger,
   signal: AbortSignal,
+  report: (problem: string) => void,
 ): Promise<Record<string, string>> {
   let nc: NatsConnection | undefined;
   try {
-    nc = await connectUntilReachable(natsOptionsFromConfig(config.nats, `tessera-${name}-peers`), { log, signal });
+    nc = await connectUntilReachable(natsOptionsFromConfig(config.nats, `tessera-${o.name}-peers`), {
+      log,
+      signal,
+      report,
+    });
+    let last = '';
     for (let attempt = 0; ; attempt++) {
-      const peers = await readPeersBucket(nc, config.nats.jetstream_replicas);
-      // a bad entry is never skipped: the peers are the cluster's membership, and dropping one
-      // would start this node with a smaller cluster
-      const problems = peerEntryProblems(peers);
-      if (problems.length > 0) {
-        if (attempt % 12 === 0)
-          log.error(
-            { bucket: PEERS_BUCKET, problems },
-            `the peers bucket ${PEERS_BUCKET} holds entries that are not a node name and id (${problems.join('; ')}): rewrite it with \`tessera register-peers --peers peers.json --replace\` (or start with --peers); waiting`,
-          );
-      } else if (Object.hasOwn(peers, name)) return peers;
-      else if (attempt % 12 === 0)
-        log.error(
-          { bucket: PEERS_BUCKET, registered: Object.keys(peers) },
-          `node ${name} is not in the peers bucket: run \`tessera register-peers --peers peers.json\` (or start with --peers); waiting`,
-        );
+      let problems: string[];
+      let peers: Record<string, string> = {};
+      try {
+        peers = await readPeersBucket(nc, config.nats.jetstream_replicas);
+        problems = bucketPeerProblems(peers, o.name, o.identityDir);
+      } catch (e) {
+        problems = [
+          `the peers bucket ${PEERS_BUCKET} cannot be read (${(e as Error).message}): NATS needs JetStream, and this user access to $JS.API.> and $KV.${PEERS_BUCKET}.>`,
+        ];
+      }
+      if (problems.length === 0) return peers;
+      const text = problems.join('; ');
+      report(text);
+      if (text !== last || attempt % 12 === 0)
+        log.error({ bucket: PEERS_BUCKET, problems }, 'waiting for a usable peers bucket');
+      last = text;
       await pause(5000, signal);
     }
   } finally {
@@ -213,7 +266,7 @@ async function waitForPeers(
   signal: AbortSignal,
 ): Promise<Record<string, string>> {
   const address = o.healthAddress ?? (config.healthcheck.enabled ? config.healthcheck.address : undefined);
-  const problem = `waiting for node ${o.name} in the NATS peers bucket ${PEERS_BUCKET} (tessera register-peers)`;
+  let problem = `waiting for node ${o.name} in the NATS peers bucket ${PEERS_BUCKET} (tessera register-peers)`;
   const http =
     address === undefined
       ? undefined
@@ -223,7 +276,9 @@ async function waitForPeers(
           log,
         });
   try {
-    return await peersFromBucket(config, o.name, log, signal);
+    return await peersFromBucket(config, o, log, signal, (p) => {
+      problem = p;
+    });
   } finally {
     await http?.close();
   }

@@ -154,6 +154,60 @@ describe('tessera start over NATS', () => {
     }
   }, 120_000);
 
+  it('a peers bucket that differs from the identity files (an extra name, a missing member) makes a node wait, saying so, never start with another membership', async () => {
+    const own = await startNatsServer();
+    const hp = [await freePort(), await freePort(), await freePort()];
+    const f = await createClusterFiles(join(dir, 'differs'), {
+      nodes: 3,
+      threshold: 1,
+      natsUrl: own.url,
+      healthPorts: hp,
+      config: { backup_enabled: false },
+    });
+    const nc = await connectNats({ url: own.url });
+    const kv = await new Kvm(nc).create('mpc-peers', { history: 1 });
+    const args = (i: number) => [
+      'start',
+      '-n',
+      f.names[i]!,
+      '-c',
+      f.configFiles[f.names[i]!]!,
+      '--identity-dir',
+      f.identityDir,
+    ];
+    const nodes: ReturnType<typeof spawnNode>[] = [];
+    try {
+      // a name without an identity file (someone with write access to the bucket added it)
+      await kv.put('ghost', new TextEncoder().encode('33333333-3333-4333-8333-333333333333'));
+      for (const [n, id] of Object.entries(f.peers)) await kv.put(n, new TextEncoder().encode(id));
+      nodes.push(spawnNode(CLI, args(0), { cwd: dir, healthPort: hp[0]! }));
+      const a = await waitReady(nodes[0]!, { until: (j) => /ghost/.test(String(j.details?.problem)) });
+      expect(a.ready).toBe(false);
+      // a member removed from the bucket: the node does not shrink the cluster
+      await kv.delete('ghost');
+      await kv.delete(f.names[2]!);
+      const b = await waitReady(nodes[0]!, {
+        until: (j) => new RegExp(`${f.names[2]}.*lacks`).test(String(j.details?.problem)),
+      });
+      expect(b.ready).toBe(false);
+      expect(nodes[0]!.proc.exitCode).toBe(null);
+      // put right: every node starts with the full membership
+      await kv.put(f.names[2]!, new TextEncoder().encode(f.peers[f.names[2]!]!));
+      nodes.push(
+        spawnNode(CLI, args(1), { cwd: dir, healthPort: hp[1]! }),
+        spawnNode(CLI, args(2), { cwd: dir, healthPort: hp[2]! }),
+      );
+      const ready = await Promise.all(
+        nodes.map((n) => waitReady(n, { until: (j) => j.ready && j.details?.all_peers_ready === true })),
+      );
+      expect(ready.map((r) => r.details?.peers_ready_count)).toEqual(['3/3', '3/3', '3/3']);
+    } finally {
+      for (const n of nodes) n.kill();
+      await nc.close();
+      await own.stop();
+    }
+  }, 120_000);
+
   it('a configuration error exits at once with 78 (EX_CONFIG, not restarted by the systemd unit), naming the file', () => {
     const r = tessera(['start', '--name', 'node0', '--config', join(dir, 'missing.yaml')]);
     expect(r.code).toBe(78);
