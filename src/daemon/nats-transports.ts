@@ -8,6 +8,7 @@ import {
   KEYGEN_CONSUMER,
   KEYGEN_REQUEST_SUBJECTS,
   KEYGEN_STREAM,
+  RESHARE_REQUEST_SUBJECT,
   RESULT_STREAM,
   RESULT_SUBJECTS,
   SIGNING_CONSUMER,
@@ -199,6 +200,8 @@ export interface NatsFactoryOptions {
    * names only; a name registered with another id fails the start (`InvalidArgumentError`).
    */
   readonly registerPeers?: Readonly<Record<string, string>>;
+  /** How often the streams are looked at again while the node runs (default `tessera.stream_recheck_seconds`). */
+  readonly recheckMs?: number;
 }
 
 /**
@@ -224,6 +227,60 @@ export async function connectUntilReachable(
   }
 }
 
+/** The node-to-node subject prefix and kinds (the node's default `subjectPrefix`; channels.ts). */
+const NODE_SUBJECT_PREFIX = 'tessera';
+const NODE_SUBJECT_KINDS = ['hs', 'msg', 'rekey'] as const;
+
+/**
+ * One look at the streams (repairing what is safe, logging repairs, warnings once and problems when
+ * they change or a minute passed); resolves with the problems. Never rejects: a failure to ask
+ * JetStream is itself the problem.
+ */
+function streamChecker(
+  nc: NatsConnection,
+  log: Logger,
+  where: string,
+  uncaptured: readonly string[],
+): () => Promise<string[]> {
+  let last = '';
+  let lastLogged = 0;
+  let warned = false;
+  return async () => {
+    let reports: StreamReport[];
+    try {
+      reports = await checkStreams(nc, nodeStreamExpectations(), uncaptured);
+    } catch (e) {
+      // JetStream off, no permission, a server still starting: an operator fixes these while the node waits
+      reports = [
+        {
+          stream: '*',
+          exists: false,
+          repaired: [],
+          warnings: [],
+          problems: [
+            `JetStream at ${where} cannot be used (${(e as Error).message}): run nats-server with JetStream enabled (-js, or jetstream {} in its configuration) and give this user access to $JS.API.>`,
+          ],
+        },
+      ];
+    }
+    for (const r of reports) {
+      for (const m of r.repaired) log.info({ stream: r.stream }, `repaired: ${m}`);
+      if (!warned) for (const m of r.warnings) log.warn({ stream: r.stream }, m);
+    }
+    warned = true;
+    const problems = reports.flatMap((r) => r.problems);
+    const text = problems.join('; ');
+    const now = Date.now();
+    if (problems.length > 0 && (text !== last || now - lastLogged > 60_000)) {
+      for (const p of problems)
+        log.error({ problem: p }, 'a JetStream stream cannot serve; waiting for it to be fixed');
+      lastLogged = now;
+    } else if (problems.length === 0 && last !== '') log.info({}, 'the JetStream streams serve again');
+    last = text;
+    return problems;
+  };
+}
+
 /**
  * Connects while NATS is unreachable (retrying forever, reporting why: a node started before its
  * NATS waits instead of exiting in a restart loop), then checks the streams until they can serve
@@ -247,32 +304,13 @@ async function openWithRetry(
   try {
     watchConnection(nc, log);
     keep(nc);
-    let last = '';
-    let lastLogged = 0;
+    const where = [options.url].flat().map(redactUrl).join(', ');
+    const check = streamChecker(nc, log, where, [
+      ...NODE_SUBJECT_KINDS.map((k) => `${NODE_SUBJECT_PREFIX}.node.${ctx.nodeId}.${k}`),
+      RESHARE_REQUEST_SUBJECT,
+    ]);
     for (;;) {
-      let reports: StreamReport[];
-      try {
-        reports = await checkStreams(nc, nodeStreamExpectations());
-      } catch (e) {
-        // JetStream off, no permission, a server still starting: an operator fixes these while the node waits
-        const msg = (e as Error).message;
-        reports = [
-          {
-            stream: '*',
-            exists: false,
-            repaired: [],
-            warnings: [],
-            problems: [
-              `JetStream at ${[options.url].flat().map(redactUrl).join(', ')} cannot be used (${msg}): run nats-server with JetStream enabled (-js, or jetstream {} in its configuration) and give this user access to $JS.API.>`,
-            ],
-          },
-        ];
-      }
-      for (const r of reports) {
-        for (const m of r.repaired) log.info({ stream: r.stream }, `repaired: ${m}`);
-        for (const m of r.warnings) if (last === '') log.warn({ stream: r.stream }, m);
-      }
-      const problems = reports.flatMap((r) => r.problems);
+      const problems = await check();
       if (problems.length === 0 && o.registerPeers) {
         try {
           const r = await writePeersBucket(nc, o.registerPeers, { replicas: config.nats.jetstream_replicas });
@@ -284,19 +322,29 @@ async function openWithRetry(
         }
       }
       if (problems.length === 0) break;
-      const now = Date.now();
-      const text = problems.join('; ');
-      if (text !== last || now - lastLogged > 60_000) {
-        for (const p of problems)
-          log.error({ problem: p }, 'a JetStream stream cannot serve; waiting for it to be fixed');
-        lastLogged = now;
-      }
-      last = text;
-      report(text);
+      report(problems.join('; '));
       await pause(retryMs, signal);
     }
     report(undefined);
-    return { nc, transports: await natsTransports(nc, config, heartbeatMs, log) };
+    const transports = await natsTransports(nc, config, heartbeatMs, log);
+    // the streams are looked at again while the node runs: whoever may edit them could change them
+    const recheck = setInterval(() => {
+      void check().then(
+        (problems) => report(problems.length > 0 ? problems.join('; ') : undefined),
+        () => {},
+      );
+    }, o.recheckMs ?? config.tessera.stream_recheck_seconds * 1000);
+    recheck.unref();
+    return {
+      nc,
+      transports: {
+        ...transports,
+        close: async () => {
+          clearInterval(recheck);
+          await transports.close?.();
+        },
+      },
+    };
   } catch (e) {
     await nc.close().catch(() => {});
     throw e;

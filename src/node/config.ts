@@ -109,6 +109,8 @@ const schema = z
         result_retention_seconds: z.number().int().min(0).default(3600),
         /** The daemon's lowest log level (`TESSERA_LOG_LEVEL`). */
         log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+        /** How often a node over NATS looks at its JetStream streams again (seconds). */
+        stream_recheck_seconds: z.number().int().min(1).max(86_400).default(60),
         /** Signing sessions in flight per ECDSA pair; below the OT window (64). */
         max_sessions_per_pair: z.number().int().min(1).max(63).default(32),
       })

@@ -175,7 +175,74 @@ const BROKEN: Broken[] = [
       await wc.jsm.consumers.delete('mpc-signing', 'thief');
     },
   },
+  {
+    name: 'mpc-signing republishing every request it stores (a reader of every client’s requests, review 16/F2)',
+    async break(wc) {
+      await wc.jsm.streams.add({
+        ...goRequestStream(STREAMS.signing),
+        republish: { src: '>', dest: '_INBOX.spy.>' },
+      } as never);
+    },
+    problem: [/mpc-signing/, /republishes/, /nats stream rm mpc-signing/],
+    async fix(wc) {
+      await wc.jsm.streams.delete('mpc-signing');
+    },
+  },
+  {
+    name: 'mpc-keygen also taking the node-to-node handshake subjects (it would answer them with PubAcks)',
+    async break(wc) {
+      await wc.jsm.streams.add({
+        ...goRequestStream(STREAMS.keygen),
+        subjects: [...STREAMS.keygen.subjects, 'tessera.node.*.hs'],
+      });
+    },
+    problem: [/mpc-keygen/, /also takes tessera\.node\.\*\.hs/, /nats stream edit mpc-keygen/],
+    async fix(wc) {
+      const si = await wc.jsm.streams.info('mpc-keygen');
+      await wc.jsm.streams.update('mpc-keygen', { ...si.config, subjects: [...STREAMS.keygen.subjects] });
+    },
+  },
+  {
+    name: 'another stream taking the node-to-node subjects',
+    async break(wc) {
+      await wc.jsm.streams.add({ name: 'capture', subjects: ['tessera.node.>'] });
+    },
+    problem: [/stream capture takes tessera\.node\./, /core NATS only/, /nats stream edit capture/],
+    async fix(wc) {
+      await wc.jsm.streams.delete('capture');
+    },
+  },
 ];
+
+describe('a stream changed while the nodes run', () => {
+  it('is seen at the next look (tessera.stream_recheck_seconds): /readyz not ready with the problem, ready again once it is put right', async () => {
+    const server = await startNatsServer();
+    const wc = await WireClient.connect(server.url);
+    let cluster: NatsCluster | undefined;
+    try {
+      cluster = await NatsCluster.start({ server, config: { tessera: { stream_recheck_seconds: 1 } } });
+      const c = cluster;
+      const si = await wc.jsm.streams.info('mpc');
+      await wc.jsm.streams.update('mpc', {
+        ...si.config,
+        subjects: [...(si.config.subjects ?? []), 'tessera.node.*.hs'],
+      });
+      for (let i = 0; i < 3; i++) {
+        for (;;) {
+          const r = await c.readyz(i);
+          if (r && !r.ready && /also takes tessera\.node\.\*\.hs/.test(String(r.details.problem))) break;
+          await new Promise((res) => setTimeout(res, 200));
+        }
+      }
+      await wc.jsm.streams.update('mpc', { ...si.config });
+      await c.ready();
+    } finally {
+      await wc.close();
+      await cluster?.stop();
+      await server.stop();
+    }
+  });
+});
 
 describe('a stream that cannot serve: the nodes wait and say why, then serve once it is fixed', () => {
   for (const b of BROKEN) {
@@ -210,10 +277,10 @@ describe('a stream that cannot serve: the nodes wait and say why, then serve onc
             return l.length >= 3 ? l : [];
           })
         ).map((l) => JSON.parse(l));
-        for (const e of errors) {
-          expect(e.level).toBe('error');
-          for (const re of b.problem) expect(e.problem).toMatch(re);
-        }
+        // one line per problem: together they name everything /readyz does
+        for (const e of errors) expect(e.level).toBe('error');
+        const logged_ = errors.map((e) => String(e.problem)).join('\n');
+        for (const re of b.problem) expect(logged_).toMatch(re);
         const pids = c.procs.map((p) => p!.proc.pid);
         expect(c.procs.every((p) => p!.proc.exitCode === null)).toBe(true);
 

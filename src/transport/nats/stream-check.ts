@@ -33,6 +33,9 @@ export interface StreamReport {
   readonly problems: string[];
 }
 
+/** The shortest `max_age` a stream may have: a request may wait for a busy cluster, a result for its client. */
+export const MIN_MAX_AGE_MS = 3600_000;
+
 /** The duplicate window results need at least (NATS's default is 2 minutes). */
 export const MIN_DUPLICATE_WINDOW_MS = 60_000;
 
@@ -142,6 +145,42 @@ export async function checkStream(jsm: JetStreamManager, want: StreamExpectation
       );
     }
   }
+  // whoever created the stream decided all of it: anything beyond the subjects and limits the
+  // protocol needs could copy, capture, answer or drop requests and results (review 16/F2)
+  const extra = (cfg.subjects ?? []).filter((have) => !want.subjects.some((w) => patternCovers(w, have)));
+  if (extra.length > 0)
+    report.problems.push(
+      `${where} also takes ${extra.join(', ')}: a stream of the cluster takes only ${want.subjects.join(', ')} (it could store or answer other traffic, node-to-node included); remove them with \`nats stream edit ${want.name}\``,
+    );
+  const c = cfg as typeof cfg & {
+    republish?: unknown;
+    sources?: unknown[];
+    mirror?: unknown;
+    subject_transform?: unknown;
+    no_ack?: boolean;
+    max_msgs_per_subject?: number;
+  };
+  if (c.republish)
+    report.problems.push(
+      `${where} republishes what it stores (to ${JSON.stringify(c.republish)}): anyone subscribed there reads every message; delete the stream (\`nats stream rm ${want.name}\`) once nothing in it is needed, the node recreates it`,
+    );
+  if (c.mirror || (c.sources?.length ?? 0) > 0 || c.subject_transform)
+    report.problems.push(
+      `${where} is a mirror, takes sources or transforms subjects: its messages would not be what clients and nodes published; delete it (\`nats stream rm ${want.name}\`) once nothing in it is needed`,
+    );
+  if (c.no_ack)
+    report.problems.push(
+      `${where} does not acknowledge publishes (no_ack): nodes could not tell a stored result from a lost one; \`nats stream edit ${want.name} --ack\``,
+    );
+  if ((c.max_msgs_per_subject ?? 0) > 0)
+    report.problems.push(
+      `${where} keeps only ${c.max_msgs_per_subject} message(s) per subject: requests and results sharing a subject (every signing result does) would be dropped; \`nats stream edit ${want.name} --max-msgs-per-subject=-1\``,
+    );
+  const maxAgeMs = Number(cfg.max_age ?? 0) / 1e6;
+  if (maxAgeMs > 0 && maxAgeMs < MIN_MAX_AGE_MS)
+    report.problems.push(
+      `${where} drops messages after ${Math.round(maxAgeMs / 1000)} s, before a request may be served or a result read; \`nats stream edit ${want.name} --max-age=7d\``,
+    );
   if (cfg.max_msg_size > 0 && cfg.max_msg_size < want.largestMessageBytes)
     report.problems.push(
       `${where} refuses messages above ${cfg.max_msg_size} bytes but they reach ${want.largestMessageBytes}: \`nats stream edit ${want.name} --max-msg-size=-1\``,
@@ -175,10 +214,38 @@ export async function checkStream(jsm: JetStreamManager, want: StreamExpectation
   return report;
 }
 
-/** Checks every stream in `wants`. Throws what NATS throws (JetStream not enabled, no permission). */
-export async function checkStreams(nc: NatsConnection, wants: readonly StreamExpectation[]): Promise<StreamReport[]> {
+/**
+ * Subjects no stream may take (a node's channel subjects, core-NATS requests): a stream taking one
+ * would store that traffic, and answer a request on it with its PubAck before the real responder.
+ * One report listing the streams that do. Throws what NATS throws.
+ */
+export async function checkUncapturedSubjects(
+  jsm: JetStreamManager,
+  subjects: readonly string[],
+): Promise<StreamReport> {
+  const report: StreamReport = { stream: '*', exists: true, repaired: [], warnings: [], problems: [] };
+  for (const subject of subjects) {
+    const other = await owner(jsm, subject);
+    if (other)
+      report.problems.push(
+        `stream ${other} takes ${subject}, which must travel on core NATS only (it would store that traffic and answer requests on it): remove the subject from ${other} (\`nats stream edit ${other}\`)`,
+      );
+  }
+  return report;
+}
+
+/**
+ * Checks every stream in `wants`, and that no stream takes any of `uncaptured`. Throws what NATS
+ * throws (JetStream not enabled, no permission).
+ */
+export async function checkStreams(
+  nc: NatsConnection,
+  wants: readonly StreamExpectation[],
+  uncaptured: readonly string[] = [],
+): Promise<StreamReport[]> {
   const jsm = await jetstreamManager(nc);
   const out: StreamReport[] = [];
   for (const w of wants) out.push(await checkStream(jsm, w));
+  if (uncaptured.length > 0) out.push(await checkUncapturedSubjects(jsm, uncaptured));
   return out;
 }
