@@ -47,14 +47,18 @@ import { coordinateReshare } from '../operations/reshare.js';
 import { coordinateSign } from '../operations/sign.js';
 import { NODE_INBOX_PREFIX, replySubjectOf, sendReply } from './reply-to.js';
 import { Semaphore } from './semaphore.js';
+import { UnauthenticatedTally } from './unauthenticated-tally.js';
 
 const ACK_WAIT_MS = 30_000;
 /** Reshare requests waiting for this node's one reshare slot, beyond which they are refused. */
 const MAX_WAITING_RESHARES = 64;
+/** Reshare messages handled at once (the slot, its waiting line, and room for those being parsed). */
+const MAX_RESHARES_IN_HANDLING = MAX_WAITING_RESHARES + 16;
 const MAX_DELIVER = 4;
 
 /** A claimed field of a request that failed to parse, if it is a usable subject token. Does not throw. */
 function claimedToken(data: Uint8Array, field: string): string | undefined {
+  if (data.length > MAX_REQUEST_BYTES) return undefined; // never parsed: it is refused for its size
   try {
     const v = (JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>)[field];
     return typeof v === 'string' ? validateSubjectToken(field, v) : undefined;
@@ -64,6 +68,7 @@ function claimedToken(data: Uint8Array, field: string): string | undefined {
 }
 
 function claimedString(data: Uint8Array, field: string): string {
+  if (data.length > MAX_REQUEST_BYTES) return '';
   try {
     const v = (JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>)[field];
     return typeof v === 'string' ? v.slice(0, 256) : '';
@@ -105,6 +110,10 @@ export class RequestHandler {
   private readonly keygenSlots: Semaphore;
   private readonly signingSlots: Semaphore;
   private readonly reshareSlots = new Semaphore(1);
+  /** Reshare messages being handled (parsed, waiting for the slot, running). */
+  private reshareHandling = 0;
+  /** Requests refused before authentication: counted, logged at a bounded rate, audited per minute. */
+  private readonly unauthenticated: UnauthenticatedTally;
   /** Requests in progress (for a graceful stop). */
   private readonly inProgress = new Set<Promise<void>>();
   private readonly reservedReplyPrefixes: readonly string[];
@@ -121,6 +130,7 @@ export class RequestHandler {
     ownSubjects: readonly string[] = [],
   ) {
     this.reservedReplyPrefixes = [...ownSubjects, NODE_INBOX_PREFIX];
+    this.unauthenticated = new UnauthenticatedTally((e) => ctx.audit(e), ctx.log);
     this.keygenSlots = new Semaphore(ctx.config.max_concurrent_keygen);
     this.signingSlots = new Semaphore(ctx.config.max_concurrent_signing);
   }
@@ -156,13 +166,35 @@ export class RequestHandler {
         { onMaxDeliveries: (m) => void this.track(this.maxDeliveries(m)) },
       ),
     );
-    this.sub = this.bus.subscribe(RESHARE_REQUEST_SUBJECT, (m) => this.track(this.reshare(m)), {
+    // handled concurrently (the bus delivers the next message at once): the reshare slot and its
+    // bounded waiting line apply to authenticated requests; what is held unparsed is bounded here
+    this.sub = this.bus.subscribe(RESHARE_REQUEST_SUBJECT, (m) => this.admitReshare(m), {
       queue: 'tessera-reshare',
+    });
+  }
+
+  /**
+   * Takes a reshare message unless {@link MAX_RESHARES_IN_HANDLING} are already being handled
+   * (parsed, waiting for the reshare slot or running): core NATS has no back-pressure, and a flood
+   * must not queue without bound; the excess is dropped with a (rate-limited) log line. Does not throw.
+   */
+  private admitReshare(m: BusMessage): void {
+    if (this.reshareHandling >= MAX_RESHARES_IN_HANDLING) {
+      this.unauthenticated.warn(
+        `${this.reshareHandling} reshare requests are being handled`,
+        'a reshare request was dropped: too many in handling on this node (a flood on mpc:reshare?)',
+      );
+      return;
+    }
+    this.reshareHandling++;
+    void this.track(this.reshare(m)).finally(() => {
+      this.reshareHandling--;
     });
   }
 
   /** Stops taking requests and waits (bounded) for those in progress. Does not throw. */
   async stop(timeoutMs = 10_000): Promise<void> {
+    this.unauthenticated.close();
     for (const s of this.stops) s.stop();
     this.sub?.unsubscribe();
     await Promise.race([
@@ -253,15 +285,9 @@ export class RequestHandler {
       } catch (e) {
         const re = asRequestError(e);
         const wallet = claimedToken(m.data, 'wallet_id');
-        this.ctx.audit({
-          actor: clientId || 'client',
-          action: 'keygen',
-          walletId: wallet,
-          outcome: 'error',
-          errorCode: re.errorCode,
-        });
+        this.unauthenticated.refused('keygen', re.errorCode);
         if (wallet === undefined) {
-          this.ctx.log.warn({ reason: re.reason }, 'a keygen request without a usable wallet_id was dropped');
+          this.unauthenticated.warn(re.reason, 'a keygen request without a usable wallet_id was dropped');
           m.ack();
           return;
         }
@@ -321,13 +347,7 @@ export class RequestHandler {
           txId: claimedString(m.data, 'tx_id'),
           networkInternalCode: claimedString(m.data, 'network_internal_code'),
         };
-        this.ctx.audit({
-          actor: clientId || 'client',
-          action: 'sign',
-          walletId: ids.walletId,
-          outcome: 'error',
-          errorCode: re.errorCode,
-        });
+        this.unauthenticated.refused('sign', re.errorCode);
         const data = signingResult(ids, { code: re.errorCode, reason: re.reason });
         const ok = await this.publish(
           'signing',
@@ -429,10 +449,10 @@ export class RequestHandler {
     } catch (e) {
       const re = asRequestError(e);
       const sessionId = claimedToken(m.data, 'session_id');
-      this.ctx.audit({ actor: clientId || 'client', action: 'reshare', outcome: 'error', errorCode: re.errorCode });
+      this.unauthenticated.refused('reshare', re.errorCode);
       if (sessionId === undefined) {
         // no result subject without a session id (mpcium publishes none either)
-        this.ctx.log.warn({ reason: re.reason }, 'a reshare request without a usable session_id was dropped');
+        this.unauthenticated.warn(re.reason, 'a reshare request without a usable session_id was dropped');
         return;
       }
       const ids = {
