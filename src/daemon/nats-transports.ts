@@ -328,12 +328,15 @@ async function openWithRetry(
     report(undefined);
     const transports = await natsTransports(nc, config, heartbeatMs, log);
     // the streams are looked at again while the node runs: whoever may edit them could change them
-    const recheck = setInterval(() => {
-      void check().then(
-        (problems) => report(problems.length > 0 ? problems.join('; ') : undefined),
-        () => {},
-      );
-    }, o.recheckMs ?? config.tessera.stream_recheck_seconds * 1000);
+    const recheck = setInterval(
+      () => {
+        void check().then(
+          (problems) => report(problems.length > 0 ? problems.join('; ') : undefined),
+          () => {},
+        );
+      },
+      o.recheckMs ?? config.tessera.stream_recheck_seconds * 1000,
+    );
     recheck.unref();
     return {
       nc,

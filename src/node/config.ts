@@ -109,6 +109,8 @@ const schema = z
         result_retention_seconds: z.number().int().min(0).default(3600),
         /** The daemon's lowest log level (`TESSERA_LOG_LEVEL`). */
         log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+        /** Subject prefixes a request's `Mpc-Reply-To` may name (client inboxes). */
+        reply_subject_prefixes: z.array(z.string().min(1).max(128)).min(1).default(['_INBOX.']),
         /** How often a node over NATS looks at its JetStream streams again (seconds). */
         stream_recheck_seconds: z.number().int().min(1).max(86_400).default(60),
         /** Signing sessions in flight per ECDSA pair; below the OT window (64). */

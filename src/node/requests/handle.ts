@@ -234,7 +234,13 @@ export class RequestHandler {
 
   /** The request's valid `Mpc-Reply-To` subject, if any (an invalid one is logged). Does not throw. */
   private replyToOf(headers: ReadonlyMap<string, string>, op: Operation): string | undefined {
-    return replySubjectOf(headers, this.reservedReplyPrefixes, this.ctx.log, op);
+    return replySubjectOf(
+      headers,
+      this.reservedReplyPrefixes,
+      this.ctx.log,
+      op,
+      this.ctx.config.tessera.reply_subject_prefixes,
+    );
   }
 
   /**

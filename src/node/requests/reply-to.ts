@@ -5,8 +5,9 @@
  * same matching rules as to the stream copy. The header is not covered by any signature: whoever
  * can publish a request chooses it, so a node answers only on subjects that pass
  * `validateReplySubject` (no wildcard, ≤ 256 bytes, none of NATS's `$…` service subjects, nothing
- * in mpcium's `mpc` namespace, nothing under the node's own channel and inbox subjects). An invalid
- * subject is logged and ignored; the result still goes to the stream.
+ * in mpcium's `mpc` namespace, nothing under the node's own channel and inbox subjects) and start
+ * with an allowed prefix (`tessera.reply_subject_prefixes`, default `_INBOX.`). An invalid subject
+ * is logged and ignored; the result still goes to the stream.
  */
 import { type Operation, REPLY_TO_HEADER, validateReplySubject } from '../../api/index.js';
 import type { Logger } from '../../common/log.js';
@@ -14,6 +15,13 @@ import type { Bus } from '../../transport/index.js';
 
 /** Prefix of the request inboxes of a node on NATS (mpcium uses `_INBOX_mpcium`); never a reply subject. */
 export const NODE_INBOX_PREFIX = '_INBOX_tessera';
+
+/**
+ * Where replies may go by default: client inboxes (nats.js and Go clients' `_INBOX.`). An allow-list,
+ * not only the deny-list of `validateReplySubject`: a node publishes wherever a client names, and
+ * the node's NATS user may publish widely (review 16/F6).
+ */
+export const DEFAULT_REPLY_PREFIXES: readonly string[] = ['_INBOX.'];
 
 /** The most of a refused header value a log line shows. */
 const LOGGED_CHARS = 80;
@@ -28,11 +36,15 @@ export function replySubjectOf(
   reserved: readonly string[],
   log: Logger,
   op: Operation,
+  allowed: readonly string[] = DEFAULT_REPLY_PREFIXES,
 ): string | undefined {
   const value = headers.get(REPLY_TO_HEADER);
   if (value === undefined || value === '') return undefined;
   try {
-    return validateReplySubject(value, reserved);
+    const subject = validateReplySubject(value, reserved);
+    if (!allowed.some((p) => subject.startsWith(p)))
+      throw new Error(`not under an allowed reply prefix (${allowed.join(', ')}; tessera.reply_subject_prefixes)`);
+    return subject;
   } catch (e) {
     log.warn(
       {

@@ -187,6 +187,9 @@ describe('Mpc-Reply-To: results on core NATS too', () => {
       `_INBOX.${'a'.repeat(300)}`,
       `_INBOX.${'a'.repeat(1 << 20)}`,
       '_INBOX.x\r\nPUB evil 1',
+      // not a client inbox (tessera.reply_subject_prefixes: _INBOX.): another application's subject
+      'payments.commands.approve',
+      '_INBOXX.x',
     ];
     const before = warnings.length;
     // one signature with a wildcard reply subject, the rest as requests refused before authentication
