@@ -21,7 +21,7 @@ export interface Batch {
   readonly seconds: number;
   readonly latencies: number[];
   /** CPU ms in the window: this process, each node process, nats-server (NATS side only). */
-  readonly cpu: { self: number; nodes: number[]; server: number };
+  readonly cpu: { self: number; nodes: number[]; nodesSystem: number[]; server: number };
   /** nats-server's message and byte counters over the window (NATS side only). */
   readonly nats?: { inMsgs: number; outMsgs: number; inBytes: number; outBytes: number };
 }
@@ -30,6 +30,7 @@ interface Snapshot {
   readonly t: number;
   readonly self: number;
   readonly nodes: number[];
+  readonly nodesSystem: number[];
   readonly server: number;
   readonly varz?: { in_msgs: number; out_msgs: number; in_bytes: number; out_bytes: number };
 }
@@ -38,12 +39,13 @@ interface Snapshot {
 async function snapshot(nats: BenchCluster | undefined): Promise<Snapshot> {
   const t = performance.now();
   const self = cpuMs();
-  if (!nats) return { t, self, nodes: [], server: 0 };
+  if (!nats) return { t, self, nodes: [], nodesSystem: [], server: 0 };
   const pids = nats.pids;
-  const nodes = pids.nodes.map(processCpuMs);
+  const nodes = pids.nodes.map((p) => processCpuMs(p));
+  const nodesSystem = pids.nodes.map((p) => processCpuMs(p, 'system'));
   const server = processCpuMs(pids.server);
   const varz = await nats.server.monitor<NonNullable<Snapshot['varz']>>('varz');
-  return { t, self, nodes, server, varz };
+  return { t, self, nodes, nodesSystem, server, varz };
 }
 
 /**
@@ -106,7 +108,12 @@ export async function runBatch(
     errors,
     seconds: (windowEnd - windowStart) / 1000,
     latencies,
-    cpu: { self: a.self - b.self, nodes: a.nodes.map((x, k) => x - b.nodes[k]!), server: a.server - b.server },
+    cpu: {
+      self: a.self - b.self,
+      nodes: a.nodes.map((x, k) => x - b.nodes[k]!),
+      nodesSystem: a.nodesSystem.map((x, k) => x - b.nodesSystem[k]!),
+      server: a.server - b.server,
+    },
     nats:
       a.varz && b.varz
         ? {

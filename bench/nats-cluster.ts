@@ -261,20 +261,20 @@ export class BenchCluster {
 }
 
 /**
- * CPU ms (user + system) that a process and its live descendants (a wrapped node) have used so
- * far, from /proc (Linux; 0 for a process that is gone).
+ * CPU ms (user + system, or system only) that a process and its live descendants (a wrapped node)
+ * have used so far, from /proc (Linux; 0 for a process that is gone).
  */
-export function processCpuMs(pid: number): number {
+export function processCpuMs(pid: number, part: 'all' | 'system' = 'all'): number {
   let ms = 0;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // utime and stime are fields 14 and 15 of stat(5); f[0] is field 3
-    ms = ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+    ms = (((part === 'all' ? Number(f[11]) : 0) + Number(f[12])) * 1000) / CLK_TCK;
   } catch {
     return 0;
   }
-  for (const child of childrenOf(pid)) ms += processCpuMs(child);
+  for (const child of childrenOf(pid)) ms += processCpuMs(child, part);
   return ms;
 }
 

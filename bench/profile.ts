@@ -25,6 +25,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { connectNats } from '../src/transport/index.js';
 import { round } from './harness.js';
 import { runBatch, signOp } from './load.js';
 import { BenchCluster } from './nats-cluster.js';
@@ -174,6 +175,21 @@ export function countSyncs(text: string, fromMs: number, toMs: number): { calls:
   return { calls, ms };
 }
 
+/** A class of NATS subjects, for counting what a signature sends. */
+export function subjectClass(subject: string): string {
+  const node = /^[^.]+\.node\.[^.]+\.(msg|hs|rekey)$/.exec(subject);
+  if (node) return `node channels .${node[1]}`;
+  if (subject.startsWith('$JS.API.CONSUMER.MSG.NEXT.')) return 'JetStream pull requests';
+  if (subject.startsWith('$JS.ACK.')) return 'JetStream acks (+progress, nak)';
+  if (subject.startsWith('$JS.API.')) return 'JetStream API';
+  if (subject.startsWith('$KV.')) return 'KV (readiness heartbeats)';
+  if (subject.startsWith('$JS.EVENT.')) return 'JetStream advisories';
+  if (/^mpc\.signing_request\./.test(subject)) return 'client: signing requests';
+  if (/^mpc\.mpc_signing_result/.test(subject)) return 'nodes: signing results';
+  if (subject.startsWith('_INBOX')) return 'replies (_INBOX: PubAcks, pulled messages, API answers)';
+  return subject.split('.').slice(0, 2).join('.');
+}
+
 function hasStrace(): boolean {
   const r = spawnSync('strace', ['-V'], { encoding: 'utf8' });
   return !r.error && r.status === 0;
@@ -214,6 +230,22 @@ export async function profileRun(config: Record<string, unknown>): Promise<void>
     epoch: [number, number];
     batch: Awaited<ReturnType<typeof runBatch>>;
   }[] = [];
+  // every message the server routes, by subject class (a separate connection: its deliveries are
+  // subtracted from the server's out_msgs below)
+  const tap = await connectNats({ url: nats.server.url, name: 'bench-tap' });
+  const counts = new Map<string, number>();
+  let tapping = false;
+  let tapped = 0;
+  tap.subscribe('>', {
+    callback: (_e, m) => {
+      if (!tapping) return;
+      tapped++;
+      const k = subjectClass(m.subject);
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    },
+  });
+  const perCase: Map<string, number>[] = [];
+  const tappedPerCase: number[] = [];
   try {
     const client = await nats.client();
     const side = { client, wallet: await client.createWallet(`bench-wallet-${randomUUID()}`) };
@@ -232,16 +264,23 @@ export async function profileRun(config: Record<string, unknown>): Promise<void>
           if (edge === 'start') {
             hr = [h, 0];
             epoch = [Date.now(), 0];
+            counts.clear();
+            tapped = 0;
+            tapping = true;
           } else {
+            tapping = false;
             hr[1] = h;
             epoch[1] = Date.now();
           }
         },
       );
+      perCase.push(new Map(counts));
+      tappedPerCase.push(tapped);
       windows.push({ keyType, c, hr, epoch, batch });
     }
     await client.close();
   } finally {
+    await tap.close();
     await nats.stop();
   }
   const profiles = nats.files.names.map((name) => {
@@ -255,7 +294,7 @@ export async function profileRun(config: Record<string, unknown>): Promise<void>
         server: readFileSync(join(dir, 'nats-server.strace'), 'utf8'),
       }
     : undefined;
-  for (const w of windows) {
+  for (const [k, w] of windows.entries()) {
     const n = w.batch.ops;
     const b = profiles.map((p) => breakdown(p, w.hr[0], w.hr[1])).reduce(add, EMPTY);
     const covered = profiles.every((p) => p.startTime <= w.hr[0] && p.endTime >= w.hr[1]);
@@ -279,12 +318,14 @@ export async function profileRun(config: Record<string, unknown>): Promise<void>
         node_thread_ms_per_op_total: round(b.total / n, 2),
         cpu_ms_per_op: {
           nodes: round(w.batch.cpu.nodes.reduce((a, x) => a + x, 0) / n, 2),
+          nodes_system: round(w.batch.cpu.nodesSystem.reduce((a, x) => a + x, 0) / n, 2),
           nats_server: round(w.batch.cpu.server / n, 2),
           client: round(w.batch.cpu.self / n, 2),
         },
         nats_msgs_per_op: {
           in: round((w.batch.nats?.inMsgs ?? 0) / n, 2),
-          out: round((w.batch.nats?.outMsgs ?? 0) / n, 2),
+          out: round(((w.batch.nats?.outMsgs ?? 0) - tappedPerCase[k]!) / n, 2),
+          published_by_subject: perOp(Object.fromEntries(perCase[k]!), n),
         },
         ...(syncs
           ? {
