@@ -494,7 +494,13 @@ async function signAs(
       req.derivationPath && req.derivationPath.length > 0
         ? { chainCode: ctx.chainCode, path: req.derivationPath }
         : undefined;
-    const signingLog = { claim: (c: Uint8Array) => ctx.vault.claimSigningContext(vkt, req.walletId, start.version, c) };
+    // durable before any message of the party leaves (group commit: node outbound gate)
+    const signingLog = {
+      claim: (c: Uint8Array) =>
+        ctx.deferred((durability) =>
+          ctx.vault.claimSigningContext(vkt, req.walletId, start.version, c, { durability }),
+        ),
+    };
     let party: ProtocolParty<frost.SignResult | ecdsa.SignResult>;
     if (lease.share instanceof ecdsa.KeyShare) {
       party = checkpointed(
