@@ -171,7 +171,8 @@ export class VaultStore {
   private writeUnsynced<T>(where: string, fn: () => T, immediate = true): T {
     return this.guard(where, () => {
       this.scrubPending = false;
-      this.db.pragma('synchronous = NORMAL');
+      // prepared once (a `db.pragma()` call prepares its statement every time)
+      this.stmt('PRAGMA synchronous = NORMAL').run();
       let out: T;
       try {
         out = immediate ? this.db.transaction(fn).immediate() : this.db.transaction(fn)();
@@ -180,7 +181,7 @@ export class VaultStore {
         throw e;
       } finally {
         this.unsynced.written++;
-        this.db.pragma('synchronous = FULL');
+        this.stmt('PRAGMA synchronous = FULL').run();
       }
       if (this.scrubPending || this.logHoldsDestroyed) {
         this.scrubPending = false;

@@ -36,6 +36,9 @@ describe("the vault's deferred writes (group commit)", () => {
     );
     const pending = v.unflushed;
     expect(pending.written).toBeGreaterThan(pending.durable);
+    // every other write stays fsynced on its own
+    const db = (v as unknown as { store: { db: { pragma(s: string, o: object): unknown } } }).store.db;
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
     await v.flush();
     expect(v.unflushed.durable).toBe(v.unflushed.written);
     await v.flush(); // nothing waits: resolves at once
