@@ -19,7 +19,7 @@
  *   BENCH_CASES=eddsa,ecdsa,keygen           only these groups (default all)
  *   BENCH_PROFILE=1 npm run bench:cluster    where the time goes: see bench/profile.ts
  */
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { localSigner, MpcClient } from '../src/client/index.js';
 import { LocalCluster } from '../src/node/index.js';
 import { emitter, round } from './harness.js';
@@ -68,6 +68,7 @@ export async function startSides(opts: { nats?: Parameters<typeof BenchCluster.s
 }
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+const cpus = availableParallelism();
 const perMin = (ops: number, seconds: number) => (ops * 60) / seconds;
 const load = () => loadavg().map((x) => round(x, 2));
 
@@ -133,6 +134,11 @@ async function compareCase(
       nats_server: perOp((b) => b.cpu.server),
       client: perOp((b) => b.cpu.self),
     },
+    // what the machine's cores could do if this run had them to itself and kept them busy
+    cpu_bound_per_min: round(
+      (cpus * 60_000 * ops) / sum(nats.map((b) => sum(b.cpu.nodes) + b.cpu.server + b.cpu.self)),
+      0,
+    ),
     nats_msgs_per_op: {
       in: perOp((b) => b.nats?.inMsgs ?? 0),
       out: perOp((b) => b.nats?.outMsgs ?? 0),
