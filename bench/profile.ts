@@ -67,12 +67,12 @@ const RULES: readonly [string, (f: CallFrame) => boolean][] = [
   ['zod (config, control)', (f) => f.url.includes('/node_modules/zod/')],
 ];
 
-const SPECIAL: Readonly<Record<string, string>> = {
-  '(garbage collector)': 'GC',
-  '(idle)': 'idle',
-  '(program)': 'program (native, outside JS)',
-  '(root)': 'idle',
-};
+const SPECIAL: ReadonlyMap<string, string> = new Map([
+  ['(garbage collector)', 'GC'],
+  ['(idle)', 'idle'],
+  ['(program)', 'program (native, outside JS)'],
+  ['(root)', 'idle'],
+]);
 
 const OTHER = 'other (node internals, event loop)';
 
@@ -102,7 +102,7 @@ export function breakdown(p: CpuProfile, fromUs = -Infinity, toUs = Infinity): B
     const known = categoryOf.get(id);
     if (known !== undefined) return known;
     const leaf = byId.get(id)!.callFrame;
-    let cat = SPECIAL[leaf.functionName];
+    let cat = SPECIAL.get(leaf.functionName);
     for (let x: number | undefined = id; cat === undefined && x !== undefined; x = parent.get(x)) {
       const f = byId.get(x)!.callFrame;
       cat = RULES.find(([, test]) => test(f))?.[0];
