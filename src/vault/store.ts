@@ -4,7 +4,8 @@
  * sequence, and the helpers every operation runs through (`guard`, `transaction`, `write`), plus
  * the row lookups and record opening that several concerns need.
  */
-import { open } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidStateError, IoError, VaultCorruptedError } from '../common/errors.js';
 import { DB_FILE, type Db, type Statement, translateDbError } from './database.js';
@@ -79,6 +80,9 @@ export class VaultStore {
       // the data is safe in the log; the next open replays it
     }
     this.db.close();
+    // waits for a sync in flight on it (FileHandle.close does)
+    void this.log?.handle.close().catch(() => {});
+    this.log = undefined;
     this.lock.release();
     wipeBody(this.body);
     wipeDerived(this.derived);
@@ -229,28 +233,36 @@ export class VaultStore {
     }
   }
 
+  /** The log file kept open for `flush()`, with its inode (SQLite replaces the file only at close and rekey). */
+  private log: { handle: FileHandle; ino: number } | undefined;
+
   private async syncLog(target: number): Promise<void> {
-    const log = `${join(this.dir, DB_FILE)}-wal`;
+    const path = `${join(this.dir, DB_FILE)}-wal`;
     try {
-      const h = await open(log, 'r');
-      try {
-        const { ino } = await h.stat();
-        await h.datasync();
-        if (ino !== this.logDirSynced) {
-          const d = await open(this.dir, 'r');
-          try {
-            await d.sync();
-          } finally {
-            await d.close();
-          }
-          this.logDirSynced = ino;
+      // the file at the path now: a handle on a replaced log would sync the wrong file
+      const ino = statSync(path).ino;
+      if (this.log?.ino !== ino) {
+        const old = this.log;
+        this.log = undefined;
+        await old?.handle.close();
+        const handle = await open(path, 'r');
+        if (this.closed) await handle.close(); // closed meanwhile: nothing to keep it for
+        this.assertOpen();
+        this.log = { handle, ino: (await handle.stat()).ino };
+      }
+      await this.log.handle.datasync();
+      if (this.log.ino !== this.logDirSynced) {
+        const d = await open(this.dir, 'r');
+        try {
+          await d.sync();
+        } finally {
+          await d.close();
         }
-      } finally {
-        await h.close();
+        this.logDirSynced = this.log.ino;
       }
     } catch (e) {
       this.assertOpen(); // closed meanwhile: close() checkpointed every commit into the database
-      this.syncFailed ??= new IoError(`syncing the vault's write-ahead log ${log}`, e);
+      this.syncFailed ??= new IoError(`syncing the vault's write-ahead log ${path}`, e);
       throw this.syncFailed;
     }
     if (target > this.unsynced.durable) this.unsynced.durable = target;

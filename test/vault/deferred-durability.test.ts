@@ -91,4 +91,20 @@ describe("the vault's deferred writes (group commit)", () => {
     v.close();
     await expect(v.flush()).rejects.toThrow(InvalidStateError);
   });
+
+  it('flushes the new log after a key rotation replaced the database file', async () => {
+    const dir = tempDir();
+    const v = await vaultWith(dir);
+    v.claimSigningContext('eddsa', 'w', 1, ctx(1), { durability: 'deferred' });
+    await v.flush();
+    await v.rotateKey();
+    v.claimSigningContext('eddsa', 'w', 1, ctx(2), { durability: 'deferred' });
+    await v.flush();
+    expect(v.unflushed.durable).toBe(v.unflushed.written);
+    v.close();
+    const v2 = await Vault.open(dir, password('pw'));
+    expect(v2.claimSigningContext('eddsa', 'w', 1, ctx(1))).toBe(false);
+    expect(v2.claimSigningContext('eddsa', 'w', 1, ctx(2))).toBe(false);
+    v2.close();
+  });
 });
