@@ -11,12 +11,15 @@
  * completions do not come in waves), completions are counted in the measurement window after it,
  * then the requests in flight drain, uncounted. Per case, value and baseline are pooled over the
  * rounds (operations / seconds); ratio = value / baseline. CPU per operation is read from /proc for
- * each node process, nats-server and this process (the client), NATS messages per operation from
- * nats-server's monitoring (`/varz`). One JSON line per case (bench/harness.ts).
+ * each node process, nats-server and this process (the client) — `cpu_bound_per_min` is what the
+ * machine's cores would do at that CPU per operation with nothing else running — NATS messages per
+ * operation from nats-server's monitoring (`/varz`). One JSON line per case (bench/harness.ts);
+ * the signing cases carry the issue's targets (`target`, `met`). docs/benchmarks.md, "Cluster over
+ * NATS".
  *
- *   npm run bench:cluster                    about 8 minutes
+ *   npm run bench:cluster                    about 9.5 minutes
  *   BENCH_SCALE=0.3 npm run bench:cluster    a quick run (about 3 minutes)
- *   BENCH_CASES=eddsa,ecdsa,keygen           only these groups (default all)
+ *   BENCH_CASES=eddsa,ecdsa,keygen           only these groups (default all); BENCH_ROUNDS (2)
  *   BENCH_PROFILE=1 npm run bench:cluster    where the time goes: see bench/profile.ts
  */
 import { availableParallelism, loadavg } from 'node:os';
