@@ -306,4 +306,4 @@ function childrenOf(pid: number): number[] {
 }
 
 /** Clock ticks per second of /proc (sysconf(_SC_CLK_TCK): 100 on Linux everywhere in practice). */
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
