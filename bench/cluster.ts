@@ -199,4 +199,9 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+try {
+  await main();
+} catch (e) {
+  process.stderr.write(`bench:cluster: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+}
