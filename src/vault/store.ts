@@ -250,15 +250,16 @@ export class VaultStore {
         this.assertOpen();
         this.log = { handle, ino: (await handle.stat()).ino };
       }
-      await this.log.handle.datasync();
-      if (this.log.ino !== this.logDirSynced) {
+      const log = this.log; // close() may drop it while the sync runs (and waits for the sync)
+      await log.handle.datasync();
+      if (log.ino !== this.logDirSynced) {
         const d = await open(this.dir, 'r');
         try {
           await d.sync();
         } finally {
           await d.close();
         }
-        this.logDirSynced = this.log.ino;
+        this.logDirSynced = log.ino;
       }
     } catch (e) {
       this.assertOpen(); // closed meanwhile: close() checkpointed every commit into the database
