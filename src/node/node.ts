@@ -9,7 +9,7 @@ import { BackupScheduler, type RunBackupResult } from '../backup/index.js';
 import { InvalidArgumentError, InvalidStateError } from '../common/errors.js';
 import { type Logger, silentLogger } from '../common/log.js';
 import type { Bus, KeyValue, WorkQueue } from '../transport/index.js';
-import type { Vault } from '../vault/index.js';
+import type { Durability, Vault } from '../vault/index.js';
 import { Channels } from './channels/index.js';
 import type { NodeConfig } from './config.js';
 import { type NodeMetrics, noMetrics, timedSession } from './metrics.js';
@@ -22,6 +22,7 @@ import { type RequestLedger, VaultRequestLedger } from './operations/request-led
 import { joinResetup } from './operations/resetup.js';
 import { joinReshare } from './operations/reshare.js';
 import { joinSign } from './operations/sign.js';
+import { OutboundGate } from './outbound.js';
 import { Readiness } from './peers/readiness.js';
 import { type AuthorizationPolicy, authenticateRequest, parseVerifyingKey } from './requests/authenticate.js';
 import { RequestHandler } from './requests/handle.js';
@@ -96,11 +97,15 @@ export class TesseraNode {
       );
     const prefix = opts.subjectPrefix ?? 'tessera';
     const heartbeatMs = opts.heartbeatMs ?? 2000;
+    // group commit: the signing path's writes are durable before any message published after them
+    const gate = new OutboundGate(opts.vault, this.log);
+    const deferred = <T>(fn: (d: Durability) => T): T => gate.deferred(fn);
+    const bus = gate.bus(opts.bus);
     this.channels = new Channels({
       self: opts.self,
       identityKey: opts.identityKey,
       peers: opts.members,
-      bus: opts.bus,
+      bus,
       subjectPrefix: prefix,
     });
     this.readiness = new Readiness({
@@ -113,7 +118,11 @@ export class TesseraNode {
       maxAgeMs: opts.readinessMaxAgeMs ?? 3 * heartbeatMs + 5000,
       log: this.log,
     });
-    this.shares = new LiveShares(opts.vault, { maxSessionsPerPair: c.tessera.max_sessions_per_pair, log: this.log });
+    this.shares = new LiveShares(opts.vault, {
+      maxSessionsPerPair: c.tessera.max_sessions_per_pair,
+      log: this.log,
+      deferred,
+    });
     const initiator = parseVerifyingKey(c.event_initiator_algorithm, c.event_initiator_pubkey);
     const policy: AuthorizationPolicy = {
       enabled: c.authorization.enabled,
@@ -125,7 +134,7 @@ export class TesseraNode {
         ]),
       ),
     };
-    const audit = opts.audit ?? ((e) => appendAudit(opts.vault, e));
+    const audit = opts.audit ?? ((e) => deferred((durability) => appendAudit(opts.vault, e, durability)));
     this.ctx = {
       self: opts.self,
       members,
@@ -136,7 +145,9 @@ export class TesseraNode {
       router: this.router,
       shares: this.shares,
       readiness: this.readiness,
-      ledger: opts.ledger ?? new VaultRequestLedger(opts.vault, c.tessera.result_retention_seconds * 1000),
+      ledger:
+        opts.ledger ??
+        new VaultRequestLedger(opts.vault, c.tessera.result_retention_seconds * 1000, Date.now, deferred),
       load: new Map(),
       log: this.log,
       authenticate: (signedBytes, signature, initiatorId, authorizerSignatures) =>
@@ -155,6 +166,7 @@ export class TesseraNode {
           this.reconcileLaterTimer.unref();
         }
       },
+      deferred,
       audit: (e) => {
         try {
           audit({ ...e, time: Date.now() });
@@ -163,7 +175,7 @@ export class TesseraNode {
         }
       },
     };
-    this.requests = new RequestHandler(this.ctx, opts.workQueue, opts.bus, this.metrics, [prefix]);
+    this.requests = new RequestHandler(this.ctx, gate.workQueue(opts.workQueue), bus, this.metrics, [prefix]);
     if (c.backup_enabled) {
       const recipients = c.tessera.backup.recipients;
       if (recipients.length === 0 && opts.backupPassphrase === undefined)
@@ -341,18 +353,21 @@ export class TesseraNode {
  * that is not a clean id) is dropped rather than losing the entry. Throws what the vault throws
  * otherwise (the caller raises an alert).
  */
-function appendAudit(vault: Vault, e: AuditEvent & { time: number }): void {
+function appendAudit(vault: Vault, e: AuditEvent & { time: number }, durability: Durability): void {
   try {
-    vault.appendAudit(e);
+    vault.appendAudit(e, { durability });
   } catch (err) {
     if (!(err instanceof InvalidArgumentError)) throw err;
-    vault.appendAudit({
-      time: e.time,
-      actor: 'unknown',
-      action: e.action,
-      outcome: e.outcome,
-      errorCode: e.errorCode,
-      details: { note: 'request fields that are not clean ids were left out' },
-    });
+    vault.appendAudit(
+      {
+        time: e.time,
+        actor: 'unknown',
+        action: e.action,
+        outcome: e.outcome,
+        errorCode: e.errorCode,
+        details: { note: 'request fields that are not clean ids were left out' },
+      },
+      { durability },
+    );
   }
 }

@@ -25,6 +25,7 @@ import { AUDIT_HEAD_KEY } from './database.js';
 import type { DataKey } from './keyring-format.js';
 import { encodeAuditHeadAad, openWithAad, sealWithAad } from './record-seal.js';
 import type { VaultStore } from './store.js';
+import type { Durability } from './types.js';
 
 /** One audit entry: who asked for what, when, and how it ended. Holds no secret. */
 export interface AuditEntryInput {
@@ -380,9 +381,9 @@ function* rowsAfter(store: VaultStore, after: number): Generator<AuditRow> {
 
 // ---------------------------------------------------------------- the facade's operations
 
-export function appendAudit(store: VaultStore, entry: AuditEntryInput): AuditRecord {
+export function appendAudit(store: VaultStore, entry: AuditEntryInput, durability: Durability = 'sync'): AuditRecord {
   const bytes = encodeAuditEntry(entry);
-  return store.write('append to the audit log', () => {
+  return store.writeWith(durability, 'append to the audit log', () => {
     const opened = openHead(store);
     const last = lastRow(store);
     const lastSeq = last?.seq ?? 0;

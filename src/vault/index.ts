@@ -19,6 +19,7 @@ export {
   type ChangeFeed,
   type CreateOptions,
   DEFAULT_ARGON2,
+  type Durability,
   KEY_TYPES,
   type KeyType,
   type OpenedShare,

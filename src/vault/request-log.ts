@@ -7,6 +7,7 @@
  */
 import { InvalidArgumentError } from '../common/errors.js';
 import type { VaultStore } from './store.js';
+import type { Durability } from './types.js';
 import { validateWalletId } from './validate.js';
 
 /** What the log holds of one (wallet, tx id). */
@@ -49,12 +50,13 @@ export function bindSignRequest(
   txId: string,
   digest: Uint8Array,
   now: number,
+  durability: Durability = 'sync',
 ): 'bound' | 'same' | 'conflict' {
   validateWalletId(walletId);
   validateTxId(txId);
   if (!(digest instanceof Uint8Array) || digest.length !== 32)
     throw new InvalidArgumentError('a request digest is 32 bytes');
-  return store.write(`bind signing request ${walletId}/${txId}`, () => {
+  return store.writeWith(durability, `bind signing request ${walletId}/${txId}`, () => {
     const r = store
       .stmt(
         'INSERT OR IGNORE INTO request_log (wallet_id, tx_id, digest, result, completed_at) VALUES (?, ?, ?, NULL, ?)',

@@ -25,7 +25,7 @@ import {
   walletInfo,
 } from './rows.js';
 import type { VaultStore } from './store.js';
-import type { KeyType, PutShareInput, ShareStatus, ShareVersionInfo, WalletInfo } from './types.js';
+import type { Durability, KeyType, PutShareInput, ShareStatus, ShareVersionInfo, WalletInfo } from './types.js';
 import {
   validateKeyType,
   validatePutShare,
@@ -143,7 +143,7 @@ export function updateShare(
   walletId: string,
   version: number,
   share: Uint8Array,
-  options: { expectSeq?: number },
+  options: { expectSeq?: number; durability?: Durability },
 ): ShareVersionInfo {
   validateKeyType(keyType);
   validateWalletId(walletId);
@@ -153,7 +153,7 @@ export function updateShare(
   if (expectSeq !== undefined && (!Number.isSafeInteger(expectSeq) || expectSeq < 0))
     throw new InvalidArgumentError('expectSeq must be a non-negative integer');
   const where = label(keyType, walletId, version);
-  return store.transaction(`update ${where}`, () => {
+  const update = () => {
     const kt = KEY_TYPE_CODE[keyType];
     const row = store.shareRow(kt, walletId, version);
     if (!row) throw new NotFoundError(where);
@@ -171,7 +171,10 @@ export function updateShare(
     store.stmt('UPDATE records SET data_key_id = ?, sealed = ? WHERE share_id = ?').run(dk.id, sealed, row.id);
     store.stmt('UPDATE shares SET updated_at = ?, seq = ? WHERE id = ?').run(now, store.nextSeq(), row.id);
     return shareInfo(store.shareRow(kt, walletId, version)!);
-  });
+  };
+  return options.durability === 'deferred'
+    ? store.writeDeferred(`update ${where}`, update, false)
+    : store.transaction(`update ${where}`, update);
 }
 
 function setStatus(

@@ -8,7 +8,7 @@ import { InvalidArgumentError, NotFoundError } from '../common/errors.js';
 import { destroyedError } from './reads.js';
 import { KEY_TYPE_CODE, label, STATUS_CODE } from './rows.js';
 import type { VaultStore } from './store.js';
-import type { KeyType } from './types.js';
+import type { Durability, KeyType } from './types.js';
 import { validateKeyType, validateVersion, validateWalletId } from './validate.js';
 
 export function claimSigningContext(
@@ -17,6 +17,7 @@ export function claimSigningContext(
   walletId: string,
   version: number,
   context: Uint8Array,
+  durability: Durability = 'sync',
 ): boolean {
   validateKeyType(keyType);
   validateWalletId(walletId);
@@ -24,7 +25,7 @@ export function claimSigningContext(
   if (!(context instanceof Uint8Array) || context.length !== 32)
     throw new InvalidArgumentError('a signing context is 32 bytes');
   const ctx = Buffer.from(context);
-  return store.write(`claim signing context for ${label(keyType, walletId, version)}`, () => {
+  return store.writeWith(durability, `claim signing context for ${label(keyType, walletId, version)}`, () => {
     const kt = KEY_TYPE_CODE[keyType];
     const row = store.shareRow(kt, walletId, version);
     if (!row) throw new NotFoundError(label(keyType, walletId, version));

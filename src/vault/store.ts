@@ -4,8 +4,11 @@
  * sequence, and the helpers every operation runs through (`guard`, `transaction`, `write`), plus
  * the row lookups and record opening that several concerns need.
  */
-import { InvalidStateError, VaultCorruptedError } from '../common/errors.js';
-import { type Db, type Statement, translateDbError } from './database.js';
+import { statSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InvalidStateError, IoError, VaultCorruptedError } from '../common/errors.js';
+import { DB_FILE, type Db, type Statement, translateDbError } from './database.js';
 import { type DerivedKeys, wipeDerived } from './kdf.js';
 import { type DataKey, type KeyringBody, type KeyringHeader, wipeBody } from './keyring-format.js';
 import { writeKeyring } from './keyring-store.js';
@@ -20,7 +23,7 @@ import {
   STATUS_NAME,
   type WalletRow,
 } from './rows.js';
-import type { KeyType } from './types.js';
+import type { Durability, KeyType } from './types.js';
 
 export class VaultStore {
   private closed = false;
@@ -77,6 +80,9 @@ export class VaultStore {
       // the data is safe in the log; the next open replays it
     }
     this.db.close();
+    // waits for a sync in flight on it (FileHandle.close does)
+    void this.log?.handle.close().catch(() => {});
+    this.log = undefined;
     this.lock.release();
     wipeBody(this.body);
     wipeDerived(this.derived);
@@ -138,19 +144,129 @@ export class VaultStore {
 
   /**
    * Like `write`, but the commit is not fsynced on its own (WAL with `synchronous = NORMAL` for this
-   * one commit): it becomes durable with the next fsynced commit or checkpoint, in order, and a
-   * power loss before that loses it (never a later commit, never consistency). Only for records
-   * whose loss is harmless (a result kept for convenience), never for shares, logs or claims.
+   * one commit): it becomes durable with the next fsynced commit, checkpoint or `flush()`, in order,
+   * and a power loss before that loses it (never a later commit, never consistency). Only for
+   * records whose loss is harmless (a result kept for convenience), never for shares, logs or claims.
    */
   writeLazy<T>(where: string, fn: () => T): T {
+    return this.writeUnsynced(where, fn);
+  }
+
+  /**
+   * A `write` (or `updateShare`'s transaction, `immediate` false) whose commit is durable only after
+   * the next `flush()` (or fsynced commit, or checkpoint): see `Durability` 'deferred'. For the
+   * writes a node must make durable before its next message leaves — signing-log claims, request
+   * bindings, share write-backs, audit entries — so that one fsync, off the event loop, covers many.
+   */
+  writeDeferred<T>(where: string, fn: () => T, immediate = true): T {
+    return this.writeUnsynced(where, fn, immediate);
+  }
+
+  /** `write`, or `writeDeferred` for 'deferred'. */
+  writeWith<T>(durability: Durability, where: string, fn: () => T): T {
+    return durability === 'deferred' ? this.writeDeferred(where, fn) : this.write(where, fn);
+  }
+
+  /** Commits written without their own fsync so far, and how many of them `flush()` made durable. */
+  private readonly unsynced = { written: 0, durable: 0 };
+  /** The inode of the log whose directory entry was last fsynced (a new log file needs it once). */
+  private logDirSynced = -1;
+
+  private writeUnsynced<T>(where: string, fn: () => T, immediate = true): T {
     return this.guard(where, () => {
-      this.db.pragma('synchronous = NORMAL');
+      this.scrubPending = false;
+      // prepared once (a `db.pragma()` call prepares its statement every time)
+      this.stmt('PRAGMA synchronous = NORMAL').run();
+      let out: T;
       try {
-        return this.db.transaction(fn).immediate();
+        out = immediate ? this.db.transaction(fn).immediate() : this.db.transaction(fn)();
+      } catch (e) {
+        this.scrubPending = false;
+        throw e;
       } finally {
-        this.db.pragma('synchronous = FULL');
+        this.unsynced.written++;
+        this.stmt('PRAGMA synchronous = FULL').run();
       }
+      if (this.scrubPending || this.logHoldsDestroyed) {
+        this.scrubPending = false;
+        this.truncateLog();
+      }
+      return out;
     });
+  }
+
+  /** Whether commits written without their own fsync may not be durable yet, and their counts. */
+  get unflushed(): { readonly written: number; readonly durable: number } {
+    return { written: this.unsynced.written, durable: this.unsynced.durable };
+  }
+
+  /** The running log sync, which concurrent `flush()` calls share. */
+  private syncing: Promise<void> | undefined;
+  /** Set for good by a failed log sync: after a failed fsync nobody can tell which commits are on disk. */
+  private syncFailed: IoError | undefined;
+
+  /**
+   * Makes every commit made so far durable: one fdatasync of the write-ahead log (and, the first
+   * time for a log file, of its directory), run on libuv's thread pool so that the event loop goes
+   * on meanwhile. Resolves at once when nothing waits; concurrent calls share one sync, and commits
+   * made while it runs wait for the next. SQLite writes every frame of a commit into the log (with
+   * `pwrite`) before the commit returns and never overwrites a frame a reader could still need (a
+   * checkpoint fsyncs the log and the database first), so after the fdatasync each commit counted
+   * before it survives a power loss — what `synchronous = FULL` gives each commit on its own.
+   * @throws IoError if the log cannot be synced, then and at every later call (the commits may not
+   *   be durable: whatever depends on them must never leave); InvalidStateError if closed.
+   */
+  async flush(): Promise<void> {
+    for (;;) {
+      this.assertOpen();
+      if (this.syncFailed) throw this.syncFailed;
+      const target = this.unsynced.written;
+      if (this.unsynced.durable >= target) return;
+      if (this.syncing) {
+        await this.syncing.catch(() => {});
+        continue;
+      }
+      this.syncing = this.syncLog(target).finally(() => {
+        this.syncing = undefined;
+      });
+      await this.syncing;
+    }
+  }
+
+  /** The log file kept open for `flush()`, with its inode (SQLite replaces the file only at close and rekey). */
+  private log: { handle: FileHandle; ino: number } | undefined;
+
+  private async syncLog(target: number): Promise<void> {
+    const path = `${join(this.dir, DB_FILE)}-wal`;
+    try {
+      // the file at the path now: a handle on a replaced log would sync the wrong file
+      const ino = statSync(path).ino;
+      if (this.log?.ino !== ino) {
+        const old = this.log;
+        this.log = undefined;
+        await old?.handle.close();
+        const handle = await open(path, 'r');
+        if (this.closed) await handle.close(); // closed meanwhile: nothing to keep it for
+        this.assertOpen();
+        this.log = { handle, ino: (await handle.stat()).ino };
+      }
+      const log = this.log; // close() may drop it while the sync runs (and waits for the sync)
+      await log.handle.datasync();
+      if (log.ino !== this.logDirSynced) {
+        const d = await open(this.dir, 'r');
+        try {
+          await d.sync();
+        } finally {
+          await d.close();
+        }
+        this.logDirSynced = log.ino;
+      }
+    } catch (e) {
+      this.assertOpen(); // closed meanwhile: close() checkpointed every commit into the database
+      this.syncFailed ??= new IoError(`syncing the vault's write-ahead log ${path}`, e);
+      throw this.syncFailed;
+    }
+    if (target > this.unsynced.durable) this.unsynced.durable = target;
   }
 
   /**

@@ -11,6 +11,15 @@ export const KEY_TYPES: readonly KeyType[] = ['ecdsa', 'eddsa'];
  */
 export type ShareStatus = 'pending' | 'active' | 'retired';
 
+/**
+ * When a write becomes durable. `'sync'` (the default): its commit is fsynced before the call
+ * returns. `'deferred'`: it is committed when the call returns (every later read sees it, and no
+ * later commit can survive a power loss without it) but durable only once `Vault.flush()` resolves
+ * (or an fsynced commit follows); a power loss before that loses it. The caller must hold back
+ * whatever depends on it — in a node, every message that leaves the process — until then.
+ */
+export type Durability = 'sync' | 'deferred';
+
 /** A wallet as the vault knows it (mpcium's keyinfo plus the public key). */
 export interface WalletInfo {
   keyType: KeyType;

@@ -3,7 +3,10 @@
  * unlocked through a password- or key-sealed keyring. One process owns a vault at a time.
  *
  * Durability: every mutating call is one SQLite transaction committed with a full fsync before it
- * returns; a call that returned is never lost by a crash.
+ * returns; a call that returned is never lost by a crash. The writes of a node's signing path
+ * (signing-log claims, request bindings, share write-backs, audit entries) can instead be
+ * `durability: 'deferred'`: committed at once, durable at the next `flush()`, which syncs the log
+ * once for all of them off the event loop (the node holds its outbound messages until then).
  *
  * `Vault` is the facade: its doc comments are the API, and each method delegates to the module of
  * its concern (docs/vault.md, "Code layout"), all of which share one `VaultStore`.
@@ -24,6 +27,7 @@ import type { VaultStore } from './store.js';
 import type {
   ChangeFeed,
   CreateOptions,
+  Durability,
   KeyType,
   OpenedShare,
   PlainChange,
@@ -121,6 +125,7 @@ export class Vault implements ChangeFeed {
    * With `expectSeq` (the `seq` of the caller's last read or update) the write is a compare-and-swap:
    * if anything wrote the version since — another process, or a copy of this one resumed from a
    * snapshot — it is refused, so a stale writer can never put older OT counters over newer ones.
+   * With `durability: 'deferred'` the commit is durable only after the next `flush()` (see `Durability`).
    * @throws InvalidArgumentError for malformed input; NotFoundError if the version does not exist;
    *   InvalidStateError if it is retired or (with `expectSeq`) was written since; VaultCorruptedError;
    *   IoError; InvalidStateError if closed.
@@ -130,7 +135,7 @@ export class Vault implements ChangeFeed {
     walletId: string,
     version: number,
     share: Uint8Array,
-    options: { expectSeq?: number } = {},
+    options: { expectSeq?: number; durability?: Durability } = {},
   ): ShareVersionInfo {
     return shares.updateShare(this.store, keyType, walletId, version, share, options);
   }
@@ -192,7 +197,8 @@ export class Vault implements ChangeFeed {
    * Records, durably, that this node has started a signing session with `context` (the signing
    * party's 32-byte context digest, or the marker of one of its steps) under the share (keyType,
    * walletId, version). Returns true if it was recorded now, false if it had been recorded before —
-   * the caller must then refuse to sign [2/F2]. One fsynced commit; entries live as long as the
+   * the caller must then refuse to sign [2/F2]. One fsynced commit (with `durability: 'deferred'`:
+   * durable at the next `flush()`, see `Durability`); entries live as long as the
    * share version and are deleted with it (or with its secret, when it is retired). This is the
    * durable `SigningLog` the signing parties take:
    * `{ claim: (c) => vault.claimSigningContext(keyType, walletId, version, c) }`.
@@ -200,8 +206,14 @@ export class Vault implements ChangeFeed {
    *   the share version does not exist; ShareDestroyedError if it is retired (nothing can sign with
    *   it); VaultCorruptedError; IoError; InvalidStateError if closed.
    */
-  claimSigningContext(keyType: KeyType, walletId: string, version: number, context: Uint8Array): boolean {
-    return signingLog.claimSigningContext(this.store, keyType, walletId, version, context);
+  claimSigningContext(
+    keyType: KeyType,
+    walletId: string,
+    version: number,
+    context: Uint8Array,
+    options: { durability?: Durability } = {},
+  ): boolean {
+    return signingLog.claimSigningContext(this.store, keyType, walletId, version, context, options.durability);
   }
 
   /**
@@ -278,11 +290,18 @@ export class Vault implements ChangeFeed {
   /**
    * Binds (wallet, tx id) to a request digest before anything is signed for it — for good: the
    * same tx id never signs other content. Returns 'bound', 'same' (bound to this digest before) or
-   * 'conflict'. One fsynced commit when it binds.
+   * 'conflict'. One fsynced commit when it binds (with `durability: 'deferred'`: durable at the
+   * next `flush()`, see `Durability`).
    * @throws InvalidArgumentError for bad input; VaultCorruptedError; IoError; InvalidStateError if closed.
    */
-  bindSignRequest(walletId: string, txId: string, digest: Uint8Array, now = Date.now()): 'bound' | 'same' | 'conflict' {
-    return requestLog.bindSignRequest(this.store, walletId, txId, digest, now);
+  bindSignRequest(
+    walletId: string,
+    txId: string,
+    digest: Uint8Array,
+    now = Date.now(),
+    options: { durability?: Durability } = {},
+  ): 'bound' | 'same' | 'conflict' {
+    return requestLog.bindSignRequest(this.store, walletId, txId, digest, now, options.durability);
   }
 
   /**
@@ -314,8 +333,9 @@ export class Vault implements ChangeFeed {
 
   /**
    * Appends an entry to the node's audit log — who asked for what, when, and how it ended; never a
-   * secret — and returns it with its seq (1, 2, …) and chain hash. One immediate, fsynced commit:
-   * the row and the sealed head (seq, hash) move together. Entries are never deleted by the vault
+   * secret — and returns it with its seq (1, 2, …) and chain hash. One immediate, fsynced commit
+   * (with `durability: 'deferred'`: durable at the next `flush()`, see `Durability`): the row and the
+   * sealed head (seq, hash) move together. Entries are never deleted by the vault
    * and are not part of the change stream (backups do not carry them). Before appending, the last
    * stored entry must be the sealed head: a damaged log is never sealed over.
    * @throws InvalidArgumentError for an entry that is not valid (unknown field, a string that is
@@ -325,8 +345,24 @@ export class Vault implements ChangeFeed {
    *   authenticate or is not the last entry; VaultCorruptedError; IoError; VaultLockedError;
    *   InvalidStateError if closed.
    */
-  appendAudit(entry: AuditEntryInput): AuditRecord {
-    return audit.appendAudit(this.store, entry);
+  appendAudit(entry: AuditEntryInput, options: { durability?: Durability } = {}): AuditRecord {
+    return audit.appendAudit(this.store, entry, options.durability);
+  }
+
+  /**
+   * Makes every commit made so far durable, deferred ones included: one fdatasync of the
+   * write-ahead log on libuv's thread pool (the event loop goes on meanwhile). Resolves at once when
+   * no commit waits. Commits made while it runs wait for the next call.
+   * @throws IoError if the log cannot be synced (those commits may be lost: nothing that depends on
+   *   them may leave the process); InvalidStateError if closed.
+   */
+  flush(): Promise<void> {
+    return this.store.flush();
+  }
+
+  /** Counts of the commits made without their own fsync (`written`) and of those made durable since (`durable`). */
+  get unflushed(): { readonly written: number; readonly durable: number } {
+    return this.store.unflushed;
   }
 
   /**

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { KeyType as ApiKeyType, ErrorCode } from '../../api/index.js';
 import { TimeoutError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
-import type { Vault, KeyType as VaultKeyType } from '../../vault/index.js';
+import type { Durability, Vault, KeyType as VaultKeyType } from '../../vault/index.js';
 import type { NodeConfig } from '../config.js';
 import type { Readiness } from '../peers/readiness.js';
 import { type Control, decodeControl, encodeControl, KIND_CONTROL } from '../sessions/control.js';
@@ -54,6 +54,12 @@ export interface NodeContext {
     }[],
   ): void;
   audit(e: AuditEvent): void;
+  /**
+   * Runs a write of the signing path (`fn` passes the durability on to the vault): deferred, durable
+   * before any message the node publishes after it (the node's `OutboundGate`). Returns and throws
+   * what `fn` does.
+   */
+  deferred<T>(fn: (durability: Durability) => T): T;
   /** Asks the peers about this wallet's pending version later (a confirmation was missed). Does not throw. */
   reconcileLater(keyType: VaultKeyType, walletId: string): void;
 }

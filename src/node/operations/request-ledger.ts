@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ByteWriter, constantTimeEqual } from '../../common/bytes.js';
-import type { Vault } from '../../vault/index.js';
+import type { Durability, Vault } from '../../vault/index.js';
 
 export type ClaimOutcome =
   | { readonly kind: 'claimed' }
@@ -64,10 +64,15 @@ export class VaultRequestLedger implements RequestLedger {
   private readonly unrecorded = new Map<string, Uint8Array>();
   private lastPurge = 0;
 
+  /**
+   * `deferred`: how bindings are written (default: fsynced on their own); a node passes its
+   * outbound gate's, so that a binding is durable before anything it sends next.
+   */
   constructor(
     private readonly vault: Vault,
     private readonly retentionMs: number,
     private readonly now: () => number = Date.now,
+    private readonly deferred: <T>(fn: (durability: Durability) => T) => T = (fn) => fn('sync'),
   ) {}
 
   claim(walletId: string, txId: string, digest: Uint8Array, sid: string, coordinator?: string): ClaimOutcome {
@@ -103,7 +108,13 @@ export class VaultRequestLedger implements RequestLedger {
       if (done?.result && this.now() - done.completedAt <= this.retentionMs)
         return { kind: 'replay', result: done.result };
       // bound durably before anything is signed: a crash or a lost result never frees the tx id for other content
-      if (!done && this.vault.bindSignRequest(walletId, txId, digest, this.now()) === 'conflict') return conflict;
+      if (
+        !done &&
+        this.deferred((durability) =>
+          this.vault.bindSignRequest(walletId, txId, digest, this.now(), { durability }),
+        ) === 'conflict'
+      )
+        return conflict;
     } catch {
       return {
         kind: 'duplicate',

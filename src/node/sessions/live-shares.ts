@@ -9,7 +9,7 @@
 import { InvalidStateError, TimeoutError } from '../../common/errors.js';
 import { type Logger, silentLogger } from '../../common/log.js';
 import { ecdsa, frost } from '../../tss/index.js';
-import type { Vault, KeyType as VaultKeyType } from '../../vault/index.js';
+import type { Durability, Vault, KeyType as VaultKeyType } from '../../vault/index.js';
 
 export type LiveShare = ecdsa.KeyShare | frost.KeyShare;
 
@@ -44,6 +44,12 @@ export interface LiveSharesOptions {
   /** Unused versions kept in memory (default 10 000); the least recently used beyond it are disposed. */
   readonly maxIdle?: number;
   readonly log?: Logger;
+  /**
+   * How share write-backs are written (default: fsynced on their own). A node passes its outbound
+   * gate's: a write-back is then durable before any message published after it (rule 2). A write
+   * that carries a burn is always fsynced on its own (rule 7: the burn is durable when the write returns).
+   */
+  readonly deferred?: <T>(fn: (durability: Durability) => T) => T;
 }
 
 const keyOf = (keyType: VaultKeyType, walletId: string, version: number) =>
@@ -243,7 +249,11 @@ export class LiveShares {
     };
     if (share instanceof ecdsa.KeyShare) {
       const write = (bytes: Uint8Array) => {
-        const info = this.vault.updateShare('ecdsa', walletId, version, bytes, { expectSeq: entry.seq });
+        const update = (durability: Durability) =>
+          this.vault.updateShare('ecdsa', walletId, version, bytes, { expectSeq: entry.seq, durability });
+        // the checkpoint marks burns durable once this returns: a write that carries one is fsynced now
+        const burning = share.unpersistedBurns().length > 0;
+        const info = burning || !this.opts.deferred ? update('sync') : this.opts.deferred(update);
         entry.seq = info.seq;
       };
       (entry as { checkpoint: (() => void) | undefined }).checkpoint = ecdsa.shareCheckpoint(share, write);

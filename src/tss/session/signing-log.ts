@@ -27,9 +27,11 @@ import { errorCode, ProtocolAbortedError } from './errors.js';
 export interface SigningLog {
   /**
    * Records the 32-byte `context` of a signing session (or a step marker of one) and returns true,
-   * or returns false if it was recorded before. In a node the record must be **durable** (on disk, fsynced) before this
-   * returns — the vault's `claimSigningContext` is. Throws if it cannot record (the signing party
-   * then aborts without sending anything).
+   * or returns false if it was recorded before. In a node the record must be **durable** (on disk,
+   * fsynced) before anything the party computes after the claim leaves the process: either before
+   * this returns (the vault's `claimSigningContext`), or — the node's group commit — before the
+   * party's returned messages are published (docs/node.md, "Durability rules"). Throws if it cannot
+   * record (the signing party then aborts without sending anything).
    */
   claim(context: Uint8Array): boolean;
 }

@@ -96,4 +96,35 @@ describe('verifyOutcome: secp256k1 (noble)', () => {
     expect(verifyOutcome(request('secp256k1', randomBytes(32)), outcome(), pub)).toBe(false);
     expect(verifyOutcome(request('ed25519', digest), outcome(), pub)).toBe(false);
   });
+
+  it('refuses the other recovery id: it would recover another key (review 7, finding 12)', () => {
+    expect(verifyOutcome(req, outcome({ recoveryId: 1 - sig[0]! }), pub)).toBe(false);
+  });
+
+  it('answers as verification followed by recovery would, for the key compressed or not', () => {
+    const before = (o: SignatureOutcome & { keyType: 'secp256k1' }, tx: Uint8Array, key: Uint8Array) => {
+      if (o.recoveryId > 1) return false;
+      const compact = Uint8Array.from([...o.r, ...o.s]);
+      if (!secp256k1.verify(compact, tx, key, { prehash: false, lowS: true })) return false;
+      const q = secp256k1.Signature.fromBytes(compact, 'compact').addRecoveryBit(o.recoveryId).recoverPublicKey(tx);
+      return q.equals(secp256k1.Point.fromBytes(key));
+    };
+    for (let i = 0; i < 40; i++) {
+      const k = secp256k1.utils.randomSecretKey();
+      const d = randomBytes(32);
+      const full = secp256k1.sign(d, k, { prehash: false, format: 'recovered' });
+      const o = {
+        keyType: 'secp256k1' as const,
+        r: full.subarray(1, 33),
+        s: full.subarray(33),
+        recoveryId: i % 4 === 0 ? 1 - full[0]! : full[0]!,
+      };
+      const tx = i % 5 === 0 ? randomBytes(32) : d;
+      for (const key of [secp256k1.getPublicKey(k, true), secp256k1.getPublicKey(k, false)]) {
+        const expected = before(o, tx, key);
+        expect(verifyOutcome(request('secp256k1', tx), o, key)).toBe(expected);
+        expect(expected).toBe(i % 4 !== 0 && i % 5 !== 0);
+      }
+    }
+  });
 });
