@@ -38,7 +38,11 @@ describe('a flood on mpc:reshare', () => {
       error: (_f: unknown, m: string) => warned.push(m),
     };
     const ctx = {
-      config: { max_concurrent_keygen: 2, max_concurrent_signing: 20 },
+      config: {
+        max_concurrent_keygen: 2,
+        max_concurrent_signing: 20,
+        tessera: { reply_subject_prefixes: ['_INBOX.'] },
+      },
       log,
       audit: (e: unknown) => audits.push(e),
       authenticate: () => {},
