@@ -98,7 +98,9 @@ export class TesseraNode {
     const prefix = opts.subjectPrefix ?? 'tessera';
     const heartbeatMs = opts.heartbeatMs ?? 2000;
     // group commit: the signing path's writes are durable before any message published after them
-    const gate = new OutboundGate(opts.vault, this.log);
+    // a failed sync: nothing more leaves, and the node stops taking work and leaves readiness
+    // (otherwise it would keep being chosen and keep pulling requests it cannot answer)
+    const gate = new OutboundGate(opts.vault, this.log, () => void this.stop());
     const deferred = <T>(fn: (d: Durability) => T): T => gate.deferred(fn);
     const bus = gate.bus(opts.bus);
     this.channels = new Channels({

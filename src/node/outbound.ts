@@ -33,6 +33,8 @@ export class OutboundGate {
   constructor(
     private readonly vault: Vault,
     private readonly log: Logger,
+    /** Called once when a sync failed (the node then stops serving). Must not throw. */
+    private readonly onFailure: (e: Error) => void = () => {},
   ) {}
 
   /**
@@ -112,8 +114,12 @@ export class OutboundGate {
             `the vault could not make its writes durable (${(e as Error).message}); nothing that depends on them is sent: restart the node`,
           );
       if (!closed)
-        this.log.error({ err: (e as Error).message }, 'ALERT: syncing the vault failed; the node sends nothing more');
+        this.log.error(
+          { err: (e as Error).message },
+          'ALERT: syncing the vault failed; the node sends nothing more and stops: check the disk (or reboot the host) before restarting it',
+        );
       for (const h of this.held.splice(0)) h.fail(this.failed);
+      if (!closed) this.onFailure(this.failed);
       return;
     } finally {
       this.flushing = false;

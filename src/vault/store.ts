@@ -185,7 +185,12 @@ export class VaultStore {
         throw e;
       } finally {
         this.unsynced.written++;
-        this.stmt('PRAGMA synchronous = FULL').run();
+        try {
+          this.stmt('PRAGMA synchronous = FULL').run();
+        } catch (e) {
+          // later "synced" writes would be neither fsynced nor counted: stop every flush (gc review F4)
+          this.syncFailed = new IoError('restoring synchronous commits', e);
+        }
       }
       if (this.scrubPending || this.logHoldsDestroyed) {
         this.scrubPending = false;
@@ -217,11 +222,14 @@ export class VaultStore {
    *   be durable: whatever depends on them must never leave); InvalidStateError if closed.
    */
   async flush(): Promise<void> {
+    // the goal is fixed at the call: commits made meanwhile wait for the next call, so a steady
+    // stream of writes cannot keep this one from returning (gc review F1)
+    const goal = this.unsynced.written;
     for (;;) {
       this.assertOpen();
       if (this.syncFailed) throw this.syncFailed;
+      if (this.unsynced.durable >= goal) return;
       const target = this.unsynced.written;
-      if (this.unsynced.durable >= target) return;
       if (this.syncing) {
         await this.syncing.catch(() => {});
         continue;

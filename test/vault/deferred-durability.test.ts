@@ -15,6 +15,37 @@ async function vaultWith(dir: string): Promise<Vault> {
 }
 
 describe("the vault's deferred writes (group commit)", () => {
+  it('flush() returns once the commits made before it are durable, even while deferred writes keep coming (no starvation)', async () => {
+    const v = await vaultWith(tempDir());
+    const store = (v as unknown as { store: { syncLog(t: number): Promise<void> } }).store;
+    const real = store.syncLog.bind(store);
+    // a slow disk: every sync takes 20 ms, and a deferred write lands during each
+    store.syncLog = async (t: number) => {
+      await new Promise((r) => setTimeout(r, 20));
+      return real(t);
+    };
+    let i = 0;
+    const unique = () => {
+      const c = new Uint8Array(32).fill(0xee);
+      new DataView(c.buffer).setUint32(0, i++);
+      return c;
+    };
+    // without a fixed goal, flush() would chase these writes for as long as they come (the test's timeout)
+    const writer = setInterval(() => {
+      v.claimSigningContext('eddsa', 'w', 1, unique(), { durability: 'deferred' });
+    }, 1);
+    try {
+      v.claimSigningContext('eddsa', 'w', 1, ctx(1), { durability: 'deferred' });
+      const goal = v.unflushed.written;
+      await v.flush();
+      expect(v.unflushed.durable).toBeGreaterThanOrEqual(goal);
+    } finally {
+      clearInterval(writer);
+      await v.flush();
+      v.close();
+    }
+  });
+
   it('a deferred write is committed at once and counted until flush() makes it durable', async () => {
     const dir = tempDir();
     const v = await vaultWith(dir);
