@@ -4,7 +4,7 @@
  * session start that fixes every input; each signer checks the client's signature and authorizers
  * itself, runs its party over the channels with the vault's signing log (ECDSA: checkpointed,
  * under the per-pair cap) and reports its outcome; the coordinator checks the signature with an
- * independent verifier and answers. A failed attempt is retried once with another set. Every
+ * independent verifier and answers. A failed attempt is retried once, preferring another set. Every
  * ready member of the committee hears the start and the result, so a tx id is claimed everywhere.
  */
 import { verify as cryptoVerify } from 'node:crypto';
@@ -94,18 +94,21 @@ export function verifyOutcome(req: SignTxRequest, o: SignatureOutcome, publicKey
 }
 
 /**
- * Picks t+1 signers among `candidates`: least loaded first (ties at random), skipping a candidate
- * whose pair with an already chosen one this node knows is burnt. Returns undefined if no such set.
+ * Picks t+1 signers among `candidates`: those the retry should avoid last (`avoid`: a higher rank
+ * is taken later), then least loaded first (ties at random), skipping a candidate whose pair with
+ * an already chosen one this node knows is burnt. Returns undefined if no such set. Exported for
+ * tests. Does not throw.
  */
-function pickSigners(
-  ctx: NodeContext,
+export function pickSigners(
+  ctx: Pick<NodeContext, 'self' | 'load'>,
   candidates: readonly string[],
   count: number,
   burnt: ReadonlySet<string>,
+  avoid: ReadonlyMap<string, number>,
 ): string[] | undefined {
   const order = [...candidates]
-    .map((c) => ({ c, load: ctx.load.get(c) ?? 0, tie: Math.random() }))
-    .sort((a, b) => a.load - b.load || a.tie - b.tie)
+    .map((c) => ({ c, avoid: avoid.get(c) ?? 0, load: ctx.load.get(c) ?? 0, tie: Math.random() }))
+    .sort((a, b) => a.avoid - b.avoid || a.load - b.load || a.tie - b.tie)
     .map((x) => x.c);
   const chosen: string[] = [];
   for (const c of order) {
@@ -164,7 +167,14 @@ export async function coordinateSign(
     };
   }
 
+  // a signer blamed by the failed attempt (its outcome did not verify) is never asked again for
+  // this request; the other signers of an attempt that failed without blame are only avoided: the
+  // retry takes them back rather than give up when the ready members without them are too few (in
+  // a 2-of-3 cluster whose coordinator was not a signer, one dead co-signer would otherwise fail
+  // the request although two nodes are up). A signer that reported the failure is avoided less
+  // than one that stayed silent.
   const excluded = new Set<string>();
+  const avoid = new Map<string, number>();
   let lastError = new OperationError('ERROR_SIGNING_FAILURE', 'Signing failed');
   let sid = first;
   for (let attempt = 1; attempt <= 2; attempt++) {
@@ -186,16 +196,12 @@ export async function coordinateSign(
     }
     const burnt = ownBurntPeers(ctx, req.keyType, req.walletId, version);
     if (burnt.size > 0) scheduleResetup(ctx, req.walletId, version, [...burnt]);
-    const signers = pickSigners(
-      ctx,
-      ready.filter((p) => !excluded.has(p)),
-      need,
-      burnt,
-    );
+    const candidates = ready.filter((p) => !excluded.has(p));
+    const signers = pickSigners(ctx, candidates, need, burnt, avoid);
     if (!signers) {
       lastError = new OperationError(
         'ERROR_INSUFFICIENT_PARTICIPANTS',
-        `not enough peers to create signing session! expected ${need}, got ${ready.length - excluded.size}`,
+        `not enough peers to create signing session! expected ${need}, got ${candidates.length}`,
       );
       break;
     }
@@ -227,7 +233,7 @@ export async function coordinateSign(
       sendControl(ctx, partyId(sid), { type: 'abort', reason: r.error.reason, blame: [] }, signers);
       ctx.router.fail(partyId(sid), `the coordinator ended the attempt: ${r.error.reason}`, []);
       for (const p of r.suspects) excluded.add(p);
-      if (r.suspects.length === 0) for (const p of signers) if (p !== ctx.self) excluded.add(p);
+      if (r.suspects.length === 0) for (const p of signers) if (p !== ctx.self) avoid.set(p, p === r.reporter ? 1 : 2);
     } finally {
       for (const s of signers) ctx.load.set(s, Math.max(0, (ctx.load.get(s) ?? 1) - 1));
     }
@@ -253,7 +259,13 @@ function ownBurntPeers(ctx: NodeContext, keyType: string, walletId: string, vers
 
 type AttemptResult =
   | { readonly outcome: SignatureOutcome }
-  | { readonly error: OperationError; readonly suspects: readonly string[] };
+  | {
+      readonly error: OperationError;
+      /** Signers the attempt blames (their outcome did not verify). */
+      readonly suspects: readonly string[];
+      /** The signer whose failure report ended the attempt, if one did. */
+      readonly reporter?: string;
+    };
 
 /** One signing session: announce, join locally if a signer, wait for a verified outcome. Never throws. */
 async function runAttempt(
@@ -275,7 +287,11 @@ async function runAttempt(
       if (c.type !== 'done' || !start.participants.includes(from)) continue;
       // one signer's outcome decides the attempt: a verified signature, or a failure that ended the session for all
       if (!c.ok)
-        return { error: new OperationError(codeOf(c.code), `Signing failed: ${from}: ${c.reason}`), suspects: [] };
+        return {
+          error: new OperationError(codeOf(c.code), `Signing failed: ${from}: ${c.reason}`),
+          suspects: [],
+          reporter: from,
+        };
       let o: SignerOutcome | undefined;
       try {
         o = decodeOutcome(c.outcome);
