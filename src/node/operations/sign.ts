@@ -157,7 +157,8 @@ export async function coordinateSign(
   const version = wallet.version;
   const digest = signRequestDigest(req);
   const first = newSessionId();
-  const claim = ctx.ledger.claim(req.walletId, req.txId, digest, first);
+  const gone = coordinatorGone(ctx);
+  const claim = ctx.ledger.claim(req.walletId, req.txId, digest, first, undefined, gone);
   if (claim.kind === 'replay') return { kind: 'replay', result: claim.result };
   if (claim.kind === 'duplicate') {
     if (claim.inFlight) return { kind: 'in-flight' };
@@ -182,7 +183,7 @@ export async function coordinateSign(
       // the ledger claim moves to the retry's session id
       ctx.ledger.release(req.walletId, req.txId, sid);
       sid = newSessionId();
-      const again = ctx.ledger.claim(req.walletId, req.txId, digest, sid);
+      const again = ctx.ledger.claim(req.walletId, req.txId, digest, sid, undefined, gone);
       if (again.kind !== 'claimed') break;
     }
     const ready = wallet.participants.filter((p) => ctx.readiness.isReady(p));
@@ -241,6 +242,11 @@ export async function coordinateSign(
   }
   ctx.ledger.release(req.walletId, req.txId, sid);
   return { kind: 'result', result: fail(lastError) };
+}
+
+/** True for another node that is not ready: a claim held for its session may be taken over. Does not throw. */
+function coordinatorGone(ctx: NodeContext): (node: string) => boolean {
+  return (node) => node !== ctx.self && !ctx.readiness.isReady(node);
 }
 
 function ownBurntPeers(ctx: NodeContext, keyType: string, walletId: string, version: number): Set<string> {
@@ -363,7 +369,7 @@ export async function joinSign(
   const digest = signRequestDigest(req);
   // the coordinator holds its claim already; every other member claims the tx id here
   if (coordinator !== ctx.self) {
-    const claim = ctx.ledger.claim(req.walletId, req.txId, digest, sid, coordinator);
+    const claim = ctx.ledger.claim(req.walletId, req.txId, digest, sid, coordinator, coordinatorGone(ctx));
     if (claim.kind === 'duplicate') {
       if (signer)
         refuse(
