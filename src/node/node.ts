@@ -220,8 +220,11 @@ export class TesseraNode {
         this.router.fail(r.sessionId, `channel: ${r.reason}`, [r.peer]);
     });
     this.readiness.onChange((c) => {
-      // a peer that went down or came back with another boot epoch lost its channel keys
-      if (c.restarted || !c.ready) this.channels.resetPeer(c.peer);
+      // a peer that came back with another boot epoch lost its channel keys. One that only went
+      // quiet (its heartbeat expired: a NATS outage, a stall) still holds them: dropping ours would
+      // leave it sending on a channel we no longer know, and each session's first frame would be
+      // refused (the session then stalls until its timeout)
+      if (c.restarted) this.channels.resetPeer(c.peer);
       this.metrics.peersReady(this.readiness.readyMembers().length, this.ctx.members.length);
       this.log.info({ peer: c.peer, ready: c.ready, restarted: c.restarted }, 'peer readiness changed');
     });
