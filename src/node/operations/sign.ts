@@ -233,6 +233,14 @@ export async function coordinateSign(
       sendControl(ctx, sid, { type: 'abort', reason: r.error.reason, blame: r.suspects }, ready);
       sendControl(ctx, partyId(sid), { type: 'abort', reason: r.error.reason, blame: [] }, signers);
       ctx.router.fail(partyId(sid), `the coordinator ended the attempt: ${r.error.reason}`, []);
+      if (r.inFlightElsewhere) {
+        // a signer is signing this very request for another coordinator (JetStream delivered it
+        // twice: an ack or a consumer's state lost in a NATS outage): as with this node's own
+        // in-flight claim, publish nothing — that session answers, or a later delivery signs
+        ctx.log.info({ session: sid, peer: r.reporter }, 'the request is in flight at another coordinator');
+        ctx.ledger.release(req.walletId, req.txId, sid);
+        return { kind: 'in-flight' };
+      }
       for (const p of r.suspects) excluded.add(p);
       if (r.suspects.length === 0) for (const p of signers) if (p !== ctx.self) avoid.set(p, p === r.reporter ? 1 : 2);
     } finally {
@@ -271,6 +279,8 @@ type AttemptResult =
       readonly suspects: readonly string[];
       /** The signer whose failure report ended the attempt, if one did. */
       readonly reporter?: string;
+      /** The reporter holds the identical request in flight for another session. */
+      readonly inFlightElsewhere?: boolean;
     };
 
 /** One signing session: announce, join locally if a signer, wait for a verified outcome. Never throws. */
@@ -297,6 +307,7 @@ async function runAttempt(
           error: new OperationError(codeOf(c.code), `Signing failed: ${from}: ${c.reason}`),
           suspects: [],
           reporter: from,
+          inFlightElsewhere: c.code === IN_FLIGHT_ELSEWHERE,
         };
       let o: SignerOutcome | undefined;
       try {
@@ -337,6 +348,12 @@ async function runAttempt(
 const codeOf = (code: string) => (isErrorCode(code) ? code : 'ERROR_SIGNING_FAILURE');
 
 /**
+ * What a signer reports (in place of an mpcium code) when it holds the identical request in
+ * flight for another session: not a failure of the request, which that session answers.
+ */
+const IN_FLIGHT_ELSEWHERE = 'TESSERA_IN_FLIGHT_ELSEWHERE';
+
+/**
  * A member's side of a signing session (also the coordinator's own, with `local`: its outcome
  * delivered by `report`, and `request` the request the coordinator parsed and authenticated from
  * the very bytes of `start.request`, so it is not parsed and verified a second time): check, then
@@ -373,8 +390,10 @@ export async function joinSign(
     if (claim.kind === 'duplicate') {
       if (signer)
         refuse(
-          'ERROR_SESSION_DUPLICATE',
-          `Duplicate session: duplicate signing request detected for walletID=${req.walletId} txID=${req.txId}`,
+          claim.inFlight ? IN_FLIGHT_ELSEWHERE : 'ERROR_SESSION_DUPLICATE',
+          claim.inFlight
+            ? `the identical request is being signed in another session (walletID=${req.walletId} txID=${req.txId})`
+            : `Duplicate session: duplicate signing request detected for walletID=${req.walletId} txID=${req.txId}`,
         );
       return;
     }
