@@ -52,7 +52,7 @@ export interface DaemonLogger extends Logger {
 export interface LoggingOptions {
   /** Lowest level written (default 'info'). */
   readonly level?: LogLevel;
-  /** Where lines go (default: stdout, buffered, flushed at shutdown). */
+  /** Where lines go (default: stdout, buffered up to 4 KiB, flushed every second and at shutdown). */
   readonly destination?: pino.DestinationStream;
   /** Fields on every line. */
   readonly base?: Readonly<Record<string, unknown>>;
@@ -87,7 +87,10 @@ function bind(p: pino.Logger, flush: () => void): DaemonLogger {
 
 /** A pino logger (JSON lines: `level` as a name, `time` in ms, `msg`) behind the node's Logger. Does not throw. */
 export function createLogger(opts: LoggingOptions = {}): DaemonLogger {
-  const destination = opts.destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  // buffered for throughput, but never for long: a quiet node's lines (its start, a peer leaving)
+  // must reach the log within a second, and a crash (SIGKILL) loses at most that second
+  const destination =
+    opts.destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 1000 });
   const p = pino(
     {
       level: opts.level ?? 'info',
