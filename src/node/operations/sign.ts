@@ -220,6 +220,7 @@ export async function coordinateSign(
       members: ready,
     };
     for (const s of signers) ctx.load.set(s, (ctx.load.get(s) ?? 0) + 1);
+    ctx.log.debug({ session: sid, attempt, signers, members: ready }, 'signing attempt started');
     try {
       const r = await runAttempt(ctx, sid, start, req, wallet.publicKey);
       if ('outcome' in r) {
@@ -242,7 +243,10 @@ export async function coordinateSign(
         return { kind: 'in-flight' };
       }
       for (const p of r.suspects) excluded.add(p);
-      if (r.suspects.length === 0) for (const p of signers) if (p !== ctx.self) avoid.set(p, p === r.reporter ? 1 : 2);
+      // a signer that is leaving is not asked again; its co-signers did nothing wrong
+      if (r.leaving && r.reporter !== undefined) excluded.add(r.reporter);
+      else if (r.suspects.length === 0)
+        for (const p of signers) if (p !== ctx.self) avoid.set(p, p === r.reporter ? 1 : 2);
     } finally {
       for (const s of signers) ctx.load.set(s, Math.max(0, (ctx.load.get(s) ?? 1) - 1));
     }
@@ -281,6 +285,8 @@ type AttemptResult =
       readonly reporter?: string;
       /** The reporter holds the identical request in flight for another session. */
       readonly inFlightElsewhere?: boolean;
+      /** The reporter is leaving the cluster. */
+      readonly leaving?: boolean;
     };
 
 /** One signing session: announce, join locally if a signer, wait for a verified outcome. Never throws. */
@@ -308,6 +314,7 @@ async function runAttempt(
           suspects: [],
           reporter: from,
           inFlightElsewhere: c.code === IN_FLIGHT_ELSEWHERE,
+          leaving: c.code === LEAVING,
         };
       let o: SignerOutcome | undefined;
       try {
@@ -346,6 +353,25 @@ async function runAttempt(
 }
 
 const codeOf = (code: string) => (isErrorCode(code) ? code : 'ERROR_SIGNING_FAILURE');
+
+/** What a signer reports when it is leaving the cluster (a graceful stop): the retry goes without it. */
+const LEAVING = 'ERROR_PEER_NOT_READY';
+
+/**
+ * A node that is stopping answers the start of a signing session that names it as a signer with
+ * {@link LEAVING}, so that the coordinator, which chose it just before it left, retries at once
+ * without it instead of waiting for the session's timeout. Does not throw.
+ */
+export function refuseSignWhileLeaving(ctx: NodeContext, coordinator: string, sid: string, start: SessionStart): void {
+  if (!start.participants.includes(ctx.self) || coordinator === ctx.self) return;
+  sendControl(
+    ctx,
+    sid,
+    { type: 'done', ok: false, code: LEAVING, reason: 'the node is stopping' },
+    [coordinator],
+    coordinator,
+  );
+}
 
 /**
  * What a signer reports (in place of an mpcium code) when it holds the identical request in
