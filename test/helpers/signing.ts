@@ -9,6 +9,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { isErrorCode } from '../../src/api/index.js';
 import { type MpcClient, OperationFailedError, type SignOutcome } from '../../src/client/index.js';
+import { TimeoutError } from '../../src/common/errors.js';
 
 export type KeyType = 'secp256k1' | 'ed25519';
 
@@ -53,7 +54,13 @@ export function outcomeVerifies(wallet: TestWallet, keyType: KeyType, tx: Uint8A
 export type Settled =
   | { readonly kind: 'signed'; readonly keyType: KeyType; readonly verified: boolean }
   | { readonly kind: 'error-result'; readonly keyType: KeyType; readonly code: string; readonly reason: string }
-  | { readonly kind: 'other'; readonly keyType: KeyType; readonly error: string };
+  | {
+      readonly kind: 'other';
+      readonly keyType: KeyType;
+      readonly error: string;
+      /** The client gave up waiting for the result (the request hung). */
+      readonly resultTimeout: boolean;
+    };
 
 /** Signs `tx` and says how the request settled (never rejects). */
 export async function signAndSettle(
@@ -69,7 +76,12 @@ export async function signAndSettle(
   } catch (e) {
     if (e instanceof OperationFailedError)
       return { kind: 'error-result', keyType, code: e.errorCode, reason: e.reason };
-    return { kind: 'other', keyType, error: `${(e as Error).name}: ${(e as Error).message}` };
+    return {
+      kind: 'other',
+      keyType,
+      error: `${(e as Error).name}: ${(e as Error).message}`,
+      resultTimeout: e instanceof TimeoutError,
+    };
   }
 }
 
