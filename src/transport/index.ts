@@ -36,4 +36,4 @@ export {
   type StreamReport,
 } from './nats/stream-check.js';
 export { checkPattern, checkPublishSubject, subjectMatches } from './subject.js';
-export type { ConsumerConfig, StreamConfig, WorkMessage, WorkQueue } from './work-queue.js';
+export type { ConsumerConfig, DroppedMessage, StreamConfig, WorkMessage, WorkQueue } from './work-queue.js';

@@ -21,6 +21,14 @@
 
 import { InvalidArgumentError } from '../common/errors.js';
 
+/** A message dropped after `maxDeliver` deliveries: the stored original, headers included. */
+export interface DroppedMessage {
+  readonly subject: string;
+  readonly seq: number;
+  readonly data: Uint8Array;
+  readonly headers: ReadonlyMap<string, string>;
+}
+
 export interface WorkMessage {
   readonly subject: string;
   readonly data: Uint8Array;
@@ -95,7 +103,7 @@ export interface WorkQueue {
   consume(
     cfg: ConsumerConfig,
     handler: (m: WorkMessage) => void | Promise<void>,
-    opts?: { onMaxDeliveries?: (m: { subject: string; seq: number; data: Uint8Array }) => void },
+    opts?: { onMaxDeliveries?: (m: DroppedMessage) => void },
   ): { stop(): void };
   /** Stops this connection's consumers. Does not throw. */
   close(): Promise<void>;

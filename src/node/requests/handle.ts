@@ -143,7 +143,7 @@ export class RequestHandler {
           maxAckPending: c.max_concurrent_signing,
         },
         (m) => this.track(this.signing(m)),
-        { onMaxDeliveries: (m) => void this.maxDeliveries(m.data) },
+        { onMaxDeliveries: (m) => void this.maxDeliveries(m.data, this.clientIdOf(m.headers)) },
       ),
     );
     this.sub = this.bus.subscribe(RESHARE_REQUEST_SUBJECT, (m) => this.track(this.reshare(m)), {
@@ -348,8 +348,11 @@ export class RequestHandler {
     }
   }
 
-  /** mpcium's answer when a signing request was delivered too often (reference §1.2 step 5). */
-  private async maxDeliveries(data: Uint8Array): Promise<void> {
+  /**
+   * mpcium's answer when a signing request was delivered too often (reference §1.2 step 5), on the
+   * result subject of the request's client id as mpcium publishes it.
+   */
+  private async maxDeliveries(data: Uint8Array, clientId: string): Promise<void> {
     const ids = {
       walletId: claimedString(data, 'wallet_id'),
       txId: claimedString(data, 'tx_id'),
@@ -362,7 +365,7 @@ export class RequestHandler {
     });
     await this.publish(
       'signing',
-      resultSubject('signing', ''),
+      resultSubject('signing', '', clientId),
       result,
       unauthenticatedResultMessageId('signing', sha256hex(data)),
     );

@@ -8,6 +8,7 @@ import { checkPattern, checkPublishSubject, subjectMatches } from '../subject.js
 import {
   type ConsumerConfig,
   checkConsumerConfig,
+  type DroppedMessage,
   type StreamConfig,
   type WorkMessage,
   type WorkQueue,
@@ -22,7 +23,7 @@ interface Stored {
 
 interface Member {
   readonly handler: (m: WorkMessage) => void | Promise<void>;
-  readonly onMax?: (m: { subject: string; seq: number; data: Uint8Array }) => void;
+  readonly onMax?: (m: DroppedMessage) => void;
   active: boolean;
 }
 
@@ -74,7 +75,7 @@ class Consumer {
         else requeue();
       } else {
         if (how === 'redeliver')
-          member.onMax?.({ subject: msg.subject, seq: msg.seq, data: Uint8Array.from(msg.data) });
+          member.onMax?.({ subject: msg.subject, seq: msg.seq, data: Uint8Array.from(msg.data), headers: msg.headers });
         this.deliveries.delete(msg.seq);
         this.stream.done(msg.seq);
       }
@@ -195,7 +196,7 @@ class MemoryWorkQueue implements WorkQueue {
   consume(
     cfg: ConsumerConfig,
     handler: (m: WorkMessage) => void | Promise<void>,
-    opts: { onMaxDeliveries?: (m: { subject: string; seq: number; data: Uint8Array }) => void } = {},
+    opts: { onMaxDeliveries?: (m: DroppedMessage) => void } = {},
   ): { stop(): void } {
     this.open();
     const stream = this.server.streams.get(cfg.stream);

@@ -26,6 +26,7 @@ import { checkPattern, checkPublishSubject } from '../subject.js';
 import {
   type ConsumerConfig,
   checkConsumerConfig,
+  type DroppedMessage,
   type StreamConfig,
   type WorkMessage,
   type WorkQueue,
@@ -128,7 +129,7 @@ export class JetStreamWorkQueue implements WorkQueue {
   consume(
     cfg: ConsumerConfig,
     handler: (m: WorkMessage) => void | Promise<void>,
-    opts: { onMaxDeliveries?: (m: { subject: string; seq: number; data: Uint8Array }) => void } = {},
+    opts: { onMaxDeliveries?: (m: DroppedMessage) => void } = {},
   ): { stop(): void } {
     this.open();
     checkPattern(cfg.filter);
@@ -189,7 +190,12 @@ export class JetStreamWorkQueue implements WorkQueue {
             jsm.streams.getMessage(cfg.stream, { seq }).then((sm) => {
               if (!sm) return;
               try {
-                onMax({ subject: sm.subject, seq: sm.seq, data: Uint8Array.from(sm.data) });
+                onMax({
+                  subject: sm.subject,
+                  seq: sm.seq,
+                  data: Uint8Array.from(sm.data),
+                  headers: headerMap(sm.header),
+                });
               } catch {
                 // a failing listener must not stop the advisory subscription
               }
