@@ -46,6 +46,28 @@ describe('NATS connection', () => {
     }
   });
 
+  it('the reconnect backoff starts over after each reconnect (it does not stay at the cap after a few outages)', async () => {
+    const own = await startNatsServer();
+    try {
+      const backoff = { attempt: 0 };
+      const nc = await connectNats({ url: own.url, reconnectWaitMs: 50, maxReconnectWaitMs: 400 }, backoff);
+      const reconnected = async () => {
+        for await (const s of nc.status()) if (s.type === 'reconnect') return;
+      };
+      for (let outage = 0; outage < 2; outage++) {
+        await own.halt('SIGKILL');
+        await until(() => backoff.attempt >= 4);
+        const back = reconnected();
+        await own.restart();
+        await back;
+        expect(backoff.attempt).toBe(0);
+      }
+      await nc.close();
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('an unreachable server and refused credentials are typed errors', async () => {
     const port = await freePort();
     await expect(connectNats({ url: `nats://127.0.0.1:${port}`, connectTimeoutMs: 1000 })).rejects.toMatchObject({
