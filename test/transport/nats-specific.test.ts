@@ -6,6 +6,7 @@ import {
   NatsConnectError,
   natsConnectionOptions,
   reconnectDelay,
+  reconnectDelayHandler,
 } from '../../src/transport/nats/connect.js';
 import {
   JetStreamWorkQueue,
@@ -44,6 +45,28 @@ describe('NATS connection', () => {
       expect(reconnectDelay(10, 250, 10_000)).toBeLessThanOrEqual(10_000);
       expect(reconnectDelay(10, 250, 10_000)).toBeGreaterThanOrEqual(5_000);
     }
+  });
+
+  it("the reconnect delay grows once per dial, not on each turn of nats.js's dial loop; a reconnect starts it over", () => {
+    let t = 0;
+    const backoff = { attempt: 0 };
+    const handler = reconnectDelayHandler(backoff, 100, 10_000, () => t);
+    const d0 = handler();
+    // the loop asks again while it sleeps towards that delay: the same answer
+    t += d0 / 2;
+    expect(handler()).toBe(d0);
+    expect(handler()).toBe(d0);
+    expect(backoff.attempt).toBe(1);
+    // once it has passed (a dial happened), the next delay is the next step
+    t += d0;
+    const d1 = handler();
+    expect(backoff.attempt).toBe(2);
+    expect(d1).toBeGreaterThanOrEqual(100); // step 1: 100–200 ms
+    expect(d1).toBeLessThanOrEqual(200);
+    // a reconnect resets the count: the first step again, at once
+    backoff.attempt = 0;
+    expect(handler()).toBeLessThanOrEqual(100);
+    expect(backoff.attempt).toBe(1);
   });
 
   it('the reconnect backoff starts over after each reconnect (it does not stay at the cap after a few outages)', async () => {

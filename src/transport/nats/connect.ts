@@ -84,6 +84,31 @@ export interface Backoff {
 }
 
 /**
+ * The reconnect delay handler: nats.js calls it on every turn of its dial loop — also on the turns
+ * that only sleep until the current delay has passed since the last dial — so a handler that grew
+ * the delay on each call made the wait outrun the clock until it hit the cap: after one failed
+ * try, every reconnect waited 5–10 s, even when the server was back within a second. This one
+ * keeps returning the same delay until that delay has passed, so the delay grows once per dial
+ * (`backoff.attempt`). Exported for tests. Does not throw.
+ */
+export function reconnectDelayHandler(
+  backoff: Backoff,
+  firstMs: number,
+  maxMs: number,
+  now: () => number = Date.now,
+): () => number {
+  let current: { delay: number; since: number; attempt: number } | undefined;
+  return () => {
+    const t = now();
+    // the same wait until it has passed (and until a reconnect reset the count)
+    if (current && current.attempt === backoff.attempt - 1 && t < current.since + current.delay) return current.delay;
+    const attempt = backoff.attempt++;
+    current = { delay: reconnectDelay(attempt, firstMs, maxMs), since: t, attempt };
+    return current.delay;
+  };
+}
+
+/**
  * Builds nats.js options from {@link NatsOptions}; reconnect delays grow with `backoff.attempt`
  * (which whoever sees the connection come back resets). Throws `NatsConnectError` ('config') on
  * contradictory options or unreadable files.
@@ -132,7 +157,7 @@ export function natsConnectionOptions(o: NatsOptions, backoff: Backoff = { attem
     maxReconnectAttempts: -1,
     reconnect: true,
     reconnectTimeWait: first,
-    reconnectDelayHandler: () => reconnectDelay(backoff.attempt++, first, max),
+    reconnectDelayHandler: reconnectDelayHandler(backoff, first, max),
   };
 }
 
