@@ -104,6 +104,18 @@ describe('nats-server restarted mid-run (2-of-3 over NATS)', () => {
       await cluster.ready([0, 1, 2], 90_000, { allPeers: true });
       const up = await untilEveryNode((r) => r.ready && r.details.nats_connected === true);
       for (const r of up) expect(r.details.peers_ready_count).toBe('3/3');
+      // JetStream may need a moment after the connection is back (recovering its store): a client
+      // whose publish fails sends again, as a real one would — until one request is accepted
+      for (let attempt = 0; ; attempt++) {
+        const s = await signAndSettle(client, wallet, 'ed25519', txFor('ed25519', `probe ${attempt}`));
+        if (s.kind === 'signed') {
+          expect(s.verified).toBe(true);
+          if (attempt > 0) console.log(`JetStream accepted again after ${attempt} failed publishes`);
+          break;
+        }
+        expect(s.kind === 'other' && !s.resultTimeout, JSON.stringify(s)).toBe(true);
+        if (attempt >= 20) throw new Error(`JetStream never accepted a request again: ${JSON.stringify(s)}`);
+      }
       send('after', 10, requests);
 
       const settled = await Promise.all(requests.map((r) => r.settled));
