@@ -1,8 +1,9 @@
 /**
  * One Tessera node: identity + config + vault + transports + sessions. It knows no concrete
  * transport (the embedded cluster passes in-process ones, the daemon NATS ones), no logging or
- * metrics library. Start order: channels, readiness, then requests; stop in reverse, waiting for
- * requests in progress. Everything it needs after a restart is in its vault.
+ * metrics library. Start order: channels, readiness, then requests; a graceful stop leaves the
+ * cluster first and lets the sessions under way finish. Everything it needs after a restart is in
+ * its vault.
  */
 import { type KeyObject, randomBytes } from 'node:crypto';
 import { BackupScheduler, type RunBackupResult } from '../backup/index.js';
@@ -21,7 +22,7 @@ import { answerHoldQuery, reconcile } from './operations/reconcile.js';
 import { type RequestLedger, VaultRequestLedger } from './operations/request-ledger.js';
 import { joinResetup } from './operations/resetup.js';
 import { joinReshare } from './operations/reshare.js';
-import { joinSign } from './operations/sign.js';
+import { joinSign, refuseSignWhileLeaving } from './operations/sign.js';
 import { OutboundGate } from './outbound.js';
 import { Readiness } from './peers/readiness.js';
 import { type AuthorizationPolicy, authenticateRequest, parseVerifyingKey } from './requests/authenticate.js';
@@ -82,7 +83,10 @@ export class TesseraNode {
   private readonly reconcileQueue = new Map<string, { keyType: 'ecdsa' | 'eddsa'; walletId: string }>();
   private reconcileLaterTimer: NodeJS.Timeout | undefined;
   private participating = 0;
-  private state: 'created' | 'running' | 'stopped' = 'created';
+  /** Sessions this node takes part in for peers, by op (a graceful stop lets them finish). */
+  private readonly memberSessions = new Map<Promise<unknown>, { op: string; session: string; coordinator: string }>();
+  private state: 'created' | 'running' | 'stopping' | 'stopped' = 'created';
+  private stopped: Promise<void> | undefined;
 
   /** Throws `InvalidArgumentError` for a node that is not a member or a config that does not parse keys. */
   constructor(private readonly opts: NodeOptions) {
@@ -234,8 +238,11 @@ export class TesseraNode {
         this.router.fail(r.sessionId, `channel: ${r.reason}`, [r.peer]);
     });
     this.readiness.onChange((c) => {
-      // a peer that went down or came back with another boot epoch lost its channel keys
-      if (c.restarted || !c.ready) this.channels.resetPeer(c.peer);
+      // a peer that came back with another boot epoch lost its channel keys. One that only went
+      // quiet (its heartbeat expired: a NATS outage, a stall) still holds them: dropping ours would
+      // leave it sending on a channel we no longer know, and each session's first frame would be
+      // refused (the session then stalls until its timeout)
+      if (c.restarted) this.channels.resetPeer(c.peer);
       this.metrics.peersReady(this.readiness.readyMembers().length, this.ctx.members.length);
       this.log.info({ peer: c.peer, ready: c.ready, restarted: c.restarted }, 'peer readiness changed');
     });
@@ -252,19 +259,49 @@ export class TesseraNode {
     this.log.info({ node: this.opts.self, members: this.ctx.members.length }, 'node started');
   }
 
-  /** Stops taking requests, waits (bounded) for those in progress, leaves the cluster. Does not throw. */
-  async stop(): Promise<void> {
-    if (this.state === 'stopped') return;
-    this.state = 'stopped';
-    clearTimeout(this.reconcileTimer);
-    clearTimeout(this.reconcileLaterTimer);
-    await this.requests.stop();
-    await this.backups?.stop();
-    await this.readiness.stop();
-    this.metrics.peersReady(0, this.ctx.members.length);
-    await this.channels.close();
-    this.shares.close();
-    this.log.info({ node: this.opts.self }, 'node stopped');
+  /**
+   * Stops taking requests and leaves the cluster (peers stop choosing this node), lets the
+   * sessions under way finish — its own requests and those it signs for peers, their messages
+   * still routed — within `drainMs` (default 10 s), then closes the channels. Idempotent. Does not
+   * throw.
+   */
+  stop(drainMs = 10_000): Promise<void> {
+    this.stopped ??= (async () => {
+      if (this.state === 'created') {
+        this.state = 'stopped';
+        return;
+      }
+      this.state = 'stopping';
+      clearTimeout(this.reconcileTimer);
+      clearTimeout(this.reconcileLaterTimer);
+      this.requests.stopTaking();
+      await this.readiness.leave();
+      this.metrics.peersReady(0, this.ctx.members.length);
+      let timer: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([
+        Promise.allSettled([this.requests.drained(), ...this.memberSessions.keys()]).then(() => true),
+        new Promise<false>((r) => {
+          timer = setTimeout(() => r(false), drainMs);
+          timer.unref();
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!drained) {
+        const joined = [...this.memberSessions.values()].slice(0, 20);
+        this.log.warn(
+          { drainMs, requests: this.requests.inProgressCount, joined },
+          'sessions still under way when the stop bound ran out; they end here',
+        );
+      }
+      this.requests.finish();
+      this.state = 'stopped';
+      await this.readiness.stop();
+      await this.backups?.stop();
+      await this.channels.close();
+      this.shares.close();
+      this.log.info({ node: this.opts.self }, 'node stopped');
+    })();
+    return this.stopped;
   }
 
   /**
@@ -300,20 +337,24 @@ export class TesseraNode {
   }
 
   private onInbound(m: InboundMessage): void {
-    if (this.state !== 'running') return;
+    // while stopping, the sessions under way still get their messages; nothing new is opened
+    if (this.state !== 'running' && this.state !== 'stopping') return;
+    const running = this.state === 'running';
     if (m.kind === KIND_CONTROL && !this.router.isKnown(m.sessionId)) {
       try {
         const c = decodeControl(m.payload);
         if (c.type === 'start') {
-          this.onStart(m.from, m.sessionId, c.start);
+          if (running) this.onStart(m.from, m.sessionId, c.start);
+          // a coordinator that chose this node just before it left learns at once, not at its timeout
+          else if (c.start.op === 'sign') refuseSignWhileLeaving(this.ctx, m.from, m.sessionId, c.start);
           return;
         }
         if (c.type === 'query') {
-          answerQuery(this.ctx, m.from, m.sessionId, c);
+          if (running) answerQuery(this.ctx, m.from, m.sessionId, c);
           return;
         }
         if (c.type === 'hold-query') {
-          answerHoldQuery(this.ctx, m.from, m.sessionId, c);
+          if (running) answerHoldQuery(this.ctx, m.from, m.sessionId, c);
           return;
         }
       } catch {
@@ -346,7 +387,9 @@ export class TesseraNode {
           return joinResetup(this.ctx, from, sid, start);
       }
     };
-    void timedSession(this.metrics, start.op, 'member', join).finally(done);
+    const session = timedSession(this.metrics, start.op, 'member', join).finally(done);
+    this.memberSessions.set(session, { op: start.op, session: sid, coordinator: from });
+    void session.finally(() => this.memberSessions.delete(session));
   }
 }
 

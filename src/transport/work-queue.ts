@@ -22,6 +22,14 @@
 
 import { InvalidArgumentError } from '../common/errors.js';
 
+/** A message dropped after `maxDeliver` deliveries: the stored original, headers included. */
+export interface DroppedMessage {
+  readonly subject: string;
+  readonly seq: number;
+  readonly data: Uint8Array;
+  readonly headers: ReadonlyMap<string, string>;
+}
+
 export interface WorkMessage {
   readonly subject: string;
   readonly data: Uint8Array;

@@ -3,16 +3,17 @@
  * of an n-node cluster (`createClusterFiles`) and one `tessera start` process per node, built from
  * `dist/` (the test suite's pretest builds it). Nodes can be killed with SIGKILL, stopped with
  * SIGTERM and started again; `ready()` waits on the nodes' `/readyz`. The SDK client connects to
- * the same server. Everything is removed by `stop()`.
+ * the same server. Everything is removed by `stop()` (which first writes every node process's log
+ * into `$TESSERA_E2E_LOG_DIR` when it is set).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { loadInitiator, MpcClient } from '../../src/client/index.js';
 import { type ClusterFiles, createClusterFiles } from '../../src/daemon/index.js';
-import { connectNats, JetStreamWorkQueue, NatsBus } from '../../src/transport/index.js';
+import { connectNats, JetStreamWorkQueue, NatsBus, type WorkQueue } from '../../src/transport/index.js';
 import { freePort, type NatsServer, startNatsServer } from './nats-server.js';
 
 export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
@@ -40,6 +41,8 @@ export interface NatsClusterOptions {
 
 export class NatsCluster {
   readonly procs: (NodeProcess | undefined)[];
+  /** Every node process started, in start order (killed and stopped ones too). */
+  readonly history: NodeProcess[] = [];
   private readonly clients: { client: MpcClient; nc: NatsConnection }[] = [];
 
   private constructor(
@@ -100,6 +103,7 @@ export class NatsCluster {
     const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
     const p = { name, proc, lines, exited };
     this.procs[i] = p;
+    this.history.push(p);
     return p;
   }
 
@@ -114,17 +118,17 @@ export class NatsCluster {
   }
 
   /**
-   * Waits until each running node (or those in `which`) reports ready — and, when every node runs
-   * and `which` is not given, sees every peer ready (a keygen needs all of them). Throws with
-   * their logs on timeout.
+   * Waits until each running node (or those in `which`) reports ready — and sees every member ready
+   * (peers n/n) with `allPeers`, or by default when every node runs and `which` is not given (a
+   * keygen needs all of them). Throws with their logs on timeout.
    */
-  async ready(which?: number[], timeoutMs = 60_000): Promise<void> {
+  async ready(which?: number[], timeoutMs = 60_000, opts: { allPeers?: boolean } = {}): Promise<void> {
     const idx = which ?? this.procs.flatMap((p, i) => (p ? [i] : []));
     const all = which === undefined && this.procs.every((p) => p !== undefined);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const states = await Promise.all(idx.map((i) => this.readyz(i)));
-      if (states.every((s) => s?.ready && (!all || s.details.all_peers_ready === true))) return;
+      if (states.every((s) => s?.ready && (!(opts.allPeers ?? all) || s.details.all_peers_ready === true))) return;
       for (const i of idx) {
         const p = this.procs[i];
         if (p && p.proc.exitCode !== null)
@@ -157,11 +161,17 @@ export class NatsCluster {
     return code;
   }
 
-  /** An SDK client on the cluster's NATS (closed by `stop()`). */
-  async client(opts: { clientId?: string; resultTimeoutMs?: number } = {}): Promise<MpcClient> {
+  /**
+   * An SDK client on the cluster's NATS (closed by `stop()`); `wrapWorkQueue` may interpose on its
+   * work queue (e.g. to see which requests JetStream acknowledged).
+   */
+  async client(
+    opts: { clientId?: string; resultTimeoutMs?: number; wrapWorkQueue?: (q: WorkQueue) => WorkQueue } = {},
+  ): Promise<MpcClient> {
     const nc = await connectNats({ url: this.server.url, reconnectWaitMs: 100, maxReconnectWaitMs: 1000 });
+    const queue = new JetStreamWorkQueue(nc);
     const client = await MpcClient.create({
-      workQueue: new JetStreamWorkQueue(nc),
+      workQueue: opts.wrapWorkQueue ? opts.wrapWorkQueue(queue) : queue,
       bus: new NatsBus(nc),
       initiator: await loadInitiator(this.files.initiatorKeyFile),
       clientId: opts.clientId,
@@ -178,6 +188,13 @@ export class NatsCluster {
 
   /** Stops clients, nodes (SIGKILL), the server if owned, and removes the files. Does not throw. */
   async stop(): Promise<void> {
+    const dump = process.env.TESSERA_E2E_LOG_DIR;
+    if (dump) {
+      // every process's log, for a look after the run
+      mkdirSync(dump, { recursive: true });
+      for (const [k, p] of this.history.entries())
+        writeFileSync(join(dump, `${k}-${p.name}.log`), `${p.lines.join('\n')}\n`);
+    }
     for (const { client, nc } of this.clients.splice(0)) {
       await client.close().catch(() => {});
       await nc.close().catch(() => {});

@@ -194,11 +194,11 @@ export function workQueueConformance(
       await done();
     });
 
-    it('a nak, a throwing handler or a missed ack wait redelivers (deliveryCount grows); after maxDeliver the message is dropped with an advisory', async () => {
+    it('a nak, a throwing handler or a missed ack wait redelivers (deliveryCount grows); after maxDeliver the message is dropped with an advisory that carries its headers', async () => {
       const { a, b, done } = await connect();
       await a.ensureStream({ name: 'req', subjects: ['req.*'] });
       const counts: number[] = [];
-      const dropped: number[] = [];
+      const dropped: { seq: number; client: string | undefined }[] = [];
       b.consume(
         cfg,
         (m) => {
@@ -207,12 +207,13 @@ export function workQueueConformance(
           else if (m.deliveryCount === 2) throw new Error('handler failed');
           // third delivery: never acked → dropped after the ack wait
         },
-        { onMaxDeliveries: (m) => dropped.push(m.seq) },
+        { onMaxDeliveries: (m) => dropped.push({ seq: m.seq, client: m.headers.get('ClientID') }) },
       );
-      const { seq } = await a.publish('req.1', bytes('x'));
+      const { seq } = await a.publish('req.1', bytes('x'), { headers: { ClientID: 'svc-a' } });
       await until(() => dropped.length === 1);
       expect(counts).toEqual([1, 2, 3]);
-      expect(dropped).toEqual([seq]);
+      // the dropped message comes with its headers (the node scopes its answer by the client id)
+      expect(dropped).toEqual([{ seq, client: 'svc-a' }]);
       await done();
     });
 

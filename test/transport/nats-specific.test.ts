@@ -6,6 +6,7 @@ import {
   NatsConnectError,
   natsConnectionOptions,
   reconnectDelay,
+  reconnectDelayHandler,
   redactUrl,
 } from '../../src/transport/nats/connect.js';
 import {
@@ -44,6 +45,50 @@ describe('NATS connection', () => {
       expect(reconnectDelay(0, 250, 10_000)).toBeLessThanOrEqual(250);
       expect(reconnectDelay(10, 250, 10_000)).toBeLessThanOrEqual(10_000);
       expect(reconnectDelay(10, 250, 10_000)).toBeGreaterThanOrEqual(5_000);
+    }
+  });
+
+  it("the reconnect delay grows once per dial, not on each turn of nats.js's dial loop; a reconnect starts it over", () => {
+    let t = 0;
+    const backoff = { attempt: 0 };
+    const handler = reconnectDelayHandler(backoff, 100, 10_000, () => t);
+    const d0 = handler();
+    // the loop asks again while it sleeps towards that delay: the same answer
+    t += d0 / 2;
+    expect(handler()).toBe(d0);
+    expect(handler()).toBe(d0);
+    expect(backoff.attempt).toBe(1);
+    // once it has passed (a dial happened), the next delay is the next step
+    t += d0;
+    const d1 = handler();
+    expect(backoff.attempt).toBe(2);
+    expect(d1).toBeGreaterThanOrEqual(100); // step 1: 100–200 ms
+    expect(d1).toBeLessThanOrEqual(200);
+    // a reconnect resets the count: the first step again, at once
+    backoff.attempt = 0;
+    expect(handler()).toBeLessThanOrEqual(100);
+    expect(backoff.attempt).toBe(1);
+  });
+
+  it('the reconnect backoff starts over after each reconnect (it does not stay at the cap after a few outages)', async () => {
+    const own = await startNatsServer();
+    try {
+      const backoff = { attempt: 0 };
+      const nc = await connectNats({ url: own.url, reconnectWaitMs: 50, maxReconnectWaitMs: 400 }, backoff);
+      const reconnected = async () => {
+        for await (const s of nc.status()) if (s.type === 'reconnect') return;
+      };
+      for (let outage = 0; outage < 2; outage++) {
+        await own.halt('SIGKILL');
+        await until(() => backoff.attempt >= 4);
+        const back = reconnected();
+        await own.restart();
+        await back;
+        expect(backoff.attempt).toBe(0);
+      }
+      await nc.close();
+    } finally {
+      await own.stop();
     }
   });
 

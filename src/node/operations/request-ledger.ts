@@ -21,10 +21,19 @@ export type ClaimOutcome =
 
 export interface RequestLedger {
   /**
-   * Claims (wallet, txId) for session `sid` of `coordinator`; an in-flight claim of the same request
-   * by the same coordinator (its earlier attempt) is taken over. Does not throw.
+   * Claims (wallet, txId) for session `sid` of `coordinator` (undefined: this node coordinates). An
+   * in-flight claim of the same request is taken over when it is the same coordinator's (its
+   * earlier attempt) or when its coordinator is another node that `isGone` says is down: that
+   * session will never answer, and the request, delivered again, is coordinated anew. Does not throw.
    */
-  claim(walletId: string, txId: string, digest: Uint8Array, sid: string, coordinator?: string): ClaimOutcome;
+  claim(
+    walletId: string,
+    txId: string,
+    digest: Uint8Array,
+    sid: string,
+    coordinator?: string,
+    isGone?: (coordinator: string) => boolean,
+  ): ClaimOutcome;
   /** The session signed: keep its result for the retention window (the digest is bound already). Does not throw. */
   complete(walletId: string, txId: string, sid: string, result: Uint8Array): void;
   /** The session failed: drop its in-flight claim (the identical request may try again; the binding stays). Does not throw. */
@@ -75,7 +84,14 @@ export class VaultRequestLedger implements RequestLedger {
     private readonly deferred: <T>(fn: (durability: Durability) => T) => T = (fn) => fn('sync'),
   ) {}
 
-  claim(walletId: string, txId: string, digest: Uint8Array, sid: string, coordinator?: string): ClaimOutcome {
+  claim(
+    walletId: string,
+    txId: string,
+    digest: Uint8Array,
+    sid: string,
+    coordinator?: string,
+    isGone?: (coordinator: string) => boolean,
+  ): ClaimOutcome {
     const k = `${walletId}\u0000${txId}`;
     const live = this.inflight.get(k);
     const conflict = {
@@ -88,6 +104,13 @@ export class VaultRequestLedger implements RequestLedger {
       // the coordinator's retry of its own request: its earlier attempt ended (the abort may still be on its way)
       if (coordinator !== undefined && live.coordinator === coordinator) {
         live.sid = sid;
+        return { kind: 'claimed' };
+      }
+      // the session of a coordinator that died or left: nobody will answer it (its party here may
+      // still wait for its timeout), while the request, delivered again, has a new coordinator
+      if (live.coordinator !== undefined && live.coordinator !== coordinator && isGone?.(live.coordinator) === true) {
+        live.sid = sid;
+        live.coordinator = coordinator;
         return { kind: 'claimed' };
       }
       return {

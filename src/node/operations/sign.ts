@@ -4,7 +4,7 @@
  * session start that fixes every input; each signer checks the client's signature and authorizers
  * itself, runs its party over the channels with the vault's signing log (ECDSA: checkpointed,
  * under the per-pair cap) and reports its outcome; the coordinator checks the signature with an
- * independent verifier and answers. A failed attempt is retried once with another set. Every
+ * independent verifier and answers. A failed attempt is retried once, preferring another set. Every
  * ready member of the committee hears the start and the result, so a tx id is claimed everywhere.
  */
 import { verify as cryptoVerify } from 'node:crypto';
@@ -94,18 +94,21 @@ export function verifyOutcome(req: SignTxRequest, o: SignatureOutcome, publicKey
 }
 
 /**
- * Picks t+1 signers among `candidates`: least loaded first (ties at random), skipping a candidate
- * whose pair with an already chosen one this node knows is burnt. Returns undefined if no such set.
+ * Picks t+1 signers among `candidates`: those the retry should avoid last (`avoid`: a higher rank
+ * is taken later), then least loaded first (ties at random), skipping a candidate whose pair with
+ * an already chosen one this node knows is burnt. Returns undefined if no such set. Exported for
+ * tests. Does not throw.
  */
-function pickSigners(
-  ctx: NodeContext,
+export function pickSigners(
+  ctx: Pick<NodeContext, 'self' | 'load'>,
   candidates: readonly string[],
   count: number,
   burnt: ReadonlySet<string>,
+  avoid: ReadonlyMap<string, number>,
 ): string[] | undefined {
   const order = [...candidates]
-    .map((c) => ({ c, load: ctx.load.get(c) ?? 0, tie: Math.random() }))
-    .sort((a, b) => a.load - b.load || a.tie - b.tie)
+    .map((c) => ({ c, avoid: avoid.get(c) ?? 0, load: ctx.load.get(c) ?? 0, tie: Math.random() }))
+    .sort((a, b) => a.avoid - b.avoid || a.load - b.load || a.tie - b.tie)
     .map((x) => x.c);
   const chosen: string[] = [];
   for (const c of order) {
@@ -154,7 +157,8 @@ export async function coordinateSign(
   const version = wallet.version;
   const digest = signRequestDigest(req);
   const first = newSessionId();
-  const claim = ctx.ledger.claim(req.walletId, req.txId, digest, first);
+  const gone = coordinatorGone(ctx);
+  const claim = ctx.ledger.claim(req.walletId, req.txId, digest, first, undefined, gone);
   if (claim.kind === 'replay') return { kind: 'replay', result: claim.result };
   if (claim.kind === 'duplicate') {
     if (claim.inFlight) return { kind: 'in-flight' };
@@ -164,7 +168,14 @@ export async function coordinateSign(
     };
   }
 
+  // a signer blamed by the failed attempt (its outcome did not verify) is never asked again for
+  // this request; the other signers of an attempt that failed without blame are only avoided: the
+  // retry takes them back rather than give up when the ready members without them are too few (in
+  // a 2-of-3 cluster whose coordinator was not a signer, one dead co-signer would otherwise fail
+  // the request although two nodes are up). A signer that reported the failure is avoided less
+  // than one that stayed silent.
   const excluded = new Set<string>();
+  const avoid = new Map<string, number>();
   let lastError = new OperationError('ERROR_SIGNING_FAILURE', 'Signing failed');
   let sid = first;
   for (let attempt = 1; attempt <= 2; attempt++) {
@@ -172,7 +183,7 @@ export async function coordinateSign(
       // the ledger claim moves to the retry's session id
       ctx.ledger.release(req.walletId, req.txId, sid);
       sid = newSessionId();
-      const again = ctx.ledger.claim(req.walletId, req.txId, digest, sid);
+      const again = ctx.ledger.claim(req.walletId, req.txId, digest, sid, undefined, gone);
       if (again.kind !== 'claimed') break;
     }
     const ready = wallet.participants.filter((p) => ctx.readiness.isReady(p));
@@ -186,16 +197,12 @@ export async function coordinateSign(
     }
     const burnt = ownBurntPeers(ctx, req.keyType, req.walletId, version);
     if (burnt.size > 0) scheduleResetup(ctx, req.walletId, version, [...burnt]);
-    const signers = pickSigners(
-      ctx,
-      ready.filter((p) => !excluded.has(p)),
-      need,
-      burnt,
-    );
+    const candidates = ready.filter((p) => !excluded.has(p));
+    const signers = pickSigners(ctx, candidates, need, burnt, avoid);
     if (!signers) {
       lastError = new OperationError(
         'ERROR_INSUFFICIENT_PARTICIPANTS',
-        `not enough peers to create signing session! expected ${need}, got ${ready.length - excluded.size}`,
+        `not enough peers to create signing session! expected ${need}, got ${candidates.length}`,
       );
       break;
     }
@@ -213,6 +220,7 @@ export async function coordinateSign(
       members: ready,
     };
     for (const s of signers) ctx.load.set(s, (ctx.load.get(s) ?? 0) + 1);
+    ctx.log.debug({ session: sid, attempt, signers, members: ready }, 'signing attempt started');
     try {
       const r = await runAttempt(ctx, sid, start, req, wallet.publicKey);
       if ('outcome' in r) {
@@ -226,8 +234,19 @@ export async function coordinateSign(
       sendControl(ctx, sid, { type: 'abort', reason: r.error.reason, blame: r.suspects }, ready);
       sendControl(ctx, partyId(sid), { type: 'abort', reason: r.error.reason, blame: [] }, signers);
       ctx.router.fail(partyId(sid), `the coordinator ended the attempt: ${r.error.reason}`, []);
+      if (r.inFlightElsewhere) {
+        // a signer is signing this very request for another coordinator (JetStream delivered it
+        // twice: an ack or a consumer's state lost in a NATS outage): as with this node's own
+        // in-flight claim, publish nothing — that session answers, or a later delivery signs
+        ctx.log.info({ session: sid, peer: r.reporter }, 'the request is in flight at another coordinator');
+        ctx.ledger.release(req.walletId, req.txId, sid);
+        return { kind: 'in-flight' };
+      }
       for (const p of r.suspects) excluded.add(p);
-      if (r.suspects.length === 0) for (const p of signers) if (p !== ctx.self) excluded.add(p);
+      // a signer that is leaving is not asked again; its co-signers did nothing wrong
+      if (r.leaving && r.reporter !== undefined) excluded.add(r.reporter);
+      else if (r.suspects.length === 0)
+        for (const p of signers) if (p !== ctx.self) avoid.set(p, p === r.reporter ? 1 : 2);
     } finally {
       for (const s of signers) ctx.load.set(s, Math.max(0, (ctx.load.get(s) ?? 1) - 1));
     }
@@ -235,6 +254,11 @@ export async function coordinateSign(
   }
   ctx.ledger.release(req.walletId, req.txId, sid);
   return { kind: 'result', result: fail(lastError) };
+}
+
+/** True for another node that is not ready: a claim held for its session may be taken over. Does not throw. */
+function coordinatorGone(ctx: NodeContext): (node: string) => boolean {
+  return (node) => node !== ctx.self && !ctx.readiness.isReady(node);
 }
 
 function ownBurntPeers(ctx: NodeContext, keyType: string, walletId: string, version: number): Set<string> {
@@ -253,7 +277,17 @@ function ownBurntPeers(ctx: NodeContext, keyType: string, walletId: string, vers
 
 type AttemptResult =
   | { readonly outcome: SignatureOutcome }
-  | { readonly error: OperationError; readonly suspects: readonly string[] };
+  | {
+      readonly error: OperationError;
+      /** Signers the attempt blames (their outcome did not verify). */
+      readonly suspects: readonly string[];
+      /** The signer whose failure report ended the attempt, if one did. */
+      readonly reporter?: string;
+      /** The reporter holds the identical request in flight for another session. */
+      readonly inFlightElsewhere?: boolean;
+      /** The reporter is leaving the cluster. */
+      readonly leaving?: boolean;
+    };
 
 /** One signing session: announce, join locally if a signer, wait for a verified outcome. Never throws. */
 async function runAttempt(
@@ -275,7 +309,13 @@ async function runAttempt(
       if (c.type !== 'done' || !start.participants.includes(from)) continue;
       // one signer's outcome decides the attempt: a verified signature, or a failure that ended the session for all
       if (!c.ok)
-        return { error: new OperationError(codeOf(c.code), `Signing failed: ${from}: ${c.reason}`), suspects: [] };
+        return {
+          error: new OperationError(codeOf(c.code), `Signing failed: ${from}: ${c.reason}`),
+          suspects: [],
+          reporter: from,
+          inFlightElsewhere: c.code === IN_FLIGHT_ELSEWHERE,
+          leaving: c.code === LEAVING,
+        };
       let o: SignerOutcome | undefined;
       try {
         o = decodeOutcome(c.outcome);
@@ -314,6 +354,31 @@ async function runAttempt(
 
 const codeOf = (code: string) => (isErrorCode(code) ? code : 'ERROR_SIGNING_FAILURE');
 
+/** What a signer reports when it is leaving the cluster (a graceful stop): the retry goes without it. */
+const LEAVING = 'ERROR_PEER_NOT_READY';
+
+/**
+ * A node that is stopping answers the start of a signing session that names it as a signer with
+ * {@link LEAVING}, so that the coordinator, which chose it just before it left, retries at once
+ * without it instead of waiting for the session's timeout. Does not throw.
+ */
+export function refuseSignWhileLeaving(ctx: NodeContext, coordinator: string, sid: string, start: SessionStart): void {
+  if (!start.participants.includes(ctx.self) || coordinator === ctx.self) return;
+  sendControl(
+    ctx,
+    sid,
+    { type: 'done', ok: false, code: LEAVING, reason: 'the node is stopping' },
+    [coordinator],
+    coordinator,
+  );
+}
+
+/**
+ * What a signer reports (in place of an mpcium code) when it holds the identical request in
+ * flight for another session: not a failure of the request, which that session answers.
+ */
+const IN_FLIGHT_ELSEWHERE = 'TESSERA_IN_FLIGHT_ELSEWHERE';
+
 /**
  * A member's side of a signing session (also the coordinator's own, with `local`: its outcome
  * delivered by `report`, and `request` the request the coordinator parsed and authenticated from
@@ -347,12 +412,14 @@ export async function joinSign(
   const digest = signRequestDigest(req);
   // the coordinator holds its claim already; every other member claims the tx id here
   if (coordinator !== ctx.self) {
-    const claim = ctx.ledger.claim(req.walletId, req.txId, digest, sid, coordinator);
+    const claim = ctx.ledger.claim(req.walletId, req.txId, digest, sid, coordinator, coordinatorGone(ctx));
     if (claim.kind === 'duplicate') {
       if (signer)
         refuse(
-          'ERROR_SESSION_DUPLICATE',
-          `Duplicate session: duplicate signing request detected for walletID=${req.walletId} txID=${req.txId}`,
+          claim.inFlight ? IN_FLIGHT_ELSEWHERE : 'ERROR_SESSION_DUPLICATE',
+          claim.inFlight
+            ? `the identical request is being signed in another session (walletID=${req.walletId} txID=${req.txId})`
+            : `Duplicate session: duplicate signing request detected for walletID=${req.walletId} txID=${req.txId}`,
         );
       return;
     }

@@ -90,6 +90,7 @@ export class Readiness {
   private readonly keys = new Map<string, KeyObject>();
   private readonly handlers: ((c: ReadinessChange) => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private beating: Promise<void> | undefined;
   private watch: { stop(): void } | undefined;
   private stopped = false;
   private readonly now: () => number;
@@ -119,23 +120,37 @@ export class Readiness {
       if (e) this.apply(e);
     }
     this.timer = setInterval(() => {
-      this.beat().catch((err) => this.log.warn({ err: String(err) }, 'readiness heartbeat failed'));
+      if (!this.stopped)
+        this.beating = this.beat().catch((err) => this.log.warn({ err: String(err) }, 'readiness heartbeat failed'));
       this.expire();
     }, this.opts.heartbeatMs);
     this.timer.unref();
   }
 
-  /** Stops heartbeats and removes this node's entry (peers see it down at once). Does not throw. */
-  async stop(): Promise<void> {
+  /**
+   * Stops heartbeats and removes this node's entry (peers see it down at once), but keeps
+   * following the peers (a node finishing its sessions still needs to know who is up). Does not
+   * throw.
+   */
+  async leave(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.timer);
-    this.watch?.stop();
     try {
+      // a heartbeat still on its way must not land after the delete
+      await this.beating;
       await this.opts.kv.delete(this.opts.self);
     } catch {
       // the entry expires on its own
     }
+  }
+
+  /** Leaves (if it did not yet) and stops following the peers. Does not throw. */
+  async stop(): Promise<void> {
+    await this.leave();
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.watch?.stop();
+    this.watch = undefined;
   }
 
   /** True for this node (while started) and for a peer with a fresh, valid heartbeat. Does not throw. */

@@ -192,15 +192,32 @@ export class RequestHandler {
     });
   }
 
-  /** Stops taking requests and waits (bounded) for those in progress. Does not throw. */
-  async stop(timeoutMs = 10_000): Promise<void> {
-    this.unauthenticated.close();
+  /** Stops taking requests (those not yet handed over stay in the stream for the other nodes). Does not throw. */
+  stopTaking(): void {
     for (const s of this.stops) s.stop();
     this.sub?.unsubscribe();
-    await Promise.race([
-      Promise.allSettled([...this.inProgress]),
-      new Promise((r) => setTimeout(r, timeoutMs).unref()),
-    ]);
+  }
+
+  /** Requests in progress. */
+  get inProgressCount(): number {
+    return this.inProgress.size;
+  }
+
+  /** Settles once every request in progress has finished. Does not throw. */
+  async drained(): Promise<void> {
+    await Promise.allSettled([...this.inProgress]);
+  }
+
+  /** After the drain: audits the last refusals counted and stops the tally's timer. Does not throw. */
+  finish(): void {
+    this.unauthenticated.close();
+  }
+
+  /** Stops taking requests and waits (bounded) for those in progress. Does not throw. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    this.stopTaking();
+    await Promise.race([this.drained(), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    this.finish();
   }
 
   /**

@@ -83,8 +83,42 @@ export function reconnectDelay(attempt: number, firstMs = 250, maxMs = 10_000): 
   return Math.round(base / 2 + Math.random() * (base / 2));
 }
 
-/** Builds nats.js options from {@link NatsOptions}. Throws `NatsConnectError` ('config') on contradictory options or unreadable files. */
-export function natsConnectionOptions(o: NatsOptions): NodeConnectionOptions {
+/** The reconnect attempts since the connection was last up (the backoff's exponent). */
+export interface Backoff {
+  attempt: number;
+}
+
+/**
+ * The reconnect delay handler: nats.js calls it on every turn of its dial loop — also on the turns
+ * that only sleep until the current delay has passed since the last dial — so a handler that grew
+ * the delay on each call made the wait outrun the clock until it hit the cap: after one failed
+ * try, every reconnect waited 5–10 s, even when the server was back within a second. This one
+ * keeps returning the same delay until that delay has passed, so the delay grows once per dial
+ * (`backoff.attempt`). Exported for tests. Does not throw.
+ */
+export function reconnectDelayHandler(
+  backoff: Backoff,
+  firstMs: number,
+  maxMs: number,
+  now: () => number = Date.now,
+): () => number {
+  let current: { delay: number; since: number; attempt: number } | undefined;
+  return () => {
+    const t = now();
+    // the same wait until it has passed (and until a reconnect reset the count)
+    if (current && current.attempt === backoff.attempt - 1 && t < current.since + current.delay) return current.delay;
+    const attempt = backoff.attempt++;
+    current = { delay: reconnectDelay(attempt, firstMs, maxMs), since: t, attempt };
+    return current.delay;
+  };
+}
+
+/**
+ * Builds nats.js options from {@link NatsOptions}; reconnect delays grow with `backoff.attempt`
+ * (which whoever sees the connection come back resets). Throws `NatsConnectError` ('config') on
+ * contradictory options or unreadable files.
+ */
+export function natsConnectionOptions(o: NatsOptions, backoff: Backoff = { attempt: 0 }): NodeConnectionOptions {
   const servers = typeof o.url === 'string' ? [o.url] : [...o.url];
   if (servers.length === 0 || servers.some((s) => typeof s !== 'string' || s.trim() === ''))
     throw new NatsConnectError('config', 'nats.url is empty; set it to the NATS server, e.g. nats://127.0.0.1:4222');
@@ -106,7 +140,6 @@ export function natsConnectionOptions(o: NatsOptions): NodeConnectionOptions {
     authenticator.push(nkeyAuthenticator(new TextEncoder().encode(seed)));
   }
   if (o.credsFile !== undefined) authenticator.push(credsAuthenticator(readOption('creds', o.credsFile)));
-  let attempt = 0;
   const first = o.reconnectWaitMs ?? 250;
   const max = o.maxReconnectWaitMs ?? 10_000;
   return {
@@ -129,19 +162,26 @@ export function natsConnectionOptions(o: NatsOptions): NodeConnectionOptions {
     maxReconnectAttempts: -1,
     reconnect: true,
     reconnectTimeWait: first,
-    reconnectDelayHandler: () => reconnectDelay(attempt++, first, max),
+    reconnectDelayHandler: reconnectDelayHandler(backoff, first, max),
   };
 }
 
 /**
- * Connects, then reconnects forever. Throws `NatsConnectError`: 'config' (bad options),
- * 'auth' (credentials refused), 'tls' (handshake or certificate), 'unreachable' (nobody answered).
+ * Connects, then reconnects forever — each outage backing off from the first delay again (the
+ * attempts are counted from the last time the connection was up, not over its whole life: after a
+ * few outages every reconnect would otherwise wait the cap, 10 s, even after a blip). `backoff`
+ * lets a test watch the count. Throws `NatsConnectError`: 'config' (bad options), 'auth'
+ * (credentials refused), 'tls' (handshake or certificate), 'unreachable' (nobody answered).
  */
-export async function connectNats(o: NatsOptions): Promise<NatsConnection> {
-  const opts = natsConnectionOptions(o);
+export async function connectNats(o: NatsOptions, backoff: Backoff = { attempt: 0 }): Promise<NatsConnection> {
+  const opts = natsConnectionOptions(o, backoff);
   const where = (opts.servers as string[]).map(redactUrl).join(', ');
   try {
     const nc = await connect(opts);
+    backoff.attempt = 0;
+    void (async () => {
+      for await (const s of nc.status()) if (s.type === 'reconnect') backoff.attempt = 0;
+    })().catch(() => {});
     return nc;
   } catch (first) {
     let e = first;

@@ -85,6 +85,37 @@ describe('the signing-request ledger over the vault', () => {
     expect(v.signedRequest('w', 'tx')?.result).toBeNull();
   });
 
+  it("a member's in-flight claim for a coordinator that is gone is taken over by the request's new coordinator; one that is up still refuses", async () => {
+    const v = await mkVault(join(tempDir(), 'v'), true);
+    const ledger = new VaultRequestLedger(v, 60_000);
+    const d = req({ txId: 'tx' });
+    const down = new Set<string>();
+    const gone = (c: string) => down.has(c);
+    // a member joins node-a's session for the request
+    expect(ledger.claim('w', 'tx', d, 'a1', 'node-a', gone).kind).toBe('claimed');
+    // node-b coordinates the redelivered request while node-a is up: an in-flight duplicate
+    const busy = ledger.claim('w', 'tx', d, 'b1', 'node-b', gone);
+    expect(busy.kind === 'duplicate' && busy.inFlight).toBe(true);
+    // node-a died: its session will never answer, node-b's takes the claim
+    down.add('node-a');
+    expect(ledger.claim('w', 'tx', d, 'b2', 'node-b', gone).kind).toBe('claimed');
+    // the dead session's late release or completion no longer touches it
+    ledger.release('w', 'tx', 'a1');
+    ledger.complete('w', 'tx', 'a1', randomBytes(8));
+    expect(v.signedRequest('w', 'tx')?.result).toBeNull();
+    const held = ledger.claim('w', 'tx', d, 'c1', 'node-c', gone);
+    expect(held.kind === 'duplicate' && held.inFlight).toBe(true);
+    // this node coordinating it itself (coordinator undefined) takes over a gone coordinator's claim too
+    down.add('node-b');
+    expect(ledger.claim('w', 'tx', d, 'self-1', undefined, gone).kind).toBe('claimed');
+    // but other content is a conflict whoever is gone
+    const other = ledger.claim('w', 'tx', req({ txId: 'tx', tx: new Uint8Array(32) }), 'x', 'node-c', () => true);
+    expect(other.kind === 'duplicate' && !other.inFlight).toBe(true);
+    // and this node's own claim is never 'gone'
+    const own = ledger.claim('w', 'tx', d, 'c2', 'node-c', () => true);
+    expect(own.kind === 'duplicate' && own.inFlight).toBe(true);
+  });
+
   it('the same tx id under another wallet is independent', async () => {
     const v = await mkVault(join(tempDir(), 'v'), true);
     const ledger = new VaultRequestLedger(v, 60_000);
