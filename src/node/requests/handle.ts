@@ -58,7 +58,6 @@ const MAX_DELIVER = 4;
 
 /** A claimed field of a request that failed to parse, if it is a usable subject token. Does not throw. */
 function claimedToken(data: Uint8Array, field: string): string | undefined {
-  if (data.length > MAX_REQUEST_BYTES) return undefined; // never parsed: it is refused for its size
   try {
     const v = (JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>)[field];
     return typeof v === 'string' ? validateSubjectToken(field, v) : undefined;
@@ -68,7 +67,6 @@ function claimedToken(data: Uint8Array, field: string): string | undefined {
 }
 
 function claimedString(data: Uint8Array, field: string): string {
-  if (data.length > MAX_REQUEST_BYTES) return '';
   try {
     const v = (JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>)[field];
     return typeof v === 'string' ? v.slice(0, 256) : '';
