@@ -23,8 +23,8 @@ import {
 
 /**
  * The client's result timeout: a hang guard only. A session cut by the outage times out after
- * `signing_seconds` (30 s) and is retried; a result whose publish failed is answered again from
- * the ledger when JetStream redelivers the request (30 s ack wait).
+ * `signing_seconds` (15 s here) and is retried; a result whose publish failed is answered again
+ * from the ledger when JetStream redelivers the request (30 s ack wait).
  */
 const HANG_GUARD_MS = 150_000;
 
@@ -42,7 +42,13 @@ describe('nats-server restarted mid-run (2-of-3 over NATS)', () => {
   const accepted = new Set<string>();
 
   beforeAll(async () => {
-    cluster = await NatsCluster.start({ nodes: 3, threshold: 1 });
+    // sessions cut by the outage end at the signing timeout and are retried: 15 s instead of 30 s
+    // keeps the file short (a real signing session here takes well under a second)
+    cluster = await NatsCluster.start({
+      nodes: 3,
+      threshold: 1,
+      config: { tessera: { timeouts: { signing_seconds: 15 } } },
+    });
     client = await cluster.client({
       clientId: 'restart',
       resultTimeoutMs: HANG_GUARD_MS,

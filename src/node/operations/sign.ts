@@ -176,6 +176,8 @@ export async function coordinateSign(
   // than one that stayed silent.
   const excluded = new Set<string>();
   const avoid = new Map<string, number>();
+  /** The last attempt ended because a signer holds the request in flight for another session. */
+  let inFlightElsewhere = false;
   let lastError = new OperationError('ERROR_SIGNING_FAILURE', 'Signing failed');
   let sid = first;
   for (let attempt = 1; attempt <= 2; attempt++) {
@@ -184,6 +186,9 @@ export async function coordinateSign(
       ctx.ledger.release(req.walletId, req.txId, sid);
       sid = newSessionId();
       const again = ctx.ledger.claim(req.walletId, req.txId, digest, sid, undefined, gone);
+      // meanwhile another coordinator's session of the request signed it here, or holds it
+      if (again.kind === 'replay') return { kind: 'replay', result: again.result };
+      if (again.kind === 'duplicate' && again.inFlight) inFlightElsewhere = true;
       if (again.kind !== 'claimed') break;
     }
     const ready = wallet.participants.filter((p) => ctx.readiness.isReady(p));
@@ -234,25 +239,28 @@ export async function coordinateSign(
       sendControl(ctx, sid, { type: 'abort', reason: r.error.reason, blame: r.suspects }, ready);
       sendControl(ctx, partyId(sid), { type: 'abort', reason: r.error.reason, blame: [] }, signers);
       ctx.router.fail(partyId(sid), `the coordinator ended the attempt: ${r.error.reason}`, []);
-      if (r.inFlightElsewhere) {
-        // a signer is signing this very request for another coordinator (JetStream delivered it
-        // twice: an ack or a consumer's state lost in a NATS outage): as with this node's own
-        // in-flight claim, publish nothing — that session answers, or a later delivery signs
-        ctx.log.info({ session: sid, peer: r.reporter }, 'the request is in flight at another coordinator');
-        ctx.ledger.release(req.walletId, req.txId, sid);
-        return { kind: 'in-flight' };
+      // a signer that holds this very request in flight for another coordinator (JetStream
+      // delivered it twice: an ack or a consumer's state lost in a NATS outage), or that is
+      // leaving, is not asked again; its co-signers did nothing wrong
+      inFlightElsewhere = r.inFlightElsewhere === true;
+      if ((r.inFlightElsewhere || r.leaving) && r.reporter !== undefined) excluded.add(r.reporter);
+      else {
+        for (const p of r.suspects) excluded.add(p);
+        if (r.suspects.length === 0)
+          for (const p of signers) if (p !== ctx.self) avoid.set(p, p === r.reporter ? 1 : 2);
       }
-      for (const p of r.suspects) excluded.add(p);
-      // a signer that is leaving is not asked again; its co-signers did nothing wrong
-      if (r.leaving && r.reporter !== undefined) excluded.add(r.reporter);
-      else if (r.suspects.length === 0)
-        for (const p of signers) if (p !== ctx.self) avoid.set(p, p === r.reporter ? 1 : 2);
     } finally {
       for (const s of signers) ctx.load.set(s, Math.max(0, (ctx.load.get(s) ?? 1) - 1));
     }
     ctx.log.warn({ session: sid, attempt, reason: lastError.reason }, 'signing attempt failed');
   }
   ctx.ledger.release(req.walletId, req.txId, sid);
+  // the request is being signed in another session: as with this node's own in-flight claim,
+  // publish nothing — that session answers, or a later delivery signs
+  if (inFlightElsewhere) {
+    ctx.log.info({ session: sid }, 'the request is in flight at another coordinator; asking again later');
+    return { kind: 'in-flight' };
+  }
   return { kind: 'result', result: fail(lastError) };
 }
 

@@ -2,8 +2,9 @@
  * A signing request delivered to two coordinators at once (JetStream's delivery is at least once:
  * an ack or a consumer's state lost in a NATS outage redelivers a request another node still
  * signs). A signer that holds the identical request in flight for the other session tells the
- * coordinator so, and the coordinator publishes nothing and asks again later (as for its own
- * in-flight claim) — never an error result for a request that is being signed.
+ * coordinator so; the coordinator retries without it, and when the retry meets the same, it
+ * publishes nothing and asks again later (as for its own in-flight claim) — never an error result
+ * for a request that is being signed, and no single member can stall a request.
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -52,6 +53,29 @@ describe('a signing request in flight at two coordinators', () => {
       const r = await client.waitSign(txId, 30_000);
       expect(r.result_type, r.error_reason).toBe('success');
       expect(client.seen('signing').filter((x) => x.tx_id === txId && x.result_type !== 'success')).toEqual([]);
+    }
+  }, 120_000);
+
+  it('a member that says it holds the request in flight elsewhere is left out of the retry: the others sign (one member cannot stall a request)', async () => {
+    cluster = await LocalCluster.start({
+      nodes: 3,
+      threshold: 1,
+      config: { tessera: { timeouts: { signing_seconds: 2 } } },
+    });
+    client = await new ClusterClient(cluster).start();
+    expect((await client.keygen('w-e')).result_type).toBe('success');
+    const internals = (i: number) => cluster!.nodes[i] as unknown as { ctx: NodeContext; requests: RequestHandler };
+    await internals(0).requests.stop();
+    await internals(2).requests.stop();
+    for (let i = 0; i < 6; i++) {
+      const keyType = i % 2 === 0 ? ('ed25519' as const) : ('secp256k1' as const);
+      const txId = `tx-e-${i}`;
+      const data = client.signRequest({ walletId: 'w-e', keyType, tx: randomBytes(32), txId });
+      // node 0 claims to sign it elsewhere, for good; node 1 coordinates, node 2 is free
+      internals(0).ctx.ledger.claim('w-e', txId, signRequestDigest(parseSignTxRequest(data)), 'forever');
+      await client.publishSign(txId, data);
+      const r = await client.waitSign(txId, 30_000);
+      expect(r.result_type, r.error_reason).toBe('success');
     }
   }, 120_000);
 });
