@@ -12,40 +12,19 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { loadInitiator, MpcClient } from '../src/client/index.js';
-import { type ClusterFiles, createClusterFiles } from '../src/daemon/index.js';
+import { acceptsConnections, type ClusterFiles, createClusterFiles, freeLocalPort } from '../src/daemon/index.js';
+
+/** A TCP port nobody listens on right now. */
+export const freePort = freeLocalPort;
+
 import { connectNats, JetStreamWorkQueue, NatsBus } from '../src/transport/index.js';
 
 /** The CLI the node processes run (built by `npm run build`). */
 export const CLI = join(import.meta.dirname, '..', 'src', 'cli', 'main.js');
-
-/** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = createConnection({ port, host: '127.0.0.1' });
-    c.once('connect', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once('error', () => resolve(false));
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -123,7 +102,7 @@ export class BenchCluster {
       if (stderr.length > 200) stderr.shift();
     });
     const deadline = Date.now() + 10_000;
-    while (!(await accepts(port))) {
+    while (!(await acceptsConnections(port))) {
       if (proc.exitCode !== null || Date.now() > deadline) {
         killTree(proc.pid!, 'SIGKILL');
         rmSync(storeDir, { recursive: true, force: true });

@@ -4,6 +4,7 @@ export { type ClusterFiles, type ClusterFilesOptions, createClusterFiles } from 
 export { defaultConfigPaths, type LoadedConfig, loadConfigFile, parseConfigYaml } from './config-file.js';
 export { HealthServer, type HealthServerOptions, parseListenAddress, type ReadinessReport } from './http.js';
 export {
+  acceptsConnections,
   freeLocalPort,
   type LocalNatsServer,
   natsServerOnPath,

@@ -32,7 +32,8 @@ export function freeLocalPort(): Promise<number> {
   });
 }
 
-function accepts(port: number): Promise<boolean> {
+/** True once something accepts TCP connections on 127.0.0.1:`port`. Does not throw. */
+export function acceptsConnections(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const c = createConnection({ port, host: '127.0.0.1' });
     c.once('connect', () => {
@@ -79,7 +80,7 @@ export async function startLocalNatsServer(opts: { timeoutMs?: number } = {}): P
   );
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const deadline = Date.now() + timeoutMs;
-  while (!(await accepts(port))) {
+  while (!(await acceptsConnections(port))) {
     if (exited || Date.now() > deadline) {
       proc.kill('SIGKILL');
       rmSync(storeDir, { recursive: true, force: true });

@@ -6,9 +6,12 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { acceptsConnections, freeLocalPort } from '../../src/daemon/index.js';
+
+/** A TCP port nobody listens on right now. */
+export const freePort = freeLocalPort;
 
 export interface NatsServer {
   readonly url: string;
@@ -31,30 +34,6 @@ export interface NatsServer {
    * connections. Throws (with its stderr) if it does not come up.
    */
   restart(): Promise<void>;
-}
-
-/** A TCP port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = createConnection({ port, host: '127.0.0.1' });
-    c.once('connect', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once('error', () => resolve(false));
-  });
 }
 
 /** Throws (with what to install) when nats-server is not on PATH. */
@@ -91,7 +70,7 @@ async function launch(port: number, storeDir: string, args: string[], timeoutMs:
     }),
   );
   const deadline = Date.now() + timeoutMs;
-  while (!(await accepts(port))) {
+  while (!(await acceptsConnections(port))) {
     if (r.exited || Date.now() > deadline) {
       proc.kill('SIGKILL');
       await r.exit;
