@@ -9,13 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveChildPublicKey, type MpcClient, OperationFailedError } from '../../src/client/index.js';
 import { connectNats } from '../../src/transport/index.js';
 import { NatsCluster } from '../helpers/nats-cluster.js';
-
-/** noble's verdict on (r, s) over `digest`; the key as 64-byte X‖Y or 33-byte compressed SEC1. */
-const ecdsaOk = (r: Uint8Array, s: Uint8Array, digest: Uint8Array, key: Uint8Array) =>
-  secp256k1.verify(new Uint8Array([...r, ...s]), digest, key.length === 64 ? Uint8Array.of(4, ...key) : key, {
-    prehash: false,
-    lowS: true,
-  });
+import { ecdsaOk } from '../helpers/signing.js';
 
 describe('a 2-of-3 cluster of node processes over NATS', () => {
   let cluster: NatsCluster;
